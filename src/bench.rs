@@ -1,0 +1,1 @@
+//! Benchmarks printed as ratios against baselines measured in the same run.

@@ -1,0 +1,1 @@
+//! Kernels: closed-form infinite-width kernels and empirical Gram matrices.

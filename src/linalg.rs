@@ -1,0 +1,462 @@
+//! Dense linear algebra: a row-major matrix type that matches numpy's C order,
+//! GEMM through the `gemm` crate (AVX-512 kernels chosen at run time), and the
+//! symmetric eigendecomposition and Cholesky factorization of faer.
+
+use crate::error::{Error, Result};
+use faer::linalg::solvers::Solve;
+use faer::{Mat, MatRef, Side};
+use std::fmt::Debug;
+
+/// The floating-point types widenet computes in (f32 and f64).
+pub trait Real:
+    num_traits::Float
+    + Send
+    + Sync
+    + 'static
+    + Debug
+    + Default
+    + std::iter::Sum
+    + std::ops::AddAssign
+    + std::ops::SubAssign
+    + std::ops::MulAssign
+{
+    /// "f32" or "f64", for saved settings and messages.
+    const NAME: &'static str;
+    /// Conversion from f64 (rounding for f32).
+    fn of(v: f64) -> Self;
+    /// Widening conversion to f64.
+    fn as_f64(self) -> f64;
+}
+
+impl Real for f32 {
+    const NAME: &'static str = "f32";
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+    #[inline(always)]
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Real for f64 {
+    const NAME: &'static str = "f64";
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+/// A dense row-major matrix (numpy C order): element (i, j) is `data[i * cols + j]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matrix<T> {
+    rows: usize,
+    cols: usize,
+    data: Vec<T>,
+}
+
+impl<T: Real> Matrix<T> {
+    /// A rows × cols matrix of zeros.
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Matrix {
+            rows,
+            cols,
+            data: vec![T::zero(); rows * cols],
+        }
+    }
+
+    /// Wraps row-major `data`; errors when its length is not rows × cols.
+    pub fn from_vec(rows: usize, cols: usize, data: Vec<T>) -> Result<Self> {
+        if data.len() != rows * cols {
+            return Err(Error::Shape(format!(
+                "{} values cannot fill a {rows}x{cols} matrix",
+                data.len()
+            )));
+        }
+        Ok(Matrix { rows, cols, data })
+    }
+
+    /// Builds a matrix from `f(i, j)`.
+    pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
+        let mut data = Vec::with_capacity(rows * cols);
+        for i in 0..rows {
+            for j in 0..cols {
+                data.push(f(i, j));
+            }
+        }
+        Matrix { rows, cols, data }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// (rows, cols).
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+    /// Element (i, j).
+    #[inline(always)]
+    pub fn get(&self, i: usize, j: usize) -> T {
+        self.data[i * self.cols + j]
+    }
+    /// Sets element (i, j).
+    #[inline(always)]
+    pub fn set(&mut self, i: usize, j: usize, v: T) {
+        self.data[i * self.cols + j] = v;
+    }
+    /// Row i as a slice.
+    #[inline(always)]
+    pub fn row(&self, i: usize) -> &[T] {
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+    /// Row i as a mutable slice.
+    #[inline(always)]
+    pub fn row_mut(&mut self, i: usize) -> &mut [T] {
+        &mut self.data[i * self.cols..(i + 1) * self.cols]
+    }
+    /// All elements, row-major.
+    pub fn as_slice(&self) -> &[T] {
+        &self.data
+    }
+    /// All elements, row-major, mutable.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+    /// Consumes the matrix, returning its row-major data.
+    pub fn into_vec(self) -> Vec<T> {
+        self.data
+    }
+    /// The transpose (a copy).
+    pub fn transpose(&self) -> Self {
+        Matrix::from_fn(self.cols, self.rows, |i, j| self.get(j, i))
+    }
+    /// Element-wise conversion to another precision.
+    pub fn cast<U: Real>(&self) -> Matrix<U> {
+        Matrix {
+            rows: self.rows,
+            cols: self.cols,
+            data: self.data.iter().map(|&v| U::of(v.as_f64())).collect(),
+        }
+    }
+    /// The rows listed in `idx`, in that order.
+    pub fn select_rows(&self, idx: &[usize]) -> Self {
+        let mut data = Vec::with_capacity(idx.len() * self.cols);
+        for &i in idx {
+            data.extend_from_slice(self.row(i));
+        }
+        Matrix {
+            rows: idx.len(),
+            cols: self.cols,
+            data,
+        }
+    }
+    /// A read-only strided view of the whole matrix.
+    pub fn view(&self) -> View<'_, T> {
+        View {
+            data: &self.data,
+            rows: self.rows,
+            cols: self.cols,
+            rs: self.cols as isize,
+            cs: 1,
+        }
+    }
+    /// A view of the transpose (no copy).
+    pub fn t(&self) -> View<'_, T> {
+        self.view().t()
+    }
+    /// Frobenius norm, accumulated in f64.
+    pub fn frobenius(&self) -> f64 {
+        self.data
+            .iter()
+            .map(|&v| {
+                let x = v.as_f64();
+                x * x
+            })
+            .sum::<f64>()
+            .sqrt()
+    }
+    /// True when every element is finite.
+    pub fn all_finite(&self) -> bool {
+        self.data.iter().all(|v| v.is_finite())
+    }
+}
+
+impl Matrix<f64> {
+    /// A faer view of this matrix (row-major strides, no copy).
+    pub fn as_faer(&self) -> MatRef<'_, f64> {
+        MatRef::from_row_major_slice(&self.data, self.rows, self.cols)
+    }
+    /// Copies a faer matrix into a row-major matrix.
+    pub fn from_faer(m: MatRef<'_, f64>) -> Self {
+        Matrix::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)])
+    }
+}
+
+/// A read-only strided view used to pass transposes to GEMM without copies.
+#[derive(Clone, Copy, Debug)]
+pub struct View<'a, T> {
+    data: &'a [T],
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+}
+
+impl<'a, T> View<'a, T> {
+    /// The transposed view.
+    pub fn t(self) -> Self {
+        View {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+    /// A row-major view of a slice.
+    pub fn row_major(data: &'a [T], rows: usize, cols: usize) -> Result<Self> {
+        if data.len() != rows * cols {
+            return Err(Error::Shape(format!(
+                "{} values cannot be viewed as {rows}x{cols}",
+                data.len()
+            )));
+        }
+        Ok(View {
+            data,
+            rows,
+            cols,
+            rs: cols as isize,
+            cs: 1,
+        })
+    }
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+}
+
+fn gemm_parallelism(flops: f64) -> gemm::Parallelism {
+    // Below ~1 MFLOP thread start-up dominates: stay on the calling thread.
+    if flops < 1e6 {
+        gemm::Parallelism::None
+    } else {
+        gemm::Parallelism::Rayon(rayon::current_num_threads())
+    }
+}
+
+/// `dst = beta * a * b` (or `dst += beta * a * b` when `accumulate`).
+///
+/// All of widenet's matrix products go through this one function, which calls
+/// the `gemm` crate (its AVX-512 kernels are selected at run time).
+pub fn gemm_into<T: Real>(
+    dst: &mut Matrix<T>,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    beta: T,
+    accumulate: bool,
+) -> Result<()> {
+    if a.cols != b.rows || dst.rows != a.rows || dst.cols != b.cols {
+        return Err(Error::Shape(format!(
+            "matrix product ({}x{}) * ({}x{}) into {}x{}",
+            a.rows, a.cols, b.rows, b.cols, dst.rows, dst.cols
+        )));
+    }
+    let (m, n, k) = (a.rows, b.cols, a.cols);
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 {
+        if !accumulate {
+            dst.data.iter_mut().for_each(|v| *v = T::zero());
+        }
+        return Ok(());
+    }
+    let par = gemm_parallelism(2.0 * m as f64 * n as f64 * k as f64);
+    // SAFETY: the shape checks above guarantee every index the kernel touches
+    // (i*rs + j*cs for i < rows, j < cols) lies inside the backing slices.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.data.as_mut_ptr(),
+            1,
+            dst.cols as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.cs,
+            a.rs,
+            b.data.as_ptr(),
+            b.cs,
+            b.rs,
+            T::one(),
+            beta,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+    Ok(())
+}
+
+/// `a * b` as a new matrix.
+pub fn matmul<T: Real>(a: View<'_, T>, b: View<'_, T>) -> Result<Matrix<T>> {
+    let mut dst = Matrix::zeros(a.rows, b.cols);
+    gemm_into(&mut dst, a, b, T::one(), false)?;
+    Ok(dst)
+}
+
+/// `x * xᵀ` for a row-major sample matrix x (n × d): the Gram matrix of the rows.
+pub fn gram<T: Real>(x: &Matrix<T>) -> Matrix<T> {
+    matmul(x.view(), x.t()).expect("shapes of x and its transpose always agree")
+}
+
+/// A symmetric eigendecomposition with eigenvalues in descending order.
+#[derive(Clone, Debug)]
+pub struct SymEigen {
+    /// Eigenvalues λ_1 ≥ … ≥ λ_n.
+    pub values: Vec<f64>,
+    /// Orthonormal eigenvectors as columns, in the order of `values` (n × n).
+    pub vectors: Matrix<f64>,
+}
+
+impl SymEigen {
+    /// Projections v_iᵀy of a vector on every eigenvector, in the order of `values`.
+    pub fn project(&self, y: &[f64]) -> Result<Vec<f64>> {
+        let n = self.values.len();
+        if y.len() != n {
+            return Err(Error::Shape(format!(
+                "label vector of length {} against a {n}x{n} kernel",
+                y.len()
+            )));
+        }
+        let yv = View::row_major(y, n, 1)?;
+        Ok(matmul(self.vectors.t(), yv)?.into_vec())
+    }
+}
+
+fn check_square(h: &Matrix<f64>, what: &str) -> Result<()> {
+    if h.rows != h.cols {
+        return Err(Error::Shape(format!(
+            "{what} must be square, got {}x{}",
+            h.rows, h.cols
+        )));
+    }
+    if !h.all_finite() {
+        return Err(Error::Numerical(format!("{what} has non-finite entries")));
+    }
+    Ok(())
+}
+
+/// Full eigendecomposition of a symmetric matrix (faer's divide-and-conquer),
+/// eigenvalues in descending order.
+pub fn sym_eigen(h: &Matrix<f64>) -> Result<SymEigen> {
+    check_square(h, "matrix for eigendecomposition")?;
+    let n = h.rows;
+    let evd = h
+        .as_faer()
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| Error::Numerical(format!("eigendecomposition did not converge: {e:?}")))?;
+    let s = evd.S();
+    let u = evd.U();
+    let values: Vec<f64> = (0..n).rev().map(|i| s[i]).collect();
+    let vectors = Matrix::from_fn(n, n, |i, j| u[(i, n - 1 - j)]);
+    Ok(SymEigen { values, vectors })
+}
+
+/// Eigenvalues only of a symmetric matrix, descending (cheaper than [`sym_eigen`]).
+pub fn sym_eigenvalues(h: &Matrix<f64>) -> Result<Vec<f64>> {
+    check_square(h, "matrix for eigenvalues")?;
+    let mut v = h
+        .as_faer()
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|e| Error::Numerical(format!("eigenvalues did not converge: {e:?}")))?;
+    v.reverse();
+    Ok(v)
+}
+
+/// A Cholesky factorization H = L Lᵀ of a symmetric positive-definite matrix.
+pub struct Cholesky {
+    llt: faer::linalg::solvers::Llt<f64>,
+    n: usize,
+}
+
+impl Cholesky {
+    /// Factors `h`; when it is not positive definite the error reports its smallest
+    /// eigenvalue, computed on the spot, and names `what`.
+    pub fn new(h: &Matrix<f64>, what: &str) -> Result<Self> {
+        check_square(h, what)?;
+        match h.as_faer().llt(Side::Lower) {
+            Ok(llt) => Ok(Cholesky { llt, n: h.rows }),
+            Err(_) => {
+                let min_eig = sym_eigenvalues(h)
+                    .ok()
+                    .and_then(|v| v.last().copied())
+                    .unwrap_or(f64::NAN);
+                Err(Error::NotPositiveDefinite {
+                    what: what.to_string(),
+                    min_eig,
+                })
+            }
+        }
+    }
+
+    /// Solves H z = y.
+    pub fn solve(&self, y: &[f64]) -> Result<Vec<f64>> {
+        if y.len() != self.n {
+            return Err(Error::Shape(format!(
+                "right-hand side of length {} for a {}x{} system",
+                y.len(),
+                self.n,
+                self.n
+            )));
+        }
+        let mut rhs = Mat::from_fn(self.n, 1, |i, _| y[i]);
+        self.llt.solve_in_place(rhs.as_mut());
+        Ok((0..self.n).map(|i| rhs[(i, 0)]).collect())
+    }
+
+    /// yᵀ H⁻¹ y, computed as ‖L⁻¹y‖² so it is non-negative by construction.
+    pub fn quad_inv(&self, y: &[f64]) -> Result<f64> {
+        let z = self.solve(y)?;
+        let q: f64 = y.iter().zip(&z).map(|(a, b)| a * b).sum();
+        if !q.is_finite() {
+            return Err(Error::Numerical("y^T H^-1 y is not finite".into()));
+        }
+        Ok(q)
+    }
+}
+
+/// Euclidean norm accumulated in f64.
+pub fn norm2<T: Real>(v: &[T]) -> f64 {
+    v.iter()
+        .map(|&x| {
+            let x = x.as_f64();
+            x * x
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// Dot product accumulated in f64.
+pub fn dot<T: Real>(a: &[T], b: &[T]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| x.as_f64() * y.as_f64())
+        .sum()
+}

@@ -1,0 +1,1 @@
+//! Learner networks, one file per model.

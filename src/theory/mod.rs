@@ -1,0 +1,1 @@
+//! Theory: spectra, predicted dynamics, complexity measures and bounds.
