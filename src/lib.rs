@@ -12,6 +12,7 @@
 //! [`report`] (plots, JSON/CSV, HTML), [`bench`] (performance measurements).
 
 pub mod bench;
+pub mod commands;
 pub mod data;
 pub mod error;
 pub mod experiments;

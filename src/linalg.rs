@@ -258,16 +258,30 @@ fn gemm_parallelism(flops: f64) -> gemm::Parallelism {
     }
 }
 
-/// `dst = beta * a * b` (or `dst += beta * a * b` when `accumulate`).
+/// `dst = beta * a * b` (or `dst += beta * a * b` when `accumulate`), on all threads.
 ///
-/// All of widenet's matrix products go through this one function, which calls
-/// the `gemm` crate (its AVX-512 kernels are selected at run time).
+/// All of widenet's matrix products go through this function (or
+/// [`gemm_into_par`]), which calls the `gemm` crate (its AVX-512 kernels are
+/// selected at run time).
 pub fn gemm_into<T: Real>(
     dst: &mut Matrix<T>,
     a: View<'_, T>,
     b: View<'_, T>,
     beta: T,
     accumulate: bool,
+) -> Result<()> {
+    gemm_into_par(dst, a, b, beta, accumulate, true)
+}
+
+/// [`gemm_into`] with a choice of threading: `parallel = false` keeps the product
+/// on the calling thread (for products that are themselves run in parallel).
+pub fn gemm_into_par<T: Real>(
+    dst: &mut Matrix<T>,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    beta: T,
+    accumulate: bool,
+    parallel: bool,
 ) -> Result<()> {
     if a.cols != b.rows || dst.rows != a.rows || dst.cols != b.cols {
         return Err(Error::Shape(format!(
@@ -285,7 +299,11 @@ pub fn gemm_into<T: Real>(
         }
         return Ok(());
     }
-    let par = gemm_parallelism(2.0 * m as f64 * n as f64 * k as f64);
+    let par = if parallel {
+        gemm_parallelism(2.0 * m as f64 * n as f64 * k as f64)
+    } else {
+        gemm::Parallelism::None
+    };
     // SAFETY: the shape checks above guarantee every index the kernel touches
     // (i*rs + j*cs for i < rows, j < cols) lies inside the backing slices.
     unsafe {
@@ -401,9 +419,17 @@ impl Cholesky {
     /// eigenvalue, computed on the spot, and names `what`.
     pub fn new(h: &Matrix<f64>, what: &str) -> Result<Self> {
         check_square(h, what)?;
-        match h.as_faer().llt(Side::Lower) {
-            Ok(llt) => Ok(Cholesky { llt, n: h.rows }),
-            Err(_) => {
+        // A factorization whose smallest pivot is at rounding level is a numerically
+        // singular matrix (e.g. duplicate inputs): reported, not silently used.
+        let max_diag = (0..h.rows).map(|i| h.get(i, i).abs()).fold(0.0, f64::max);
+        let tiny = 1e-13 * max_diag.max(f64::MIN_POSITIVE);
+        let factored = h.as_faer().llt(Side::Lower).ok().filter(|llt| {
+            let l = llt.L();
+            (0..h.rows).all(|i| l[(i, i)] * l[(i, i)] > tiny)
+        });
+        match factored {
+            Some(llt) => Ok(Cholesky { llt, n: h.rows }),
+            None => {
                 let min_eig = sym_eigenvalues(h)
                     .ok()
                     .and_then(|v| v.last().copied())

@@ -1,1 +1,410 @@
-fn main() {}
+//! The `widenet` command line: parses arguments and calls the library.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use widenet::bench;
+use widenet::commands;
+use widenet::data::Split;
+use widenet::experiments::common::{Precision, Scale};
+use widenet::experiments::suite;
+
+#[derive(Parser)]
+#[command(
+    name = "widenet",
+    version,
+    about = "Kernels, spectra, complexity measures and the papers' experiments for wide neural networks",
+    long_about = "Run without a subcommand to reproduce every experiment at quick scale on built-in \
+                  data: results go to widenet-results/ (report.html, JSON, CSV, PNG, SVG) and the \
+                  papers' claims are printed with held / did not hold."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PrecisionArg {
+    F32,
+    F64,
+}
+
+impl From<PrecisionArg> for Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::F32 => Precision::F32,
+            PrecisionArg::F64 => Precision::F64,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScaleArg {
+    Quick,
+    Paper,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SplitArg {
+    Train,
+    Test,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DatasetArg {
+    Mnist,
+    Cifar10,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The main job: every experiment at quick scale, report and claims table.
+    Run {
+        /// Output directory.
+        #[arg(long, default_value = "widenet-results")]
+        out: PathBuf,
+        /// Seed of every random draw.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Compute a kernel matrix.
+    Kernel {
+        #[command(subcommand)]
+        kind: KernelCmd,
+    },
+    /// Spectrum, label projections, complexity measure and predicted GD loss (JSON).
+    Analyze {
+        /// Inputs, one sample per row (.npy, f32 or f64).
+        #[arg(long)]
+        x: PathBuf,
+        /// Labels (.npy vector).
+        #[arg(long)]
+        y: PathBuf,
+        /// Learning rate eta of the predicted dynamics (eq. 8).
+        #[arg(long)]
+        eta: f64,
+        /// Number of iterations of the predicted loss curve.
+        #[arg(long)]
+        iters: usize,
+        /// Output JSON file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Train a learner network.
+    Train {
+        #[command(subcommand)]
+        model: TrainCmd,
+    },
+    /// Export two-class, unit-norm arrays from MNIST or CIFAR-10 files.
+    Data {
+        /// Dataset.
+        dataset: DatasetArg,
+        /// Directory with the dataset's files.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The two classes, first gets label +1.
+        #[arg(long, default_value = "0,1")]
+        classes: String,
+        /// Which split.
+        #[arg(long, value_enum, default_value = "train")]
+        split: SplitArg,
+        /// Keep only the first N images of the two classes.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Output inputs (.npy, n x d, f64).
+        #[arg(long)]
+        out_x: PathBuf,
+        /// Output labels (.npy, n, f64).
+        #[arg(long)]
+        out_y: PathBuf,
+    },
+    /// Reproduce one of the papers' experiments.
+    Reproduce {
+        /// Experiment name (arora-fig1, arora-fig2, complexity-examples).
+        name: String,
+        /// Directory of MNIST or CIFAR-10 files (synthetic data otherwise).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// quick (seconds) or paper (the paper's settings).
+        #[arg(long, value_enum, default_value = "quick")]
+        scale: ScaleArg,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output directory (results go to OUT/NAME/).
+        #[arg(long, default_value = "widenet-results")]
+        out: PathBuf,
+        /// Override the number of training points.
+        #[arg(long)]
+        n_train: Option<usize>,
+        /// Override the width m.
+        #[arg(long)]
+        width: Option<usize>,
+        /// Override the iteration count.
+        #[arg(long)]
+        iters: Option<usize>,
+        /// Override the learning rate.
+        #[arg(long)]
+        eta: Option<f64>,
+        /// Override the training precision.
+        #[arg(long, value_enum)]
+        precision: Option<PrecisionArg>,
+    },
+    /// Benchmarks, as ratios against baselines measured in the same run.
+    Bench {
+        /// Print a JSON list of records.
+        #[arg(long)]
+        json: bool,
+        /// Small sizes (a smoke run of a few seconds).
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KernelCmd {
+    /// H^inf of a two-layer ReLU net (seed 001, eq. 3).
+    ReluNtk {
+        /// Inputs, one sample per row (.npy).
+        #[arg(long)]
+        x: PathBuf,
+        /// Output .npy (n x n).
+        #[arg(long)]
+        out: PathBuf,
+        /// Precision of the computation and the output.
+        #[arg(long, value_enum, default_value = "f64")]
+        precision: PrecisionArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrainCmd {
+    /// The two-layer ReLU net of seed 001 by full-batch GD (eq. 6).
+    TwoLayer {
+        #[arg(long)]
+        x: PathBuf,
+        #[arg(long)]
+        y: PathBuf,
+        #[arg(long)]
+        x_test: Option<PathBuf>,
+        #[arg(long)]
+        y_test: Option<PathBuf>,
+        /// Width m.
+        #[arg(long, default_value_t = 10_000)]
+        width: usize,
+        /// Initialization scale kappa.
+        #[arg(long, default_value_t = 1e-2)]
+        kappa: f64,
+        /// Learning rate eta.
+        #[arg(long)]
+        eta: f64,
+        /// Iterations T.
+        #[arg(long)]
+        iters: usize,
+        /// Stop once the training loss Phi falls to this.
+        #[arg(long, default_value_t = 0.0)]
+        loss_tol: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, value_enum, default_value = "f32")]
+        precision: PrecisionArg,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn default_run(out: PathBuf, seed: u64) -> Result<()> {
+    eprintln!(
+        "widenet: running every experiment at quick scale into {}",
+        out.display()
+    );
+    let (outputs, report, table) = suite::run_default(&out, seed, true, |o| {
+        let held = o.claims.iter().filter(|c| c.held).count();
+        eprintln!(
+            "  {:<22} {:>6.1} s  {}/{} claims held",
+            o.name,
+            o.seconds,
+            held,
+            o.claims.len()
+        );
+    })?;
+    println!("{table}");
+    let held: usize = outputs
+        .iter()
+        .map(|o| o.claims.iter().filter(|c| c.held).count())
+        .sum();
+    let total: usize = outputs.iter().map(|o| o.claims.len()).sum();
+    println!(
+        "{held}/{total} claims held. Report: {}",
+        out.join(report).display()
+    );
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Run {
+        out: PathBuf::from("widenet-results"),
+        seed: 0,
+    });
+    match command {
+        Command::Run { out, seed } => default_run(out, seed)?,
+        Command::Kernel {
+            kind: KernelCmd::ReluNtk { x, out, precision },
+        } => {
+            let (n, d) = commands::kernel_relu_ntk(&x, &out, precision.into())
+                .with_context(|| format!("computing H^inf of {}", x.display()))?;
+            eprintln!(
+                "wrote {} ({n}x{n} H^inf of {n} inputs in dimension {d})",
+                out.display()
+            );
+        }
+        Command::Analyze {
+            x,
+            y,
+            eta,
+            iters,
+            out,
+        } => {
+            let a = commands::analyze(&x, &y, eta, iters, &out)?;
+            eprintln!(
+                "n = {}, lambda_max = {:.4e}, lambda_min = {:.4e}, y^T H^-1 y = {:.4e}, \
+                 complexity = {:.4}; wrote {}",
+                a.n,
+                a.eigenvalues.first().copied().unwrap_or(f64::NAN),
+                a.eigenvalues.last().copied().unwrap_or(f64::NAN),
+                a.y_hinv_y,
+                a.complexity_measure,
+                out.display()
+            );
+        }
+        Command::Train {
+            model:
+                TrainCmd::TwoLayer {
+                    x,
+                    y,
+                    x_test,
+                    y_test,
+                    width,
+                    kappa,
+                    eta,
+                    iters,
+                    loss_tol,
+                    seed,
+                    precision,
+                    out,
+                },
+        } => {
+            let args = commands::TrainArgs {
+                x,
+                y,
+                x_test,
+                y_test,
+                width,
+                kappa,
+                eta,
+                iters,
+                loss_tol,
+                seed,
+                precision: precision.into(),
+                out: out.clone(),
+                progress: true,
+            };
+            let m = commands::train_two_layer_cmd(&args)?;
+            let loss = m["loss"].as_array().and_then(|l| l.last().cloned());
+            eprintln!(
+                "trained {} iterations, final loss {}; wrote {}/metrics.json, w0.npy, a.npy, w.npy",
+                m["iterations"],
+                loss.unwrap_or_default(),
+                out.display()
+            );
+        }
+        Command::Data {
+            dataset,
+            dir,
+            classes,
+            split,
+            limit,
+            out_x,
+            out_y,
+        } => {
+            let name = match dataset {
+                DatasetArg::Mnist => "mnist",
+                DatasetArg::Cifar10 => "cifar10",
+            };
+            let split = match split {
+                SplitArg::Train => Split::Train,
+                SplitArg::Test => Split::Test,
+            };
+            let classes = commands::parse_classes(&classes)?;
+            let (n, d) =
+                commands::export_two_class(name, &dir, classes, split, limit, &out_x, &out_y)?;
+            eprintln!(
+                "wrote {n} x {d} inputs to {} and labels to {}",
+                out_x.display(),
+                out_y.display()
+            );
+        }
+        Command::Reproduce {
+            name,
+            data,
+            scale,
+            seed,
+            out,
+            n_train,
+            width,
+            iters,
+            eta,
+            precision,
+        } => {
+            let opts = suite::ReproduceOptions {
+                data,
+                scale: match scale {
+                    ScaleArg::Quick => Scale::Quick,
+                    ScaleArg::Paper => Scale::Paper,
+                },
+                seed,
+                out: out.clone(),
+                n_train,
+                width,
+                iters,
+                eta,
+                precision: precision.map(Into::into),
+                progress: true,
+            };
+            let o = suite::reproduce(&name, &opts)?;
+            let (report, table) = suite::finish_report(&out.join(&name), std::slice::from_ref(&o))
+                .map(|(r, t)| (r, t))?;
+            println!("{table}");
+            println!(
+                "results: {}  report: {}",
+                out.join(&name).join("result.json").display(),
+                report.display()
+            );
+        }
+        Command::Bench { json, quick } => {
+            let sizes = if quick {
+                bench::BenchSizes::quick()
+            } else {
+                bench::BenchSizes::full()
+            };
+            let records = bench::run(&sizes, |r| {
+                if !json {
+                    println!(
+                        "{:<14} {:>9.4} s  {:>8}  ratio {:>6}  {}",
+                        r.name,
+                        r.seconds,
+                        r.gflops.map(|g| format!("{g:.0} GF/s")).unwrap_or_default(),
+                        r.ratio.map(|x| format!("{x:.2}")).unwrap_or_default(),
+                        r.detail
+                    );
+                }
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&records)?);
+            }
+        }
+    }
+    Ok(())
+}

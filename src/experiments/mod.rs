@@ -1,1 +1,7 @@
 //! Experiments: one module per paper figure (config in, typed result out).
+
+pub mod arora_fig1;
+pub mod arora_fig2;
+pub mod common;
+pub mod complexity_examples;
+pub mod suite;

@@ -1,1 +1,7 @@
 //! Kernels: closed-form infinite-width kernels and empirical Gram matrices.
+
+pub mod empirical;
+pub mod relu_ntk;
+
+pub use empirical::empirical_gram;
+pub use relu_ntk::{h_inf, h_inf_cross};

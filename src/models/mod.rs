@@ -1,1 +1,5 @@
 //! Learner networks, one file per model.
+
+pub mod two_layer;
+
+pub use two_layer::TwoLayerNet;

@@ -1,1 +1,6 @@
 //! Theory: spectra, predicted dynamics, complexity measures and bounds.
+
+pub mod bounds;
+pub mod complexity;
+pub mod spectrum;
+pub mod taylor;

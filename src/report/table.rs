@@ -1,0 +1,292 @@
+//! Result files and the claims table: atomic writes, pretty JSON, CSV columns,
+//! and the plain-text table of the papers' claims printed in the terminal.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One checked claim of a paper: what it says, whether it held in this run,
+/// and the measured evidence (any JSON value).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    /// The claim in words, e.g. "training loss decays linearly in log scale".
+    pub claim: String,
+    /// Whether the measurement supports the claim.
+    pub held: bool,
+    /// The measured quantities behind the verdict.
+    pub measured: serde_json::Value,
+}
+
+impl Claim {
+    /// A claim with its verdict and measured evidence.
+    pub fn new(claim: impl Into<String>, held: bool, measured: serde_json::Value) -> Self {
+        Claim {
+            claim: claim.into(),
+            held,
+            measured,
+        }
+    }
+}
+
+/// A fresh temporary path next to `path` (same directory, so a rename is
+/// atomic), hidden, and ending in `suffix`.
+pub(crate) fn temp_path(path: &Path, suffix: &str) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    path.with_file_name(format!(
+        ".{name}.tmp.{}.{n}.{nanos}{suffix}",
+        std::process::id()
+    ))
+}
+
+/// Writes `bytes` to `path` atomically: the data go to a temporary file in
+/// the same directory, which is flushed and renamed over `path`, so readers
+/// never see a partial file. Parent directories are created as needed; the
+/// temporary file is removed on failure.
+pub fn atomic_write(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let path = path.as_ref();
+    if path.file_name().is_none() {
+        return Err(Error::invalid(
+            "output path",
+            format!("'{}' does not name a file", path.display()),
+        ));
+    }
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+    }
+    let tmp = temp_path(path, "");
+    let written = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}
+
+/// Writes `value` as pretty-printed JSON (with a trailing newline) to `path`,
+/// atomically. Non-finite floats become `null`, as serde_json writes them.
+pub fn write_json<T: Serialize + ?Sized>(path: impl AsRef<Path>, value: &T) -> Result<()> {
+    let path = path.as_ref();
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    bytes.push(b'\n');
+    atomic_write(path, &bytes)
+}
+
+/// Reads a JSON file written by [`write_json`].
+pub fn read_json<T: serde::de::DeserializeOwned>(path: impl AsRef<Path>) -> Result<T> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Quotes a CSV field when it contains a comma, quote or line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Renders columns as CSV text (see [`write_csv`]).
+pub fn csv_string(headers: &[&str], columns: &[Vec<f64>]) -> Result<String> {
+    if headers.len() != columns.len() {
+        return Err(Error::Shape(format!(
+            "CSV has {} headers but {} columns",
+            headers.len(),
+            columns.len()
+        )));
+    }
+    let rows = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let mut out = String::new();
+    out.push_str(
+        &headers
+            .iter()
+            .map(|h| csv_field(h))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push('\n');
+    for r in 0..rows {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| c.get(r).map(|v| format!("{v}")).unwrap_or_default())
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Writes named columns of numbers as CSV to `path`, atomically: one header
+/// line, then one line per row. Columns may differ in length; missing cells
+/// are left empty. Values use Rust's shortest round-trip formatting (`{}`),
+/// so parsing a cell back gives the identical f64 (`NaN`, `inf`, `-inf` for
+/// non-finite values). Errors when `headers` and `columns` differ in number.
+pub fn write_csv(path: impl AsRef<Path>, headers: &[&str], columns: &[Vec<f64>]) -> Result<()> {
+    let path = path.as_ref();
+    let text = csv_string(headers, columns).map_err(|e| match e {
+        Error::Shape(msg) => Error::format(path, msg),
+        other => other,
+    })?;
+    atomic_write(path, text.as_bytes())
+}
+
+/// Target width of [`claims_table`] in columns (characters).
+pub const TABLE_WIDTH: usize = 120;
+
+/// Splits `text` into lines of at most `width` characters, breaking at
+/// spaces where possible and inside over-long words otherwise.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        let mut len = 0usize;
+        for word in para.split_whitespace() {
+            let mut word: Vec<char> = word.chars().collect();
+            loop {
+                let wl = word.len();
+                let need = if len == 0 { wl } else { len + 1 + wl };
+                if need <= width {
+                    if len > 0 {
+                        line.push(' ');
+                    }
+                    line.extend(word.iter());
+                    len = need;
+                    break;
+                }
+                if len > 0 {
+                    lines.push(std::mem::take(&mut line));
+                    len = 0;
+                    continue;
+                }
+                // An over-long word on an empty line: hard-break it.
+                let rest = word.split_off(width);
+                lines.push(word.iter().collect());
+                word = rest;
+            }
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
+fn pad(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    let mut out = s.to_string();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
+    out
+}
+
+/// The verdict word used in tables: "held" or "did not hold".
+pub fn verdict(held: bool) -> &'static str {
+    if held {
+        "held"
+    } else {
+        "did not hold"
+    }
+}
+
+/// Renders the claims of every experiment as a plain-text table for the
+/// terminal, about [`TABLE_WIDTH`] columns wide:
+/// `experiment | claim | held / did not hold | measured`, long cells wrapped,
+/// a rule between experiments and a final count of claims that held.
+pub fn claims_table(experiment_rows: &[(String, Vec<Claim>)]) -> String {
+    const SEP: &str = " | ";
+    let measured_text = |c: &Claim| serde_json::to_string(&c.measured).unwrap_or_default();
+    let max_len = |it: &mut dyn Iterator<Item = usize>| it.max().unwrap_or(0);
+
+    let w_exp = max_len(&mut experiment_rows.iter().map(|(e, _)| e.chars().count()))
+        .clamp("experiment".len(), 24);
+    let w_verdict = "did not hold".len();
+    let w_meas = max_len(
+        &mut experiment_rows
+            .iter()
+            .flat_map(|(_, cs)| cs.iter().map(|c| measured_text(c).chars().count())),
+    )
+    .clamp("measured".len(), 36);
+    let fixed = w_exp + w_verdict + w_meas + 3 * SEP.len();
+    let w_claim = TABLE_WIDTH.saturating_sub(fixed).max(24);
+
+    let widths = [w_exp, w_claim, w_verdict, w_meas];
+    let rule = widths
+        .iter()
+        .map(|&w| "-".repeat(w))
+        .collect::<Vec<_>>()
+        .join("-+-");
+    let row = |cells: [&str; 4]| -> String {
+        let wrapped: Vec<Vec<String>> = cells.iter().zip(widths).map(|(c, w)| wrap(c, w)).collect();
+        let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        let mut out = String::new();
+        for i in 0..height {
+            let line: Vec<String> = wrapped
+                .iter()
+                .zip(widths)
+                .map(|(col, w)| pad(col.get(i).map(String::as_str).unwrap_or(""), w))
+                .collect();
+            out.push_str(line.join(SEP).trim_end());
+            out.push('\n');
+        }
+        out
+    };
+
+    let mut out = row(["experiment", "claim", "result", "measured"]);
+    out.push_str(&rule);
+    out.push('\n');
+    let (mut total, mut held) = (0usize, 0usize);
+    for (k, (exp, claims)) in experiment_rows.iter().enumerate() {
+        if k > 0 {
+            out.push_str(&rule);
+            out.push('\n');
+        }
+        if claims.is_empty() {
+            out.push_str(&row([exp, "(no claims checked)", "", ""]));
+        }
+        for (i, c) in claims.iter().enumerate() {
+            total += 1;
+            held += c.held as usize;
+            let m = measured_text(c);
+            out.push_str(&row([
+                if i == 0 { exp } else { "" },
+                &c.claim,
+                verdict(c.held),
+                &m,
+            ]));
+        }
+    }
+    out.push_str(&rule);
+    out.push('\n');
+    out.push_str(&format!("{held} of {total} claims held\n"));
+    out
+}
