@@ -7,12 +7,8 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An operating-system error on a named file.
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
     /// A file whose contents do not match its declared format.
     #[error("{path}: {msg}")]
     Format { path: PathBuf, msg: String },
@@ -44,11 +40,10 @@ pub enum Error {
     #[error("numerical failure: {0}")]
     Numerical(String),
     /// JSON (de)serialization of a named file.
-    #[error("{path}: {source}")]
+    #[error("{path}: {err}")]
     Json {
         path: PathBuf,
-        #[source]
-        source: serde_json::Error,
+        err: serde_json::Error,
     },
 }
 
@@ -74,7 +69,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            err: source,
         }
     }
 }

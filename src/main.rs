@@ -146,9 +146,36 @@ enum Command {
         /// Override the learning rate.
         #[arg(long)]
         eta: Option<f64>,
+        /// Override the initialization scale kappa.
+        #[arg(long)]
+        kappa: Option<f64>,
         /// Override the training precision.
         #[arg(long, value_enum)]
         precision: Option<PrecisionArg>,
+    },
+    /// Function and concept complexities of an analytic function (seeds 001-004).
+    Complexity {
+        /// exp, sin, cos, tanh, sigmoid, arctan(z/2), z*arctan(z/2), a scale inside
+        /// (exp(2z), sin(3z)), or poly:c0,c1,...
+        function: String,
+        /// C (seed 004 eq. 6), CN (eq. 7), ceps / cs (seeds 002/003), arora (seed 001 Cor. 6.2).
+        #[arg(long)]
+        measure: String,
+        /// The radius R at which the series is evaluated.
+        #[arg(long = "R")]
+        r: f64,
+        /// Number of variables N (measure CN).
+        #[arg(long = "N")]
+        n: Option<usize>,
+        /// Sequence length L (measures CN and C).
+        #[arg(long = "L")]
+        l: Option<usize>,
+        /// Target error epsilon (measure ceps).
+        #[arg(long)]
+        eps: Option<f64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Benchmarks, as ratios against baselines measured in the same run.
     Bench {
@@ -242,8 +269,14 @@ fn default_run(out: PathBuf, seed: u64) -> Result<()> {
     Ok(())
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     let command = cli.command.unwrap_or(Command::Run {
         out: PathBuf::from("widenet-results"),
         seed: 0,
@@ -356,6 +389,7 @@ fn main() -> Result<()> {
             width,
             iters,
             eta,
+            kappa,
             precision,
         } => {
             let opts = suite::ReproduceOptions {
@@ -370,6 +404,7 @@ fn main() -> Result<()> {
                 width,
                 iters,
                 eta,
+                kappa,
                 precision: precision.map(Into::into),
                 progress: true,
             };
@@ -382,6 +417,34 @@ fn main() -> Result<()> {
                 out.join(&name).join("result.json").display(),
                 report.display()
             );
+        }
+        Command::Complexity {
+            function,
+            measure,
+            r,
+            n,
+            l,
+            eps,
+            json,
+        } => {
+            let v = widenet::theory::complexity::complexity_json(&function, &measure, r, n, l, eps)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{} of {} at R = {}: {}",
+                    v["measure"].as_str().unwrap_or(&measure),
+                    v["function"].as_str().unwrap_or(&function),
+                    r,
+                    match &v["value"] {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    }
+                );
+                if let Some(note) = v["note"].as_str() {
+                    println!("note: {note}");
+                }
+            }
         }
         Command::Bench { json, quick } => {
             let sizes = if quick {

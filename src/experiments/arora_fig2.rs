@@ -40,13 +40,13 @@ pub struct Fig2Config {
     pub kappa: f64,
     /// η (see [`choose_eta`]).
     pub eta: Option<f64>,
-    /// Iteration cap (quick 4,000 / paper 20,000).
+    /// Iteration cap (quick 8,000 / paper 20,000).
     pub iters: Option<usize>,
     /// Stop when Φ/n falls below this ("until the ℓ2 loss converges").
     pub loss_tol_per_sample: f64,
     /// Portions p of randomized labels.
     pub portions: Vec<f64>,
-    /// Precision (quick f64 / paper f32).
+    /// Precision (default f32).
     pub precision: Option<Precision>,
     /// Progress bars.
     pub progress: bool,
@@ -149,7 +149,7 @@ pub fn run(cfg: &Fig2Config, out: &Path) -> Result<(ExperimentOutput, Fig2Result
         cfg.n_train.or(Some(if quick { 200 } else { 10_000 })),
         cfg.n_test.or(Some(if quick { 400 } else { 2_000 })),
         (cfg.n_train.unwrap_or(200), cfg.n_test.unwrap_or(400)),
-        24,
+        super::arora_fig1::QUICK_D,
         cfg.seed,
     )?;
     let (x, xt) = (&data.train.x, &data.test.x);
@@ -170,7 +170,7 @@ pub fn run(cfg: &Fig2Config, out: &Path) -> Result<(ExperimentOutput, Fig2Result
         kappa: cfg.kappa,
         eta,
         eta_note,
-        iters: cfg.iters.unwrap_or(if quick { 4_000 } else { 20_000 }),
+        iters: cfg.iters.unwrap_or(if quick { 8_000 } else { 20_000 }),
         loss_tol_per_sample: cfg.loss_tol_per_sample,
         precision: cfg.precision.unwrap_or(if quick {
             Precision::F64

@@ -189,11 +189,16 @@ pub fn kept_points(x: &[f64], y: &[f64], log_x: bool, log_y: bool) -> Vec<(f64, 
         .collect()
 }
 
+/// Largest magnitude a linear axis reaches (so its span stays finite).
+const LINEAR_LIMIT: f64 = 8e307;
+
 /// The padded axis range `(lo, hi)` (lo < hi) used for `values`, which are
 /// assumed already filtered by [`kept_points`]. Linear axes are padded by 5%
 /// of the span; log axes by 5% of the span in decades and widened to contain
 /// at least one power of ten (so there is a labelled tick). Empty input gives
-/// `(0, 1)` (linear) or `(1, 10)` (log).
+/// `(0, 1)` (linear) or `(1, 10)` (log). So that the range stays drawable,
+/// a linear range is kept within ±8e307 and a log range within 295 decades
+/// (the lowest values are cut off); points outside are not drawn.
 pub fn axis_range(values: &[f64], log: bool) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for &v in values {
@@ -207,6 +212,8 @@ pub fn axis_range(values: &[f64], log: bool) -> (f64, f64) {
     }
     if log {
         let (mut a, mut b) = (lo.log10(), hi.log10());
+        // plotters needs hi / lo to be finite: keep at most the top 290 decades.
+        a = a.max(b - 290.0);
         if b - a < 1e-9 {
             a -= 0.5;
             b += 0.5;
@@ -220,8 +227,12 @@ pub fn axis_range(values: &[f64], log: bool) -> (f64, f64) {
         }
         let a = a.clamp(-300.0, 299.0);
         let b = b.clamp(a + 1e-6, 300.0);
+        let a = a.max(b - 295.0);
         (10f64.powf(a), 10f64.powf(b))
     } else {
+        // plotters needs a finite span: keep within ±LINEAR_LIMIT.
+        let lo = lo.clamp(-LINEAR_LIMIT, LINEAR_LIMIT);
+        let hi = hi.clamp(-LINEAR_LIMIT, LINEAR_LIMIT);
         let span = hi - lo;
         let scale = lo.abs().max(hi.abs());
         let (a, b) = if span <= scale * 1e-12 || span == 0.0 {
@@ -298,15 +309,32 @@ fn ensure_font() -> Result<()> {
 }
 
 /// A series ready to draw: kept points, colour, style.
-struct Prepared {
+struct PreparedSeries {
     name: String,
     points: Vec<(f64, f64)>,
     color: RGBColor,
     style: Style,
 }
 
+/// Counts of points not drawn.
+#[derive(Clone, Copy)]
+struct Dropped {
+    /// Non-finite, or non-positive on a log axis.
+    bad: usize,
+    /// Beyond the range an axis can show.
+    outside: usize,
+}
+
+/// The drawable content of a figure.
+struct Drawable {
+    series: Vec<PreparedSeries>,
+    x: (f64, f64),
+    y: (f64, f64),
+    dropped: Dropped,
+}
+
 /// Filters every series and computes the axis ranges and dropped-point count.
-fn prepare(fig: &Figure) -> Result<(Vec<Prepared>, (f64, f64), (f64, f64), usize)> {
+fn prepare(fig: &Figure) -> Result<Drawable> {
     let colors = fig.color_indices();
     let mut out = Vec::with_capacity(fig.series.len());
     let mut dropped = 0;
@@ -323,7 +351,7 @@ fn prepare(fig: &Figure) -> Result<(Vec<Prepared>, (f64, f64), (f64, f64), usize
         let points = kept_points(&s.x, &s.y, fig.log_x, fig.log_y);
         dropped += s.x.len() - points.len();
         let (r, g, b) = palette_color(c);
-        out.push(Prepared {
+        out.push(PreparedSeries {
             name: s.name.clone(),
             points,
             color: RGBColor(r, g, b),
@@ -340,7 +368,23 @@ fn prepare(fig: &Figure) -> Result<(Vec<Prepared>, (f64, f64), (f64, f64), usize
         .collect();
     let xr = axis_range(&xs, fig.log_x);
     let yr = axis_range(&ys, fig.log_y);
-    Ok((out, xr, yr, dropped))
+    // Only extreme data (beyond what axis_range can show) falls outside.
+    let mut outside = 0;
+    for p in &mut out {
+        let before = p.points.len();
+        p.points
+            .retain(|&(x, y)| x >= xr.0 && x <= xr.1 && y >= yr.0 && y <= yr.1);
+        outside += before - p.points.len();
+    }
+    Ok(Drawable {
+        series: out,
+        x: xr,
+        y: yr,
+        dropped: Dropped {
+            bad: dropped,
+            outside,
+        },
+    })
 }
 
 type DrawResult = std::result::Result<(), String>;
@@ -353,8 +397,8 @@ fn err<E: std::fmt::Display>(e: E) -> String {
 fn draw_with<DB, X, Y>(
     root: &DrawingArea<DB, Shift>,
     fig: &Figure,
-    series: &[Prepared],
-    dropped: usize,
+    series: &[PreparedSeries],
+    dropped: Dropped,
     x_spec: X,
     y_spec: Y,
 ) -> DrawResult
@@ -451,11 +495,24 @@ where
     let area = chart.plotting_area();
     let (px, py) = area.get_pixel_range();
     let (cx, cy) = ((px.start + px.end) / 2, (py.start + py.end) / 2);
+    let total = dropped.bad + dropped.outside;
+    let mut reasons = vec!["non-finite"];
+    if fig.log_x || fig.log_y {
+        reasons.push("non-positive on a log axis");
+    }
+    if dropped.outside > 0 {
+        reasons.push("beyond the drawable range");
+    }
+    let dropped_text = format!(
+        "{total} point{} dropped ({})",
+        if total == 1 { "" } else { "s" },
+        reasons.join(" or ")
+    );
     if !any_point {
         let msg = if series.is_empty() {
             "no data to plot".to_string()
-        } else if dropped > 0 {
-            format!("no plottable data ({dropped} non-finite or non-positive-on-log-axis points dropped)")
+        } else if total > 0 {
+            format!("no plottable data: {dropped_text}")
         } else {
             "no data to plot (all series are empty)".to_string()
         };
@@ -466,16 +523,8 @@ where
                 plotters::style::text_anchor::VPos::Center,
             ));
         root.draw(&Text::new(msg, (cx, cy), style)).map_err(err)?;
-    } else if dropped > 0 {
-        let msg = format!(
-            "{dropped} point{} dropped (non-finite{})",
-            if dropped == 1 { "" } else { "s" },
-            if fig.log_x || fig.log_y {
-                " or non-positive on a log axis"
-            } else {
-                ""
-            }
-        );
+    } else if total > 0 {
+        let msg = dropped_text;
         let style = TextStyle::from((FONT, 13).into_font())
             .color(&RGBColor(110, 110, 110))
             .pos(plotters::style::text_anchor::Pos::new(
@@ -495,7 +544,12 @@ fn draw_figure<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     fig: &Figure,
 ) -> Result<DrawResult> {
-    let (series, (x0, x1), (y0, y1), dropped) = prepare(fig)?;
+    let Drawable {
+        series,
+        x: (x0, x1),
+        y: (y0, y1),
+        dropped,
+    } = prepare(fig)?;
     Ok(match (fig.log_x, fig.log_y) {
         (false, false) => draw_with(root, fig, &series, dropped, x0..x1, y0..y1),
         (true, false) => draw_with(root, fig, &series, dropped, (x0..x1).log_scale(), y0..y1),

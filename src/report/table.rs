@@ -90,7 +90,7 @@ pub fn write_json<T: Serialize + ?Sized>(path: impl AsRef<Path>, value: &T) -> R
     let path = path.as_ref();
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| Error::Json {
         path: path.to_path_buf(),
-        source,
+        err: source,
     })?;
     bytes.push(b'\n');
     atomic_write(path, &bytes)
@@ -102,7 +102,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: impl AsRef<Path>) -> Resu
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_slice(&bytes).map_err(|source| Error::Json {
         path: path.to_path_buf(),
-        source,
+        err: source,
     })
 }
 

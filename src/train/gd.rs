@@ -92,6 +92,8 @@ pub struct GdOutcome<T> {
     pub stop: StopReason,
     /// Final training predictions u(T).
     pub u: Vec<f64>,
+    /// Initial training predictions u(0).
+    pub u0: Vec<f64>,
 }
 
 /// ‖W − W0‖_F and max_r ‖w_r − w0_r‖, in f64.
@@ -172,6 +174,7 @@ pub fn train_gd<T: Real>(
     let mut p_test = Matrix::zeros(0, 0);
     let mut metrics = GdMetrics::default();
     let mut reference: Option<Patterns> = None;
+    let mut u0: Vec<f64> = Vec::new();
     let bar = if cfg.progress {
         let b = ProgressBar::new(cfg.max_iters as u64);
         b.set_style(
@@ -191,6 +194,7 @@ pub fn train_gd<T: Real>(
         let loss = half_sq_loss(&u, y);
         if reference.is_none() {
             reference = Some(Patterns::from_preactivations(&p));
+            u0 = u.clone();
         }
         let (dfro, dmax) = weight_distances(&net.w, &w0);
         metrics.loss.push(loss);
@@ -248,6 +252,7 @@ pub fn train_gd<T: Real>(
         iterations: k,
         stop,
         u,
+        u0,
     })
 }
 
@@ -280,6 +285,8 @@ pub struct TwoLayerRecord {
     pub stop: StopReason,
     /// Final training predictions u(T).
     pub u: Vec<f64>,
+    /// Initial training predictions u(0).
+    pub u0: Vec<f64>,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -297,14 +304,14 @@ pub fn train_two_layer_record(
 ) -> Result<TwoLayerRecord> {
     use crate::experiments::common::Precision;
     let t0 = std::time::Instant::now();
-    let (metrics, iterations, stop, u) = match precision {
+    let (metrics, iterations, stop, u, u0) = match precision {
         Precision::F32 => {
             let o = train_two_layer::<f32>(x, y, test, width, kappa, seed, cfg)?;
-            (o.metrics, o.iterations, o.stop, o.u)
+            (o.metrics, o.iterations, o.stop, o.u, o.u0)
         }
         Precision::F64 => {
             let o = train_two_layer::<f64>(x, y, test, width, kappa, seed, cfg)?;
-            (o.metrics, o.iterations, o.stop, o.u)
+            (o.metrics, o.iterations, o.stop, o.u, o.u0)
         }
     };
     Ok(TwoLayerRecord {
@@ -312,6 +319,7 @@ pub fn train_two_layer_record(
         iterations,
         stop,
         u,
+        u0,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
