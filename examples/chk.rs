@@ -14,7 +14,12 @@ fn main() {
     let u32 = net32.predict(&x.cast::<f32>()).unwrap();
     let s32: f64 = u32.iter().map(|v| v * v).sum::<f64>() / 200.0;
     println!("f32 mean u0^2 {s32}");
-    let phi: f64 = u32.iter().zip(&d.train.y).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / 2.0;
+    let phi: f64 = u32
+        .iter()
+        .zip(&d.train.y)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        / 2.0;
     println!("phi0 f32 {phi}");
 }
 #[allow(dead_code)]

@@ -262,10 +262,7 @@ fn default_run(out: PathBuf, seed: u64) -> Result<()> {
         .map(|o| o.claims.iter().filter(|c| c.held).count())
         .sum();
     let total: usize = outputs.iter().map(|o| o.claims.len()).sum();
-    println!(
-        "{held}/{total} claims held. Report: {}",
-        out.join(report).display()
-    );
+    println!("{held}/{total} claims held. Report: {}", report.display());
     Ok(())
 }
 
@@ -409,8 +406,8 @@ fn run(cli: Cli) -> Result<()> {
                 progress: true,
             };
             let o = suite::reproduce(&name, &opts)?;
-            let (report, table) = suite::finish_report(&out.join(&name), std::slice::from_ref(&o))
-                .map(|(r, t)| (r, t))?;
+            let (report, table) =
+                suite::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;
             println!("{table}");
             println!(
                 "results: {}  report: {}",
@@ -427,7 +424,8 @@ fn run(cli: Cli) -> Result<()> {
             eps,
             json,
         } => {
-            let v = widenet::theory::complexity::complexity_json(&function, &measure, r, n, l, eps)?;
+            let v =
+                widenet::theory::complexity::complexity_json(&function, &measure, r, n, l, eps)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {

@@ -220,7 +220,12 @@ pub fn run(cfg: &Fig1Config, out: &Path) -> Result<(ExperimentOutput, Fig1Result
         let actual = rec.metrics.loss.clone();
         let phi0 = actual[0].max(f64::MIN_POSITIVE);
         let r0: Vec<f64> = y.iter().zip(&rec.u0).map(|(a, b)| a - b).collect();
-        let from_u0 = predicted_loss(&ka.eigen.values, &ka.eigen.project(&r0)?, eta, settings.iters)?;
+        let from_u0 = predicted_loss(
+            &ka.eigen.values,
+            &ka.eigen.project(&r0)?,
+            eta,
+            settings.iters,
+        )?;
         let max_dev = actual
             .iter()
             .zip(&from_u0)
@@ -359,7 +364,9 @@ fn write_files(r: &Fig1Result, dir: &Path, out: &Path) -> Result<(Vec<PathBuf>, 
         series.push(s);
         let mut p = Series::new(
             format!("{} labels (eq. 7-8)", run.labels),
-            (0..run.predicted_loss_from_u0.len()).map(|k| k as f64).collect(),
+            (0..run.predicted_loss_from_u0.len())
+                .map(|k| k as f64)
+                .collect(),
             run.predicted_loss_from_u0.clone(),
             Style::Dashed,
         );

@@ -96,21 +96,30 @@ pub fn reproduce(name: &str, opts: &ReproduceOptions) -> Result<ExperimentOutput
     }
 }
 
-/// Writes `out/report.html` for finished experiments and returns the claims table.
-pub fn finish_report(out: &Path, outputs: &[ExperimentOutput]) -> Result<(PathBuf, String)> {
+/// Writes `report_dir/report.html` for finished experiments whose files are named
+/// relative to `out`, and returns the report's path and the claims table.
+pub fn finish_report(
+    out: &Path,
+    report_dir: &Path,
+    outputs: &[ExperimentOutput],
+) -> Result<(PathBuf, String)> {
     let sections: Vec<ReportSection> = outputs
         .iter()
         .map(|o| ReportSection {
             name: o.name.clone(),
             title: o.title.clone(),
             description: format!("{} ({:.1} s)", o.description, o.seconds),
-            figures: o.figures.clone(),
+            figures: o.figures.iter().map(|f| out.join(f)).collect(),
             claims: o.claims.clone(),
             settings: o.settings.clone(),
-            files: o.files.clone(),
+            files: o.files.iter().map(|f| out.join(f)).collect(),
         })
         .collect();
-    let report = write_report(out, "widenet: the papers' claims, measured", &sections)?;
+    let report = write_report(
+        report_dir,
+        "widenet: the papers' claims, measured",
+        &sections,
+    )?;
     let rows: Vec<(String, Vec<crate::report::table::Claim>)> = outputs
         .iter()
         .map(|o| (o.name.clone(), o.claims.clone()))
@@ -134,8 +143,8 @@ pub fn run_default(
         on_done(&o);
         outputs.push(o);
     }
-    let (report, table) = finish_report(out, &outputs)?;
-    Ok((outputs, relative_to(&report, Path::new("")), table))
+    let (report, table) = finish_report(out, out, &outputs)?;
+    Ok((outputs, report, table))
 }
 
 /// Runs the complexity-examples table (issue 3): one claim per worked example of
@@ -164,16 +173,20 @@ fn complexity_examples_output(out: &Path, seed: u64) -> Result<ExperimentOutput>
         .iter()
         .map(|(key, rows)| {
             let held = rows.iter().all(|r| r.consistent);
-            let measured: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|r| {
-                    serde_json::json!({"function": r.function, "measure": r.measure, "R": r.r,
-                        "computed": r.computed, "paper": r.paper_statement, "check": r.check,
-                        "consistent": r.consistent})
-                })
-                .collect();
+            let mut measured = serde_json::Map::new();
+            for r in rows {
+                measured.insert(
+                    format!("{} {} R={}", r.measure, r.function, r.r),
+                    serde_json::Value::String(r.computed.clone()),
+                );
+            }
+            let measured = serde_json::Value::Object(measured);
             Claim::new(
-                format!("{key}: computed values agree with the paper's statement ({} cases)", rows.len()),
+                format!(
+                    "{key}: computed values agree with the paper's statement ({} cases; details in \
+                     examples.csv)",
+                    rows.len()
+                ),
                 held,
                 serde_json::Value::Array(measured),
             )
@@ -183,7 +196,14 @@ fn complexity_examples_output(out: &Path, seed: u64) -> Result<ExperimentOutput>
     atomic_write(&csv, table.to_csv().as_bytes())?;
     let grid: Vec<f64> = (1..=60).map(|i| i as f64 * 0.05).collect();
     let mut series = Vec::new();
-    for spec in ["exp", "sin", "tanh", "arctan(z/2)", "z*arctan(z/2)", "sigmoid"] {
+    for spec in [
+        "exp",
+        "sin",
+        "tanh",
+        "arctan(z/2)",
+        "z*arctan(z/2)",
+        "sigmoid",
+    ] {
         let f = AnalyticFn::parse(spec)?;
         let ys: Vec<f64> = grid
             .iter()
@@ -193,10 +213,17 @@ fn complexity_examples_output(out: &Path, seed: u64) -> Result<ExperimentOutput>
                     .unwrap_or(f64::NAN)
             })
             .collect();
-        series.push(Series::new(format!("C({}, R)", f.name()), grid.clone(), ys, Style::Line));
+        series.push(Series::new(
+            format!("C({}, R)", f.name()),
+            grid.clone(),
+            ys,
+            Style::Line,
+        ));
     }
     let fig = Figure {
-        title: "Seed 004 eq. 6: C(psi, R) = 1 + sum_i i |c_i| R^i (ends at the radius of convergence)".into(),
+        title:
+            "Seed 004 eq. 6: C(psi, R) = 1 + sum_i i |c_i| R^i (ends at the radius of convergence)"
+                .into(),
         x_label: "R".into(),
         y_label: "C(psi, R)".into(),
         log_x: false,

@@ -209,6 +209,68 @@ fn pad(s: &str, width: usize) -> String {
     out
 }
 
+/// At most this many characters of a claim's measured value appear in the
+/// terminal table (the JSON and HTML keep everything).
+pub const MEASURED_CHARS: usize = 140;
+
+fn compact_number(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e9 {
+        format!("{x}")
+    } else if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e5) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+fn compact_value(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => out.push_str(
+            &n.as_f64()
+                .map(compact_number)
+                .unwrap_or_else(|| n.to_string()),
+        ),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                compact_value(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(o) => {
+            out.push('{');
+            for (i, (k, x)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(k);
+                out.push(':');
+                compact_value(x, out);
+            }
+            out.push('}');
+        }
+        Value::String(s) => out.push_str(s),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A short rendering of a measured value for the terminal: numbers to four
+/// significant places, no quotes, cut at `max` characters with "...".
+pub fn compact_measured(v: &serde_json::Value, max: usize) -> String {
+    let mut s = String::new();
+    compact_value(v, &mut s);
+    if s.chars().count() > max {
+        let cut: String = s.chars().take(max.saturating_sub(3)).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}
+
 /// The verdict word used in tables: "held" or "did not hold".
 pub fn verdict(held: bool) -> &'static str {
     if held {
@@ -224,7 +286,7 @@ pub fn verdict(held: bool) -> &'static str {
 /// a rule between experiments and a final count of claims that held.
 pub fn claims_table(experiment_rows: &[(String, Vec<Claim>)]) -> String {
     const SEP: &str = " | ";
-    let measured_text = |c: &Claim| serde_json::to_string(&c.measured).unwrap_or_default();
+    let measured_text = |c: &Claim| compact_measured(&c.measured, MEASURED_CHARS);
     let max_len = |it: &mut dyn Iterator<Item = usize>| it.max().unwrap_or(0);
 
     let w_exp = max_len(&mut experiment_rows.iter().map(|(e, _)| e.chars().count()))

@@ -49,7 +49,7 @@ pub fn lemma_5_3(
     lambda0: f64,
     initial_residual_norm: f64,
 ) -> Result<Lemma53> {
-    if !(lambda0 > 0.0) {
+    if lambda0.is_nan() || lambda0 <= 0.0 {
         return Err(Error::invalid(
             "lambda_0",
             format!("lambda_min(H^inf) must be positive, got {lambda0:e}"),
@@ -79,7 +79,7 @@ pub fn lemma_5_4_rademacher(
             format!("must lie in (0, 1), got {delta}"),
         ));
     }
-    if !(kappa > 0.0) {
+    if kappa.is_nan() || kappa <= 0.0 {
         return Err(Error::invalid(
             "kappa",
             format!("must be positive, got {kappa}"),

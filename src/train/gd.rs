@@ -202,7 +202,7 @@ pub fn train_gd<T: Real>(
         metrics.w_dist_max.push(dmax);
         let last = k == cfg.max_iters || loss <= cfg.loss_tol;
         if let Some(t) = &test {
-            if k % eval_every == 0 || last {
+            if k.is_multiple_of(eval_every) || last {
                 let ut = net.forward_into(t.x, &mut p_test)?;
                 let (l1, err) = l1_and_error(&ut, t.y);
                 metrics.test_iteration.push(k);
@@ -239,7 +239,7 @@ pub fn train_gd<T: Real>(
         metrics.pattern_changed.push(frac(flips));
         net.apply_update(&p, x, cfg.eta)?;
         k += 1;
-        if k % 16 == 0 || k == cfg.max_iters {
+        if k.is_multiple_of(16) || k == cfg.max_iters {
             bar.set_position(k as u64);
             bar.set_message(format!("loss {loss:.4e}"));
         }
@@ -292,6 +292,7 @@ pub struct TwoLayerRecord {
 }
 
 /// [`train_two_layer`] in the named precision, keeping only the record.
+#[allow(clippy::too_many_arguments)] // mirrors train_two_layer plus the precision
 pub fn train_two_layer_record(
     precision: crate::experiments::common::Precision,
     x: &Matrix<f64>,
