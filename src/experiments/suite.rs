@@ -188,7 +188,7 @@ fn complexity_examples_output(out: &Path, seed: u64) -> Result<ExperimentOutput>
                     rows.len()
                 ),
                 held,
-                serde_json::Value::Array(measured),
+                measured,
             )
         })
         .collect();
