@@ -74,19 +74,25 @@ fn h_inf_matches_appendix_e_series() {
     // App. E: H^∞ = K/4 + (1/2π) Σ_l (2l−3)!!/(2l−2)!! K^{∘2l}/(2l−1) for unit-norm inputs
     let x = unit(40, 8, 3);
     let h = h_inf(&x).unwrap();
+    // off the diagonal |k| < 1 and the series converges geometrically; on it
+    // (k = 1) the terms decay only like l^(-3/2), so it is checked in closed form
+    let mut checked = 0;
     for i in 0..40 {
         for j in 0..40 {
             let k: f64 = x.row(i).iter().zip(x.row(j)).map(|(a, b)| a * b).sum();
-            let terms = if i == j { 200_000 } else { 4_000 };
-            let s = h_inf_series_entry(k, terms);
-            let tol = if i == j { 1e-4 } else { 1e-9 };
+            if i == j || k.abs() > 0.98 {
+                continue;
+            }
+            let s = h_inf_series_entry(k, 2_000);
             assert!(
-                (h.get(i, j) - s).abs() < tol,
+                (h.get(i, j) - s).abs() < 1e-10,
                 "({i},{j}) k={k}: {} vs series {s}",
                 h.get(i, j)
             );
+            checked += 1;
         }
     }
+    assert!(checked > 1000);
     // the diagonal of unit inputs is exactly 1/2 (θ = 0)
     assert!((h.get(0, 0) - 0.5).abs() < 1e-14);
 }
@@ -99,9 +105,14 @@ fn h_inf_is_symmetric_psd_and_blocked_path_matches_cross() {
     let hc = h_inf_cross(&x, &x).unwrap();
     let mut maxdiff: f64 = 0.0;
     for i in 0..600 {
+        // the diagonal is set in closed form (θ = 0) by the blocked path; the
+        // direct path's rounded cos θ_ii puts arccos within ~sqrt(eps) of it
+        assert!((h.get(i, i) - hc.get(i, i)).abs() < 1e-7 * h.get(i, i));
         for j in 0..600 {
             assert_eq!(h.get(i, j), h.get(j, i));
-            maxdiff = maxdiff.max((h.get(i, j) - hc.get(i, j)).abs());
+            if i != j {
+                maxdiff = maxdiff.max((h.get(i, j) - hc.get(i, j)).abs());
+            }
         }
     }
     assert!(maxdiff < 1e-12, "blocked vs direct differ by {maxdiff}");
@@ -120,8 +131,19 @@ fn h_inf_f32_agrees_with_f64() {
     let x = unit(300, 20, 5);
     let h64 = h_inf(&x).unwrap();
     let h32 = h_inf(&x.cast::<f32>()).unwrap();
-    for (a, b) in h64.as_slice().iter().zip(h32.as_slice()) {
-        assert!((a - *b as f64).abs() < 2e-6, "{a} vs {b}");
+    // arccos is ill-conditioned near ±1: an f32 inner product of nearly parallel
+    // inputs loses digits, so the tolerance is looser where |cos θ| is close to 1
+    for i in 0..300 {
+        for j in 0..300 {
+            let (a, b) = (h64.get(i, j), h32.get(i, j) as f64);
+            let c: f64 = x.row(i).iter().zip(x.row(j)).map(|(p, q)| p * q).sum();
+            let tol = if i == j {
+                1e-7
+            } else {
+                1e-6 / (1.0 - c.abs()).sqrt().max(1e-3)
+            };
+            assert!((a - b).abs() < tol, "({i},{j}) cos {c}: {a} vs {b}");
+        }
     }
 }
 

@@ -108,17 +108,23 @@ impl PolyTarget {
             .all(|t| t.p == 1 || (t.p >= 2 && t.p.is_multiple_of(2)))
     }
 
-    /// The right-hand side of seed 001 eq. (13): 3 Σ_j p_j |α_j| ‖β_j‖₂^{p_j},
-    /// an upper bound on sqrt(yᵀ(H^∞)⁻¹y) when [`Self::bound_applies`].
-    pub fn complexity_bound(&self) -> f64 {
-        3.0 * self
+    /// The right-hand side of seed 001 eq. (13), 3 Σ_j p_j |α_j| ‖β_j‖₂^{p_j}, an
+    /// upper bound on sqrt(yᵀ(H^∞)⁻¹y) (computed by
+    /// [`crate::theory::complexity::arora_cor62_bound`]); an error when a power is
+    /// neither 1 nor even.
+    pub fn complexity_bound(&self) -> crate::error::Result<f64> {
+        let terms: Vec<(f64, f64, u32)> = self
             .terms
             .iter()
             .map(|t| {
-                let nb = t.beta.iter().map(|b| b * b).sum::<f64>().sqrt();
-                t.p as f64 * t.alpha.abs() * pow_u32(nb, t.p)
+                (
+                    t.alpha,
+                    t.beta.iter().map(|b| b * b).sum::<f64>().sqrt(),
+                    t.p,
+                )
             })
-            .sum::<f64>()
+            .collect();
+        crate::theory::complexity::arora_cor62_bound(&terms)
     }
 }
 

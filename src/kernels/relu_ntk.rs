@@ -39,45 +39,57 @@ pub fn h_inf<T: Real>(x: &Matrix<T>) -> Result<Matrix<T>> {
     let (n, d) = x.shape();
     let norms: Vec<f64> = (0..n).map(|i| crate::linalg::norm2(x.row(i))).collect();
     let nb = n.div_ceil(BLOCK);
-    let pairs: Vec<(usize, usize)> = (0..nb)
-        .flat_map(|bi| (0..=bi).map(move |bj| (bi, bj)))
-        .collect();
-    let tiles: Vec<(usize, usize, Matrix<T>)> = pairs
-        .into_par_iter()
-        .map(|(bi, bj)| {
+    let mut h = Matrix::zeros(n, n);
+    // Pass 1: each block row bi computes its tiles (bi, bj ≤ bi), maps them through
+    // eq. 3 and stores them in its own rows of H (disjoint rows: safe in parallel).
+    h.as_mut_slice()
+        .par_chunks_mut(BLOCK * n.max(1))
+        .enumerate()
+        .for_each(|(bi, rows)| {
             let (i0, i1) = (bi * BLOCK, ((bi + 1) * BLOCK).min(n));
-            let (j0, j1) = (bj * BLOCK, ((bj + 1) * BLOCK).min(n));
             let xi = crate::linalg::View::row_major(&x.as_slice()[i0 * d..i1 * d], i1 - i0, d)
                 .expect("tile rows lie inside x");
-            let xj = crate::linalg::View::row_major(&x.as_slice()[j0 * d..j1 * d], j1 - j0, d)
-                .expect("tile rows lie inside x");
-            let mut tile = Matrix::zeros(i1 - i0, j1 - j0);
-            gemm_single(&mut tile, xi, xj.t());
-            for (ii, row) in tile.as_mut_slice().chunks_mut(j1 - j0).enumerate() {
-                let ni = norms[i0 + ii];
-                for (jj, v) in row.iter_mut().enumerate() {
-                    *v = T::of(h_inf_entry(v.as_f64(), ni, norms[j0 + jj]));
+            for bj in 0..=bi {
+                let (j0, j1) = (bj * BLOCK, ((bj + 1) * BLOCK).min(n));
+                let xj = crate::linalg::View::row_major(&x.as_slice()[j0 * d..j1 * d], j1 - j0, d)
+                    .expect("tile rows lie inside x");
+                let mut tile = Matrix::zeros(i1 - i0, j1 - j0);
+                gemm_single(&mut tile, xi, xj.t());
+                for ii in 0..i1 - i0 {
+                    let ni = norms[i0 + ii];
+                    let dst = &mut rows[ii * n + j0..ii * n + j1];
+                    for (jj, (o, v)) in dst.iter_mut().zip(tile.row(ii)).enumerate() {
+                        *o = if i0 + ii == j0 + jj {
+                            // θ_ii = 0 exactly: a rounded x_iᵀx_i/‖x_i‖² slightly below 1
+                            // would put arccos on its steep branch (error ~ sqrt(eps))
+                            T::of(0.5 * ni * ni)
+                        } else {
+                            T::of(h_inf_entry(v.as_f64(), ni, norms[j0 + jj]))
+                        };
+                    }
                 }
             }
-            (i0, j0, tile)
-        })
-        .collect();
-    let mut h = Matrix::zeros(n, n);
-    for (i0, j0, tile) in tiles {
-        let (bi, bj) = tile.shape();
-        for ii in 0..bi {
-            h.row_mut(i0 + ii)[j0..j0 + bj].copy_from_slice(tile.row(ii));
+        });
+    // Pass 2: mirror the strict lower triangle into the upper one, row by row in
+    // parallel. Row i writes H[i][j] for j > i and reads H[j][i] for j > i: the
+    // written entries are all above the diagonal, the read ones all below.
+    let ptr = SyncPtr(h.as_mut_slice().as_mut_ptr());
+    (0..n).into_par_iter().for_each(|i| {
+        let p = &ptr;
+        for j in i + 1..n {
+            // SAFETY: (j, i) with j > i lies strictly below the diagonal and is only
+            // read; (i, j) lies strictly above and is written by row i's task only;
+            // both indices are < n² and the buffer outlives the loop.
+            unsafe { *p.0.add(i * n + j) = *p.0.add(j * n + i) };
         }
-        if i0 != j0 {
-            for ii in 0..bi {
-                for jj in 0..bj {
-                    h.set(j0 + jj, i0 + ii, tile.get(ii, jj));
-                }
-            }
-        }
-    }
+    });
     Ok(h)
 }
+
+struct SyncPtr<T>(*mut T);
+// SAFETY: used only in `h_inf` for disjoint reads (lower triangle) and writes
+// (upper triangle, one row per task).
+unsafe impl<T: Send> Sync for SyncPtr<T> {}
 
 /// A tile product on the calling thread (the tiles themselves run in parallel).
 fn gemm_single<T: Real>(

@@ -1,0 +1,128 @@
+//! The experiments at tiny scale: settings and seed saved, claims computed from the
+//! recorded numbers, resuming from finished sub-runs, and a real-data smoke test.
+
+use std::path::Path;
+use widenet::experiments::arora_fig1::{self, Fig1Config};
+use widenet::experiments::arora_fig2::{self, Fig2Config};
+use widenet::experiments::common::{spearman, DataSource, Scale};
+
+#[test]
+fn fig1_records_are_consistent_with_the_theory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Fig1Config::new(DataSource::Synthetic, Scale::Quick, 3);
+    c.n_train = Some(40);
+    c.width = Some(3000);
+    c.iters = Some(150);
+    let (out, r) = arora_fig1::run(&c, dir.path()).unwrap();
+    assert_eq!(r.settings.seed, 3);
+    assert_eq!(r.runs.len(), 3);
+    // unit inputs: tr H^∞ = n/2
+    assert!((r.eigenvalues.iter().sum::<f64>() - 20.0).abs() < 1e-9);
+    for run in &r.runs {
+        // Parseval on the projections: Σ|v_iᵀy|² = ‖y‖² = n (worst-case scaled to ‖y‖)
+        let e: f64 = run.projections.iter().map(|p| p * p).sum();
+        assert!((e - 40.0).abs() < 1e-8, "{}: {e}", run.labels);
+        assert_eq!(run.actual_loss.len(), 151);
+        assert!((run.predicted_loss[0] - 20.0).abs() < 1e-9);
+    }
+    // worst-case labels put all their weight on the last eigenvector
+    let w = r.runs.iter().find(|x| x.labels == "worst-case").unwrap();
+    assert!((w.projections[39] - 40f64.sqrt()).abs() < 1e-8);
+    // the saved result carries the seed, settings and claims
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("arora-fig1/result.json")).unwrap())
+            .unwrap();
+    assert_eq!(j["settings"]["seed"], 3);
+    assert_eq!(j["settings"]["width"], 3000);
+    let claims = j["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), out.claims.len());
+    for cl in claims {
+        assert!(cl["claim"].is_string() && cl["held"].is_boolean() && !cl["measured"].is_null());
+    }
+    // the convergence claim is computed from the recorded curves
+    let t = r.runs.iter().find(|x| x.labels == "true").unwrap();
+    let rnd = r.runs.iter().find(|x| x.labels == "random").unwrap();
+    let held = t.final_loss_ratio < rnd.final_loss_ratio;
+    assert_eq!(claims[0]["held"], held);
+    assert!(dir.path().join("arora-fig1/fig1a_loss.png").exists());
+    assert!(dir.path().join("arora-fig1/fig1b_spectrum.svg").exists());
+}
+
+fn tiny_fig2(data: DataSource, width: usize) -> Fig2Config {
+    let mut c = Fig2Config::new(data, Scale::Quick, 5);
+    c.n_train = Some(40);
+    c.n_test = Some(40);
+    c.width = Some(width);
+    c.iters = Some(300);
+    c.portions = vec![0.0, 0.5, 1.0];
+    c
+}
+
+#[test]
+fn fig2_resumes_from_finished_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, first) = arora_fig2::run(&tiny_fig2(DataSource::Synthetic, 500), dir.path()).unwrap();
+    assert_eq!(first.runs.len(), 3);
+    // complexity measure grows with p (true labels are simpler than random ones)
+    assert!(first.runs[0].complexity_measure < first.runs[2].complexity_measure);
+    // mark a finished sub-run: a restart with the same settings must reuse it
+    let cached = dir.path().join("arora-fig2/runs/p0.50.json");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cached).unwrap()).unwrap();
+    v["result"]["seconds"] = serde_json::json!(12345.0);
+    std::fs::write(&cached, serde_json::to_vec(&v).unwrap()).unwrap();
+    let (_, again) = arora_fig2::run(&tiny_fig2(DataSource::Synthetic, 500), dir.path()).unwrap();
+    assert_eq!(again.runs[1].seconds, 12345.0);
+    assert_eq!(again.runs[0].test_error, first.runs[0].test_error);
+    // different settings do not reuse it
+    let (_, other) = arora_fig2::run(&tiny_fig2(DataSource::Synthetic, 600), dir.path()).unwrap();
+    assert_ne!(other.runs[1].seconds, 12345.0);
+}
+
+#[test]
+fn spearman_matches_hand_values() {
+    assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]) - 1.0).abs() < 1e-15);
+    assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-15);
+    // ranks (1,2,3,4) vs (2,1,4,3): d² = 4, ρ = 1 − 6·4/(4·15) = 0.6
+    assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[2.0, 1.0, 4.0, 3.0]) - 0.6).abs() < 1e-12);
+}
+
+#[test]
+fn data_source_detection() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = DataSource::detect(Some(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--data") && e.contains("neither"), "{e}");
+    std::fs::write(dir.path().join("test_batch.bin"), b"").unwrap();
+    assert_eq!(
+        DataSource::detect(Some(dir.path())).unwrap(),
+        DataSource::Cifar10(dir.path().to_path_buf())
+    );
+    assert_eq!(DataSource::detect(None).unwrap(), DataSource::Synthetic);
+}
+
+#[test]
+fn real_mnist_smoke() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist");
+    if !root.exists() {
+        eprintln!("skipping: {} not present", root.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = tiny_fig2(DataSource::Mnist(root), 500);
+    c.n_train = Some(60);
+    c.n_test = Some(100);
+    let (out, r) = arora_fig2::run(&c, dir.path()).unwrap();
+    assert_eq!(r.settings.data, "mnist");
+    assert_eq!(r.settings.d, 784);
+    assert_eq!(r.settings.n_train, 60);
+    // MNIST 0 vs 1 with true labels: near-perfect test accuracy, far better than p = 1
+    assert!(
+        r.runs[0].test_error < 0.1,
+        "test error {}",
+        r.runs[0].test_error
+    );
+    assert!(r.runs[0].complexity_measure < r.runs[2].complexity_measure);
+    assert!(!out.claims.is_empty());
+}
