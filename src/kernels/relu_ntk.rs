@@ -38,7 +38,6 @@ pub fn h_inf<T: Real>(x: &Matrix<T>) -> Result<Matrix<T>> {
     }
     let (n, d) = x.shape();
     let norms: Vec<f64> = (0..n).map(|i| crate::linalg::norm2(x.row(i))).collect();
-    let nb = n.div_ceil(BLOCK);
     let mut h = Matrix::zeros(n, n);
     // Pass 1: each block row bi computes its tiles (bi, bj ≤ bi), maps them through
     // eq. 3 and stores them in its own rows of H (disjoint rows: safe in parallel).
