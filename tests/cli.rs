@@ -1,6 +1,8 @@
 //! The command line's stable interface: file names, JSON fields, and clear errors,
 //! each checked against the library or an independent computation.
 
+#![allow(clippy::needless_range_loop)] // index loops mirror the formulas
+
 use std::path::Path;
 use std::process::Command;
 use widenet::data::npy;
@@ -134,7 +136,7 @@ fn analyze_reports_spectrum_projections_and_prediction() {
     assert!((pl[0] - 12.5).abs() < 1e-9, "Phi(0) = ||y||^2/2");
     // the predicted curve equals iterating eq. 7 directly
     let h = h_inf(&x).unwrap();
-    let mut u = vec![0.0; 25];
+    let mut u = [0.0; 25];
     for k in 0..=40 {
         let phi: f64 = 0.5
             * u.iter()

@@ -1,6 +1,8 @@
 //! The experiments at tiny scale: settings and seed saved, claims computed from the
 //! recorded numbers, resuming from finished sub-runs, and a real-data smoke test.
 
+#![allow(clippy::needless_range_loop)] // index loops mirror the formulas
+
 use std::path::Path;
 use widenet::experiments::arora_fig1::{self, Fig1Config};
 use widenet::experiments::arora_fig2::{self, Fig2Config};

@@ -1,6 +1,8 @@
 //! The two-layer net and GD (seed 001 §3-5) against finite differences, brute-force
 //! recounts and the linear dynamics of eq. 7-8.
 
+#![allow(clippy::needless_range_loop)] // index loops mirror the formulas
+
 use widenet::kernels::h_inf;
 use widenet::linalg::Matrix;
 use widenet::models::TwoLayerNet;

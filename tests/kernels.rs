@@ -1,5 +1,7 @@
 //! H^∞ (seed 001 eq. 3) and the empirical Gram matrix against independent references.
 
+#![allow(clippy::needless_range_loop)] // index loops mirror the formulas
+
 use widenet::kernels::relu_ntk::h_inf_series_entry;
 use widenet::kernels::{empirical_gram, h_inf, h_inf_cross};
 use widenet::linalg::{sym_eigenvalues, Cholesky, Matrix};

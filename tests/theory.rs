@@ -1,6 +1,8 @@
 //! Seed 001's theory: Theorem 6.1 / Cor. 6.2, the spectral identities behind
 //! eq. 8 and Lemma 5.3, and the bound formulas, against independent computations.
 
+#![allow(clippy::needless_range_loop)] // index loops mirror the formulas
+
 use widenet::data::synthetic::{unit_sphere, PolyTarget};
 use widenet::kernels::h_inf;
 use widenet::linalg::{sym_eigen, Cholesky, Matrix};
