@@ -172,11 +172,7 @@ pub fn run(cfg: &Fig2Config, out: &Path) -> Result<(ExperimentOutput, Fig2Result
         eta_note,
         iters: cfg.iters.unwrap_or(if quick { 8_000 } else { 20_000 }),
         loss_tol_per_sample: cfg.loss_tol_per_sample,
-        precision: cfg.precision.unwrap_or(if quick {
-            Precision::F64
-        } else {
-            Precision::F32
-        }),
+        precision: cfg.precision.unwrap_or(Precision::F32),
     };
     let gd = GdConfig {
         eta,
