@@ -32,18 +32,8 @@ pub fn kernel_relu_ntk(x_path: &Path, out: &Path, precision: Precision) -> Resul
 }
 
 fn read_xy(x_path: &Path, y_path: &Path) -> Result<(Matrix<f64>, Vec<f64>)> {
-    let x: Matrix<f64> = npy::read_matrix(x_path)?;
-    let y: Vec<f64> = npy::read_vector(y_path)?;
-    if y.len() != x.rows() {
-        return Err(Error::Shape(format!(
-            "{} has {} rows but {} has {} labels",
-            x_path.display(),
-            x.rows(),
-            y_path.display(),
-            y.len()
-        )));
-    }
-    Ok((x, y))
+    let ds = crate::data::labels::dataset_from_npy(x_path, y_path)?;
+    Ok((ds.x, ds.y))
 }
 
 /// `widenet analyze`: spectrum, projections, yᵀ(H^∞)⁻¹y, complexity measure and the

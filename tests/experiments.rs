@@ -128,3 +128,30 @@ fn real_mnist_smoke() {
     assert!(r.runs[0].complexity_measure < r.runs[2].complexity_measure);
     assert!(!out.claims.is_empty());
 }
+
+#[test]
+fn sec6_bounds_match_closed_forms_and_hold() {
+    use widenet::experiments::arora_sec6::{self, Sec6Settings};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sec6Settings::new(Scale::Quick, 1);
+    s.sizes = vec![60, 120];
+    let (out, r) = arora_sec6::run(&s, dir.path()).unwrap();
+    let bounds: Vec<Option<f64>> = r.targets.iter().map(|t| t.bound).collect();
+    // Cor. 6.2 by hand: linear 3·1·1; quadratic 3·2·(1 + 0.5 + 0.25); p = 4: 3·4;
+    // cos(βᵀx) − 1 with ‖β‖ = 2: 3R sinh R; z arctan(z/2) at R = 1: 6(R²/(4−R²) + (R/2) artanh(R/2))
+    let want = [
+        3.0,
+        10.5,
+        12.0,
+        6.0 * 2f64.sinh(),
+        6.0 * (1.0 / 3.0 + 0.5 * 0.5f64.atanh()),
+    ];
+    for (b, w) in bounds.iter().zip(want) {
+        assert!((b.unwrap() - w).abs() < 1e-9 * w, "{b:?} vs {w}");
+    }
+    assert!(bounds[5].is_none());
+    // App. E's proof for p = 1 gives the sharper yᵀH⁻¹y ≤ 4α²‖β‖²
+    assert!(r.targets[0].sqrt_y_hinv_y.iter().all(|v| *v <= 2.0 + 1e-9));
+    // every bounded target's claim held
+    assert!(out.claims.iter().take(5).all(|c| c.held));
+}

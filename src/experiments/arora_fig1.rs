@@ -13,6 +13,7 @@ use crate::models::TwoLayerNet;
 use crate::report::plot::{save_figure, Figure, Series, Style};
 use crate::report::table::{write_csv, Claim};
 use crate::rng;
+use crate::theory::bounds::lemma_5_3;
 use crate::theory::spectrum::{
     predicted_loss, predicted_movement, worst_case_labels, KernelAnalysis,
 };
@@ -125,6 +126,10 @@ pub struct LabelRun {
     pub final_loss_ratio: f64,
     /// Share of ‖y‖² on the top 10% of eigenvectors.
     pub top_decile_energy: f64,
+    /// Measured max_r ‖w_r(T) − w_r(0)‖.
+    pub max_neuron_movement: f64,
+    /// Lemma C.1's bound on it, 4√n‖y − u(0)‖/(√m λ_0) (the first part of Lemma 5.3).
+    pub lemma_5_3_per_neuron_bound: f64,
     /// Training seconds.
     pub seconds: f64,
 }
@@ -285,6 +290,15 @@ pub fn run(cfg: &Fig1Config, out: &Path) -> Result<(ExperimentOutput, Fig1Result
             y_hinv_y: analysis.y_hinv_y,
             max_rel_deviation: max_dev,
             top_decile_energy: top_energy,
+            max_neuron_movement: rec.metrics.w_dist_max.last().copied().unwrap_or(f64::NAN),
+            lemma_5_3_per_neuron_bound: lemma_5_3(
+                analysis.y_hinv_y,
+                n,
+                settings.width,
+                *ka.eigen.values.last().expect("n >= 1"),
+                crate::linalg::norm2(&r0),
+            )?
+            .per_neuron_bound,
             seconds: rec.seconds,
         });
     }

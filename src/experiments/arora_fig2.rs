@@ -14,7 +14,7 @@ use crate::linalg::{sym_eigenvalues, Cholesky};
 use crate::report::plot::{save_figure, Figure, Series, Style};
 use crate::report::table::{write_csv, Claim};
 use crate::rng;
-use crate::theory::bounds::{complexity_measure, theorem_5_1};
+use crate::theory::bounds::{complexity_measure, lemma_5_4_rademacher, theorem_5_1};
 use crate::train::{train_two_layer_record, GdConfig, TwoLayerRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -115,6 +115,9 @@ pub struct PortionRun {
     pub complexity_measure: f64,
     /// Theorem 5.1's explicit term plus App. D.3's 5/√n.
     pub bound_with_proof_constants: f64,
+    /// Lemma 5.4's Rademacher bound for the class the trained net lies in, with
+    /// B = ‖W(T) − W(0)‖_F and R = max_r ‖w_r(T) − w_r(0)‖ as measured, δ = 0.1.
+    pub lemma_5_4_rademacher: f64,
     /// Test ℓ1 loss at the end of training.
     pub test_l1: f64,
     /// Test 0-1 error at the end of training.
@@ -207,6 +210,14 @@ pub fn run(cfg: &Fig2Config, out: &Path) -> Result<(ExperimentOutput, Fig2Result
             y_hinv_y: q,
             complexity_measure: complexity_measure(q, n),
             bound_with_proof_constants: theorem_5_1(q, n).explicit_with_proof_constants,
+            lemma_5_4_rademacher: lemma_5_4_rademacher(
+                m.w_dist_fro.last().copied().unwrap_or(f64::NAN),
+                m.w_dist_max.last().copied().unwrap_or(f64::NAN),
+                n,
+                settings.width,
+                settings.kappa,
+                0.1,
+            )?,
             test_l1: m.test_l1.last().copied().unwrap_or(f64::NAN),
             test_error: m.test_error.last().copied().unwrap_or(f64::NAN),
             final_train_loss: m.loss.last().copied().unwrap_or(f64::NAN),

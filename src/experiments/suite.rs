@@ -9,7 +9,12 @@ use crate::report::table::claims_table;
 use std::path::{Path, PathBuf};
 
 /// Names `widenet reproduce` accepts.
-pub const EXPERIMENTS: &[&str] = &["arora-fig1", "arora-fig2", "complexity-examples"];
+pub const EXPERIMENTS: &[&str] = &[
+    "arora-fig1",
+    "arora-fig2",
+    "arora-sec6",
+    "complexity-examples",
+];
 
 /// Options shared by every experiment.
 #[derive(Clone, Debug)]
@@ -84,6 +89,10 @@ pub fn reproduce(name: &str, opts: &ReproduceOptions) -> Result<ExperimentOutput
             c.precision = opts.precision;
             c.progress = opts.progress;
             Ok(arora_fig2::run(&c, &opts.out)?.0)
+        }
+        "arora-sec6" => {
+            let settings = super::arora_sec6::Sec6Settings::new(opts.scale, opts.seed);
+            Ok(super::arora_sec6::run(&settings, &opts.out)?.0)
         }
         "complexity-examples" => complexity_examples_output(&opts.out, opts.seed),
         other => Err(Error::invalid(
