@@ -227,7 +227,7 @@ pub fn run(cfg: &Fig1Config, out: &Path) -> Result<(ExperimentOutput, Fig1Result
     let mut g = rng::stream(cfg.seed, "arora-fig1/random-labels");
     let y_random: Vec<f64> = (0..n).map(|_| rng::rademacher(&mut g)).collect();
     let y_worst = worst_case_labels(&ka.eigen, y_norm);
-    let cache = RunCache::new(&dir);
+    let cache = RunCache::new(&dir).verbose(cfg.progress);
     let gd = GdConfig {
         eta,
         max_iters: settings.iters,

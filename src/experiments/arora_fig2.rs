@@ -184,7 +184,7 @@ pub fn run(cfg: &Fig2Config, out: &Path) -> Result<(ExperimentOutput, Fig2Result
         eval_every: 50,
         progress: cfg.progress,
     };
-    let cache = RunCache::new(&dir);
+    let cache = RunCache::new(&dir).verbose(cfg.progress);
     let mut runs = Vec::new();
     for &p in &cfg.portions {
         let mut g = rng::stream(cfg.seed, &format!("arora-fig2/labels/p={p}"));

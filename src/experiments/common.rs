@@ -246,6 +246,7 @@ pub fn write_result<R: Serialize>(
 /// resumes where it stopped (each file is written atomically when its sub-run ends).
 pub struct RunCache {
     dir: PathBuf,
+    verbose: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -259,7 +260,14 @@ impl RunCache {
     pub fn new(experiment_dir: &Path) -> Self {
         RunCache {
             dir: experiment_dir.join("runs"),
+            verbose: false,
         }
+    }
+
+    /// Says on stderr which sub-runs are reused and which are saved.
+    pub fn verbose(mut self, on: bool) -> Self {
+        self.verbose = on;
+        self
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -296,10 +304,16 @@ impl RunCache {
         run: impl FnOnce() -> Result<R>,
     ) -> Result<(R, bool)> {
         if let Some(r) = self.load(key, settings) {
+            if self.verbose {
+                eprintln!("  reusing finished run {}", self.path(key).display());
+            }
             return Ok((r, true));
         }
         let r = run()?;
         self.store(key, settings, &r)?;
+        if self.verbose {
+            eprintln!("  saved run {}", self.path(key).display());
+        }
         Ok((r, false))
     }
 }

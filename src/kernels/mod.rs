@@ -5,3 +5,5 @@ pub mod relu_ntk;
 
 pub use empirical::empirical_gram;
 pub use relu_ntk::{h_inf, h_inf_cross};
+pub mod fc;
+pub mod classic;

@@ -1,0 +1,257 @@
+//! The infinite-width NTK and NNGP (conjugate) kernels of a fully connected
+//! ReLU network, one of the "correlation kernels" of seed 003 §3 (item 6, the
+//! NTK for fully connected nets of its reference [18]; the conjugate kernel is
+//! item 5).
+//!
+//! The network has D weight layers (D − 1 hidden ReLU layers), no biases, and
+//! the NTK parameterization with unit weight variance:
+//! h¹ = W¹x/√d, h^{l+1} = W^{l+1}σ(h^l)/√n, f = h^D, every W entry ~ N(0, 1).
+//! As the widths n → ∞ (issue 5, the `widenet kernel fc-ntk` contract):
+//!
+//! - Σ¹(x, x') = xᵀx'/d;
+//! - Σ^{h+1}(x, x') = E[σ(u)σ(v)] = √(Σ_xx Σ_x'x') (sin θ + (π − θ) cos θ)/(2π),
+//! - Σ̇^{h+1}(x, x') = E[σ'(u)σ'(v)] = (π − θ)/(2π),
+//!
+//!   with (u, v) ~ N(0, Σ^h restricted to {x, x'}) and cos θ = Σ^h_xx'/√(Σ^h_xx Σ^h_x'x');
+//! - Θ¹ = Σ¹, Θ^{h+1} = Σ^{h+1} + Θ^h Σ̇^{h+1}.
+//!
+//! The NTK is Θ^D and the conjugate kernel (NNGP of the output) is Σ^D. There is
+//! no factor 2 in Σ^{h+1} (W_std = 1, as neural-tangents' `serial(Dense, Relu) ×
+//! (D − 1) + Dense` with `W_std = 1`, `b_std = None`), so the diagonal halves at
+//! every ReLU layer: Σ^h_xx = ‖x‖²/(d·2^{h−1}).
+//!
+//! With [`FcTrained::Hidden`] only the hidden layers W¹…W^{D−1} are trained (seed
+//! 003, App. A: "we only train hidden weights"): the last layer's own term Σ^D is
+//! dropped, Θ_hidden = Θ^{D−1} Σ̇^D.
+
+use crate::error::{Error, Result};
+use crate::linalg::{gemm_into, Matrix};
+use rayon::prelude::*;
+use std::f64::consts::PI;
+
+/// Which weights the NTK differentiates with respect to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum FcTrained {
+    /// Every layer (Θ^D).
+    All,
+    /// Hidden layers only: Θ^D minus the last layer's own term Σ^D.
+    Hidden,
+}
+
+impl FcTrained {
+    /// "all" or "hidden" (the `--trained` flag's values).
+    pub fn name(self) -> &'static str {
+        match self {
+            FcTrained::All => "all",
+            FcTrained::Hidden => "hidden",
+        }
+    }
+
+    /// Parses "all" or "hidden".
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "all" => Ok(FcTrained::All),
+            "hidden" => Ok(FcTrained::Hidden),
+            _ => Err(Error::invalid(
+                "trained",
+                format!("'{s}' is neither 'all' nor 'hidden'"),
+            )),
+        }
+    }
+}
+
+/// Σ^D and Θ^D for one pair of inputs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FcEntry {
+    /// The conjugate kernel (NNGP) Σ^D(x, x').
+    pub nngp: f64,
+    /// The NTK Θ^D(x, x') (or its hidden-layer part).
+    pub ntk: f64,
+}
+
+/// The recursion for one pair, from the first-layer covariances
+/// `s12` = Σ¹(x, x') = xᵀx'/d, `s11` = Σ¹(x, x), `s22` = Σ¹(x', x').
+///
+/// `same` marks a diagonal entry of a Gram matrix (x' = x): θ = 0 exactly at
+/// every layer, avoiding arccos of a rounded cosine slightly below 1 (whose error
+/// is ~√eps). A pair with a zero input has Σ = Θ = 0 at every layer (cos θ is set
+/// to 0, which does not matter since every term carries a factor Σ¹ = 0).
+/// `depth` ≥ 1; with `Hidden` and depth 1 the result is 0 (no hidden layer).
+#[inline]
+pub fn fc_entry(
+    s12: f64,
+    s11: f64,
+    s22: f64,
+    depth: usize,
+    trained: FcTrained,
+    same: bool,
+) -> FcEntry {
+    let mut sig = s12;
+    let mut ntk = if depth == 1 && trained == FcTrained::Hidden {
+        0.0
+    } else {
+        s12
+    };
+    let (mut a, mut b) = (s11, s22);
+    for layer in 2..=depth {
+        let nab = (a * b).sqrt();
+        let (sig_next, dot) = if same {
+            (0.5 * nab, 0.5)
+        } else if nab == 0.0 {
+            (0.0, 0.5)
+        } else {
+            let c = (sig / nab).clamp(-1.0, 1.0);
+            let theta = c.acos();
+            let s = (1.0 - c * c).max(0.0).sqrt();
+            (
+                nab * (s + (PI - theta) * c) / (2.0 * PI),
+                (PI - theta) / (2.0 * PI),
+            )
+        };
+        let own = if layer == depth && trained == FcTrained::Hidden {
+            0.0
+        } else {
+            sig_next
+        };
+        ntk = own + ntk * dot;
+        sig = sig_next;
+        a *= 0.5;
+        b *= 0.5;
+    }
+    FcEntry { nngp: sig, ntk }
+}
+
+fn check_inputs(
+    x1: &Matrix<f64>,
+    x2: &Matrix<f64>,
+    depth: usize,
+    trained: FcTrained,
+) -> Result<()> {
+    if depth == 0 {
+        return Err(Error::invalid(
+            "depth",
+            "a fully connected net needs at least one weight layer (depth >= 1)",
+        ));
+    }
+    if depth == 1 && trained == FcTrained::Hidden {
+        return Err(Error::invalid(
+            "trained",
+            "'hidden' needs depth >= 2: a depth-1 net has no hidden layer",
+        ));
+    }
+    if x1.cols() != x2.cols() {
+        return Err(Error::Shape(format!(
+            "inputs of dimension {} and {} in one kernel",
+            x1.cols(),
+            x2.cols()
+        )));
+    }
+    if x1.cols() == 0 {
+        return Err(Error::invalid("x", "inputs of dimension 0"));
+    }
+    for (name, x) in [("x1", x1), ("x2", x2)] {
+        if !x.all_finite() {
+            return Err(Error::Numerical(format!(
+                "input matrix {name} has non-finite entries"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn sq_norms_over_d(x: &Matrix<f64>) -> Vec<f64> {
+    let d = x.cols() as f64;
+    (0..x.rows())
+        .map(|i| x.row(i).iter().map(|v| v * v).sum::<f64>() / d)
+        .collect()
+}
+
+/// Σ¹ = X₁X₂ᵀ/d through one GEMM.
+fn first_layer(x1: &Matrix<f64>, x2: &Matrix<f64>) -> Result<Matrix<f64>> {
+    let mut g = Matrix::zeros(x1.rows(), x2.rows());
+    gemm_into(&mut g, x1.view(), x2.t(), 1.0 / x1.cols() as f64, false)?;
+    Ok(g)
+}
+
+/// Applies `pick` ∘ recursion to every entry of Σ¹ (rows in parallel).
+fn cross(
+    x1: &Matrix<f64>,
+    x2: &Matrix<f64>,
+    depth: usize,
+    trained: FcTrained,
+    pick: fn(FcEntry) -> f64,
+) -> Result<Matrix<f64>> {
+    check_inputs(x1, x2, depth, trained)?;
+    let mut g = first_layer(x1, x2)?;
+    let (n1, n2) = (sq_norms_over_d(x1), sq_norms_over_d(x2));
+    let c = x2.rows();
+    g.as_mut_slice()
+        .par_chunks_mut(c.max(1))
+        .enumerate()
+        .for_each(|(i, row)| {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = pick(fc_entry(*v, n1[i], n2[j], depth, trained, false));
+            }
+        });
+    Ok(g)
+}
+
+/// The symmetric version: lower triangle in parallel (θ = 0 on the diagonal),
+/// mirrored into the upper one so the result is exactly symmetric.
+fn gram(
+    x: &Matrix<f64>,
+    depth: usize,
+    trained: FcTrained,
+    pick: fn(FcEntry) -> f64,
+) -> Result<Matrix<f64>> {
+    check_inputs(x, x, depth, trained)?;
+    let mut g = first_layer(x, x)?;
+    let nrm = sq_norms_over_d(x);
+    let n = x.rows();
+    g.as_mut_slice()
+        .par_chunks_mut(n.max(1))
+        .enumerate()
+        .for_each(|(i, row)| {
+            for (j, v) in row.iter_mut().enumerate().take(i + 1) {
+                *v = if i == j {
+                    pick(fc_entry(nrm[i], nrm[i], nrm[i], depth, trained, true))
+                } else {
+                    pick(fc_entry(*v, nrm[i], nrm[j], depth, trained, false))
+                };
+            }
+        });
+    for i in 0..n {
+        for j in i + 1..n {
+            let v = g.get(j, i);
+            g.set(i, j, v);
+        }
+    }
+    Ok(g)
+}
+
+/// The infinite-width NTK Θ^D(x1_i, x2_j) of a depth-`depth` fully connected ReLU
+/// net (see the module docs), rows of `x1` (n1 × d) against rows of `x2` (n2 × d).
+pub fn fc_ntk(
+    x1: &Matrix<f64>,
+    x2: &Matrix<f64>,
+    depth: usize,
+    trained: FcTrained,
+) -> Result<Matrix<f64>> {
+    cross(x1, x2, depth, trained, |e| e.ntk)
+}
+
+/// The NTK Gram matrix Θ^D(x_i, x_j) of the rows of `x` (exactly symmetric,
+/// θ = 0 on the diagonal).
+pub fn fc_ntk_gram(x: &Matrix<f64>, depth: usize, trained: FcTrained) -> Result<Matrix<f64>> {
+    gram(x, depth, trained, |e| e.ntk)
+}
+
+/// The conjugate kernel (NNGP of the output) Σ^D(x1_i, x2_j).
+pub fn fc_nngp(x1: &Matrix<f64>, x2: &Matrix<f64>, depth: usize) -> Result<Matrix<f64>> {
+    cross(x1, x2, depth, FcTrained::All, |e| e.nngp)
+}
+
+/// The conjugate-kernel Gram matrix Σ^D(x_i, x_j) of the rows of `x`.
+pub fn fc_nngp_gram(x: &Matrix<f64>, depth: usize) -> Result<Matrix<f64>> {
+    gram(x, depth, FcTrained::All, |e| e.nngp)
+}
