@@ -5,5 +5,6 @@ pub mod relu_ntk;
 
 pub use empirical::empirical_gram;
 pub use relu_ntk::{h_inf, h_inf_cross};
-pub mod fc;
 pub mod classic;
+pub mod fc;
+pub mod rnn_ntk;

@@ -4,3 +4,4 @@ pub mod two_layer;
 
 pub use two_layer::TwoLayerNet;
 pub mod krr;
+pub mod rnn;

@@ -156,7 +156,11 @@ pub struct Deltas<T> {
 impl<T: Real> Deltas<T> {
     /// δ_ℓ (n × m, row-major), ℓ = 1..=L.
     pub fn delta(&self, l: usize) -> &[T] {
-        assert!(l >= 1 && l <= self.steps, "step {l} outside 1..={}", self.steps);
+        assert!(
+            l >= 1 && l <= self.steps,
+            "step {l} outside 1..={}",
+            self.steps
+        );
         let nm = self.n * self.d.cols();
         &self.d.as_slice()[(l - 1) * nm..l * nm]
     }
@@ -226,11 +230,7 @@ impl Loss {
                         *gk = zk - yk;
                     }
                 }
-                0.5 * z
-                    .iter()
-                    .zip(y)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f64>()
+                0.5 * z.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()
             }
             Loss::CrossEntropy => {
                 // Σ_k y_k (lse(z) − z_k); ∂/∂z_j = softmax(z)_j Σ_k y_k − y_j
@@ -318,6 +318,9 @@ impl Objective {
     }
 }
 
+/// ∂Obj/∂y_ℓ for ℓ = 1..L (n × d_out each), `None` where step ℓ's output is not used.
+pub type OutputGrads<T> = Vec<Option<Matrix<T>>>;
+
 /// Per-sample objective values and the gradient of their batch mean with respect to W.
 #[derive(Clone, Debug)]
 pub struct LossGrad<T> {
@@ -391,11 +394,13 @@ pub fn elman_input_transform<T: Real>(x_star: &[Matrix<T>], eps_x: f64) -> Resul
             }
         }));
     }
-    out.push(Matrix::from_fn(
-        n,
-        dx + 1,
-        |_, k| if k == dx { e } else { T::zero() },
-    ));
+    out.push(Matrix::from_fn(n, dx + 1, |_, k| {
+        if k == dx {
+            e
+        } else {
+            T::zero()
+        }
+    }));
     Ok(out)
 }
 
@@ -450,10 +455,7 @@ impl<T: Real> Rnn<T> {
             return Err(Error::invalid("input dimension", "must be at least 1"));
         }
         if seq_len == 0 {
-            return Err(Error::invalid(
-                "sequence length",
-                "L must be at least 1",
-            ));
+            return Err(Error::invalid("sequence length", "L must be at least 1"));
         }
         let mf = m as f64;
         match preset {
@@ -541,7 +543,10 @@ impl<T: Real> Rnn<T> {
             }
             (Preset::Elman, None) => {}
             (Preset::Elman, Some(_)) => {
-                return Err(Error::invalid("m0", "the elman preset has h_0 = 0 and no m0"))
+                return Err(Error::invalid(
+                    "m0",
+                    "the elman preset has h_0 = 0 and no m0",
+                ))
             }
         }
         Ok(Rnn {
@@ -723,13 +728,7 @@ impl<T: Real> Rnn<T> {
         }
         let m = self.width();
         let mut g = Matrix::zeros(m, m);
-        gemm_into(
-            &mut g,
-            deltas.d.t(),
-            trace.previous_view(),
-            T::one(),
-            false,
-        )?;
+        gemm_into(&mut g, deltas.d.t(), trace.previous_view(), T::one(), false)?;
         Ok(g)
     }
 
@@ -740,7 +739,7 @@ impl<T: Real> Rnn<T> {
         targets: &[Matrix<f64>],
         obj: &Objective,
         grad: bool,
-    ) -> Result<(Vec<f64>, Vec<Option<Matrix<T>>>)> {
+    ) -> Result<(Vec<f64>, OutputGrads<T>)> {
         let (n, steps, dout) = (trace.n, trace.steps, self.output_dim());
         let range = obj.outputs.steps(steps);
         let count = range.clone().count();
@@ -755,7 +754,7 @@ impl<T: Real> Rnn<T> {
             return Err(Error::invalid("lambda", "must be finite"));
         }
         let mut losses = vec![0.0; n];
-        let mut es: Vec<Option<Matrix<T>>> = vec![None; steps];
+        let mut es: OutputGrads<T> = vec![None; steps];
         let lam = obj.scale;
         let mut z = vec![0.0; dout];
         let mut gz = vec![0.0; dout];
@@ -773,18 +772,18 @@ impl<T: Real> Rnn<T> {
             } else {
                 None
             };
-            for i in 0..n {
+            for (i, loss_i) in losses.iter_mut().enumerate() {
                 for (zk, &yk) in z.iter_mut().zip(y.row(i)) {
                     *zk = lam * yk.as_f64();
                 }
                 if let Some(e) = e.as_mut() {
-                    losses[i] += obj.loss.value_and_grad(&z, t.row(i), &mut gz);
+                    *loss_i += obj.loss.value_and_grad(&z, t.row(i), &mut gz);
                     // ∂/∂y = λ G'(λ y) / n (batch mean)
                     for (ek, &g) in e.row_mut(i).iter_mut().zip(&gz) {
                         *ek = T::of(lam * g / n as f64);
                     }
                 } else {
-                    losses[i] += obj.loss.value(&z, t.row(i));
+                    *loss_i += obj.loss.value(&z, t.row(i));
                 }
             }
             es[l - 1] = e;
@@ -843,10 +842,7 @@ impl<T: Real> Rnn<T> {
 /// One-hot rows (n × d) for class indices, the cross-entropy targets.
 pub fn one_hot(classes: &[usize], d: usize) -> Result<Matrix<f64>> {
     if let Some(&c) = classes.iter().find(|&&c| c >= d) {
-        return Err(Error::invalid(
-            "class",
-            format!("{c} outside 0..{d}"),
-        ));
+        return Err(Error::invalid("class", format!("{c} outside 0..{d}")));
     }
     Ok(Matrix::from_fn(classes.len(), d, |i, k| {
         if classes[i] == k {
