@@ -211,3 +211,66 @@ pub fn parse_classes(s: &str) -> Result<(u8, u8)> {
     }
     Ok((a, b))
 }
+
+/// `widenet kernel fc-ntk`: the infinite-width NTK of a fully connected ReLU net with
+/// `depth` weight layers (seed 003's "NTK" baseline; the recursion is in
+/// [`crate::kernels::fc`]), f64.
+pub fn kernel_fc_ntk(x_path: &Path, depth: usize, trained: &str, out: &Path) -> Result<usize> {
+    let x: Matrix<f64> = npy::read_matrix(x_path)?;
+    let trained = crate::kernels::fc::FcTrained::parse(trained)?;
+    let h = crate::kernels::fc::fc_ntk_gram(&x, depth, trained)?;
+    npy::write_matrix(out, &h)?;
+    Ok(x.rows())
+}
+
+/// `widenet kernel gaussian`: exp(−‖x − y‖²/h) (seed 003 §3), f64.
+pub fn kernel_gaussian(x_path: &Path, bandwidth: f64, out: &Path) -> Result<usize> {
+    let x: Matrix<f64> = npy::read_matrix(x_path)?;
+    let h = crate::kernels::classic::gaussian_gram(&x, bandwidth)?;
+    npy::write_matrix(out, &h)?;
+    Ok(x.rows())
+}
+
+/// `widenet kernel arcsin`: arcsin(⟨x, y⟩/(‖x‖‖y‖)) (seed 003 §3), f64.
+pub fn kernel_arcsin(x_path: &Path, out: &Path) -> Result<usize> {
+    let x: Matrix<f64> = npy::read_matrix(x_path)?;
+    let h = crate::kernels::classic::arcsin_gram(&x)?;
+    npy::write_matrix(out, &h)?;
+    Ok(x.rows())
+}
+
+/// `widenet kernel rnn-ntk` (empirical): the NTK of a ReLU RNN at width `width`
+/// (seed 004 eq. 23's factorization), normalized as ⟨∇_W f(x_i), ∇_W f(x_j)⟩/(m σ_B²);
+/// X is n × L × d_in, already in the network's input form. The parameters go to
+/// `save_params` as w.npy, a.npy, b.npy (and m0.npy for `wang`).
+pub fn kernel_rnn_ntk(
+    preset: &str,
+    x_path: &Path,
+    width: usize,
+    d_out: usize,
+    seed: u64,
+    save_params: Option<&Path>,
+    out: &Path,
+) -> Result<(usize, usize, usize)> {
+    use crate::models::rnn::{split_steps, Preset, Rnn};
+    let preset = Preset::parse(preset)?;
+    let (shape, data) = npy::read_array::<f64>(x_path)?;
+    if shape.len() != 3 {
+        return Err(Error::format(
+            x_path,
+            format!("expected an n x L x d array (one sequence per sample), got shape {shape:?}"),
+        ));
+    }
+    let (n, len, d) = (shape[0], shape[1], shape[2]);
+    let d_out = if preset == Preset::Wang { 1 } else { d_out };
+    let net = Rnn::<f64>::init(preset, width, d, d_out, len, seed)?;
+    let xs = split_steps(&data, n, len, d)?;
+    let h = crate::kernels::rnn_ntk::rnn_ntk(&net, &xs)?;
+    if let Some(dir) = save_params {
+        for p in net.param_arrays() {
+            npy::write_array(dir.join(format!("{}.npy", p.name)), &p.shape, &p.data)?;
+        }
+    }
+    npy::write_matrix(out, &h)?;
+    Ok((n, len, d))
+}

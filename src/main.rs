@@ -190,6 +190,61 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KernelCmd {
+    /// Infinite-width NTK of a fully connected ReLU net (NTK parameterization, no biases).
+    FcNtk {
+        /// Number of weight layers D (D - 1 hidden layers).
+        #[arg(long)]
+        depth: usize,
+        /// Inputs, one sample per row (.npy).
+        #[arg(long)]
+        x: PathBuf,
+        /// all: every layer trained; hidden: the last layer's own term dropped.
+        #[arg(long, default_value = "all")]
+        trained: String,
+        /// Output .npy (n x n, f64).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Gaussian kernel exp(-||x - y||^2 / h) (seed 003 §3).
+    Gaussian {
+        #[arg(long)]
+        x: PathBuf,
+        /// The bandwidth h.
+        #[arg(long)]
+        bandwidth: f64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Arc-sine kernel arcsin(<x, y> / (||x|| ||y||)) (seed 003 §3).
+    Arcsin {
+        #[arg(long)]
+        x: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Empirical NTK of a ReLU RNN at finite width (seed 004 eq. 23; presets elman, wang).
+    RnnNtk {
+        /// elman (seed 002 Def. 3.3) or wang (seed 004 eq. 14).
+        #[arg(long)]
+        preset: String,
+        /// Sequences, n x L x d_in (.npy), already in the network's input form.
+        #[arg(long)]
+        x: PathBuf,
+        /// Width m.
+        #[arg(long)]
+        width: usize,
+        /// Output dimension d of the elman preset (wang has a scalar output).
+        #[arg(long, default_value_t = 1)]
+        d_out: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Directory for w.npy, a.npy, b.npy (and m0.npy for wang).
+        #[arg(long)]
+        save_params: Option<PathBuf>,
+        /// Output .npy (n x n, f64).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// H^inf of a two-layer ReLU net (seed 001, eq. 3).
     ReluNtk {
         /// Inputs, one sample per row (.npy).
@@ -287,6 +342,66 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("computing H^inf of {}", x.display()))?;
             eprintln!(
                 "wrote {} ({n}x{n} H^inf of {n} inputs in dimension {d})",
+                out.display()
+            );
+        }
+        Command::Kernel {
+            kind:
+                KernelCmd::FcNtk {
+                    depth,
+                    x,
+                    trained,
+                    out,
+                },
+        } => {
+            let n = commands::kernel_fc_ntk(&x, depth, &trained, &out)?;
+            eprintln!(
+                "wrote {} ({n}x{n} fc NTK, depth {depth}, {trained})",
+                out.display()
+            );
+        }
+        Command::Kernel {
+            kind: KernelCmd::Gaussian { x, bandwidth, out },
+        } => {
+            let n = commands::kernel_gaussian(&x, bandwidth, &out)?;
+            eprintln!(
+                "wrote {} ({n}x{n} Gaussian kernel, h = {bandwidth})",
+                out.display()
+            );
+        }
+        Command::Kernel {
+            kind: KernelCmd::Arcsin { x, out },
+        } => {
+            let n = commands::kernel_arcsin(&x, &out)?;
+            eprintln!("wrote {} ({n}x{n} arc-sine kernel)", out.display());
+        }
+        Command::Kernel {
+            kind:
+                KernelCmd::RnnNtk {
+                    preset,
+                    x,
+                    width,
+                    d_out,
+                    seed,
+                    save_params,
+                    out,
+                },
+        } => {
+            if let Some(dir) = &save_params {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            let (n, len, d) = commands::kernel_rnn_ntk(
+                &preset,
+                &x,
+                width,
+                d_out,
+                seed,
+                save_params.as_deref(),
+                &out,
+            )?;
+            eprintln!(
+                "wrote {} ({n}x{n} empirical RNN NTK, preset {preset}, L = {len}, d_in = {d}, m = {width})",
                 out.display()
             );
         }

@@ -404,3 +404,137 @@ fn complexity_command_matches_closed_forms() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["value"], "inf");
 }
+
+#[test]
+fn seed_003_kernel_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = rng::stream(11, "k");
+    let x = Matrix::from_fn(12, 4, |_, _| rng::normal(&mut g));
+    let xp = dir.path().join("X.npy");
+    npy::write_matrix(&xp, &x).unwrap();
+    let dot =
+        |i: usize, j: usize| -> f64 { x.row(i).iter().zip(x.row(j)).map(|(a, b)| a * b).sum() };
+    // gaussian: exp(−‖x − y‖²/h) by hand
+    let hp = dir.path().join("G.npy");
+    ok(&[
+        "kernel",
+        "gaussian",
+        "--x",
+        s(&xp),
+        "--bandwidth",
+        "3",
+        "--out",
+        s(&hp),
+    ]);
+    let k: Matrix<f64> = npy::read_matrix(&hp).unwrap();
+    let d2 = dot(2, 2) + dot(5, 5) - 2.0 * dot(2, 5);
+    assert!((k.get(2, 5) - (-d2 / 3.0).exp()).abs() < 1e-13);
+    // arcsin of the cosine by hand
+    ok(&["kernel", "arcsin", "--x", s(&xp), "--out", s(&hp)]);
+    let k: Matrix<f64> = npy::read_matrix(&hp).unwrap();
+    let c = dot(1, 7) / (dot(1, 1) * dot(7, 7)).sqrt();
+    assert!((k.get(1, 7) - c.asin()).abs() < 1e-13);
+    // fc NTK, depth 2, hidden layer only, equals seed 001's H^inf / d (App. E's kernel)
+    ok(&[
+        "kernel",
+        "fc-ntk",
+        "--depth",
+        "2",
+        "--x",
+        s(&xp),
+        "--trained",
+        "hidden",
+        "--out",
+        s(&hp),
+    ]);
+    let k: Matrix<f64> = npy::read_matrix(&hp).unwrap();
+    let h = h_inf(&x).unwrap();
+    assert!((k.get(3, 9) - h.get(3, 9) / 4.0).abs() < 1e-13);
+    let e = err(&[
+        "kernel",
+        "gaussian",
+        "--x",
+        s(&xp),
+        "--bandwidth",
+        "-1",
+        "--out",
+        s(&hp),
+    ]);
+    assert!(e.contains("bandwidth"), "{e}");
+}
+
+#[test]
+fn rnn_ntk_command_saves_a_network_that_rebuilds_the_kernel() {
+    use widenet::kernels::rnn_ntk::rnn_ntk;
+    use widenet::models::rnn::{split_steps, Preset, Rnn};
+    let dir = tempfile::tempdir().unwrap();
+    let (n, len, d) = (5, 4, 3);
+    let mut g = rng::stream(12, "seq");
+    let data: Vec<f64> = (0..n * len * d).map(|_| rng::normal(&mut g)).collect();
+    let xp = dir.path().join("X.npy");
+    npy::write_array(&xp, &[n, len, d], &data).unwrap();
+    for preset in ["wang", "elman"] {
+        let hp = dir.path().join(format!("H_{preset}.npy"));
+        let pd = dir.path().join(format!("params_{preset}"));
+        ok(&[
+            "kernel",
+            "rnn-ntk",
+            "--preset",
+            preset,
+            "--x",
+            s(&xp),
+            "--width",
+            "64",
+            "--seed",
+            "3",
+            "--save-params",
+            s(&pd),
+            "--out",
+            s(&hp),
+        ]);
+        let h: Matrix<f64> = npy::read_matrix(&hp).unwrap();
+        assert_eq!(h.shape(), (n, n));
+        // rebuild the network from the saved arrays and recompute the kernel
+        let w: Matrix<f64> = npy::read_matrix(pd.join("w.npy")).unwrap();
+        let a: Matrix<f64> = npy::read_matrix(pd.join("a.npy")).unwrap();
+        let (p, net) = if preset == "wang" {
+            let b: Vec<f64> = npy::read_vector(pd.join("b.npy")).unwrap();
+            let m0: Vec<f64> = npy::read_vector(pd.join("m0.npy")).unwrap();
+            let b = Matrix::from_vec(1, 64, b).unwrap();
+            (
+                Preset::Wang,
+                Rnn::from_parts(Preset::Wang, w, a, b, Some(m0), len).unwrap(),
+            )
+        } else {
+            let b: Matrix<f64> = npy::read_matrix(pd.join("b.npy")).unwrap();
+            (
+                Preset::Elman,
+                Rnn::from_parts(Preset::Elman, w, a, b, None, len).unwrap(),
+            )
+        };
+        assert_eq!(net.preset, p);
+        let again = rnn_ntk(&net, &split_steps(&data, n, len, d).unwrap()).unwrap();
+        for (u, v) in h.as_slice().iter().zip(again.as_slice()) {
+            assert!((u - v).abs() <= 1e-12 * u.abs().max(1.0));
+        }
+        for i in 0..n {
+            assert!(h.get(i, i) > 0.0);
+        }
+    }
+    // a 2-D array is not a set of sequences
+    let bad = dir.path().join("bad.npy");
+    npy::write_matrix(&bad, &Matrix::<f64>::zeros(3, 3)).unwrap();
+    let e = err(&[
+        "kernel",
+        "rnn-ntk",
+        "--preset",
+        "wang",
+        "--x",
+        s(&bad),
+        "--width",
+        "8",
+        "--out",
+        s(&dir.path().join("h.npy")),
+    ]);
+    assert!(e.contains("bad.npy") && e.contains("n x L x d"), "{e}");
+}
