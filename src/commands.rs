@@ -239,14 +239,16 @@ pub fn kernel_arcsin(x_path: &Path, out: &Path) -> Result<usize> {
     Ok(x.rows())
 }
 
-/// `widenet kernel rnn-ntk` (empirical): the NTK of a ReLU RNN at width `width`
-/// (seed 004 eq. 23's factorization), normalized as ⟨∇_W f(x_i), ∇_W f(x_j)⟩/(m σ_B²);
-/// X is n × L × d_in, already in the network's input form. The parameters go to
-/// `save_params` as w.npy, a.npy, b.npy (and m0.npy for `wang`).
+/// `widenet kernel rnn-ntk`: the NTK of a ReLU RNN, normalized as
+/// ⟨∇_W f(x_i), ∇_W f(x_j)⟩/(m σ_B²). With `width = Some(m)` the empirical kernel at
+/// that width (seed 004 eq. 23's factorization; the parameters go to `save_params` as
+/// w.npy, a.npy, b.npy and, for `wang`, m0.npy); with `None` its infinite-width limit
+/// ([`crate::kernels::rnn_infinite`]). X is n × L × d_in, already in the network's
+/// input form.
 pub fn kernel_rnn_ntk(
     preset: &str,
     x_path: &Path,
-    width: usize,
+    width: Option<usize>,
     d_out: usize,
     seed: u64,
     save_params: Option<&Path>,
@@ -262,9 +264,20 @@ pub fn kernel_rnn_ntk(
         ));
     }
     let (n, len, d) = (shape[0], shape[1], shape[2]);
+    let xs = split_steps(&data, n, len, d)?;
+    let Some(width) = width else {
+        if save_params.is_some() {
+            return Err(Error::invalid(
+                "--save-params",
+                "the infinite-width kernel has no parameters to save",
+            ));
+        }
+        let h = crate::kernels::rnn_infinite::rnn_ntk_infinite(preset, &xs)?;
+        npy::write_matrix(out, &h)?;
+        return Ok((n, len, d));
+    };
     let d_out = if preset == Preset::Wang { 1 } else { d_out };
     let net = Rnn::<f64>::init(preset, width, d, d_out, len, seed)?;
-    let xs = split_steps(&data, n, len, d)?;
     let h = crate::kernels::rnn_ntk::rnn_ntk(&net, &xs)?;
     if let Some(dir) = save_params {
         for p in net.param_arrays() {

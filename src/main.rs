@@ -230,9 +230,16 @@ enum KernelCmd {
         /// Sequences, n x L x d_in (.npy), already in the network's input form.
         #[arg(long)]
         x: PathBuf,
-        /// Width m.
+        /// Width m of the empirical kernel.
+        #[arg(
+            long,
+            required_unless_present = "infinite",
+            conflicts_with = "infinite"
+        )]
+        width: Option<usize>,
+        /// The infinite-width limit instead of the kernel at a finite width.
         #[arg(long)]
-        width: usize,
+        infinite: bool,
         /// Output dimension d of the elman preset (wang has a scalar output).
         #[arg(long, default_value_t = 1)]
         d_out: usize,
@@ -381,6 +388,7 @@ fn run(cli: Cli) -> Result<()> {
                     preset,
                     x,
                     width,
+                    infinite: _,
                     d_out,
                     seed,
                     save_params,
@@ -400,8 +408,9 @@ fn run(cli: Cli) -> Result<()> {
                 save_params.as_deref(),
                 &out,
             )?;
+            let which = width.map_or("infinite width".to_string(), |m| format!("m = {m}"));
             eprintln!(
-                "wrote {} ({n}x{n} empirical RNN NTK, preset {preset}, L = {len}, d_in = {d}, m = {width})",
+                "wrote {} ({n}x{n} RNN NTK, preset {preset}, L = {len}, d_in = {d}, {which})",
                 out.display()
             );
         }

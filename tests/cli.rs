@@ -521,6 +521,56 @@ fn rnn_ntk_command_saves_a_network_that_rebuilds_the_kernel() {
             assert!(h.get(i, i) > 0.0);
         }
     }
+    // the infinite-width kernel: symmetric, positive diagonal, and the empirical kernel
+    // at a large width is close to it (averaged over seeds)
+    let hi = dir.path().join("Hinf.npy");
+    ok(&[
+        "kernel",
+        "rnn-ntk",
+        "--preset",
+        "elman",
+        "--x",
+        s(&xp),
+        "--infinite",
+        "--out",
+        s(&hi),
+    ]);
+    let hinf: Matrix<f64> = npy::read_matrix(&hi).unwrap();
+    let mut avg = Matrix::<f64>::zeros(n, n);
+    for seed in 0..4u64 {
+        let hp = dir.path().join("Hm.npy");
+        let sd = seed.to_string();
+        ok(&[
+            "kernel",
+            "rnn-ntk",
+            "--preset",
+            "elman",
+            "--x",
+            s(&xp),
+            "--width",
+            "2048",
+            "--seed",
+            &sd,
+            "--out",
+            s(&hp),
+        ]);
+        let h: Matrix<f64> = npy::read_matrix(&hp).unwrap();
+        for (a, b) in avg.as_mut_slice().iter_mut().zip(h.as_slice()) {
+            *a += b / 4.0;
+        }
+    }
+    let diff: f64 = avg
+        .as_slice()
+        .iter()
+        .zip(hinf.as_slice())
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        diff / hinf.frobenius() < 0.1,
+        "relative error {}",
+        diff / hinf.frobenius()
+    );
     // a 2-D array is not a set of sequences
     let bad = dir.path().join("bad.npy");
     npy::write_matrix(&bad, &Matrix::<f64>::zeros(3, 3)).unwrap();

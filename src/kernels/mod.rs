@@ -7,4 +7,5 @@ pub use empirical::empirical_gram;
 pub use relu_ntk::{h_inf, h_inf_cross};
 pub mod classic;
 pub mod fc;
+pub mod rnn_infinite;
 pub mod rnn_ntk;

@@ -4,4 +4,5 @@ pub mod two_layer;
 
 pub use two_layer::TwoLayerNet;
 pub mod krr;
+pub mod resnet;
 pub mod rnn;

@@ -6,3 +6,4 @@ pub use gd::{
     train_gd, train_two_layer, train_two_layer_record, GdConfig, GdMetrics, GdOutcome, StopReason,
     TestSet, TwoLayerRecord,
 };
+pub mod sgd;
