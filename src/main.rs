@@ -120,7 +120,8 @@ enum Command {
     },
     /// Reproduce one of the papers' experiments.
     Reproduce {
-        /// Experiment name (arora-fig1, arora-fig2, complexity-examples).
+        /// Experiment name: arora-fig1, arora-fig2, arora-sec6, complexity-examples,
+        /// rnn-kernel, rnn-length, rnn-nvar, resnet-fig2a, resnet-fig2c, resnet-kernel-bound.
         name: String,
         /// Directory of MNIST or CIFAR-10 files (synthetic data otherwise).
         #[arg(long)]

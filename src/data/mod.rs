@@ -137,3 +137,4 @@ pub(crate) fn find_file(dir: &Path, names: &[&str]) -> (Option<PathBuf>, Vec<Str
     (None, tried)
 }
 pub mod resnet_targets;
+pub mod rnn_concepts;

@@ -5,4 +5,8 @@ pub mod arora_fig2;
 pub mod arora_sec6;
 pub mod common;
 pub mod complexity_examples;
+pub mod resnet_fig2;
+pub mod resnet_kernel_bound;
+pub mod rnn_complexity;
+pub mod rnn_kernel;
 pub mod suite;

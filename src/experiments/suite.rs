@@ -14,6 +14,12 @@ pub const EXPERIMENTS: &[&str] = &[
     "arora-fig2",
     "arora-sec6",
     "complexity-examples",
+    "rnn-kernel",
+    "rnn-length",
+    "rnn-nvar",
+    "resnet-fig2a",
+    "resnet-fig2c",
+    "resnet-kernel-bound",
 ];
 
 /// Options shared by every experiment.
@@ -93,6 +99,33 @@ pub fn reproduce(name: &str, opts: &ReproduceOptions) -> Result<ExperimentOutput
         "arora-sec6" => {
             let settings = super::arora_sec6::Sec6Settings::new(opts.scale, opts.seed);
             Ok(super::arora_sec6::run(&settings, &opts.out)?.0)
+        }
+        "rnn-kernel" => {
+            let settings = super::rnn_kernel::RnnKernelSettings::new(opts.scale, opts.seed);
+            Ok(super::rnn_kernel::run(&settings, &opts.out)?.0)
+        }
+        "rnn-length" => {
+            let settings = super::rnn_complexity::LengthSettings::new(opts.scale, opts.seed);
+            Ok(super::rnn_complexity::run_length(&settings, &opts.out)?.0)
+        }
+        "rnn-nvar" => {
+            let settings = super::rnn_complexity::NvarSettings::new(opts.scale, opts.seed);
+            Ok(super::rnn_complexity::run_nvar(&settings, &opts.out)?.0)
+        }
+        "resnet-fig2a" => {
+            let mut settings = super::resnet_fig2::Fig2Settings::new(opts.scale, opts.seed);
+            settings.progress = opts.progress;
+            Ok(super::resnet_fig2::run_fig2a(&settings, &opts.out)?.0)
+        }
+        "resnet-fig2c" => {
+            let mut settings = super::resnet_fig2::Fig2Settings::new(opts.scale, opts.seed);
+            settings.progress = opts.progress;
+            Ok(super::resnet_fig2::run_fig2c(&settings, &opts.out)?.0)
+        }
+        "resnet-kernel-bound" => {
+            let settings =
+                super::resnet_kernel_bound::KernelBoundSettings::new(opts.scale, opts.seed);
+            Ok(super::resnet_kernel_bound::run(&settings, &opts.out)?.0)
         }
         "complexity-examples" => complexity_examples_output(&opts.out, opts.seed),
         other => Err(Error::invalid(

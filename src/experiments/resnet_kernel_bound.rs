@@ -1,0 +1,287 @@
+//! Seed 003 Theorem 2: kernel methods cannot learn the hard instance with fewer
+//! than about d^{k/2} samples. F(x) = W*x with W* = √d(e_{i1}, …, e_{ik}),
+//! G(y) = (Π_j y_j)_{i∈[k]}, x uniform on {±1/√d}^d, H = F + αG(F)
+//! ([`Thm2Target`]); for every N ≤ O(d^{k/2}/log^k d) the optimum of eq. 3.1 with
+//! any correlation kernel has population error E‖H(x) − 𝔎(x)‖² > α²/4.
+//!
+//! `resnet-kernel-bound` ([`run`]) fits kernel ridge regression (Gaussian, arcsin,
+//! infinite-width fc NTK) for growing N ≤ d^{k/2} and estimates the population
+//! error on `n_test` fresh points. λ is taken as the grid value with the lowest
+//! estimated population error — the most favourable choice for the kernel — so
+//! the check is against the strongest predictor of the λ grid.
+
+use super::common::{relative_to, write_result, ExperimentOutput, Scale};
+use super::resnet_fig2::{krr_grid, HyperPoint, KernelKind};
+use crate::data::resnet_targets::Thm2Target;
+use crate::error::{Error, Result};
+use crate::report::plot::{save_figure, Figure, Series, Style};
+use crate::report::table::{write_csv, Claim};
+use crate::rng;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+
+/// Settings (saved with the results).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KernelBoundSettings {
+    /// Scale.
+    pub scale: Scale,
+    /// Seed (W*'s coordinates, training and test samples).
+    pub seed: u64,
+    /// Input dimension d.
+    pub d: usize,
+    /// k (Theorem 2 needs k ≥ 4).
+    pub k: usize,
+    /// α.
+    pub alpha: f64,
+    /// Training-set sizes N (each ≤ d^{k/2}).
+    pub sizes: Vec<usize>,
+    /// Fresh test points estimating the population error.
+    pub n_test: usize,
+    /// Kernels.
+    pub kernels: Vec<KernelKind>,
+    /// λ grid of eq. 3.1.
+    pub lambdas: Vec<f64>,
+    /// Gaussian bandwidth h (‖x‖ = 1 here).
+    pub gaussian_bandwidth: f64,
+    /// Depth of the fc NTK.
+    pub ntk_depth: usize,
+}
+
+impl KernelBoundSettings {
+    /// Quick: d = 16, k = 4 (d^{k/2} = 256), N ∈ {16, 32, 64, 128, 256}, 10,000 test
+    /// points. Paper: d = 32, k = 4 (d^{k/2} = 1,024), N ∈ {32, …, 1024}, 50,000.
+    pub fn new(scale: Scale, seed: u64) -> Self {
+        let (d, sizes, n_test) = match scale {
+            Scale::Quick => (16, vec![16, 32, 64, 128, 256], 10_000),
+            Scale::Paper => (32, vec![32, 64, 128, 256, 512, 1024], 50_000),
+        };
+        KernelBoundSettings {
+            scale,
+            seed,
+            d,
+            k: 4,
+            alpha: 0.3,
+            sizes,
+            n_test,
+            kernels: KernelKind::ALL.to_vec(),
+            lambdas: vec![1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 1.0],
+            gaussian_bandwidth: 1.0,
+            ntk_depth: 2,
+        }
+    }
+
+    /// Theorem 2's lower bound α²/4.
+    pub fn threshold(&self) -> f64 {
+        self.alpha * self.alpha / 4.0
+    }
+
+    /// d^{k/2}.
+    pub fn n_limit(&self) -> f64 {
+        (self.d as f64).powf(self.k as f64 / 2.0)
+    }
+}
+
+/// One kernel at one N.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoundPoint {
+    /// Kernel name.
+    pub kernel: String,
+    /// Training-set size.
+    pub n: usize,
+    /// The lowest estimated population error over the λ grid.
+    pub population_error: Option<f64>,
+    /// The λ achieving it.
+    pub best_lambda: Option<f64>,
+    /// Every λ (val_error is not used here and equals the test error).
+    pub grid: Vec<HyperPoint>,
+}
+
+/// Typed result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KernelBoundResult {
+    /// Settings.
+    pub settings: KernelBoundSettings,
+    /// The instance (W*'s coordinates).
+    pub target: Thm2Target,
+    /// Seeds of the training sample (nested prefixes) and the test sample
+    /// ([`Thm2Target::sample`]).
+    pub train_seed: u64,
+    /// See `train_seed`.
+    pub test_seed: u64,
+    /// α²/4.
+    pub threshold: f64,
+    /// Every (kernel, N).
+    pub points: Vec<BoundPoint>,
+}
+
+/// Runs the experiment and writes `out/resnet-kernel-bound/`.
+pub fn run(
+    settings: &KernelBoundSettings,
+    out: &Path,
+) -> Result<(ExperimentOutput, KernelBoundResult)> {
+    let t0 = Instant::now();
+    let name = "resnet-kernel-bound";
+    let dir = out.join(name);
+    let s = settings;
+    let n_max = s
+        .sizes
+        .iter()
+        .copied()
+        .max()
+        .ok_or_else(|| Error::invalid("sizes", "at least one training-set size is needed"))?;
+    if s.n_test == 0 || s.kernels.is_empty() || s.lambdas.is_empty() {
+        return Err(Error::invalid(
+            "n_test/kernels/lambdas",
+            "need test points, a kernel and a λ grid",
+        ));
+    }
+    let target = Thm2Target::random(s.d, s.k, s.alpha, s.seed)?;
+    let train_seed = rng::stream(s.seed, "resnet-kernel-bound/train").random::<u64>();
+    let test_seed = rng::stream(s.seed, "resnet-kernel-bound/test").random::<u64>();
+    let (xall, yall) = target.sample(n_max, train_seed)?;
+    let (xt, yt) = target.sample(s.n_test, test_seed)?;
+    let mut points = Vec::new();
+    for &kernel in &s.kernels {
+        for &n in &s.sizes {
+            let idx: Vec<usize> = (0..n).collect();
+            let (x, y) = (xall.select_rows(&idx), yall.select_rows(&idx));
+            let (h, dep) = (s.gaussian_bandwidth, s.ntk_depth);
+            let k_train = kernel.gram(&x, h, dep)?;
+            let k_test = kernel.cross(&xt, &x, h, dep)?;
+            let grid = krr_grid(&k_train, &y, &k_test, &yt, &k_test, &yt, &s.lambdas)?;
+            let best = grid
+                .iter()
+                .filter_map(|p| {
+                    p.test_error
+                        .filter(|e| e.is_finite())
+                        .map(|e| (p.lambda, e))
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            points.push(BoundPoint {
+                kernel: kernel.name().to_string(),
+                n,
+                population_error: best.map(|b| b.1),
+                best_lambda: best.and_then(|b| b.0),
+                grid,
+            });
+        }
+    }
+    let threshold = s.threshold();
+    let result = KernelBoundResult {
+        settings: s.clone(),
+        target: target.clone(),
+        train_seed,
+        test_seed,
+        threshold,
+        points,
+    };
+    let min_err = result
+        .points
+        .iter()
+        .filter_map(|p| p.population_error)
+        .fold(f64::INFINITY, f64::min);
+    let all_fitted = result.points.iter().all(|p| p.population_error.is_some());
+    let errors: serde_json::Map<String, serde_json::Value> = s
+        .kernels
+        .iter()
+        .map(|k| {
+            let v: Vec<Option<f64>> = result
+                .points
+                .iter()
+                .filter(|p| p.kernel == k.name())
+                .map(|p| p.population_error)
+                .collect();
+            (k.name().to_string(), json!(v))
+        })
+        .collect();
+    let in_range = s.sizes.iter().all(|&n| n as f64 <= s.n_limit());
+    let claims = vec![Claim::new(
+        format!(
+            "Theorem 2: for every N <= d^(k/2) = {:.0} tried (d = {}, k = {}), kernel ridge \
+             regression with every kernel has population error above alpha^2/4 = {threshold:.4} \
+             (best lambda of the grid)",
+            s.n_limit(),
+            s.d,
+            s.k
+        ),
+        all_fitted && in_range && min_err > threshold,
+        json!({
+            "threshold_alpha2_over_4": threshold,
+            "min_error": min_err,
+            "sizes": s.sizes,
+            "all_sizes_within_d_pow_k_over_2": in_range,
+            "population_error": errors,
+            "n_test": s.n_test,
+        }),
+    )];
+    let ns: Vec<f64> = s.sizes.iter().map(|&n| n as f64).collect();
+    let mut fig = Figure::new(
+        format!(
+            "Seed 003 Thm. 2: kernel regression on the hard instance (d = {}, k = {}, alpha = {})",
+            s.d, s.k, s.alpha
+        ),
+        "N (training samples)",
+        format!("population error ({} fresh points)", s.n_test),
+    )
+    .with_log(true, true);
+    let mut headers = vec!["n".to_string()];
+    let mut cols = vec![ns.clone()];
+    for (i, k) in s.kernels.iter().enumerate() {
+        let ys: Vec<f64> = result
+            .points
+            .iter()
+            .filter(|p| p.kernel == k.name())
+            .map(|p| p.population_error.unwrap_or(f64::NAN))
+            .collect();
+        fig.push(Series::new(k.name(), ns.clone(), ys.clone(), Style::Line).with_color(i));
+        headers.push(format!("{}_population_error", k.name()));
+        cols.push(ys);
+    }
+    fig.push(
+        Series::new(
+            format!("alpha^2/4 = {threshold:.4}"),
+            ns.clone(),
+            vec![threshold; ns.len()],
+            Style::Dashed,
+        )
+        .with_color(s.kernels.len()),
+    );
+    let (png, _) = save_figure(&fig, &dir, "kernel_bound")?;
+    let csv = dir.join("kernel_bound.csv");
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    write_csv(&csv, &h, &cols)?;
+    let mut output = ExperimentOutput {
+        name: name.to_string(),
+        title: "Seed 003 Theorem 2: kernel methods on the hard instance".into(),
+        description: format!(
+            "x uniform on {{+-1/sqrt(d)}}^d, d = {}, H = W*x + alpha (prod_j sqrt(d) x_ij) 1_k \
+             with k = {} coordinates {:?}, alpha = {}. Kernel ridge regression (eq. 3.1, \
+             Cholesky) with {:?} (Gaussian bandwidth {}, fc-NTK depth {}, hidden layers) for N in \
+             {:?} <= d^(k/2) = {:.0} (nested training sets); population error estimated on {} \
+             fresh points; lambda in {:?}, the lowest estimated population error reported (the \
+             most favourable lambda for the kernel).",
+            s.d,
+            s.k,
+            target.indices,
+            s.alpha,
+            s.kernels.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            s.gaussian_bandwidth,
+            s.ntk_depth,
+            s.sizes,
+            s.n_limit(),
+            s.n_test,
+            s.lambdas
+        ),
+        claims,
+        figures: vec![relative_to(&png, out)],
+        files: vec![relative_to(&csv, out)],
+        settings: serde_json::to_value(s).expect("settings serialize"),
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    let path = write_result(&dir, &output, &result)?;
+    output.files.push(relative_to(&path, out));
+    Ok((output, result))
+}
