@@ -6,4 +6,5 @@ pub use gd::{
     train_gd, train_two_layer, train_two_layer_record, GdConfig, GdMetrics, GdOutcome, StopReason,
     TestSet, TwoLayerRecord,
 };
+pub mod rnn_sgd;
 pub mod sgd;
