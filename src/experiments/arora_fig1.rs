@@ -257,12 +257,8 @@ pub fn run(cfg: &Fig1Config, out: &Path) -> Result<(ExperimentOutput, Fig1Result
         let actual = rec.metrics.loss.clone();
         let phi0 = actual[0].max(f64::MIN_POSITIVE);
         let r0: Vec<f64> = y.iter().zip(&rec.u0).map(|(a, b)| a - b).collect();
-        let from_u0 = predicted_loss(
-            &ka.eigen.values,
-            &ka.eigen.project(&r0)?,
-            eta,
-            settings.iters,
-        )?;
+        let proj_r0 = ka.eigen.project(&r0)?;
+        let from_u0 = predicted_loss(&ka.eigen.values, &proj_r0, eta, settings.iters)?;
         let from_h0 = predicted_loss(&eig0.values, &eig0.project(&r0)?, eta, settings.iters)?;
         let max_dev = residual_deviation(&actual, &from_u0);
         let max_dev_h0 = residual_deviation(&actual, &from_h0);
@@ -272,12 +268,7 @@ pub fn run(cfg: &Fig1Config, out: &Path) -> Result<(ExperimentOutput, Fig1Result
         let top_energy: f64 = signed[..top].iter().map(|p| p * p).sum::<f64>() / energy;
         runs.push(LabelRun {
             labels: label.to_string(),
-            predicted_movement: predicted_movement(
-                &ka.eigen.values,
-                &ka.eigen.project(&r0)?,
-                eta,
-                rec.iterations,
-            ),
+            predicted_movement: predicted_movement(&ka.eigen.values, &proj_r0, eta, rec.iterations),
             projections: analysis.projections,
             predicted_loss: analysis.predicted_loss,
             predicted_loss_from_u0: from_u0,
@@ -336,7 +327,7 @@ pub fn run(cfg: &Fig1Config, out: &Path) -> Result<(ExperimentOutput, Fig1Result
     };
     let claims = claims(&result);
     let (figures, files) = write_files(&result, &dir, out)?;
-    let output = ExperimentOutput {
+    let mut output = ExperimentOutput {
         name: name.to_string(),
         title: "Seed 001 Figure 1: convergence rate depends on the labels' projections".into(),
         description: format!(
@@ -351,9 +342,7 @@ pub fn run(cfg: &Fig1Config, out: &Path) -> Result<(ExperimentOutput, Fig1Result
         settings: serde_json::to_value(&settings).expect("settings serialize"),
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = write_result(&dir, &output, &result)?;
-    let mut output = output;
-    output.files.push(relative_to(&path, out));
+    write_result(out, &mut output, &result)?;
     Ok((output, result))
 }
 
@@ -503,8 +492,7 @@ fn write_files(r: &Fig1Result, dir: &Path, out: &Path) -> Result<(Vec<PathBuf>, 
         headers.push(format!("predicted_h0_{}", run.labels));
         cols.push(run.predicted_loss_h0.clone());
     }
-    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-    write_csv(&loss_csv, &h, &cols)?;
+    write_csv(&loss_csv, &headers, &cols)?;
     let spec_csv = dir.join("spectrum.csv");
     let mut cols = vec![idx, r.eigenvalues.clone()];
     cols.extend(r.runs.iter().map(|run| run.projections.clone()));

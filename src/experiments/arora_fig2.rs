@@ -300,8 +300,7 @@ pub fn run(cfg: &Fig2Config, out: &Path) -> Result<(ExperimentOutput, Fig2Result
         settings: serde_json::to_value(&settings).expect("settings serialize"),
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = write_result(&dir, &output, &result)?;
-    output.files.push(relative_to(&path, out));
+    write_result(out, &mut output, &result)?;
     Ok((output, result))
 }
 

@@ -242,8 +242,7 @@ pub fn run(settings: &Sec6Settings, out: &Path) -> Result<(ExperimentOutput, Sec
         headers.push(format!("target{k}_sqrt_y_hinv_y"));
         cols.push(c.sqrt_y_hinv_y.clone());
     }
-    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-    write_csv(&csv, &h, &cols)?;
+    write_csv(&csv, &headers, &cols)?;
     let mut output = ExperimentOutput {
         name: name.to_string(),
         title: "Seed 001 §6: provably learnable functions".into(),
@@ -260,8 +259,7 @@ pub fn run(settings: &Sec6Settings, out: &Path) -> Result<(ExperimentOutput, Sec
         settings: serde_json::to_value(settings).expect("settings serialize"),
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = write_result(&dir, &output, &result)?;
-    output.files.push(relative_to(&path, out));
+    write_result(out, &mut output, &result)?;
     Ok((output, result))
 }
 

@@ -208,13 +208,13 @@ pub struct ExperimentOutput {
     pub seconds: f64,
 }
 
-/// Writes `dir/result.json`: the experiment, its settings and seed, its claims and
-/// its results.
+/// Writes `out/NAME/result.json` (NAME = `output.name`): the experiment, its settings
+/// and seed, its claims and its results; and records the file in `output.files`.
 pub fn write_result<R: Serialize>(
-    dir: &Path,
-    out: &ExperimentOutput,
+    out: &Path,
+    output: &mut ExperimentOutput,
     results: &R,
-) -> Result<PathBuf> {
+) -> Result<()> {
     #[derive(Serialize)]
     struct ResultFile<'a, R> {
         experiment: &'a str,
@@ -225,20 +225,21 @@ pub fn write_result<R: Serialize>(
         seconds: f64,
         results: &'a R,
     }
-    let path = dir.join("result.json");
+    let path = out.join(&output.name).join("result.json");
     write_json(
         &path,
         &ResultFile {
-            experiment: &out.name,
-            title: &out.title,
-            description: &out.description,
-            settings: &out.settings,
-            claims: &out.claims,
-            seconds: out.seconds,
+            experiment: &output.name,
+            title: &output.title,
+            description: &output.description,
+            settings: &output.settings,
+            claims: &output.claims,
+            seconds: output.seconds,
             results,
         },
     )?;
-    Ok(path)
+    output.files.push(relative_to(&path, out));
+    Ok(())
 }
 
 /// Finished sub-runs of an experiment, stored one JSON file each under

@@ -709,26 +709,8 @@ pub fn run_fig2a(settings: &Fig2Settings, out: &Path) -> Result<(ExperimentOutpu
         ),
     ];
     let ns: Vec<f64> = settings.sizes.iter().map(|&n| n as f64).collect();
-    let methods = result.methods();
-    let curve = |m: &str, paper: bool| -> Vec<f64> {
-        settings
-            .sizes
-            .iter()
-            .map(|&n| {
-                result
-                    .record(m, n, target.beta)
-                    .map(|r| {
-                        err_or_nan(if paper {
-                            r.paper_choice_test_error
-                        } else {
-                            r.test_error
-                        })
-                    })
-                    .unwrap_or(f64::NAN)
-            })
-            .collect()
-    };
-    let mut fig = Figure::new(
+    let points: Vec<(usize, f64)> = settings.sizes.iter().map(|&n| (n, target.beta)).collect();
+    let fig = Figure::new(
         format!(
             "Seed 003 Fig. 2(a): test error vs N (d = {}, k = {}, alpha = {}, m = {})",
             target.d,
@@ -738,34 +720,18 @@ pub fn run_fig2a(settings: &Fig2Settings, out: &Path) -> Result<(ExperimentOutpu
         ),
         "N (training samples)",
         "test error E||out(x) - H(x)||^2",
-    )
-    .with_log(true, true);
-    for (i, m) in methods.iter().enumerate() {
-        fig.push(Series::new(m.clone(), ns.clone(), curve(m, false), Style::Line).with_color(i));
-    }
-    fig.push(
-        Series::new(
-            format!("k alpha^2 = {thr:.2}"),
-            ns.clone(),
-            vec![thr; ns.len()],
-            Style::Dashed,
-        )
-        .with_color(methods.len()),
     );
-    let (png, _) = save_figure(&fig, &dir, "fig2a_error_vs_n")?;
-    let csv = dir.join("fig2a.csv");
-    let mut headers = vec!["n".to_string()];
-    let mut cols = vec![ns];
-    for m in &methods {
-        headers.push(format!("{m}_test_error"));
-        cols.push(curve(m, false));
-    }
-    for m in &methods {
-        headers.push(format!("{m}_paper_choice_test_error"));
-        cols.push(curve(m, true));
-    }
-    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-    write_csv(&csv, &h, &cols)?;
+    let (png, csv) = save_error_curves(
+        &result,
+        &points,
+        ns,
+        "n",
+        fig,
+        thr,
+        &dir,
+        "fig2a_error_vs_n",
+        "fig2a.csv",
+    )?;
     let mut output = ExperimentOutput {
         name: name.to_string(),
         title: "Seed 003 Figure 2(a): ResNet vs fully connected nets and kernels, error vs N"
@@ -777,9 +743,70 @@ pub fn run_fig2a(settings: &Fig2Settings, out: &Path) -> Result<(ExperimentOutpu
         settings: serde_json::to_value(settings).expect("settings serialize"),
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = write_result(&dir, &output, &result)?;
-    output.files.push(relative_to(&path, out));
+    write_result(out, &mut output, &result)?;
     Ok((output, result))
+}
+
+/// Plots (log-log) and tabulates each method's test error at `points` = (N, β), drawn
+/// against `xs`, with the k α² level dashed; the CSV holds the validation-selected
+/// and the paper's-choice errors. Returns the PNG and CSV paths.
+#[allow(clippy::too_many_arguments)] // one call per figure, each argument a different axis fact
+fn save_error_curves(
+    result: &Fig2Result,
+    points: &[(usize, f64)],
+    xs: Vec<f64>,
+    x_header: &str,
+    fig: Figure,
+    thr: f64,
+    dir: &Path,
+    stem: &str,
+    csv_name: &str,
+) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let methods = result.methods();
+    let curve = |m: &str, paper: bool| -> Vec<f64> {
+        points
+            .iter()
+            .map(|&(n, b)| {
+                result
+                    .record(m, n, b)
+                    .map(|r| {
+                        err_or_nan(if paper {
+                            r.paper_choice_test_error
+                        } else {
+                            r.test_error
+                        })
+                    })
+                    .unwrap_or(f64::NAN)
+            })
+            .collect()
+    };
+    let mut fig = fig.with_log(true, true);
+    for (i, m) in methods.iter().enumerate() {
+        fig.push(Series::new(m.clone(), xs.clone(), curve(m, false), Style::Line).with_color(i));
+    }
+    fig.push(
+        Series::new(
+            format!("k alpha^2 = {thr:.2}"),
+            xs.clone(),
+            vec![thr; xs.len()],
+            Style::Dashed,
+        )
+        .with_color(methods.len()),
+    );
+    let (png, _) = save_figure(&fig, dir, stem)?;
+    let csv = dir.join(csv_name);
+    let mut headers = vec![x_header.to_string()];
+    let mut cols = vec![xs];
+    for m in &methods {
+        headers.push(format!("{m}_test_error"));
+        cols.push(curve(m, false));
+    }
+    for m in &methods {
+        headers.push(format!("{m}_paper_choice_test_error"));
+        cols.push(curve(m, true));
+    }
+    write_csv(&csv, &headers, &cols)?;
+    Ok((png, csv))
 }
 
 fn describe(s: &Fig2Settings, what: &str) -> String {
@@ -890,59 +917,27 @@ pub fn run_fig2c(settings: &Fig2Settings, out: &Path) -> Result<(ExperimentOutpu
             json!({ "best_method": resnet_best }),
         ),
     ];
-    let methods = result.methods();
     let bs = settings.betas.clone();
-    let curve = |m: &str, paper: bool| -> Vec<f64> {
-        bs.iter()
-            .map(|&b| {
-                result
-                    .record(m, n, b)
-                    .map(|r| {
-                        err_or_nan(if paper {
-                            r.paper_choice_test_error
-                        } else {
-                            r.test_error
-                        })
-                    })
-                    .unwrap_or(f64::NAN)
-            })
-            .collect()
-    };
-    let mut fig = Figure::new(
+    let points: Vec<(usize, f64)> = bs.iter().map(|&b| (n, b)).collect();
+    let fig = Figure::new(
         format!(
             "Seed 003 Fig. 2(c): H = beta F + alpha G(F), alpha = {alpha}, N = {n}, m = {}",
             settings.width
         ),
         "beta",
         "test error E||out(x) - H(x)||^2",
-    )
-    .with_log(true, true);
-    for (i, m) in methods.iter().enumerate() {
-        fig.push(Series::new(m.clone(), bs.clone(), curve(m, false), Style::Line).with_color(i));
-    }
-    fig.push(
-        Series::new(
-            format!("k alpha^2 = {thr:.2}"),
-            bs.clone(),
-            vec![thr; bs.len()],
-            Style::Dashed,
-        )
-        .with_color(methods.len()),
     );
-    let (png, _) = save_figure(&fig, &dir, "fig2c_error_vs_beta")?;
-    let csv = dir.join("fig2c.csv");
-    let mut headers = vec!["beta".to_string()];
-    let mut cols = vec![bs.clone()];
-    for m in &methods {
-        headers.push(format!("{m}_test_error"));
-        cols.push(curve(m, false));
-    }
-    for m in &methods {
-        headers.push(format!("{m}_paper_choice_test_error"));
-        cols.push(curve(m, true));
-    }
-    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-    write_csv(&csv, &h, &cols)?;
+    let (png, csv) = save_error_curves(
+        &result,
+        &points,
+        bs.clone(),
+        "beta",
+        fig,
+        thr,
+        &dir,
+        "fig2c_error_vs_beta",
+        "fig2c.csv",
+    )?;
     let mut output = ExperimentOutput {
         name: name.to_string(),
         title: "Seed 003 Figure 2(c): sensitivity to alpha/beta".into(),
@@ -953,7 +948,6 @@ pub fn run_fig2c(settings: &Fig2Settings, out: &Path) -> Result<(ExperimentOutpu
         settings: serde_json::to_value(settings).expect("settings serialize"),
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = write_result(&dir, &output, &result)?;
-    output.files.push(relative_to(&path, out));
+    write_result(out, &mut output, &result)?;
     Ok((output, result))
 }

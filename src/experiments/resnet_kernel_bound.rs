@@ -251,8 +251,7 @@ pub fn run(
     );
     let (png, _) = save_figure(&fig, &dir, "kernel_bound")?;
     let csv = dir.join("kernel_bound.csv");
-    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-    write_csv(&csv, &h, &cols)?;
+    write_csv(&csv, &headers, &cols)?;
     let mut output = ExperimentOutput {
         name: name.to_string(),
         title: "Seed 003 Theorem 2: kernel methods on the hard instance".into(),
@@ -281,7 +280,6 @@ pub fn run(
         settings: serde_json::to_value(s).expect("settings serialize"),
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = write_result(&dir, &output, &result)?;
-    output.files.push(relative_to(&path, out));
+    write_result(out, &mut output, &result)?;
     Ok((output, result))
 }

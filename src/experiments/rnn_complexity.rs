@@ -293,8 +293,7 @@ pub fn run_length(
         settings: serde_json::to_value(settings).expect("settings serialize"),
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = write_result(&dir, &output, &result)?;
-    output.files.push(relative_to(&path, out));
+    write_result(out, &mut output, &result)?;
     Ok((output, result))
 }
 
@@ -642,7 +641,6 @@ pub fn run_nvar(settings: &NvarSettings, out: &Path) -> Result<(ExperimentOutput
         settings: serde_json::to_value(settings).expect("settings serialize"),
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = write_result(&dir, &output, &result)?;
-    output.files.push(relative_to(&path, out));
+    write_result(out, &mut output, &result)?;
     Ok((output, result))
 }

@@ -271,8 +271,7 @@ pub fn run(
         headers.push(format!("{}_cross_fraction", c.preset));
         cols.push(c.cross_fraction.clone());
     }
-    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-    write_csv(&csv, &h, &cols)?;
+    write_csv(&csv, &headers, &cols)?;
     let mut output = ExperimentOutput {
         name: name.to_string(),
         title: "Recurrent NTK: finite width against infinite width".into(),
@@ -297,8 +296,7 @@ pub fn run(
         settings: serde_json::to_value(settings).expect("settings serialize"),
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = write_result(&dir, &output, &result)?;
-    output.files.push(relative_to(&path, out));
+    write_result(out, &mut output, &result)?;
     Ok((output, result))
 }
 

@@ -290,7 +290,6 @@ fn complexity_examples_output(out: &Path, seed: u64) -> Result<ExperimentOutput>
         settings,
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let path = super::common::write_result(&dir, &output, &table)?;
-    output.files.push(relative_to(&path, out));
+    super::common::write_result(out, &mut output, &table)?;
     Ok(output)
 }

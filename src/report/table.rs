@@ -116,7 +116,7 @@ fn csv_field(s: &str) -> String {
 }
 
 /// Renders columns as CSV text (see [`write_csv`]).
-pub fn csv_string(headers: &[&str], columns: &[Vec<f64>]) -> Result<String> {
+pub fn csv_string<H: AsRef<str>>(headers: &[H], columns: &[Vec<f64>]) -> Result<String> {
     if headers.len() != columns.len() {
         return Err(Error::Shape(format!(
             "CSV has {} headers but {} columns",
@@ -129,7 +129,7 @@ pub fn csv_string(headers: &[&str], columns: &[Vec<f64>]) -> Result<String> {
     out.push_str(
         &headers
             .iter()
-            .map(|h| csv_field(h))
+            .map(|h| csv_field(h.as_ref()))
             .collect::<Vec<_>>()
             .join(","),
     );
@@ -150,7 +150,11 @@ pub fn csv_string(headers: &[&str], columns: &[Vec<f64>]) -> Result<String> {
 /// are left empty. Values use Rust's shortest round-trip formatting (`{}`),
 /// so parsing a cell back gives the identical f64 (`NaN`, `inf`, `-inf` for
 /// non-finite values). Errors when `headers` and `columns` differ in number.
-pub fn write_csv(path: impl AsRef<Path>, headers: &[&str], columns: &[Vec<f64>]) -> Result<()> {
+pub fn write_csv<H: AsRef<str>>(
+    path: impl AsRef<Path>,
+    headers: &[H],
+    columns: &[Vec<f64>],
+) -> Result<()> {
     let path = path.as_ref();
     let text = csv_string(headers, columns).map_err(|e| match e {
         Error::Shape(msg) => Error::format(path, msg),
