@@ -121,7 +121,8 @@ enum Command {
     /// Reproduce one of the papers' experiments.
     Reproduce {
         /// Experiment name: arora-fig1, arora-fig2, arora-sec6, complexity-examples,
-        /// rnn-kernel, rnn-length, rnn-nvar, resnet-fig2a, resnet-fig2c, resnet-kernel-bound.
+        /// rnn-kernel, rnn-length, rnn-nvar, rnn-elman, resnet-fig2a, resnet-fig2c,
+        /// resnet-fig3, resnet-kernel-bound.
         name: String,
         /// Directory of MNIST or CIFAR-10 files (synthetic data otherwise).
         #[arg(long)]
@@ -135,7 +136,7 @@ enum Command {
         /// Output directory (results go to OUT/NAME/).
         #[arg(long, default_value = "widenet-results")]
         out: PathBuf,
-        /// Override the number of training points.
+        /// Override the number of training points (resnet-fig2a: run this one N only).
         #[arg(long)]
         n_train: Option<usize>,
         /// Override the width m.
@@ -186,6 +187,10 @@ enum Command {
         /// Small sizes (a smoke run of a few seconds).
         #[arg(long)]
         quick: bool,
+        /// Run only the records whose names start with one of these (comma-separated, e.g.
+        /// `rnn,resnet_step_ntk`); default: all.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
 }
 
@@ -569,18 +574,24 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Bench { json, quick } => {
+        Command::Bench { json, quick, only } => {
             let sizes = if quick {
                 bench::BenchSizes::quick()
             } else {
                 bench::BenchSizes::full()
             };
-            let records = bench::run(&sizes, |r| {
+            let records = bench::run_only(&sizes, &only, |r| {
                 if !json {
                     println!(
-                        "{:<14} {:>9.4} s  {:>8}  ratio {:>6}  {}",
+                        "{:<21} {:>10}  {:>8}  ratio {:>6}  {}",
                         r.name,
-                        r.seconds,
+                        if r.seconds < 1e-3 {
+                            format!("{:.1} us", r.seconds * 1e6)
+                        } else if r.seconds < 1.0 {
+                            format!("{:.2} ms", r.seconds * 1e3)
+                        } else {
+                            format!("{:.3} s", r.seconds)
+                        },
                         r.gflops.map(|g| format!("{g:.0} GF/s")).unwrap_or_default(),
                         r.ratio.map(|x| format!("{x:.2}")).unwrap_or_default(),
                         r.detail

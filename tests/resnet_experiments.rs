@@ -68,8 +68,8 @@ fn fig2a_writes_settings_claims_and_recomputable_kernel_errors() {
     assert_eq!(j["settings"]["width"], 16);
     assert_eq!(j["claims"].as_array().unwrap().len(), out.claims.len());
     assert!(!out.claims.is_empty());
-    // 5 learners + 3 kernels at 2 sizes
-    assert_eq!(r.records.len(), 16);
+    // 5 learners + ntk-exact + 3 kernels at 2 sizes
+    assert_eq!(r.records.len(), 18);
     assert!(dir
         .path()
         .join("resnet-fig2a/fig2a_error_vs_n.png")
@@ -154,9 +154,9 @@ fn fig2c_runs_every_beta_with_the_same_threshold() {
     let j = read_result(dir.path(), "resnet-fig2c");
     assert_eq!(j["settings"]["seed"], 5);
     assert_eq!(j["claims"].as_array().unwrap().len(), out.claims.len());
-    assert_eq!(r.records.len(), 3 * 2);
+    assert_eq!(r.records.len(), 4 * 2);
     for &b in &s.betas {
-        for m in ["3resnet", "2layer", "krr-gaussian"] {
+        for m in ["3resnet", "2layer", "ntk-exact", "krr-gaussian"] {
             let rec = r.record(m, 60, b).unwrap();
             assert!(
                 rec.test_error.is_some_and(f64::is_finite),
@@ -253,5 +253,52 @@ fn quick_scale_report() {
     }
     for c in &out.claims {
         println!("  [{}] {} {}", c.held, c.claim, c.measured);
+    }
+}
+
+/// Coordinate search (paper scale's default): every lr at wds[0], then every other wd at the
+/// validation-best lr of that first stage — |lrs| + |wds| − 1 runs, and the full grid's runs at
+/// the same (lr, wd) give identical errors (same seeds).
+#[test]
+fn coordinate_search_runs_lrs_then_wds_at_the_validation_best_lr() {
+    use widenet::experiments::resnet_fig2::GridSearch;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = tiny_fig2(9);
+    s.sizes = vec![40];
+    s.learners = vec!["2layer".into()];
+    s.kernels = vec![];
+    s.ntk_exact = false;
+    s.lrs = vec![0.01, 0.05, 0.2];
+    s.wds = vec![0.0, 1e-3, 1e-2];
+    s.search = GridSearch::Coordinate;
+    let (_, r) = resnet_fig2::run_fig2a(&s, dir.path()).unwrap();
+    let rec = r.record("2layer", 40, 1.0).unwrap();
+    assert_eq!(rec.grid.len(), 3 + 3 - 1);
+    let stage1: Vec<_> = rec
+        .grid
+        .iter()
+        .filter(|p| p.weight_decay == Some(0.0))
+        .collect();
+    assert_eq!(stage1.len(), 3);
+    let best_lr = stage1
+        .iter()
+        .filter(|p| p.val_error.is_some())
+        .min_by(|a, b| a.val_error.unwrap().total_cmp(&b.val_error.unwrap()))
+        .unwrap()
+        .lr;
+    for p in rec.grid.iter().filter(|p| p.weight_decay != Some(0.0)) {
+        assert_eq!(p.lr, best_lr);
+    }
+    s.search = GridSearch::Full;
+    let (_, full) = resnet_fig2::run_fig2a(&s, tempfile::tempdir().unwrap().path()).unwrap();
+    let frec = full.record("2layer", 40, 1.0).unwrap();
+    assert_eq!(frec.grid.len(), 9);
+    for p in &rec.grid {
+        let q = frec
+            .grid
+            .iter()
+            .find(|q| q.lr == p.lr && q.weight_decay == p.weight_decay)
+            .unwrap();
+        assert_eq!(p.test_error, q.test_error);
     }
 }

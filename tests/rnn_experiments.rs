@@ -206,6 +206,11 @@ fn rnn_length_tiny_is_finite_and_the_exponent_is_a_least_squares_fit() {
     let mut s = LengthSettings::new(Scale::Quick, 2);
     s.n = 12;
     s.lens = vec![2, 3, 4, 6];
+    // a small SGD part (its own tests are in src/experiments/rnn_complexity.rs)
+    s.sgd.lens = vec![2, 3];
+    s.sgd.sizes = vec![20, 40];
+    s.sgd.n_test = 20;
+    s.sgd.width = 16;
     let (out, r) = rnn_complexity::run_length(&s, dir.path()).unwrap();
     let (mut x, mut y, mut xl) = (Vec::new(), Vec::new(), Vec::new());
     for p in &r.points {
@@ -222,7 +227,9 @@ fn rnn_length_tiny_is_finite_and_the_exponent_is_a_least_squares_fit() {
     }
     assert!((r.power_exponent - hand_slope(&x, &y)).abs() < 1e-9);
     assert!((r.exp_rate - hand_slope(&xl, &y)).abs() < 1e-9);
-    assert_eq!(out.claims.len(), 1);
+    // the kernel claim and the two learning-curve claims
+    assert_eq!(out.claims.len(), 3);
+    assert_eq!(r.curves.len(), 2);
     assert!(dir.path().join("rnn-length/result.json").exists());
 }
 

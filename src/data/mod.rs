@@ -136,5 +136,6 @@ pub(crate) fn find_file(dir: &Path, names: &[&str]) -> (Option<PathBuf>, Vec<Str
     }
     (None, tried)
 }
+pub mod elman_concepts;
 pub mod resnet_targets;
 pub mod rnn_concepts;

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::report::plot::{save_figure, Figure, Series, Style};
 use crate::report::table::{write_csv, Claim};
 use crate::rng;
+use crate::theory::hierarchical::thm2_complexity;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -115,6 +116,9 @@ pub struct KernelBoundResult {
     pub threshold: f64,
     /// Every (kernel, N).
     pub points: Vec<BoundPoint>,
+    /// Seed 003 §5's 𝔠_ε / 𝔠_s of F, G and G∘F
+    /// ([`crate::theory::hierarchical::ConceptComplexity`]).
+    pub target_complexity: serde_json::Value,
 }
 
 /// Runs the experiment and writes `out/resnet-kernel-bound/`.
@@ -139,6 +143,7 @@ pub fn run(
         ));
     }
     let target = Thm2Target::random(s.d, s.k, s.alpha, s.seed)?;
+    let complexity = thm2_complexity(&target)?;
     let train_seed = rng::stream(s.seed, "resnet-kernel-bound/train").random::<u64>();
     let test_seed = rng::stream(s.seed, "resnet-kernel-bound/test").random::<u64>();
     let (xall, yall) = target.sample(n_max, train_seed)?;
@@ -177,6 +182,7 @@ pub fn run(
         test_seed,
         threshold,
         points,
+        target_complexity: serde_json::to_value(&complexity).expect("complexity serializes"),
     };
     let min_err = result
         .points
@@ -261,7 +267,7 @@ pub fn run(
              Cholesky) with {:?} (Gaussian bandwidth {}, fc-NTK depth {}, hidden layers) for N in \
              {:?} <= d^(k/2) = {:.0} (nested training sets); population error estimated on {} \
              fresh points; lambda in {:?}, the lowest estimated population error reported (the \
-             most favourable lambda for the kernel).",
+             most favourable lambda for the kernel). {}",
             s.d,
             s.k,
             target.indices,
@@ -272,7 +278,8 @@ pub fn run(
             s.sizes,
             s.n_limit(),
             s.n_test,
-            s.lambdas
+            s.lambdas,
+            complexity.summary()
         ),
         claims,
         figures: vec![relative_to(&png, out)],

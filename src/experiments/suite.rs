@@ -17,8 +17,10 @@ pub const EXPERIMENTS: &[&str] = &[
     "rnn-kernel",
     "rnn-length",
     "rnn-nvar",
+    "rnn-elman",
     "resnet-fig2a",
     "resnet-fig2c",
+    "resnet-fig3",
     "resnet-kernel-bound",
 ];
 
@@ -112,15 +114,41 @@ pub fn reproduce(name: &str, opts: &ReproduceOptions) -> Result<ExperimentOutput
             let settings = super::rnn_complexity::NvarSettings::new(opts.scale, opts.seed);
             Ok(super::rnn_complexity::run_nvar(&settings, &opts.out)?.0)
         }
+        "rnn-elman" => {
+            let mut settings = super::rnn_elman::ElmanSettings::new(opts.scale, opts.seed);
+            if let Some(m) = opts.width {
+                settings.width = m;
+            }
+            if let Some(t) = opts.iters {
+                settings.steps = t;
+                settings.eval_every = (t / 10).max(1);
+            }
+            if opts.eta.is_some() {
+                settings.eta = opts.eta;
+            }
+            if let Some(p) = opts.precision {
+                settings.precision = p;
+            }
+            settings.progress = opts.progress;
+            Ok(super::rnn_elman::run(&settings, &opts.out)?.0)
+        }
         "resnet-fig2a" => {
             let mut settings = super::resnet_fig2::Fig2Settings::new(opts.scale, opts.seed);
             settings.progress = opts.progress;
+            if let Some(n) = opts.n_train {
+                settings.sizes = vec![n];
+            }
             Ok(super::resnet_fig2::run_fig2a(&settings, &opts.out)?.0)
         }
         "resnet-fig2c" => {
             let mut settings = super::resnet_fig2::Fig2Settings::new(opts.scale, opts.seed);
             settings.progress = opts.progress;
             Ok(super::resnet_fig2::run_fig2c(&settings, &opts.out)?.0)
+        }
+        "resnet-fig3" => {
+            let mut settings = super::resnet_fig3::Fig3Settings::new(opts.scale, opts.seed);
+            settings.progress = opts.progress;
+            Ok(super::resnet_fig3::run(&settings, &opts.out)?.0)
         }
         "resnet-kernel-bound" => {
             let settings =

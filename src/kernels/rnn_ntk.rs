@@ -87,6 +87,10 @@ pub fn rnn_ntk_with_blocks<T: Real>(net: &Rnn<T>, xs: &[Matrix<T>]) -> Result<Rn
     let mut diag = vec![0.0f64; n * n];
     let mut upper = vec![0.0f64; n * n]; // Σ_{ℓ<ℓ'} T^{ℓℓ'}
     let mut blocks = Matrix::<f64>::zeros(steps, steps);
+    // The Gram products of step ℓ are n × (L − ℓ)·n: two buffers sized for ℓ = 0, shrunk in
+    // place for the later (smaller) steps, so no step maps fresh pages.
+    let mut gb_buf = vec![T::zero(); steps * n * n];
+    let mut gh_buf = vec![T::zero(); steps * n * n];
     for l in 0..steps {
         let rest = steps - l;
         let bl = View::row_major(&b_all[l * nm..(l + 1) * nm], n, m)?;
@@ -94,9 +98,11 @@ pub fn rnn_ntk_with_blocks<T: Real>(net: &Rnn<T>, xs: &[Matrix<T>]) -> Result<Rn
         let hl = View::row_major(&h_data[l * nm..(l + 1) * nm], n, m)?;
         let hr = View::row_major(&h_data[l * nm..], rest * n, m)?;
         // n × (rest·n): column block k is ⟨·_{i,ℓ}, ·_{j,ℓ+k}⟩
-        let mut gb = Matrix::<T>::zeros(n, rest * n);
+        gb_buf.truncate(rest * n * n);
+        gh_buf.truncate(rest * n * n);
+        let mut gb = Matrix::from_vec(n, rest * n, gb_buf)?;
         gemm_into(&mut gb, bl, br.t(), T::one(), false)?;
-        let mut gh = Matrix::<T>::zeros(n, rest * n);
+        let mut gh = Matrix::from_vec(n, rest * n, gh_buf)?;
         gemm_into(&mut gh, hl, hr.t(), T::one(), false)?;
         for k in 0..rest {
             let target = if k == 0 { &mut diag } else { &mut upper };
@@ -114,6 +120,8 @@ pub fn rnn_ntk_with_blocks<T: Real>(net: &Rnn<T>, xs: &[Matrix<T>]) -> Result<Rn
             blocks.set(l, l + k, f);
             blocks.set(l + k, l, f);
         }
+        gb_buf = gb.into_vec();
+        gh_buf = gh.into_vec();
     }
     let diag = Matrix::from_vec(n, n, diag)?;
     let cross = Matrix::from_fn(n, n, |i, j| upper[i * n + j] + upper[j * n + i]);

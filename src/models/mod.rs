@@ -4,5 +4,6 @@ pub mod two_layer;
 
 pub use two_layer::TwoLayerNet;
 pub mod krr;
+pub mod ntk_exact;
 pub mod resnet;
 pub mod rnn;

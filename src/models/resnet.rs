@@ -157,16 +157,101 @@ fn mul_nn(a: &Matrix<f64>, b: &Matrix<f64>) -> Result<Matrix<f64>> {
 
 fn relu(p: &Matrix<f64>) -> Matrix<f64> {
     let mut h = p.clone();
-    h.as_mut_slice().iter_mut().for_each(|v| *v = v.max(0.0));
+    relu_in_place(&mut h);
     h
 }
 
-/// g ← g ⊙ 1{p ≥ 0}.
-fn mask_by(g: &mut Matrix<f64>, p: &Matrix<f64>) {
-    for (gv, pv) in g.as_mut_slice().iter_mut().zip(p.as_slice()) {
-        if *pv < 0.0 {
-            *gv = 0.0;
+fn relu_in_place(h: &mut Matrix<f64>) {
+    h.as_mut_slice().iter_mut().for_each(|v| *v = v.max(0.0));
+}
+
+/// h ← σ(p) (same shapes).
+fn relu_into(h: &mut Matrix<f64>, p: &Matrix<f64>) {
+    for (hv, pv) in h.as_mut_slice().iter_mut().zip(p.as_slice()) {
+        *hv = pv.max(0.0);
+    }
+}
+
+/// h ← (σ(p), 1): p is n × m, h is n × (m + 1).
+fn relu_augment_into(h: &mut Matrix<f64>, p: &Matrix<f64>) {
+    let m = p.cols();
+    for (hr, pr) in h
+        .as_mut_slice()
+        .chunks_exact_mut(m + 1)
+        .zip(p.as_slice().chunks_exact(m))
+    {
+        for (hv, pv) in hr.iter_mut().zip(pr) {
+            *hv = pv.max(0.0);
         }
+        hr[m] = 1.0;
+    }
+}
+
+/// g ← g ⊙ 1{p ≥ 0} (written as a select, not a branch: the signs of p are random, and a
+/// mispredicted branch per element cost more than the GEMMs at paper scale).
+fn mask_by(g: &mut Matrix<f64>, p: &Matrix<f64>) {
+    for (gv, &pv) in g.as_mut_slice().iter_mut().zip(p.as_slice()) {
+        *gv = if pv < 0.0 { 0.0 } else { *gv };
+    }
+}
+
+/// dst = a bᵀ into an existing matrix of the right shape.
+fn nt_into(dst: &mut Matrix<f64>, a: &Matrix<f64>, b: &Matrix<f64>) -> Result<()> {
+    gemm_into(dst, a.view(), b.t(), 1.0, false)
+}
+
+/// dst = a b into an existing matrix of the right shape.
+fn nn_into(dst: &mut Matrix<f64>, a: &Matrix<f64>, b: &Matrix<f64>) -> Result<()> {
+    gemm_into(dst, a.view(), b.view(), 1.0, false)
+}
+
+/// Per-thread reusable buffers for the n × m temporaries of the forward and backward
+/// passes, so that a training step allocates only its outputs and gradients (a step at
+/// paper scale is ~0.1-1 ms, and fresh multi-100 KB allocations cost page faults every step).
+/// Buffers are taken out of the pool while in use (no borrow is held across a GEMM, which may
+/// run other rayon jobs on this thread) and put back afterwards.
+mod scratch {
+    use crate::linalg::Matrix;
+    use std::cell::RefCell;
+
+    /// Buffers kept per thread.
+    const MAX_BUFFERS: usize = 8;
+    /// Larger buffers (more elements) are not kept.
+    const MAX_LEN: usize = 1 << 22;
+
+    thread_local! {
+        static POOL: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A rows × cols matrix from this thread's pool. Its contents are unspecified (finite
+    /// values left by an earlier use, or zeros): every caller overwrites all of it.
+    pub(super) fn take(rows: usize, cols: usize) -> Matrix<f64> {
+        let len = rows * cols;
+        let mut v = POOL
+            .with(|p| {
+                let mut p = p.borrow_mut();
+                let fit = (0..p.len())
+                    .filter(|&i| p[i].capacity() >= len)
+                    .min_by_key(|&i| p[i].capacity())
+                    .or_else(|| (0..p.len()).max_by_key(|&i| p[i].capacity()));
+                fit.map(|i| p.swap_remove(i))
+            })
+            .unwrap_or_default();
+        v.resize(len, 0.0);
+        Matrix::from_vec(rows, cols, v).expect("the buffer has rows × cols values")
+    }
+
+    /// Returns buffers to this thread's pool.
+    pub(super) fn give<const N: usize>(ms: [Matrix<f64>; N]) {
+        POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            for m in ms {
+                let v = m.into_vec();
+                if p.len() < MAX_BUFFERS && v.capacity() <= MAX_LEN {
+                    p.push(v);
+                }
+            }
+        });
     }
 }
 
@@ -271,13 +356,22 @@ pub struct ResNet3 {
     pub lr_v_ratio: f64,
 }
 
-/// The intermediate values of one ResNet3 forward pass.
+/// The intermediate values of one ResNet3 forward pass (`p1`, `p2` and the spare n × m
+/// buffer `h` come from [`scratch`]; [`ResNetPass::recycle`] returns them).
 struct ResNetPass {
     x1: Matrix<f64>,
     p1: Matrix<f64>,
     o1a: Matrix<f64>,
     p2: Matrix<f64>,
+    h: Matrix<f64>,
     out: Matrix<f64>,
+}
+
+impl ResNetPass {
+    fn recycle(self) -> Matrix<f64> {
+        scratch::give([self.p1, self.p2, self.h]);
+        self.out
+    }
 }
 
 impl ResNet3 {
@@ -364,20 +458,36 @@ impl ResNet3 {
 
     fn pass(&self, x: &Matrix<f64>) -> Result<ResNetPass> {
         check_input(x, self.input_dim())?;
+        let (n, m, k) = (x.rows(), self.width(), self.a.rows());
         let x1 = augment(x);
-        let p1 = mul_nt(&x1, &self.w)?;
-        let o1 = mul_nt(&relu(&p1), &self.a)?;
-        let o1a = augment(&o1);
-        let p2 = mul_nt(&o1a, &self.v)?;
-        let mut out = o1;
-        gemm_into(&mut out, relu(&p2).view(), self.a.t(), 1.0, true)?;
-        Ok(ResNetPass {
-            x1,
-            p1,
-            o1a,
-            p2,
-            out,
-        })
+        let mut p1 = scratch::take(n, m);
+        let mut p2 = scratch::take(n, m);
+        let mut h = scratch::take(n, m);
+        let mut out = Matrix::zeros(n, k);
+        let res = (|| -> Result<Matrix<f64>> {
+            nt_into(&mut p1, &x1, &self.w)?;
+            relu_into(&mut h, &p1);
+            nt_into(&mut out, &h, &self.a)?;
+            let o1a = augment(&out);
+            nt_into(&mut p2, &o1a, &self.v)?;
+            relu_into(&mut h, &p2);
+            gemm_into(&mut out, h.view(), self.a.t(), 1.0, true)?;
+            Ok(o1a)
+        })();
+        match res {
+            Ok(o1a) => Ok(ResNetPass {
+                x1,
+                p1,
+                o1a,
+                p2,
+                h,
+                out,
+            }),
+            Err(e) => {
+                scratch::give([p1, p2, h]);
+                Err(e)
+            }
+        }
     }
 }
 
@@ -392,24 +502,30 @@ impl Learner for ResNet3 {
         self.a.rows()
     }
     fn forward(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
-        Ok(self.pass(x)?.out)
+        Ok(self.pass(x)?.recycle())
     }
     /// With G = (out − y)/n: ∂L/∂P2 = (G A) ⊙ 1{P2 ≥ 0}, ∂L/∂V = (∂L/∂P2)ᵀ(out_1, 1);
     /// ∂L/∂out_1 = G + (∂L/∂P2 · V)_{:,1..k}; ∂L/∂P1 = (∂L/∂out_1 · A) ⊙ 1{P1 ≥ 0},
     /// ∂L/∂W = (∂L/∂P1)ᵀ(x, 1).
     fn loss_and_grads(&self, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<(f64, Vec<Matrix<f64>>)> {
-        let s = self.pass(x)?;
-        let (loss, g) = residual(&s.out, y)?;
-        let k = self.a.rows();
-        let mut dp2 = mul_nn(&g, &self.a)?;
-        mask_by(&mut dp2, &s.p2);
-        let dv = mul_tn(&dp2, &s.o1a)?;
-        let do1a = mul_nn(&dp2, &self.v)?;
-        let do1 = Matrix::from_fn(g.rows(), k, |i, j| g.get(i, j) + do1a.get(i, j));
-        let mut dp1 = mul_nn(&do1, &self.a)?;
-        mask_by(&mut dp1, &s.p1);
-        let dw = mul_tn(&dp1, &s.x1)?;
-        Ok((loss, vec![dw, dv]))
+        let mut s = self.pass(x)?;
+        let res = (|| {
+            let (loss, g) = residual(&s.out, y)?;
+            let k = self.a.rows();
+            // ∂L/∂P2 and then ∂L/∂P1 reuse the spare buffer h
+            let dp = &mut s.h;
+            nn_into(dp, &g, &self.a)?;
+            mask_by(dp, &s.p2);
+            let dv = mul_tn(dp, &s.o1a)?;
+            let do1a = mul_nn(dp, &self.v)?;
+            let do1 = Matrix::from_fn(g.rows(), k, |i, j| g.get(i, j) + do1a.get(i, j));
+            nn_into(dp, &do1, &self.a)?;
+            mask_by(dp, &s.p1);
+            let dw = mul_tn(dp, &s.x1)?;
+            Ok((loss, vec![dw, dv]))
+        })();
+        s.recycle();
+        res
     }
     fn params(&self) -> Vec<&Matrix<f64>> {
         vec![&self.w, &self.v]
@@ -456,19 +572,34 @@ impl Learner for Fc2 {
     }
     fn forward(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
         check_input(x, self.input_dim())?;
-        let p = mul_nt(&augment(x), &self.w)?;
-        mul_nt(&relu(&p), &self.a)
+        let mut h = scratch::take(x.rows(), self.a.cols());
+        let res = (|| {
+            nt_into(&mut h, &augment(x), &self.w)?;
+            relu_in_place(&mut h);
+            mul_nt(&h, &self.a)
+        })();
+        scratch::give([h]);
+        res
     }
     /// ∂L/∂W = ((G A) ⊙ 1{P ≥ 0})ᵀ(x, 1), G = (out − y)/n.
     fn loss_and_grads(&self, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<(f64, Vec<Matrix<f64>>)> {
         check_input(x, self.input_dim())?;
+        let (n, m) = (x.rows(), self.a.cols());
         let x1 = augment(x);
-        let p = mul_nt(&x1, &self.w)?;
-        let out = mul_nt(&relu(&p), &self.a)?;
-        let (loss, g) = residual(&out, y)?;
-        let mut dp = mul_nn(&g, &self.a)?;
-        mask_by(&mut dp, &p);
-        Ok((loss, vec![mul_tn(&dp, &x1)?]))
+        let mut p = scratch::take(n, m);
+        let mut h = scratch::take(n, m);
+        let res = (|| {
+            nt_into(&mut p, &x1, &self.w)?;
+            relu_into(&mut h, &p);
+            let out = mul_nt(&h, &self.a)?;
+            let (loss, g) = residual(&out, y)?;
+            // ∂L/∂P reuses h
+            nn_into(&mut h, &g, &self.a)?;
+            mask_by(&mut h, &p);
+            Ok((loss, vec![mul_tn(&h, &x1)?]))
+        })();
+        scratch::give([p, h]);
+        res
     }
     fn params(&self) -> Vec<&Matrix<f64>> {
         vec![&self.w]
@@ -516,27 +647,56 @@ impl Learner for Fc3 {
     }
     fn forward(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
         check_input(x, self.input_dim())?;
-        let p1 = mul_nt(&augment(x), &self.w1)?;
-        let p2 = mul_nt(&augment(&relu(&p1)), &self.w2)?;
-        mul_nt(&relu(&p2), &self.a)
+        let (n, m) = (x.rows(), self.a.cols());
+        let mut p1 = scratch::take(n, m);
+        let mut h1a = scratch::take(n, m + 1);
+        let mut p2 = scratch::take(n, m);
+        let res = (|| {
+            nt_into(&mut p1, &augment(x), &self.w1)?;
+            relu_augment_into(&mut h1a, &p1);
+            nt_into(&mut p2, &h1a, &self.w2)?;
+            relu_in_place(&mut p2);
+            mul_nt(&p2, &self.a)
+        })();
+        scratch::give([p1, h1a, p2]);
+        res
     }
     fn loss_and_grads(&self, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<(f64, Vec<Matrix<f64>>)> {
         check_input(x, self.input_dim())?;
-        let m = self.a.cols();
+        let (n, m) = (x.rows(), self.a.cols());
         let x1 = augment(x);
-        let p1 = mul_nt(&x1, &self.w1)?;
-        let h1a = augment(&relu(&p1));
-        let p2 = mul_nt(&h1a, &self.w2)?;
-        let out = mul_nt(&relu(&p2), &self.a)?;
-        let (loss, g) = residual(&out, y)?;
-        let mut dp2 = mul_nn(&g, &self.a)?;
-        mask_by(&mut dp2, &p2);
-        let dw2 = mul_tn(&dp2, &h1a)?;
-        let dh1a = mul_nn(&dp2, &self.w2)?;
-        let mut dp1 = first_cols(&dh1a, m);
-        mask_by(&mut dp1, &p1);
-        let dw1 = mul_tn(&dp1, &x1)?;
-        Ok((loss, vec![dw1, dw2]))
+        let mut p1 = scratch::take(n, m);
+        let mut h1a = scratch::take(n, m + 1);
+        let mut p2 = scratch::take(n, m);
+        let mut h = scratch::take(n, m);
+        let mut dh1a = scratch::take(n, m + 1);
+        let res = (|| {
+            nt_into(&mut p1, &x1, &self.w1)?;
+            relu_augment_into(&mut h1a, &p1);
+            nt_into(&mut p2, &h1a, &self.w2)?;
+            relu_into(&mut h, &p2);
+            let out = mul_nt(&h, &self.a)?;
+            let (loss, g) = residual(&out, y)?;
+            // ∂L/∂P2, then ∂L/∂P1, reuse h
+            nn_into(&mut h, &g, &self.a)?;
+            mask_by(&mut h, &p2);
+            let dw2 = mul_tn(&h, &h1a)?;
+            nn_into(&mut dh1a, &h, &self.w2)?;
+            for ((dst, src), pr) in h
+                .as_mut_slice()
+                .chunks_exact_mut(m)
+                .zip(dh1a.as_slice().chunks_exact(m + 1))
+                .zip(p1.as_slice().chunks_exact(m))
+            {
+                for ((dv, &sv), &pv) in dst.iter_mut().zip(&src[..m]).zip(pr) {
+                    *dv = if pv < 0.0 { 0.0 } else { sv };
+                }
+            }
+            let dw1 = mul_tn(&h, &x1)?;
+            Ok((loss, vec![dw1, dw2]))
+        })();
+        scratch::give([p1, h1a, p2, h, dh1a]);
+        res
     }
     fn params(&self) -> Vec<&Matrix<f64>> {
         vec![&self.w1, &self.w2]
@@ -570,7 +730,21 @@ impl Last {
     /// The random features σ(W⁽⁰⁾(x,1)) (n × m).
     pub fn features(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
         check_input(x, self.input_dim())?;
-        Ok(relu(&mul_nt(&augment(x), &self.w0)?))
+        let mut h = mul_nt(&augment(x), &self.w0)?;
+        relu_in_place(&mut h);
+        Ok(h)
+    }
+
+    /// [`Last::features`] into a buffer of [`scratch`] (returned to it by the caller).
+    fn features_scratch(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
+        check_input(x, self.input_dim())?;
+        let mut h = scratch::take(x.rows(), self.a.cols());
+        if let Err(e) = nt_into(&mut h, &augment(x), &self.w0) {
+            scratch::give([h]);
+            return Err(e);
+        }
+        relu_in_place(&mut h);
+        Ok(h)
     }
 }
 
@@ -585,14 +759,21 @@ impl Learner for Last {
         self.a.rows()
     }
     fn forward(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
-        mul_nt(&self.features(x)?, &self.a)
+        let h = self.features_scratch(x)?;
+        let res = mul_nt(&h, &self.a);
+        scratch::give([h]);
+        res
     }
     /// ∂L/∂A = Gᵀ σ(W⁽⁰⁾(x,1)), G = (out − y)/n (L is quadratic in A).
     fn loss_and_grads(&self, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<(f64, Vec<Matrix<f64>>)> {
-        let h = self.features(x)?;
-        let out = mul_nt(&h, &self.a)?;
-        let (loss, g) = residual(&out, y)?;
-        Ok((loss, vec![mul_tn(&g, &h)?]))
+        let h = self.features_scratch(x)?;
+        let res = (|| {
+            let out = mul_nt(&h, &self.a)?;
+            let (loss, g) = residual(&out, y)?;
+            Ok((loss, vec![mul_tn(&g, &h)?]))
+        })();
+        scratch::give([h]);
+        res
     }
     fn params(&self) -> Vec<&Matrix<f64>> {
         vec![&self.a]
@@ -627,12 +808,19 @@ impl Ntk {
             w: net.w.clone(),
         }
     }
-    /// (x,1), the masks' pre-activations W⁽⁰⁾(x,1) and the linear pre-activations W(x,1).
+    /// (x,1), the masks' pre-activations W⁽⁰⁾(x,1) and the masked linear pre-activations
+    /// D⁽⁰⁾W(x,1) (the last two in [`scratch`] buffers, returned to it by the caller).
     fn pass(&self, x: &Matrix<f64>) -> Result<(Matrix<f64>, Matrix<f64>, Matrix<f64>)> {
         check_input(x, self.input_dim())?;
+        let (n, m) = (x.rows(), self.a.cols());
         let x1 = augment(x);
-        let p0 = mul_nt(&x1, &self.w0)?;
-        let mut z = mul_nt(&x1, &self.w)?;
+        let mut p0 = scratch::take(n, m);
+        let mut z = scratch::take(n, m);
+        let res = nt_into(&mut p0, &x1, &self.w0).and_then(|_| nt_into(&mut z, &x1, &self.w));
+        if let Err(e) = res {
+            scratch::give([p0, z]);
+            return Err(e);
+        }
         mask_by(&mut z, &p0);
         Ok((x1, p0, z))
     }
@@ -649,17 +837,24 @@ impl Learner for Ntk {
         self.a.rows()
     }
     fn forward(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
-        let (_, _, z) = self.pass(x)?;
-        mul_nt(&z, &self.a)
+        let (_, p0, z) = self.pass(x)?;
+        let res = mul_nt(&z, &self.a);
+        scratch::give([p0, z]);
+        res
     }
     /// ∂L/∂W = ((G A) ⊙ 1{W⁽⁰⁾(x,1) ≥ 0})ᵀ(x, 1): the same for every W.
     fn loss_and_grads(&self, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<(f64, Vec<Matrix<f64>>)> {
-        let (x1, p0, z) = self.pass(x)?;
-        let out = mul_nt(&z, &self.a)?;
-        let (loss, g) = residual(&out, y)?;
-        let mut dz = mul_nn(&g, &self.a)?;
-        mask_by(&mut dz, &p0);
-        Ok((loss, vec![mul_tn(&dz, &x1)?]))
+        let (x1, p0, mut z) = self.pass(x)?;
+        let res = (|| {
+            let out = mul_nt(&z, &self.a)?;
+            let (loss, g) = residual(&out, y)?;
+            // ∂L/∂Z reuses z
+            nn_into(&mut z, &g, &self.a)?;
+            mask_by(&mut z, &p0);
+            Ok((loss, vec![mul_tn(&z, &x1)?]))
+        })();
+        scratch::give([p0, z]);
+        res
     }
     fn params(&self) -> Vec<&Matrix<f64>> {
         vec![&self.w]
@@ -726,5 +921,155 @@ impl LearnerKind {
             LearnerKind::Last => Box::new(Last::new(d, m, k, seed)?),
             LearnerKind::Ntk => Box::new(Ntk::new(d, m, k, seed)?),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The learners' formulas written plainly (fresh matrices, no scratch buffers, the
+    // branchy mask of the first implementation): the references the buffered
+    // implementations must reproduce bit for bit.
+
+    fn resnet3_reference(
+        net: &ResNet3,
+        x: &Matrix<f64>,
+        y: &Matrix<f64>,
+    ) -> (Matrix<f64>, f64, Vec<Matrix<f64>>) {
+        let k = net.a.rows();
+        let x1 = augment(x);
+        let p1 = mul_nt(&x1, &net.w).unwrap();
+        let o1 = mul_nt(&relu(&p1), &net.a).unwrap();
+        let o1a = augment(&o1);
+        let p2 = mul_nt(&o1a, &net.v).unwrap();
+        let mut out = o1;
+        gemm_into(&mut out, relu(&p2).view(), net.a.t(), 1.0, true).unwrap();
+        let (loss, g) = residual(&out, y).unwrap();
+        let mut dp2 = mul_nn(&g, &net.a).unwrap();
+        mask_branchy(&mut dp2, &p2);
+        let dv = mul_tn(&dp2, &o1a).unwrap();
+        let do1a = mul_nn(&dp2, &net.v).unwrap();
+        let do1 = Matrix::from_fn(g.rows(), k, |i, j| g.get(i, j) + do1a.get(i, j));
+        let mut dp1 = mul_nn(&do1, &net.a).unwrap();
+        mask_branchy(&mut dp1, &p1);
+        let dw = mul_tn(&dp1, &x1).unwrap();
+        (out, loss, vec![dw, dv])
+    }
+
+    fn mask_branchy(g: &mut Matrix<f64>, p: &Matrix<f64>) {
+        for (gv, pv) in g.as_mut_slice().iter_mut().zip(p.as_slice()) {
+            if *pv < 0.0 {
+                *gv = 0.0;
+            }
+        }
+    }
+
+    fn fc2_reference(
+        net: &Fc2,
+        x: &Matrix<f64>,
+        y: &Matrix<f64>,
+    ) -> (Matrix<f64>, f64, Vec<Matrix<f64>>) {
+        let x1 = augment(x);
+        let p = mul_nt(&x1, &net.w).unwrap();
+        let out = mul_nt(&relu(&p), &net.a).unwrap();
+        let (loss, g) = residual(&out, y).unwrap();
+        let mut dp = mul_nn(&g, &net.a).unwrap();
+        mask_branchy(&mut dp, &p);
+        (out, loss, vec![mul_tn(&dp, &x1).unwrap()])
+    }
+
+    fn fc3_reference(
+        net: &Fc3,
+        x: &Matrix<f64>,
+        y: &Matrix<f64>,
+    ) -> (Matrix<f64>, f64, Vec<Matrix<f64>>) {
+        let m = net.a.cols();
+        let x1 = augment(x);
+        let p1 = mul_nt(&x1, &net.w1).unwrap();
+        let h1a = augment(&relu(&p1));
+        let p2 = mul_nt(&h1a, &net.w2).unwrap();
+        let out = mul_nt(&relu(&p2), &net.a).unwrap();
+        let (loss, g) = residual(&out, y).unwrap();
+        let mut dp2 = mul_nn(&g, &net.a).unwrap();
+        mask_branchy(&mut dp2, &p2);
+        let dw2 = mul_tn(&dp2, &h1a).unwrap();
+        let dh1a = mul_nn(&dp2, &net.w2).unwrap();
+        let mut dp1 = first_cols(&dh1a, m);
+        mask_branchy(&mut dp1, &p1);
+        let dw1 = mul_tn(&dp1, &x1).unwrap();
+        (out, loss, vec![dw1, dw2])
+    }
+
+    fn last_reference(
+        net: &Last,
+        x: &Matrix<f64>,
+        y: &Matrix<f64>,
+    ) -> (Matrix<f64>, f64, Vec<Matrix<f64>>) {
+        let h = relu(&mul_nt(&augment(x), &net.w0).unwrap());
+        let out = mul_nt(&h, &net.a).unwrap();
+        let (loss, g) = residual(&out, y).unwrap();
+        (out, loss, vec![mul_tn(&g, &h).unwrap()])
+    }
+
+    fn ntk_reference(
+        net: &Ntk,
+        x: &Matrix<f64>,
+        y: &Matrix<f64>,
+    ) -> (Matrix<f64>, f64, Vec<Matrix<f64>>) {
+        let x1 = augment(x);
+        let p0 = mul_nt(&x1, &net.w0).unwrap();
+        let mut z = mul_nt(&x1, &net.w).unwrap();
+        mask_branchy(&mut z, &p0);
+        let out = mul_nt(&z, &net.a).unwrap();
+        let (loss, g) = residual(&out, y).unwrap();
+        let mut dz = mul_nn(&g, &net.a).unwrap();
+        mask_branchy(&mut dz, &p0);
+        (out, loss, vec![mul_tn(&dz, &x1).unwrap()])
+    }
+
+    fn batch(n: usize, c: usize, seed: u64) -> Matrix<f64> {
+        let mut g = rng::stream(seed, "test/resnet-scratch");
+        Matrix::from_fn(n, c, |_, _| rng::normal(&mut g))
+    }
+
+    /// Every learner's forward pass and gradients equal the plain formulas bit for bit, with
+    /// an empty pool and after its scratch buffers were used by other batch sizes and
+    /// learners (whose leftover values must not leak into a result).
+    #[test]
+    fn buffered_passes_equal_the_plain_formulas_bit_for_bit() {
+        let (d, m, k) = (7, 40, 3);
+        let mut net3 = ResNet3::new(d, m, k, Init::Experiment, 0.5, 1).unwrap();
+        net3.w.as_mut_slice()[3] += 0.25; // away from the initialization
+        let fc2 = Fc2::new(d, m, k, 2).unwrap();
+        let fc3 = Fc3::new(d, m, k, 3).unwrap();
+        let last = Last::new(d, m, k, 4).unwrap();
+        let mut ntk = Ntk::new(d, m, k, 5).unwrap();
+        ntk.w.as_mut_slice()[1] -= 0.5;
+        type Case<'a> = (
+            &'a dyn Learner,
+            Box<dyn Fn(&Matrix<f64>, &Matrix<f64>) -> (Matrix<f64>, f64, Vec<Matrix<f64>>) + 'a>,
+        );
+        let cases: Vec<Case> = vec![
+            (&net3, Box::new(|x, y| resnet3_reference(&net3, x, y))),
+            (&fc2, Box::new(|x, y| fc2_reference(&fc2, x, y))),
+            (&fc3, Box::new(|x, y| fc3_reference(&fc3, x, y))),
+            (&last, Box::new(|x, y| last_reference(&last, x, y))),
+            (&ntk, Box::new(|x, y| ntk_reference(&ntk, x, y))),
+        ];
+        let check = |n: usize, seed: u64| {
+            let (x, y) = (batch(n, d, seed), batch(n, k, seed + 100));
+            for (learner, reference) in &cases {
+                let (out, loss, grads) = reference(&x, &y);
+                assert_eq!(learner.forward(&x).unwrap(), out, "{}", learner.name());
+                let (l2, g2) = learner.loss_and_grads(&x, &y).unwrap();
+                assert_eq!(l2.to_bits(), loss.to_bits(), "{}", learner.name());
+                assert_eq!(g2, grads, "{}", learner.name());
+            }
+        };
+        // each test runs on a fresh thread: the first check starts with an empty pool
+        for (n, seed) in [(9, 10), (25, 11), (9, 12), (3, 13), (25, 14)] {
+            check(n, seed);
+        }
     }
 }

@@ -2,5 +2,6 @@
 
 pub mod bounds;
 pub mod complexity;
+pub mod hierarchical;
 pub mod spectrum;
 pub mod taylor;
