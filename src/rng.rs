@@ -32,6 +32,18 @@ pub fn normal(rng: &mut WRng) -> f64 {
     StandardNormal.sample(rng)
 }
 
+/// A point uniform on the sphere of radius `radius` in R^d (a normalized standard Gaussian;
+/// the probability-zero near-zero draw is redrawn). The one sphere sampler of the crate.
+pub fn sphere_point(d: usize, radius: f64, rng: &mut WRng) -> Vec<f64> {
+    loop {
+        let v: Vec<f64> = (0..d).map(|_| normal(rng)).collect();
+        let s = crate::linalg::norm2(&v);
+        if s > 1e-12 {
+            return v.into_iter().map(|x| x * radius / s).collect();
+        }
+    }
+}
+
 /// A uniform draw from {−1, +1}.
 pub fn rademacher(rng: &mut WRng) -> f64 {
     if rng.random::<bool>() {

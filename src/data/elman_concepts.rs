@@ -43,7 +43,7 @@
 //! exactly ([`opt_l2`]).
 
 use crate::error::{Error, Result};
-use crate::linalg::Matrix;
+use crate::linalg::{norm2 as norm, Matrix};
 use crate::rng::{self, WRng};
 use crate::theory::taylor::AnalyticFn;
 use serde::{Deserialize, Serialize};
@@ -95,7 +95,7 @@ impl ElmanInputSpec {
     /// One true input: (√3/2 · u, ½), u uniform on the unit sphere of R^{d_x−1}.
     pub fn draw_input(&self, g: &mut WRng) -> Vec<f64> {
         let free = (1.0 - LAST_COORD * LAST_COORD).sqrt();
-        let mut v = unit_sphere(self.dx - 1, free, g);
+        let mut v = rng::sphere_point(self.dx - 1, free, g);
         v.push(LAST_COORD);
         v
     }
@@ -111,21 +111,6 @@ impl ElmanInputSpec {
         let rows: Vec<Vec<Vec<f64>>> = (0..n).map(|_| self.draw_sequence(g)).collect();
         Ok(to_steps(&rows, self.steps(), self.dx))
     }
-}
-
-/// A vector uniform on the sphere of radius `radius` in R^k.
-fn unit_sphere(k: usize, radius: f64, g: &mut WRng) -> Vec<f64> {
-    loop {
-        let v: Vec<f64> = (0..k).map(|_| rng::normal(g)).collect();
-        let s = norm(&v);
-        if s > 1e-12 {
-            return v.into_iter().map(|x| x * radius / s).collect();
-        }
-    }
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -409,7 +394,7 @@ impl LagNets {
         for _ in 0..len - 2 {
             let rows: Vec<Vec<f64>> = (0..p)
                 .map(|_| {
-                    let mut v = unit_sphere(dx - 1, 1.0, g);
+                    let mut v = rng::sphere_point(dx - 1, 1.0, g);
                     v.push(0.0);
                     v
                 })

@@ -38,7 +38,7 @@
 //! comparable.
 
 use crate::error::{Error, Result};
-use crate::linalg::Matrix;
+use crate::linalg::{norm2 as norm, Matrix};
 use crate::rng::{self, WRng};
 use crate::theory::taylor::AnalyticFn;
 use rand::Rng;
@@ -86,27 +86,12 @@ impl InputSpec {
     pub fn draw_sequence(&self, g: &mut WRng) -> Vec<Vec<f64>> {
         (0..self.len)
             .map(|_| {
-                let u = unit_vector(self.d, 1.0, g);
+                let u = rng::sphere_point(self.d, 1.0, g);
                 let r = self.c_min + (self.c_max - self.c_min) * g.random::<f64>();
                 u.into_iter().map(|v| v * r).collect()
             })
             .collect()
     }
-}
-
-/// A vector uniform on the sphere of radius `norm` in R^d.
-pub fn unit_vector(d: usize, norm: f64, g: &mut WRng) -> Vec<f64> {
-    loop {
-        let v: Vec<f64> = (0..d).map(|_| rng::normal(g)).collect();
-        let s = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if s > 1e-12 {
-            return v.into_iter().map(|x| x * norm / s).collect();
-        }
-    }
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -194,7 +179,7 @@ impl AdditiveConcept {
                 terms.push(AdditiveTerm {
                     position,
                     psi: psi.clone(),
-                    beta: unit_vector(d, beta_norm, g),
+                    beta: rng::sphere_point(d, beta_norm, g),
                 });
             }
         }
@@ -288,7 +273,7 @@ impl NVariableConcept {
         let terms = (0..count)
             .map(|_| NVariableTerm {
                 psi: psi.clone(),
-                beta: unit_vector(nd, beta_norm, g),
+                beta: rng::sphere_point(nd, beta_norm, g),
             })
             .collect();
         Self::new(len, d, positions, terms)

@@ -16,21 +16,10 @@ pub fn unit_sphere(n: usize, d: usize, rng: &mut WRng) -> Matrix<f64> {
         return x;
     }
     for i in 0..n {
-        x.row_mut(i).copy_from_slice(&sphere_point(d, rng));
+        x.row_mut(i)
+            .copy_from_slice(&rng::sphere_point(d, 1.0, rng));
     }
     x
-}
-
-/// One uniform point on S^{d−1} (d ≥ 1).
-fn sphere_point(d: usize, rng: &mut WRng) -> Vec<f64> {
-    loop {
-        let v: Vec<f64> = (0..d).map(|_| rng::normal(rng)).collect();
-        let nrm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
-        // a zero vector has probability 0; redraw rather than divide by it
-        if nrm > 1e-300 {
-            return v.into_iter().map(|a| a / nrm).collect();
-        }
-    }
 }
 
 /// One term α (βᵀx)^p of a polynomial target (seed 001, eq. 12).
@@ -66,7 +55,7 @@ impl PolyTarget {
                 beta: if d == 0 {
                     Vec::new()
                 } else {
-                    sphere_point(d, rng)
+                    rng::sphere_point(d, 1.0, rng)
                 },
                 p,
             })
