@@ -259,3 +259,48 @@ fn shape_errors_are_reported() {
         .to_string()
         .contains("labels"));
 }
+
+/// The forward pass and ‖W − W(0)‖ add their parallel partial sums in a fixed
+/// order, so the same inputs give the same bits however many threads rayon has
+/// and however it splits the work; the outputs equal a direct sum of eq. 2.
+#[test]
+fn outputs_and_distances_are_bitwise_reproducible_across_thread_counts() {
+    let (n, d, m) = (37, 6, 3000);
+    let x = unit(n, d, 4);
+    let net = TwoLayerNet::<f64>::init(m, d, 1.0, 5).unwrap();
+    let moved = TwoLayerNet::<f64>::init(m, d, 1.0, 6).unwrap();
+    let run = |t: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+            .install(|| {
+                let u = net.predict(&x).unwrap();
+                let (fro, mx) = widenet::train::gd::weight_distances(&moved.w, &net.w);
+                (
+                    u.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    fro.to_bits(),
+                    mx.to_bits(),
+                )
+            })
+    };
+    let base = run(1);
+    for t in [2, 3, 4, 4, 4, 8] {
+        assert!(run(t) == base, "{t} threads give different bits");
+    }
+    let u = net.predict(&x).unwrap();
+    for i in 0..n {
+        let direct: f64 = (0..m)
+            .map(|r| {
+                let z: f64 = (0..d).map(|k| net.w.get(r, k) * x.get(i, k)).sum();
+                net.a[r] * z.max(0.0)
+            })
+            .sum::<f64>()
+            / (m as f64).sqrt();
+        assert!(
+            (u[i] - direct).abs() < 1e-12,
+            "output {i}: {} vs {direct}",
+            u[i]
+        );
+    }
+}

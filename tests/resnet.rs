@@ -8,7 +8,7 @@ use widenet::models::resnet::{
     eq21_forward, Fc2, Fc3, Init, Last, Learner, LearnerKind, Ntk, ResNet3,
 };
 use widenet::rng;
-use widenet::train::sgd::{grid_125, grid_search, train, SgdConfig, SgdState, Split};
+use widenet::train::sgd::{grid_125, grid_search, ladder_step, train, SgdConfig, SgdState, Split};
 
 fn gauss(r: usize, c: usize, s: f64, seed: u64, what: &str) -> Matrix<f64> {
     let mut g = rng::stream(seed, what);
@@ -363,6 +363,21 @@ fn schedule_divides_learning_rate_after_e_epochs() {
     let g = grid_125(-2, -1);
     let want = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
     assert!(g.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-15));
+}
+
+/// One step along App. A's ladder {1, 2, 5}×10^k gives grid_125's neighbours, bit for
+/// bit, in both directions; values off the ladder are refused, naming the grid.
+#[test]
+fn ladder_steps_walk_grid_125_exactly() {
+    let g = grid_125(-6, 3);
+    for w in g.windows(2) {
+        assert_eq!(ladder_step(w[0], true).unwrap(), w[1]);
+        assert_eq!(ladder_step(w[1], false).unwrap(), w[0]);
+    }
+    for bad in [0.0, -1.0, 3e-2, 1.5, f64::NAN, f64::INFINITY] {
+        let e = ladder_step(bad, true).unwrap_err().to_string();
+        assert!(e.contains("grid") && e.contains("ladder"), "{bad}: {e}");
+    }
 }
 
 #[test]

@@ -302,3 +302,85 @@ fn coordinate_search_runs_lrs_then_wds_at_the_validation_best_lr() {
         assert_eq!(p.test_error, q.test_error);
     }
 }
+
+/// With `edge_steps`, a coordinate search whose validation-best value sits on an edge of
+/// the grid walks App. A's ladder {1, 2, 5}×10^k past it: the values searched along each
+/// axis are consecutive ladder values, at most `edge_steps` past each edge, and each walk
+/// ended at the step limit or with the best strictly inside.
+#[test]
+fn coordinate_search_extends_an_edge_optimum_along_the_ladder() {
+    use widenet::experiments::resnet_fig2::GridSearch;
+    use widenet::train::sgd::ladder_step;
+    let walk = |start: f64| {
+        let mut s = tiny_fig2(9);
+        s.sizes = vec![40];
+        s.learners = vec!["2layer".into()];
+        s.kernels = vec![];
+        s.ntk_exact = false;
+        // a single lr is both edges of its axis, so at least one step is always taken
+        s.lrs = vec![start];
+        s.wds = vec![0.0, 1e-3];
+        s.search = GridSearch::Coordinate;
+        s.edge_steps = 5;
+        let (_, r) = resnet_fig2::run_fig2a(&s, tempfile::tempdir().unwrap().path()).unwrap();
+        let rec = r.record("2layer", 40, 1.0).unwrap();
+        let best_of = |pts: &[&widenet::experiments::resnet_fig2::HyperPoint]| {
+            pts.iter()
+                .filter(|p| p.val_error.is_some())
+                .min_by(|a, b| a.val_error.unwrap().total_cmp(&b.val_error.unwrap()))
+                .map(|p| (p.lr.unwrap(), p.weight_decay.unwrap()))
+                .unwrap()
+        };
+        let check_axis = |vals: &mut Vec<f64>, start: f64, best: f64| {
+            vals.sort_by(f64::total_cmp);
+            for w in vals.windows(2) {
+                assert_eq!(ladder_step(w[0], true).unwrap(), w[1], "{vals:?}");
+            }
+            let above = vals.iter().filter(|&&v| v > start).count();
+            let below = vals.iter().filter(|&&v| v < start).count();
+            assert!(above <= 5 && below <= 5, "{vals:?}");
+            assert!(
+                above == 5 || best < *vals.last().unwrap(),
+                "{vals:?}, best {best}"
+            );
+            (above, below)
+        };
+        let stage1: Vec<_> = rec
+            .grid
+            .iter()
+            .filter(|p| p.weight_decay == Some(0.0))
+            .collect();
+        let (best_lr, _) = best_of(&stage1);
+        let mut lrs: Vec<f64> = stage1.iter().map(|p| p.lr.unwrap()).collect();
+        let (above, below) = check_axis(&mut lrs, start, best_lr);
+        assert!(above >= 1);
+        assert!(below == 5 || best_lr > lrs[0], "{lrs:?}, best {best_lr}");
+        eprintln!("lrs searched {lrs:?}, best {best_lr}");
+        // stage 2: every wd at the stage-1 best lr; its axis includes the wd = 0 point
+        let axis: Vec<_> = rec.grid.iter().filter(|p| p.lr == Some(best_lr)).collect();
+        assert!(rec
+            .grid
+            .iter()
+            .all(|p| p.weight_decay == Some(0.0) || p.lr == Some(best_lr)));
+        let (_, best_wd) = best_of(&axis);
+        let mut wds: Vec<f64> = axis
+            .iter()
+            .map(|p| p.weight_decay.unwrap())
+            .filter(|&w| w > 0.0)
+            .collect();
+        let (wd_above, below) = check_axis(&mut wds, 1e-3, best_wd);
+        assert_eq!(below, 0, "weight decay is extended upwards only");
+        eprintln!("wds searched {wds:?}, best {best_wd}");
+        (lrs, best_lr, wd_above)
+    };
+    // from a small lr every step improves (the walk ends at the step limit); from a
+    // large one the steps up get worse, the walk turns down and ends with the best inside
+    let (small, _, _) = walk(1e-3);
+    assert_eq!(small.len(), 6, "{small:?}");
+    let (large, best, _) = walk(1.0);
+    assert!(large.len() < 11, "{large:?}");
+    assert!(
+        large[0] < best && best < *large.last().unwrap(),
+        "{large:?}, best {best}"
+    );
+}

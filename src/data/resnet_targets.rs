@@ -25,6 +25,24 @@ pub fn hypercube(n: usize, d: usize, scale: f64, rng: &mut WRng) -> Matrix<f64> 
     Matrix::from_fn(n, d, |_, _| scale * rng::rademacher(rng))
 }
 
+/// All 2^p points of {−s, +s}^p, one per row; row b has coordinate t equal to
+/// +s when bit t of b is set.
+pub fn enumerate_hypercube(p: usize, s: f64) -> Result<Matrix<f64>> {
+    if p > 20 {
+        return Err(Error::invalid(
+            "p",
+            format!("2^{p} points is too many to enumerate"),
+        ));
+    }
+    Ok(Matrix::from_fn(1 << p, p, |b, t| {
+        if (b >> t) & 1 == 1 {
+            s
+        } else {
+            -s
+        }
+    }))
+}
+
 fn check_dim(x: &Matrix<f64>, d: usize) -> Result<()> {
     if x.cols() != d {
         return Err(Error::Shape(format!(
@@ -333,6 +351,20 @@ impl Fig3Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enumerated_cube_has_every_sign_pattern_once() {
+        let x = enumerate_hypercube(4, 0.5).unwrap();
+        assert_eq!(x.shape(), (16, 4));
+        let mut seen: Vec<Vec<bool>> = (0..16)
+            .map(|i| x.row(i).iter().map(|&v| v > 0.0).collect())
+            .collect();
+        assert!(x.as_slice().iter().all(|&v| v.abs() == 0.5));
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 16);
+        assert!(enumerate_hypercube(21, 1.0).is_err());
+    }
 
     /// Figure 3's parity on every point of {±1/√d}^d (d = 8, 256 points):
     /// y = d³ Π_t x_{i_t} is the product of the six chosen signs, so it is ±1,

@@ -2,8 +2,9 @@
 //! solution"): on the degree-6 parity y = d³ x_{i1}⋯x_{i6}, x uniform on
 //! {±1/√d}^d ([`Fig3Target`]), with d = 40 and N = 5,000 training samples,
 //!
-//! (a) SGD on the two-layer net F(W; x) = aᵀσ(Wx) ([`A1Net`]: a ∈ {±1/√m}^m with
-//!     exactly m/2 of each sign, fixed; W trained; no biases), searched over
+//! (a) SGD on the two-layer net F(W; x) = aᵀσ(Wx) ([`A1Net`], in
+//!     `models::a1net`: a ∈ {±1/√m}^m with exactly m/2 of each sign, fixed; W
+//!     trained; no biases), searched over
 //!     widths m, learning rates and weight decays with App. A's optimizer, finds
 //!     no solution with test error E|F(W; x) − y|² below 0.69, nor one with small
 //!     training error and small Frobenius norm;
@@ -13,18 +14,8 @@
 //!     width m ([`A1Net::embed`]); the paper's three have ‖W*‖_F ≈ 9.7√d, 12.5√d,
 //!     13.8√d with test errors ≤ 0.12, 0.037, 0.011.
 //!
-//! Footnote 13 made exact. The d₀ = 6 inputs are ±1/√6 and the d = 40 inputs
-//! ±1/√40, so zero-padding alone changes the pre-activations by √(6/40); the
-//! padded weights are multiplied by √(d/d₀) so that each neuron sees the same
-//! value on inputs with the same six signs. Copy q of source row j (c_j copies in
-//! all) is scaled by γ_j = √m/(c_j√m₀), which keeps Σ_copies (±1/√m) γ_j σ(w_j·x) =
-//! (±1/√m₀) σ(w_j·x) by positive homogeneity of σ, so the embedded net computes
-//! exactly the d₀ net's function of the six relevant signs. When m is a multiple
-//! of m₀ (c_j = m/m₀), ‖W*‖²_F = (d/d₀)‖W‖²_F: the norm in units of √d is the d₀
-//! net's ‖W‖_F/√d₀, for every d and m (why the paper can state it "for every
-//! even m ≥ 200 and every d ≥ 6"); otherwise c_j ∈ {⌊m/m₀⌋, ⌈m/m₀⌉}, the extra
-//! copies going to the rows of largest norm (whose share of ‖W*‖² shrinks), and
-//! the norm is measured.
+//! The construction is [`A1Net::embed`] (its module documents why it keeps the
+//! function exactly, and how the norm scales).
 //!
 //! The d₀ = 6 problem has only 2⁶ = 64 inputs: the d₀ net is trained (App. A's SGD)
 //! on all of them, so its training error is its exact population error, and the
@@ -40,11 +31,12 @@
 //! a rerun resumes.
 
 use super::common::{relative_to, write_result, ExperimentOutput, RunCache, Scale};
-use crate::data::resnet_targets::Fig3Target;
+use crate::data::resnet_targets::{enumerate_hypercube, Fig3Target};
 use crate::error::{Error, Result};
-use crate::linalg::{matmul, Matrix};
+use crate::linalg::Matrix;
+use crate::models::a1net::{check_width, A1Net};
 use crate::models::krr::mean_sq_error;
-use crate::models::resnet::{residual, Learner};
+use crate::models::resnet::Learner;
 use crate::report::plot::{save_figure, Figure, Series, Style};
 use crate::report::table::{write_csv, Claim};
 use crate::rng;
@@ -55,222 +47,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
-
-/// App. A.1's two-layer network F(W; x) = aᵀσ(Wx): no biases, a ∈ {±1/√m}^m fixed
-/// with a_r = +1/√m for r < m/2 and −1/√m for r ≥ m/2, W (m × d) trained. The
-/// loss is the [`Learner`] convention L = (1/2n) Σ_i (F(W; x_i) − y_i)².
-#[derive(Clone, Debug, PartialEq)]
-pub struct A1Net {
-    /// Hidden weights W (m × d), trained.
-    pub w: Matrix<f64>,
-}
-
-impl A1Net {
-    /// A net of even width m on R^d with W ~ N(0, 1/d) (App. A's initialization of
-    /// input weights), drawn from `rng::stream(seed, "a1net-init")`.
-    pub fn new(d: usize, m: usize, seed: u64) -> Result<Self> {
-        if d == 0 {
-            return Err(Error::invalid("d", "input dimension must be positive"));
-        }
-        check_width(m)?;
-        let mut g = rng::stream(seed, "a1net-init");
-        let s = 1.0 / (d as f64).sqrt();
-        Ok(A1Net {
-            w: Matrix::from_fn(m, d, |_, _| s * rng::normal(&mut g)),
-        })
-    }
-
-    /// The net with hidden weights `w` (its width must be even and positive).
-    pub fn from_weights(w: Matrix<f64>) -> Result<Self> {
-        check_width(w.rows())?;
-        if w.cols() == 0 {
-            return Err(Error::invalid("d", "input dimension must be positive"));
-        }
-        Ok(A1Net { w })
-    }
-
-    /// Width m.
-    pub fn width(&self) -> usize {
-        self.w.rows()
-    }
-
-    /// a_r: +1/√m for the first half of the neurons, −1/√m for the second.
-    pub fn output_weight(&self, r: usize) -> f64 {
-        let m = self.width();
-        let s = 1.0 / (m as f64).sqrt();
-        if r < m / 2 {
-            s
-        } else {
-            -s
-        }
-    }
-
-    /// ‖W‖_F / √d: the Frobenius norm in the seed's units.
-    pub fn norm_over_sqrt_d(&self) -> f64 {
-        self.w.frobenius() / (self.w.cols() as f64).sqrt()
-    }
-
-    /// Footnote 13's construction (module documentation): the net on R^d, of even
-    /// width m ≥ this width, that computes on every x ∈ {±1/√d}^d exactly what this
-    /// net (on R^{d₀}, d₀ = `coords.len()` = its input dimension) computes on the
-    /// signs of x at `coords`, scaled to ±1/√d₀. Column t of W goes to column
-    /// coords[t] multiplied by √(d/d₀), the other columns are zero; each source
-    /// neuron gets c_j ∈ {⌊m/m₀⌋, ⌈m/m₀⌉} copies among the new neurons of its sign
-    /// (the extra copies to the rows of largest norm), each scaled by
-    /// √m/(c_j √m₀). At a multiple of m₀, ‖W*‖_F/√d = ‖W‖_F/√d₀ exactly.
-    pub fn embed(&self, d: usize, coords: &[usize], m: usize) -> Result<A1Net> {
-        let (m0, d0) = self.w.shape();
-        if coords.len() != d0 {
-            return Err(Error::invalid(
-                "coords",
-                format!("{} coordinates for a net on d0 = {d0}", coords.len()),
-            ));
-        }
-        for (a, &c) in coords.iter().enumerate() {
-            if c >= d {
-                return Err(Error::invalid(
-                    "coords",
-                    format!("coordinate {c} out of range for d = {d}"),
-                ));
-            }
-            if coords[..a].contains(&c) {
-                return Err(Error::invalid(
-                    "coords",
-                    format!("coordinate {c} appears twice"),
-                ));
-            }
-        }
-        check_width(m)?;
-        if m < m0 {
-            return Err(Error::invalid(
-                "width",
-                format!("cannot keep the function of a width-{m0} net at width {m} < {m0}"),
-            ));
-        }
-        let (h0, h) = (m0 / 2, m / 2);
-        let pad = (d as f64 / d0 as f64).sqrt();
-        let row_norm2 = |j: usize| self.w.row(j).iter().map(|v| v * v).sum::<f64>();
-        let mut w = Matrix::zeros(m, d);
-        let mut q = 0;
-        for half in 0..2 {
-            // every source row of this sign gets h / h0 copies; the h mod h0 extra
-            // copies go to the rows of largest norm, whose copies then shrink most
-            let mut order: Vec<usize> = (half * h0..(half + 1) * h0).collect();
-            order.sort_by(|&i, &j| row_norm2(j).total_cmp(&row_norm2(i)).then(i.cmp(&j)));
-            let mut copies = vec![h / h0; m0];
-            for &j in &order[..h % h0] {
-                copies[j] += 1;
-            }
-            for (j, &c_j) in copies.iter().enumerate().skip(half * h0).take(h0) {
-                let gamma = (m as f64).sqrt() / (c_j as f64 * (m0 as f64).sqrt());
-                for _ in 0..c_j {
-                    for (t, &c) in coords.iter().enumerate() {
-                        w.set(q, c, pad * gamma * self.w.get(j, t));
-                    }
-                    q += 1;
-                }
-            }
-        }
-        debug_assert_eq!(q, m);
-        Ok(A1Net { w })
-    }
-}
-
-fn check_width(m: usize) -> Result<()> {
-    if m < 2 || !m.is_multiple_of(2) {
-        return Err(Error::invalid(
-            "width",
-            format!("App. A.1's net needs an even width m >= 2 (m/2 of each sign of a), got {m}"),
-        ));
-    }
-    Ok(())
-}
-
-impl A1Net {
-    fn check_input(&self, x: &Matrix<f64>) -> Result<()> {
-        if x.cols() != self.w.cols() {
-            return Err(Error::Shape(format!(
-                "inputs with {} columns for a net on d = {}",
-                x.cols(),
-                self.w.cols()
-            )));
-        }
-        Ok(())
-    }
-
-    /// a as a vector.
-    fn output_weights(&self) -> Vec<f64> {
-        (0..self.width()).map(|r| self.output_weight(r)).collect()
-    }
-
-    /// Pre-activations P = X Wᵀ (n × m) and outputs σ(P) a (n × 1).
-    fn pass(&self, x: &Matrix<f64>) -> Result<(Matrix<f64>, Matrix<f64>)> {
-        self.check_input(x)?;
-        let p = matmul(x.view(), self.w.t())?;
-        let a = self.output_weights();
-        let out = Matrix::from_fn(x.rows(), 1, |i, _| {
-            p.row(i)
-                .iter()
-                .zip(&a)
-                .map(|(&v, ar)| ar * v.max(0.0))
-                .sum()
-        });
-        Ok((p, out))
-    }
-}
-
-impl Learner for A1Net {
-    fn name(&self) -> &'static str {
-        "a1-2layer"
-    }
-    fn input_dim(&self) -> usize {
-        self.w.cols()
-    }
-    fn output_dim(&self) -> usize {
-        1
-    }
-    fn forward(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
-        Ok(self.pass(x)?.1)
-    }
-    /// ∂L/∂W = ((g aᵀ) ⊙ 1{P ≥ 0})ᵀ X, g = (out − y)/n.
-    fn loss_and_grads(&self, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<(f64, Vec<Matrix<f64>>)> {
-        let (p, out) = self.pass(x)?;
-        let (loss, g) = residual(&out, y)?;
-        let mut dp = p;
-        let a = self.output_weights();
-        for (i, row) in dp.as_mut_slice().chunks_mut(a.len()).enumerate() {
-            let gi = g.get(i, 0);
-            for (v, ar) in row.iter_mut().zip(&a) {
-                *v = if *v >= 0.0 { gi * ar } else { 0.0 };
-            }
-        }
-        Ok((loss, vec![matmul(dp.t(), x.view())?]))
-    }
-    fn params(&self) -> Vec<&Matrix<f64>> {
-        vec![&self.w]
-    }
-    fn params_mut(&mut self) -> Vec<&mut Matrix<f64>> {
-        vec![&mut self.w]
-    }
-}
-
-/// All 2^p points of {−s, +s}^p, one per row; row b has coordinate t equal to
-/// +s when bit t of b is set.
-pub fn enumerate_hypercube(p: usize, s: f64) -> Result<Matrix<f64>> {
-    if p > 20 {
-        return Err(Error::invalid(
-            "p",
-            format!("2^{p} points is too many to enumerate"),
-        ));
-    }
-    Ok(Matrix::from_fn(1 << p, p, |b, t| {
-        if (b >> t) & 1 == 1 {
-            s
-        } else {
-            -s
-        }
-    }))
-}
 
 /// One of the paper's hand-built W*: ‖W*‖_F ≈ `norm`·√d with test error ≤ `error`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -1056,119 +832,6 @@ fn describe(s: &Fig3Settings) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::resnet_targets::hypercube;
-
-    fn sample_inputs(n: usize, d: usize, seed: u64) -> Matrix<f64> {
-        let mut g = rng::stream(seed, "resnet-fig3-test-x");
-        hypercube(n, d, 1.0 / (d as f64).sqrt(), &mut g)
-    }
-
-    /// The signs of x at `coords`, scaled to ±1/√d₀.
-    fn restrict(x: &Matrix<f64>, coords: &[usize]) -> Matrix<f64> {
-        let s = 1.0 / (coords.len() as f64).sqrt();
-        Matrix::from_fn(x.rows(), coords.len(), |i, t| {
-            s * x.get(i, coords[t]).signum()
-        })
-    }
-
-    #[test]
-    fn padding_and_duplication_keep_the_function_exactly() {
-        let (d0, m0, d) = (6, 200, 40);
-        let net = A1Net::new(d0, m0, 3).unwrap();
-        let coords = [17, 3, 38, 0, 25, 9];
-        let x = sample_inputs(300, d, 5);
-        let want = net.forward(&restrict(&x, &coords)).unwrap();
-        // also on all 64 sign patterns (the other 34 coordinates random)
-        let all = enumerate_hypercube(d0, 1.0 / (d0 as f64).sqrt()).unwrap();
-        let mut xe = sample_inputs(64, d, 6);
-        for b in 0..64 {
-            for (t, &c) in coords.iter().enumerate() {
-                xe.set(b, c, all.get(b, t).signum() / (d as f64).sqrt());
-            }
-        }
-        let want_e = net.forward(&all).unwrap();
-        for m in [200, 400, 1000, 500, 302] {
-            let big = net.embed(d, &coords, m).unwrap();
-            assert_eq!(big.w.shape(), (m, d));
-            for (xx, ww) in [(&x, &want), (&xe, &want_e)] {
-                let got = big.forward(xx).unwrap();
-                for (g, w) in got.as_slice().iter().zip(ww.as_slice()) {
-                    assert!((g - w).abs() < 1e-12, "m = {m}: {g} vs {w}");
-                }
-            }
-            // unused coordinates are zero
-            for r in 0..m {
-                for c in (0..d).filter(|c| !coords.contains(c)) {
-                    assert_eq!(big.w.get(r, c), 0.0);
-                }
-            }
-            // at a multiple of m0 the norm in units of √d is kept exactly:
-            // ‖W*‖²_F = (d/d0)‖W‖²_F
-            if m % m0 == 0 {
-                let rel = (big.norm_over_sqrt_d() - net.norm_over_sqrt_d()).abs()
-                    / net.norm_over_sqrt_d();
-                assert!(rel < 1e-12, "m = {m}: {rel:e}");
-            }
-        }
-        // bad input names the field
-        for (m, field) in [(100, "width"), (201, "width")] {
-            let e = net.embed(d, &coords, m).unwrap_err().to_string();
-            assert!(e.contains(field), "{e}");
-        }
-        let e = net.embed(d, &[1, 2, 3], 400).unwrap_err().to_string();
-        assert!(e.contains("coords"), "{e}");
-        let e = net
-            .embed(d, &[1, 2, 3, 4, 5, 40], 400)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("coords"), "{e}");
-    }
-
-    #[test]
-    fn a1net_forward_and_gradient_by_hand() {
-        let net = A1Net::new(3, 4, 1).unwrap();
-        let x = Matrix::from_fn(5, 3, |i, j| ((i * 3 + j) as f64 * 0.7).sin());
-        let y = Matrix::from_fn(5, 1, |i, _| (i as f64).cos());
-        let out = net.forward(&x).unwrap();
-        // by hand: a = (1, 1, -1, -1)/2
-        for i in 0..5 {
-            let mut f = 0.0;
-            for r in 0..4 {
-                let z: f64 = (0..3).map(|j| net.w.get(r, j) * x.get(i, j)).sum();
-                f += if r < 2 { 0.5 } else { -0.5 } * z.max(0.0);
-            }
-            assert!((out.get(i, 0) - f).abs() < 1e-14);
-        }
-        // gradient against central finite differences of the loss
-        let (_, g) = net.loss_and_grads(&x, &y).unwrap();
-        let h = 1e-6;
-        for q in 0..12 {
-            let mut p = net.clone();
-            p.w.as_mut_slice()[q] += h;
-            let mut mn = net.clone();
-            mn.w.as_mut_slice()[q] -= h;
-            let fd = (p.loss(&x, &y).unwrap() - mn.loss(&x, &y).unwrap()) / (2.0 * h);
-            assert!((fd - g[0].as_slice()[q]).abs() < 1e-8, "entry {q}");
-        }
-        assert!(A1Net::new(3, 5, 1)
-            .unwrap_err()
-            .to_string()
-            .contains("width"));
-    }
-
-    #[test]
-    fn enumerated_cube_has_every_sign_pattern_once() {
-        let x = enumerate_hypercube(4, 0.5).unwrap();
-        assert_eq!(x.shape(), (16, 4));
-        let mut seen: Vec<Vec<bool>> = (0..16)
-            .map(|i| x.row(i).iter().map(|&v| v > 0.0).collect())
-            .collect();
-        assert!(x.as_slice().iter().all(|&v| v.abs() == 0.5));
-        seen.sort();
-        seen.dedup();
-        assert_eq!(seen.len(), 16);
-        assert!(enumerate_hypercube(21, 1.0).is_err());
-    }
 
     fn tiny(seed: u64) -> Fig3Settings {
         let mut s = Fig3Settings::new(Scale::Quick, seed);

@@ -126,16 +126,22 @@ impl<T: Real> TwoLayerNet<T> {
         gemm_into(p, self.w.view(), x.t(), T::one(), false)?;
         let scale = 1.0 / (m as f64).sqrt();
         // u = aᵀ relu(P): a column reduction over rows, in blocks of 32 rows whose
-        // partial sums (in T, branch-free so it vectorizes) are flushed to f64.
+        // partial sums (in T, branch-free so it vectorizes) are flushed to f64. Each
+        // parallel task takes a fixed group of blocks and the groups' partial sums
+        // are added in order, so the result does not depend on how rayon splits the
+        // work: a run is bit-for-bit reproducible from its seed.
         const ROWS: usize = 32;
+        const GROUP: usize = 8;
         let nn = n.max(1);
-        let u = p
+        let partials: Vec<Vec<f64>> = p
             .as_slice()
-            .par_chunks(nn * ROWS)
+            .par_chunks(nn * ROWS * GROUP)
             .enumerate()
-            .fold(
-                || (vec![0.0f64; n], vec![T::zero(); n]),
-                |(mut acc, mut part), (c, rows)| {
+            .map(|(g, group)| {
+                let mut acc = vec![0.0f64; n];
+                let mut part = vec![T::zero(); n];
+                for (cb, rows) in group.chunks(nn * ROWS).enumerate() {
+                    let c = g * GROUP + cb;
                     part.iter_mut().for_each(|s| *s = T::zero());
                     for (k, row) in rows.chunks(nn).enumerate() {
                         let ar = self.a[c * ROWS + k];
@@ -146,17 +152,14 @@ impl<T: Real> TwoLayerNet<T> {
                     for (a, s) in acc.iter_mut().zip(&part) {
                         *a += s.as_f64();
                     }
-                    (acc, part)
-                },
-            )
-            .map(|(acc, _)| acc)
-            .reduce(
-                || vec![0.0f64; n],
-                |mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+                }
+                acc
+            })
+            .collect();
+        let mut u = vec![0.0f64; n];
+        for part in &partials {
+            u.iter_mut().zip(part).for_each(|(x, y)| *x += y);
+        }
         Ok(u.into_iter().map(|v| v * scale).collect())
     }
 

@@ -99,22 +99,24 @@ pub struct GdOutcome<T> {
 /// ‖W − W0‖_F and max_r ‖w_r − w0_r‖, in f64.
 pub fn weight_distances<T: Real>(w: &Matrix<T>, w0: &Matrix<T>) -> (f64, f64) {
     let d = w.cols().max(1);
-    let (sum, mx) = w
+    // per-row squared distances in parallel, summed in row order (a parallel
+    // reduce would add in an order that depends on work stealing)
+    let rows: Vec<f64> = w
         .as_slice()
         .par_chunks(d)
         .zip(w0.as_slice().par_chunks(d))
         .map(|(a, b)| {
-            let s: f64 = a
-                .iter()
+            a.iter()
                 .zip(b)
                 .map(|(&x, &y)| {
                     let t = x.as_f64() - y.as_f64();
                     t * t
                 })
-                .sum();
-            (s, s)
+                .sum()
         })
-        .reduce(|| (0.0, 0.0), |x, y| (x.0 + y.0, x.1.max(y.1)));
+        .collect();
+    let sum: f64 = rows.iter().sum();
+    let mx = rows.iter().cloned().fold(0.0, f64::max);
     (sum.sqrt(), mx.sqrt())
 }
 

@@ -290,6 +290,44 @@ pub fn grid_125(lo_exp: i32, hi_exp: i32) -> Vec<f64> {
         .collect()
 }
 
+/// The neighbour of `v` on App. A's ladder {1, 2, 5}×10^k (k ∈ Z): the next value
+/// above it (`up`) or below it, written c·10^e exactly as [`grid_125`] writes it (so
+/// the values compare equal to the grid's). `v` must be on the ladder.
+pub fn ladder_step(v: f64, up: bool) -> Result<f64> {
+    if !(v > 0.0 && v.is_finite()) {
+        return Err(Error::invalid(
+            "grid",
+            format!("{v} is not on the {{1, 2, 5}}x10^k ladder"),
+        ));
+    }
+    let mut e = v.log10().floor() as i32;
+    let mantissa = v / 10f64.powi(e);
+    // log10 can land just below an exact power of ten: 10 reads as 1·10^(e+1)
+    let snapped = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .position(|&c| (mantissa - c).abs() <= 1e-9 * c);
+    let mut i = match snapped {
+        Some(3) => {
+            e += 1;
+            0
+        }
+        Some(i) => i as i32,
+        None => {
+            return Err(Error::invalid(
+                "grid",
+                format!("{v} is not on the {{1, 2, 5}}x10^k ladder"),
+            ))
+        }
+    };
+    i += if up { 1 } else { -1 };
+    if i == 3 {
+        (i, e) = (0, e + 1);
+    } else if i < 0 {
+        (i, e) = (2, e - 1);
+    }
+    Ok([1.0, 2.0, 5.0][i as usize] * 10f64.powi(e))
+}
+
 /// A data split: inputs (n × d) and targets (n × k).
 #[derive(Clone, Copy, Debug)]
 pub struct Split<'a> {
