@@ -1189,10 +1189,13 @@ fn describe(s: &Fig2Settings, what: &str) -> String {
         "x uniform on {{-1,1}}^{d}, H = beta F + alpha G(F), F = (x1x2, ..., x{kk}x{kk1}), \
          G_j a degree-4 parity of F (sets {sets:?}), alpha = {a}; {what}. SGD learners {l:?} \
          (width {m}, App. A init, momentum 0.9, batch 50, {e} + {e} epochs with lr/10, \
-         lr in {lrs:?}, wd in {wds:?}){exact}; kernel ridge regression ({ks:?}, lambda in {lam:?}, \
-         Gaussian bandwidth {h}, fc-NTK depth {dep}, hidden layers trained). Selection on \
-         {nv} validation points; test error on {nt} fresh points; 'paper's choice' = best \
-         test error over the grid. k alpha^2 = {thr} means alpha G(F) is not learned at all.",
+         lr in {lrs:?}, wd in {wds:?}, {search}){exact}; kernel ridge regression ({ks:?}, \
+         lambda in {lam:?}, Gaussian bandwidth {h}, fc-NTK depth {dep}, hidden layers \
+         trained). Selection on {nv} validation points; test error on {nt} fresh points; \
+         'paper's choice' = best test error over the grid. k alpha^2 = {thr} means alpha G(F) \
+         is not learned at all. The arcsin kernel is odd in x and H is even, so krr-arcsin \
+         predicts an odd function orthogonal to H and cannot go below E||H||^2 = \
+         k(beta^2 + alpha^2) at any N.",
         d = s.target.d,
         kk = 2 * s.target.k() - 1,
         kk1 = 2 * s.target.k(),
@@ -1203,6 +1206,19 @@ fn describe(s: &Fig2Settings, what: &str) -> String {
         e = s.epochs,
         lrs = s.lrs,
         wds = s.wds,
+        search = match (s.search, s.edge_steps) {
+            (GridSearch::Full, _) => "every (lr, wd) pair".to_string(),
+            (GridSearch::Coordinate, 0) => {
+                "searched coordinate-wise: every lr at the first wd, then every wd at the \
+                 validation-best lr"
+                    .to_string()
+            }
+            (GridSearch::Coordinate, e) => format!(
+                "searched coordinate-wise: every lr at the first wd, then every wd at the \
+                 validation-best lr; an optimum on the grid's edge (lr either way, wd upwards) \
+                 extends the search along the ladder {{1,2,5}}x10^k, up to {e} values per edge"
+            ),
+        },
         exact = if s.ntk_exact {
             format!(
                 "; ntk-exact: the ntk model solved as kernel ridge regression with its \
