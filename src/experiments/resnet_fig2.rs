@@ -54,7 +54,9 @@ use crate::models::resnet::{Learner, LearnerKind, Ntk};
 use crate::report::plot::{save_figure, Figure, Series, Style};
 use crate::report::table::{write_csv, Claim};
 use crate::rng;
-use crate::train::sgd::{select, train, GridPoint, PointOutcome, SgdConfig};
+use crate::train::sgd::{
+    best_by_validation, run_point, select, GridPoint, PointOutcome, SgdConfig, Split,
+};
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -531,7 +533,7 @@ fn run_learner(
                 )?;
             }
             // stage 2: every other wd at the stage-1 best lr, the largest edge extended
-            if let Some(best) = best_by_validation(&pts).cloned() {
+            if let Some(best) = best_by_validation(&pts).map(|i| pts[i].clone()) {
                 let mut axis = vec![best.clone()];
                 axis.extend(run(&configs(&[best.lr], &s.wds[1..]))?);
                 let make = |v: &[f64]| configs(&[best.lr], v);
@@ -585,15 +587,6 @@ fn run_learner(
 /// that the points searched do not depend on the machine).
 const EDGE_BATCH: usize = 2;
 
-/// The finished point of lowest validation error.
-fn best_by_validation(pts: &[GridPoint]) -> Option<&GridPoint> {
-    pts.iter()
-        .filter_map(|p| p.errors().map(|(v, _)| (p, v)))
-        .filter(|(_, v)| v.is_finite())
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(p, _)| p)
-}
-
 /// App. A searches lr and wd over the whole ladder {1, 2, 5}×10^k. `pts` vary along one
 /// axis (`value` reads it; the other is fixed); while the validation-best point sits on
 /// the axis's largest (`up`) or smallest positive value, the next [`EDGE_BATCH`] ladder
@@ -610,7 +603,7 @@ fn extend_edge(
 ) -> Result<()> {
     let mut added = 0;
     while added < max_steps {
-        let Some(best) = best_by_validation(pts).map(value) else {
+        let Some(best) = best_by_validation(pts).map(|i| value(&pts[i])) else {
             return Ok(());
         };
         let positive = pts.iter().map(value).filter(|&v| v > 0.0);
@@ -646,31 +639,19 @@ fn run_points(
     cfgs: &[SgdConfig],
 ) -> Result<Vec<GridPoint>> {
     let (d, k) = (s.target.d, s.target.k());
+    // every point starts from the same initialization (init_seed), whatever its SGD seed
+    let factory = |_: u64| kind.build(d, s.width, k, init_seed);
+    let train_set = Split { x, y };
+    let val = Split {
+        x: &data.val.0,
+        y: &data.val.1,
+    };
+    let test = Split {
+        x: &data.test.0,
+        y: &data.test.1,
+    };
     cfgs.par_iter()
-        .map(|cfg| -> Result<GridPoint> {
-            let mut learner = kind.build(d, s.width, k, init_seed)?;
-            let outcome = match train(learner.as_mut(), x, y, None, cfg) {
-                Ok(history) => {
-                    let val_error = mean_sq_error(&learner.forward(&data.val.0)?, &data.val.1)?;
-                    let test_error = mean_sq_error(&learner.forward(&data.test.0)?, &data.test.1)?;
-                    PointOutcome::Finished {
-                        train_error: history.final_train_error,
-                        val_error,
-                        test_error,
-                        history,
-                    }
-                }
-                Err(e @ Error::Diverged { .. }) => PointOutcome::Diverged {
-                    message: e.to_string(),
-                },
-                Err(e) => return Err(e),
-            };
-            Ok(GridPoint {
-                lr: cfg.lr,
-                weight_decay: cfg.weight_decay,
-                outcome,
-            })
-        })
+        .map(|cfg| run_point(&factory, train_set, val, test, cfg, false))
         .collect()
 }
 

@@ -416,7 +416,9 @@ impl GridResult {
     }
 }
 
-/// Trains one grid point: a fresh learner from `factory(seed)`, SGD with `cfg`.
+/// Trains one grid point: a fresh learner from `factory(seed)`, SGD with `cfg`, then its
+/// validation and test errors. With `per_epoch_test` the history also records the test
+/// error after every epoch (one more forward pass over `test` per epoch).
 /// Divergence becomes [`PointOutcome::Diverged`]; other errors propagate.
 pub fn run_point<F>(
     factory: &F,
@@ -424,6 +426,7 @@ pub fn run_point<F>(
     val: Split,
     test: Split,
     cfg: &SgdConfig,
+    per_epoch_test: bool,
 ) -> Result<GridPoint>
 where
     F: Fn(u64) -> Result<Box<dyn Learner>> + Sync,
@@ -433,15 +436,19 @@ where
         learner.as_mut(),
         train_set.x,
         train_set.y,
-        Some((test.x, test.y)),
+        per_epoch_test.then_some((test.x, test.y)),
         cfg,
     ) {
         Ok(history) => {
             let val_error = error_of(learner.as_ref(), val.x, val.y)?;
+            let test_error = match history.final_test_error {
+                Some(e) => e,
+                None => error_of(learner.as_ref(), test.x, test.y)?,
+            };
             PointOutcome::Finished {
                 train_error: history.final_train_error,
                 val_error,
-                test_error: history.final_test_error.unwrap_or(f64::NAN),
+                test_error,
                 history,
             }
         }
@@ -508,7 +515,7 @@ where
     let points = cfgs
         .par_iter()
         .map(|cfg| {
-            let p = run_point(factory, train_set, val, test, cfg)?;
+            let p = run_point(factory, train_set, val, test, cfg, true)?;
             on_done(&p);
             Ok(p)
         })
@@ -516,19 +523,27 @@ where
     Ok(select(points))
 }
 
+/// Index of the finished point with the lowest finite `key` of its (validation, test)
+/// errors (the first of equal ones).
+fn argmin_by(points: &[GridPoint], key: fn((f64, f64)) -> f64) -> Option<usize> {
+    points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.errors().map(|e| (i, key(e))))
+        .filter(|(_, v)| v.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+/// Index of the finished point of lowest validation error (the default selection).
+pub fn best_by_validation(points: &[GridPoint]) -> Option<usize> {
+    argmin_by(points, |e| e.0)
+}
+
 /// Picks the validation-best and test-best finished points.
 pub fn select(points: Vec<GridPoint>) -> GridResult {
-    let argmin = |key: fn((f64, f64)) -> f64| {
-        points
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| p.errors().map(|e| (i, key(e))))
-            .filter(|(_, v)| v.is_finite())
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(i, _)| i)
-    };
-    let by_validation = argmin(|e| e.0);
-    let paper_choice_best_test = argmin(|e| e.1);
+    let by_validation = best_by_validation(&points);
+    let paper_choice_best_test = argmin_by(&points, |e| e.1);
     GridResult {
         points,
         by_validation,
