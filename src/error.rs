@@ -39,6 +39,18 @@ pub enum Error {
     /// A non-finite value where a finite one is required.
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// The computation was interrupted (Ctrl-C, KeyboardInterrupt); nothing was written.
+    #[error("interrupted")]
+    Interrupted,
+    /// An allocation that does not fit the memory budget.
+    #[error(
+        "{what} needs {needed}, more than the memory budget of {budget} (set --memory-budget)"
+    )]
+    Resource {
+        what: String,
+        needed: String,
+        budget: String,
+    },
     /// JSON (de)serialization of a named file.
     #[error("{path}: {err}")]
     Json {

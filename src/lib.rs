@@ -21,6 +21,7 @@ pub mod linalg;
 pub mod models;
 pub mod report;
 pub mod rng;
+pub mod runtime;
 pub mod theory;
 pub mod train;
 

@@ -9,3 +9,4 @@ pub mod classic;
 pub mod fc;
 pub mod rnn_infinite;
 pub mod rnn_ntk;
+pub mod tile;
