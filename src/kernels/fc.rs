@@ -25,9 +25,12 @@
 //! dropped, Θ_hidden = Θ^{D−1} Σ̇^D.
 
 use crate::error::{Error, Result};
+use crate::kernels::arccos::relu_j;
+use crate::kernels::tile::{check_tile, dense_f64, inner_tile, TileKernel};
 use crate::linalg::{gemm_into, Matrix};
 use rayon::prelude::*;
 use std::f64::consts::PI;
+use std::ops::Range;
 
 /// Which weights the NTK differentiates with respect to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -101,12 +104,8 @@ pub fn fc_entry(
             (0.0, 0.5)
         } else {
             let c = (sig / nab).clamp(-1.0, 1.0);
-            let theta = c.acos();
-            let s = (1.0 - c * c).max(0.0).sqrt();
-            (
-                nab * (s + (PI - theta) * c) / (2.0 * PI),
-                (PI - theta) / (2.0 * PI),
-            )
+            let (j0, j1) = relu_j(c, c.acos());
+            (nab * j1 / (2.0 * PI), j0 / (2.0 * PI))
         };
         let own = if layer == depth && trained == FcTrained::Hidden {
             0.0
@@ -196,37 +195,101 @@ fn cross(
     Ok(g)
 }
 
-/// The symmetric version: lower triangle in parallel (θ = 0 on the diagonal),
-/// mirrored into the upper one so the result is exactly symmetric.
-fn gram(
-    x: &Matrix<f64>,
+/// Which output of the recursion a [`FcKernel`] gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FcOutput {
+    /// The NTK Θ^D (or its hidden-layer part).
+    Ntk,
+    /// The conjugate kernel (NNGP) Σ^D.
+    Nngp,
+}
+
+/// The fully connected ReLU NTK or NNGP of the rows of X as a [`TileKernel`]: a
+/// tile is one GEMM for Σ¹ = XᵢXⱼᵀ/d, then [`fc_entry`] per entry (θ = 0 exactly
+/// on the diagonal).
+pub struct FcKernel<'a> {
+    x: &'a Matrix<f64>,
     depth: usize,
     trained: FcTrained,
-    pick: fn(FcEntry) -> f64,
-) -> Result<Matrix<f64>> {
-    check_inputs(x, x, depth, trained)?;
-    let mut g = first_layer(x, x)?;
-    let nrm = sq_norms_over_d(x);
-    let n = x.rows();
-    g.as_mut_slice()
-        .par_chunks_mut(n.max(1))
-        .enumerate()
-        .for_each(|(i, row)| {
-            for (j, v) in row.iter_mut().enumerate().take(i + 1) {
-                *v = if i == j {
-                    pick(fc_entry(nrm[i], nrm[i], nrm[i], depth, trained, true))
-                } else {
-                    pick(fc_entry(*v, nrm[i], nrm[j], depth, trained, false))
-                };
-            }
-        });
-    for i in 0..n {
-        for j in i + 1..n {
-            let v = g.get(j, i);
-            g.set(i, j, v);
+    output: FcOutput,
+    /// Σ¹(x_i, x_i) = ‖x_i‖²/d.
+    nrm: Vec<f64>,
+}
+
+impl<'a> FcKernel<'a> {
+    /// The NTK Θ^D (`trained` layers) of the rows of `x`.
+    pub fn ntk(x: &'a Matrix<f64>, depth: usize, trained: FcTrained) -> Result<Self> {
+        Self::new(x, depth, trained, FcOutput::Ntk)
+    }
+
+    /// The conjugate kernel Σ^D of the rows of `x`.
+    pub fn nngp(x: &'a Matrix<f64>, depth: usize) -> Result<Self> {
+        Self::new(x, depth, FcTrained::All, FcOutput::Nngp)
+    }
+
+    fn new(x: &'a Matrix<f64>, depth: usize, trained: FcTrained, output: FcOutput) -> Result<Self> {
+        check_inputs(x, x, depth, trained)?;
+        Ok(FcKernel {
+            x,
+            depth,
+            trained,
+            output,
+            nrm: sq_norms_over_d(x),
+        })
+    }
+
+    #[inline(always)]
+    fn pick(&self, e: FcEntry) -> f64 {
+        match self.output {
+            FcOutput::Ntk => e.ntk,
+            FcOutput::Nngp => e.nngp,
         }
     }
-    Ok(g)
+}
+
+impl TileKernel for FcKernel<'_> {
+    fn n(&self) -> usize {
+        self.x.rows()
+    }
+    fn name(&self) -> String {
+        match self.output {
+            FcOutput::Ntk => format!("fc-ntk depth {} ({})", self.depth, self.trained.name()),
+            FcOutput::Nngp => format!("fc-nngp depth {}", self.depth),
+        }
+    }
+    fn tile_f64(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) -> Result<()> {
+        check_tile(self.n(), &rows, &cols, out.len())?;
+        let d = self.x.cols();
+        inner_tile(
+            self.x.as_slice(),
+            d,
+            rows.clone(),
+            cols.clone(),
+            1.0 / d as f64,
+            out,
+        );
+        let w = cols.len();
+        if w == 0 {
+            return Ok(());
+        }
+        let (depth, trained) = (self.depth, self.trained);
+        for (ii, row) in out.chunks_exact_mut(w).enumerate() {
+            let i = rows.start + ii;
+            let ni = self.nrm[i];
+            for (jj, v) in row.iter_mut().enumerate() {
+                let j = cols.start + jj;
+                *v = if i == j {
+                    self.pick(fc_entry(ni, ni, ni, depth, trained, true))
+                } else {
+                    self.pick(fc_entry(*v, ni, self.nrm[j], depth, trained, false))
+                };
+            }
+        }
+        Ok(())
+    }
+    fn cost_per_entry(&self) -> f64 {
+        2.0 * self.x.cols() as f64 + 30.0 * self.depth as f64
+    }
 }
 
 /// The infinite-width NTK Θ^D(x1_i, x2_j) of a depth-`depth` fully connected ReLU
@@ -243,7 +306,7 @@ pub fn fc_ntk(
 /// The NTK Gram matrix Θ^D(x_i, x_j) of the rows of `x` (exactly symmetric,
 /// θ = 0 on the diagonal).
 pub fn fc_ntk_gram(x: &Matrix<f64>, depth: usize, trained: FcTrained) -> Result<Matrix<f64>> {
-    gram(x, depth, trained, |e| e.ntk)
+    dense_f64(&FcKernel::ntk(x, depth, trained)?)
 }
 
 /// The conjugate kernel (NNGP of the output) Σ^D(x1_i, x2_j).
@@ -253,5 +316,5 @@ pub fn fc_nngp(x1: &Matrix<f64>, x2: &Matrix<f64>, depth: usize) -> Result<Matri
 
 /// The conjugate-kernel Gram matrix Σ^D(x_i, x_j) of the rows of `x`.
 pub fn fc_nngp_gram(x: &Matrix<f64>, depth: usize) -> Result<Matrix<f64>> {
-    gram(x, depth, FcTrained::All, |e| e.nngp)
+    dense_f64(&FcKernel::nngp(x, depth)?)
 }

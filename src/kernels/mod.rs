@@ -10,3 +10,5 @@ pub mod fc;
 pub mod rnn_infinite;
 pub mod rnn_ntk;
 pub mod tile;
+pub mod arccos;
+pub mod stored;

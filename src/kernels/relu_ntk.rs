@@ -7,11 +7,18 @@
 //! a zero input has H^∞_ij = 0 for every j.
 
 use crate::error::{Error, Result};
+use crate::kernels::arccos::relu_j;
+use crate::kernels::tile::{check_tile, dense_f32, dense_f64, inner_tile, TileKernel};
 use crate::linalg::{gemm_into, Matrix, Real};
 use rayon::prelude::*;
+use std::any::Any;
+use std::borrow::Cow;
 use std::f64::consts::PI;
+use std::ops::Range;
+use std::sync::OnceLock;
 
-/// The map of eq. 3 for one pair: inner product `g`, norms `ni`, `nj`.
+/// The map of eq. 3 for one pair: inner product `g`, norms `ni`, `nj`
+/// (J₀ of [`crate::kernels::arccos`]: g·(π − θ)/(2π)).
 #[inline(always)]
 pub fn h_inf_entry(g: f64, ni: f64, nj: f64) -> f64 {
     let denom = ni * nj;
@@ -19,85 +26,137 @@ pub fn h_inf_entry(g: f64, ni: f64, nj: f64) -> f64 {
         return 0.0;
     }
     let c = (g / denom).clamp(-1.0, 1.0);
-    g * (PI - c.acos()) / (2.0 * PI)
+    g * relu_j(c, c.acos()).0 / (2.0 * PI)
 }
 
-/// Block size of the tiled product: a 256-row tile of a 784-dim input fits L2.
-const BLOCK: usize = 256;
+/// The diagonal of eq. 3, H^∞_ii = ‖x_i‖²/2: θ_ii = 0 exactly (a rounded
+/// x_iᵀx_i/‖x_i‖² slightly below 1 would put arccos on its steep branch, error
+/// ~ sqrt(eps)).
+#[inline(always)]
+pub fn h_inf_diag(ni: f64) -> f64 {
+    0.5 * ni * ni
+}
+
+/// H^∞ (eq. 3) of the rows of X as a [`TileKernel`]: a tile is one GEMM of the
+/// rows of I against those of J, mapped through eq. 3 while in cache. The f64
+/// tiles multiply in f64; the f32 tiles (the fast path, [`TileKernel::tile_f32`])
+/// multiply the inputs rounded to f32 and apply the map in f64.
+pub struct HInfKernel<'a> {
+    x: Cow<'a, Matrix<f64>>,
+    x32: OnceLock<Matrix<f32>>,
+    norms: Vec<f64>,
+}
+
+impl<'a> HInfKernel<'a> {
+    /// H^∞ of the rows of `x` (n × d); errors on non-finite entries.
+    pub fn new(x: &'a Matrix<f64>) -> Result<Self> {
+        Self::build(Cow::Borrowed(x), None)
+    }
+
+    /// H^∞ of f32 inputs: the f32 tiles multiply `x` as given (bit for bit the
+    /// single-precision H^∞), the f64 tiles its exact widening.
+    pub fn from_f32(x: &Matrix<f32>) -> Result<HInfKernel<'static>> {
+        HInfKernel::build(Cow::Owned(x.cast::<f64>()), Some(x.clone()))
+    }
+
+    fn build(x: Cow<'a, Matrix<f64>>, x32: Option<Matrix<f32>>) -> Result<Self> {
+        if !x.all_finite() {
+            return Err(Error::Numerical(
+                "input matrix x has non-finite entries".into(),
+            ));
+        }
+        let norms: Vec<f64> = match &x32 {
+            // the norms of the f32 path are those of its own (identical) values
+            Some(x32) => (0..x32.rows())
+                .map(|i| crate::linalg::norm2(x32.row(i)))
+                .collect(),
+            None => (0..x.rows())
+                .map(|i| crate::linalg::norm2(x.row(i)))
+                .collect(),
+        };
+        let lock = OnceLock::new();
+        if let Some(v) = x32 {
+            let _ = lock.set(v);
+        }
+        Ok(HInfKernel {
+            x,
+            x32: lock,
+            norms,
+        })
+    }
+
+    fn x32(&self) -> &Matrix<f32> {
+        self.x32.get_or_init(|| self.x.cast::<f32>())
+    }
+
+    /// Maps the inner products of tile (rows, cols) in place through eq. 3.
+    fn map_tile<T: Real>(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [T]) {
+        let w = cols.len();
+        if w == 0 {
+            return;
+        }
+        for (ii, row) in out.chunks_exact_mut(w).enumerate() {
+            let i = rows.start + ii;
+            let ni = self.norms[i];
+            for (jj, v) in row.iter_mut().enumerate() {
+                let j = cols.start + jj;
+                *v = if i == j {
+                    T::of(h_inf_diag(ni))
+                } else {
+                    T::of(h_inf_entry(v.as_f64(), ni, self.norms[j]))
+                };
+            }
+        }
+    }
+}
+
+impl TileKernel for HInfKernel<'_> {
+    fn n(&self) -> usize {
+        self.x.rows()
+    }
+    fn name(&self) -> String {
+        "H^inf".into()
+    }
+    fn tile_f64(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) -> Result<()> {
+        check_tile(self.n(), &rows, &cols, out.len())?;
+        let d = self.x.cols();
+        inner_tile(self.x.as_slice(), d, rows.clone(), cols.clone(), 1.0, out);
+        self.map_tile(rows, cols, out);
+        Ok(())
+    }
+    fn tile_f32(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f32]) -> Result<()> {
+        check_tile(self.n(), &rows, &cols, out.len())?;
+        let x32 = self.x32();
+        inner_tile(x32.as_slice(), x32.cols(), rows.clone(), cols.clone(), 1.0, out);
+        self.map_tile(rows, cols, out);
+        Ok(())
+    }
+    fn cost_per_entry(&self) -> f64 {
+        2.0 * self.x.cols() as f64
+    }
+    fn diag(&self) -> Result<Vec<f64>> {
+        Ok(self.norms.iter().map(|&v| h_inf_diag(v)).collect())
+    }
+}
 
 /// H^∞ for the rows of `x` (n × d, one sample per row), in precision `T`.
 ///
-/// Computes only the lower block triangle of XXᵀ (tile by tile, each tile one
-/// single-threaded GEMM, tiles in parallel) and applies eq. 3 while the tile is in
-/// cache, then mirrors it: half the flops of the full XXᵀ product.
+/// The tile driver [`crate::kernels::tile::dense_f64`] / `dense_f32` over
+/// [`HInfKernel`]: only the lower block triangle of XXᵀ is computed (tile by tile,
+/// each tile one single-threaded GEMM, tiles in parallel) and mapped through eq. 3
+/// while in cache, then mirrored: half the flops of the full XXᵀ product.
 pub fn h_inf<T: Real>(x: &Matrix<T>) -> Result<Matrix<T>> {
-    if !x.all_finite() {
-        return Err(Error::Numerical(
-            "input matrix x has non-finite entries".into(),
-        ));
-    }
-    let (n, d) = x.shape();
-    let norms: Vec<f64> = (0..n).map(|i| crate::linalg::norm2(x.row(i))).collect();
-    let mut h = Matrix::zeros(n, n);
-    // Pass 1: each block row bi computes its tiles (bi, bj ≤ bi), maps them through
-    // eq. 3 and stores them in its own rows of H (disjoint rows: safe in parallel).
-    h.as_mut_slice()
-        .par_chunks_mut(BLOCK * n.max(1))
-        .enumerate()
-        .for_each(|(bi, rows)| {
-            let (i0, i1) = (bi * BLOCK, ((bi + 1) * BLOCK).min(n));
-            let xi = crate::linalg::View::row_major(&x.as_slice()[i0 * d..i1 * d], i1 - i0, d)
-                .expect("tile rows lie inside x");
-            for bj in 0..=bi {
-                let (j0, j1) = (bj * BLOCK, ((bj + 1) * BLOCK).min(n));
-                let xj = crate::linalg::View::row_major(&x.as_slice()[j0 * d..j1 * d], j1 - j0, d)
-                    .expect("tile rows lie inside x");
-                let mut tile = Matrix::zeros(i1 - i0, j1 - j0);
-                gemm_single(&mut tile, xi, xj.t());
-                for ii in 0..i1 - i0 {
-                    let ni = norms[i0 + ii];
-                    let dst = &mut rows[ii * n + j0..ii * n + j1];
-                    for (jj, (o, v)) in dst.iter_mut().zip(tile.row(ii)).enumerate() {
-                        *o = if i0 + ii == j0 + jj {
-                            // θ_ii = 0 exactly: a rounded x_iᵀx_i/‖x_i‖² slightly below 1
-                            // would put arccos on its steep branch (error ~ sqrt(eps))
-                            T::of(0.5 * ni * ni)
-                        } else {
-                            T::of(h_inf_entry(v.as_f64(), ni, norms[j0 + jj]))
-                        };
-                    }
-                }
-            }
-        });
-    // Pass 2: mirror the strict lower triangle into the upper one, row by row in
-    // parallel. Row i writes H[i][j] for j > i and reads H[j][i] for j > i: the
-    // written entries are all above the diagonal, the read ones all below.
-    let ptr = SyncPtr(h.as_mut_slice().as_mut_ptr());
-    (0..n).into_par_iter().for_each(|i| {
-        let p = &ptr;
-        for j in i + 1..n {
-            // SAFETY: (j, i) with j > i lies strictly below the diagonal and is only
-            // read; (i, j) lies strictly above and is written by row i's task only;
-            // both indices are < n² and the buffer outlives the loop.
-            unsafe { *p.0.add(i * n + j) = *p.0.add(j * n + i) };
-        }
-    });
-    Ok(h)
-}
-
-struct SyncPtr<T>(*mut T);
-// SAFETY: used only in `h_inf` for disjoint reads (lower triangle) and writes
-// (upper triangle, one row per task).
-unsafe impl<T: Send> Sync for SyncPtr<T> {}
-
-/// A tile product on the calling thread (the tiles themselves run in parallel).
-fn gemm_single<T: Real>(
-    dst: &mut Matrix<T>,
-    a: crate::linalg::View<'_, T>,
-    b: crate::linalg::View<'_, T>,
-) {
-    crate::linalg::gemm_into_par(dst, a, b, T::one(), false, false)
-        .expect("tile shapes agree by construction");
+    let any: &dyn Any = x;
+    let out: Box<dyn Any> = if let Some(x64) = any.downcast_ref::<Matrix<f64>>() {
+        Box::new(dense_f64(&HInfKernel::new(x64)?)?)
+    } else if let Some(x32) = any.downcast_ref::<Matrix<f32>>() {
+        Box::new(dense_f32(&HInfKernel::from_f32(x32)?)?)
+    } else {
+        unreachable!("Real is implemented for f32 and f64 only")
+    };
+    Ok(*out
+        .downcast::<Matrix<T>>()
+        .expect("the output has the input's element type"))
 }
 
 /// H^∞ between two sets of inputs (rows of `x1`, rows of `x2`), eq. 3: the

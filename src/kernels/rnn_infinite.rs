@@ -95,10 +95,12 @@
 //! H = ½ acc_L with acc_ℓ = (acc_{ℓ−1} + K^{ℓ−1}) Σ(ρ^ℓ), which needs no per-step storage.
 
 use crate::error::{Error, Result};
+use crate::kernels::arccos::{relu_j, relu_j_of};
+use crate::kernels::tile::{check_tile, dense_f64, TileKernel};
 use crate::linalg::Matrix;
 use crate::models::rnn::Preset;
-use rayon::prelude::*;
 use std::f64::consts::PI;
+use std::ops::Range;
 
 /// The Hermite coefficients a_0..a_{terms−1} of relu in the orthonormal basis
 /// h_r = He_r/√(r!) of L²(N(0, 1)): a_0 = 1/√(2π), a_1 = ½, a_{2k+1} = 0 (k ≥ 1),
@@ -137,8 +139,7 @@ pub fn hermite_coefficients(terms: usize) -> Vec<f64> {
 /// 2E[relu(u)relu(v)] for standard Gaussians of correlation ρ (clamped to [−1, 1]).
 #[inline]
 pub fn arccos_map_unit(rho: f64) -> f64 {
-    let r = rho.clamp(-1.0, 1.0);
-    ((1.0 - r * r).max(0.0).sqrt() + (PI - r.acos()) * r) / PI
+    relu_j_of(rho).1 / PI
 }
 
 /// κ(ρ; q_1, q_2) = 2E[relu(u)relu(v)] for centred Gaussians with Var u = q_1, Var v = q_2 and
@@ -350,9 +351,9 @@ impl<'a> Setup<'a> {
                 let c = *kv + scale * dv;
                 let s = (qi * qv).sqrt();
                 let rho = (c / s).clamp(-1.0, 1.0);
-                let theta = acos_select(rho);
-                let k_new = s * ((1.0 - rho * rho).max(0.0).sqrt() + (PI - theta) * rho) / PI;
-                let sig = (PI - theta) / PI;
+                let (j0, j1) = relu_j(rho, acos_select(rho));
+                let k_new = s * j1 / PI;
+                let sig = j0 / PI;
                 let zero = s == 0.0;
                 // acc_ℓ = (acc_{ℓ−1} + K^{ℓ−1}) Σ(ρ^ℓ)
                 *av = (*av + *kv) * if zero { 0.0 } else { sig };
@@ -364,11 +365,12 @@ impl<'a> Setup<'a> {
         }
     }
 
-    /// Row i of H^∞ for the columns j < i, in blocks of [`BLOCK`] lanes.
+    /// H^∞_{i, j0..j0 + out.len()} for columns j ≠ i (the lane recursion is
+    /// symmetric in i and j bit for bit), in blocks of [`BLOCK`] lanes.
     #[inline(always)]
-    fn ntk_row_lower(&self, i: usize, row: &mut [f64], scratch: &mut [f64]) {
-        for (b, out) in row[..i].chunks_mut(BLOCK).enumerate() {
-            self.ntk_block(i, b * BLOCK, out, scratch);
+    fn ntk_lanes(&self, i: usize, j0: usize, out: &mut [f64], scratch: &mut [f64]) {
+        for (b, o) in out.chunks_mut(BLOCK).enumerate() {
+            self.ntk_block(i, j0 + b * BLOCK, o, scratch);
         }
     }
 
@@ -395,9 +397,9 @@ impl<'a> Setup<'a> {
             } else {
                 (c / s).clamp(-1.0, 1.0)
             };
-            let theta = rho.acos();
-            k[l + 1] = s * ((1.0 - rho * rho).max(0.0).sqrt() + (PI - theta) * rho) / PI;
-            sig[l] = (PI - theta) / PI;
+            let (j0, j1) = relu_j(rho, rho.acos());
+            k[l + 1] = s * j1 / PI;
+            sig[l] = j0 / PI;
         }
     }
 
@@ -417,28 +419,87 @@ impl<'a> Setup<'a> {
 /// Lanes per block of [`Setup::ntk_block`] (its working set, 3 × BLOCK values, stays in L1).
 const BLOCK: usize = 256;
 
-/// [`Setup::ntk_row_lower`] compiled for the best instruction set the CPU has.
-fn ntk_row_lower_dispatch(st: &Setup<'_>, i: usize, row: &mut [f64], scratch: &mut [f64]) {
+/// [`Setup::ntk_lanes`] compiled for the best instruction set the CPU has.
+fn ntk_lanes_dispatch(st: &Setup<'_>, i: usize, j0: usize, out: &mut [f64], scratch: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx512f")]
-        unsafe fn avx512(st: &Setup<'_>, i: usize, row: &mut [f64], scratch: &mut [f64]) {
-            st.ntk_row_lower(i, row, scratch)
+        unsafe fn avx512(st: &Setup<'_>, i: usize, j0: usize, o: &mut [f64], s: &mut [f64]) {
+            st.ntk_lanes(i, j0, o, s)
         }
         #[target_feature(enable = "avx2")]
-        unsafe fn avx2(st: &Setup<'_>, i: usize, row: &mut [f64], scratch: &mut [f64]) {
-            st.ntk_row_lower(i, row, scratch)
+        unsafe fn avx2(st: &Setup<'_>, i: usize, j0: usize, o: &mut [f64], s: &mut [f64]) {
+            st.ntk_lanes(i, j0, o, s)
         }
         if is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { avx512(st, i, row, scratch) };
+            return unsafe { avx512(st, i, j0, out, scratch) };
         }
         if is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { avx2(st, i, row, scratch) };
+            return unsafe { avx2(st, i, j0, out, scratch) };
         }
     }
-    st.ntk_row_lower(i, row, scratch)
+    st.ntk_lanes(i, j0, out, scratch)
+}
+
+/// The infinite-width recurrent NTK of a batch of sequences as a [`TileKernel`]:
+/// entry (i, j) is the pair recursion of [`rnn_ntk_infinite`], run lane by lane
+/// (vectorized) over the columns of a tile row, with the scalar recursion (ρ = 1
+/// exactly) on the diagonal.
+pub struct RnnInfKernel<'a> {
+    st: Setup<'a>,
+    preset: Preset,
+}
+
+impl<'a> RnnInfKernel<'a> {
+    /// The kernel of the sequences `xs` (L step matrices n × d_in) for `preset`.
+    pub fn new(preset: Preset, xs: &'a [Matrix<f64>]) -> Result<Self> {
+        Ok(RnnInfKernel {
+            st: Setup::new(preset, xs)?,
+            preset,
+        })
+    }
+}
+
+impl TileKernel for RnnInfKernel<'_> {
+    fn n(&self) -> usize {
+        self.st.n
+    }
+    fn name(&self) -> String {
+        format!("RNN NTK ({:?}, infinite width, L = {})", self.preset, self.st.len)
+    }
+    fn tile_f64(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) -> Result<()> {
+        check_tile(self.st.n, &rows, &cols, out.len())?;
+        let w = cols.len();
+        if w == 0 {
+            return Ok(());
+        }
+        let len = self.st.len;
+        let (mut k, mut sig) = (vec![0.0; len + 1], vec![0.0; len]);
+        let mut scratch = vec![0.0; 3 * BLOCK];
+        for (ii, row) in out.chunks_exact_mut(w).enumerate() {
+            let i = rows.start + ii;
+            if cols.contains(&i) {
+                let at = i - cols.start;
+                let (left, right) = row.split_at_mut(at);
+                ntk_lanes_dispatch(&self.st, i, cols.start, left, &mut scratch);
+                right[0] = self.st.ntk_entry(i, i, &mut k, &mut sig);
+                ntk_lanes_dispatch(&self.st, i, i + 1, &mut right[1..], &mut scratch);
+            } else {
+                ntk_lanes_dispatch(&self.st, i, cols.start, row, &mut scratch);
+            }
+        }
+        if !out.iter().all(|v| v.is_finite()) {
+            return Err(Error::Numerical(
+                "the infinite-width RNN NTK has non-finite entries".into(),
+            ));
+        }
+        Ok(())
+    }
+    fn cost_per_entry(&self) -> f64 {
+        self.st.len as f64 * (2.0 * self.st.d as f64 + 40.0)
+    }
 }
 
 /// The forward correlations K^0..K^L (L + 1 matrices n × n) of eq. 25 in the normalization of
@@ -490,32 +551,7 @@ pub fn backward_correlations(preset: Preset, xs: &[Matrix<f64>]) -> Result<Vec<M
 /// documentation). `xs`: L step matrices n × d_in. Rows are computed in parallel, each pair
 /// i ≤ j once, the pairs of a row lane by lane (vectorized).
 pub fn rnn_ntk_infinite(preset: Preset, xs: &[Matrix<f64>]) -> Result<Matrix<f64>> {
-    let st = Setup::new(preset, xs)?;
-    let (n, len) = (st.n, st.len);
-    let mut h = Matrix::<f64>::zeros(n, n);
-    h.as_mut_slice()
-        .par_chunks_mut(n)
-        .enumerate()
-        .for_each_init(
-            || (vec![0.0; len + 1], vec![0.0; len], vec![0.0; 3 * BLOCK]),
-            |(k, sig, scratch), (i, row)| {
-                ntk_row_lower_dispatch(&st, i, row, scratch);
-                // the diagonal by the scalar recursion (ρ = 1 exactly there)
-                row[i] = st.ntk_entry(i, i, k, sig);
-            },
-        );
-    for i in 0..n {
-        for j in i + 1..n {
-            let v = h.get(j, i);
-            h.set(i, j, v);
-        }
-    }
-    if !h.all_finite() {
-        return Err(Error::Numerical(
-            "the infinite-width RNN NTK has non-finite entries".into(),
-        ));
-    }
-    Ok(h)
+    dense_f64(&RnnInfKernel::new(preset, xs)?)
 }
 
 #[cfg(test)]
