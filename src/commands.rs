@@ -6,6 +6,7 @@ use crate::data::{cifar, mnist, npy, Split};
 use crate::error::{Error, Result};
 use crate::experiments::common::Precision;
 use crate::kernels::h_inf;
+use crate::kernels::tile::{write_npy, NpyDtype, TileKernel};
 use crate::linalg::{Matrix, Real};
 use crate::report::table::write_json;
 use crate::theory::spectrum::KernelAnalysis;
@@ -14,21 +15,32 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// `widenet kernel relu-ntk`: H^∞ (eq. 3) of the rows of X, written as .npy.
+///
+/// The matrix is written tile by tile into a memory-mapped temporary file next to
+/// `out` ([`crate::kernels::tile::write_npy`]), renamed at the end: it is never held
+/// twice, and an error or Ctrl-C leaves no file.
 pub fn kernel_relu_ntk(x_path: &Path, out: &Path, precision: Precision) -> Result<(usize, usize)> {
+    use crate::kernels::relu_ntk::HInfKernel;
     match precision {
         Precision::F64 => {
             let x: Matrix<f64> = npy::read_matrix(x_path)?;
-            let h = h_inf(&x)?;
-            npy::write_matrix(out, &h)?;
+            write_kernel(&HInfKernel::new(&x)?, out, NpyDtype::F64)?;
             Ok(x.shape())
         }
         Precision::F32 => {
             let x: Matrix<f32> = npy::read_matrix(x_path)?;
-            let h = h_inf(&x)?;
-            npy::write_matrix(out, &h)?;
+            write_kernel(&HInfKernel::from_f32(&x)?, out, NpyDtype::F32)?;
             Ok(x.shape())
         }
     }
+}
+
+/// Writes a tile kernel to `out` through the tile-by-tile `.npy` writer, with a
+/// progress bar on stderr.
+fn write_kernel<K: TileKernel + ?Sized>(k: &K, out: &Path, dtype: NpyDtype) -> Result<()> {
+    crate::runtime::clear_interrupt();
+    write_npy(k, out, dtype, true)?;
+    Ok(())
 }
 
 fn read_xy(x_path: &Path, y_path: &Path) -> Result<(Matrix<f64>, Vec<f64>)> {
@@ -218,24 +230,24 @@ pub fn parse_classes(s: &str) -> Result<(u8, u8)> {
 pub fn kernel_fc_ntk(x_path: &Path, depth: usize, trained: &str, out: &Path) -> Result<usize> {
     let x: Matrix<f64> = npy::read_matrix(x_path)?;
     let trained = crate::kernels::fc::FcTrained::parse(trained)?;
-    let h = crate::kernels::fc::fc_ntk_gram(&x, depth, trained)?;
-    npy::write_matrix(out, &h)?;
+    let k = crate::kernels::fc::FcKernel::ntk(&x, depth, trained)?;
+    write_kernel(&k, out, NpyDtype::F64)?;
     Ok(x.rows())
 }
 
 /// `widenet kernel gaussian`: exp(−‖x − y‖²/h) (seed 003 §3), f64.
 pub fn kernel_gaussian(x_path: &Path, bandwidth: f64, out: &Path) -> Result<usize> {
     let x: Matrix<f64> = npy::read_matrix(x_path)?;
-    let h = crate::kernels::classic::gaussian_gram(&x, bandwidth)?;
-    npy::write_matrix(out, &h)?;
+    let k = crate::kernels::classic::ClassicKernel::gaussian(&x, bandwidth)?;
+    write_kernel(&k, out, NpyDtype::F64)?;
     Ok(x.rows())
 }
 
 /// `widenet kernel arcsin`: arcsin(⟨x, y⟩/(‖x‖‖y‖)) (seed 003 §3), f64.
 pub fn kernel_arcsin(x_path: &Path, out: &Path) -> Result<usize> {
     let x: Matrix<f64> = npy::read_matrix(x_path)?;
-    let h = crate::kernels::classic::arcsin_gram(&x)?;
-    npy::write_matrix(out, &h)?;
+    let k = crate::kernels::classic::ClassicKernel::arcsin(&x)?;
+    write_kernel(&k, out, NpyDtype::F64)?;
     Ok(x.rows())
 }
 
@@ -272,8 +284,8 @@ pub fn kernel_rnn_ntk(
                 "the infinite-width kernel has no parameters to save",
             ));
         }
-        let h = crate::kernels::rnn_infinite::rnn_ntk_infinite(preset, &xs)?;
-        npy::write_matrix(out, &h)?;
+        let k = crate::kernels::rnn_infinite::RnnInfKernel::new(preset, &xs)?;
+        write_kernel(&k, out, NpyDtype::F64)?;
         return Ok((n, len, d));
     };
     let d_out = if preset == Preset::Wang { 1 } else { d_out };

@@ -71,6 +71,10 @@ enum Command {
     Kernel {
         #[command(subcommand)]
         kind: KernelCmd,
+        /// Memory budget (e.g. 20G; default 75% of physical memory): a kernel file
+        /// larger than half of it is written in streaming mode (a few block rows in memory).
+        #[arg(long, global = true)]
+        memory_budget: Option<String>,
     },
     /// Spectrum, label projections, complexity measure and predicted GD loss (JSON).
     Analyze {
@@ -335,6 +339,15 @@ fn default_run(out: PathBuf, seed: u64) -> Result<()> {
 }
 
 fn main() {
+    // Ctrl-C asks long computations to stop at their next runtime::check_interrupt (they
+    // unwind and write no partial output); a second Ctrl-C exits at once, for loops that
+    // do not check yet.
+    let _ = ctrlc::set_handler(|| {
+        if widenet::runtime::interrupted() {
+            std::process::exit(130);
+        }
+        widenet::runtime::request_interrupt();
+    });
     if let Err(e) = run(Cli::parse()) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
@@ -346,9 +359,17 @@ fn run(cli: Cli) -> Result<()> {
         out: PathBuf::from("widenet-results"),
         seed: 0,
     });
+    if let Command::Kernel {
+        memory_budget: Some(b),
+        ..
+    } = &command
+    {
+        widenet::runtime::set_memory_budget(widenet::runtime::parse_bytes("--memory-budget", b)?);
+    }
     match command {
         Command::Run { out, seed } => default_run(out, seed)?,
         Command::Kernel {
+            memory_budget: _,
             kind: KernelCmd::ReluNtk { x, out, precision },
         } => {
             let (n, d) = commands::kernel_relu_ntk(&x, &out, precision.into())
@@ -359,6 +380,7 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Kernel {
+            memory_budget: _,
             kind:
                 KernelCmd::FcNtk {
                     depth,
@@ -374,6 +396,7 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Kernel {
+            memory_budget: _,
             kind: KernelCmd::Gaussian { x, bandwidth, out },
         } => {
             let n = commands::kernel_gaussian(&x, bandwidth, &out)?;
@@ -383,12 +406,14 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Kernel {
+            memory_budget: _,
             kind: KernelCmd::Arcsin { x, out },
         } => {
             let n = commands::kernel_arcsin(&x, &out)?;
             eprintln!("wrote {} ({n}x{n} arc-sine kernel)", out.display());
         }
         Command::Kernel {
+            memory_budget: _,
             kind:
                 KernelCmd::RnnNtk {
                     preset,

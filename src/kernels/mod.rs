@@ -5,10 +5,10 @@ pub mod relu_ntk;
 
 pub use empirical::empirical_gram;
 pub use relu_ntk::{h_inf, h_inf_cross};
+pub mod arccos;
 pub mod classic;
 pub mod fc;
 pub mod rnn_infinite;
 pub mod rnn_ntk;
-pub mod tile;
-pub mod arccos;
 pub mod stored;
+pub mod tile;

@@ -127,7 +127,14 @@ impl TileKernel for HInfKernel<'_> {
     fn tile_f32(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f32]) -> Result<()> {
         check_tile(self.n(), &rows, &cols, out.len())?;
         let x32 = self.x32();
-        inner_tile(x32.as_slice(), x32.cols(), rows.clone(), cols.clone(), 1.0, out);
+        inner_tile(
+            x32.as_slice(),
+            x32.cols(),
+            rows.clone(),
+            cols.clone(),
+            1.0,
+            out,
+        );
         self.map_tile(rows, cols, out);
         Ok(())
     }

@@ -467,7 +467,10 @@ impl TileKernel for RnnInfKernel<'_> {
         self.st.n
     }
     fn name(&self) -> String {
-        format!("RNN NTK ({:?}, infinite width, L = {})", self.preset, self.st.len)
+        format!(
+            "RNN NTK ({:?}, infinite width, L = {})",
+            self.preset, self.st.len
+        )
     }
     fn tile_f64(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) -> Result<()> {
         check_tile(self.st.n, &rows, &cols, out.len())?;

@@ -154,8 +154,14 @@ pub(crate) fn gemm_tile<T: Real>(
         return;
     }
     // Every index the kernel reads is i*rs + j*cs below these bounds.
-    assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len(), "gemm_tile: A bounds");
-    assert!((k - 1) * b_rs + (n - 1) * b_cs < b.len(), "gemm_tile: B bounds");
+    assert!(
+        (m - 1) * a_rs + (k - 1) * a_cs < a.len(),
+        "gemm_tile: A bounds"
+    );
+    assert!(
+        (k - 1) * b_rs + (n - 1) * b_cs < b.len(),
+        "gemm_tile: B bounds"
+    );
     // SAFETY: the asserts above keep every index of A, B and dst in bounds.
     unsafe {
         gemm::gemm(
@@ -241,9 +247,9 @@ fn fill_symmetric<T: TileElem, K: TileKernel + ?Sized>(
         return Ok(());
     }
     // Pass 1: each tile row bi computes its tiles (bi, bj ≤ bi) into its own rows.
-    out.par_chunks_mut(TILE * n)
-        .enumerate()
-        .try_for_each_init(Vec::<T>::new, |buf, (bi, rows)| -> Result<()> {
+    out.par_chunks_mut(TILE * n).enumerate().try_for_each_init(
+        Vec::<T>::new,
+        |buf, (bi, rows)| -> Result<()> {
             check_interrupt()?;
             let r = block(bi, n);
             for bj in 0..=bi {
@@ -256,7 +262,8 @@ fn fill_symmetric<T: TileElem, K: TileKernel + ?Sized>(
             }
             bar.inc(1);
             Ok(())
-        })?;
+        },
+    )?;
     mirror_lower(out, n);
     Ok(())
 }
@@ -332,9 +339,8 @@ pub enum WriteMode {
 /// The numpy 1.0 header of a C-order n × n array of type `descr`, padded so the
 /// data starts at a multiple of 64 bytes (numpy's own alignment).
 pub fn npy_header(descr: &str, n: usize) -> Vec<u8> {
-    let mut dict =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({n}, {n}), }}")
-            .into_bytes();
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({n}, {n}), }}")
+        .into_bytes();
     let unpadded = 10 + dict.len() + 1;
     let pad = (64 - unpadded % 64) % 64;
     dict.extend(std::iter::repeat_n(b' ', pad));
@@ -394,9 +400,8 @@ fn write_npy_t<T: TileElem, K: TileKernel + ?Sized>(
     let elem = std::mem::size_of::<T>();
     let header = npy_header(T::DESCR, n);
     let data_bytes = (n as u128) * (n as u128) * elem as u128;
-    let total = u64::try_from(header.len() as u128 + data_bytes).map_err(|_| {
-        Error::invalid("out", format!("a {n} x {n} kernel does not fit one file"))
-    })?;
+    let total = u64::try_from(header.len() as u128 + data_bytes)
+        .map_err(|_| Error::invalid("out", format!("a {n} x {n} kernel does not fit one file")))?;
     let mode = force.unwrap_or(if data_bytes <= memory_budget() as u128 / 2 {
         WriteMode::Symmetric
     } else {
@@ -426,7 +431,9 @@ fn write_npy_t<T: TileElem, K: TileKernel + ?Sized>(
     let hlen = header.len();
     let bar = progress_bar(n_blocks(n) as u64, &format!("{} -> .npy", k.name()), show);
     match mode {
-        WriteMode::Symmetric => fill_symmetric(k, mapped_data::<T>(&mut map, hlen, 0, n * n), &bar)?,
+        WriteMode::Symmetric => {
+            fill_symmetric(k, mapped_data::<T>(&mut map, hlen, 0, n * n), &bar)?
+        }
         WriteMode::Streaming => fill_streaming::<T, K>(k, &mut map, hlen, &bar)?,
     }
     bar.finish_and_clear();
@@ -455,8 +462,9 @@ fn mapped_data<T: TileElem>(
 }
 
 /// Block rows in windows: each row of a window computes all its tiles (rows in
-/// parallel), then the window is written back and dropped from the resident set
-/// (a shared file mapping: the data stays in the file).
+/// parallel; an upper tile as the transpose of its lower twin), then the window
+/// is written back and dropped from the resident set (a shared file mapping: the
+/// data stays in the file).
 fn fill_streaming<T: TileElem, K: TileKernel + ?Sized>(
     k: &K,
     map: &mut memmap2::MmapMut,
@@ -478,22 +486,37 @@ fn fill_streaming<T: TileElem, K: TileKernel + ?Sized>(
         let r0 = first * TILE;
         let r1 = ((first + window) * TILE).min(n);
         let win = mapped_data::<T>(map, hlen, r0 * n, (r1 - r0) * n);
-        win.par_chunks_mut(TILE * n)
-            .enumerate()
-            .try_for_each_init(Vec::<T>::new, |buf, (b, rows)| -> Result<()> {
+        win.par_chunks_mut(TILE * n).enumerate().try_for_each_init(
+            Vec::<T>::new,
+            |buf, (b, rows)| -> Result<()> {
                 check_interrupt()?;
-                let r = block(first + b, n);
+                let bi = first + b;
+                let r = block(bi, n);
                 for bj in 0..nb {
                     let c = block(bj, n);
                     buf.resize(r.len() * c.len(), T::zero());
-                    T::tile(k, r.clone(), c.clone(), buf)?;
-                    for (ii, src) in buf.chunks_exact(c.len()).enumerate() {
-                        rows[ii * n + c.start..ii * n + c.end].copy_from_slice(src);
+                    if bj <= bi {
+                        T::tile(k, r.clone(), c.clone(), buf)?;
+                        for (ii, src) in buf.chunks_exact(c.len()).enumerate() {
+                            rows[ii * n + c.start..ii * n + c.end].copy_from_slice(src);
+                        }
+                    } else {
+                        // the transpose of lower tile (J, I), so the file holds
+                        // exactly the matrix of [`dense_f64`] (a GEMM of another
+                        // shape may round differently)
+                        T::tile(k, c.clone(), r.clone(), buf)?;
+                        for ii in 0..r.len() {
+                            let dst = &mut rows[ii * n + c.start..ii * n + c.end];
+                            for (jj, o) in dst.iter_mut().enumerate() {
+                                *o = buf[jj * r.len() + ii];
+                            }
+                        }
                     }
                 }
                 bar.inc(1);
                 Ok(())
-            })?;
+            },
+        )?;
         let (off, len) = (hlen + r0 * n * elem, (r1 - r0) * n * elem);
         map.flush_async_range(off, len)
             .map_err(|e| Error::io("memory-mapped kernel file", e))?;
