@@ -39,7 +39,14 @@ pub fn kernel_relu_ntk(x_path: &Path, out: &Path, precision: Precision) -> Resul
 /// progress bar on stderr.
 fn write_kernel<K: TileKernel + ?Sized>(k: &K, out: &Path, dtype: NpyDtype) -> Result<()> {
     crate::runtime::clear_interrupt();
-    write_npy(k, out, dtype, true)?;
+    let mode = write_npy(k, out, dtype, true)?;
+    if mode == crate::kernels::tile::WriteMode::Streaming {
+        eprintln!(
+            "{} written in streaming mode: the n x n matrix exceeds half the memory budget ({})",
+            out.display(),
+            crate::runtime::fmt_bytes(crate::runtime::memory_budget() as u128)
+        );
+    }
     Ok(())
 }
 
@@ -202,6 +209,39 @@ pub fn export_two_class(
     npy::write_matrix(out_x, &ds.x)?;
     npy::write_vector(out_y, &ds.y)?;
     Ok(ds.x.shape())
+}
+
+/// `widenet data mnist|cifar10 --classes all --labeling L`: every image of the
+/// splits asked for that the labeling keeps, with its ±1 label, unit-norm rows;
+/// writes X, y and a JSON sidecar naming the labeling (`y` with extension
+/// `.json`: [`crate::data::labeling::LabeledSummary`]).
+#[allow(clippy::too_many_arguments)]
+pub fn export_labeled(
+    dataset: &str,
+    dir: &Path,
+    splits: crate::data::labeling::Splits,
+    labeling: crate::data::labeling::Labeling,
+    limit: Option<usize>,
+    out_x: &Path,
+    out_y: &Path,
+) -> Result<crate::data::labeling::LabeledSummary> {
+    use crate::data::labeling::{label_images, load_splits, LabeledSummary};
+    let images = match dataset {
+        "mnist" => load_splits(splits, |s| mnist::load_mnist(dir, s))?,
+        "cifar10" => load_splits(splits, |s| cifar::load_cifar10(dir, s))?,
+        other => {
+            return Err(Error::invalid(
+                "dataset",
+                format!("'{other}' is not one of mnist, cifar10"),
+            ))
+        }
+    };
+    let (ds, classes) = label_images(&images, labeling, limit)?;
+    let summary = LabeledSummary::new(dataset, splits, labeling, &ds, &classes);
+    npy::write_matrix(out_x, &ds.x)?;
+    npy::write_vector(out_y, &ds.y)?;
+    write_json(out_y.with_extension("json"), &summary)?;
+    Ok(summary)
 }
 
 /// Parses `--classes A,B`.

@@ -48,6 +48,8 @@ enum ScaleArg {
 enum SplitArg {
     Train,
     Test,
+    /// Train then test, as one set (with --classes all or A,B).
+    Both,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -106,9 +108,14 @@ enum Command {
         /// Directory with the dataset's files.
         #[arg(long)]
         dir: PathBuf,
-        /// The two classes, first gets label +1.
+        /// The two classes, first gets label +1; or `all` (every class, labelled by
+        /// --labeling).
         #[arg(long, default_value = "0,1")]
         classes: String,
+        /// With --classes all: even-odd, one-vs-rest:K or pair:A,B (+1 for the even
+        /// digits, for class K, for A). Named in the sidecar Y.json next to --out-y.
+        #[arg(long)]
+        labeling: Option<String>,
         /// Which split.
         #[arg(long, value_enum, default_value = "train")]
         split: SplitArg,
@@ -509,6 +516,7 @@ fn run(cli: Cli) -> Result<()> {
             dataset,
             dir,
             classes,
+            labeling,
             split,
             limit,
             out_x,
@@ -518,9 +526,50 @@ fn run(cli: Cli) -> Result<()> {
                 DatasetArg::Mnist => "mnist",
                 DatasetArg::Cifar10 => "cifar10",
             };
+            use widenet::data::labeling::{Labeling, Splits};
+            let labeled = match (classes.trim(), labeling.as_deref()) {
+                ("all", Some(l)) => Some(Labeling::parse(l)?),
+                ("all", None) => anyhow::bail!(
+                    "--classes all needs --labeling even-odd, one-vs-rest:K or pair:A,B"
+                ),
+                (_, Some(_)) => anyhow::bail!(
+                    "--labeling needs --classes all (--classes A,B is the same as pair:A,B)"
+                ),
+                (c, None) if matches!(split, SplitArg::Both) => {
+                    let (a, b) = commands::parse_classes(c)?;
+                    Some(Labeling::Pair(a, b))
+                }
+                _ => None,
+            };
+            if let Some(labeling) = labeled {
+                let splits = match split {
+                    SplitArg::Train => Splits::Train,
+                    SplitArg::Test => Splits::Test,
+                    SplitArg::Both => Splits::Both,
+                };
+                let s =
+                    commands::export_labeled(name, &dir, splits, labeling, limit, &out_x, &out_y)?;
+                eprintln!(
+                    "wrote {} x {} inputs to {} and labels to {} ({} {}, labeling {}: {} \
+                     labelled +1 (classes {:?}), {} labelled -1; settings in {})",
+                    s.n,
+                    s.d,
+                    out_x.display(),
+                    out_y.display(),
+                    s.dataset,
+                    s.split,
+                    s.labeling,
+                    s.n_positive,
+                    s.positive_classes,
+                    s.n_negative,
+                    out_y.with_extension("json").display()
+                );
+                return Ok(());
+            }
             let split = match split {
                 SplitArg::Train => Split::Train,
                 SplitArg::Test => Split::Test,
+                SplitArg::Both => unreachable!("--split both goes through the labeled path"),
             };
             let classes = commands::parse_classes(&classes)?;
             let (n, d) =

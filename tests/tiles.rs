@@ -503,3 +503,45 @@ fn stored_kernel_reads_a_file_and_refuses_bad_ones() {
     let e = StoredKernel::from_matrix(m).err().unwrap().to_string();
     assert!(e.contains("K[2][0]") && e.contains("not symmetric"), "{e}");
 }
+
+#[test]
+fn kernel_command_streams_under_a_small_memory_budget() {
+    let dir = tmpdir();
+    let (n, d) = (600, 9);
+    let x = normal(n, d, 13);
+    let xp = dir.path().join("X.npy");
+    npy::write_matrix(&xp, &x).unwrap();
+    for (prec, budget) in [("f64", "100K"), ("f32", "64M")] {
+        let hp = dir.path().join(format!("H-{prec}.npy"));
+        let st = std::process::Command::new(env!("CARGO_BIN_EXE_widenet"))
+            .args(["kernel", "relu-ntk", "--x"])
+            .arg(&xp)
+            .arg("--out")
+            .arg(&hp)
+            .args(["--precision", prec, "--memory-budget", budget])
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        if prec == "f64" {
+            let back: Matrix<f64> = npy::read_matrix(&hp).unwrap();
+            bits_equal(&back, &h_inf(&x).unwrap(), "streamed f64 file");
+        } else {
+            let back: Matrix<f32> = npy::read_matrix(&hp).unwrap();
+            bits_equal(&back, &h_inf(&x.cast::<f32>()).unwrap(), "f32 file");
+        }
+    }
+    let st = std::process::Command::new(env!("CARGO_BIN_EXE_widenet"))
+        .args(["kernel", "arcsin", "--x"])
+        .arg(&xp)
+        .arg("--out")
+        .arg(dir.path().join("A.npy"))
+        .args(["--memory-budget", "lots"])
+        .output()
+        .unwrap();
+    assert!(!st.status.success());
+    assert!(String::from_utf8_lossy(&st.stderr).contains("--memory-budget"));
+}

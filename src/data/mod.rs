@@ -9,6 +9,7 @@
 //! [`LabeledImages`]; [`labels`] turns that into a [`labels::Dataset`].
 
 pub mod cifar;
+pub mod labeling;
 pub mod labels;
 pub mod mnist;
 pub mod npy;
