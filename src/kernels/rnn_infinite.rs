@@ -551,8 +551,9 @@ pub fn backward_correlations(preset: Preset, xs: &[Matrix<f64>]) -> Result<Vec<M
 
 /// H^∞ (n × n): the m → ∞ limit of [`crate::kernels::rnn_ntk::rnn_ntk`] for `preset`,
 /// H^∞_ij = Σ_{ℓ=1}^{L} F^ℓ_ij K^{ℓ−1}_ij (the cross-time terms vanish; see the module
-/// documentation). `xs`: L step matrices n × d_in. Rows are computed in parallel, each pair
-/// i ≤ j once, the pairs of a row lane by lane (vectorized).
+/// documentation). `xs`: L step matrices n × d_in. The tile driver
+/// [`crate::kernels::tile::dense_f64`] over [`RnnInfKernel`]: tile rows in parallel, each pair
+/// i ≤ j once, the pairs of a row lane by lane (vectorized), then mirrored.
 pub fn rnn_ntk_infinite(preset: Preset, xs: &[Matrix<f64>]) -> Result<Matrix<f64>> {
     dense_f64(&RnnInfKernel::new(preset, xs)?)
 }

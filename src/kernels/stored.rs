@@ -118,6 +118,16 @@ impl StoredKernel {
             SYMMETRY_TOL_F64
         });
         k.validate(tol)?;
+        if let Storage::Mapped { map, .. } = &k.storage {
+            // The check read every page; hand them back (they are clean file pages,
+            // read again on demand) so the check does not leave the file resident.
+            #[cfg(unix)]
+            // SAFETY: DONTNEED on a read-only file mapping only drops page-table
+            // entries; later reads fault the same bytes back in from the file.
+            unsafe {
+                let _ = map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed);
+            }
+        }
         Ok(k)
     }
 

@@ -543,9 +543,10 @@ pub fn matvec_slots(n: usize, b: usize) -> usize {
     ((1usize << 30) / per).clamp(1, 16).min(n_blocks(n).max(1))
 }
 
-/// The matrix-free product K·V, V n × b in f64, with each symmetric tile
-/// computed once (f64) and applied to both sides: Y_I += K_IJ V_J and
-/// Y_J += K_IJᵀ V_I for each tile (I, J ≥ ... J ≤ I).
+/// The matrix-free product K·V, V n × b in f64, with each tile of the lower
+/// block triangle (J ≤ I) computed once (f64) and applied to both sides:
+/// Y_I += K_IJ V_J and, for J < I, Y_J += K_IJᵀ V_I. Memory: the partial sums
+/// ([`matvec_slots`] × n × b) and one tile per thread; the kernel is never stored.
 ///
 /// Determinism: the tile rows are dealt, in a fixed order that pairs short and
 /// long rows, to [`matvec_slots`] partial accumulators (a number depending on n
