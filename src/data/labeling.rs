@@ -74,7 +74,7 @@ impl Labeling {
     pub fn label(&self, c: u8) -> Option<f64> {
         let pm = |b: bool| if b { 1.0 } else { -1.0 };
         match *self {
-            Labeling::EvenOdd => Some(pm(c % 2 == 0)),
+            Labeling::EvenOdd => Some(pm(matches!(c, 0 | 2 | 4 | 6 | 8))),
             Labeling::OneVsRest(k) => Some(pm(c == k)),
             Labeling::Pair(a, b) => {
                 if c == a {
