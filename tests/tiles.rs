@@ -544,3 +544,19 @@ fn kernel_command_streams_under_a_small_memory_budget() {
     assert!(!st.status.success());
     assert!(String::from_utf8_lossy(&st.stderr).contains("--memory-budget"));
 }
+
+/// The written file is an ordinary one (0666 less the umask), not tempfile's 0600.
+#[cfg(unix)]
+#[test]
+fn written_kernels_have_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let x = Matrix::from_fn(20, 3, |i, j| (i * 3 + j) as f64 + 1.0);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("H.npy");
+    let k = HInfKernel::new(&x).unwrap();
+    write_npy_mode(&k, &out, NpyDtype::F64, WriteMode::Symmetric, false).unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, b"x").unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), mode(&plain) & 0o666);
+}

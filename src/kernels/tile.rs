@@ -264,6 +264,8 @@ fn fill_symmetric<T: TileElem, K: TileKernel + ?Sized>(
             Ok(())
         },
     )?;
+    // an interrupt that landed after the last tile row's own check
+    check_interrupt()?;
     mirror_lower(out, n);
     Ok(())
 }
@@ -415,11 +417,16 @@ fn write_npy_t<T: TileElem, K: TileKernel + ?Sized>(
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "kernel.npy".into());
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{fname}."))
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(path, e))?;
+    let prefix = format!(".{fname}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".partial");
+    #[cfg(unix)]
+    {
+        // an ordinary output file (0666 less the umask), not tempfile's private 0600
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir).map_err(|e| Error::io(path, e))?;
     tmp.as_file()
         .set_len(total)
         .map_err(|e| Error::io(tmp.path(), e))?;
@@ -528,7 +535,7 @@ fn fill_streaming<T: TileElem, K: TileKernel + ?Sized>(
             let _ = map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, off, len);
         }
     }
-    Ok(())
+    check_interrupt()
 }
 
 /// The matrix-free product K·V (V: n × b, f64) without a progress bar.
@@ -631,6 +638,8 @@ pub fn matvec_with_progress<K: TileKernel + ?Sized>(
             Ok(y)
         })
         .collect::<Result<Vec<_>>>()?;
+    // an interrupt that landed after the last tile row's own check
+    check_interrupt()?;
     bar.finish_and_clear();
     let mut out = Matrix::<f64>::zeros(n, b);
     out.as_mut_slice()
