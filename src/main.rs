@@ -347,7 +347,11 @@ fn run(cli: Cli) -> Result<()> {
         seed: 0,
     });
     match command {
-        Command::Run { out, seed } => default_run(out, seed)?,
+        Command::Run { out, seed } => {
+            // one owner per output directory (released when this arm ends)
+            let _lock = widenet::lock::OutputLock::acquire(&out)?;
+            default_run(out, seed)?
+        }
         Command::Kernel {
             kind: KernelCmd::ReluNtk { x, out, precision },
         } => {
@@ -428,6 +432,13 @@ fn run(cli: Cli) -> Result<()> {
             out,
         } => {
             let a = commands::analyze(&x, &y, eta, iters, &out)?;
+            if eta > a.max_stable_eta {
+                eprintln!(
+                    "warning: --eta {eta:e} exceeds 2/lambda_max = {:e}: gradient descent at \
+                     this step size diverges (the predicted loss grows)",
+                    a.max_stable_eta
+                );
+            }
             eprintln!(
                 "n = {}, lambda_max = {:.4e}, lambda_min = {:.4e}, y^T H^-1 y = {:.4e}, \
                  complexity = {:.4}; wrote {}",
@@ -535,6 +546,8 @@ fn run(cli: Cli) -> Result<()> {
                 precision: precision.map(Into::into),
                 progress: true,
             };
+            opts.validate()?;
+            let _lock = widenet::lock::OutputLock::acquire(&out)?;
             let o = suite::reproduce(&name, &opts)?;
             let (report, table) =
                 suite::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;

@@ -38,7 +38,7 @@ pub fn h_inf<T: Real>(x: &Matrix<T>) -> Result<Matrix<T>> {
     }
     let (n, d) = x.shape();
     let norms: Vec<f64> = (0..n).map(|i| crate::linalg::norm2(x.row(i))).collect();
-    let mut h = Matrix::zeros(n, n);
+    let mut h = Matrix::try_zeros(n, n, "the H^inf kernel matrix")?;
     // Pass 1: each block row bi computes its tiles (bi, bj ≤ bi), maps them through
     // eq. 3 and stores them in its own rows of H (disjoint rows: safe in parallel).
     h.as_mut_slice()
