@@ -3,8 +3,7 @@
 //! symmetric eigendecomposition and Cholesky factorization of faer.
 
 use crate::error::{Error, Result};
-use faer::linalg::solvers::Solve;
-use faer::{Mat, MatRef, Side};
+use faer::{Mat, MatRef};
 use std::fmt::Debug;
 
 /// The floating-point types widenet computes in (f32 and f64).
@@ -471,8 +470,31 @@ pub fn sym_eigenvalues(h: &Matrix<f64>) -> Result<Vec<f64>> {
 
 /// A Cholesky factorization H = L Lᵀ of a symmetric positive-definite matrix.
 pub struct Cholesky {
-    llt: faer::linalg::solvers::Llt<f64>,
+    /// The lower factor L (its upper triangle is not used).
+    l: Mat<f64>,
     n: usize,
+}
+
+/// faer's in-place Cholesky factorization of the lower triangle of `h`, run
+/// sequentially: like the eigensolver ([`sym_eigen`]), the parallel blocked
+/// factorization differs in the last bits between thread counts (n ≥ ~800).
+fn seq_llt(h: &Matrix<f64>) -> Option<Mat<f64>> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch};
+    let n = h.rows;
+    let par = faer::Par::Seq;
+    let src = h.as_faer();
+    let mut l = Mat::<f64>::from_fn(n, n, |i, j| if i >= j { src[(i, j)] } else { 0.0 });
+    let mut mem = MemBuffer::new(cholesky_in_place_scratch::<f64>(n, par, Default::default()));
+    cholesky_in_place(
+        l.as_mut(),
+        Default::default(),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .ok()?;
+    Some(l)
 }
 
 impl Cholesky {
@@ -484,12 +506,9 @@ impl Cholesky {
         // singular matrix (e.g. duplicate inputs): reported, not silently used.
         let max_diag = (0..h.rows).map(|i| h.get(i, i).abs()).fold(0.0, f64::max);
         let tiny = 1e-13 * max_diag.max(f64::MIN_POSITIVE);
-        let factored = h.as_faer().llt(Side::Lower).ok().filter(|llt| {
-            let l = llt.L();
-            (0..h.rows).all(|i| l[(i, i)] * l[(i, i)] > tiny)
-        });
+        let factored = seq_llt(h).filter(|l| (0..h.rows).all(|i| l[(i, i)] * l[(i, i)] > tiny));
         match factored {
-            Some(llt) => Ok(Cholesky { llt, n: h.rows }),
+            Some(l) => Ok(Cholesky { l, n: h.rows }),
             None => {
                 let min_eig = sym_eigenvalues(h)
                     .ok()
@@ -514,7 +533,15 @@ impl Cholesky {
             )));
         }
         let mut rhs = Mat::from_fn(self.n, 1, |i, _| y[i]);
-        self.llt.solve_in_place(rhs.as_mut());
+        faer::linalg::cholesky::llt::solve::solve_in_place_with_conj(
+            self.l.as_ref(),
+            faer::Conj::No,
+            rhs.as_mut(),
+            faer::Par::Seq,
+            faer::dyn_stack::MemStack::new(&mut faer::dyn_stack::MemBuffer::new(
+                faer::dyn_stack::StackReq::EMPTY,
+            )),
+        );
         Ok((0..self.n).map(|i| rhs[(i, 0)]).collect())
     }
 
