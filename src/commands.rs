@@ -126,6 +126,12 @@ pub fn train_two_layer_cmd(args: &TrainArgs) -> Result<serde_json::Value> {
     validate::positive("--eta", args.eta)?;
     validate::positive("--kappa", args.kappa)?;
     validate::non_negative("--loss-tol", args.loss_tol)?;
+    // the loss and two weight distances are kept for each of the iters + 1 steps
+    crate::runtime::check_alloc(
+        "the per-iteration metrics of --iters + 1 steps",
+        3 * (args.iters as u128 + 1),
+        8,
+    )?;
     check_writable(&args.out.join("metrics.json"))?;
     let _lock = crate::lock::OutputLock::acquire(&args.out)?;
     let (x, y) = read_xy(&args.x, &args.y)?;
@@ -333,12 +339,12 @@ pub fn kernel_rnn_ntk(
     }
     validate::finite_values(x_path, &data)?;
     if let Some(m) = width {
-        // the forward trace and the deltas hold L n x m states each, the Gram
-        // products 2 L n x n buffers (crate::kernels::rnn_ntk)
+        // the weights hold m x m, the forward trace and the deltas L n x m states
+        // each, the Gram products 2 L n x n buffers (crate::kernels::rnn_ntk)
         let (m, n, l) = (m as u128, n as u128, len as u128);
         crate::runtime::check_alloc(
             &format!("the width-{m} RNN NTK of {n} sequences of length {l}"),
-            4 * l * n * m + 2 * l * n * n + 4 * n * n,
+            m * m + 4 * l * n * m + 2 * l * n * n + 4 * n * n,
             8,
         )?;
     }

@@ -299,10 +299,8 @@ fn matrix_sizes_from_input_are_checked() {
 fn reproduce_overrides_are_validated_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let base = widenet::experiments::suite::ReproduceOptions::quick(dir.path(), 0);
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn(&mut widenet::experiments::suite::ReproduceOptions)>,
-    )> = vec![
+    type Set = Box<dyn Fn(&mut widenet::experiments::suite::ReproduceOptions)>;
+    let cases: Vec<(&str, Set)> = vec![
         ("--n-train", Box::new(|o| o.n_train = Some(0))),
         ("--n-train", Box::new(|o| o.n_train = Some(1))),
         ("--width", Box::new(|o| o.width = Some(0))),

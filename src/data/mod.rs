@@ -130,7 +130,7 @@ impl Input {
         if meta.is_dir() {
             return Err(Error::format(path, "is a directory, not a data file"));
         }
-        let file_len = meta.is_file().then(|| meta.len());
+        let file_len = meta.is_file().then_some(meta.len());
         let mut buf = std::io::BufReader::new(file);
         let head = std::io::BufRead::fill_buf(&mut buf).map_err(|e| Error::io(path, e))?;
         let gz = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;

@@ -435,7 +435,7 @@ pub fn read_array<T: Real>(path: impl AsRef<Path>) -> Result<(Vec<usize>, Vec<T>
     if meta.is_dir() {
         return Err(Error::format(path, "is a directory, not a .npy file"));
     }
-    let total = meta.is_file().then(|| meta.len());
+    let total = meta.is_file().then_some(meta.len());
     let mut r = std::io::BufReader::new(file);
     let h = read_header(path, &mut r)?;
     let shape = h.shape.clone();
