@@ -452,6 +452,7 @@ fn fuzz_count(g: &mut WRng) -> Option<usize> {
 fn fuzz_complexity_parser() {
     let mut g = rng::stream(seed(), "fuzz/complexity");
     let (mut ok, mut err) = (0usize, 0usize);
+    let mut slowest = (0.0f64, String::new());
     for k in 0..iters() {
         let parts = g.random_range(1..6);
         let mut f: String = (0..parts)
@@ -501,6 +502,7 @@ fn fuzz_complexity_parser() {
                 _ => (n, l, eps) = (None, None, None),
             }
         }
+        let t0 = std::time::Instant::now();
         guarded("complexity", k, f.as_bytes(), || {
             match widenet::theory::complexity::complexity_json(&f, measure, r, n, l, eps) {
                 Ok(v) => {
@@ -519,10 +521,20 @@ fn fuzz_complexity_parser() {
                 }
             }
         });
+        let secs = t0.elapsed().as_secs_f64();
+        if secs > slowest.0 {
+            let shown: String = f.chars().take(60).collect();
+            slowest = (
+                secs,
+                format!("{shown:?} --measure {measure} --R {r} --N {n:?} --L {l:?} --eps {eps:?}"),
+            );
+        }
     }
     eprintln!(
-        "fuzz_complexity_parser: {} inputs, {ok} evaluated, {err} refused",
-        iters()
+        "fuzz_complexity_parser: {} inputs, {ok} evaluated, {err} refused; slowest {:.3} s: {}",
+        iters(),
+        slowest.0,
+        slowest.1
     );
     assert!(ok > 0 && err > 0);
 }
