@@ -274,10 +274,13 @@ pub fn kernel_fc_ntk(x_path: &Path, depth: usize, trained: &str, out: &Path) -> 
     let x: Matrix<f64> = read_input_matrix(x_path, out)?;
     let h = crate::kernels::fc::fc_ntk_gram(&x, depth, trained)?;
     finite_output("the fc NTK", h.as_slice())?;
-    if h.as_slice().iter().all(|&v| v == 0.0) {
+    // a zero diagonal entry of a nonzero input is underflow, not a kernel value
+    if let Some(i) =
+        (0..x.rows()).find(|&i| h.get(i, i) == 0.0 && x.row(i).iter().any(|&v| v != 0.0))
+    {
         return Err(Error::Numerical(format!(
-            "the fc NTK of depth {depth} underflowed to zero (the diagonal halves at every \
-             layer, Sigma^D_xx = |x|^2/(d 2^(D-1))); use a smaller --depth"
+            "the fc NTK of depth {depth} underflowed to zero (at input {i}: the diagonal halves \
+             at every layer, Sigma^D_xx = |x|^2/(d 2^(D-1))); use a smaller --depth"
         )));
     }
     npy::write_matrix(out, &h)?;
