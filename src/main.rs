@@ -21,6 +21,10 @@ use widenet::experiments::suite;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Memory budget for allocations sized by a file or a flag (e.g. 20G, 512M);
+    /// default 75% of physical memory. Larger requests are refused up front.
+    #[arg(long, global = true)]
+    memory_budget: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -342,6 +346,9 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if let Some(b) = &cli.memory_budget {
+        widenet::runtime::set_memory_budget(widenet::runtime::parse_bytes("--memory-budget", b)?);
+    }
     let command = cli.command.unwrap_or(Command::Run {
         out: PathBuf::from("widenet-results"),
         seed: 0,

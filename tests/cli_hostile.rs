@@ -450,6 +450,37 @@ fn hostile_arguments_fail_cleanly_naming_the_culprit() {
             ],
             &["--limit"],
         ),
+        // a memory budget that is not a size, and one that refuses a modest kernel
+        (
+            vec![
+                "--memory-budget",
+                "lots",
+                "kernel",
+                "arcsin",
+                "--x",
+                xs,
+                "--out",
+                out,
+            ],
+            &["--memory-budget"],
+        ),
+        (
+            vec![
+                "kernel",
+                "rnn-ntk",
+                "--preset",
+                "elman",
+                "--x",
+                p("S.npy"),
+                "--width",
+                "2000",
+                "--memory-budget",
+                "1M",
+                "--out",
+                out,
+            ],
+            &["memory budget", "1.0 MiB"],
+        ),
         // complexity: non-finite radius, huge N
         (
             vec!["complexity", "exp", "--measure", "C", "--R", "NaN"],
