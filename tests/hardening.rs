@@ -83,6 +83,17 @@ fn npy_deeply_nested_header_is_an_error_not_a_stack_overflow() {
         &npy_bytes(1, &quoted, &1.5f64.to_le_bytes()),
     );
     assert_eq!(npy::read_vector::<f64>(&p).unwrap(), vec![1.5]);
+    // Python 2 long literals, as old numpy wrote them, still read
+    let p = write(
+        dir.path(),
+        "py2.npy",
+        &npy_bytes(
+            1,
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (1L, 2L), }",
+            &[1.5f64.to_le_bytes(), 2.5f64.to_le_bytes()].concat(),
+        ),
+    );
+    assert_eq!(npy::read_matrix::<f64>(&p).unwrap().as_slice(), &[1.5, 2.5]);
 }
 
 #[test]

@@ -167,6 +167,26 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(got)
 }
 
+/// Replaces the `L` of Python 2 long literals (`(3L, 4L)`, written by old numpy
+/// on some platforms) outside string literals by a space, which keeps the
+/// header's length and makes it a Python 3 literal.
+fn blank_long_suffixes(text: &mut [u8]) {
+    let mut quote: Option<u8> = None;
+    for i in 0..text.len() {
+        let c = text[i];
+        match quote {
+            Some(q) => {
+                if c == q && (i == 0 || text[i - 1] != b'\\') {
+                    quote = None;
+                }
+            }
+            None if c == b'\'' || c == b'"' => quote = Some(c),
+            None if c == b'L' && i > 0 && text[i - 1].is_ascii_digit() => text[i] = b' ',
+            None => {}
+        }
+    }
+}
+
 /// The deepest nesting of `()`, `[]`, `{}` outside string literals.
 fn nesting_depth(text: &[u8]) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
@@ -242,6 +262,7 @@ fn read_header(path: &Path, r: &mut dyn Read) -> Result<Header> {
             "truncated .npy header: it declares {hlen} header bytes but the file has only {got}"
         )));
     }
+    blank_long_suffixes(&mut text);
     let depth = nesting_depth(&text);
     if depth > MAX_NESTING {
         return Err(fmt(format!(
