@@ -175,11 +175,8 @@ fn blank_long_suffixes(text: &mut [u8]) {
     for i in 0..text.len() {
         let c = text[i];
         match quote {
-            Some(q) => {
-                if c == q && (i == 0 || text[i - 1] != b'\\') {
-                    quote = None;
-                }
-            }
+            Some(q) if c == q && (i == 0 || text[i - 1] != b'\\') => quote = None,
+            Some(_) => {}
             None if c == b'\'' || c == b'"' => quote = Some(c),
             None if c == b'L' && i > 0 && text[i - 1].is_ascii_digit() => text[i] = b' ',
             None => {}
