@@ -11,6 +11,7 @@ use crate::linalg::{Matrix, Real};
 use crate::report::table::write_json;
 use crate::theory::spectrum::KernelAnalysis;
 use crate::train::{train_two_layer, GdConfig};
+use crate::validate::{self, check_writable, finite_matrix, finite_output};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -23,12 +24,12 @@ pub fn kernel_relu_ntk(x_path: &Path, out: &Path, precision: Precision) -> Resul
     use crate::kernels::relu_ntk::HInfKernel;
     match precision {
         Precision::F64 => {
-            let x: Matrix<f64> = npy::read_matrix(x_path)?;
+            let x: Matrix<f64> = read_input_matrix(x_path, out)?;
             write_kernel(&HInfKernel::new(&x)?, out, NpyDtype::F64)?;
             Ok(x.shape())
         }
         Precision::F32 => {
-            let x: Matrix<f32> = npy::read_matrix(x_path)?;
+            let x: Matrix<f32> = read_input_matrix(x_path, out)?;
             write_kernel(&HInfKernel::from_f32(&x)?, out, NpyDtype::F32)?;
             Ok(x.shape())
         }
@@ -50,8 +51,20 @@ fn write_kernel<K: TileKernel + ?Sized>(k: &K, out: &Path, dtype: NpyDtype) -> R
     Ok(())
 }
 
+/// Reads an input matrix, refusing NaN/Inf (naming the file), after checking
+/// that `out` can be written, so that a bad output path fails before the work.
+fn read_input_matrix<T: Real>(x_path: &Path, out: &Path) -> Result<Matrix<T>> {
+    check_writable(out)?;
+    let x: Matrix<T> = npy::read_matrix(x_path)?;
+    finite_matrix(x_path, &x)?;
+    Ok(x)
+}
+
+/// Reads inputs and labels, refusing NaN/Inf in either (naming the file).
 fn read_xy(x_path: &Path, y_path: &Path) -> Result<(Matrix<f64>, Vec<f64>)> {
     let ds = crate::data::labels::dataset_from_npy(x_path, y_path)?;
+    finite_matrix(x_path, &ds.x)?;
+    validate::finite_values(y_path, &ds.y)?;
     Ok((ds.x, ds.y))
 }
 
@@ -64,10 +77,28 @@ pub fn analyze(
     iters: usize,
     out: &Path,
 ) -> Result<crate::theory::spectrum::Analysis> {
+    validate::positive("--eta", eta)?;
+    validate::count("--iters", iters, 0, validate::MAX_ITERS)?;
+    check_writable(out)?;
     let (x, y) = read_xy(x_path, y_path)?;
     let h = h_inf(&x)?;
     let ka = KernelAnalysis::new(&h)?;
     let a = ka.analyze(&y, eta, iters)?;
+    if let Err(e) = finite_output("the predicted loss curve", &a.predicted_loss) {
+        // blame eta only when it is the cause: above 2/lambda_max eq. 8's factors
+        // (1 - eta lambda)^2 exceed 1 and the curve grows geometrically
+        return Err(if eta > a.max_stable_eta {
+            Error::invalid(
+                "--eta",
+                format!(
+                    "eta = {eta:e} exceeds 2/lambda_max = {:e}: the predicted loss grows                      geometrically and overflowed; use --eta below {:e}",
+                    a.max_stable_eta, a.max_stable_eta
+                ),
+            )
+        } else {
+            e
+        });
+    }
     write_json(out, &a)?;
     Ok(a)
 }
@@ -106,6 +137,19 @@ pub struct TrainArgs {
 /// `widenet train two-layer`: trains the net of seed 001 §3.1 by GD and writes
 /// metrics.json, w0.npy, a.npy and w.npy.
 pub fn train_two_layer_cmd(args: &TrainArgs) -> Result<serde_json::Value> {
+    validate::count("--width", args.width, 1, validate::MAX_WIDTH)?;
+    validate::count("--iters", args.iters, 0, validate::MAX_ITERS)?;
+    validate::positive("--eta", args.eta)?;
+    validate::positive("--kappa", args.kappa)?;
+    validate::non_negative("--loss-tol", args.loss_tol)?;
+    // the loss and two weight distances are kept for each of the iters + 1 steps
+    crate::runtime::check_alloc(
+        "the per-iteration metrics of --iters + 1 steps",
+        3 * (args.iters as u128 + 1),
+        8,
+    )?;
+    check_writable(&args.out.join("metrics.json"))?;
+    let _lock = crate::lock::OutputLock::acquire(&args.out)?;
     let (x, y) = read_xy(&args.x, &args.y)?;
     let test = match (&args.x_test, &args.y_test) {
         (Some(a), Some(b)) => Some(read_xy(a, b)?),
@@ -194,6 +238,12 @@ pub fn export_two_class(
     out_x: &Path,
     out_y: &Path,
 ) -> Result<(usize, usize)> {
+    validate::distinct_outputs(("--out-x", out_x), ("--out-y", out_y))?;
+    check_writable(out_x)?;
+    check_writable(out_y)?;
+    if let Some(l) = limit {
+        validate::count("--limit", l, 1, validate::MAX_POINTS)?;
+    }
     let images = match dataset {
         "mnist" => mnist::load_mnist(dir, split)?,
         "cifar10" => cifar::load_cifar10(dir, split)?,
@@ -268,16 +318,26 @@ pub fn parse_classes(s: &str) -> Result<(u8, u8)> {
 /// `depth` weight layers (seed 003's "NTK" baseline; the recursion is in
 /// [`crate::kernels::fc`]), f64.
 pub fn kernel_fc_ntk(x_path: &Path, depth: usize, trained: &str, out: &Path) -> Result<usize> {
-    let x: Matrix<f64> = npy::read_matrix(x_path)?;
+    validate::count("--depth", depth, 1, validate::MAX_DEPTH)?;
     let trained = crate::kernels::fc::FcTrained::parse(trained)?;
+    let x: Matrix<f64> = read_input_matrix(x_path, out)?;
     let k = crate::kernels::fc::FcKernel::ntk(&x, depth, trained)?;
+    // a zero diagonal entry of a nonzero input is underflow, not a kernel value
+    let diag = k.diag()?;
+    if let Some(i) = (0..x.rows()).find(|&i| diag[i] == 0.0 && x.row(i).iter().any(|&v| v != 0.0)) {
+        return Err(Error::Numerical(format!(
+            "the fc NTK of depth {depth} underflowed to zero (at input {i}: the diagonal halves \
+             at every layer, Sigma^D_xx = |x|^2/(d 2^(D-1))); use a smaller --depth"
+        )));
+    }
     write_kernel(&k, out, NpyDtype::F64)?;
     Ok(x.rows())
 }
 
 /// `widenet kernel gaussian`: exp(−‖x − y‖²/h) (seed 003 §3), f64.
 pub fn kernel_gaussian(x_path: &Path, bandwidth: f64, out: &Path) -> Result<usize> {
-    let x: Matrix<f64> = npy::read_matrix(x_path)?;
+    validate::positive("--bandwidth", bandwidth)?;
+    let x: Matrix<f64> = read_input_matrix(x_path, out)?;
     let k = crate::kernels::classic::ClassicKernel::gaussian(&x, bandwidth)?;
     write_kernel(&k, out, NpyDtype::F64)?;
     Ok(x.rows())
@@ -285,7 +345,7 @@ pub fn kernel_gaussian(x_path: &Path, bandwidth: f64, out: &Path) -> Result<usiz
 
 /// `widenet kernel arcsin`: arcsin(⟨x, y⟩/(‖x‖‖y‖)) (seed 003 §3), f64.
 pub fn kernel_arcsin(x_path: &Path, out: &Path) -> Result<usize> {
-    let x: Matrix<f64> = npy::read_matrix(x_path)?;
+    let x: Matrix<f64> = read_input_matrix(x_path, out)?;
     let k = crate::kernels::classic::ClassicKernel::arcsin(&x)?;
     write_kernel(&k, out, NpyDtype::F64)?;
     Ok(x.rows())
@@ -308,6 +368,9 @@ pub fn kernel_rnn_ntk(
 ) -> Result<(usize, usize, usize)> {
     use crate::models::rnn::{split_steps, Preset, Rnn};
     let preset = Preset::parse(preset)?;
+    validate::count_opt("--width", width, 1, validate::MAX_WIDTH)?;
+    validate::count("--d-out", d_out, 1, 1_000_000)?;
+    check_writable(out)?;
     let (shape, data) = npy::read_array::<f64>(x_path)?;
     if shape.len() != 3 {
         return Err(Error::format(
@@ -316,8 +379,30 @@ pub fn kernel_rnn_ntk(
         ));
     }
     let (n, len, d) = (shape[0], shape[1], shape[2]);
+    if n == 0 || len == 0 || d == 0 {
+        return Err(Error::format(
+            x_path,
+            format!("empty array of shape {shape:?}: at least one sample, step and feature"),
+        ));
+    }
+    validate::finite_values(x_path, &data)?;
+    if let Some(m) = width {
+        // the weights hold m x m, the forward trace and the deltas L n x m states
+        // each, the Gram products 2 L n x n buffers (crate::kernels::rnn_ntk)
+        let (m, n, l) = (m as u128, n as u128, len as u128);
+        crate::runtime::check_alloc(
+            &format!("the width-{m} RNN NTK of {n} sequences of length {l}"),
+            m * m + 4 * l * n * m + 2 * l * n * n + 4 * n * n,
+            8,
+        )?;
+    }
     let xs = split_steps(&data, n, len, d)?;
     let Some(width) = width else {
+        crate::runtime::check_alloc(
+            &format!("the infinite-width RNN NTK of {n} sequences of length {len}"),
+            (len as u128 + 2) * n as u128 * n as u128,
+            8,
+        )?;
         if save_params.is_some() {
             return Err(Error::invalid(
                 "--save-params",
@@ -331,6 +416,7 @@ pub fn kernel_rnn_ntk(
     let d_out = if preset == Preset::Wang { 1 } else { d_out };
     let net = Rnn::<f64>::init(preset, width, d, d_out, len, seed)?;
     let h = crate::kernels::rnn_ntk::rnn_ntk(&net, &xs)?;
+    finite_output("the RNN NTK", h.as_slice())?;
     if let Some(dir) = save_params {
         for p in net.param_arrays() {
             npy::write_array(dir.join(format!("{}.npy", p.name)), &p.shape, &p.data)?;

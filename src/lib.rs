@@ -18,12 +18,14 @@ pub mod error;
 pub mod experiments;
 pub mod kernels;
 pub mod linalg;
+pub mod lock;
 pub mod models;
 pub mod report;
 pub mod rng;
 pub mod runtime;
 pub mod theory;
 pub mod train;
+pub mod validate;
 
 pub use error::{Error, Result};
 pub use linalg::{Matrix, Real};

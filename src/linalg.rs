@@ -3,8 +3,7 @@
 //! symmetric eigendecomposition and Cholesky factorization of faer.
 
 use crate::error::{Error, Result};
-use faer::linalg::solvers::Solve;
-use faer::{Mat, MatRef, Side};
+use faer::{Mat, MatRef};
 use std::fmt::Debug;
 
 /// The floating-point types widenet computes in (f32 and f64).
@@ -62,17 +61,43 @@ pub struct Matrix<T> {
 
 impl<T: Real> Matrix<T> {
     /// A rows × cols matrix of zeros.
+    ///
+    /// # Panics
+    /// When rows × cols overflows `usize` (sizes from a file or a flag go
+    /// through [`Matrix::try_zeros`] instead).
     pub fn zeros(rows: usize, cols: usize) -> Self {
+        let len = rows
+            .checked_mul(cols)
+            .unwrap_or_else(|| panic!("a {rows}x{cols} matrix has more elements than usize holds"));
         Matrix {
             rows,
             cols,
-            data: vec![T::zero(); rows * cols],
+            data: vec![T::zero(); len],
         }
+    }
+
+    /// A rows × cols matrix of zeros for `what`, after checking with overflow-checked
+    /// arithmetic that it fits the memory budget ([`crate::runtime::check_alloc`]):
+    /// the constructor for sizes that come from a file or a flag.
+    pub fn try_zeros(rows: usize, cols: usize, what: &str) -> Result<Self> {
+        let len = crate::runtime::check_alloc(
+            &format!("{what} ({rows}x{cols})"),
+            rows as u128 * cols as u128,
+            std::mem::size_of::<T>() as u128,
+        )?;
+        let mut data = Vec::new();
+        data.try_reserve_exact(len).map_err(|_| Error::Resource {
+            what: format!("{what} ({rows}x{cols})"),
+            needed: crate::runtime::fmt_bytes(len as u128 * std::mem::size_of::<T>() as u128),
+            budget: "what the allocator could give".into(),
+        })?;
+        data.resize(len, T::zero());
+        Ok(Matrix { rows, cols, data })
     }
 
     /// Wraps row-major `data`; errors when its length is not rows × cols.
     pub fn from_vec(rows: usize, cols: usize, data: Vec<T>) -> Result<Self> {
-        if data.len() != rows * cols {
+        if rows.checked_mul(cols) != Some(data.len()) {
             return Err(Error::Shape(format!(
                 "{} values cannot fill a {rows}x{cols} matrix",
                 data.len()
@@ -83,7 +108,10 @@ impl<T: Real> Matrix<T> {
 
     /// Builds a matrix from `f(i, j)`.
     pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
-        let mut data = Vec::with_capacity(rows * cols);
+        let len = rows
+            .checked_mul(cols)
+            .unwrap_or_else(|| panic!("a {rows}x{cols} matrix has more elements than usize holds"));
+        let mut data = Vec::with_capacity(len);
         for i in 0..rows {
             for j in 0..cols {
                 data.push(f(i, j));
@@ -381,37 +409,92 @@ fn check_square(h: &Matrix<f64>, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Full eigendecomposition of a symmetric matrix (faer's divide-and-conquer),
+/// faer's self-adjoint eigendecomposition of the lower triangle of `h`, run
+/// sequentially (`Par::Seq`): with rayon parallelism faer splits the
+/// tridiagonalization and the divide-and-conquer by the thread count, and the
+/// results then differ in the last bits between thread counts (issue 13: 1e-15
+/// in `reproduce arora-fig1`); every run must be bit-identical at any thread
+/// count. Returns the ascending eigenvalues and, when `vectors`, U.
+fn seq_evd(h: &Matrix<f64>, vectors: bool) -> Result<(Vec<f64>, Option<Mat<f64>>)> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
+    let n = h.rows;
+    let par = faer::Par::Seq;
+    let compute = if vectors {
+        ComputeEigenvectors::Yes
+    } else {
+        ComputeEigenvectors::No
+    };
+    let mut s = faer::diag::Diag::<f64>::zeros(n);
+    let mut u = vectors.then(|| Mat::<f64>::zeros(n, n));
+    let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+        n,
+        compute,
+        par,
+        Default::default(),
+    ));
+    self_adjoint_evd(
+        h.as_faer(),
+        s.as_mut(),
+        u.as_mut().map(|u| u.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|e| Error::Numerical(format!("eigendecomposition did not converge: {e:?}")))?;
+    let values = (0..n).map(|i| s[i]).collect();
+    Ok((values, u))
+}
+
+/// Full eigendecomposition of a symmetric matrix (faer's divide-and-conquer,
+/// sequential so that results are bit-identical at any thread count),
 /// eigenvalues in descending order.
 pub fn sym_eigen(h: &Matrix<f64>) -> Result<SymEigen> {
     check_square(h, "matrix for eigendecomposition")?;
     let n = h.rows;
-    let evd = h
-        .as_faer()
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| Error::Numerical(format!("eigendecomposition did not converge: {e:?}")))?;
-    let s = evd.S();
-    let u = evd.U();
-    let values: Vec<f64> = (0..n).rev().map(|i| s[i]).collect();
+    let (s, u) = seq_evd(h, true)?;
+    let u = u.expect("eigenvectors were requested");
+    let values: Vec<f64> = s.into_iter().rev().collect();
     let vectors = Matrix::from_fn(n, n, |i, j| u[(i, n - 1 - j)]);
     Ok(SymEigen { values, vectors })
 }
 
-/// Eigenvalues only of a symmetric matrix, descending (cheaper than [`sym_eigen`]).
+/// Eigenvalues only of a symmetric matrix, descending (cheaper than [`sym_eigen`];
+/// sequential, like it).
 pub fn sym_eigenvalues(h: &Matrix<f64>) -> Result<Vec<f64>> {
     check_square(h, "matrix for eigenvalues")?;
-    let mut v = h
-        .as_faer()
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|e| Error::Numerical(format!("eigenvalues did not converge: {e:?}")))?;
+    let (mut v, _) = seq_evd(h, false)?;
     v.reverse();
     Ok(v)
 }
 
 /// A Cholesky factorization H = L Lᵀ of a symmetric positive-definite matrix.
 pub struct Cholesky {
-    llt: faer::linalg::solvers::Llt<f64>,
+    /// The lower factor L (its upper triangle is not used).
+    l: Mat<f64>,
     n: usize,
+}
+
+/// faer's in-place Cholesky factorization of the lower triangle of `h`, run
+/// sequentially: like the eigensolver ([`sym_eigen`]), the parallel blocked
+/// factorization differs in the last bits between thread counts (n ≥ ~800).
+fn seq_llt(h: &Matrix<f64>) -> Option<Mat<f64>> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch};
+    let n = h.rows;
+    let par = faer::Par::Seq;
+    let src = h.as_faer();
+    let mut l = Mat::<f64>::from_fn(n, n, |i, j| if i >= j { src[(i, j)] } else { 0.0 });
+    let mut mem = MemBuffer::new(cholesky_in_place_scratch::<f64>(n, par, Default::default()));
+    cholesky_in_place(
+        l.as_mut(),
+        Default::default(),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .ok()?;
+    Some(l)
 }
 
 impl Cholesky {
@@ -423,12 +506,9 @@ impl Cholesky {
         // singular matrix (e.g. duplicate inputs): reported, not silently used.
         let max_diag = (0..h.rows).map(|i| h.get(i, i).abs()).fold(0.0, f64::max);
         let tiny = 1e-13 * max_diag.max(f64::MIN_POSITIVE);
-        let factored = h.as_faer().llt(Side::Lower).ok().filter(|llt| {
-            let l = llt.L();
-            (0..h.rows).all(|i| l[(i, i)] * l[(i, i)] > tiny)
-        });
+        let factored = seq_llt(h).filter(|l| (0..h.rows).all(|i| l[(i, i)] * l[(i, i)] > tiny));
         match factored {
-            Some(llt) => Ok(Cholesky { llt, n: h.rows }),
+            Some(l) => Ok(Cholesky { l, n: h.rows }),
             None => {
                 let min_eig = sym_eigenvalues(h)
                     .ok()
@@ -453,7 +533,15 @@ impl Cholesky {
             )));
         }
         let mut rhs = Mat::from_fn(self.n, 1, |i, _| y[i]);
-        self.llt.solve_in_place(rhs.as_mut());
+        faer::linalg::cholesky::llt::solve::solve_in_place_with_conj(
+            self.l.as_ref(),
+            faer::Conj::No,
+            rhs.as_mut(),
+            faer::Par::Seq,
+            faer::dyn_stack::MemStack::new(&mut faer::dyn_stack::MemBuffer::new(
+                faer::dyn_stack::StackReq::EMPTY,
+            )),
+        );
         Ok((0..self.n).map(|i| rhs[(i, 0)]).collect())
     }
 

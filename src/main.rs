@@ -21,6 +21,11 @@ use widenet::experiments::suite;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Memory budget for allocations sized by a file or a flag (e.g. 20G, 512M);
+    /// default 75% of physical memory. Larger requests are refused up front; a kernel
+    /// file larger than half of it is written in streaming mode (a few block rows in memory).
+    #[arg(long, global = true)]
+    memory_budget: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -73,10 +78,6 @@ enum Command {
     Kernel {
         #[command(subcommand)]
         kind: KernelCmd,
-        /// Memory budget (e.g. 20G; default 75% of physical memory): a kernel file
-        /// larger than half of it is written in streaming mode (a few block rows in memory).
-        #[arg(long, global = true)]
-        memory_budget: Option<String>,
     },
     /// Spectrum, label projections, complexity measure and predicted GD loss (JSON).
     Analyze {
@@ -362,21 +363,20 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if let Some(b) = &cli.memory_budget {
+        widenet::runtime::set_memory_budget(widenet::runtime::parse_bytes("--memory-budget", b)?);
+    }
     let command = cli.command.unwrap_or(Command::Run {
         out: PathBuf::from("widenet-results"),
         seed: 0,
     });
-    if let Command::Kernel {
-        memory_budget: Some(b),
-        ..
-    } = &command
-    {
-        widenet::runtime::set_memory_budget(widenet::runtime::parse_bytes("--memory-budget", b)?);
-    }
     match command {
-        Command::Run { out, seed } => default_run(out, seed)?,
+        Command::Run { out, seed } => {
+            // one owner per output directory (released when this arm ends)
+            let _lock = widenet::lock::OutputLock::acquire(&out)?;
+            default_run(out, seed)?
+        }
         Command::Kernel {
-            memory_budget: _,
             kind: KernelCmd::ReluNtk { x, out, precision },
         } => {
             let (n, d) = commands::kernel_relu_ntk(&x, &out, precision.into())
@@ -387,7 +387,6 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Kernel {
-            memory_budget: _,
             kind:
                 KernelCmd::FcNtk {
                     depth,
@@ -403,7 +402,6 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Kernel {
-            memory_budget: _,
             kind: KernelCmd::Gaussian { x, bandwidth, out },
         } => {
             let n = commands::kernel_gaussian(&x, bandwidth, &out)?;
@@ -413,14 +411,12 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Kernel {
-            memory_budget: _,
             kind: KernelCmd::Arcsin { x, out },
         } => {
             let n = commands::kernel_arcsin(&x, &out)?;
             eprintln!("wrote {} ({n}x{n} arc-sine kernel)", out.display());
         }
         Command::Kernel {
-            memory_budget: _,
             kind:
                 KernelCmd::RnnNtk {
                     preset,
@@ -460,6 +456,13 @@ fn run(cli: Cli) -> Result<()> {
             out,
         } => {
             let a = commands::analyze(&x, &y, eta, iters, &out)?;
+            if eta > a.max_stable_eta {
+                eprintln!(
+                    "warning: --eta {eta:e} exceeds 2/lambda_max = {:e}: gradient descent at \
+                     this step size diverges (the predicted loss grows)",
+                    a.max_stable_eta
+                );
+            }
             eprintln!(
                 "n = {}, lambda_max = {:.4e}, lambda_min = {:.4e}, y^T H^-1 y = {:.4e}, \
                  complexity = {:.4}; wrote {}",
@@ -609,6 +612,8 @@ fn run(cli: Cli) -> Result<()> {
                 precision: precision.map(Into::into),
                 progress: true,
             };
+            opts.validate()?;
+            let _lock = widenet::lock::OutputLock::acquire(&out)?;
             let o = suite::reproduce(&name, &opts)?;
             let (report, table) =
                 suite::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;

@@ -10,7 +10,7 @@
 //! Seed 001 (Appendix A) uses the first two classes (airplane = +1,
 //! automobile = −1); see [`crate::data::labels::two_class`].
 
-use super::{find_file, read_maybe_gz, LabeledImages, Split};
+use super::{find_file, read_maybe_gz_at_most, LabeledImages, Split};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,17 @@ use std::path::{Path, PathBuf};
 pub const PIXELS: usize = 3072;
 /// Bytes per record: one label byte and the pixels.
 pub const RECORD: usize = PIXELS + 1;
+/// The most records read from one batch file: 100 times an official batch
+/// (10000 records), so that a gzip bomb or a device is refused early.
+pub const MAX_RECORDS: usize = 1_000_000;
+
+fn read_batch_bytes(path: &Path) -> Result<Vec<u8>> {
+    read_maybe_gz_at_most(
+        path,
+        (MAX_RECORDS * RECORD) as u64,
+        &format!("a CIFAR-10 batch ({MAX_RECORDS} records of {RECORD} bytes)"),
+    )
+}
 
 /// Parses the bytes of a CIFAR-10 batch file, appending its records to
 /// `out`; `path` only names the file in errors.
@@ -57,7 +68,7 @@ pub fn parse_batch(path: &Path, bytes: &[u8], out: &mut LabeledImages) -> Result
 /// Reads one CIFAR-10 batch file (plain or gzip, detected by magic bytes).
 pub fn read_batch(path: impl AsRef<Path>) -> Result<LabeledImages> {
     let path = path.as_ref();
-    let bytes = read_maybe_gz(path)?;
+    let bytes = read_batch_bytes(path)?;
     let mut out = LabeledImages {
         pixels: Vec::new(),
         dim: PIXELS,
@@ -121,7 +132,7 @@ pub fn load_cifar10(dir: impl AsRef<Path>, split: Split) -> Result<LabeledImages
         labels: Vec::new(),
     };
     for f in &files {
-        let bytes = read_maybe_gz(f)?;
+        let bytes = read_batch_bytes(f)?;
         parse_batch(f, &bytes, &mut out)?;
     }
     Ok(out)

@@ -10,7 +10,7 @@
 //! Seed 001 (Appendix A) trains on the first two MNIST classes; see
 //! [`crate::data::labels::two_class`].
 
-use super::{find_file, read_maybe_gz, LabeledImages, Split};
+use super::{find_file, Input, LabeledImages, Split};
 use crate::error::{Error, Result};
 use std::path::Path;
 
@@ -90,31 +90,10 @@ fn check_length(path: &Path, got: usize, header: usize, body: usize, what: &str)
 
 /// Parses the bytes of an IDX images file; `path` only names it in errors.
 pub fn parse_idx_images(path: &Path, bytes: &[u8]) -> Result<Images> {
-    check_magic(path, bytes, IMAGES_MAGIC, "images")?;
-    if bytes.len() < 16 {
-        return Err(Error::format(
-            path,
-            format!("truncated IDX images header: {} of 16 bytes", bytes.len()),
-        ));
-    }
+    let (body, _) = images_body(path, bytes)?;
     let count = be_u32(bytes, 4) as usize;
     let rows = be_u32(bytes, 8) as usize;
     let cols = be_u32(bytes, 12) as usize;
-    if rows == 0 || cols == 0 {
-        return Err(Error::format(
-            path,
-            format!("IDX header declares empty images ({rows}x{cols})"),
-        ));
-    }
-    let body = count
-        .checked_mul(rows)
-        .and_then(|v| v.checked_mul(cols))
-        .ok_or_else(|| {
-            Error::format(
-                path,
-                format!("IDX header declares too many pixels ({count} x {rows} x {cols})"),
-            )
-        })?;
     check_length(
         path,
         bytes.len(),
@@ -157,19 +136,86 @@ pub fn parse_idx_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(labels)
 }
 
+/// Reads the header (`header_len` bytes) of an IDX file, asks `declared` for
+/// the body size it declares (which checks the magic), checks that size
+/// against the file's length and the memory budget, and only then reads the
+/// body: at most the declared bytes are ever read or inflated.
+fn read_idx_bounded(
+    path: &Path,
+    header_len: usize,
+    declared: impl Fn(&[u8]) -> Result<(usize, String)>,
+) -> Result<Vec<u8>> {
+    let mut input = Input::open(path)?;
+    let mut bytes = vec![0u8; header_len];
+    let got = input.read_full(&mut bytes)?;
+    bytes.truncate(got);
+    let (body, what) = declared(&bytes)?;
+    if let (false, Some(len)) = (input.gz, input.file_len) {
+        check_length(path, len as usize, header_len, body, &what)?;
+    }
+    crate::runtime::check_alloc(&format!("{} ({what})", path.display()), body as u128, 1)?;
+    bytes.reserve_exact(body);
+    input.read_rest(&mut bytes, body as u64, &what)?;
+    Ok(bytes)
+}
+
+fn images_body(path: &Path, bytes: &[u8]) -> Result<(usize, String)> {
+    check_magic(path, bytes, IMAGES_MAGIC, "images")?;
+    if bytes.len() < 16 {
+        return Err(Error::format(
+            path,
+            format!("truncated IDX images header: {} of 16 bytes", bytes.len()),
+        ));
+    }
+    let count = be_u32(bytes, 4) as usize;
+    let rows = be_u32(bytes, 8) as usize;
+    let cols = be_u32(bytes, 12) as usize;
+    if rows == 0 || cols == 0 {
+        return Err(Error::format(
+            path,
+            format!("IDX header declares empty images ({rows}x{cols})"),
+        ));
+    }
+    let body = count
+        .checked_mul(rows)
+        .and_then(|v| v.checked_mul(cols))
+        .ok_or_else(|| {
+            Error::format(
+                path,
+                format!("IDX header declares too many pixels ({count} x {rows} x {cols})"),
+            )
+        })?;
+    Ok((body, format!("pixels ({count} images of {rows}x{cols})")))
+}
+
 /// Reads an IDX images file (magic 2051), plain or gzip-compressed (detected
 /// by its magic bytes). Errors name the file: bad magic, a header or pixel
 /// data shorter than declared, or bytes left over after the declared data.
+/// The header is checked before the pixels are read, and at most the declared
+/// number of bytes is read or inflated (a gzip bomb is refused).
 pub fn read_idx_images(path: impl AsRef<Path>) -> Result<Images> {
     let path = path.as_ref();
-    parse_idx_images(path, &read_maybe_gz(path)?)
+    let bytes = read_idx_bounded(path, 16, |h| images_body(path, h))?;
+    parse_idx_images(path, &bytes)
 }
 
 /// Reads an IDX labels file (magic 2049), plain or gzip-compressed. Errors
 /// name the file: bad magic, truncation, leftover bytes, or a label above 9.
+/// As for images, at most the declared number of bytes is read.
 pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let path = path.as_ref();
-    parse_idx_labels(path, &read_maybe_gz(path)?)
+    let bytes = read_idx_bounded(path, 8, |h| {
+        check_magic(path, h, LABELS_MAGIC, "labels")?;
+        if h.len() < 8 {
+            return Err(Error::format(
+                path,
+                format!("truncated IDX labels header: {} of 8 bytes", h.len()),
+            ));
+        }
+        let count = be_u32(h, 4) as usize;
+        Ok((count, format!("labels ({count} labels)")))
+    })?;
+    parse_idx_labels(path, &bytes)
 }
 
 /// The standard file names of one MNIST split, images then labels, each of

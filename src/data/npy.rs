@@ -16,7 +16,8 @@
 
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Real};
-use std::io::Write;
+use crate::runtime::check_alloc;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -48,9 +49,9 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(path, e))?;
+        f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+        f.sync_all().map_err(|e| Error::io(path, e))?;
         drop(f);
         std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
     })();
@@ -61,154 +62,20 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 // ---------------------------------------------------------------------------
-// Header: a tiny parser for the Python literal numpy writes.
+// Reading: the header is read first and checked (magic, version, bounded
+// length, bounded nesting, a shape whose size fits the file and the memory
+// budget) before a single data byte is read or allocated; `npyz` then decodes
+// the header and the data.
 
-#[derive(Clone, Debug, PartialEq)]
-enum Py {
-    Str(String),
-    Bool(bool),
-    Int(u64),
-    Tuple(Vec<Py>),
-    List(Vec<Py>),
-    Dict(Vec<(Py, Py)>),
-    None,
-}
-
-struct Lexer<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl<'a> Lexer<'a> {
-    fn skip_ws(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
-            self.i += 1;
-        }
-    }
-    fn peek(&mut self) -> Option<u8> {
-        self.skip_ws();
-        self.s.get(self.i).copied()
-    }
-    fn expect(&mut self, c: u8) -> std::result::Result<(), String> {
-        match self.peek() {
-            Some(x) if x == c => {
-                self.i += 1;
-                Ok(())
-            }
-            Some(x) => Err(format!(
-                "expected '{}' at header offset {}, found '{}'",
-                c as char, self.i, x as char
-            )),
-            None => Err(format!("expected '{}' but the header ended", c as char)),
-        }
-    }
-    /// Parses comma-separated values up to `close`; returns them and whether a
-    /// comma followed the last one (which makes `(3,)` a tuple).
-    fn seq(&mut self, close: u8) -> std::result::Result<(Vec<Py>, bool), String> {
-        let mut items = Vec::new();
-        let mut trailing = false;
-        loop {
-            if self.peek() == Some(close) {
-                self.i += 1;
-                return Ok((items, trailing));
-            }
-            items.push(self.value()?);
-            trailing = false;
-            match self.peek() {
-                Some(b',') => {
-                    self.i += 1;
-                    trailing = true;
-                }
-                Some(c) if c == close => {}
-                _ => return Err(format!("expected ',' or '{}' in header", close as char)),
-            }
-        }
-    }
-    fn value(&mut self) -> std::result::Result<Py, String> {
-        match self.peek() {
-            None => Err("header ended inside a value".into()),
-            Some(q @ (b'\'' | b'"')) => {
-                self.i += 1;
-                let start = self.i;
-                while self.i < self.s.len() && self.s[self.i] != q {
-                    self.i += 1;
-                }
-                if self.i >= self.s.len() {
-                    return Err("unterminated string in header".into());
-                }
-                let v = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
-                self.i += 1;
-                Ok(Py::Str(v))
-            }
-            Some(b'(') => {
-                self.i += 1;
-                let (items, trailing) = self.seq(b')')?;
-                if items.len() == 1 && !trailing {
-                    // `(x)` is just a parenthesized value in Python
-                    Ok(items.into_iter().next().unwrap_or(Py::None))
-                } else {
-                    Ok(Py::Tuple(items))
-                }
-            }
-            Some(b'[') => {
-                self.i += 1;
-                Ok(Py::List(self.seq(b']')?.0))
-            }
-            Some(b'{') => {
-                self.i += 1;
-                let mut entries = Vec::new();
-                loop {
-                    if self.peek() == Some(b'}') {
-                        self.i += 1;
-                        return Ok(Py::Dict(entries));
-                    }
-                    let k = self.value()?;
-                    self.expect(b':')?;
-                    let v = self.value()?;
-                    entries.push((k, v));
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {}
-                        _ => return Err("expected ',' or '}' in header dict".into()),
-                    }
-                }
-            }
-            Some(c) if c.is_ascii_digit() => {
-                let start = self.i;
-                while self.i < self.s.len() && self.s[self.i].is_ascii_digit() {
-                    self.i += 1;
-                }
-                // numpy < 1.? on some platforms wrote Python 2 longs: `3L`
-                let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
-                if self.i < self.s.len() && self.s[self.i] == b'L' {
-                    self.i += 1;
-                }
-                text.parse::<u64>()
-                    .map(Py::Int)
-                    .map_err(|_| format!("integer {text} in header is too large"))
-            }
-            Some(c) if c.is_ascii_alphabetic() => {
-                let start = self.i;
-                while self.i < self.s.len() && self.s[self.i].is_ascii_alphanumeric() {
-                    self.i += 1;
-                }
-                match &self.s[start..self.i] {
-                    b"True" => Ok(Py::Bool(true)),
-                    b"False" => Ok(Py::Bool(false)),
-                    b"None" => Ok(Py::None),
-                    w => Err(format!(
-                        "unexpected word '{}' in header",
-                        String::from_utf8_lossy(w)
-                    )),
-                }
-            }
-            Some(c) => Err(format!(
-                "unexpected character '{}' at header offset {}",
-                c as char, self.i
-            )),
-        }
-    }
-}
+/// The longest header accepted. numpy's own reader refuses headers above 10000
+/// bytes by default (`max_header_size`); 64 KiB leaves room for any header
+/// numpy writes and bounds what a hostile length field can make us read.
+const MAX_HEADER_LEN: usize = 1 << 16;
+/// The deepest bracket nesting accepted in a header. A real header nests at
+/// most three deep (`{'shape': (2, 3)}`, or a record dtype's list of tuples);
+/// the bound keeps the recursive-descent Python-literal parser far from the
+/// end of the stack.
+const MAX_NESTING: usize = 16;
 
 /// The element type of a supported `.npy` file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,10 +106,22 @@ impl Dtype {
     }
 }
 
+/// A checked header: what the data is and where it starts.
 struct Header {
+    npyz: npyz::NpyHeader,
     dtype: Dtype,
     shape: Vec<usize>,
-    data_start: usize,
+    /// Number of elements (the product of `shape`, overflow-checked).
+    count: usize,
+    /// Bytes before the data (prefix and header text).
+    data_start: u64,
+}
+
+impl Header {
+    /// Data bytes the header declares (fits `usize`: checked when parsed).
+    fn data_len(&self) -> usize {
+        self.count * self.dtype.size()
+    }
 }
 
 fn fmt_shape(shape: &[usize]) -> String {
@@ -259,75 +138,167 @@ fn fmt_shape(shape: &[usize]) -> String {
     }
 }
 
-fn describe(v: &Py) -> String {
+fn describe(v: &py_literal::Value) -> String {
     match v {
-        Py::Str(s) => format!("'{s}'"),
-        Py::List(_) => "a structured (record) dtype".into(),
-        other => format!("{other:?}"),
+        py_literal::Value::String(s) => format!("'{s}'"),
+        py_literal::Value::List(_) => "a structured (record) dtype".into(),
+        other => {
+            let t = other.to_string();
+            if t.chars().count() > 60 {
+                format!("{}...", t.chars().take(60).collect::<String>())
+            } else {
+                t
+            }
+        }
     }
 }
 
-fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
+/// Reads into `buf` until it is full or the input ends; returns the count.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Replaces the `L` of Python 2 long literals (`(3L, 4L)`, written by old numpy
+/// on some platforms) outside string literals by a space, which keeps the
+/// header's length and makes it a Python 3 literal.
+fn blank_long_suffixes(text: &mut [u8]) {
+    let mut quote: Option<u8> = None;
+    for i in 0..text.len() {
+        let c = text[i];
+        match quote {
+            Some(q) if c == q && (i == 0 || text[i - 1] != b'\\') => quote = None,
+            Some(_) => {}
+            None if c == b'\'' || c == b'"' => quote = Some(c),
+            None if c == b'L' && i > 0 && text[i - 1].is_ascii_digit() => text[i] = b' ',
+            None => {}
+        }
+    }
+}
+
+/// The deepest nesting of `()`, `[]`, `{}` outside string literals.
+fn nesting_depth(text: &[u8]) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    for &c in text {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            b'\'' | b'"' => quote = Some(c),
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Reads and checks the prefix and header of a `.npy` stream, leaving `r` at
+/// the first data byte. Reads at most 12 + [`MAX_HEADER_LEN`] bytes.
+fn read_header(path: &Path, r: &mut dyn Read) -> Result<Header> {
     let fmt = |msg: String| Error::format(path, msg);
-    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+    let io = |e: std::io::Error| Error::io(path, e);
+    let mut pre = [0u8; 12];
+    let got = read_full(r, &mut pre[..8]).map_err(io)?;
+    if got < MAGIC.len() || &pre[..6] != MAGIC {
         return Err(fmt(
             "not a .npy file (missing the \\x93NUMPY magic string at the start)".into(),
         ));
     }
-    let (major, minor) = (bytes[6], bytes[7]);
-    let (hlen, hstart) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => {
-            if bytes.len() < 12 {
-                return Err(fmt("truncated .npy header".into()));
-            }
-            (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            )
-        }
+    if got < 8 {
+        return Err(fmt("truncated .npy header (no format version)".into()));
+    }
+    let (major, minor) = (pre[6], pre[7]);
+    let len_bytes = match (major, minor) {
+        (1, 0) => 2,
+        (2, 0) | (3, 0) => 4,
         _ => {
             return Err(fmt(format!(
                 "unsupported .npy format version {major}.{minor} (supported: 1.0, 2.0, 3.0)"
             )))
         }
     };
-    let hend = hstart + hlen;
-    if bytes.len() < hend {
+    if read_full(r, &mut pre[8..8 + len_bytes]).map_err(io)? < len_bytes {
+        return Err(fmt("truncated .npy header (no header length)".into()));
+    }
+    let hlen = if len_bytes == 2 {
+        u16::from_le_bytes([pre[8], pre[9]]) as usize
+    } else {
+        u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]]) as usize
+    };
+    if hlen > MAX_HEADER_LEN {
         return Err(fmt(format!(
-            "truncated .npy header: it declares {hlen} header bytes but the file has only {}",
-            bytes.len() - hstart
+            "the .npy header declares {hlen} header bytes; widenet accepts at most \
+             {MAX_HEADER_LEN} (numpy writes a few hundred)"
         )));
     }
-    let text = &bytes[hstart..hend];
-    let mut lx = Lexer { s: text, i: 0 };
-    let dict = match lx.value() {
-        Ok(Py::Dict(d)) => d,
-        Ok(_) => return Err(fmt("the .npy header is not a dict".into())),
-        Err(e) => return Err(fmt(format!("unreadable .npy header: {e}"))),
+    let mut text = vec![0u8; hlen];
+    let got = read_full(r, &mut text).map_err(io)?;
+    if got < hlen {
+        return Err(fmt(format!(
+            "truncated .npy header: it declares {hlen} header bytes but the file has only {got}"
+        )));
+    }
+    blank_long_suffixes(&mut text);
+    let depth = nesting_depth(&text);
+    if depth > MAX_NESTING {
+        return Err(fmt(format!(
+            "unreadable .npy header: brackets nest {depth} deep (a numpy header nests at \
+             most a few levels; widenet accepts {MAX_NESTING})"
+        )));
+    }
+    let body = text.strip_suffix(b"\n").unwrap_or(&text);
+    let body = std::str::from_utf8(body)
+        .map_err(|_| fmt("unreadable .npy header: not UTF-8 text".into()))?;
+    let value: py_literal::Value = body
+        .trim()
+        .parse()
+        .map_err(|e| fmt(format!("unreadable .npy header: {e}")))?;
+    let Some(dict) = value.as_dict() else {
+        return Err(fmt("the .npy header is not a dict".into()));
     };
     let get = |key: &str| {
         dict.iter()
-            .find(|(k, _)| *k == Py::Str(key.into()))
+            .find(|(k, _)| k.as_string().map(String::as_str) == Some(key))
             .map(|(_, v)| v)
             .ok_or_else(|| fmt(format!("the .npy header has no '{key}' field")))
     };
     let descr = get("descr")?;
-    let dtype = match descr {
-        Py::Str(s) if s == "<f4" => Dtype::F4,
-        Py::Str(s) if s == "<f8" => Dtype::F8,
-        other => {
+    let dtype = match descr.as_string().map(String::as_str) {
+        Some("<f4") => Dtype::F4,
+        Some("<f8") => Dtype::F8,
+        _ => {
             return Err(fmt(format!(
                 "unsupported dtype (field 'descr') {}: widenet reads only little-endian \
                  float32 '<f4' and float64 '<f8' arrays; convert with \
                  `np.save(path, a.astype('<f8'))`",
-                describe(other)
+                describe(descr)
             )))
         }
     };
     match get("fortran_order")? {
-        Py::Bool(false) => {}
-        Py::Bool(true) => {
+        py_literal::Value::Boolean(false) => {}
+        py_literal::Value::Boolean(true) => {
             return Err(fmt(
                 "array is stored in Fortran (column-major) order ('fortran_order': True); \
                  widenet reads C order only; save it with `np.save(path, np.ascontiguousarray(a))`"
@@ -341,22 +312,9 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
             )))
         }
     }
-    let shape = match get("shape")? {
-        Py::Tuple(items) => items
-            .iter()
-            .map(|v| match v {
-                Py::Int(k) => {
-                    usize::try_from(*k).map_err(|_| fmt(format!("shape entry {k} is too large")))
-                }
-                other => Err(fmt(format!(
-                    "field 'shape' must hold integers, found {}",
-                    describe(other)
-                ))),
-            })
-            .collect::<Result<Vec<usize>>>()?,
-        Py::Int(k) => {
-            vec![usize::try_from(*k).map_err(|_| fmt(format!("shape entry {k} is too large")))?]
-        }
+    let shape_v = get("shape")?;
+    let items = match shape_v {
+        py_literal::Value::Tuple(items) | py_literal::Value::List(items) => items.as_slice(),
         other => {
             return Err(fmt(format!(
                 "field 'shape' must be a tuple, found {}",
@@ -364,10 +322,118 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
             )))
         }
     };
+    let shape = items
+        .iter()
+        .map(|v| match v {
+            py_literal::Value::Integer(k) => num_traits::ToPrimitive::to_usize(k)
+                .ok_or_else(|| fmt(format!("shape entry {k} is negative or too large"))),
+            other => Err(fmt(format!(
+                "field 'shape' must hold integers, found {}",
+                describe(other)
+            ))),
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let too_large = || fmt(format!("shape {} is too large", fmt_shape(&shape)));
+    // every partial product must fit (npyz multiplies left to right)
+    let nonzero = shape
+        .iter()
+        .filter(|&&s| s != 0)
+        .try_fold(1usize, |a, &s| a.checked_mul(s))
+        .ok_or_else(too_large)?;
+    let count = if shape.contains(&0) { 0 } else { nonzero };
+    count.checked_mul(dtype.size()).ok_or_else(too_large)?;
+    let prefix_len = 8 + len_bytes;
+    let mut whole = Vec::with_capacity(prefix_len + hlen);
+    whole.extend_from_slice(&pre[..prefix_len]);
+    whole.extend_from_slice(&text);
+    let npyz = npyz::NpyHeader::from_reader(&whole[..])
+        .map_err(|e| fmt(format!("unreadable .npy header: {e}")))?;
     Ok(Header {
+        npyz,
         dtype,
         shape,
-        data_start: hend,
+        count,
+        data_start: (prefix_len + hlen) as u64,
+    })
+}
+
+/// Reads the data that `h` declares from `r` (positioned at the first data
+/// byte) and checks that nothing follows. `total` is the stream's length when
+/// known (a regular file), checked before anything is allocated.
+fn read_data<T: Real>(
+    path: &Path,
+    h: Header,
+    r: &mut dyn Read,
+    total: Option<u64>,
+) -> Result<Vec<T>> {
+    let need = h.data_len();
+    let truncated = |have: u64| {
+        Error::format(
+            path,
+            format!(
+                "truncated .npy data: shape {} of {} needs {need} bytes but only {have} are present",
+                fmt_shape(&h.shape),
+                h.dtype.descr(),
+            ),
+        )
+    };
+    let trailing = |extra: u64| {
+        Error::format(
+            path,
+            format!(
+                "{extra} unexpected bytes after the data of shape {} ({})",
+                fmt_shape(&h.shape),
+                h.dtype.descr()
+            ),
+        )
+    };
+    if let Some(total) = total {
+        let have = total.saturating_sub(h.data_start);
+        if have < need as u64 {
+            return Err(truncated(have));
+        }
+        if have > need as u64 {
+            return Err(trailing(have - need as u64));
+        }
+    }
+    check_alloc(
+        &format!("{} (shape {})", path.display(), fmt_shape(&h.shape)),
+        h.count as u128,
+        std::mem::size_of::<T>() as u128,
+    )?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(need).map_err(|_| Error::Resource {
+        what: format!("{} (shape {})", path.display(), fmt_shape(&h.shape)),
+        needed: crate::runtime::fmt_bytes(need as u128),
+        budget: "what the allocator could give".into(),
+    })?;
+    r.take(need as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() < need {
+        return Err(truncated(bytes.len() as u64));
+    }
+    let mut probe = [0u8; 1];
+    if read_full(r, &mut probe).map_err(|e| Error::io(path, e))? > 0 {
+        return Err(trailing(
+            1 + std::io::copy(r, &mut std::io::sink()).unwrap_or(0),
+        ));
+    }
+    let decode = |e: std::io::Error| Error::format(path, format!("unreadable .npy data: {e}"));
+    let file = npyz::NpyFile::with_header(h.npyz, &bytes[..]);
+    Ok(match h.dtype {
+        Dtype::F4 => file
+            .into_vec::<f32>()
+            .map_err(decode)?
+            .into_iter()
+            .map(|v| T::of(v as f64))
+            .collect(),
+        Dtype::F8 => file
+            .into_vec::<f64>()
+            .map_err(decode)?
+            .into_iter()
+            .map(T::of)
+            .collect(),
     })
 }
 
@@ -376,66 +442,33 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
 ///
 /// The file must hold little-endian float32 (`<f4`) or float64 (`<f8`) data in
 /// C order. Other dtypes, Fortran order, truncated data, trailing bytes and
-/// damaged headers give [`Error::Format`] naming the file.
+/// damaged headers give [`Error::Format`] naming the file. Only the header is
+/// read before the declared size is checked against the file's length and the
+/// memory budget ([`check_alloc`]), so a huge declared shape or a device such
+/// as `/dev/zero` is refused without reading it.
 pub fn read_array<T: Real>(path: impl AsRef<Path>) -> Result<(Vec<usize>, Vec<T>)> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    parse_array(path, &bytes)
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::format(path, "is a directory, not a .npy file"));
+    }
+    let total = meta.is_file().then_some(meta.len());
+    let mut r = std::io::BufReader::new(file);
+    let h = read_header(path, &mut r)?;
+    let shape = h.shape.clone();
+    let data = read_data(path, h, &mut r, total)?;
+    Ok((shape, data))
 }
 
 /// Parses the bytes of a `.npy` file (see [`read_array`]); `path` only names
 /// the source in error messages.
 pub fn parse_array<T: Real>(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<T>)> {
-    let h = parse_header(path, bytes)?;
-    let count = h
-        .shape
-        .iter()
-        .try_fold(1usize, |a, &s| a.checked_mul(s))
-        .ok_or_else(|| {
-            Error::format(path, format!("shape {} is too large", fmt_shape(&h.shape)))
-        })?;
-    let size = h.dtype.size();
-    let need = count.checked_mul(size).ok_or_else(|| {
-        Error::format(path, format!("shape {} is too large", fmt_shape(&h.shape)))
-    })?;
-    let body = &bytes[h.data_start..];
-    if body.len() < need {
-        return Err(Error::format(
-            path,
-            format!(
-                "truncated .npy data: shape {} of {} needs {need} bytes but only {} are present",
-                fmt_shape(&h.shape),
-                h.dtype.descr(),
-                body.len()
-            ),
-        ));
-    }
-    if body.len() > need {
-        return Err(Error::format(
-            path,
-            format!(
-                "{} unexpected bytes after the data of shape {} ({})",
-                body.len() - need,
-                fmt_shape(&h.shape),
-                h.dtype.descr()
-            ),
-        ));
-    }
-    let data: Vec<T> = match h.dtype {
-        Dtype::F4 => body
-            .chunks_exact(4)
-            .map(|c| T::of(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
-            .collect(),
-        Dtype::F8 => body
-            .chunks_exact(8)
-            .map(|c| {
-                T::of(f64::from_le_bytes([
-                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-                ]))
-            })
-            .collect(),
-    };
-    Ok((h.shape, data))
+    let mut r = bytes;
+    let h = read_header(path, &mut r)?;
+    let shape = h.shape.clone();
+    let data = read_data(path, h, &mut r, Some(bytes.len() as u64))?;
+    Ok((shape, data))
 }
 
 /// Reads a 2-D `.npy` array as a matrix (see [`read_array`]); any other number
@@ -452,6 +485,15 @@ pub fn read_matrix<T: Real>(path: impl AsRef<Path>) -> Result<Matrix<T>> {
             ),
         ));
     }
+    if shape[0] == 0 || shape[1] == 0 {
+        return Err(Error::format(
+            path,
+            format!(
+                "empty matrix of shape {}: at least one row and one column are needed",
+                fmt_shape(&shape)
+            ),
+        ));
+    }
     Matrix::from_vec(shape[0], shape[1], data)
 }
 
@@ -460,6 +502,15 @@ pub fn read_matrix<T: Real>(path: impl AsRef<Path>) -> Result<Matrix<T>> {
 pub fn read_vector<T: Real>(path: impl AsRef<Path>) -> Result<Vec<T>> {
     let path = path.as_ref();
     let (shape, data) = read_array::<T>(path)?;
+    if data.is_empty() {
+        return Err(Error::format(
+            path,
+            format!(
+                "empty vector of shape {}: at least one value is needed",
+                fmt_shape(&shape)
+            ),
+        ));
+    }
     match shape.as_slice() {
         [_] => Ok(data),
         [1, _] | [_, 1] => Ok(data),

@@ -6,7 +6,7 @@ use super::common::{
     load_two_class, relative_to, write_result, DataSource, ExperimentOutput, Precision, RunCache,
     Scale,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernels::{empirical_gram, h_inf};
 use crate::linalg::sym_eigen;
 use crate::models::TwoLayerNet;
@@ -194,7 +194,11 @@ pub fn run(cfg: &Fig1Config, out: &Path) -> Result<(ExperimentOutput, Fig1Result
     let n = x.rows();
     let h = h_inf(x)?;
     let ka = KernelAnalysis::new(&h)?;
-    let lmax = ka.eigen.values[0];
+    let lmax = *ka
+        .eigen
+        .values
+        .first()
+        .ok_or_else(|| Error::invalid("--n-train", "no training points"))?;
     let (eta, eta_note) = choose_eta(cfg.eta, quick, lmax);
     let settings = Fig1Settings {
         data: cfg.data.name().to_string(),

@@ -342,6 +342,11 @@ pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
     if a.len() != b.len() || a.len() < 2 {
         return f64::NAN;
     }
+    // a failed (diverged) run's NaN has no rank: ranking it as an extreme value would
+    // report a correlation that the data do not support, so the result is undefined
+    if a.iter().chain(b).any(|v| !v.is_finite()) {
+        return f64::NAN;
+    }
     let (ra, rb) = (ranks(a), ranks(b));
     let n = a.len() as f64;
     let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);

@@ -52,6 +52,19 @@ pub struct ReproduceOptions {
 }
 
 impl ReproduceOptions {
+    /// Checks the overrides' ranges before any work, naming the flag: counts in
+    /// [`crate::validate`]'s ranges (at least 2 training points: a kernel
+    /// spectrum needs a λ_max and a λ_min), finite positive η and κ.
+    pub fn validate(&self) -> Result<()> {
+        use crate::validate::{count_opt, positive_opt, MAX_ITERS, MAX_POINTS, MAX_WIDTH};
+        count_opt("--n-train", self.n_train, 2, MAX_POINTS)?;
+        count_opt("--width", self.width, 1, MAX_WIDTH)?;
+        count_opt("--iters", self.iters, 1, MAX_ITERS)?;
+        positive_opt("--eta", self.eta)?;
+        positive_opt("--kappa", self.kappa)?;
+        Ok(())
+    }
+
     /// Quick scale on synthetic data into `out`.
     pub fn quick(out: impl Into<PathBuf>, seed: u64) -> Self {
         ReproduceOptions {
@@ -72,6 +85,7 @@ impl ReproduceOptions {
 
 /// Runs one experiment by name, writing `out/NAME/result.json` and its figures.
 pub fn reproduce(name: &str, opts: &ReproduceOptions) -> Result<ExperimentOutput> {
+    opts.validate()?;
     let data = DataSource::detect(opts.data.as_deref())?;
     match name {
         "arora-fig1" => {

@@ -64,7 +64,7 @@ fn sq_norms(x: &Matrix<f64>) -> Vec<f64> {
 }
 
 fn inner(x1: &Matrix<f64>, x2: &Matrix<f64>) -> Result<Matrix<f64>> {
-    let mut g = Matrix::zeros(x1.rows(), x2.rows());
+    let mut g = Matrix::try_zeros(x1.rows(), x2.rows(), "the kernel matrix")?;
     gemm_into(&mut g, x1.view(), x2.t(), 1.0, false)?;
     Ok(g)
 }

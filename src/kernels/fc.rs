@@ -167,7 +167,7 @@ fn sq_norms_over_d(x: &Matrix<f64>) -> Vec<f64> {
 
 /// Σ¹ = X₁X₂ᵀ/d through one GEMM.
 fn first_layer(x1: &Matrix<f64>, x2: &Matrix<f64>) -> Result<Matrix<f64>> {
-    let mut g = Matrix::zeros(x1.rows(), x2.rows());
+    let mut g = Matrix::try_zeros(x1.rows(), x2.rows(), "the fc kernel matrix")?;
     gemm_into(&mut g, x1.view(), x2.t(), 1.0 / x1.cols() as f64, false)?;
     Ok(g)
 }

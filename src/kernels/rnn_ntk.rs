@@ -57,6 +57,12 @@ pub fn rnn_ntk<T: Real>(net: &Rnn<T>, xs: &[Matrix<T>]) -> Result<Matrix<f64>> {
 
 /// ∂f/∂g_ℓ for every sample and step (f the kernel's scalar output), with the forward trace.
 pub fn output_deltas<T: Real>(net: &Rnn<T>, xs: &[Matrix<T>]) -> Result<(Trace<T>, Deltas<T>)> {
+    // ReLU's max(0, x) maps NaN to 0, so a NaN row would silently get a finite kernel row
+    if xs.iter().any(|x| !x.all_finite()) {
+        return Err(Error::Numerical(
+            "RNN inputs contain non-finite values".into(),
+        ));
+    }
     let trace = net.forward(xs)?;
     let (n, steps) = (trace.batch(), trace.steps());
     // f = coordinate 0 of y_L (the only coordinate for `Wang`): E_L = e_1 for every sample.

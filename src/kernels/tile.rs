@@ -104,7 +104,8 @@ impl TileElem for f64 {
         cols: Range<usize>,
         out: &mut [f64],
     ) -> Result<()> {
-        k.tile_f64(rows, cols, out)
+        k.tile_f64(rows.clone(), cols.clone(), out)?;
+        finite_tile(k, rows, cols, out)
     }
     const DESCR: &'static str = "<f8";
 }
@@ -116,9 +117,34 @@ impl TileElem for f32 {
         cols: Range<usize>,
         out: &mut [f32],
     ) -> Result<()> {
-        k.tile_f32(rows, cols, out)
+        k.tile_f32(rows.clone(), cols.clone(), out)?;
+        finite_tile(k, rows, cols, out)
     }
     const DESCR: &'static str = "<f4";
+}
+
+/// Refuses a tile with a NaN or infinite entry: every driver goes through this, so
+/// a kernel that overflows (inputs of norm 1e200, say) is an error naming the
+/// kernel and the entry, never a file or a product with non-finite values.
+fn finite_tile<T: Real, K: TileKernel + ?Sized>(
+    k: &K,
+    rows: Range<usize>,
+    cols: Range<usize>,
+    out: &[T],
+) -> Result<()> {
+    match out.iter().position(|v| !v.as_f64().is_finite()) {
+        None => Ok(()),
+        Some(p) => {
+            let w = cols.len().max(1);
+            Err(Error::Numerical(format!(
+                "the {} kernel has a non-finite entry at ({}, {}) (inputs too large for {}?)",
+                k.name(),
+                rows.start + p / w,
+                cols.start + p % w,
+                T::NAME
+            )))
+        }
+    }
 }
 
 /// Number of tile rows (= tile columns) of an n × n kernel.
@@ -611,7 +637,7 @@ pub fn matvec_with_progress<K: TileKernel + ?Sized>(
                 for bj in 0..=bi {
                     let c = block(bj, n);
                     tile.resize(r.len() * c.len(), 0.0);
-                    k.tile_f64(r.clone(), c.clone(), &mut tile)?;
+                    f64::tile(k, r.clone(), c.clone(), &mut tile)?;
                     // Y_I += K_IJ V_J
                     gemm_tile(
                         &mut y[r.start * b..r.end * b],

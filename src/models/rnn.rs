@@ -457,6 +457,11 @@ impl<T: Real> Rnn<T> {
         if seq_len == 0 {
             return Err(Error::invalid("sequence length", "L must be at least 1"));
         }
+        crate::runtime::check_alloc(
+            &format!("RNN weights (W {m}x{m}, A {m}x{d_in}, B {d_out}x{m})"),
+            m as u128 * (m as u128 + d_in as u128 + d_out as u128 + 1),
+            std::mem::size_of::<T>() as u128,
+        )?;
         let mf = m as f64;
         match preset {
             Preset::Elman => {

@@ -88,6 +88,12 @@ impl<T: Real> TwoLayerNet<T> {
                 format!("must be positive, got {kappa}"),
             ));
         }
+        // W, W(0) and the gradient are m x d each: checked before anything is drawn
+        crate::runtime::check_alloc(
+            &format!("two-layer weights W, W(0) and the gradient (3 x {m}x{d})"),
+            3 * m as u128 * d as u128,
+            std::mem::size_of::<T>() as u128,
+        )?;
         let mut g = rng::stream(seed, "two-layer/w0");
         let w = Matrix::from_fn(m, d, |_, _| T::of(kappa * rng::normal(&mut g)));
         let mut g = rng::stream(seed, "two-layer/a");

@@ -36,7 +36,9 @@ pub fn predicted_loss(
         .map(|&l| (1.0 - eta * l) * (1.0 - eta * l))
         .collect();
     let mut term: Vec<f64> = projections.iter().map(|p| p * p).collect();
-    let mut out = Vec::with_capacity(iters + 1);
+    // iters + 1 points: checked (no overflow at iters = usize::MAX) against the budget
+    let len = crate::runtime::check_alloc("the predicted loss curve", iters as u128 + 1, 8)?;
+    let mut out = Vec::with_capacity(len);
     for k in 0..=iters {
         if k > 0 {
             term.iter_mut().zip(&ratio).for_each(|(t, r)| *t *= r);

@@ -170,9 +170,28 @@ pub fn train_gd<T: Real>(
     if y.iter().any(|v| !v.is_finite()) {
         return Err(Error::Numerical("labels contain non-finite values".into()));
     }
+    // ReLU's max(0, x) maps NaN to 0, so a NaN input would "train" to NaN weights
+    if !x.all_finite() {
+        return Err(Error::Numerical(
+            "training inputs contain non-finite values".into(),
+        ));
+    }
+    if let Some(t) = &test {
+        if !t.x.all_finite() || t.y.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Numerical(
+                "test inputs or labels contain non-finite values".into(),
+            ));
+        }
+    }
     let (m, n) = (net.width(), x.rows());
+    if n == 0 || x.cols() == 0 {
+        return Err(Error::invalid(
+            "inputs",
+            format!("empty training set ({n} x {})", x.cols()),
+        ));
+    }
     let w0 = net.w.clone();
-    let mut p = Matrix::zeros(m, n);
+    let mut p = Matrix::try_zeros(m, n, "the pre-activations (m x n)")?;
     let mut p_test = Matrix::zeros(0, 0);
     let mut metrics = GdMetrics::default();
     let mut reference: Option<Patterns> = None;
@@ -213,6 +232,15 @@ pub fn train_gd<T: Real>(
             }
         }
         let start = metrics.loss[0];
+        if k == 0 && !loss.is_finite() {
+            // before any step: the inputs or the initialization overflow, not eta
+            bar.abandon();
+            return Err(Error::Numerical(format!(
+                "the initial loss is {loss}: the network's outputs overflow at \
+                 initialization (inputs of very large norm, or kappa too large); \
+                 the learning rate is not the cause"
+            )));
+        }
         if !loss.is_finite() || (k > 0 && loss > start * (1.0 + 1e-6) + 1e-12) {
             bar.abandon();
             return Err(Error::Diverged {

@@ -97,6 +97,10 @@ impl<T: Real> RnnData<T> {
         {
             return Err(Error::Numerical("targets contain non-finite values".into()));
         }
+        // ReLU's max(0, x) maps NaN to 0: a NaN input would be silently ignored
+        if xs.iter().any(|x| !x.all_finite()) {
+            return Err(Error::Numerical("inputs contain non-finite values".into()));
+        }
         Ok(RnnData { xs, targets })
     }
 
