@@ -5,3 +5,4 @@ pub mod complexity;
 pub mod hierarchical;
 pub mod spectrum;
 pub mod taylor;
+pub mod large_n;
