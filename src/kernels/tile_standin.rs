@@ -20,6 +20,7 @@ use std::ops::Range;
 pub const TILE: usize = 256;
 
 /// A kernel held as a dense f64 matrix (tests, and small user kernels).
+#[derive(Debug)]
 pub struct MatrixKernel {
     m: Matrix<f64>,
 }
@@ -66,6 +67,7 @@ impl TileKernel for MatrixKernel {
 
 /// H^∞ of seed 001 eq. 3, tile by tile from the inputs (f64 tiles from the f64
 /// inputs, f32 tiles from inputs rounded to f32, as `h_inf::<f32>` computes them).
+#[derive(Debug)]
 pub struct HInfTiles {
     x: Matrix<f64>,
     x32: Matrix<f32>,

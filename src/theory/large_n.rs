@@ -181,13 +181,34 @@ pub fn path_bytes(path: SolverPath, n: usize, basis: usize) -> u128 {
     }
 }
 
-/// The path chosen for n samples and a basis of `basis` columns within `budget`
-/// bytes: dense f64 when it fits, else f32 storage, else matrix-free.
-pub fn choose_path(n: usize, basis: usize, budget: u64) -> SolverPath {
+/// Bytes the analysis of n samples with `n_labels` label vectors and top `k`
+/// needs on `path` (block size `block`, or the default for the path).
+pub fn path_need(
+    path: SolverPath,
+    n: usize,
+    k: usize,
+    n_labels: usize,
+    block: Option<usize>,
+) -> u128 {
+    let b = block
+        .unwrap_or_else(|| default_block(k, n_labels, path))
+        .clamp(1, n.max(1));
+    path_bytes(path, n, basis_cap(k, n, b))
+}
+
+/// The path chosen within `budget` bytes: dense f64 when it fits, else f32
+/// storage, else matrix-free.
+pub fn choose_path(
+    n: usize,
+    k: usize,
+    n_labels: usize,
+    block: Option<usize>,
+    budget: u64,
+) -> SolverPath {
     let b = budget as u128;
-    if path_bytes(SolverPath::Dense, n, basis) <= b {
+    if path_need(SolverPath::Dense, n, k, n_labels, block) <= b {
         SolverPath::Dense
-    } else if path_bytes(SolverPath::F32, n, basis) <= b {
+    } else if path_need(SolverPath::F32, n, k, n_labels, block) <= b {
         SolverPath::F32
     } else {
         SolverPath::MatrixFree
@@ -347,6 +368,10 @@ fn orthonormalize(
 
 // ------------------------------------------------------------- the spectrum
 
+/// Most f64 block-Davidson refinement steps after the f32 Krylov phase (each one
+/// f64 product of the Ritz block; taken only while ‖r_i‖²/gap_i > 1e-11·θ_i).
+const DAVIDSON_STEPS: usize = 4;
+
 /// The top of the spectrum plus a quadrature rule for the rest.
 struct Spectrum {
     /// Top k' eigenvalue estimates, descending.
@@ -397,16 +422,18 @@ fn block_lanczos(
     let mut qs: Vec<Matrix<f64>> = vec![q0];
     let mut offs: Vec<usize> = vec![0];
     let mut t = Matrix::zeros(m_cap, m_cap);
-    let steps = m_cap.div_ceil(b) as u64;
-    let bar = progress_bar(steps, "top-k eigenpairs (block Lanczos)", show);
+    let bar = progress_bar(m_cap as u64, "top-k eigenpairs (block Lanczos)", show);
     let mut scale = 0.0f64;
     let mut next_check = kp;
-    let mut result: Option<(Vec<f64>, Matrix<f64>, Vec<f64>, bool)> = None;
+    let mut restarts = 0usize;
+    let mut products = 0usize;
+    let result: (Vec<f64>, Matrix<f64>, Vec<f64>, bool);
     loop {
         check_interrupt()?;
         let j = qs.len() - 1;
         let w = op.apply(&qs[j], false)?;
-        if j == 0 {
+        products += qs[j].cols();
+        if scale == 0.0 {
             scale = crate::linalg::norm2(w.as_slice()).max(f64::MIN_POSITIVE);
         }
         let bj = qs[j].cols();
@@ -433,34 +460,22 @@ fn block_lanczos(
             }
         }
         let m = oj + bj;
-        bar.inc(1);
-        let room = m_cap.min(n) - m;
-        let exhausted = room == 0;
-        let (qn, rn) = if exhausted {
+        bar.set_position(m as u64);
+        // Z = (I − QQᵀ)KQ_j = Q_{j+1} R_{j+1}: the next block and the residuals
+        let (qn, rn) = if m >= n {
             (Matrix::zeros(n, 0), Matrix::zeros(0, bj))
         } else {
-            let (q, r) = orthonormalize(z, &qs, 1e-13 * scale, &mut rng)?;
-            let keep = q.cols().min(room);
-            if keep < q.cols() {
-                (
-                    Matrix::from_fn(n, keep, |i, c| q.get(i, c)),
-                    Matrix::from_fn(keep, bj, |i, c| r.get(i, c)),
-                )
-            } else {
-                (q, r)
-            }
+            orthonormalize(z, &qs, 1e-13 * scale, &mut rng)?
         };
-        let last = exhausted || m + qn.cols() > m_cap || m >= n;
-        if m >= next_check || last {
+        let full = m >= n;
+        let at_cap = !full && m + qn.cols() > m_cap;
+        if m >= next_check || full || at_cap {
             let tm = Matrix::from_fn(m, m, |a, bb| t.get(a, bb));
             let eig = sym_eigen(&tm)?;
             let theta1 = eig.values[0].abs().max(f64::MIN_POSITIVE);
+            // ‖Kx_i − θ_i x_i‖ = ‖R_{j+1} u_i[last block]‖ (zero once the basis is R^n)
             let res: Vec<f64> = (0..kp.min(m))
                 .map(|i| {
-                    if m >= n {
-                        return 0.0;
-                    }
-                    // ‖R_{j+1} u_i[last block]‖
                     let mut s = 0.0;
                     for a in 0..rn.rows() {
                         let mut v = 0.0;
@@ -473,40 +488,36 @@ fn block_lanczos(
                 })
                 .collect();
             let ok = m >= kp && res.iter().take(k).all(|&r| r <= rtol * theta1);
-            if ok || last {
-                result = Some((eig.values, eig.vectors, res, ok));
+            if ok || full || (at_cap && restarts >= MAX_RESTARTS) {
+                result = (eig.values, eig.vectors, res, ok || full);
                 break;
             }
+            if at_cap {
+                // Thick restart (block Krylov–Schur): keep the top k' Ritz vectors
+                // X (T = diag θ there) and the next block; the coupling XᵀKQ_{j+1}
+                // is computed from the next product like every other entry of T.
+                restarts += 1;
+                let x = ritz_vectors(&qs, &offs, &eig.vectors, m, kp)?;
+                t = Matrix::zeros(m_cap, m_cap);
+                for i in 0..kp {
+                    t.set(i, i, eig.values[i]);
+                }
+                qs = vec![x, qn];
+                offs = vec![0, kp];
+                next_check = kp + b;
+                continue;
+            }
             next_check = (m + m / 5).max(m + b);
-        }
-        if qn.cols() == 0 {
-            break;
         }
         offs.push(m);
         qs.push(qn);
     }
     bar.finish_and_clear();
-    let (theta, u, res, converged) = result.ok_or_else(|| {
-        Error::Numerical("block Lanczos ended without a Rayleigh-Ritz step".into())
-    })?;
+    let _ = products;
+    let (theta, u, res, converged) = result;
     let m = theta.len();
     let kp = kp.min(m);
-    // Ritz vectors X = Σ_i Q_i U[block i, :k']
-    let mut vecs = Matrix::zeros(n, kp);
-    for (i, q) in qs.iter().enumerate() {
-        let oi = offs[i];
-        if oi >= m {
-            break;
-        }
-        let bi = q.cols().min(m - oi);
-        let ub = Matrix::from_fn(bi, kp, |a, c| u.get(oi + a, c));
-        let qv = if bi < q.cols() {
-            Matrix::from_fn(n, bi, |r, c| q.get(r, c))
-        } else {
-            q.clone()
-        };
-        gemm_into(&mut vecs, qv.view(), ub.view(), 1.0, true)?;
-    }
+    let vecs = ritz_vectors(&qs, &offs, &u, m, kp)?;
     // Quadrature weights of the tail Ritz pairs: (u_jᵀ Qᵀ y)².
     let mut qty = Matrix::zeros(m, nl);
     for (i, q) in qs.iter().enumerate() {
@@ -540,9 +551,52 @@ fn block_lanczos(
     })
 }
 
+/// Most thick restarts of block Lanczos before it reports non-convergence.
+const MAX_RESTARTS: usize = 30;
+
+/// Ritz vectors X = Σ_i Q_i U[block i, :kp] over the first m basis columns.
+fn ritz_vectors(
+    qs: &[Matrix<f64>],
+    offs: &[usize],
+    u: &Matrix<f64>,
+    m: usize,
+    kp: usize,
+) -> Result<Matrix<f64>> {
+    let n = qs[0].rows();
+    let mut vecs = Matrix::zeros(n, kp);
+    for (i, q) in qs.iter().enumerate() {
+        let oi = offs[i];
+        if oi >= m {
+            break;
+        }
+        let bi = q.cols().min(m - oi);
+        let ub = Matrix::from_fn(bi, kp, |a, c| u.get(oi + a, c));
+        let qv = if bi < q.cols() {
+            Matrix::from_fn(n, bi, |r, c| q.get(r, c))
+        } else {
+            q.clone()
+        };
+        gemm_into(&mut vecs, qv.view(), ub.view(), 1.0, true)?;
+    }
+    Ok(vecs)
+}
+
 /// Rayleigh–Ritz of K on the columns of `x` with f64 products `kx = K x`:
-/// the rotated vectors, values and residual norms.
-fn rayleigh_ritz(x: &Matrix<f64>, kx: &Matrix<f64>) -> Result<(Vec<f64>, Matrix<f64>, Vec<f64>)> {
+/// values, rotated vectors, residual norms and K times the rotated vectors.
+type RitzBlock = (Vec<f64>, Matrix<f64>, Vec<f64>, Matrix<f64>);
+
+fn hstack(a: &Matrix<f64>, b: &Matrix<f64>) -> Matrix<f64> {
+    let (ca, cb) = (a.cols(), b.cols());
+    Matrix::from_fn(a.rows(), ca + cb, |i, j| {
+        if j < ca {
+            a.get(i, j)
+        } else {
+            b.get(i, j - ca)
+        }
+    })
+}
+
+fn rayleigh_ritz(x: &Matrix<f64>, kx: &Matrix<f64>) -> Result<RitzBlock> {
     let g = at_b(x, kx)?;
     let c = g.cols();
     let gs = Matrix::from_fn(c, c, |a, b| 0.5 * (g.get(a, b) + g.get(b, a)));
@@ -560,7 +614,7 @@ fn rayleigh_ritz(x: &Matrix<f64>, kx: &Matrix<f64>) -> Result<(Vec<f64>, Matrix<
                 .sqrt()
         })
         .collect();
-    Ok((e.values, v, res))
+    Ok((e.values, v, res, kv))
 }
 
 // --------------------------------------------------------- preconditioners
@@ -767,24 +821,32 @@ fn block_pcg(
     theta1: f64,
     tol: f64,
     max_iter: usize,
+    seed: u64,
     show: bool,
 ) -> Result<Vec<CgOut>> {
     let (n, nl) = ys.shape();
-    let y: Vec<Vec<f64>> = (0..nl).map(|l| col(ys, l)).collect();
-    let mut z = vec![vec![0.0; n]; nl];
+    // Column nl is a random probe: its CG recurrence estimates λ_min for every
+    // direction, including near-null ones the labels happen to miss (a label
+    // vector orthogonal to a near-duplicate direction must not hide it).
+    let mut rng = crate::rng::stream(seed, "large-n cg probe");
+    let mut y: Vec<Vec<f64>> = (0..nl).map(|l| col(ys, l)).collect();
+    y.push((0..n).map(|_| crate::rng::normal(&mut rng)).collect());
+    let nc = nl + 1;
+    let mut z = vec![vec![0.0; n]; nc];
     let mut r = y.clone();
-    let mut p: Vec<Vec<f64>> = Vec::with_capacity(nl);
-    let mut rho = vec![0.0; nl];
-    for l in 0..nl {
+    let mut p: Vec<Vec<f64>> = Vec::with_capacity(nc);
+    let mut rho = vec![0.0; nc];
+    for l in 0..nc {
         let u = pre.apply(&r[l])?;
         rho[l] = dotv(&r[l], &u);
         p.push(u);
     }
-    let mut alphas: Vec<Vec<f64>> = vec![Vec::new(); nl];
-    let mut betas: Vec<Vec<f64>> = vec![Vec::new(); nl];
-    let mut lam = vec![f64::INFINITY; nl];
-    let mut done: Vec<Option<CgOut>> = (0..nl).map(|_| None).collect();
-    let mut iters = vec![0usize; nl];
+    let mut alphas: Vec<Vec<f64>> = vec![Vec::new(); nc];
+    let mut betas: Vec<Vec<f64>> = vec![Vec::new(); nc];
+    let mut lam = f64::INFINITY;
+    let mut done: Vec<Option<CgOut>> = (0..nc).map(|_| None).collect();
+    let mut iters = vec![0usize; nc];
+    let mut probe_live = true;
     let bar = progress_bar(max_iter as u64, "y^T K^-1 y (f64 CG)", show);
     let estimate = |q: f64, rr: f64, lam: f64| -> f64 {
         if q > 0.0 && lam > 0.0 {
@@ -795,9 +857,12 @@ fn block_pcg(
     };
     for _ in 0..max_iter {
         check_interrupt()?;
-        let active: Vec<usize> = (0..nl).filter(|&l| done[l].is_none()).collect();
+        let mut active: Vec<usize> = (0..nl).filter(|&l| done[l].is_none()).collect();
         if active.is_empty() {
             break;
+        }
+        if probe_live {
+            active.push(nl);
         }
         let pm = Matrix::from_fn(n, active.len(), |i, a| p[active[a]][i]);
         let w = op.apply(&pm, show && n >= 20_000)?;
@@ -806,10 +871,18 @@ fn block_pcg(
         for (a, &l) in active.iter().enumerate() {
             let wl = col(&w, a);
             let pw = dotv(&p[l], &wl);
-            if !(pw > 0.0) {
-                // K is not positive definite along p (or p vanished): lambda_min ≤ 0
-                lam[l] = lam[l].min(0.0);
-                candidates.push(l);
+            if pw.is_nan() || pw <= 0.0 {
+                if l == nl {
+                    // the probe's direction vanished (Krylov space exhausted) or
+                    // K is not positive definite along it
+                    probe_live = false;
+                    if pw < 0.0 {
+                        lam = lam.min(0.0);
+                    }
+                } else {
+                    lam = lam.min(0.0);
+                    candidates.push(l);
+                }
                 continue;
             }
             let alpha = rho[l] / pw;
@@ -828,10 +901,17 @@ fn block_pcg(
             betas[l].push(beta);
             iters[l] += 1;
             let mu = tridiag_min(&alphas[l], &betas[l])?;
-            lam[l] = lam[l].min(mu * lam_m);
-            let q = dotv(&y[l], &z[l]) + dotv(&z[l], &r[l]);
-            if estimate(q, dotv(&r[l], &r[l]), lam[l]) <= tol / 4.0 {
-                candidates.push(l);
+            lam = lam.min(mu * lam_m);
+            if l == nl && rho_new <= 1e-28 * dotv(&y[l], &y[l]) {
+                probe_live = false;
+            }
+        }
+        for &l in &active {
+            if l < nl && !candidates.contains(&l) {
+                let q = dotv(&y[l], &z[l]) + dotv(&z[l], &r[l]);
+                if estimate(q, dotv(&r[l], &r[l]), lam) <= tol / 4.0 {
+                    candidates.push(l);
+                }
             }
         }
         if candidates.is_empty() {
@@ -843,16 +923,16 @@ fn block_pcg(
         for (a, &l) in candidates.iter().enumerate() {
             let rt: Vec<f64> = (0..n).map(|i| y[l][i] - kz.get(i, a)).collect();
             let q = dotv(&y[l], &z[l]) + dotv(&z[l], &rt);
-            let est = estimate(q, dotv(&rt, &rt), lam[l]);
-            if est <= tol || lam[l] <= 0.0 {
+            let est = estimate(q, dotv(&rt, &rt), lam);
+            if est <= tol || lam <= 0.0 {
                 done[l] = Some(CgOut {
                     q,
                     rel_err: est,
-                    lambda_min: lam[l],
+                    lambda_min: lam,
                     iters: iters[l],
                 });
             } else {
-                // restart from the true residual (recursive residual drifted)
+                // restart from the true residual (the recursive one drifted)
                 r[l] = rt;
                 let u = pre.apply(&r[l])?;
                 rho[l] = dotv(&r[l], &u);
@@ -864,17 +944,30 @@ fn block_pcg(
     }
     bar.finish_and_clear();
     let mut out = Vec::with_capacity(nl);
-    for (l, d) in done.into_iter().enumerate() {
+    for (l, d) in done.into_iter().take(nl).enumerate() {
         match d {
-            Some(o) if o.lambda_min > 0.0 => out.push(o),
+            Some(mut o) if o.lambda_min > 0.0 && lam > 0.0 => {
+                // the probe may have lowered λ_min after this label finished
+                let rr = o.rel_err * o.q * o.lambda_min;
+                o.rel_err = o.rel_err.max(estimate(o.q, rr, lam));
+                o.lambda_min = lam;
+                if o.rel_err > tol {
+                    return Err(Error::IllConditioned {
+                        what: format!("y^T K^-1 y for label vector {l}"),
+                        cond: theta1 / lam,
+                        achieved: o.rel_err,
+                        tol,
+                    });
+                }
+                out.push(o);
+            }
             _ => {
-                let lam_l = lam[l];
                 let q = dotv(&y[l], &z[l]) + dotv(&z[l], &r[l]);
-                let achieved = estimate(q, dotv(&r[l], &r[l]), lam_l);
+                let achieved = estimate(q, dotv(&r[l], &r[l]), lam);
                 return Err(Error::IllConditioned {
                     what: format!("y^T K^-1 y for label vector {l}"),
-                    cond: if lam_l > 0.0 {
-                        theta1 / lam_l
+                    cond: if lam > 0.0 {
+                        theta1 / lam
                     } else {
                         f64::INFINITY
                     },
@@ -982,15 +1075,9 @@ pub fn analyze_kernel(
     let kp = oversample(kk, n);
     let nl = labels.len();
     let show = cfg.show_progress && n >= 5_000;
-    let guess_path = cfg.path.unwrap_or(SolverPath::F32);
-    let b0 = cfg
-        .block
-        .unwrap_or_else(|| default_block(kk, nl, guess_path))
-        .clamp(1, n);
-    let m_cap0 = basis_cap(kk, n, b0);
     let path = cfg
         .path
-        .unwrap_or_else(|| choose_path(n, m_cap0, memory_budget()));
+        .unwrap_or_else(|| choose_path(n, kk, nl, cfg.block, memory_budget()));
     let b = cfg
         .block
         .unwrap_or_else(|| default_block(kk, nl, path))
@@ -1052,7 +1139,42 @@ pub fn analyze_kernel(
             // f64 Rayleigh–Ritz on the Ritz block: f64 products recomputed from
             // the inputs, eigenvalue error quadratic in the f32 subspace error
             let kx = matvec(k, &s.vecs, show)?;
-            let (vals, vecs, resid) = rayleigh_ritz(&s.vecs, &kx)?;
+            let (mut vals, mut vecs, mut resid, mut kv) = rayleigh_ritz(&s.vecs, &kx)?;
+            // Eigenvalue error ≈ ‖r_i‖²/gap_i. Where that bound exceeds 1e-11·θ_i,
+            // block Davidson steps in f64 (Rayleigh–Ritz on [V, (I − VVᵀ)R], R the
+            // f64 residual block) shrink the residuals further.
+            let mut rng = crate::rng::stream(cfg.seed, "large-n davidson");
+            for _ in 0..DAVIDSON_STEPS {
+                let bad = (0..kk).any(|i| {
+                    let gap = vals
+                        .iter()
+                        .chain(&s.tail_vals)
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, t)| (t - vals[i]).abs())
+                        .fold(f64::INFINITY, f64::min);
+                    resid[i] * resid[i] / gap > 1e-11 * vals[i].abs()
+                });
+                if !bad {
+                    break;
+                }
+                let c = vecs.cols();
+                let mut r = kv.clone();
+                for i in 0..n {
+                    for (j, v) in vals.iter().enumerate() {
+                        r.set(i, j, r.get(i, j) - v * vecs.get(i, j));
+                    }
+                }
+                let (qr, _) = orthonormalize(r, std::slice::from_ref(&vecs), 0.0, &mut rng)?;
+                let kq = matvec(k, &qr, show)?;
+                let basis = hstack(&vecs, &qr);
+                let kb = hstack(&kv, &kq);
+                let (v2, x2, r2, kv2) = rayleigh_ritz(&basis, &kb)?;
+                vals = v2[..c].to_vec();
+                vecs = Matrix::from_fn(n, c, |i, j| x2.get(i, j));
+                kv = Matrix::from_fn(n, c, |i, j| kv2.get(i, j));
+                resid = r2[..c].to_vec();
+            }
             s.vals = vals;
             s.vecs = vecs;
             s.resid = resid;
@@ -1070,7 +1192,11 @@ pub fn analyze_kernel(
             check_alloc("f64 Cholesky factor", (n * n) as u128, 8)?;
             let mut a = kd.as_slice().to_vec();
             let max_diag = (0..n).map(|i| kd.get(i, i)).fold(0.0, f64::max);
-            chol_in_place_f64(&mut a, n).map_err(|f| ill_from_pivot(f, theta1, max_diag, n, "f64"))?;
+            chol_in_place_f64(&mut a, n).map_err(|f| {
+                // a pivot went non-positive: λ_min is below the rounding level n·ε·max K_ii
+                let level = n as f64 * f64::EPSILON * max_diag;
+                ill_from_pivot(f, theta1, level, n, "f64", cfg.tol)
+            })?;
             // a pivot at rounding level means numerically singular (duplicate inputs)
             let min_piv = (0..n).map(|i| a[i * n + i] * a[i * n + i]).fold(f64::INFINITY, f64::min);
             if min_piv <= 1e-13 * max_diag {
@@ -1095,7 +1221,10 @@ pub fn analyze_kernel(
             for i in 0..n {
                 a[i * n + i] += shift as f32;
             }
-            chol_in_place_f32(&mut a, n).map_err(|f| ill_from_pivot(f, theta1, shift, n, "f32"))?;
+            chol_in_place_f32(&mut a, n).map_err(|f| {
+                // even the shifted f32 kernel lost definiteness: λ_min(K) ≲ 2·shift
+                ill_from_pivot(f, theta1, 2.0 * shift, n, "f32", cfg.tol)
+            })?;
             Precond::Chol {
                 f: Factor::F32(a),
                 n,
@@ -1112,7 +1241,17 @@ pub fn analyze_kernel(
         SolverPath::Dense => Op::Dense(dense.as_ref().expect("stored")),
         _ => Op::Free(k),
     };
-    let cg = block_pcg(&op64, &pre, &ys, lam_m, theta1, cfg.tol, cfg.max_cg_iters, show)?;
+    let cg = block_pcg(
+        &op64,
+        &pre,
+        &ys,
+        lam_m,
+        theta1,
+        cfg.tol,
+        cfg.max_cg_iters,
+        cfg.seed,
+        show,
+    )?;
     let lam_min = cg.iter().map(|c| c.lambda_min).fold(f64::INFINITY, f64::min);
     let cond = theta1 / lam_min;
     // f64 rounding of the products alone perturbs q by about cond·√n·ε relative
@@ -1174,7 +1313,7 @@ pub fn analyze_kernel(
     })
 }
 
-fn ill_from_pivot(f: CholFail, theta1: f64, level: f64, n: usize, prec: &str) -> Error {
+fn ill_from_pivot(f: CholFail, theta1: f64, level: f64, n: usize, prec: &str, tol: f64) -> Error {
     Error::IllConditioned {
         what: format!(
             "the kernel ({prec} Cholesky preconditioner broke down at pivot {} of {n})",
@@ -1182,6 +1321,6 @@ fn ill_from_pivot(f: CholFail, theta1: f64, level: f64, n: usize, prec: &str) ->
         ),
         cond: theta1 / level.max(f64::MIN_POSITIVE),
         achieved: f64::INFINITY,
-        tol: f64::NAN,
+        tol,
     }
 }
