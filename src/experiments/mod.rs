@@ -12,3 +12,4 @@ pub mod rnn_complexity;
 pub mod rnn_elman;
 pub mod rnn_kernel;
 pub mod suite;
+pub mod large_n_mnist;

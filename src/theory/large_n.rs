@@ -167,6 +167,10 @@ pub struct LargeNAnalysis {
     pub max_stable_eta: f64,
     /// One entry per label vector, in the order given.
     pub labels: Vec<LabelResult>,
+    /// Wall-clock seconds per phase (storage, spectrum, factorization, solve).
+    pub timings: Vec<(String, f64)>,
+    /// Number of Krylov products (columns) and f64 refinement steps taken.
+    pub krylov_products: usize,
 }
 
 /// Bytes the path needs besides the caller's inputs (kernel storage plus the
@@ -319,7 +323,14 @@ fn orthonormalize(
     tiny: f64,
     rng: &mut crate::rng::WRng,
 ) -> Result<(Matrix<f64>, Matrix<f64>)> {
-    for _ in 0..2 {
+    // One block Gram–Schmidt pass here (callers subtract one already), a second
+    // only where it cancelled much (Kahan–Parlett "twice is enough").
+    let before = crate::linalg::norm2(z.as_slice());
+    for q in qs {
+        let c = at_b(q, &z)?;
+        sub_ac(&mut z, q, &c)?;
+    }
+    if crate::linalg::norm2(z.as_slice()) < 0.7 * before {
         for q in qs {
             let c = at_b(q, &z)?;
             sub_ac(&mut z, q, &c)?;
@@ -339,8 +350,12 @@ fn orthonormalize(
             }
         }
     }
-    // A second round makes Q orthogonal to the old blocks to working precision
-    // even when z was mostly cancelled, and orthonormalizes the random columns.
+    // A second round (only when columns were replaced or z was tiny, i.e. mostly
+    // rounding) makes Q orthogonal to the old blocks to working precision.
+    let min_r = (0..b).map(|j| r1.get(j, j).abs()).fold(f64::INFINITY, f64::min);
+    if !replaced && min_r > 1e-3 * before.max(f64::MIN_POSITIVE) {
+        return Ok((q1, r1));
+    }
     for _ in 0..2 {
         for q in qs {
             let c = at_b(q, &q1)?;
@@ -386,6 +401,7 @@ struct Spectrum {
     tail_weights: Vec<Vec<f64>>,
     converged: bool,
     basis: usize,
+    products: usize,
 }
 
 /// Block Lanczos with full reorthogonalization and Rayleigh–Ritz on the whole
@@ -513,7 +529,6 @@ fn block_lanczos(
         qs.push(qn);
     }
     bar.finish_and_clear();
-    let _ = products;
     let (theta, u, res, converged) = result;
     let m = theta.len();
     let kp = kp.min(m);
@@ -548,6 +563,7 @@ fn block_lanczos(
         tail_weights,
         converged,
         basis: m,
+        products,
     })
 }
 
@@ -1095,6 +1111,12 @@ pub fn analyze_kernel(
     });
     let full_eig = path == SolverPath::Dense && 2 * kk >= n;
 
+    let mut timings: Vec<(String, f64)> = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
+        timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
     // 1. storage
     let dense = if path == SolverPath::Dense {
         Some(dense_f64(k)?)
@@ -1107,6 +1129,7 @@ pub fn analyze_kernel(
         None
     };
 
+    lap("storage", &mut timings);
     // 2. the spectrum
     let spec = if full_eig {
         let kd = dense.as_ref().expect("dense path stores the kernel");
@@ -1121,6 +1144,7 @@ pub fn analyze_kernel(
             tail_weights: proj.iter().map(|p| p[kp..].iter().map(|v| v * v).collect()).collect(),
             converged: true,
             basis: 0,
+            products: 0,
         }
     } else {
         let (op, rtol) = match path {
@@ -1132,13 +1156,15 @@ pub fn analyze_kernel(
                 },
                 2e-6,
             ),
-            SolverPath::MatrixFree => (Op::Free(k), 1e-9),
+            // each product recomputes every tile: stop at 1e-7 (eigenvalue error ≈ res²/gap)
+            SolverPath::MatrixFree => (Op::Free(k), 1e-7),
         };
         let mut s = block_lanczos(&op, n, &ynorm, kk, kp, b, m_cap, rtol, cfg.seed, show)?;
         if path == SolverPath::F32 {
             // f64 Rayleigh–Ritz on the Ritz block: f64 products recomputed from
             // the inputs, eigenvalue error quadratic in the f32 subspace error
             let kx = matvec(k, &s.vecs, show)?;
+            s.products += s.vecs.cols();
             let (mut vals, mut vecs, mut resid, mut kv) = rayleigh_ritz(&s.vecs, &kx)?;
             // Eigenvalue error ≈ ‖r_i‖²/gap_i. Where that bound exceeds 1e-11·θ_i,
             // block Davidson steps in f64 (Rayleigh–Ritz on [V, (I − VVᵀ)R], R the
@@ -1167,6 +1193,7 @@ pub fn analyze_kernel(
                 }
                 let (qr, _) = orthonormalize(r, std::slice::from_ref(&vecs), 0.0, &mut rng)?;
                 let kq = matvec(k, &qr, show)?;
+                s.products += c;
                 let basis = hstack(&vecs, &qr);
                 let kb = hstack(&kv, &kq);
                 let (v2, x2, r2, kv2) = rayleigh_ritz(&basis, &kb)?;
@@ -1185,6 +1212,7 @@ pub fn analyze_kernel(
     let lam_k = spec.vals[kk - 1];
     let eig_res = spec.resid[..kk].iter().cloned().fold(0.0, f64::max) / theta1.abs();
 
+    lap("spectrum", &mut timings);
     // 3. the preconditioner and the f64 solve
     let pre = match path {
         SolverPath::Dense => {
@@ -1236,7 +1264,9 @@ pub fn analyze_kernel(
             sigma: *spec.vals.last().expect("k' >= 1"),
         },
     };
+    lap("preconditioner", &mut timings);
     let lam_m = pre.lambda_min(n, cfg.seed)?;
+    lap("preconditioner lambda_min", &mut timings);
     let op64 = match path {
         SolverPath::Dense => Op::Dense(dense.as_ref().expect("stored")),
         _ => Op::Free(k),
@@ -1265,6 +1295,7 @@ pub fn analyze_kernel(
         });
     }
 
+    lap("cg", &mut timings);
     // 4. per label: projections, captured fraction, eq. 8
     let mut out = Vec::with_capacity(nl);
     for (l, y) in labels.iter().enumerate() {
@@ -1310,6 +1341,8 @@ pub fn analyze_kernel(
         eta: cfg.eta,
         max_stable_eta: 2.0 / theta1,
         labels: out,
+        timings,
+        krylov_products: spec.products,
     })
 }
 
