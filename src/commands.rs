@@ -424,7 +424,11 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
         ..Default::default()
     };
     let r = analyze_kernel(kern.as_ref(), std::slice::from_ref(&y), &cfg)?;
-    let l = r.labels.into_iter().next().expect("one label vector in, one out");
+    let l = r
+        .labels
+        .into_iter()
+        .next()
+        .expect("one label vector in, one out");
     let rep = LargeNReport {
         n,
         path: r.path.name().to_string(),

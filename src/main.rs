@@ -492,7 +492,11 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!(
                     "{name}: y^T H^-1 y = {:.6e} (rel. error <= {:.1e}), complexity = {:.6}, \
                      top-{} captures {:.4} of ||y||^2",
-                    l.y_hinv_y, l.achieved_rel_error, l.complexity_measure, a.top_k, l.captured_fraction
+                    l.y_hinv_y,
+                    l.achieved_rel_error,
+                    l.complexity_measure,
+                    a.top_k,
+                    l.captured_fraction
                 );
             }
             eprintln!(

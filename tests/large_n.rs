@@ -23,10 +23,22 @@ fn labels(x: &Matrix<f64>, seed: u64) -> Vec<Vec<f64>> {
     let mut rng = widenet::rng::stream(seed, "large-n test labels");
     let n = x.rows();
     let t: Vec<f64> = (0..n)
-        .map(|i| if x.get(i, 0) + 0.5 * x.get(i, 1) >= 0.0 { 1.0 } else { -1.0 })
+        .map(|i| {
+            if x.get(i, 0) + 0.5 * x.get(i, 1) >= 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        })
         .collect();
     let r: Vec<f64> = (0..n)
-        .map(|_| if widenet::rng::normal(&mut rng) >= 0.0 { 1.0 } else { -1.0 })
+        .map(|_| {
+            if widenet::rng::normal(&mut rng) >= 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        })
         .collect();
     vec![t, r]
 }
@@ -53,13 +65,22 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
     assert_eq!(a.path, path);
     for i in 0..k {
         let e = rel(a.eigenvalues[i], ka.eigen.values[i]);
-        assert!(e < 1e-10, "{path:?}: eigenvalue {i}: {} vs {} (rel {e:e})", a.eigenvalues[i], ka.eigen.values[i]);
+        assert!(
+            e < 1e-10,
+            "{path:?}: eigenvalue {i}: {} vs {} (rel {e:e})",
+            a.eigenvalues[i],
+            ka.eigen.values[i]
+        );
     }
     assert!(a.eig_max_rel_residual < 1e-5, "{}", a.eig_max_rel_residual);
     for (l, y) in ys.iter().enumerate() {
         let r = &a.labels[l];
         let q = ka.y_hinv_y(y).unwrap();
-        assert!(rel(r.y_hinv_y, q) < 1e-8, "{path:?} label {l}: {} vs {q}", r.y_hinv_y);
+        assert!(
+            rel(r.y_hinv_y, q) < 1e-8,
+            "{path:?} label {l}: {} vs {q}",
+            r.y_hinv_y
+        );
         assert!(r.achieved_rel_error <= 1e-10, "{}", r.achieved_rel_error);
         // the reported error bound covers the actual error
         assert!(rel(r.y_hinv_y, q) <= r.achieved_rel_error.max(1e-13) * 10.0);
@@ -85,13 +106,23 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
         let cap: f64 = full.projections[..k].iter().map(|p| p * p).sum::<f64>()
             / y.iter().map(|v| v * v).sum::<f64>();
         let tolc = if path == SolverPath::F32 { 1e-6 } else { 1e-10 };
-        assert!((r.captured_fraction - cap).abs() < tolc, "{path:?}: {} vs {cap}", r.captured_fraction);
+        assert!(
+            (r.captured_fraction - cap).abs() < tolc,
+            "{path:?}: {} vs {cap}",
+            r.captured_fraction
+        );
         // predicted loss: inside the rigorous bounds, and the bounds hold for the
         // exact curve too
         for t in 0..=cfg.iters {
             let ex = full.predicted_loss[t];
-            assert!(r.predicted_loss_lower[t] <= ex * (1.0 + 1e-9) + 1e-12, "t={t}");
-            assert!(r.predicted_loss_upper[t] >= ex * (1.0 - 1e-9) - 1e-12, "t={t}");
+            assert!(
+                r.predicted_loss_lower[t] <= ex * (1.0 + 1e-9) + 1e-12,
+                "t={t}"
+            );
+            assert!(
+                r.predicted_loss_upper[t] >= ex * (1.0 - 1e-9) - 1e-12,
+                "t={t}"
+            );
         }
     }
 }
@@ -119,7 +150,11 @@ fn predicted_loss_exact_when_top_k_captures_labels() {
     let h = h_inf(&x).unwrap();
     let ka = KernelAnalysis::new(&h).unwrap();
     let y: Vec<f64> = (0..n)
-        .map(|i| (0..6).map(|j| (j as f64 + 1.0) * ka.eigen.vectors.get(i, j)).sum())
+        .map(|i| {
+            (0..6)
+                .map(|j| (j as f64 + 1.0) * ka.eigen.vectors.get(i, j))
+                .sum()
+        })
         .collect();
     let eta = 1.0 / ka.eigen.values[0];
     let full = ka.analyze(&y, eta, 500).unwrap();
@@ -132,12 +167,22 @@ fn predicted_loss_exact_when_top_k_captures_labels() {
             iters: 500,
             ..Default::default()
         };
-        let a = analyze_kernel(&HInfTiles::new(x.clone()).unwrap(), &[y.clone()], &cfg).unwrap();
+        let a = analyze_kernel(
+            &HInfTiles::new(x.clone()).unwrap(),
+            std::slice::from_ref(&y),
+            &cfg,
+        )
+        .unwrap();
         let r = &a.labels[0];
         assert!((r.captured_fraction - 1.0).abs() < 1e-10);
         for t in 0..=500 {
             let e = (r.predicted_loss[t] - full.predicted_loss[t]).abs();
-            assert!(e <= 1e-8 * full.predicted_loss[t] + 1e-14 * full.predicted_loss[0], "{path:?} t = {t}: {} vs {}", r.predicted_loss[t], full.predicted_loss[t]);
+            assert!(
+                e <= 1e-8 * full.predicted_loss[t] + 1e-14 * full.predicted_loss[0],
+                "{path:?} t = {t}: {} vs {}",
+                r.predicted_loss[t],
+                full.predicted_loss[t]
+            );
         }
     }
 }
@@ -159,14 +204,21 @@ fn tiny_budget_chooses_the_f32_then_the_matrix_free_path() {
     // dense needs 16n² + basis, f32 4n² + basis, matrix-free the basis only
     let need = |p| path_need(p, n, 10, 2, None) as u64;
     assert!(need(SolverPath::MatrixFree) < need(SolverPath::F32));
-    for budget in [64u64 << 20, need(SolverPath::F32), need(SolverPath::MatrixFree)] {
+    for budget in [
+        64u64 << 20,
+        need(SolverPath::F32),
+        need(SolverPath::MatrixFree),
+    ] {
         widenet::runtime::set_memory_budget(budget);
         let a = analyze_kernel(&kern, &ys, &cfg);
         widenet::runtime::set_memory_budget(0);
         results.push(a.unwrap());
     }
     let paths: Vec<SolverPath> = results.iter().map(|a| a.path).collect();
-    assert_eq!(paths, vec![SolverPath::Dense, SolverPath::F32, SolverPath::MatrixFree]);
+    assert_eq!(
+        paths,
+        vec![SolverPath::Dense, SolverPath::F32, SolverPath::MatrixFree]
+    );
     for a in &results[1..] {
         for i in 0..10 {
             let e = rel(a.eigenvalues[i], results[0].eigenvalues[i]);
@@ -234,11 +286,21 @@ fn stored_matrix_kernel_matches_and_bad_input_is_refused() {
     }
     let mut bad = h.clone();
     bad.set(0, 1, bad.get(0, 1) + 1e-3);
-    assert!(MatrixKernel::new(bad, "K.npy").unwrap_err().to_string().contains("not symmetric"));
+    assert!(MatrixKernel::new(bad, "K.npy")
+        .unwrap_err()
+        .to_string()
+        .contains("not symmetric"));
     let mut nan = h;
     nan.set(2, 2, f64::NAN);
     assert!(MatrixKernel::new(nan, "K.npy").is_err());
-    let e = analyze_kernel(&mk, &ys, &LargeNConfig { top_k: 0, ..Default::default() }).unwrap_err();
+    let e = analyze_kernel(
+        &mk,
+        &ys,
+        &LargeNConfig {
+            top_k: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("top-k"), "{e}");
 }
-

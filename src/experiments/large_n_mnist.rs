@@ -87,7 +87,13 @@ pub fn run(dir: &Path, cfg: &MnistLargeNConfig, out: &Path, show: bool) -> Resul
         .collect();
     let mut rng = crate::rng::stream(cfg.seed, "mnist large-n random labels");
     let random: Vec<f64> = (0..n)
-        .map(|_| if crate::rng::normal(&mut rng) >= 0.0 { 1.0 } else { -1.0 })
+        .map(|_| {
+            if crate::rng::normal(&mut rng) >= 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        })
         .collect();
     let kern = HInfTiles::new(x)?;
     let lc = LargeNConfig {

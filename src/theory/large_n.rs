@@ -352,7 +352,9 @@ fn orthonormalize(
     }
     // A second round (only when columns were replaced or z was tiny, i.e. mostly
     // rounding) makes Q orthogonal to the old blocks to working precision.
-    let min_r = (0..b).map(|j| r1.get(j, j).abs()).fold(f64::INFINITY, f64::min);
+    let min_r = (0..b)
+        .map(|j| r1.get(j, j).abs())
+        .fold(f64::INFINITY, f64::min);
     if !replaced && min_r > 1e-3 * before.max(f64::MIN_POSITIVE) {
         return Ok((q1, r1));
     }
@@ -694,7 +696,10 @@ chol_fns!(chol_in_place_f64, chol_solve_f64, f64);
 chol_fns!(chol_in_place_f32, chol_solve_f32, f32);
 
 enum Precond {
-    Chol { f: Factor, n: usize },
+    Chol {
+        f: Factor,
+        n: usize,
+    },
     /// M = VΘVᵀ + σ(I − VVᵀ): M⁻¹r = V(Θ⁻¹ − σ⁻¹)Vᵀr + r/σ.
     Spectral {
         v: Matrix<f64>,
@@ -813,7 +818,12 @@ fn tridiag_min(alpha: &[f64], beta: &[f64]) -> Result<f64> {
     let m = alpha.len();
     let t = Matrix::from_fn(m, m, |i, j| {
         if i == j {
-            1.0 / alpha[i] + if i > 0 { beta[i - 1] / alpha[i - 1] } else { 0.0 }
+            1.0 / alpha[i]
+                + if i > 0 {
+                    beta[i - 1] / alpha[i - 1]
+                } else {
+                    0.0
+                }
         } else if i + 1 == j || j + 1 == i {
             let a = i.min(j);
             beta[a].sqrt() / alpha[a]
@@ -1050,7 +1060,10 @@ pub fn analyze_kernel(
 ) -> Result<LargeNAnalysis> {
     let n = k.n();
     if n < 2 {
-        return Err(Error::invalid("n", format!("need at least 2 samples, got {n}")));
+        return Err(Error::invalid(
+            "n",
+            format!("need at least 2 samples, got {n}"),
+        ));
     }
     if labels.is_empty() {
         return Err(Error::invalid("y", "no label vector given"));
@@ -1135,13 +1148,18 @@ pub fn analyze_kernel(
         let kd = dense.as_ref().expect("dense path stores the kernel");
         let e = sym_eigen(kd)?;
         let vecs = Matrix::from_fn(n, kp, |i, j| e.vectors.get(i, j));
-        let proj: Vec<Vec<f64>> = (0..nl).map(|l| e.project(&labels[l])).collect::<Result<_>>()?;
+        let proj: Vec<Vec<f64>> = (0..nl)
+            .map(|l| e.project(&labels[l]))
+            .collect::<Result<_>>()?;
         Spectrum {
             vals: e.values[..kp].to_vec(),
             vecs,
             resid: vec![0.0; kp],
             tail_vals: e.values[kp..].to_vec(),
-            tail_weights: proj.iter().map(|p| p[kp..].iter().map(|v| v * v).collect()).collect(),
+            tail_weights: proj
+                .iter()
+                .map(|p| p[kp..].iter().map(|v| v * v).collect())
+                .collect(),
             converged: true,
             basis: 0,
             products: 0,
@@ -1226,7 +1244,9 @@ pub fn analyze_kernel(
                 ill_from_pivot(f, theta1, level, n, "f64", cfg.tol)
             })?;
             // a pivot at rounding level means numerically singular (duplicate inputs)
-            let min_piv = (0..n).map(|i| a[i * n + i] * a[i * n + i]).fold(f64::INFINITY, f64::min);
+            let min_piv = (0..n)
+                .map(|i| a[i * n + i] * a[i * n + i])
+                .fold(f64::INFINITY, f64::min);
             if min_piv <= 1e-13 * max_diag {
                 return Err(Error::IllConditioned {
                     what: "the kernel (f64 Cholesky pivot at rounding level)".into(),
@@ -1282,7 +1302,10 @@ pub fn analyze_kernel(
         cfg.seed,
         show,
     )?;
-    let lam_min = cg.iter().map(|c| c.lambda_min).fold(f64::INFINITY, f64::min);
+    let lam_min = cg
+        .iter()
+        .map(|c| c.lambda_min)
+        .fold(f64::INFINITY, f64::min);
     let cond = theta1 / lam_min;
     // f64 rounding of the products alone perturbs q by about cond·√n·ε relative
     let floor = cond * (n as f64).sqrt() * f64::EPSILON;
