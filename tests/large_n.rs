@@ -304,3 +304,71 @@ fn stored_matrix_kernel_matches_and_bad_input_is_refused() {
     .unwrap_err();
     assert!(e.to_string().contains("top-k"), "{e}");
 }
+
+#[test]
+fn analyze_command_large_n_path_and_kernel_file() {
+    use widenet::commands::{analyze, analyze_large_n, AnalyzeLargeArgs};
+    use widenet::data::npy;
+    let dir = tempfile::tempdir().unwrap();
+    let x = sphere(250, 6, 10);
+    let y = labels(&x, 11).remove(0);
+    let (xp, yp, kp) = (
+        dir.path().join("X.npy"),
+        dir.path().join("y.npy"),
+        dir.path().join("K.npy"),
+    );
+    npy::write_matrix(&xp, &x).unwrap();
+    npy::write_vector(&yp, &y).unwrap();
+    let dense = analyze(&xp, &yp, 1e-2, 20, &dir.path().join("d.json")).unwrap();
+    let mut args = AnalyzeLargeArgs {
+        x: Some(xp.clone()),
+        kernel: None,
+        y: yp.clone(),
+        eta: 1e-2,
+        iters: 20,
+        out: dir.path().join("l.json"),
+        path: None,
+        top_k: None,
+        tol: 1e-9,
+        seed: 0,
+    };
+    // no large-n flag and a small n: today's analysis (None)
+    assert!(analyze_large_n(&args).unwrap().is_none());
+    args.path = Some("matrix-free".into());
+    args.top_k = Some(5);
+    let r = analyze_large_n(&args).unwrap().unwrap();
+    assert_eq!(r.path, "matrix-free");
+    assert!(rel(r.y_hinv_y, dense.y_hinv_y) < 1e-8);
+    for i in 0..5 {
+        assert!(rel(r.eigenvalues[i], dense.eigenvalues[i]) < 1e-10);
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&args.out).unwrap()).unwrap();
+    for f in [
+        "path",
+        "achieved_rel_error",
+        "top_k",
+        "captured_fraction",
+        "predicted_loss",
+    ] {
+        assert!(json.get(f).is_some(), "{f}");
+    }
+    // bring your own kernel: the same numbers from K.npy
+    npy::write_matrix(&kp, &h_inf(&x).unwrap()).unwrap();
+    args.x = None;
+    args.kernel = Some(kp.clone());
+    let r2 = analyze_large_n(&args).unwrap().unwrap();
+    assert!(rel(r2.y_hinv_y, dense.y_hinv_y) < 1e-8);
+    // a bad --path and an asymmetric kernel are refused, naming the flag / file
+    args.path = Some("gpu".into());
+    assert!(analyze_large_n(&args)
+        .unwrap_err()
+        .to_string()
+        .contains("--path"));
+    args.path = None;
+    let mut k = h_inf(&x).unwrap();
+    k.set(0, 3, k.get(0, 3) + 0.1);
+    npy::write_matrix(&kp, &k).unwrap();
+    let e = analyze_large_n(&args).unwrap_err().to_string();
+    assert!(e.contains("K.npy") && e.contains("not symmetric"), "{e}");
+}
