@@ -146,7 +146,7 @@ fn unit_rows(rows: usize, cols: usize, seed: u64) -> Matrix<f64> {
 }
 
 /// The benchmark groups, in the order they run: a record's name starts with its group's.
-pub const GROUPS: [&str; 8] = [
+pub const GROUPS: [&str; 9] = [
     "gemm_f32",
     "gd_iteration",
     "h_inf",
@@ -155,6 +155,7 @@ pub const GROUPS: [&str; 8] = [
     "rnn_empirical_ntk",
     "rnn_infinite",
     "resnet_step",
+    "large_n",
 ];
 
 /// Runs every benchmark, calling `report` after each record (for progress).
@@ -211,6 +212,11 @@ pub fn run_only(
     }
     if want("rnn_infinite") {
         push(rnn_infinite_record(sizes)?, &mut out);
+    }
+    if want("large_n") {
+        for r in large_n_records(sizes)? {
+            push(r, &mut out);
+        }
     }
     if want("resnet_step") {
         for kind in LearnerKind::ALL {
@@ -328,6 +334,66 @@ fn classic_h_inf(sizes: &BenchSizes) -> Result<BenchRecord> {
                  (gflops counts the full product's flops)"
         ),
     })
+}
+
+/// The large-n analysis (issue 11 part B) on the f32 and matrix-free paths,
+/// n = `n_eigh`, top-k = n/40, against two baselines timed in the same run: the
+/// dense f64 analysis of the same kernel (H^∞, full eigendecomposition and
+/// Cholesky, today's `analyze`) and the raw X Xᵀ GEMM of the same shape.
+fn large_n_records(sizes: &BenchSizes) -> Result<Vec<BenchRecord>> {
+    use crate::kernels::tile_standin::HInfTiles;
+    use crate::theory::large_n::{analyze_kernel, LargeNConfig, SolverPath};
+    use crate::theory::spectrum::KernelAnalysis;
+    let (n, d) = (sizes.n_eigh, sizes.d);
+    let k = (n / 40).max(5);
+    let x = unit_rows(n, d, 7);
+    let y: Vec<f64> = (0..n)
+        .map(|i| if x.get(i, 0) >= 0.0 { 1.0 } else { -1.0 })
+        .collect();
+    let mut g = Matrix::<f64>::zeros(n, n);
+    let t_gemm = best_of(sizes.reps, || {
+        gemm_into(&mut g, x.view(), x.t(), 1.0, false).expect("shapes agree");
+    });
+    drop(g);
+    let t_dense = best_of(1, || {
+        let h = h_inf(&x).expect("finite inputs");
+        let ka = KernelAnalysis::new(&h).expect("positive definite");
+        let _ = ka.analyze(&y, 1e-3, 10).expect("analysis");
+    });
+    let kern = HInfTiles::new(x)?;
+    let mut out = Vec::new();
+    for path in [SolverPath::F32, SolverPath::MatrixFree] {
+        let cfg = LargeNConfig {
+            path: Some(path),
+            top_k: k,
+            tol: 1e-6,
+            iters: 10,
+            ..Default::default()
+        };
+        let mut res = None;
+        let t = best_of(1, || {
+            res = Some(analyze_kernel(&kern, std::slice::from_ref(&y), &cfg));
+        });
+        let a = res.expect("timed once")?;
+        out.push(BenchRecord {
+            name: format!("large_n_{}", path.name().replace('-', "_")),
+            seconds: t,
+            gflops: None,
+            baseline: Some(t_dense),
+            ratio: Some(t / t_dense),
+            detail: format!(
+                "H^inf analysis, n = {n}, d = {d}, top-{k}, y^T H^-1 y to 1e-6 (achieved {:.1e}, \
+                 {} Krylov products, {} CG iterations); baseline: dense f64 analysis (H^inf, \
+                 eigh, Cholesky) of the same kernel; raw X X^T GEMM {t_gemm:.3} s \
+                 (ratio to GEMM {:.1})",
+                a.labels[0].achieved_rel_error,
+                a.krylov_products,
+                a.labels[0].cg_iterations,
+                t / t_gemm
+            ),
+        });
+    }
+    Ok(out)
 }
 
 fn classic_eigh(sizes: &BenchSizes) -> Result<Vec<BenchRecord>> {

@@ -425,3 +425,173 @@ pub fn kernel_rnn_ntk(
     npy::write_matrix(out, &h)?;
     Ok((n, len, d))
 }
+
+/// Arguments of `widenet analyze` that reach the large-n path (issue 11).
+#[derive(Clone, Debug)]
+pub struct AnalyzeLargeArgs {
+    /// Inputs (H^∞ of them), or `None` with `kernel`.
+    pub x: Option<PathBuf>,
+    /// A precomputed kernel `.npy` instead of `x`.
+    pub kernel: Option<PathBuf>,
+    /// Labels.
+    pub y: PathBuf,
+    /// η of eq. 8.
+    pub eta: f64,
+    /// Iterations of the predicted loss.
+    pub iters: usize,
+    /// Output JSON.
+    pub out: PathBuf,
+    /// `--path` (dense, f32, matrix-free).
+    pub path: Option<String>,
+    /// `--top-k`.
+    pub top_k: Option<usize>,
+    /// `--tol`.
+    pub tol: f64,
+    /// `--seed`.
+    pub seed: u64,
+}
+
+/// What `widenet analyze` writes on the large-n path: today's fields where they
+/// make sense (`eigenvalues` and `projections` are the top k only), plus the
+/// path, the accuracy reached and the bounds of the predicted loss.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LargeNReport {
+    /// Number of samples.
+    pub n: usize,
+    /// "dense", "f32" or "matrix-free".
+    pub path: String,
+    /// k.
+    pub top_k: usize,
+    /// Top-k eigenvalues, descending.
+    pub eigenvalues: Vec<f64>,
+    /// |v_iᵀy| on them.
+    pub projections: Vec<f64>,
+    /// Σ_{i≤k}(v_iᵀy)²/‖y‖².
+    pub captured_fraction: f64,
+    /// yᵀH⁻¹y.
+    pub y_hinv_y: f64,
+    /// sqrt(2 yᵀH⁻¹y / n).
+    pub complexity_measure: f64,
+    /// Estimated relative error of `y_hinv_y`.
+    pub achieved_rel_error: f64,
+    /// Requested relative accuracy.
+    pub tol: f64,
+    /// η.
+    pub eta: f64,
+    /// Φ̃(t), t = 0..=iters (top-k exact, rest by Krylov quadrature).
+    pub predicted_loss: Vec<f64>,
+    /// Rigorous lower bound of Φ̃(t).
+    pub predicted_loss_lower: Vec<f64>,
+    /// Rigorous upper bound of Φ̃(t).
+    pub predicted_loss_upper: Vec<f64>,
+    /// 2/λ_max.
+    pub max_stable_eta: f64,
+    /// Estimated λ_min.
+    pub lambda_min_estimate: f64,
+    /// λ_max/λ_min estimate.
+    pub condition_estimate: f64,
+    /// max ‖Kv_i − λ_i v_i‖/λ_1 over the top k.
+    pub eig_max_rel_residual: f64,
+    /// Whether the Krylov phase converged.
+    pub eig_converged: bool,
+    /// Conjugate-gradient iterations.
+    pub cg_iterations: usize,
+    /// The memory budget in bytes the path was chosen with.
+    pub memory_budget: u64,
+    /// Wall-clock seconds per phase.
+    pub timings: Vec<(String, f64)>,
+    /// Kernel products (columns) of the eigen-solve.
+    pub krylov_products: usize,
+}
+
+/// `widenet analyze` on the large-n path, or `None` when today's full dense
+/// analysis applies (inputs given, no large-n flag, and about 32n² bytes for
+/// the kernel, its Cholesky factor and eigenvectors fit the memory budget).
+pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
+    use crate::kernels::tile::TileKernel;
+    use crate::kernels::tile_standin::{HInfTiles, MatrixKernel};
+    use crate::theory::large_n::{analyze_kernel, LargeNConfig, SolverPath};
+    let budget = crate::runtime::memory_budget();
+    let path = a
+        .path
+        .as_deref()
+        .map(|s| SolverPath::parse("--path", s))
+        .transpose()?;
+    let kern: Box<dyn TileKernel> = match (&a.x, &a.kernel) {
+        (Some(xp), None) => {
+            let x: Matrix<f64> = npy::read_matrix(xp)?;
+            let n = x.rows() as u128;
+            if path.is_none() && a.top_k.is_none() && 32 * n * n <= budget as u128 {
+                return Ok(None);
+            }
+            Box::new(HInfTiles::new(x)?)
+        }
+        (None, Some(kp)) => {
+            // TODO(integrator, issue 11 part A): open with
+            // kernels::stored::StoredKernel::open(kp) (memory-mapped, validated)
+            // instead of reading the whole matrix into memory here.
+            let m: Matrix<f64> = npy::read_matrix(kp)?;
+            let what = kp.display().to_string();
+            Box::new(MatrixKernel::new(m, &what)?)
+        }
+        _ => return Err(Error::invalid("--x/--kernel", "give exactly one of them")),
+    };
+    let n = kern.n();
+    let y: Vec<f64> = npy::read_vector(&a.y)?;
+    if y.len() != n {
+        return Err(Error::Shape(format!(
+            "{}: {} labels for a kernel of {n} samples",
+            a.y.display(),
+            y.len()
+        )));
+    }
+    let n128 = n as u128;
+    let top_k = a.top_k.unwrap_or(if 32 * n128 * n128 <= budget as u128 {
+        n
+    } else {
+        n.min(1000)
+    });
+    let cfg = LargeNConfig {
+        path,
+        top_k,
+        tol: a.tol,
+        eta: a.eta,
+        iters: a.iters,
+        seed: a.seed,
+        show_progress: true,
+        ..Default::default()
+    };
+    let r = analyze_kernel(kern.as_ref(), std::slice::from_ref(&y), &cfg)?;
+    let l = r
+        .labels
+        .into_iter()
+        .next()
+        .expect("one label vector in, one out");
+    let rep = LargeNReport {
+        n,
+        path: r.path.name().to_string(),
+        top_k: r.top_k,
+        eigenvalues: r.eigenvalues,
+        projections: l.projections,
+        captured_fraction: l.captured_fraction,
+        y_hinv_y: l.y_hinv_y,
+        complexity_measure: l.complexity_measure,
+        achieved_rel_error: l.achieved_rel_error,
+        tol: r.tol,
+        eta: r.eta,
+        predicted_loss: l.predicted_loss,
+        predicted_loss_lower: l.predicted_loss_lower,
+        predicted_loss_upper: l.predicted_loss_upper,
+        max_stable_eta: r.max_stable_eta,
+        lambda_min_estimate: r.lambda_min_estimate,
+        condition_estimate: r.condition_estimate,
+        eig_max_rel_residual: r.eig_max_rel_residual,
+        eig_converged: r.eig_converged,
+        cg_iterations: l.cg_iterations,
+        memory_budget: budget,
+        timings: r.timings,
+        krylov_products: r.krylov_products,
+    };
+    write_json(&a.out, &rep)?;
+    Ok(Some(rep))
+}

@@ -51,6 +51,18 @@ pub enum Error {
         needed: String,
         budget: String,
     },
+    /// A kernel too ill-conditioned for the requested accuracy (large-n solvers).
+    #[error(
+        "{what}: too ill-conditioned for the requested accuracy (estimated condition number \
+         {cond:.3e}, achieved relative error {achieved:.3e}, requested {tol:.1e}); \
+         near-duplicate inputs make H^inf (nearly) singular (seed 001, Remark 5.1)"
+    )]
+    IllConditioned {
+        what: String,
+        cond: f64,
+        achieved: f64,
+        tol: f64,
+    },
     /// JSON (de)serialization of a named file.
     #[error("{path}: {err}")]
     Json {

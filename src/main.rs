@@ -81,9 +81,12 @@ enum Command {
     },
     /// Spectrum, label projections, complexity measure and predicted GD loss (JSON).
     Analyze {
-        /// Inputs, one sample per row (.npy, f32 or f64).
+        /// Inputs, one sample per row (.npy, f32 or f64); the kernel is H^inf of them.
+        #[arg(long, required_unless_present = "kernel", conflicts_with = "kernel")]
+        x: Option<PathBuf>,
+        /// A precomputed symmetric PSD kernel (.npy, n x n) instead of --x.
         #[arg(long)]
-        x: PathBuf,
+        kernel: Option<PathBuf>,
         /// Labels (.npy vector).
         #[arg(long)]
         y: PathBuf,
@@ -93,6 +96,46 @@ enum Command {
         /// Number of iterations of the predicted loss curve.
         #[arg(long)]
         iters: usize,
+        /// Output JSON file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Memory budget (e.g. 20G); decides the path. Default: 75% of physical memory.
+        #[arg(long)]
+        memory_budget: Option<String>,
+        /// Force a path: dense (f64 kernel), f32 (f32 kernel, f64 solves) or matrix-free.
+        #[arg(long)]
+        path: Option<String>,
+        /// Number of top eigenpairs (large-n path; default min(n, 1000)).
+        #[arg(long)]
+        top_k: Option<usize>,
+        /// Relative accuracy of y^T H^-1 y on the large-n path.
+        #[arg(long, default_value_t = 1e-6)]
+        tol: f64,
+        /// Seed of the Krylov start block and the CG probe (large-n path).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Seed 001's analysis (top-k spectrum, projections of even/odd and random
+    /// labels, complexity measure) on every local MNIST image, all classes.
+    AnalyzeMnist {
+        /// Directory with the MNIST IDX files.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Number of top eigenpairs.
+        #[arg(long, default_value_t = 1000)]
+        top_k: usize,
+        /// Use at most this many images (train first).
+        #[arg(long)]
+        max_n: Option<usize>,
+        /// Relative accuracy of y^T H^-1 y.
+        #[arg(long, default_value_t = 1e-6)]
+        tol: f64,
+        /// Memory budget (e.g. 20G).
+        #[arg(long)]
+        memory_budget: Option<String>,
+        /// Seed of the random labels and the solvers.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         /// Output JSON file.
         #[arg(long)]
         out: PathBuf,
@@ -448,13 +491,101 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
         }
+        Command::AnalyzeMnist {
+            dir,
+            top_k,
+            max_n,
+            tol,
+            memory_budget,
+            seed,
+            out,
+        } => {
+            if let Some(b) = &memory_budget {
+                widenet::runtime::set_memory_budget(widenet::runtime::parse_bytes(
+                    "--memory-budget",
+                    b,
+                )?);
+            }
+            let cfg = widenet::experiments::large_n_mnist::MnistLargeNConfig {
+                top_k,
+                max_n,
+                tol,
+                seed,
+                eta: 1e-3,
+                iters: 1000,
+            };
+            let r = widenet::experiments::large_n_mnist::run(&dir, &cfg, &out, true)?;
+            let a = &r.analysis;
+            for (name, l) in r.labelings.iter().zip(&a.labels) {
+                eprintln!(
+                    "{name}: y^T H^-1 y = {:.6e} (rel. error <= {:.1e}), complexity = {:.6}, \
+                     top-{} captures {:.4} of ||y||^2",
+                    l.y_hinv_y,
+                    l.achieved_rel_error,
+                    l.complexity_measure,
+                    a.top_k,
+                    l.captured_fraction
+                );
+            }
+            eprintln!(
+                "n = {} ({} train + {} test), path {}, lambda_max = {:.4e}, lambda_k = {:.4e}; wrote {}",
+                a.n,
+                r.n_train,
+                r.n_test,
+                a.path.name(),
+                a.eigenvalues[0],
+                a.eigenvalues.last().copied().unwrap_or(f64::NAN),
+                out.display()
+            );
+        }
         Command::Analyze {
             x,
+            kernel,
             y,
             eta,
             iters,
             out,
+            memory_budget,
+            path,
+            top_k,
+            tol,
+            seed,
         } => {
+            if let Some(b) = &memory_budget {
+                widenet::runtime::set_memory_budget(widenet::runtime::parse_bytes(
+                    "--memory-budget",
+                    b,
+                )?);
+            }
+            let large = commands::AnalyzeLargeArgs {
+                x: x.clone(),
+                kernel,
+                y: y.clone(),
+                eta,
+                iters,
+                out: out.clone(),
+                path,
+                top_k,
+                tol,
+                seed,
+            };
+            if let Some(r) = commands::analyze_large_n(&large)? {
+                eprintln!(
+                    "n = {}, path {}, top-{} lambda_max = {:.4e}, y^T H^-1 y = {:.6e} \
+                     (relative error <= {:.1e}), complexity = {:.6}, captured {:.4}; wrote {}",
+                    r.n,
+                    r.path,
+                    r.top_k,
+                    r.eigenvalues.first().copied().unwrap_or(f64::NAN),
+                    r.y_hinv_y,
+                    r.achieved_rel_error,
+                    r.complexity_measure,
+                    r.captured_fraction,
+                    out.display()
+                );
+                return Ok(());
+            }
+            let x = x.context("--x is required")?;
             let a = commands::analyze(&x, &y, eta, iters, &out)?;
             if eta > a.max_stable_eta {
                 eprintln!(

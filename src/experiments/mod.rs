@@ -5,6 +5,7 @@ pub mod arora_fig2;
 pub mod arora_sec6;
 pub mod common;
 pub mod complexity_examples;
+pub mod large_n_mnist;
 pub mod resnet_fig2;
 pub mod resnet_fig3;
 pub mod resnet_kernel_bound;

@@ -12,3 +12,4 @@ pub mod rnn_infinite;
 pub mod rnn_ntk;
 pub mod stored;
 pub mod tile;
+pub mod tile_standin;

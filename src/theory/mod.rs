@@ -3,5 +3,6 @@
 pub mod bounds;
 pub mod complexity;
 pub mod hierarchical;
+pub mod large_n;
 pub mod spectrum;
 pub mod taylor;

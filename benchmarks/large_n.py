@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Large-n analysis (issue 11 part B): widenet against numpy/scipy on the same matrix.
+
+Builds the inputs (all local MNIST images with even/odd labels, or synthetic points on
+the sphere), then times in separate processes (so each peak RSS is its own, measured
+with /usr/bin/time -v):
+  * numpy:  H^inf (eq. 3) + np.linalg.cholesky + scipy.linalg.cho_solve -> y^T H^-1 y
+  * scipy:  H^inf + scipy.linalg.eigh(subset_by_index=[n-k, n-1]) -> top-k spectrum
+  * widenet analyze --path f32|matrix-free|dense --top-k k --tol 1e-6 (kernel, top-k
+    spectrum with projections, complexity measure and predicted loss, all included)
+and prints times, ratios, peak memory and the agreement of y^T H^-1 y and the top-k
+eigenvalues. Needs numpy and scipy (install them in a venv outside the repository).
+
+  python benchmarks/large_n.py --widenet target/release/widenet --n 8000 --top-k 200
+  python benchmarks/large_n.py --widenet target/release/widenet --mnist ../shared/data/mnist --top-k 1000
+"""
+import argparse, gzip, json, os, re, subprocess, sys, time
+
+NUMPY_CHOL = r'''
+import json, sys, time, numpy as np, scipy.linalg as sl
+X = np.load(sys.argv[1]); y = np.load(sys.argv[2])
+t0 = time.perf_counter()
+G = X @ X.T; nr = np.sqrt(np.diag(G)); C = np.clip(G / np.outer(nr, nr), -1, 1)
+H = G * (np.pi - np.arccos(C)) / (2 * np.pi); np.fill_diagonal(H, 0.5 * nr * nr); del G, C
+t1 = time.perf_counter()
+L = np.linalg.cholesky(H); z = sl.cho_solve((L, True), y); q = float(y @ z)
+t2 = time.perf_counter()
+json.dump({"kernel_s": t1 - t0, "solve_s": t2 - t1, "q": q}, open(sys.argv[3], "w"))
+'''
+
+SCIPY_EIGH = r'''
+import json, sys, time, numpy as np, scipy.linalg as sl
+X = np.load(sys.argv[1]); k = int(sys.argv[2])
+t0 = time.perf_counter()
+G = X @ X.T; nr = np.sqrt(np.diag(G)); C = np.clip(G / np.outer(nr, nr), -1, 1)
+H = G * (np.pi - np.arccos(C)) / (2 * np.pi); np.fill_diagonal(H, 0.5 * nr * nr); del G, C
+t1 = time.perf_counter()
+n = H.shape[0]
+w = sl.eigh(H, subset_by_index=[n - k, n - 1], eigvals_only=False)[0]
+t2 = time.perf_counter()
+json.dump({"kernel_s": t1 - t0, "eigh_s": t2 - t1, "eigenvalues": sorted(w.tolist(), reverse=True)},
+          open(sys.argv[3], "w"))
+'''
+
+
+def timed(cmd):
+    """Runs cmd under /usr/bin/time -v: (wall seconds, peak RSS in GiB, stderr)."""
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{p.stderr[-3000:]}")
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    return wall, (int(m.group(1)) / 2**20 if m else float("nan")), p.stderr
+
+
+def idx(path):
+    with gzip.open(path) if path.endswith(".gz") else open(path, "rb") as f:
+        b = f.read()
+    import numpy as np
+    magic = int.from_bytes(b[:4], "big")
+    if magic == 2051:
+        n, r, c = (int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(3))
+        return np.frombuffer(b, np.uint8, offset=16).reshape(n, r * c)
+    n = int.from_bytes(b[4:8], "big")
+    return np.frombuffer(b, np.uint8, offset=8)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--widenet", required=True)
+    ap.add_argument("--mnist", help="directory of the MNIST IDX files (all images, even/odd)")
+    ap.add_argument("--n", type=int, default=8000, help="synthetic: samples on the sphere")
+    ap.add_argument("--d", type=int, default=784)
+    ap.add_argument("--top-k", type=int, default=200)
+    ap.add_argument("--path", default="f32")
+    ap.add_argument("--memory-budget", default="6G")
+    ap.add_argument("--workdir", default="/tmp/widenet-large-n")
+    ap.add_argument("--skip-scipy", action="store_true")
+    a = ap.parse_args()
+    import numpy as np
+    os.makedirs(a.workdir, exist_ok=True)
+    X_p, y_p = os.path.join(a.workdir, "X.npy"), os.path.join(a.workdir, "y.npy")
+    if a.mnist:
+        xs, ls = [], []
+        for pre in ["train", "t10k"]:
+            xs.append(idx(os.path.join(a.mnist, f"{pre}-images-idx3-ubyte.gz")))
+            ls.append(idx(os.path.join(a.mnist, f"{pre}-labels-idx1-ubyte.gz")))
+        X = np.concatenate(xs).astype(np.float64) / 255.0
+        lab = np.concatenate(ls)
+        y = np.where(lab % 2 == 0, 1.0, -1.0)
+        what = f"all local MNIST ({X.shape[0]} images, d = {X.shape[1]}), even/odd labels"
+    else:
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((a.n, a.d))
+        y = np.sign(X[:, 0] + 0.5 * X[:, 1])
+        what = f"synthetic sphere points n = {a.n}, d = {a.d}"
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    np.save(X_p, X); np.save(y_p, y)
+    n, k = X.shape[0], a.top_k
+    print(f"{what}; top-{k}; threads: OMP/OPENBLAS as set in the environment, widenet all cores")
+    py = sys.executable
+    res = {}
+    w_out = os.path.join(a.workdir, "widenet.json")
+    t, rss, _ = timed([a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3", "--iters", "10",
+                       "--out", w_out, "--path", a.path, "--top-k", str(k), "--tol", "1e-6",
+                       "--memory-budget", a.memory_budget])
+    wj = json.load(open(w_out))
+    res["widenet"] = (t, rss)
+    print(f"widenet ({a.path}): {t:.1f} s, peak {rss:.2f} GiB; phases {wj['timings']}")
+    c_out = os.path.join(a.workdir, "chol.json")
+    t, rss, _ = timed([py, "-c", NUMPY_CHOL, X_p, y_p, c_out])
+    cj = json.load(open(c_out))
+    res["chol"] = (t, rss)
+    print(f"numpy cholesky + cho_solve: {t:.1f} s total (kernel {cj['kernel_s']:.1f} s, "
+          f"solve {cj['solve_s']:.1f} s), peak {rss:.2f} GiB")
+    rq = abs(wj["y_hinv_y"] - cj["q"]) / abs(cj["q"])
+    print(f"  y^T H^-1 y: widenet {wj['y_hinv_y']:.10e} (claimed rel. error <= "
+          f"{wj['achieved_rel_error']:.1e}), numpy {cj['q']:.10e}, rel. diff {rq:.2e}")
+    if not a.skip_scipy:
+        e_out = os.path.join(a.workdir, "eigh.json")
+        t, rss, _ = timed([py, "-c", SCIPY_EIGH, X_p, str(k), e_out])
+        ej = json.load(open(e_out))
+        res["eigh"] = (t, rss)
+        print(f"scipy eigh(subset_by_index) top-{k}: {t:.1f} s total (kernel {ej['kernel_s']:.1f} s, "
+              f"eigh {ej['eigh_s']:.1f} s), peak {rss:.2f} GiB")
+        ev = np.array(ej["eigenvalues"]); wv = np.array(wj["eigenvalues"])
+        print(f"  top-{k} eigenvalues: max rel. diff {np.max(np.abs(wv - ev) / ev):.2e}")
+    tw = res["widenet"][0]
+    print(f"ratios (time): cholesky route / widenet = {res['chol'][0] / tw:.2f}"
+          + (f", scipy eigh / widenet = {res['eigh'][0] / tw:.2f}" if "eigh" in res else ""))
+    print(f"peak memory: widenet {res['widenet'][1]:.2f} GiB, numpy cholesky {res['chol'][1]:.2f} GiB"
+          + (f", scipy eigh {res['eigh'][1]:.2f} GiB" if "eigh" in res else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1382 @@
+//! Seed 001's analysis at large n (issue 11 part B): the top-k spectrum of a
+//! kernel and the label projections on it, yᵀK⁻¹y and the complexity measure
+//! (eq. 10) to a stated accuracy, and eq. 8's predicted loss, without a full
+//! eigendecomposition and, when memory is short, without storing the kernel.
+//!
+//! Three paths, chosen from n and the memory budget (or forced):
+//! - `dense`: the kernel in f64 (16n² bytes with its Cholesky factor), products
+//!   and a Cholesky preconditioner in f64 (when top-k is at least n/2, a full
+//!   eigendecomposition: today's `KernelAnalysis`);
+//! - `f32`: the kernel stored in f32 (4n² bytes). Block Lanczos runs on f32
+//!   products, then an f64 Rayleigh–Ritz with f64 products of the Ritz block
+//!   (recomputed tile by tile from the inputs) makes the eigenvalues f64-accurate.
+//!   The stored kernel is then Cholesky-factored in place in f32 and used as the
+//!   preconditioner of an f64 conjugate-gradient solve whose products are f64;
+//! - `matrix-free`: nothing n × n is stored; every product recomputes the tiles
+//!   in f64, and the preconditioner is spectral (deflation by the top Ritz pairs),
+//!   which needs only the n × k block the eigen-solve produced anyway.
+//!
+//! Accuracy (the numbers are reported, never assumed): with z the solve's result
+//! and r = y − Kz its f64 residual, q = yᵀz + zᵀr satisfies
+//! yᵀK⁻¹y − q = rᵀK⁻¹r ∈ [0, ‖r‖²/λ_min], so the relative error is at most
+//! ‖r‖²/(λ_min q) (second order in r); λ_min is estimated from CG's own Lanczos
+//! coefficients times λ_min of the preconditioner. When the estimated condition
+//! number λ_1/λ_min puts f64 rounding above the requested tolerance, or CG does
+//! not reach it, the result is an [`Error::IllConditioned`] naming the estimated
+//! condition number (near-duplicate inputs make H^∞ singular, seed 001 Remark 5.1).
+//!
+//! Eq. 8 without the full spectrum: Φ̃(t) = ½Σ_i (1 − ηλ_i)^{2t}(v_iᵀy)² is exact
+//! over the top-k pairs; the rest, of mass R = ‖y‖² − Σ_{i≤k}(v_iᵀy)², is evaluated
+//! by Gauss quadrature from the Krylov space (the label vectors are in the first
+//! Lanczos block, so the Ritz pairs beyond k with weights (x_jᵀy)² are a block
+//! Gauss rule for yᵀf(K)y) and bounded rigorously: every remaining eigenvalue lies
+//! in [0, λ_k], so the rest lies between R·min and R·max of (1 − ηλ)^{2t} there.
+
+use crate::error::{Error, Result};
+use crate::kernels::tile::TileKernel;
+use crate::kernels::tile_standin::{dense_f32, dense_f64, matvec};
+use crate::linalg::{gemm_into, sym_eigen, sym_eigenvalues, Matrix, View};
+use crate::runtime::{check_alloc, check_interrupt, memory_budget, progress_bar};
+use faer::dyn_stack::{MemBuffer, MemStack};
+use serde::{Deserialize, Serialize};
+
+/// How the kernel is held while it is analysed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SolverPath {
+    /// The kernel stored in f64.
+    Dense,
+    /// The kernel stored in f32, f64 products recomputed from the inputs.
+    F32,
+    /// Nothing n × n stored: every product recomputes the tiles in f64.
+    MatrixFree,
+}
+
+impl SolverPath {
+    /// The flag spelling (`dense`, `f32`, `matrix-free`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SolverPath::Dense => "dense",
+            SolverPath::F32 => "f32",
+            SolverPath::MatrixFree => "matrix-free",
+        }
+    }
+
+    /// Parses the value of the flag `flag`.
+    pub fn parse(flag: &str, s: &str) -> Result<Self> {
+        match s {
+            "dense" => Ok(SolverPath::Dense),
+            "f32" => Ok(SolverPath::F32),
+            "matrix-free" => Ok(SolverPath::MatrixFree),
+            _ => Err(Error::invalid(
+                flag,
+                format!("'{s}' is not a path (dense, f32 or matrix-free)"),
+            )),
+        }
+    }
+}
+
+/// Settings of [`analyze_kernel`].
+#[derive(Clone, Debug)]
+pub struct LargeNConfig {
+    /// Forced path; `None` chooses from n and the memory budget.
+    pub path: Option<SolverPath>,
+    /// Number of top eigenpairs k.
+    pub top_k: usize,
+    /// Requested relative accuracy of yᵀK⁻¹y (the complexity measure then has half of it).
+    pub tol: f64,
+    /// Step size of the predicted loss (eq. 8).
+    pub eta: f64,
+    /// Iterations of the predicted loss curve.
+    pub iters: usize,
+    /// Block size of block Lanczos (`None`: chosen from k and the path).
+    pub block: Option<usize>,
+    /// Most conjugate-gradient iterations before giving up.
+    pub max_cg_iters: usize,
+    /// Seed of the random part of the starting block.
+    pub seed: u64,
+    /// Progress bars on stderr for steps over a few seconds.
+    pub show_progress: bool,
+}
+
+impl Default for LargeNConfig {
+    fn default() -> Self {
+        LargeNConfig {
+            path: None,
+            top_k: 100,
+            tol: 1e-6,
+            eta: 1e-3,
+            iters: 1000,
+            block: None,
+            max_cg_iters: 300,
+            seed: 0,
+            show_progress: false,
+        }
+    }
+}
+
+/// The results for one label vector.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LabelResult {
+    /// |v_iᵀy| for the top-k eigenvectors, in the order of the eigenvalues.
+    pub projections: Vec<f64>,
+    /// Σ_{i≤k}(v_iᵀy)² / ‖y‖².
+    pub captured_fraction: f64,
+    /// yᵀK⁻¹y.
+    pub y_hinv_y: f64,
+    /// sqrt(2 yᵀK⁻¹y / n) (seed 001 eq. 10).
+    pub complexity_measure: f64,
+    /// Estimated relative error of `y_hinv_y`: ‖r‖²/(λ_min q).
+    pub achieved_rel_error: f64,
+    /// Conjugate-gradient iterations (each one f64 product with K).
+    pub cg_iterations: usize,
+    /// Φ̃(t), t = 0..=iters: exact top-k part plus the quadrature of the rest (eq. 8).
+    pub predicted_loss: Vec<f64>,
+    /// Rigorous lower bound of Φ̃(t) (rest at its smallest over [0, λ_k]).
+    pub predicted_loss_lower: Vec<f64>,
+    /// Rigorous upper bound of Φ̃(t) (rest at its largest over [0, λ_k]).
+    pub predicted_loss_upper: Vec<f64>,
+}
+
+/// Everything the large-n analysis reports.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LargeNAnalysis {
+    /// Number of samples.
+    pub n: usize,
+    /// The path used.
+    pub path: SolverPath,
+    /// k.
+    pub top_k: usize,
+    /// The top-k eigenvalues, descending.
+    pub eigenvalues: Vec<f64>,
+    /// max_i ‖Kv_i − λ_i v_i‖ / λ_1 over the top k, from f64 products.
+    pub eig_max_rel_residual: f64,
+    /// Whether the Krylov phase met its residual tolerance before its basis cap.
+    pub eig_converged: bool,
+    /// Size of the Krylov basis (0 for a full eigendecomposition).
+    pub krylov_basis: usize,
+    /// Estimated smallest eigenvalue of K.
+    pub lambda_min_estimate: f64,
+    /// λ_1 / λ_min estimate.
+    pub condition_estimate: f64,
+    /// Requested relative accuracy of yᵀK⁻¹y.
+    pub tol: f64,
+    /// Step size of the predicted loss.
+    pub eta: f64,
+    /// 2/λ_max.
+    pub max_stable_eta: f64,
+    /// One entry per label vector, in the order given.
+    pub labels: Vec<LabelResult>,
+    /// Wall-clock seconds per phase (storage, spectrum, factorization, solve).
+    pub timings: Vec<(String, f64)>,
+    /// Number of Krylov products (columns) and f64 refinement steps taken.
+    pub krylov_products: usize,
+}
+
+/// Bytes the path needs besides the caller's inputs (kernel storage plus the
+/// n × m Krylov basis and a few n × k' blocks).
+pub fn path_bytes(path: SolverPath, n: usize, basis: usize) -> u128 {
+    let n = n as u128;
+    let blocks = 3 * n * basis as u128 * 8;
+    match path {
+        SolverPath::Dense => 16 * n * n + blocks,
+        SolverPath::F32 => 4 * n * n + blocks,
+        SolverPath::MatrixFree => blocks,
+    }
+}
+
+/// Bytes the analysis of n samples with `n_labels` label vectors and top `k`
+/// needs on `path` (block size `block`, or the default for the path).
+pub fn path_need(
+    path: SolverPath,
+    n: usize,
+    k: usize,
+    n_labels: usize,
+    block: Option<usize>,
+) -> u128 {
+    let b = block
+        .unwrap_or_else(|| default_block(k, n_labels, path))
+        .clamp(1, n.max(1));
+    path_bytes(path, n, basis_cap(k, n, b))
+}
+
+/// The path chosen within `budget` bytes: dense f64 when it fits, else f32
+/// storage, else matrix-free.
+pub fn choose_path(
+    n: usize,
+    k: usize,
+    n_labels: usize,
+    block: Option<usize>,
+    budget: u64,
+) -> SolverPath {
+    let b = budget as u128;
+    if path_need(SolverPath::Dense, n, k, n_labels, block) <= b {
+        SolverPath::Dense
+    } else if path_need(SolverPath::F32, n, k, n_labels, block) <= b {
+        SolverPath::F32
+    } else {
+        SolverPath::MatrixFree
+    }
+}
+
+fn oversample(k: usize, n: usize) -> usize {
+    (k + (k / 10).max(8)).min(n)
+}
+
+fn default_block(k: usize, labels: usize, path: SolverPath) -> usize {
+    let kp = k + (k / 10).max(8);
+    let b = match path {
+        SolverPath::MatrixFree => (kp / 2).clamp(16, 512),
+        _ => (kp / 4).clamp(8, 64),
+    };
+    b.max(labels + 4)
+}
+
+fn basis_cap(k: usize, n: usize, b: usize) -> usize {
+    let kp = oversample(k, n);
+    (4 * kp).max(kp + 6 * b).min(n)
+}
+
+// ---------------------------------------------------------------- operators
+
+/// A symmetric operator applied to n × b row-major blocks.
+enum Op<'a> {
+    Dense(&'a Matrix<f64>),
+    F32 { k: &'a [f32], n: usize },
+    Free(&'a dyn TileKernel),
+}
+
+impl Op<'_> {
+    fn apply(&self, v: &Matrix<f64>, show: bool) -> Result<Matrix<f64>> {
+        check_interrupt()?;
+        match self {
+            Op::Dense(k) => {
+                let mut out = Matrix::zeros(k.rows(), v.cols());
+                gemm_into(&mut out, k.view(), v.view(), 1.0, false)?;
+                Ok(out)
+            }
+            Op::F32 { k, n } => {
+                let v32: Matrix<f32> = v.cast();
+                let mut out = Matrix::<f32>::zeros(*n, v.cols());
+                gemm_into(
+                    &mut out,
+                    View::row_major(k, *n, *n)?,
+                    v32.view(),
+                    1.0,
+                    false,
+                )?;
+                Ok(out.cast())
+            }
+            Op::Free(k) => matvec(*k, v, show),
+        }
+    }
+}
+
+/// `aᵀb` for row-major blocks with the same number of rows.
+fn at_b(a: &Matrix<f64>, b: &Matrix<f64>) -> Result<Matrix<f64>> {
+    let mut out = Matrix::zeros(a.cols(), b.cols());
+    gemm_into(&mut out, a.t(), b.view(), 1.0, false)?;
+    Ok(out)
+}
+
+/// `z -= a c`.
+fn sub_ac(z: &mut Matrix<f64>, a: &Matrix<f64>, c: &Matrix<f64>) -> Result<()> {
+    gemm_into(z, a.view(), c.view(), -1.0, true)
+}
+
+/// `a c` as a new matrix.
+fn mul(a: &Matrix<f64>, c: &Matrix<f64>) -> Result<Matrix<f64>> {
+    let mut out = Matrix::zeros(a.rows(), c.cols());
+    gemm_into(&mut out, a.view(), c.view(), 1.0, false)?;
+    Ok(out)
+}
+
+fn col(m: &Matrix<f64>, j: usize) -> Vec<f64> {
+    (0..m.rows()).map(|i| m.get(i, j)).collect()
+}
+
+fn dotv(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Thin QR of a row-major n × b block through faer: (Q, R).
+fn thin_qr(z: &Matrix<f64>) -> (Matrix<f64>, Matrix<f64>) {
+    let (n, b) = z.shape();
+    let fm = faer::Mat::from_fn(n, b, |i, j| z.get(i, j));
+    let qr = fm.qr();
+    let q = qr.compute_thin_Q();
+    let r = qr.thin_R();
+    (
+        Matrix::from_fn(n, b, |i, j| q[(i, j)]),
+        Matrix::from_fn(b, b, |i, j| r[(i, j)]),
+    )
+}
+
+/// Orthonormalizes `z` against the blocks `qs` (two passes of block
+/// Gram–Schmidt) and within itself: returns (Q, R) with (I − PPᵀ)z = QR.
+/// Directions lost to cancellation (|R_jj| ≤ `tiny`) are replaced by random
+/// vectors orthogonal to everything, with zero rows in R, so the basis always
+/// grows by b orthonormal columns.
+fn orthonormalize(
+    mut z: Matrix<f64>,
+    qs: &[Matrix<f64>],
+    tiny: f64,
+    rng: &mut crate::rng::WRng,
+) -> Result<(Matrix<f64>, Matrix<f64>)> {
+    // One block Gram–Schmidt pass here (callers subtract one already), a second
+    // only where it cancelled much (Kahan–Parlett "twice is enough").
+    let before = crate::linalg::norm2(z.as_slice());
+    for q in qs {
+        let c = at_b(q, &z)?;
+        sub_ac(&mut z, q, &c)?;
+    }
+    if crate::linalg::norm2(z.as_slice()) < 0.7 * before {
+        for q in qs {
+            let c = at_b(q, &z)?;
+            sub_ac(&mut z, q, &c)?;
+        }
+    }
+    let (mut q1, mut r1) = thin_qr(&z);
+    let b = z.cols();
+    let mut replaced = false;
+    for j in 0..b {
+        if r1.get(j, j).abs() <= tiny {
+            replaced = true;
+            for i in 0..b {
+                r1.set(j, i, 0.0);
+            }
+            for i in 0..q1.rows() {
+                q1.set(i, j, crate::rng::normal(rng));
+            }
+        }
+    }
+    // A second round (only when columns were replaced or z was tiny, i.e. mostly
+    // rounding) makes Q orthogonal to the old blocks to working precision.
+    let min_r = (0..b)
+        .map(|j| r1.get(j, j).abs())
+        .fold(f64::INFINITY, f64::min);
+    if !replaced && min_r > 1e-3 * before.max(f64::MIN_POSITIVE) {
+        return Ok((q1, r1));
+    }
+    for _ in 0..2 {
+        for q in qs {
+            let c = at_b(q, &q1)?;
+            sub_ac(&mut q1, q, &c)?;
+        }
+    }
+    let (q2, r2) = thin_qr(&q1);
+    let r = if replaced {
+        // columns that were replaced keep a zero row in R; the others pick up r2
+        let mut r = mul(&r2, &r1)?;
+        for j in 0..b {
+            if r1.get(j, j) == 0.0 {
+                for i in 0..b {
+                    r.set(j, i, 0.0);
+                }
+            }
+        }
+        r
+    } else {
+        mul(&r2, &r1)?
+    };
+    // The QR's sign convention may flip columns; R absorbs it through r2.
+    Ok((q2, r))
+}
+
+// ------------------------------------------------------------- the spectrum
+
+/// Most f64 block-Davidson refinement steps after the f32 Krylov phase (each one
+/// f64 product of the Ritz block; taken only while ‖r_i‖²/gap_i > 1e-11·θ_i).
+const DAVIDSON_STEPS: usize = 4;
+
+/// The top of the spectrum plus a quadrature rule for the rest.
+struct Spectrum {
+    /// Top k' eigenvalue estimates, descending.
+    vals: Vec<f64>,
+    /// Their vectors (n × k'), orthonormal.
+    vecs: Matrix<f64>,
+    /// ‖Kv_i − θ_i v_i‖ for the top k'.
+    resid: Vec<f64>,
+    /// Further Ritz values (quadrature nodes beyond k').
+    tail_vals: Vec<f64>,
+    /// Quadrature weights (x_jᵀy_l)² of the tail nodes, one vector per label.
+    tail_weights: Vec<Vec<f64>>,
+    converged: bool,
+    basis: usize,
+    products: usize,
+}
+
+/// Block Lanczos with full reorthogonalization and Rayleigh–Ritz on the whole
+/// basis, started from the labels plus Gaussian columns. Stops when the top-k
+/// Ritz residuals ‖Kx_i − θ_i x_i‖ (from the block recurrence: ‖R_{j+1} u_i^{(j)}‖)
+/// fall below `rtol`·θ_1, or at the basis cap.
+#[allow(clippy::too_many_arguments)]
+fn block_lanczos(
+    op: &Op<'_>,
+    n: usize,
+    labels: &Matrix<f64>,
+    k: usize,
+    kp: usize,
+    b: usize,
+    m_cap: usize,
+    rtol: f64,
+    seed: u64,
+    show: bool,
+) -> Result<Spectrum> {
+    let mut rng = crate::rng::stream(seed, "large-n block lanczos start");
+    let nl = labels.cols();
+    let mut start = Matrix::zeros(n, b);
+    for i in 0..n {
+        for j in 0..b {
+            let v = if j < nl {
+                labels.get(i, j)
+            } else {
+                crate::rng::normal(&mut rng)
+            };
+            start.set(i, j, v);
+        }
+    }
+    let (q0, _) = orthonormalize(start, &[], 0.0, &mut rng)?;
+    let mut qs: Vec<Matrix<f64>> = vec![q0];
+    let mut offs: Vec<usize> = vec![0];
+    let mut t = Matrix::zeros(m_cap, m_cap);
+    let bar = progress_bar(m_cap as u64, "top-k eigenpairs (block Lanczos)", show);
+    let mut scale = 0.0f64;
+    let mut next_check = kp;
+    let mut restarts = 0usize;
+    let mut products = 0usize;
+    let result: (Vec<f64>, Matrix<f64>, Vec<f64>, bool);
+    loop {
+        check_interrupt()?;
+        let j = qs.len() - 1;
+        let w = op.apply(&qs[j], false)?;
+        products += qs[j].cols();
+        if scale == 0.0 {
+            scale = crate::linalg::norm2(w.as_slice()).max(f64::MIN_POSITIVE);
+        }
+        let bj = qs[j].cols();
+        let oj = offs[j];
+        let mut z = w;
+        for (i, q) in qs.iter().enumerate() {
+            let c = at_b(q, &z)?;
+            let oi = offs[i];
+            for a in 0..c.rows() {
+                for bb in 0..bj {
+                    let v = c.get(a, bb);
+                    t.set(oi + a, oj + bb, v);
+                    t.set(oj + bb, oi + a, v);
+                }
+            }
+            sub_ac(&mut z, q, &c)?;
+        }
+        // symmetrize the diagonal block (rounding of the f32/f64 product)
+        for a in 0..bj {
+            for bb in 0..a {
+                let v = 0.5 * (t.get(oj + a, oj + bb) + t.get(oj + bb, oj + a));
+                t.set(oj + a, oj + bb, v);
+                t.set(oj + bb, oj + a, v);
+            }
+        }
+        let m = oj + bj;
+        bar.set_position(m as u64);
+        // Z = (I − QQᵀ)KQ_j = Q_{j+1} R_{j+1}: the next block and the residuals
+        let (qn, rn) = if m >= n {
+            (Matrix::zeros(n, 0), Matrix::zeros(0, bj))
+        } else {
+            orthonormalize(z, &qs, 1e-13 * scale, &mut rng)?
+        };
+        let full = m >= n;
+        let at_cap = !full && m + qn.cols() > m_cap;
+        if m >= next_check || full || at_cap {
+            let tm = Matrix::from_fn(m, m, |a, bb| t.get(a, bb));
+            let eig = sym_eigen(&tm)?;
+            let theta1 = eig.values[0].abs().max(f64::MIN_POSITIVE);
+            // ‖Kx_i − θ_i x_i‖ = ‖R_{j+1} u_i[last block]‖ (zero once the basis is R^n)
+            let res: Vec<f64> = (0..kp.min(m))
+                .map(|i| {
+                    let mut s = 0.0;
+                    for a in 0..rn.rows() {
+                        let mut v = 0.0;
+                        for bb in 0..bj {
+                            v += rn.get(a, bb) * eig.vectors.get(oj + bb, i);
+                        }
+                        s += v * v;
+                    }
+                    s.sqrt()
+                })
+                .collect();
+            let ok = m >= kp && res.iter().take(k).all(|&r| r <= rtol * theta1);
+            if ok || full || (at_cap && restarts >= MAX_RESTARTS) {
+                result = (eig.values, eig.vectors, res, ok || full);
+                break;
+            }
+            if at_cap {
+                // Thick restart (block Krylov–Schur): keep the top k' Ritz vectors
+                // X (T = diag θ there) and the next block; the coupling XᵀKQ_{j+1}
+                // is computed from the next product like every other entry of T.
+                restarts += 1;
+                let x = ritz_vectors(&qs, &offs, &eig.vectors, m, kp)?;
+                t = Matrix::zeros(m_cap, m_cap);
+                for i in 0..kp {
+                    t.set(i, i, eig.values[i]);
+                }
+                qs = vec![x, qn];
+                offs = vec![0, kp];
+                next_check = kp + b;
+                continue;
+            }
+            next_check = (m + m / 5).max(m + b);
+        }
+        offs.push(m);
+        qs.push(qn);
+    }
+    bar.finish_and_clear();
+    let (theta, u, res, converged) = result;
+    let m = theta.len();
+    let kp = kp.min(m);
+    let vecs = ritz_vectors(&qs, &offs, &u, m, kp)?;
+    // Quadrature weights of the tail Ritz pairs: (u_jᵀ Qᵀ y)².
+    let mut qty = Matrix::zeros(m, nl);
+    for (i, q) in qs.iter().enumerate() {
+        let oi = offs[i];
+        if oi >= m {
+            break;
+        }
+        let c = at_b(q, labels)?;
+        for a in 0..c.rows().min(m - oi) {
+            for l in 0..nl {
+                qty.set(oi + a, l, c.get(a, l));
+            }
+        }
+    }
+    let tail_vals: Vec<f64> = theta[kp..].to_vec();
+    let mut tail_weights = vec![Vec::with_capacity(m - kp); nl];
+    for jj in kp..m {
+        for (l, tw) in tail_weights.iter_mut().enumerate() {
+            let s: f64 = (0..m).map(|a| u.get(a, jj) * qty.get(a, l)).sum();
+            tw.push(s * s);
+        }
+    }
+    Ok(Spectrum {
+        vals: theta[..kp].to_vec(),
+        vecs,
+        resid: res,
+        tail_vals,
+        tail_weights,
+        converged,
+        basis: m,
+        products,
+    })
+}
+
+/// Most thick restarts of block Lanczos before it reports non-convergence.
+const MAX_RESTARTS: usize = 30;
+
+/// Ritz vectors X = Σ_i Q_i U[block i, :kp] over the first m basis columns.
+fn ritz_vectors(
+    qs: &[Matrix<f64>],
+    offs: &[usize],
+    u: &Matrix<f64>,
+    m: usize,
+    kp: usize,
+) -> Result<Matrix<f64>> {
+    let n = qs[0].rows();
+    let mut vecs = Matrix::zeros(n, kp);
+    for (i, q) in qs.iter().enumerate() {
+        let oi = offs[i];
+        if oi >= m {
+            break;
+        }
+        let bi = q.cols().min(m - oi);
+        let ub = Matrix::from_fn(bi, kp, |a, c| u.get(oi + a, c));
+        let qv = if bi < q.cols() {
+            Matrix::from_fn(n, bi, |r, c| q.get(r, c))
+        } else {
+            q.clone()
+        };
+        gemm_into(&mut vecs, qv.view(), ub.view(), 1.0, true)?;
+    }
+    Ok(vecs)
+}
+
+/// Rayleigh–Ritz of K on the columns of `x` with f64 products `kx = K x`:
+/// values, rotated vectors, residual norms and K times the rotated vectors.
+type RitzBlock = (Vec<f64>, Matrix<f64>, Vec<f64>, Matrix<f64>);
+
+fn hstack(a: &Matrix<f64>, b: &Matrix<f64>) -> Matrix<f64> {
+    let (ca, cb) = (a.cols(), b.cols());
+    Matrix::from_fn(a.rows(), ca + cb, |i, j| {
+        if j < ca {
+            a.get(i, j)
+        } else {
+            b.get(i, j - ca)
+        }
+    })
+}
+
+fn rayleigh_ritz(x: &Matrix<f64>, kx: &Matrix<f64>) -> Result<RitzBlock> {
+    let g = at_b(x, kx)?;
+    let c = g.cols();
+    let gs = Matrix::from_fn(c, c, |a, b| 0.5 * (g.get(a, b) + g.get(b, a)));
+    let e = sym_eigen(&gs)?;
+    let v = mul(x, &e.vectors)?;
+    let kv = mul(kx, &e.vectors)?;
+    let res = (0..c)
+        .map(|j| {
+            (0..v.rows())
+                .map(|i| {
+                    let d = kv.get(i, j) - e.values[j] * v.get(i, j);
+                    d * d
+                })
+                .sum::<f64>()
+                .sqrt()
+        })
+        .collect();
+    Ok((e.values, v, res, kv))
+}
+
+// --------------------------------------------------------- preconditioners
+
+/// A Cholesky factor held column-major (lower triangle), f32 or f64.
+enum Factor {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+}
+
+/// Why an in-place Cholesky failed: the pivot index and the smallest pivot seen.
+struct CholFail {
+    index: usize,
+}
+
+macro_rules! chol_fns {
+    ($fac:ident, $solve:ident, $t:ty) => {
+        /// Cholesky of the symmetric matrix held in `a` (n × n; row- and
+        /// column-major agree), in place, lower triangle in column-major order.
+        fn $fac(a: &mut [$t], n: usize) -> std::result::Result<(), CholFail> {
+            let par = faer::get_global_parallelism();
+            let mut mem = MemBuffer::new(
+                faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<$t>(
+                    n,
+                    par,
+                    Default::default(),
+                ),
+            );
+            let mat = faer::MatMut::from_column_major_slice_mut(a, n, n);
+            faer::linalg::cholesky::llt::factor::cholesky_in_place(
+                mat,
+                Default::default(),
+                par,
+                MemStack::new(&mut mem),
+                Default::default(),
+            )
+            .map(|_| ())
+            .map_err(|e| match e {
+                faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => {
+                    CholFail { index }
+                }
+            })
+        }
+
+        /// Solves L Lᵀ x = r in place for the factor of `$fac`.
+        fn $solve(l: &[$t], n: usize, r: &mut [$t]) {
+            let par = faer::get_global_parallelism();
+            let lm = faer::MatRef::from_column_major_slice(l, n, n);
+            let rhs = faer::MatMut::from_column_major_slice_mut(r, n, 1);
+            faer::linalg::triangular_solve::solve_lower_triangular_in_place(lm, rhs, par);
+            let rhs = faer::MatMut::from_column_major_slice_mut(r, n, 1);
+            faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+                lm.transpose(),
+                rhs,
+                par,
+            );
+        }
+    };
+}
+chol_fns!(chol_in_place_f64, chol_solve_f64, f64);
+chol_fns!(chol_in_place_f32, chol_solve_f32, f32);
+
+enum Precond {
+    Chol {
+        f: Factor,
+        n: usize,
+    },
+    /// M = VΘVᵀ + σ(I − VVᵀ): M⁻¹r = V(Θ⁻¹ − σ⁻¹)Vᵀr + r/σ.
+    Spectral {
+        v: Matrix<f64>,
+        vals: Vec<f64>,
+        sigma: f64,
+    },
+}
+
+impl Precond {
+    fn apply(&self, r: &[f64]) -> Result<Vec<f64>> {
+        match self {
+            Precond::Chol { f, n } => match f {
+                Factor::F64(l) => {
+                    let mut x = r.to_vec();
+                    chol_solve_f64(l, *n, &mut x);
+                    Ok(x)
+                }
+                Factor::F32(l) => {
+                    // scale into f32 range-safe units, solve, scale back
+                    let s = r.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+                    if s == 0.0 {
+                        return Ok(vec![0.0; *n]);
+                    }
+                    let mut x: Vec<f32> = r.iter().map(|v| (v / s) as f32).collect();
+                    chol_solve_f32(l, *n, &mut x);
+                    Ok(x.iter().map(|v| *v as f64 * s).collect())
+                }
+            },
+            Precond::Spectral { v, vals, sigma } => {
+                let rv = View::row_major(r, r.len(), 1)?;
+                let mut c = Matrix::zeros(v.cols(), 1);
+                gemm_into(&mut c, v.t(), rv, 1.0, false)?;
+                for (j, l) in vals.iter().enumerate() {
+                    c.set(j, 0, c.get(j, 0) * (1.0 / l - 1.0 / sigma));
+                }
+                let mut out = Matrix::from_vec(r.len(), 1, r.iter().map(|x| x / sigma).collect())?;
+                gemm_into(&mut out, v.view(), c.view(), 1.0, true)?;
+                Ok(out.into_vec())
+            }
+        }
+    }
+
+    /// λ_min(M): closed form for the spectral preconditioner, Lanczos on M⁻¹
+    /// (its largest eigenvalue, 1/λ_min(M)) for a Cholesky factor.
+    fn lambda_min(&self, n: usize, seed: u64) -> Result<f64> {
+        match self {
+            Precond::Spectral { vals, sigma, .. } => {
+                Ok(vals.iter().cloned().fold(*sigma, f64::min))
+            }
+            Precond::Chol { .. } => {
+                let top = lanczos_largest(n, 30, seed, |v| self.apply(v))?;
+                Ok(1.0 / top)
+            }
+        }
+    }
+}
+
+/// Largest eigenvalue of a symmetric positive operator by `steps` of Lanczos
+/// with full reorthogonalization (an estimate from below that converges fast).
+fn lanczos_largest(
+    n: usize,
+    steps: usize,
+    seed: u64,
+    mut apply: impl FnMut(&[f64]) -> Result<Vec<f64>>,
+) -> Result<f64> {
+    let mut rng = crate::rng::stream(seed, "large-n lanczos lambda_min");
+    let mut q: Vec<f64> = (0..n).map(|_| crate::rng::normal(&mut rng)).collect();
+    let nq = crate::linalg::norm2(&q);
+    q.iter_mut().for_each(|v| *v /= nq);
+    let mut basis: Vec<Vec<f64>> = vec![q];
+    let mut alpha = Vec::new();
+    let mut beta: Vec<f64> = Vec::new();
+    for _ in 0..steps.min(n) {
+        check_interrupt()?;
+        let qj = basis.last().expect("basis starts non-empty").clone();
+        let mut w = apply(&qj)?;
+        alpha.push(dotv(&w, &qj));
+        for _ in 0..2 {
+            for b in &basis {
+                let c = dotv(&w, b);
+                w.iter_mut().zip(b).for_each(|(x, y)| *x -= c * y);
+            }
+        }
+        let nb = crate::linalg::norm2(&w);
+        if nb <= 1e-14 * alpha[0].abs() || basis.len() == n {
+            break;
+        }
+        beta.push(nb);
+        w.iter_mut().for_each(|x| *x /= nb);
+        basis.push(w);
+    }
+    let m = alpha.len();
+    let t = Matrix::from_fn(m, m, |i, j| {
+        if i == j {
+            alpha[i]
+        } else if i + 1 == j || j + 1 == i {
+            beta[i.min(j)]
+        } else {
+            0.0
+        }
+    });
+    Ok(sym_eigenvalues(&t)?[0])
+}
+
+// ------------------------------------------------------ conjugate gradients
+
+struct CgOut {
+    q: f64,
+    rel_err: f64,
+    lambda_min: f64,
+    iters: usize,
+}
+
+fn tridiag_min(alpha: &[f64], beta: &[f64]) -> Result<f64> {
+    // Lanczos matrix of the preconditioned operator from CG's coefficients.
+    let m = alpha.len();
+    let t = Matrix::from_fn(m, m, |i, j| {
+        if i == j {
+            1.0 / alpha[i]
+                + if i > 0 {
+                    beta[i - 1] / alpha[i - 1]
+                } else {
+                    0.0
+                }
+        } else if i + 1 == j || j + 1 == i {
+            let a = i.min(j);
+            beta[a].sqrt() / alpha[a]
+        } else {
+            0.0
+        }
+    });
+    Ok(*sym_eigenvalues(&t)?
+        .last()
+        .expect("a non-empty tridiagonal matrix has eigenvalues"))
+}
+
+/// Preconditioned CG for K z_l = y_l, all labels at once (one batched product
+/// per iteration), until ‖r‖²/(λ̂_min q) ≤ tol on the true f64 residual.
+#[allow(clippy::too_many_arguments)]
+fn block_pcg(
+    op: &Op<'_>,
+    pre: &Precond,
+    ys: &Matrix<f64>,
+    lam_m: f64,
+    theta1: f64,
+    tol: f64,
+    max_iter: usize,
+    seed: u64,
+    show: bool,
+) -> Result<Vec<CgOut>> {
+    let (n, nl) = ys.shape();
+    // Column nl is a random probe: its CG recurrence estimates λ_min for every
+    // direction, including near-null ones the labels happen to miss (a label
+    // vector orthogonal to a near-duplicate direction must not hide it).
+    let mut rng = crate::rng::stream(seed, "large-n cg probe");
+    let mut y: Vec<Vec<f64>> = (0..nl).map(|l| col(ys, l)).collect();
+    y.push((0..n).map(|_| crate::rng::normal(&mut rng)).collect());
+    let nc = nl + 1;
+    let mut z = vec![vec![0.0; n]; nc];
+    let mut r = y.clone();
+    let mut p: Vec<Vec<f64>> = Vec::with_capacity(nc);
+    let mut rho = vec![0.0; nc];
+    for l in 0..nc {
+        let u = pre.apply(&r[l])?;
+        rho[l] = dotv(&r[l], &u);
+        p.push(u);
+    }
+    let mut alphas: Vec<Vec<f64>> = vec![Vec::new(); nc];
+    let mut betas: Vec<Vec<f64>> = vec![Vec::new(); nc];
+    let mut lam = f64::INFINITY;
+    let mut done: Vec<Option<CgOut>> = (0..nc).map(|_| None).collect();
+    let mut iters = vec![0usize; nc];
+    let mut probe_live = true;
+    let bar = progress_bar(max_iter as u64, "y^T K^-1 y (f64 CG)", show);
+    let estimate = |q: f64, rr: f64, lam: f64| -> f64 {
+        if q > 0.0 && lam > 0.0 {
+            rr / (lam * q)
+        } else {
+            f64::INFINITY
+        }
+    };
+    for _ in 0..max_iter {
+        check_interrupt()?;
+        let mut active: Vec<usize> = (0..nl).filter(|&l| done[l].is_none()).collect();
+        if active.is_empty() {
+            break;
+        }
+        if probe_live {
+            active.push(nl);
+        }
+        let pm = Matrix::from_fn(n, active.len(), |i, a| p[active[a]][i]);
+        let w = op.apply(&pm, show && n >= 20_000)?;
+        bar.inc(1);
+        let mut candidates = Vec::new();
+        for (a, &l) in active.iter().enumerate() {
+            let wl = col(&w, a);
+            let pw = dotv(&p[l], &wl);
+            if pw.is_nan() || pw <= 0.0 {
+                if l == nl {
+                    // the probe's direction vanished (Krylov space exhausted) or
+                    // K is not positive definite along it
+                    probe_live = false;
+                    if pw < 0.0 {
+                        lam = lam.min(0.0);
+                    }
+                } else {
+                    lam = lam.min(0.0);
+                    candidates.push(l);
+                }
+                continue;
+            }
+            let alpha = rho[l] / pw;
+            for i in 0..n {
+                z[l][i] += alpha * p[l][i];
+                r[l][i] -= alpha * wl[i];
+            }
+            let u = pre.apply(&r[l])?;
+            let rho_new = dotv(&r[l], &u);
+            let beta = rho_new / rho[l];
+            for i in 0..n {
+                p[l][i] = u[i] + beta * p[l][i];
+            }
+            rho[l] = rho_new;
+            alphas[l].push(alpha);
+            betas[l].push(beta);
+            iters[l] += 1;
+            let mu = tridiag_min(&alphas[l], &betas[l])?;
+            lam = lam.min(mu * lam_m);
+            if l == nl && rho_new <= 1e-28 * dotv(&y[l], &y[l]) {
+                probe_live = false;
+            }
+        }
+        for &l in &active {
+            if l < nl && !candidates.contains(&l) {
+                let q = dotv(&y[l], &z[l]) + dotv(&z[l], &r[l]);
+                if estimate(q, dotv(&r[l], &r[l]), lam) <= tol / 4.0 {
+                    candidates.push(l);
+                }
+            }
+        }
+        if candidates.is_empty() {
+            continue;
+        }
+        // the true f64 residual of the candidates, in one batched product
+        let zm = Matrix::from_fn(n, candidates.len(), |i, a| z[candidates[a]][i]);
+        let kz = op.apply(&zm, show && n >= 20_000)?;
+        for (a, &l) in candidates.iter().enumerate() {
+            let rt: Vec<f64> = (0..n).map(|i| y[l][i] - kz.get(i, a)).collect();
+            let q = dotv(&y[l], &z[l]) + dotv(&z[l], &rt);
+            let est = estimate(q, dotv(&rt, &rt), lam);
+            if est <= tol || lam <= 0.0 {
+                done[l] = Some(CgOut {
+                    q,
+                    rel_err: est,
+                    lambda_min: lam,
+                    iters: iters[l],
+                });
+            } else {
+                // restart from the true residual (the recursive one drifted)
+                r[l] = rt;
+                let u = pre.apply(&r[l])?;
+                rho[l] = dotv(&r[l], &u);
+                p[l] = u;
+                alphas[l].clear();
+                betas[l].clear();
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let mut out = Vec::with_capacity(nl);
+    for (l, d) in done.into_iter().take(nl).enumerate() {
+        match d {
+            Some(mut o) if o.lambda_min > 0.0 && lam > 0.0 => {
+                // the probe may have lowered λ_min after this label finished
+                let rr = o.rel_err * o.q * o.lambda_min;
+                o.rel_err = o.rel_err.max(estimate(o.q, rr, lam));
+                o.lambda_min = lam;
+                if o.rel_err > tol {
+                    return Err(Error::IllConditioned {
+                        what: format!("y^T K^-1 y for label vector {l}"),
+                        cond: theta1 / lam,
+                        achieved: o.rel_err,
+                        tol,
+                    });
+                }
+                out.push(o);
+            }
+            _ => {
+                let q = dotv(&y[l], &z[l]) + dotv(&z[l], &r[l]);
+                let achieved = estimate(q, dotv(&r[l], &r[l]), lam);
+                return Err(Error::IllConditioned {
+                    what: format!("y^T K^-1 y for label vector {l}"),
+                    cond: if lam > 0.0 {
+                        theta1 / lam
+                    } else {
+                        f64::INFINITY
+                    },
+                    achieved,
+                    tol,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------ eq. 8 parts
+
+fn loss_curves(
+    top: &[(f64, f64)],
+    tail: &[(f64, f64)],
+    rest: f64,
+    lam_k: f64,
+    eta: f64,
+    iters: usize,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let tail_sum: f64 = tail.iter().map(|t| t.1).sum();
+    let scale = if tail_sum > 0.0 { rest / tail_sum } else { 0.0 };
+    let mut top_t: Vec<f64> = top.iter().map(|t| t.1).collect();
+    let top_r: Vec<f64> = top.iter().map(|t| (1.0 - eta * t.0).powi(2)).collect();
+    let mut tail_t: Vec<f64> = tail.iter().map(|t| t.1 * scale).collect();
+    let tail_r: Vec<f64> = tail.iter().map(|t| (1.0 - eta * t.0).powi(2)).collect();
+    let rk = (1.0 - eta * lam_k).powi(2);
+    let mut gk = 1.0; // (1 − ηλ_k)^{2t}
+    let (mut mid, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+    for t in 0..=iters {
+        if t > 0 {
+            top_t.iter_mut().zip(&top_r).for_each(|(a, r)| *a *= r);
+            tail_t.iter_mut().zip(&tail_r).for_each(|(a, r)| *a *= r);
+            gk *= rk;
+        }
+        let top_sum: f64 = top_t.iter().sum();
+        let tail_mass = if tail_sum > 0.0 {
+            tail_t.iter().sum::<f64>()
+        } else {
+            rest * gk
+        };
+        // over λ ∈ [0, λ_k]: max of (1 − ηλ)^{2t} is at an end point; the min is 0
+        // when 1/η lies inside, else at λ_k
+        let gmax = gk.max(1.0);
+        let gmin = if eta * lam_k >= 1.0 { 0.0 } else { gk };
+        mid.push(0.5 * (top_sum + tail_mass));
+        lo.push(0.5 * (top_sum + rest * gmin));
+        hi.push(0.5 * (top_sum + rest * gmax));
+    }
+    (mid, lo, hi)
+}
+
+// ----------------------------------------------------------------- driver
+
+/// Seed 001's analysis of the kernel `k` for the label vectors `labels`
+/// (each of length n): top-k eigenpairs, projections and captured fraction,
+/// yᵀK⁻¹y and the complexity measure to `cfg.tol`, and eq. 8's predicted loss.
+pub fn analyze_kernel(
+    k: &dyn TileKernel,
+    labels: &[Vec<f64>],
+    cfg: &LargeNConfig,
+) -> Result<LargeNAnalysis> {
+    let n = k.n();
+    if n < 2 {
+        return Err(Error::invalid(
+            "n",
+            format!("need at least 2 samples, got {n}"),
+        ));
+    }
+    if labels.is_empty() {
+        return Err(Error::invalid("y", "no label vector given"));
+    }
+    for (l, y) in labels.iter().enumerate() {
+        if y.len() != n {
+            return Err(Error::Shape(format!(
+                "label vector {l} has length {} against a {n}x{n} kernel",
+                y.len()
+            )));
+        }
+        if !y.iter().all(|v| v.is_finite()) || y.iter().all(|v| *v == 0.0) {
+            return Err(Error::invalid(
+                "y",
+                format!("label vector {l} must be finite and not all zero"),
+            ));
+        }
+    }
+    if cfg.top_k == 0 || cfg.top_k > n {
+        return Err(Error::invalid(
+            "top-k",
+            format!("must be in 1..={n}, got {}", cfg.top_k),
+        ));
+    }
+    if !(cfg.tol > 0.0 && cfg.tol < 1.0) {
+        return Err(Error::invalid(
+            "tol",
+            format!("must lie in (0, 1), got {}", cfg.tol),
+        ));
+    }
+    if !(cfg.eta > 0.0 && cfg.eta.is_finite()) {
+        return Err(Error::invalid(
+            "eta",
+            format!("must be positive, got {}", cfg.eta),
+        ));
+    }
+    let kk = cfg.top_k;
+    let kp = oversample(kk, n);
+    let nl = labels.len();
+    let show = cfg.show_progress && n >= 5_000;
+    let path = cfg
+        .path
+        .unwrap_or_else(|| choose_path(n, kk, nl, cfg.block, memory_budget()));
+    let b = cfg
+        .block
+        .unwrap_or_else(|| default_block(kk, nl, path))
+        .clamp(1, n);
+    let m_cap = basis_cap(kk, n, b);
+    let need = path_bytes(path, n, m_cap);
+    check_alloc(
+        &format!("the {} path at n = {n} (basis {m_cap})", path.name()),
+        need,
+        1,
+    )?;
+    let ys = Matrix::from_fn(n, nl, |i, l| labels[l][i]);
+    let ynorm = Matrix::from_fn(n, nl, |i, l| {
+        labels[l][i] / crate::linalg::norm2(&labels[l])
+    });
+    let full_eig = path == SolverPath::Dense && 2 * kk >= n;
+
+    let mut timings: Vec<(String, f64)> = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
+        timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
+    // 1. storage
+    let dense = if path == SolverPath::Dense {
+        Some(dense_f64(k)?)
+    } else {
+        None
+    };
+    let mut stored32 = if path == SolverPath::F32 {
+        Some(dense_f32(k, show)?)
+    } else {
+        None
+    };
+
+    lap("storage", &mut timings);
+    // 2. the spectrum
+    let spec = if full_eig {
+        let kd = dense.as_ref().expect("dense path stores the kernel");
+        let e = sym_eigen(kd)?;
+        let vecs = Matrix::from_fn(n, kp, |i, j| e.vectors.get(i, j));
+        let proj: Vec<Vec<f64>> = (0..nl)
+            .map(|l| e.project(&labels[l]))
+            .collect::<Result<_>>()?;
+        Spectrum {
+            vals: e.values[..kp].to_vec(),
+            vecs,
+            resid: vec![0.0; kp],
+            tail_vals: e.values[kp..].to_vec(),
+            tail_weights: proj
+                .iter()
+                .map(|p| p[kp..].iter().map(|v| v * v).collect())
+                .collect(),
+            converged: true,
+            basis: 0,
+            products: 0,
+        }
+    } else {
+        let (op, rtol) = match path {
+            SolverPath::Dense => (Op::Dense(dense.as_ref().expect("stored")), 1e-9),
+            SolverPath::F32 => (
+                Op::F32 {
+                    k: stored32.as_deref().expect("stored"),
+                    n,
+                },
+                2e-6,
+            ),
+            // each product recomputes every tile: stop at 1e-7 (eigenvalue error ≈ res²/gap)
+            SolverPath::MatrixFree => (Op::Free(k), 1e-7),
+        };
+        let mut s = block_lanczos(&op, n, &ynorm, kk, kp, b, m_cap, rtol, cfg.seed, show)?;
+        if path == SolverPath::F32 {
+            // f64 Rayleigh–Ritz on the Ritz block: f64 products recomputed from
+            // the inputs, eigenvalue error quadratic in the f32 subspace error
+            let kx = matvec(k, &s.vecs, show)?;
+            s.products += s.vecs.cols();
+            let (mut vals, mut vecs, mut resid, mut kv) = rayleigh_ritz(&s.vecs, &kx)?;
+            // Eigenvalue error ≈ ‖r_i‖²/gap_i. Where that bound exceeds 1e-11·θ_i,
+            // block Davidson steps in f64 (Rayleigh–Ritz on [V, (I − VVᵀ)R], R the
+            // f64 residual block) shrink the residuals further.
+            let mut rng = crate::rng::stream(cfg.seed, "large-n davidson");
+            for _ in 0..DAVIDSON_STEPS {
+                let bad = (0..kk).any(|i| {
+                    let gap = vals
+                        .iter()
+                        .chain(&s.tail_vals)
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, t)| (t - vals[i]).abs())
+                        .fold(f64::INFINITY, f64::min);
+                    resid[i] * resid[i] / gap > 1e-11 * vals[i].abs()
+                });
+                if !bad {
+                    break;
+                }
+                let c = vecs.cols();
+                let mut r = kv.clone();
+                for i in 0..n {
+                    for (j, v) in vals.iter().enumerate() {
+                        r.set(i, j, r.get(i, j) - v * vecs.get(i, j));
+                    }
+                }
+                let (qr, _) = orthonormalize(r, std::slice::from_ref(&vecs), 0.0, &mut rng)?;
+                let kq = matvec(k, &qr, show)?;
+                s.products += c;
+                let basis = hstack(&vecs, &qr);
+                let kb = hstack(&kv, &kq);
+                let (v2, x2, r2, kv2) = rayleigh_ritz(&basis, &kb)?;
+                vals = v2[..c].to_vec();
+                vecs = Matrix::from_fn(n, c, |i, j| x2.get(i, j));
+                kv = Matrix::from_fn(n, c, |i, j| kv2.get(i, j));
+                resid = r2[..c].to_vec();
+            }
+            s.vals = vals;
+            s.vecs = vecs;
+            s.resid = resid;
+        }
+        s
+    };
+    let theta1 = spec.vals[0];
+    let lam_k = spec.vals[kk - 1];
+    let eig_res = spec.resid[..kk].iter().cloned().fold(0.0, f64::max) / theta1.abs();
+
+    lap("spectrum", &mut timings);
+    // 3. the preconditioner and the f64 solve
+    let pre = match path {
+        SolverPath::Dense => {
+            let kd = dense.as_ref().expect("stored");
+            check_alloc("f64 Cholesky factor", (n * n) as u128, 8)?;
+            let mut a = kd.as_slice().to_vec();
+            let max_diag = (0..n).map(|i| kd.get(i, i)).fold(0.0, f64::max);
+            chol_in_place_f64(&mut a, n).map_err(|f| {
+                // a pivot went non-positive: λ_min is below the rounding level n·ε·max K_ii
+                let level = n as f64 * f64::EPSILON * max_diag;
+                ill_from_pivot(f, theta1, level, n, "f64", cfg.tol)
+            })?;
+            // a pivot at rounding level means numerically singular (duplicate inputs)
+            let min_piv = (0..n)
+                .map(|i| a[i * n + i] * a[i * n + i])
+                .fold(f64::INFINITY, f64::min);
+            if min_piv <= 1e-13 * max_diag {
+                return Err(Error::IllConditioned {
+                    what: "the kernel (f64 Cholesky pivot at rounding level)".into(),
+                    cond: theta1 / min_piv.max(f64::MIN_POSITIVE),
+                    achieved: f64::INFINITY,
+                    tol: cfg.tol,
+                });
+            }
+            Precond::Chol {
+                f: Factor::F64(a),
+                n,
+            }
+        }
+        SolverPath::F32 => {
+            let mut a = stored32.take().expect("stored");
+            let max_diag = (0..n).map(|i| a[i * n + i] as f64).fold(0.0, f64::max);
+            // a shift at f32 rounding level keeps the factorization alive for
+            // moderately ill-conditioned kernels; CG with f64 products corrects it
+            let shift = 4.0 * f32::EPSILON as f64 * (n as f64).sqrt() * max_diag;
+            for i in 0..n {
+                a[i * n + i] += shift as f32;
+            }
+            chol_in_place_f32(&mut a, n).map_err(|f| {
+                // even the shifted f32 kernel lost definiteness: λ_min(K) ≲ 2·shift
+                ill_from_pivot(f, theta1, 2.0 * shift, n, "f32", cfg.tol)
+            })?;
+            Precond::Chol {
+                f: Factor::F32(a),
+                n,
+            }
+        }
+        SolverPath::MatrixFree => Precond::Spectral {
+            v: spec.vecs.clone(),
+            vals: spec.vals.clone(),
+            sigma: *spec.vals.last().expect("k' >= 1"),
+        },
+    };
+    lap("preconditioner", &mut timings);
+    let lam_m = pre.lambda_min(n, cfg.seed)?;
+    lap("preconditioner lambda_min", &mut timings);
+    let op64 = match path {
+        SolverPath::Dense => Op::Dense(dense.as_ref().expect("stored")),
+        _ => Op::Free(k),
+    };
+    let cg = block_pcg(
+        &op64,
+        &pre,
+        &ys,
+        lam_m,
+        theta1,
+        cfg.tol,
+        cfg.max_cg_iters,
+        cfg.seed,
+        show,
+    )?;
+    let lam_min = cg
+        .iter()
+        .map(|c| c.lambda_min)
+        .fold(f64::INFINITY, f64::min);
+    let cond = theta1 / lam_min;
+    // f64 rounding of the products alone perturbs q by about cond·√n·ε relative
+    let floor = cond * (n as f64).sqrt() * f64::EPSILON;
+    if floor > cfg.tol {
+        return Err(Error::IllConditioned {
+            what: "y^T K^-1 y (f64 rounding of the kernel alone exceeds the tolerance)".into(),
+            cond,
+            achieved: floor,
+            tol: cfg.tol,
+        });
+    }
+
+    lap("cg", &mut timings);
+    // 4. per label: projections, captured fraction, eq. 8
+    let mut out = Vec::with_capacity(nl);
+    for (l, y) in labels.iter().enumerate() {
+        let proj = at_b(&spec.vecs, &Matrix::from_vec(n, 1, y.clone())?)?.into_vec();
+        let y2 = dotv(y, y);
+        let top2: f64 = proj[..kk].iter().map(|p| p * p).sum();
+        let rest = (y2 - top2).max(0.0);
+        let top: Vec<(f64, f64)> = (0..kk).map(|i| (spec.vals[i], proj[i] * proj[i])).collect();
+        let mut tail: Vec<(f64, f64)> = (kk..spec.vals.len())
+            .map(|i| (spec.vals[i], proj[i] * proj[i]))
+            .collect();
+        tail.extend(
+            spec.tail_vals
+                .iter()
+                .zip(&spec.tail_weights[l])
+                .map(|(a, b)| (*a, *b)),
+        );
+        let (mid, lo, hi) = loss_curves(&top, &tail, rest, lam_k, cfg.eta, cfg.iters);
+        let c = &cg[l];
+        out.push(LabelResult {
+            projections: proj[..kk].iter().map(|p| p.abs()).collect(),
+            captured_fraction: top2 / y2,
+            y_hinv_y: c.q,
+            complexity_measure: crate::theory::bounds::complexity_measure(c.q, n),
+            achieved_rel_error: c.rel_err.max(floor),
+            cg_iterations: c.iters,
+            predicted_loss: mid,
+            predicted_loss_lower: lo,
+            predicted_loss_upper: hi,
+        });
+    }
+    Ok(LargeNAnalysis {
+        n,
+        path,
+        top_k: kk,
+        eigenvalues: spec.vals[..kk].to_vec(),
+        eig_max_rel_residual: eig_res,
+        eig_converged: spec.converged,
+        krylov_basis: spec.basis,
+        lambda_min_estimate: lam_min,
+        condition_estimate: cond,
+        tol: cfg.tol,
+        eta: cfg.eta,
+        max_stable_eta: 2.0 / theta1,
+        labels: out,
+        timings,
+        krylov_products: spec.products,
+    })
+}
+
+fn ill_from_pivot(f: CholFail, theta1: f64, level: f64, n: usize, prec: &str, tol: f64) -> Error {
+    Error::IllConditioned {
+        what: format!(
+            "the kernel ({prec} Cholesky preconditioner broke down at pivot {} of {n})",
+            f.index
+        ),
+        cond: theta1 / level.max(f64::MIN_POSITIVE),
+        achieved: f64::INFINITY,
+        tol,
+    }
+}

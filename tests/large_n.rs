@@ -1,0 +1,374 @@
+//! The large-n paths (issue 11 part B) against the dense f64 analysis
+//! (`KernelAnalysis`: full eigendecomposition and Cholesky) on the same kernel.
+
+use widenet::error::Error;
+use widenet::kernels::h_inf;
+use widenet::kernels::tile_standin::{HInfTiles, MatrixKernel};
+use widenet::linalg::Matrix;
+use widenet::theory::large_n::{analyze_kernel, path_need, LargeNConfig, SolverPath};
+use widenet::theory::spectrum::KernelAnalysis;
+
+fn sphere(n: usize, d: usize, seed: u64) -> Matrix<f64> {
+    let mut rng = widenet::rng::stream(seed, "large-n test inputs");
+    let mut x = Matrix::zeros(n, d);
+    for i in 0..n {
+        let p = widenet::rng::sphere_point(d, 1.0, &mut rng);
+        x.row_mut(i).copy_from_slice(&p);
+    }
+    x
+}
+
+/// Labels of a smooth target (sign of a linear form) and random ±1 labels.
+fn labels(x: &Matrix<f64>, seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = widenet::rng::stream(seed, "large-n test labels");
+    let n = x.rows();
+    let t: Vec<f64> = (0..n)
+        .map(|i| {
+            if x.get(i, 0) + 0.5 * x.get(i, 1) >= 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        })
+        .collect();
+    let r: Vec<f64> = (0..n)
+        .map(|_| {
+            if widenet::rng::normal(&mut rng) >= 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        })
+        .collect();
+    vec![t, r]
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs()
+}
+
+fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
+    let x = sphere(n, d, 1);
+    let ys = labels(&x, 2);
+    let h = h_inf(&x).unwrap();
+    let ka = KernelAnalysis::new(&h).unwrap();
+    let kern = HInfTiles::new(x).unwrap();
+    let cfg = LargeNConfig {
+        path: Some(path),
+        top_k: k,
+        tol: 1e-10,
+        eta: 0.5 / ka.eigen.values[0],
+        iters: 300,
+        ..Default::default()
+    };
+    let a = analyze_kernel(&kern, &ys, &cfg).unwrap();
+    assert_eq!(a.path, path);
+    for i in 0..k {
+        let e = rel(a.eigenvalues[i], ka.eigen.values[i]);
+        assert!(
+            e < 1e-10,
+            "{path:?}: eigenvalue {i}: {} vs {} (rel {e:e})",
+            a.eigenvalues[i],
+            ka.eigen.values[i]
+        );
+    }
+    assert!(a.eig_max_rel_residual < 1e-5, "{}", a.eig_max_rel_residual);
+    for (l, y) in ys.iter().enumerate() {
+        let r = &a.labels[l];
+        let q = ka.y_hinv_y(y).unwrap();
+        assert!(
+            rel(r.y_hinv_y, q) < 1e-8,
+            "{path:?} label {l}: {} vs {q}",
+            r.y_hinv_y
+        );
+        assert!(r.achieved_rel_error <= 1e-10, "{}", r.achieved_rel_error);
+        // the reported error bound covers the actual error
+        assert!(rel(r.y_hinv_y, q) <= r.achieved_rel_error.max(1e-13) * 10.0);
+        let full = ka.analyze(y, cfg.eta, cfg.iters).unwrap();
+        // projections up to sign, where the eigenvalue is not degenerate
+        for i in 0..k {
+            let gap = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| (ka.eigen.values[j] - ka.eigen.values[i]).abs())
+                .fold(f64::INFINITY, f64::min);
+            if gap > 1e-6 * ka.eigen.values[0] {
+                // f32 storage limits the vectors (not the eigenvalues) to about
+                // ε_f32·λ_1/gap; the f64 paths give them to f64 accuracy
+                let tolp = if path == SolverPath::F32 { 1e-5 } else { 1e-8 } * (n as f64).sqrt();
+                assert!(
+                    (r.projections[i] - full.projections[i]).abs() < tolp,
+                    "{path:?} label {l} projection {i}: {} vs {}",
+                    r.projections[i],
+                    full.projections[i]
+                );
+            }
+        }
+        let cap: f64 = full.projections[..k].iter().map(|p| p * p).sum::<f64>()
+            / y.iter().map(|v| v * v).sum::<f64>();
+        let tolc = if path == SolverPath::F32 { 1e-6 } else { 1e-10 };
+        assert!(
+            (r.captured_fraction - cap).abs() < tolc,
+            "{path:?}: {} vs {cap}",
+            r.captured_fraction
+        );
+        // predicted loss: inside the rigorous bounds, and the bounds hold for the
+        // exact curve too
+        for t in 0..=cfg.iters {
+            let ex = full.predicted_loss[t];
+            assert!(
+                r.predicted_loss_lower[t] <= ex * (1.0 + 1e-9) + 1e-12,
+                "t={t}"
+            );
+            assert!(
+                r.predicted_loss_upper[t] >= ex * (1.0 - 1e-9) - 1e-12,
+                "t={t}"
+            );
+        }
+    }
+}
+
+#[test]
+fn dense_path_matches_full_analysis() {
+    check_path(SolverPath::Dense, 400, 8, 12);
+}
+
+#[test]
+fn f32_path_matches_full_analysis() {
+    check_path(SolverPath::F32, 400, 8, 12);
+}
+
+#[test]
+fn matrix_free_path_matches_full_analysis() {
+    check_path(SolverPath::MatrixFree, 300, 8, 12);
+}
+
+#[test]
+fn predicted_loss_exact_when_top_k_captures_labels() {
+    // labels in the span of the top 6 eigenvectors: the top-k part is everything
+    let n = 300;
+    let x = sphere(n, 6, 3);
+    let h = h_inf(&x).unwrap();
+    let ka = KernelAnalysis::new(&h).unwrap();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            (0..6)
+                .map(|j| (j as f64 + 1.0) * ka.eigen.vectors.get(i, j))
+                .sum()
+        })
+        .collect();
+    let eta = 1.0 / ka.eigen.values[0];
+    let full = ka.analyze(&y, eta, 500).unwrap();
+    for path in [SolverPath::Dense, SolverPath::F32, SolverPath::MatrixFree] {
+        let cfg = LargeNConfig {
+            path: Some(path),
+            top_k: 8,
+            tol: 1e-8,
+            eta,
+            iters: 500,
+            ..Default::default()
+        };
+        let a = analyze_kernel(
+            &HInfTiles::new(x.clone()).unwrap(),
+            std::slice::from_ref(&y),
+            &cfg,
+        )
+        .unwrap();
+        let r = &a.labels[0];
+        assert!((r.captured_fraction - 1.0).abs() < 1e-10);
+        for t in 0..=500 {
+            let e = (r.predicted_loss[t] - full.predicted_loss[t]).abs();
+            assert!(
+                e <= 1e-8 * full.predicted_loss[t] + 1e-14 * full.predicted_loss[0],
+                "{path:?} t = {t}: {} vs {}",
+                r.predicted_loss[t],
+                full.predicted_loss[t]
+            );
+        }
+    }
+}
+
+#[test]
+fn tiny_budget_chooses_the_f32_then_the_matrix_free_path() {
+    let n = 300;
+    let x = sphere(n, 8, 4);
+    let ys = labels(&x, 5);
+    let kern = HInfTiles::new(x).unwrap();
+    let cfg = LargeNConfig {
+        top_k: 10,
+        tol: 1e-9,
+        eta: 1e-2,
+        iters: 50,
+        ..Default::default()
+    };
+    let mut results = Vec::new();
+    // dense needs 16n² + basis, f32 4n² + basis, matrix-free the basis only
+    let need = |p| path_need(p, n, 10, 2, None) as u64;
+    assert!(need(SolverPath::MatrixFree) < need(SolverPath::F32));
+    for budget in [
+        64u64 << 20,
+        need(SolverPath::F32),
+        need(SolverPath::MatrixFree),
+    ] {
+        widenet::runtime::set_memory_budget(budget);
+        let a = analyze_kernel(&kern, &ys, &cfg);
+        widenet::runtime::set_memory_budget(0);
+        results.push(a.unwrap());
+    }
+    let paths: Vec<SolverPath> = results.iter().map(|a| a.path).collect();
+    assert_eq!(
+        paths,
+        vec![SolverPath::Dense, SolverPath::F32, SolverPath::MatrixFree]
+    );
+    for a in &results[1..] {
+        for i in 0..10 {
+            let e = rel(a.eigenvalues[i], results[0].eigenvalues[i]);
+            assert!(e < 1e-10, "{:?} {i}: {e:e} {a:?}", a.path);
+        }
+        for l in 0..2 {
+            assert!(rel(a.labels[l].y_hinv_y, results[0].labels[l].y_hinv_y) < 1e-8);
+        }
+    }
+    // a budget below even the matrix-free basis is refused, naming the budget
+    widenet::runtime::set_memory_budget(10_000);
+    let e = analyze_kernel(&kern, &ys, &cfg).unwrap_err();
+    widenet::runtime::set_memory_budget(0);
+    assert!(matches!(e, Error::Resource { .. }), "{e}");
+}
+
+#[test]
+fn near_duplicate_rows_give_the_ill_conditioning_error() {
+    let n = 200;
+    let mut x = sphere(n, 8, 6);
+    // row 1 = row 0 perturbed by 1e-9, renormalized
+    let mut r: Vec<f64> = x.row(0).to_vec();
+    r[1] += 1e-9;
+    let s = widenet::linalg::norm2(&r);
+    r.iter_mut().for_each(|v| *v /= s);
+    x.row_mut(1).copy_from_slice(&r);
+    let ys = labels(&x, 7);
+    for path in [SolverPath::Dense, SolverPath::F32, SolverPath::MatrixFree] {
+        let cfg = LargeNConfig {
+            path: Some(path),
+            top_k: 10,
+            tol: 1e-6,
+            max_cg_iters: 100,
+            ..Default::default()
+        };
+        let e = analyze_kernel(&HInfTiles::new(x.clone()).unwrap(), &ys, &cfg).unwrap_err();
+        match &e {
+            Error::IllConditioned { cond, .. } => assert!(*cond > 1e8, "{path:?}: {e}"),
+            other => panic!("{path:?}: expected IllConditioned, got {other}"),
+        }
+        assert!(e.to_string().contains("condition number"), "{e}");
+    }
+}
+
+#[test]
+fn stored_matrix_kernel_matches_and_bad_input_is_refused() {
+    let x = sphere(200, 5, 8);
+    let h = h_inf(&x).unwrap();
+    let ka = KernelAnalysis::new(&h).unwrap();
+    let ys = labels(&x, 9);
+    let mk = MatrixKernel::new(h.clone(), "K.npy").unwrap();
+    let a = analyze_kernel(
+        &mk,
+        &ys,
+        &LargeNConfig {
+            path: Some(SolverPath::MatrixFree),
+            top_k: 5,
+            tol: 1e-9,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for i in 0..5 {
+        assert!(rel(a.eigenvalues[i], ka.eigen.values[i]) < 1e-10);
+    }
+    let mut bad = h.clone();
+    bad.set(0, 1, bad.get(0, 1) + 1e-3);
+    assert!(MatrixKernel::new(bad, "K.npy")
+        .unwrap_err()
+        .to_string()
+        .contains("not symmetric"));
+    let mut nan = h;
+    nan.set(2, 2, f64::NAN);
+    assert!(MatrixKernel::new(nan, "K.npy").is_err());
+    let e = analyze_kernel(
+        &mk,
+        &ys,
+        &LargeNConfig {
+            top_k: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("top-k"), "{e}");
+}
+
+#[test]
+fn analyze_command_large_n_path_and_kernel_file() {
+    use widenet::commands::{analyze, analyze_large_n, AnalyzeLargeArgs};
+    use widenet::data::npy;
+    let dir = tempfile::tempdir().unwrap();
+    let x = sphere(250, 6, 10);
+    let y = labels(&x, 11).remove(0);
+    let (xp, yp, kp) = (
+        dir.path().join("X.npy"),
+        dir.path().join("y.npy"),
+        dir.path().join("K.npy"),
+    );
+    npy::write_matrix(&xp, &x).unwrap();
+    npy::write_vector(&yp, &y).unwrap();
+    let dense = analyze(&xp, &yp, 1e-2, 20, &dir.path().join("d.json")).unwrap();
+    let mut args = AnalyzeLargeArgs {
+        x: Some(xp.clone()),
+        kernel: None,
+        y: yp.clone(),
+        eta: 1e-2,
+        iters: 20,
+        out: dir.path().join("l.json"),
+        path: None,
+        top_k: None,
+        tol: 1e-9,
+        seed: 0,
+    };
+    // no large-n flag and a small n: today's analysis (None)
+    assert!(analyze_large_n(&args).unwrap().is_none());
+    args.path = Some("matrix-free".into());
+    args.top_k = Some(5);
+    let r = analyze_large_n(&args).unwrap().unwrap();
+    assert_eq!(r.path, "matrix-free");
+    assert!(rel(r.y_hinv_y, dense.y_hinv_y) < 1e-8);
+    for i in 0..5 {
+        assert!(rel(r.eigenvalues[i], dense.eigenvalues[i]) < 1e-10);
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&args.out).unwrap()).unwrap();
+    for f in [
+        "path",
+        "achieved_rel_error",
+        "top_k",
+        "captured_fraction",
+        "predicted_loss",
+    ] {
+        assert!(json.get(f).is_some(), "{f}");
+    }
+    // bring your own kernel: the same numbers from K.npy
+    npy::write_matrix(&kp, &h_inf(&x).unwrap()).unwrap();
+    args.x = None;
+    args.kernel = Some(kp.clone());
+    let r2 = analyze_large_n(&args).unwrap().unwrap();
+    assert!(rel(r2.y_hinv_y, dense.y_hinv_y) < 1e-8);
+    // a bad --path and an asymmetric kernel are refused, naming the flag / file
+    args.path = Some("gpu".into());
+    assert!(analyze_large_n(&args)
+        .unwrap_err()
+        .to_string()
+        .contains("--path"));
+    args.path = None;
+    let mut k = h_inf(&x).unwrap();
+    k.set(0, 3, k.get(0, 3) + 0.1);
+    npy::write_matrix(&kp, &k).unwrap();
+    let e = analyze_large_n(&args).unwrap_err().to_string();
+    assert!(e.contains("K.npy") && e.contains("not symmetric"), "{e}");
+}
