@@ -341,7 +341,7 @@ fn classic_h_inf(sizes: &BenchSizes) -> Result<BenchRecord> {
 /// dense f64 analysis of the same kernel (H^∞, full eigendecomposition and
 /// Cholesky, today's `analyze`) and the raw X Xᵀ GEMM of the same shape.
 fn large_n_records(sizes: &BenchSizes) -> Result<Vec<BenchRecord>> {
-    use crate::kernels::tile_standin::HInfTiles;
+    use crate::kernels::relu_ntk::HInfKernel;
     use crate::theory::large_n::{analyze_kernel, LargeNConfig, SolverPath};
     use crate::theory::spectrum::KernelAnalysis;
     let (n, d) = (sizes.n_eigh, sizes.d);
@@ -360,7 +360,7 @@ fn large_n_records(sizes: &BenchSizes) -> Result<Vec<BenchRecord>> {
         let ka = KernelAnalysis::new(&h).expect("positive definite");
         let _ = ka.analyze(&y, 1e-3, 10).expect("analysis");
     });
-    let kern = HInfTiles::new(x)?;
+    let kern = HInfKernel::owned(x)?;
     let mut out = Vec::new();
     for path in [SolverPath::F32, SolverPath::MatrixFree] {
         let cfg = LargeNConfig {

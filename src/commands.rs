@@ -509,7 +509,7 @@ pub struct LargeNReport {
 /// the kernel, its Cholesky factor and eigenvectors fit the memory budget).
 pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
     use crate::kernels::tile::TileKernel;
-    use crate::kernels::tile_standin::{HInfTiles, MatrixKernel};
+    use crate::kernels::{relu_ntk::HInfKernel, stored::StoredKernel};
     use crate::theory::large_n::{analyze_kernel, LargeNConfig, SolverPath};
     let budget = crate::runtime::memory_budget();
     let path = a
@@ -524,15 +524,11 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
             if path.is_none() && a.top_k.is_none() && 32 * n * n <= budget as u128 {
                 return Ok(None);
             }
-            Box::new(HInfTiles::new(x)?)
+            Box::new(HInfKernel::owned(x)?)
         }
         (None, Some(kp)) => {
-            // TODO(integrator, issue 11 part A): open with
-            // kernels::stored::StoredKernel::open(kp) (memory-mapped, validated)
-            // instead of reading the whole matrix into memory here.
-            let m: Matrix<f64> = npy::read_matrix(kp)?;
-            let what = kp.display().to_string();
-            Box::new(MatrixKernel::new(m, &what)?)
+            // memory-mapped and validated (square, finite, symmetric), never read whole
+            Box::new(StoredKernel::open(kp)?)
         }
         _ => return Err(Error::invalid("--x/--kernel", "give exactly one of them")),
     };

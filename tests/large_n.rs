@@ -3,7 +3,7 @@
 
 use widenet::error::Error;
 use widenet::kernels::h_inf;
-use widenet::kernels::tile_standin::{HInfTiles, MatrixKernel};
+use widenet::kernels::{relu_ntk::HInfKernel, stored::StoredKernel};
 use widenet::linalg::Matrix;
 use widenet::theory::large_n::{analyze_kernel, path_need, LargeNConfig, SolverPath};
 use widenet::theory::spectrum::KernelAnalysis;
@@ -52,7 +52,7 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
     let ys = labels(&x, 2);
     let h = h_inf(&x).unwrap();
     let ka = KernelAnalysis::new(&h).unwrap();
-    let kern = HInfTiles::new(x).unwrap();
+    let kern = HInfKernel::owned(x).unwrap();
     let cfg = LargeNConfig {
         path: Some(path),
         top_k: k,
@@ -168,7 +168,7 @@ fn predicted_loss_exact_when_top_k_captures_labels() {
             ..Default::default()
         };
         let a = analyze_kernel(
-            &HInfTiles::new(x.clone()).unwrap(),
+            &HInfKernel::owned(x.clone()).unwrap(),
             std::slice::from_ref(&y),
             &cfg,
         )
@@ -192,7 +192,7 @@ fn tiny_budget_chooses_the_f32_then_the_matrix_free_path() {
     let n = 300;
     let x = sphere(n, 8, 4);
     let ys = labels(&x, 5);
-    let kern = HInfTiles::new(x).unwrap();
+    let kern = HInfKernel::owned(x).unwrap();
     let cfg = LargeNConfig {
         top_k: 10,
         tol: 1e-9,
@@ -254,7 +254,7 @@ fn near_duplicate_rows_give_the_ill_conditioning_error() {
             max_cg_iters: 100,
             ..Default::default()
         };
-        let e = analyze_kernel(&HInfTiles::new(x.clone()).unwrap(), &ys, &cfg).unwrap_err();
+        let e = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg).unwrap_err();
         match &e {
             Error::IllConditioned { cond, .. } => assert!(*cond > 1e8, "{path:?}: {e}"),
             other => panic!("{path:?}: expected IllConditioned, got {other}"),
@@ -269,7 +269,7 @@ fn stored_matrix_kernel_matches_and_bad_input_is_refused() {
     let h = h_inf(&x).unwrap();
     let ka = KernelAnalysis::new(&h).unwrap();
     let ys = labels(&x, 9);
-    let mk = MatrixKernel::new(h.clone(), "K.npy").unwrap();
+    let mk = StoredKernel::from_matrix(h.clone()).unwrap();
     let a = analyze_kernel(
         &mk,
         &ys,
@@ -286,13 +286,14 @@ fn stored_matrix_kernel_matches_and_bad_input_is_refused() {
     }
     let mut bad = h.clone();
     bad.set(0, 1, bad.get(0, 1) + 1e-3);
-    assert!(MatrixKernel::new(bad, "K.npy")
+    assert!(StoredKernel::from_matrix(bad)
+        .map(|_| ())
         .unwrap_err()
         .to_string()
         .contains("not symmetric"));
     let mut nan = h;
     nan.set(2, 2, f64::NAN);
-    assert!(MatrixKernel::new(nan, "K.npy").is_err());
+    assert!(StoredKernel::from_matrix(nan).is_err());
     let e = analyze_kernel(
         &mk,
         &ys,

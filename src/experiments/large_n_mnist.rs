@@ -9,7 +9,7 @@
 
 use crate::data::{mnist, Split};
 use crate::error::{Error, Result};
-use crate::kernels::tile_standin::HInfTiles;
+use crate::kernels::relu_ntk::HInfKernel;
 use crate::linalg::Matrix;
 use crate::theory::large_n::{analyze_kernel, LargeNAnalysis, LargeNConfig};
 use serde::Serialize;
@@ -95,7 +95,7 @@ pub fn run(dir: &Path, cfg: &MnistLargeNConfig, out: &Path, show: bool) -> Resul
             }
         })
         .collect();
-    let kern = HInfTiles::new(x)?;
+    let kern = HInfKernel::owned(x)?;
     let lc = LargeNConfig {
         top_k: cfg.top_k.min(n),
         tol: cfg.tol,

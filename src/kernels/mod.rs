@@ -12,4 +12,3 @@ pub mod rnn_infinite;
 pub mod rnn_ntk;
 pub mod stored;
 pub mod tile;
-pub mod tile_standin;

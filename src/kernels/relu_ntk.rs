@@ -53,6 +53,11 @@ impl<'a> HInfKernel<'a> {
         Self::build(Cow::Borrowed(x), None)
     }
 
+    /// H^∞ of the rows of `x`, owning them (for kernels returned from a scope).
+    pub fn owned(x: Matrix<f64>) -> Result<HInfKernel<'static>> {
+        HInfKernel::build(Cow::Owned(x), None)
+    }
+
     /// H^∞ of f32 inputs: the f32 tiles multiply `x` as given (bit for bit the
     /// single-precision H^∞), the f64 tiles its exact widening.
     pub fn from_f32(x: &Matrix<f32>) -> Result<HInfKernel<'static>> {

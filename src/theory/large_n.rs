@@ -34,7 +34,7 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::tile::TileKernel;
-use crate::kernels::tile_standin::{dense_f32, dense_f64, matvec};
+use crate::kernels::tile::{dense_f64, dense_with_progress, matvec_with_progress as matvec};
 use crate::linalg::{gemm_into, sym_eigen, sym_eigenvalues, Matrix, View};
 use crate::runtime::{check_alloc, check_interrupt, memory_budget, progress_bar};
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -1137,7 +1137,7 @@ pub fn analyze_kernel(
         None
     };
     let mut stored32 = if path == SolverPath::F32 {
-        Some(dense_f32(k, show)?)
+        Some(dense_with_progress::<f32, _>(k, show)?.into_vec())
     } else {
         None
     };
