@@ -8,6 +8,14 @@ use widenet::linalg::Matrix;
 use widenet::theory::large_n::{analyze_kernel, path_need, LargeNConfig, SolverPath};
 use widenet::theory::spectrum::KernelAnalysis;
 
+/// Some tests here set the process-wide memory budget, which every allocation
+/// check reads: the tests of this binary run one at a time so that a tiny budget
+/// never reaches another test.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn sphere(n: usize, d: usize, seed: u64) -> Matrix<f64> {
     let mut rng = widenet::rng::stream(seed, "large-n test inputs");
     let mut x = Matrix::zeros(n, d);
@@ -129,21 +137,25 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
 
 #[test]
 fn dense_path_matches_full_analysis() {
+    let _serial = serial();
     check_path(SolverPath::Dense, 400, 8, 12);
 }
 
 #[test]
 fn f32_path_matches_full_analysis() {
+    let _serial = serial();
     check_path(SolverPath::F32, 400, 8, 12);
 }
 
 #[test]
 fn matrix_free_path_matches_full_analysis() {
+    let _serial = serial();
     check_path(SolverPath::MatrixFree, 300, 8, 12);
 }
 
 #[test]
 fn predicted_loss_exact_when_top_k_captures_labels() {
+    let _serial = serial();
     // labels in the span of the top 6 eigenvectors: the top-k part is everything
     let n = 300;
     let x = sphere(n, 6, 3);
@@ -189,6 +201,7 @@ fn predicted_loss_exact_when_top_k_captures_labels() {
 
 #[test]
 fn tiny_budget_chooses_the_f32_then_the_matrix_free_path() {
+    let _serial = serial();
     let n = 300;
     let x = sphere(n, 8, 4);
     let ys = labels(&x, 5);
@@ -237,6 +250,7 @@ fn tiny_budget_chooses_the_f32_then_the_matrix_free_path() {
 
 #[test]
 fn near_duplicate_rows_give_the_ill_conditioning_error() {
+    let _serial = serial();
     let n = 200;
     let mut x = sphere(n, 8, 6);
     // row 1 = row 0 perturbed by 1e-9, renormalized
@@ -265,6 +279,7 @@ fn near_duplicate_rows_give_the_ill_conditioning_error() {
 
 #[test]
 fn stored_matrix_kernel_matches_and_bad_input_is_refused() {
+    let _serial = serial();
     let x = sphere(200, 5, 8);
     let h = h_inf(&x).unwrap();
     let ka = KernelAnalysis::new(&h).unwrap();
@@ -308,6 +323,7 @@ fn stored_matrix_kernel_matches_and_bad_input_is_refused() {
 
 #[test]
 fn analyze_command_large_n_path_and_kernel_file() {
+    let _serial = serial();
     use widenet::commands::{analyze, analyze_large_n, AnalyzeLargeArgs};
     use widenet::data::npy;
     let dir = tempfile::tempdir().unwrap();
