@@ -60,6 +60,10 @@ fn map_cross(g: &mut Matrix<f64>, f: impl Fn(f64, usize, usize) -> f64 + Sync) {
         .par_chunks_mut(c.max(1))
         .enumerate()
         .for_each(|(i, row)| {
+            // a requested interrupt skips the remaining rows; callers check after
+            if crate::runtime::interrupted() {
+                return;
+            }
             for (j, v) in row.iter_mut().enumerate() {
                 *v = f(*v, i, j);
             }
@@ -87,6 +91,7 @@ pub fn gaussian(x1: &Matrix<f64>, x2: &Matrix<f64>, bandwidth: f64) -> Result<Ma
     map_cross(&mut g, |v, i, j| {
         (-(n1[i] + n2[j] - 2.0 * v).max(0.0) / bandwidth).exp()
     });
+    crate::runtime::check_interrupt()?;
     Ok(g)
 }
 
@@ -118,6 +123,7 @@ pub fn arcsin(x1: &Matrix<f64>, x2: &Matrix<f64>) -> Result<Matrix<f64>> {
     map_cross(&mut g, |v, i, j| {
         (v / (n1[i] * n2[j])).clamp(-1.0, 1.0).asin()
     });
+    crate::runtime::check_interrupt()?;
     Ok(g)
 }
 

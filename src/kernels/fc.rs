@@ -189,10 +189,14 @@ fn cross(
         .par_chunks_mut(c.max(1))
         .enumerate()
         .for_each(|(i, row)| {
+            if crate::runtime::interrupted() {
+                return;
+            }
             for (j, v) in row.iter_mut().enumerate() {
                 *v = pick(fc_entry(*v, n1[i], n2[j], depth, trained, false));
             }
         });
+    crate::runtime::check_interrupt()?;
     Ok(g)
 }
 
@@ -212,6 +216,9 @@ fn gram(
         .par_chunks_mut(n.max(1))
         .enumerate()
         .for_each(|(i, row)| {
+            if crate::runtime::interrupted() {
+                return;
+            }
             for (j, v) in row.iter_mut().enumerate().take(i + 1) {
                 *v = if i == j {
                     pick(fc_entry(nrm[i], nrm[i], nrm[i], depth, trained, true))
@@ -220,6 +227,7 @@ fn gram(
                 };
             }
         });
+    crate::runtime::check_interrupt()?;
     for i in 0..n {
         for j in i + 1..n {
             let v = g.get(j, i);

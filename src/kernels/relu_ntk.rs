@@ -45,6 +45,10 @@ pub fn h_inf<T: Real>(x: &Matrix<T>) -> Result<Matrix<T>> {
         .par_chunks_mut(BLOCK * n.max(1))
         .enumerate()
         .for_each(|(bi, rows)| {
+            // a requested interrupt skips the remaining tile rows; checked after the pass
+            if crate::runtime::interrupted() {
+                return;
+            }
             let (i0, i1) = (bi * BLOCK, ((bi + 1) * BLOCK).min(n));
             let xi = crate::linalg::View::row_major(&x.as_slice()[i0 * d..i1 * d], i1 - i0, d)
                 .expect("tile rows lie inside x");
@@ -69,6 +73,7 @@ pub fn h_inf<T: Real>(x: &Matrix<T>) -> Result<Matrix<T>> {
                 }
             }
         });
+    crate::runtime::check_interrupt()?;
     // Pass 2: mirror the strict lower triangle into the upper one, row by row in
     // parallel. Row i writes H[i][j] for j > i and reads H[j][i] for j > i: the
     // written entries are all above the diagonal, the read ones all below.
@@ -123,10 +128,14 @@ pub fn h_inf_cross<T: Real>(x1: &Matrix<T>, x2: &Matrix<T>) -> Result<Matrix<T>>
         .par_chunks_mut(c.max(1))
         .enumerate()
         .for_each(|(i, row)| {
+            if crate::runtime::interrupted() {
+                return;
+            }
             for (j, v) in row.iter_mut().enumerate() {
                 *v = T::of(h_inf_entry(v.as_f64(), n1[i], n2[j]));
             }
         });
+    crate::runtime::check_interrupt()?;
     Ok(g)
 }
 

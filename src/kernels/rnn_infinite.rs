@@ -499,11 +499,15 @@ pub fn rnn_ntk_infinite(preset: Preset, xs: &[Matrix<f64>]) -> Result<Matrix<f64
         .for_each_init(
             || (vec![0.0; len + 1], vec![0.0; len], vec![0.0; 3 * BLOCK]),
             |(k, sig, scratch), (i, row)| {
+                if crate::runtime::interrupted() {
+                    return;
+                }
                 ntk_row_lower_dispatch(&st, i, row, scratch);
                 // the diagonal by the scalar recursion (ρ = 1 exactly there)
                 row[i] = st.ntk_entry(i, i, k, sig);
             },
         );
+    crate::runtime::check_interrupt()?;
     for i in 0..n {
         for j in i + 1..n {
             let v = h.get(j, i);
