@@ -46,11 +46,30 @@ pub fn analyze(
     out: &Path,
 ) -> Result<crate::theory::spectrum::Analysis> {
     let (x, y) = read_xy(x_path, y_path)?;
-    let h = h_inf(&x)?;
-    let ka = KernelAnalysis::new(&h)?;
-    let a = ka.analyze(&y, eta, iters)?;
+    let a = analyze_arrays(&x, &y, eta, iters)?;
     write_json(out, &a)?;
     Ok(a)
+}
+
+/// The array-level twin of [`analyze`] (used by the Python package): H^∞ of the rows of
+/// `x`, its spectrum, the projections of `y`, yᵀ(H^∞)⁻¹y, the complexity measure and the
+/// predicted loss curve of eq. 8.
+pub fn analyze_arrays(
+    x: &Matrix<f64>,
+    y: &[f64],
+    eta: f64,
+    iters: usize,
+) -> Result<crate::theory::spectrum::Analysis> {
+    if y.len() != x.rows() {
+        return Err(Error::Shape(format!(
+            "{} labels for {} inputs",
+            y.len(),
+            x.rows()
+        )));
+    }
+    let h = h_inf(x)?;
+    let ka = KernelAnalysis::new(&h)?;
+    ka.analyze(y, eta, iters)
 }
 
 /// Arguments of `widenet train two-layer`.
@@ -175,6 +194,21 @@ pub fn export_two_class(
     out_x: &Path,
     out_y: &Path,
 ) -> Result<(usize, usize)> {
+    let ds = load_two_class(dataset, dir, classes, split, limit)?;
+    npy::write_matrix(out_x, &ds.x)?;
+    npy::write_vector(out_y, &ds.y)?;
+    Ok(ds.x.shape())
+}
+
+/// The array-level twin of [`export_two_class`] (used by the Python package): the
+/// two-class, unit-norm dataset of `classes` from the MNIST or CIFAR-10 files in `dir`.
+pub fn load_two_class(
+    dataset: &str,
+    dir: &Path,
+    classes: (u8, u8),
+    split: Split,
+    limit: Option<usize>,
+) -> Result<crate::data::labels::Dataset> {
     let images = match dataset {
         "mnist" => mnist::load_mnist(dir, split)?,
         "cifar10" => cifar::load_cifar10(dir, split)?,
@@ -187,9 +221,7 @@ pub fn export_two_class(
     };
     let mut ds = two_class(&images, classes.0, classes.1, limit)?;
     normalize_rows(&mut ds.x)?;
-    npy::write_matrix(out_x, &ds.x)?;
-    npy::write_vector(out_y, &ds.y)?;
-    Ok(ds.x.shape())
+    Ok(ds)
 }
 
 /// Parses `--classes A,B`.
@@ -254,7 +286,7 @@ pub fn kernel_rnn_ntk(
     save_params: Option<&Path>,
     out: &Path,
 ) -> Result<(usize, usize, usize)> {
-    use crate::models::rnn::{split_steps, Preset, Rnn};
+    use crate::models::rnn::Preset;
     let preset = Preset::parse(preset)?;
     let (shape, data) = npy::read_array::<f64>(x_path)?;
     if shape.len() != 3 {
@@ -264,26 +296,45 @@ pub fn kernel_rnn_ntk(
         ));
     }
     let (n, len, d) = (shape[0], shape[1], shape[2]);
-    let xs = split_steps(&data, n, len, d)?;
-    let Some(width) = width else {
-        if save_params.is_some() {
-            return Err(Error::invalid(
-                "--save-params",
-                "the infinite-width kernel has no parameters to save",
-            ));
-        }
-        let h = crate::kernels::rnn_infinite::rnn_ntk_infinite(preset, &xs)?;
-        npy::write_matrix(out, &h)?;
-        return Ok((n, len, d));
-    };
-    let d_out = if preset == Preset::Wang { 1 } else { d_out };
-    let net = Rnn::<f64>::init(preset, width, d, d_out, len, seed)?;
-    let h = crate::kernels::rnn_ntk::rnn_ntk(&net, &xs)?;
+    if width.is_none() && save_params.is_some() {
+        return Err(Error::invalid(
+            "--save-params",
+            "the infinite-width kernel has no parameters to save",
+        ));
+    }
+    let (h, params) = rnn_ntk_arrays(preset.name(), &data, (n, len, d), width, d_out, seed)?;
     if let Some(dir) = save_params {
-        for p in net.param_arrays() {
+        for p in params {
             npy::write_array(dir.join(format!("{}.npy", p.name)), &p.shape, &p.data)?;
         }
     }
     npy::write_matrix(out, &h)?;
     Ok((n, len, d))
+}
+
+/// The array-level twin of [`kernel_rnn_ntk`] (used by the Python package): the RNN NTK
+/// of the sequences `data` (row-major n × L × d_in, `shape` = (n, L, d_in)); with
+/// `width = Some(m)` the empirical kernel at width m drawn from `seed`, returned with the
+/// parameters it drew (w, a, b and, for `wang`, m0); with `None` the infinite-width limit
+/// and no parameters.
+pub fn rnn_ntk_arrays(
+    preset: &str,
+    data: &[f64],
+    shape: (usize, usize, usize),
+    width: Option<usize>,
+    d_out: usize,
+    seed: u64,
+) -> Result<(Matrix<f64>, Vec<crate::models::rnn::ParamArray>)> {
+    use crate::models::rnn::{split_steps, Preset, Rnn};
+    let preset = Preset::parse(preset)?;
+    let (n, len, d) = shape;
+    let xs = split_steps(data, n, len, d)?;
+    let Some(width) = width else {
+        let h = crate::kernels::rnn_infinite::rnn_ntk_infinite(preset, &xs)?;
+        return Ok((h, Vec::new()));
+    };
+    let d_out = if preset == Preset::Wang { 1 } else { d_out };
+    let net = Rnn::<f64>::init(preset, width, d, d_out, len, seed)?;
+    let h = crate::kernels::rnn_ntk::rnn_ntk(&net, &xs)?;
+    Ok((h, net.param_arrays()))
 }

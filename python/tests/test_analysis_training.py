@@ -1,0 +1,196 @@
+"""Analysis, training, KRR, complexity, data and reproduce against numpy and the CLI."""
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+import widenet
+from conftest import h_inf_numpy, read_json
+
+
+def _data(rng, n=30, d=6):
+    x = rng.standard_normal((n, d))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    y = np.sign(rng.standard_normal(n))
+    return x, y
+
+
+def test_analyze_matches_numpy_eigh(rng):
+    x, y = _data(rng)
+    eta, iters = 0.1, 50
+    a = widenet.analyze(x, y, eta=eta, iters=iters)
+    h = h_inf_numpy(x)
+    lam, v = np.linalg.eigh(h)
+    lam, v = lam[::-1], v[:, ::-1]
+    np.testing.assert_allclose(a.eigenvalues, lam, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.projections, np.abs(v.T @ y), rtol=1e-6, atol=1e-9)
+    q = y @ np.linalg.solve(h, y)
+    assert a.y_hinv_y == pytest.approx(q, rel=1e-8)
+    assert a.complexity_measure == pytest.approx(np.sqrt(2 * q / len(y)), rel=1e-8)
+    assert a.theorem_5_1_explicit == pytest.approx(a.complexity_measure, rel=1e-14)
+    k = np.arange(iters + 1)[:, None]
+    pred = 0.5 * (((1 - eta * lam) ** (2 * k)) * (v.T @ y) ** 2).sum(1)
+    np.testing.assert_allclose(a.predicted_loss, pred, rtol=1e-8)
+    assert a.max_stable_eta == pytest.approx(2 / lam[0], rel=1e-10)
+    assert a.n == 30 and "eigenvalues=array(shape=(30,)" in repr(a)
+    assert set(a.to_dict()) >= {"eigenvalues", "projections", "predicted_loss", "y_hinv_y"}
+
+
+def test_analyze_bit_identical_to_cli(cli, rng, tmp_path):
+    x, y = _data(rng, n=25)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    cli("analyze", "--x", tmp_path / "x.npy", "--y", tmp_path / "y.npy", "--eta", 0.05,
+        "--iters", 20, "--out", tmp_path / "a.json")
+    want = read_json(tmp_path / "a.json")
+    a = widenet.analyze(x, y, eta=0.05, iters=20)
+    for k in ("eigenvalues", "projections", "predicted_loss"):
+        assert np.array_equal(getattr(a, k), np.array(want[k])), k
+    assert a.y_hinv_y == want["y_hinv_y"]
+    assert a.complexity_measure == want["complexity_measure"]
+
+
+def _gd_numpy(x, y, w0, a, eta, iters):
+    """Seed 001 eq. 6 replayed in numpy: f = a.relu(W x)/sqrt(m), Phi = 1/2 ||u - y||^2,
+    dPhi/dw_r = (1/sqrt m) a_r sum_i (u_i - y_i) 1{w_r.x_i >= 0} x_i."""
+    w = w0.copy()
+    m = w.shape[0]
+    losses = []
+    for k in range(iters + 1):
+        p = w @ x.T
+        u = a @ np.maximum(p, 0) / np.sqrt(m)
+        losses.append(0.5 * ((u - y) ** 2).sum())
+        if k == iters:
+            break
+        s = (a[:, None] * (p >= 0)) * (u - y)[None, :] / np.sqrt(m)
+        w = w - eta * s @ x
+    return np.array(losses), w, u
+
+
+def test_train_two_layer_replayed_in_numpy(rng):
+    x, y = _data(rng, n=20, d=5)
+    xt, yt = _data(rng, n=10, d=5)
+    r = widenet.train_two_layer(x, y, x_test=xt, y_test=yt, width=64, kappa=1.0, eta=0.05,
+                                iters=40, seed=7, precision="f64")
+    assert r.iterations == 40 and r.stop == "iteration_limit"
+    assert r.w0.shape == (64, 5) and r.w.shape == (64, 5) and r.a.shape == (64,)
+    assert set(np.unique(r.a)) <= {-1.0, 1.0}
+    loss, w, u = _gd_numpy(x, y, r.w0, r.a, 0.05, 40)
+    np.testing.assert_allclose(r.loss, loss, rtol=1e-9)
+    np.testing.assert_allclose(r.w, w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(r.train_predictions, u, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(r.w_dist_fro[-1], np.linalg.norm(w - r.w0), rtol=1e-9)
+    # test metrics: l1 and 0-1 error of the final net on the test set
+    ut = r.a @ np.maximum(r.w @ xt.T, 0) / 8.0
+    assert r.test_l1[-1] == pytest.approx(np.abs(ut - yt).mean(), rel=1e-9)
+    assert r.test_error[-1] == pytest.approx((np.sign(ut) != yt).mean())
+    assert len(r.test_iteration) == 41 and r.loss[-1] < r.loss[0]
+
+
+def test_train_two_layer_bit_identical_to_cli(cli, rng, tmp_path):
+    x, y = _data(rng, n=16, d=4)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    cli("train", "two-layer", "--x", tmp_path / "x.npy", "--y", tmp_path / "y.npy",
+        "--width", 100, "--kappa", 0.5, "--eta", 0.02, "--iters", 25, "--seed", 4,
+        "--out", tmp_path / "run")
+    r = widenet.train_two_layer(x, y, width=100, kappa=0.5, eta=0.02, iters=25, seed=4)
+    m = read_json(tmp_path / "run" / "metrics.json")
+    assert r.w0.dtype == np.float32              # the CLI's default precision
+    assert np.array_equal(r.w0, np.load(tmp_path / "run" / "w0.npy"))
+    assert np.array_equal(r.w, np.load(tmp_path / "run" / "w.npy"))
+    assert np.array_equal(r.a, np.load(tmp_path / "run" / "a.npy"))
+    assert np.array_equal(r.loss, np.array(m["loss"]))
+
+
+def test_krr_matches_numpy_solve(rng):
+    x, y = _data(rng, n=25)
+    xt, _ = _data(rng, n=6)
+    k, kt = widenet.relu_ntk(x), widenet.relu_ntk(xt, x)
+    lam = 1e-3
+    r = widenet.krr(k, y, lam=lam, k_test=kt)
+    beta = np.linalg.solve(k + lam * len(y) * np.eye(len(y)), y)
+    np.testing.assert_allclose(r.beta[:, 0], beta, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(r.predictions[:, 0], kt @ beta, rtol=1e-8, atol=1e-10)
+    assert widenet.krr(k, np.stack([y, -y], 1), lam=lam).beta.shape == (25, 2)
+
+
+def test_complexity_matches_cli(cli):
+    for f, args in [("arctan(z/2)", ["--measure", "C", "--R", "1"]),
+                    ("exp(2z)", ["--measure", "CN", "--R", "0.5", "--N", "2", "--L", "10"]),
+                    ("sin", ["--measure", "ceps", "--R", "1e-4", "--eps", "0.01"]),
+                    ("poly:0,1,0.5", ["--measure", "arora", "--R", "1"])]:
+        import json
+        want = json.loads(cli("complexity", f, *args, "--json"))
+        kw = {"measure": args[1], "R": float(args[3])}
+        rest = dict(zip(args[4::2], args[5::2]))
+        if "--N" in rest:
+            kw["N"] = int(rest["--N"])
+        if "--L" in rest:
+            kw["L"] = int(rest["--L"])
+        if "--eps" in rest:
+            kw["eps"] = float(rest["--eps"])
+        c = widenet.complexity(f, **kw)
+        wv = float("inf") if want["value"] == "inf" else want["value"]
+        assert c.value == wv and c.finite == want["finite"], f
+        assert c.equation == want["equation"] and c.measure == want["measure"]
+
+
+def test_complexity_of_a_polynomial_is_finite_and_exp_grows():
+    # C(f, R) is increasing in R for a series with positive coefficients
+    a = widenet.complexity("exp", measure="C", R=0.5)
+    b = widenet.complexity("exp", measure="C", R=1.0)
+    assert a.finite and b.finite and b.value > a.value
+    assert "Complexity(" in repr(a) and a.to_dict()["measure"] == "C"
+
+
+def _write_idx(path, images, labels_path, labels):
+    n, r, c = images.shape
+    with gzip.open(str(path) + ".gz", "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, r, c) + images.astype(np.uint8).tobytes())
+    with open(labels_path, "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + labels.astype(np.uint8).tobytes())
+
+
+def test_load_mnist_from_tiny_idx_files(cli, rng, tmp_path):
+    imgs = rng.integers(0, 256, size=(12, 28, 28))
+    labels = np.array([0, 1, 2, 1, 0, 3, 1, 0, 0, 1, 2, 0])
+    _write_idx(tmp_path / "train-images-idx3-ubyte", imgs,
+               tmp_path / "train-labels-idx1-ubyte", labels)
+    x, y = widenet.load_mnist(tmp_path, classes=(1, 0))
+    keep = (labels == 0) | (labels == 1)
+    ref = imgs[keep].reshape(keep.sum(), -1).astype(float)
+    ref /= np.linalg.norm(ref, axis=1, keepdims=True)
+    np.testing.assert_allclose(x, ref, rtol=1e-12)
+    np.testing.assert_array_equal(y, np.where(labels[keep] == 1, 1.0, -1.0))
+    cli("data", "mnist", "--dir", tmp_path, "--classes", "1,0", "--out-x", tmp_path / "x.npy",
+        "--out-y", tmp_path / "y.npy")
+    assert np.array_equal(x, np.load(tmp_path / "x.npy"))
+    assert np.array_equal(y, np.load(tmp_path / "y.npy"))
+    x3, _ = widenet.load_mnist(tmp_path, classes=(1, 0), limit=3)
+    assert x3.shape == (3, 784)
+
+
+def test_synthetic_generators():
+    x, y = widenet.two_class_structured(40, 10, seed=2)
+    assert x.shape == (40, 10) and set(np.unique(y)) == {-1.0, 1.0}
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0)
+    x2, y2 = widenet.two_class_structured(40, 10, seed=2)
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+    s = widenet.unit_sphere(2000, 3, seed=1)
+    np.testing.assert_allclose(np.linalg.norm(s, axis=1), 1.0)
+    assert np.abs(s.mean(0)).max() < 0.08          # uniform on the sphere: mean ~ 0
+    np.testing.assert_allclose(s.T @ s / 2000, np.eye(3) / 3, atol=0.05)
+
+
+def test_reproduce_writes_the_cli_files_and_claims(cli, tmp_path):
+    r = widenet.reproduce("complexity-examples", out=tmp_path / "py")
+    cli("reproduce", "complexity-examples", "--out", tmp_path / "cli")
+    want = read_json(tmp_path / "cli" / "complexity-examples" / "result.json")
+    assert r.claims == want["claims"] and len(r.claims) > 0
+    assert r.settings == want["settings"]
+    assert (tmp_path / "py" / "complexity-examples" / "report.html").exists()
+    assert r.result_path.endswith("result.json") and "complexity-examples" in r.table
+    assert isinstance(r.all_held, bool)
+    assert "complexity-examples" in widenet.EXPERIMENTS

@@ -1,0 +1,495 @@
+"""widenet: the theory of wide neural networks, numpy in, numpy out.
+
+The kernels that govern wide networks' training (seed 001's H^inf, the fully connected
+ReLU NTK/NNGP, Gaussian, arc-sine, the empirical Gram H(W), the recurrent NTK), the
+analysis of a dataset under them (spectrum, label projections, eq. 8's predicted loss,
+y^T (H^inf)^-1 y, the complexity measure and Theorem 5.1's bound), the papers' learners
+(seed 001's two-layer net by gradient descent, kernel ridge regression), the
+function-complexity calculators and one-call reproductions of the papers' experiments.
+
+Every computation runs in the Rust library with the GIL released (other Python threads
+keep running) and stops within about a second on Ctrl-C (KeyboardInterrupt). Inputs are
+any array-like of floats (float32 or float64, any memory order; integer arrays become
+float64), copied once; a NaN, an infinity or a wrong shape raises ``ValueError`` naming
+the argument. Numerical failures (a kernel that is not positive definite, divergent
+gradient descent) raise :class:`WidenetError`, a ``RuntimeError``.
+
+The seeds cited in the docstrings: 001 Arora, Du, Hu, Li, Wang (2019), *Fine-grained
+analysis of optimization and generalization for overparameterized two-layer networks*;
+002 Allen-Zhu, Li (2019), *Can SGD learn recurrent neural networks with provable
+generalization?*; 003 Allen-Zhu, Li (2019), *What can ResNet learn efficiently, going
+beyond kernels?*; 004 Wang et al., the RNN kernel paper (its eq. 6-14, 23-28).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, asdict
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _widenet
+from ._widenet import WidenetError
+
+__all__ = [
+    "WidenetError",
+    "relu_ntk",
+    "h_inf",
+    "fc_ntk",
+    "fc_nngp",
+    "gaussian",
+    "arcsin",
+    "empirical_gram",
+    "rnn_ntk",
+    "analyze",
+    "Analysis",
+    "train_two_layer",
+    "TwoLayerResult",
+    "krr",
+    "KrrResult",
+    "complexity",
+    "Complexity",
+    "reproduce",
+    "ReproduceResult",
+    "EXPERIMENTS",
+    "load_mnist",
+    "load_cifar10",
+    "two_class_structured",
+    "unit_sphere",
+]
+
+__version__ = "0.1.0"
+
+ArrayLike = Any
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: The experiment names :func:`reproduce` accepts.
+EXPERIMENTS: Tuple[str, ...] = tuple(_widenet.experiment_names())
+
+
+def _arr(x: ArrayLike, name: str, ndim: Optional[int] = None) -> np.ndarray:
+    """``x`` as a float32/float64 ndarray (no copy when it already is one; the native
+    side copies once into the library's row-major layout, checking finiteness)."""
+    try:
+        a = np.asarray(x)
+    except Exception as e:  # ragged lists and the like
+        raise ValueError(f"invalid {name}: cannot convert to an array ({e})") from None
+    if a.dtype.kind in "biu":
+        a = a.astype(np.float64)
+    elif a.dtype == np.float16:
+        a = a.astype(np.float32)
+    elif a.dtype not in (np.float32, np.float64):
+        raise ValueError(
+            f"invalid {name}: expected real float32 or float64 values, got dtype {a.dtype}"
+        )
+    if ndim is not None and a.ndim != ndim:
+        what = {1: "a 1-D array", 2: "a 2-D array (one sample per row)",
+                3: "a 3-D array n x L x d (one sequence per sample)"}[ndim]
+        raise ValueError(f"invalid {name}: expected {what}, got shape {a.shape}")
+    return a
+
+
+def _int(v: Any, name: str, lo: int = 0, none_ok: bool = False) -> Optional[int]:
+    """A non-negative (>= lo) integer argument, or ValueError naming it."""
+    if v is None and none_ok:
+        return None
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise ValueError(f"invalid {name}: expected an integer, got {v!r}")
+    if v < lo:
+        raise ValueError(f"invalid {name}: must be at least {lo}, got {v}")
+    return int(v)
+
+
+def _opt(x: Optional[ArrayLike], name: str, ndim: int) -> Optional[np.ndarray]:
+    return None if x is None else _arr(x, name, ndim)
+
+
+# ---------------------------------------------------------------------------- kernels
+
+
+def relu_ntk(x: ArrayLike, x2: Optional[ArrayLike] = None, *,
+             precision: Optional[str] = None) -> np.ndarray:
+    """H^inf of a two-layer ReLU network (seed 001, eq. 3).
+
+    ``H_ij = E_{w~N(0,I)}[x_i^T x_j 1{w^T x_i >= 0, w^T x_j >= 0}]
+    = x_i^T x_j (pi - theta_ij) / (2 pi)``, theta_ij the angle between x_i and x_j.
+
+    Args:
+        x: n x d inputs, one sample per row.
+        x2: optional n2 x d inputs; then the n x n2 cross-kernel (train-test).
+        precision: "f32" or "f64"; by default float32 inputs give float32 (the fast path),
+            everything else float64.
+
+    Returns:
+        The n x n (or n x n2) kernel in the chosen precision.
+    """
+    return _widenet.relu_ntk(_arr(x, "x", 2), _opt(x2, "x2", 2), precision)
+
+
+#: Alias of :func:`relu_ntk`.
+h_inf = relu_ntk
+
+
+def fc_ntk(x: ArrayLike, x2: Optional[ArrayLike] = None, *, depth: int,
+           trained: str = "all") -> np.ndarray:
+    """Infinite-width NTK Theta^D of a fully connected ReLU net with ``depth`` weight
+    layers (NTK parameterization, no biases; seed 003's "NTK" baseline, recursion of its
+    reference [18]), float64.
+
+    Sigma^1 = x^T y / d; Sigma^h = 2 E[relu(u) relu(v)] under Sigma^{h-1};
+    Theta^h = Theta^{h-1} Sigma'^h + Sigma^h.
+    ``trained="hidden"`` drops the last layer's own term.
+    """
+    return _widenet.fc_kernel(_arr(x, "x", 2), _opt(x2, "x2", 2), _int(depth, "depth", 1),
+                              trained, False)
+
+
+def fc_nngp(x: ArrayLike, x2: Optional[ArrayLike] = None, *, depth: int) -> np.ndarray:
+    """The conjugate kernel (NNGP) Sigma^D of the same fully connected ReLU net, float64."""
+    return _widenet.fc_kernel(_arr(x, "x", 2), _opt(x2, "x2", 2), _int(depth, "depth", 1),
+                              "all", True)
+
+
+def gaussian(x: ArrayLike, x2: Optional[ArrayLike] = None, *, bandwidth: float) -> np.ndarray:
+    """Gaussian kernel exp(-||x - y||^2 / h) with bandwidth h (seed 003 §3), float64."""
+    return _widenet.gaussian(_arr(x, "x", 2), _opt(x2, "x2", 2), float(bandwidth))
+
+
+def arcsin(x: ArrayLike, x2: Optional[ArrayLike] = None) -> np.ndarray:
+    """Arc-sine kernel arcsin(<x, y> / (||x|| ||y||)) (seed 003 §3), float64."""
+    return _widenet.arcsin(_arr(x, "x", 2), _opt(x2, "x2", 2))
+
+
+def empirical_gram(w: ArrayLike, x: ArrayLike) -> np.ndarray:
+    """The Gram matrix H(W) of a two-layer ReLU net with hidden weights ``w`` (m x d)
+    (seed 001, eq. 5): ``H_ij = x_i^T x_j / m * sum_r 1{w_r^T x_i >= 0, w_r^T x_j >= 0}``.
+    float32 when both ``w`` and ``x`` are float32, else float64."""
+    return _widenet.empirical_gram(_arr(w, "w", 2), _arr(x, "x", 2))
+
+
+def rnn_ntk(x: ArrayLike, *, preset: str, width: Optional[int] = None, d_out: int = 1,
+            seed: int = 0, return_params: bool = False
+            ) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, np.ndarray]]]:
+    """The NTK of a ReLU RNN, normalized as <grad_W f(x_i), grad_W f(x_j)> / (m sigma_B^2).
+
+    Args:
+        x: n x L x d_in sequences, already in the network's input form.
+        preset: "elman" (seed 002 Def. 3.3) or "wang" (seed 004 eq. 14).
+        width: the width m of the empirical kernel (seed 004 eq. 23's factorization, the
+            parameters drawn from ``seed``); None for the infinite-width limit (forward
+            correlations of eq. 25, backward of eq. 28).
+        d_out: output dimension of the elman preset (wang has a scalar output).
+        return_params: also return the parameters drawn (w: m x m, a: m x d_in,
+            b: d_out x m or m, and for wang m0: m); an empty dict for infinite width.
+    """
+    h, params = _widenet.rnn_ntk(_arr(x, "x", 3), preset, _int(width, "width", 1, True),
+                                 _int(d_out, "d_out", 1), _int(seed, "seed"))
+    return (h, params) if return_params else h
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+@dataclass(repr=False)
+class _Result:
+    """Base of the typed results: attributes, a short ``repr`` and ``to_dict()``."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The fields as a dict (arrays stay numpy arrays)."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def __repr__(self) -> str:
+        parts = []
+        for k in self.__dataclass_fields__:
+            v = getattr(self, k)
+            if isinstance(v, np.ndarray):
+                s = f"array(shape={v.shape}, dtype={v.dtype})"
+            elif isinstance(v, float):
+                s = f"{v:.6g}"
+            elif isinstance(v, (list, dict)) and len(v) > 4:
+                s = f"<{type(v).__name__} of {len(v)}>"
+            else:
+                s = repr(v)
+            parts.append(f"{k}={s}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+@dataclass(repr=False)
+class Analysis(_Result):
+    """What :func:`analyze` computes for (X, y) under H^inf (seed 001)."""
+
+    #: Number of samples.
+    n: int
+    #: Eigenvalues of H^inf, descending.
+    eigenvalues: np.ndarray
+    #: |v_i^T y| for the eigenvectors in the same order (Theorem 4.1's projections).
+    projections: np.ndarray
+    #: y^T (H^inf)^-1 y (by Cholesky).
+    y_hinv_y: float
+    #: sqrt(2 y^T (H^inf)^-1 y / n), eq. 10.
+    complexity_measure: float
+    #: The eta of the predicted curve.
+    eta: float
+    #: Phi(k) = 1/2 sum_i (1 - eta lambda_i)^{2k} (v_i^T y)^2, k = 0..iters (eq. 8).
+    predicted_loss: np.ndarray
+    #: 2 / lambda_max: the largest step for which the linear dynamics of eq. 7 contract.
+    max_stable_eta: float
+    #: Theorem 5.1's explicit term sqrt(2 y^T (H^inf)^-1 y / n).
+    theorem_5_1_explicit: float
+    #: The same with the proof's constants.
+    theorem_5_1_with_proof_constants: float
+    #: The O(.) term Theorem 5.1 adds (as text).
+    theorem_5_1_o_term: str
+
+
+def analyze(x: ArrayLike, y: ArrayLike, *, eta: float, iters: int) -> Analysis:
+    """Spectrum, label projections, predicted loss (eq. 8), y^T (H^inf)^-1 y, the
+    complexity measure (eq. 10) and Theorem 5.1's bound, for inputs ``x`` (n x d) and
+    labels ``y`` (n), under H^inf of seed 001 eq. 3 (float64)."""
+    d = _widenet.analyze(_arr(x, "x", 2), _arr(y, "y", 1), float(eta), _int(iters, "iters"))
+    return Analysis(**d)
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass(repr=False)
+class TwoLayerResult(_Result):
+    """A gradient-descent run of seed 001's two-layer net f(x) = (1/sqrt m) sum_r a_r
+    relu(w_r^T x): per-iteration history and weights."""
+
+    #: Iterations performed.
+    iterations: int
+    #: "iteration_limit" or "loss_tolerance".
+    stop: str
+    #: Phi(W(k)) = 1/2 ||y - u(k)||^2 for k = 0..iterations.
+    loss: np.ndarray
+    #: ||W(k) - W(0)||_F.
+    w_dist_fro: np.ndarray
+    #: max_r ||w_r(k) - w_r(0)||.
+    w_dist_max: np.ndarray
+    #: Fraction of activation patterns that changed since W(0).
+    pattern_changed: np.ndarray
+    #: Iterations at which the test set was evaluated.
+    test_iteration: np.ndarray
+    #: Test l1 loss at those iterations.
+    test_l1: np.ndarray
+    #: Test 0-1 error at those iterations.
+    test_error: np.ndarray
+    #: u(T), the final training predictions.
+    train_predictions: np.ndarray
+    #: u(0), the initial training predictions.
+    initial_predictions: np.ndarray
+    #: W(0), m x d.
+    w0: np.ndarray
+    #: The fixed output weights a (m), each +-1.
+    a: np.ndarray
+    #: W(T), m x d.
+    w: np.ndarray
+
+
+def train_two_layer(x: ArrayLike, y: ArrayLike, *, eta: float, iters: int,
+                    x_test: Optional[ArrayLike] = None, y_test: Optional[ArrayLike] = None,
+                    width: int = 10_000, kappa: float = 1e-2, loss_tol: float = 0.0,
+                    seed: int = 0, precision: str = "f32") -> TwoLayerResult:
+    """Trains the two-layer ReLU net of seed 001 §3.1 by full-batch gradient descent.
+
+    f_{W,a}(x) = (1/sqrt(m)) sum_r a_r relu(w_r^T x), w_r(0) ~ N(0, kappa^2 I),
+    a_r ~ unif{-1, 1} fixed; W(k+1) = W(k) - eta dPhi/dW (eq. 6) on
+    Phi(W) = 1/2 sum_i (y_i - f(x_i))^2 for ``iters`` iterations (or until
+    Phi <= ``loss_tol``). Keywords and defaults are those of ``widenet train two-layer``;
+    the initialization is drawn from ``seed`` exactly as the CLI draws it.
+    """
+    d = _widenet.train_two_layer(
+        _arr(x, "x", 2), _arr(y, "y", 1), _opt(x_test, "x_test", 2),
+        _opt(y_test, "y_test", 1), _int(width, "width", 1), float(kappa), float(eta),
+        _int(iters, "iters"), float(loss_tol), _int(seed, "seed"), precision)
+    return TwoLayerResult(**d)
+
+
+@dataclass(repr=False)
+class KrrResult(_Result):
+    """Kernel ridge regression's coefficients and, if asked, predictions."""
+
+    #: beta = (K + lambda n I)^-1 Y, n x k (k = 1 for a label vector).
+    beta: np.ndarray
+    #: K_test beta (n_test x k), or None without ``k_test``.
+    predictions: Optional[np.ndarray]
+    #: The ridge lambda of eq. 3.1.
+    lam: float
+
+
+def krr(k_train: ArrayLike, y_train: ArrayLike, *, lam: float,
+        k_test: Optional[ArrayLike] = None) -> KrrResult:
+    """Kernel ridge regression (seed 003 eq. 3.1): beta = (K + lambda n I)^-1 Y by
+    Cholesky, n the number of training samples; with ``k_test`` (n_test x n, the
+    test-train kernel) also the predictions K_test beta. ``y_train`` is a vector or an
+    n x k matrix. A K + lambda n I that is not positive definite raises WidenetError."""
+    y = _arr(y_train, "y_train")
+    if y.ndim not in (1, 2):
+        raise ValueError(f"invalid y_train: expected a 1-D or 2-D array, got shape {y.shape}")
+    beta, pred = _widenet.krr(_arr(k_train, "k_train", 2), y, float(lam),
+                              _opt(k_test, "k_test", 2))
+    return KrrResult(beta=beta, predictions=pred, lam=float(lam))
+
+
+# ------------------------------------------------------------------------- complexity
+
+
+@dataclass(repr=False)
+class Complexity(_Result):
+    """A function complexity as ``widenet complexity --json`` reports it."""
+
+    #: The function's canonical name.
+    function: str
+    #: The measure (C, CN, ceps, cs, arora).
+    measure: str
+    #: The radius R.
+    R: float
+    #: The value (``math.inf`` when the series diverges).
+    value: float
+    #: Whether the value is finite.
+    finite: bool
+    #: log10 of the value (``inf`` when infinite).
+    log10_value: float
+    #: The equation evaluated.
+    equation: str
+    #: Every other field of the JSON (radius, terms, note, ...).
+    details: Dict[str, Any] = field(default_factory=dict)
+
+
+def _num(v: Any) -> Any:
+    return float("inf") if v == "inf" else v
+
+
+def complexity(function: str, *, measure: str = "C", R: float = 1.0,
+               N: Optional[int] = None, L: Optional[int] = None,
+               eps: Optional[float] = None) -> Complexity:
+    """Function and concept complexities of an analytic function (exact Taylor
+    coefficients; divergent series give ``inf``).
+
+    Args:
+        function: exp, sin, cos, tanh, sigmoid, "arctan(z/2)", "z*arctan(z/2)", a scale
+            inside ("exp(2z)"), or "poly:c0,c1,...".
+        measure: "C" (seed 004 eq. 6), "CN" (eq. 7), "ceps" / "cs" (seeds 002/003),
+            "arora" (seed 001 Cor. 6.2).
+        R: the radius at which the series is evaluated.
+        N: number of variables (CN); L: sequence length (C, CN); eps: target error (ceps).
+
+    Example: ``complexity("arctan(z/2)", measure="C", R=1.0).value``.
+    """
+    v = json.loads(_widenet.complexity(function, measure, float(R), _int(N, "N", 1, True),
+                                       _int(L, "L", 1, True), eps))
+    known = {"function", "measure", "R", "value", "finite", "log10_value", "equation"}
+    return Complexity(
+        function=v["function"], measure=v["measure"], R=float(v["R"]),
+        value=float(_num(v["value"])), finite=bool(v["finite"]),
+        log10_value=float(_num(v["log10_value"])), equation=v["equation"],
+        details={k: _num(x) for k, x in v.items() if k not in known})
+
+
+# -------------------------------------------------------------------------- reproduce
+
+_OVERRIDES = ("n_train", "width", "iters", "eta", "kappa", "precision")
+
+
+@dataclass(repr=False)
+class ReproduceResult(_Result):
+    """One reproduced experiment: its claims and results, and the files written."""
+
+    #: The experiment's name.
+    name: str
+    #: The papers' claims: dicts with "claim", "held", "measured".
+    claims: List[Dict[str, Any]]
+    #: Every setting, including the seed.
+    settings: Dict[str, Any]
+    #: The experiment's results (as in result.json).
+    results: Any
+    #: OUT/NAME/result.json.
+    result_path: str
+    #: OUT/NAME/report.html.
+    report_path: str
+    #: The claims table the CLI prints.
+    table: str
+
+    @property
+    def all_held(self) -> bool:
+        """Whether every claim held."""
+        return all(c.get("held") for c in self.claims)
+
+
+def reproduce(name: str, scale: str = "quick", seed: int = 0,
+              out: PathLike = "widenet-results", data: Optional[PathLike] = None,
+              **overrides: Any) -> ReproduceResult:
+    """Runs one of the papers' experiments like ``widenet reproduce NAME`` and writes
+    the same files (OUT/NAME/result.json, CSV, PNG/SVG figures, report.html).
+
+    Args:
+        name: one of :data:`EXPERIMENTS`.
+        scale: "quick" (seconds) or "paper" (the paper's settings).
+        seed: seed of every random draw.
+        out: output directory; results go to OUT/NAME/.
+        data: a directory of MNIST or CIFAR-10 files (built-in data otherwise).
+        **overrides: n_train, width, iters, eta, kappa, precision ("f32"/"f64"), as the
+            CLI's flags of the same names.
+    """
+    bad = sorted(set(overrides) - set(_OVERRIDES))
+    if bad:
+        raise ValueError(
+            f"invalid override(s) {', '.join(bad)}: the valid ones are "
+            f"{', '.join(_OVERRIDES)}")
+    if name not in EXPERIMENTS:
+        raise ValueError(
+            f"invalid name: '{name}' is not one of {', '.join(EXPERIMENTS)}")
+    o = {k: overrides.get(k) for k in _OVERRIDES}
+    result_path, report_path, table = _widenet.reproduce(
+        name, scale, _int(seed, "seed"), os.fspath(out), None if data is None else os.fspath(data),
+        o["n_train"], o["width"], o["iters"], o["eta"], o["kappa"], o["precision"])
+    with open(result_path, encoding="utf-8") as f:
+        r = json.load(f)
+    return ReproduceResult(name=name, claims=r.get("claims", []),
+                           settings=r.get("settings", {}), results=r.get("results"),
+                           result_path=str(result_path), report_path=str(report_path),
+                           table=table)
+
+
+# ------------------------------------------------------------------------------- data
+
+
+def load_mnist(dir: PathLike, *, classes: Tuple[int, int] = (0, 1), split: str = "train",
+               limit: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """Two classes of MNIST (IDX files, plain or gzipped, in ``dir``) as the experiments
+    use them: X (n x 784, float64, unit-norm rows) and y (+1 for ``classes[0]``, -1 for
+    ``classes[1]``; seed 001 App. A). ``limit`` keeps the first N images."""
+    return _widenet.load_two_class("mnist", os.fspath(dir), _classes(classes), split,
+                                   _int(limit, "limit", 0, True))
+
+
+def load_cifar10(dir: PathLike, *, classes: Tuple[int, int] = (0, 1),
+                 split: str = "train", limit: Optional[int] = None
+                 ) -> Tuple[np.ndarray, np.ndarray]:
+    """Two classes of CIFAR-10 (binary batches in ``dir``): X (n x 3072, float64,
+    unit-norm rows) and y (+-1), as :func:`load_mnist`."""
+    return _widenet.load_two_class("cifar10", os.fspath(dir), _classes(classes), split,
+                                   _int(limit, "limit", 0, True))
+
+
+def two_class_structured(n: int, d: int, *, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """The built-in structured two-class dataset the experiments use without files:
+    X (n x d, unit-norm rows) and y (+-1)."""
+    return _widenet.two_class_structured(_int(n, "n"), _int(d, "d", 1), _int(seed, "seed"))
+
+
+def unit_sphere(n: int, d: int, *, seed: int = 0) -> np.ndarray:
+    """n points drawn uniformly from the unit sphere in R^d (seed 001 §6's inputs)."""
+    return _widenet.unit_sphere(_int(n, "n"), _int(d, "d", 1), _int(seed, "seed"))
+
+
+def _classes(c: Any) -> Tuple[int, int]:
+    try:
+        a, b = c
+    except (TypeError, ValueError):
+        raise ValueError(f"invalid classes: expected two labels 0-9 like (0, 1), got {c!r}") from None
+    return (_int(a, "classes"), _int(b, "classes"))
