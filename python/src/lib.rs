@@ -539,6 +539,130 @@ fn train_two_layer<'py>(
     Ok(d)
 }
 
+/// Sequences (n, L, d) as L step matrices in precision `T`.
+fn sequences<T: Real>(a: &Arr<'_>, name: &str) -> PyResult<Vec<Matrix<T>>> {
+    let shape = a.shape();
+    if shape.len() != 3 {
+        return Err(invalid(
+            name,
+            format!("expected an n x L x d array (one sequence per sample), got shape {shape:?}"),
+        ));
+    }
+    let data = values::<T>(a, name)?;
+    widenet::models::rnn::split_steps(&data, shape[0], shape[1], shape[2]).map_err(py_err)
+}
+
+/// A ReLU RNN (preset elman or wang) trained on W by SGD (seed 002 Algorithm 1 / seed 004
+/// Theorem 2), labels `y` (n) as the target of every output step of the objective.
+#[pyfunction]
+#[pyo3(signature = (x, y, preset, width, loss="logistic", outputs=None, scale=1.0, eta=1e-2,
+    steps=1000, batch=1, eval_every=50, seed=0, x_test=None, y_test=None))]
+#[allow(clippy::too_many_arguments)]
+fn train_rnn<'py>(
+    py: Python<'py>,
+    x: Arr<'py>,
+    y: Arr<'py>,
+    preset: &str,
+    width: usize,
+    loss: &str,
+    outputs: Option<usize>,
+    scale: f64,
+    eta: f64,
+    steps: usize,
+    batch: usize,
+    eval_every: usize,
+    seed: u64,
+    x_test: Option<Arr<'py>>,
+    y_test: Option<Arr<'py>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use widenet::models::rnn::{Loss, Objective, Outputs, Preset, Rnn};
+    use widenet::train::rnn_sgd::{train_rnn_sgd, RnnData, RnnSgdConfig};
+    let preset = Preset::parse(preset).map_err(py_err)?;
+    let obj = Objective {
+        loss: Loss::parse(loss).map_err(py_err)?,
+        outputs: outputs.map_or(Outputs::Last, Outputs::From),
+        scale,
+    };
+    let xs = sequences::<f64>(&x, "x")?;
+    let yv = vector(&y, "y")?;
+    let n = xs[0].rows();
+    if yv.len() != n {
+        return Err(invalid(
+            "y",
+            format!("{} labels for {n} sequences in x", yv.len()),
+        ));
+    }
+    let (len, d) = (xs.len(), xs[0].cols());
+    let test = match (&x_test, &y_test) {
+        (Some(a), Some(b)) => {
+            let (tx, ty) = (sequences::<f64>(a, "x_test")?, vector(b, "y_test")?);
+            if ty.len() != tx[0].rows() {
+                return Err(invalid(
+                    "y_test",
+                    format!(
+                        "{} labels for {} sequences in x_test",
+                        ty.len(),
+                        tx[0].rows()
+                    ),
+                ));
+            }
+            if tx.len() != len || tx[0].cols() != d {
+                return Err(invalid(
+                    "x_test",
+                    format!(
+                        "sequences of length {} and dimension {}, but x has {len} and {d}",
+                        tx.len(),
+                        tx[0].cols()
+                    ),
+                ));
+            }
+            Some((tx, ty))
+        }
+        (None, None) => None,
+        _ => {
+            return Err(invalid(
+                "x_test/y_test",
+                "give both the test inputs and the test labels, or neither",
+            ))
+        }
+    };
+    let cfg = RnnSgdConfig {
+        eta,
+        steps,
+        batch,
+        eval_every,
+        eval_subset: None,
+        progress: false,
+        seed,
+    };
+    let o = run(py, || {
+        let train = RnnData::from_labels(xs, &yv, &obj)?;
+        let test = test
+            .map(|(tx, ty)| RnnData::from_labels(tx, &ty, &obj))
+            .transpose()?;
+        let net = Rnn::<f64>::init(preset, width, d, 1, len, seed)?;
+        train_rnn_sgd(net, &train, test.as_ref(), &obj, &cfg)
+    })?;
+    let h = o.history;
+    let dct = PyDict::new(py);
+    let steps_rec: Vec<u64> = h.step.iter().map(|&k| k as u64).collect();
+    dct.set_item("step", out1(py, steps_rec))?;
+    dct.set_item("train_objective", out1(py, h.train_objective))?;
+    dct.set_item("batch_objective", out1(py, h.batch_objective))?;
+    dct.set_item("test_objective", out1(py, h.test_objective))?;
+    dct.set_item("test_error", out1(py, h.test_error))?;
+    dct.set_item("w_shift_fro", h.w_shift_fro)?;
+    dct.set_item("w0", out2(py, o.w0))?;
+    let params = PyDict::new(py);
+    for p in o.net.param_arrays() {
+        let a = ArrayD::from_shape_vec(IxDyn(&p.shape), p.data)
+            .expect("a parameter's buffer matches its shape");
+        params.set_item(p.name, a.into_pyarray(py))?;
+    }
+    dct.set_item("params", params)?;
+    Ok(dct)
+}
+
 /// Kernel ridge regression (seed 003 eq. 3.1): β = (K + λnI)⁻¹Y and, with `k_test`,
 /// the predictions K_test β. Returns (beta, predictions or None).
 #[pyfunction]
@@ -729,6 +853,7 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(train_two_layer, m)?)?;
     m.add_function(wrap_pyfunction!(krr, m)?)?;
+    m.add_function(wrap_pyfunction!(train_rnn, m)?)?;
     m.add_function(wrap_pyfunction!(complexity, m)?)?;
     m.add_function(wrap_pyfunction!(reproduce, m)?)?;
     m.add_function(wrap_pyfunction!(experiment_names, m)?)?;

@@ -194,3 +194,50 @@ def test_reproduce_writes_the_cli_files_and_claims(cli, tmp_path):
     assert r.result_path.endswith("result.json") and "complexity-examples" in r.table
     assert isinstance(r.all_held, bool)
     assert "complexity-examples" in widenet.EXPERIMENTS
+
+
+def _rnn_numpy_step(x, y, p, eta):
+    """One full-batch gradient step on W of seed 004's RNN in numpy (BPTT written out):
+    h_0 = relu(m0), g_l = A x_l + W h_{l-1}, h_l = relu(g_l), f = b.h_L,
+    objective = mean_i log(1 + exp(-y_i f_i)) (eq. 16)."""
+    w, a, b = p["w0"], p["a"], p["b"]
+    n, L, _ = x.shape
+    hs = [np.tile(np.maximum(p["m0"], 0), (n, 1))]
+    gs = []
+    for l in range(L):
+        g = x[:, l, :] @ a.T + hs[-1] @ w.T
+        gs.append(g)
+        hs.append(np.maximum(g, 0))
+    f = hs[-1] @ b
+    obj = np.mean(np.log1p(np.exp(-y * f)))
+    df = -y / (1 + np.exp(y * f)) / n
+    dh = np.outer(df, b)
+    grad = np.zeros_like(w)
+    for l in range(L - 1, -1, -1):
+        dg = dh * (gs[l] > 0)
+        grad += dg.T @ hs[l]
+        dh = dg @ w
+    return obj, w - eta * grad
+
+
+def test_train_rnn_full_batch_step_replayed_in_numpy(rng):
+    n, L, d, m = 12, 4, 3, 32
+    x = rng.standard_normal((n, L, d)) / np.sqrt(d)
+    y = np.sign(rng.standard_normal(n))
+    r = widenet.train_rnn(x, y, preset="wang", width=m, eta=0.5, steps=1, batch=n,
+                          eval_every=1, seed=5)
+    assert set(r.params) == {"w", "a", "b", "m0"}
+    p = dict(r.params, w0=r.w0)
+    obj, w1 = _rnn_numpy_step(x, y, p, 0.5)
+    assert r.train_objective[0] == pytest.approx(obj, rel=1e-10)
+    np.testing.assert_allclose(r.params["w"], w1, rtol=1e-9, atol=1e-12)
+    assert r.w_shift_fro == pytest.approx(np.linalg.norm(w1 - r.w0), rel=1e-9)
+    # the network drawn is the one rnn_ntk draws from the same seed
+    _, p_kernel = widenet.rnn_ntk(x, preset="wang", width=m, seed=5, return_params=True)
+    assert np.array_equal(p_kernel["w"], r.w0)
+    assert np.array_equal(p_kernel["a"], r.params["a"])
+    # training lowers the objective
+    long = widenet.train_rnn(x, y, preset="wang", width=m, eta=0.5, steps=60, batch=n,
+                             eval_every=20, seed=5, x_test=x, y_test=y)
+    assert long.train_objective[-1] < long.train_objective[0]
+    assert len(long.test_objective) == len(long.step)

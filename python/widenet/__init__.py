@@ -49,6 +49,8 @@ __all__ = [
     "TwoLayerResult",
     "krr",
     "KrrResult",
+    "train_rnn",
+    "RnnResult",
     "complexity",
     "Complexity",
     "reproduce",
@@ -307,6 +309,54 @@ def train_two_layer(x: ArrayLike, y: ArrayLike, *, eta: float, iters: int,
         _opt(y_test, "y_test", 1), _int(width, "width", 1), float(kappa), float(eta),
         _int(iters, "iters"), float(loss_tol), _int(seed, "seed"), precision)
     return TwoLayerResult(**d)
+
+
+@dataclass(repr=False)
+class RnnResult(_Result):
+    """An SGD run of a ReLU RNN on its recurrent weights W."""
+
+    #: Steps at which the objective was evaluated.
+    step: np.ndarray
+    #: The training objective (mean over the set) at those steps.
+    train_objective: np.ndarray
+    #: The mini-batch objective of the step before (NaN at step 0).
+    batch_objective: np.ndarray
+    #: The test objective (empty without a test set).
+    test_objective: np.ndarray
+    #: The test 0-1 error of sign(f) (logistic loss with a test set only).
+    test_error: np.ndarray
+    #: ||W(T) - W(0)||_F.
+    w_shift_fro: float
+    #: W(0), m x m.
+    w0: np.ndarray
+    #: The final parameters: w (W(T), m x m), a (m x d_in), b, and m0 for wang.
+    params: Dict[str, np.ndarray]
+
+
+def train_rnn(x: ArrayLike, y: ArrayLike, *, preset: str, width: int, eta: float = 1e-2,
+              steps: int = 1000, batch: int = 1, loss: str = "logistic",
+              outputs: Optional[int] = None, scale: float = 1.0, eval_every: int = 50,
+              seed: int = 0, x_test: Optional[ArrayLike] = None,
+              y_test: Optional[ArrayLike] = None) -> RnnResult:
+    """Trains the recurrent weights W of a ReLU RNN by SGD (seed 002 Algorithm 1, seed 004
+    Theorem 2): h_l = relu(W h_{l-1} + A x_l), outputs B h_l, A and B fixed at their
+    random initialization (drawn from ``seed`` as :func:`rnn_ntk` draws them).
+
+    Args:
+        x: n x L x d_in sequences; y: n labels, the target of every output step used.
+        preset: "wang" (seed 004 eq. 14, h_0 = relu(M_0)) or "elman" (seed 002, h_0 = 0).
+        loss: "logistic" (seed 004 eq. 16, labels +-1), "l2" or "cross-entropy".
+        outputs: None for the last step's output only (eq. 16), or s for steps s..L
+            (seed 002's objective uses s = 3).
+        scale: the output scaling lambda of seed 002 §4 (1 for seed 004).
+        batch: samples per step (drawn with replacement; batch >= n is full-batch GD).
+    """
+    d = _widenet.train_rnn(
+        _arr(x, "x", 3), _arr(y, "y", 1), preset, _int(width, "width", 1), loss,
+        _int(outputs, "outputs", 1, True), float(scale), float(eta), _int(steps, "steps"),
+        _int(batch, "batch", 1), _int(eval_every, "eval_every", 1), _int(seed, "seed"),
+        _opt(x_test, "x_test", 3), _opt(y_test, "y_test", 1))
+    return RnnResult(**d)
 
 
 @dataclass(repr=False)
