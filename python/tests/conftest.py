@@ -46,7 +46,12 @@ def h_inf_numpy(x, x2=None):
     n1 = np.linalg.norm(x, axis=1)
     n2 = np.linalg.norm(x2, axis=1)
     c = np.clip(g / np.outer(n1, n2), -1.0, 1.0)
-    return g * (np.pi - np.arccos(c)) / (2 * np.pi)
+    h = g * (np.pi - np.arccos(c)) / (2 * np.pi)
+    if x2 is x:
+        # theta_ii = 0 exactly: ||x_i||^2 / 2 (a rounded cosine just below 1 would put
+        # arccos on its steep branch, an error ~ sqrt(eps))
+        np.fill_diagonal(h, 0.5 * n1**2)
+    return h
 
 
 @pytest.fixture
