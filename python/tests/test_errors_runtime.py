@@ -61,6 +61,8 @@ def test_reproduce_rejects_unknown_overrides_and_names(tmp_path):
         widenet.reproduce("arora-fig1", out=tmp_path, widht=10)
     with pytest.raises(ValueError, match="invalid name: 'arora-fig9'"):
         widenet.reproduce("arora-fig9", out=tmp_path)
+    with pytest.raises(ValueError, match="invalid width: must be at least 1"):
+        widenet.reproduce("arora-fig1", out=tmp_path, width=0)
     with pytest.raises(ValueError, match="invalid scale"):
         widenet.reproduce("arora-fig1", scale="huge", out=tmp_path)
 

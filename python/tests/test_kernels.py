@@ -48,6 +48,7 @@ def test_memory_orders_and_dtypes_give_the_same_result(rng):
         got = widenet.relu_ntk(variant)
         assert got.dtype == np.float64
         assert np.array_equal(got, ref)
+    assert np.array_equal(widenet.relu_ntk(view.astype(">f8")), ref)   # big-endian
     xi = rng.integers(-3, 4, size=(10, 4))
     np.testing.assert_array_equal(widenet.relu_ntk(xi), widenet.relu_ntk(xi.astype(float)))
     # float32 in any order stays float32, identical to the C-ordered float32 call

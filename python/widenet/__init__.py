@@ -78,6 +78,8 @@ def _arr(x: ArrayLike, name: str, ndim: Optional[int] = None) -> np.ndarray:
         a = np.asarray(x)
     except Exception as e:  # ragged lists and the like
         raise ValueError(f"invalid {name}: cannot convert to an array ({e})") from None
+    if a.dtype.kind == "f" and not a.dtype.isnative:  # e.g. big-endian data from a file
+        a = a.astype(a.dtype.newbyteorder("="))
     if a.dtype.kind in "biu":
         a = a.astype(np.float64)
     elif a.dtype == np.float16:
@@ -494,6 +496,10 @@ def reproduce(name: str, scale: str = "quick", seed: int = 0,
         raise ValueError(
             f"invalid name: '{name}' is not one of {', '.join(EXPERIMENTS)}")
     o = {k: overrides.get(k) for k in _OVERRIDES}
+    for k in ("n_train", "width", "iters"):
+        o[k] = _int(o[k], k, 1, none_ok=True)
+    for k in ("eta", "kappa"):
+        o[k] = None if o[k] is None else float(o[k])
     result_path, report_path, table = _widenet.reproduce(
         name, scale, _int(seed, "seed"), os.fspath(out), None if data is None else os.fspath(data),
         o["n_train"], o["width"], o["iters"], o["eta"], o["kappa"], o["precision"])
