@@ -15,7 +15,7 @@
   (skipped otherwise).
 
 Usage: python benchmarks/python_api.py [--n 10000] [--d 784] [--gd-m 10000] [--gd-n 2000]
-       [--cm-n 10000] [--repeats 3] [--quick]
+       [--cm-n 10000] [--repeats 3] [--quick] [--only h_inf,gd,complexity,neural_tangents]
 Ratios > 1 mean widenet is faster (``*_speedup``) or the binding costs more
 (``python_over_rust``).
 """
@@ -128,14 +128,23 @@ def main():
     ap.add_argument("--cm-n", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+    ap.add_argument("--only", default="h_inf,gd,complexity,neural_tangents",
+                    help="comma-separated subset of h_inf,gd,complexity,neural_tangents")
     a = ap.parse_args()
     if a.quick:
         a.n, a.d, a.gd_m, a.gd_n, a.cm_n, a.repeats = 1000, 784, 1000, 500, 1000, 2
+    only = set(a.only.split(","))
     rng = np.random.default_rng(0)
-    records, x = bench_h_inf(a.n, a.d, a.repeats, rng)
-    records.append(bench_gd(a.gd_m, a.gd_n, a.d, a.repeats, rng))
-    records.append(bench_complexity(a.cm_n, a.d, rng))
-    records.append(bench_neural_tangents(x, a.repeats))
+    records = []
+    if "h_inf" in only:
+        records += bench_h_inf(a.n, a.d, a.repeats, rng)[0]
+    if "gd" in only:
+        records.append(bench_gd(a.gd_m, a.gd_n, a.d, a.repeats, rng))
+    if "complexity" in only:
+        records.append(bench_complexity(a.cm_n, a.d, rng))
+    if "neural_tangents" in only:
+        x = rng.standard_normal((a.n, a.d))
+        records.append(bench_neural_tangents(x, a.repeats))
     print(json.dumps({"machine": platform.machine(), "numpy": np.__version__,
                       "widenet": widenet.__version__, "records": records}, indent=1))
 
