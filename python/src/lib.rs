@@ -663,6 +663,132 @@ fn train_rnn<'py>(
     Ok(dct)
 }
 
+/// Targets as an n × k matrix (a vector is one column).
+fn targets(a: &Arr<'_>, name: &str) -> PyResult<Matrix<f64>> {
+    match a.shape().len() {
+        1 => {
+            let v = vector(a, name)?;
+            Matrix::from_vec(v.len(), 1, v).map_err(py_err)
+        }
+        _ => matrix::<f64>(a, name),
+    }
+}
+
+/// One of seed 003's learners (3resnet, 3layer, 2layer, last, ntk) trained by mini-batch
+/// SGD with momentum and weight decay on App. A's schedule (E epochs at lr, E at
+/// lr / lr_drop).
+#[pyfunction]
+#[pyo3(signature = (x, y, learner, width, lr, epochs, weight_decay=0.0, momentum=0.9,
+    batch=50, lr_drop=10.0, seed=0, x_test=None, y_test=None))]
+#[allow(clippy::too_many_arguments)]
+fn train_resnet<'py>(
+    py: Python<'py>,
+    x: Arr<'py>,
+    y: Arr<'py>,
+    learner: &str,
+    width: usize,
+    lr: f64,
+    epochs: usize,
+    weight_decay: f64,
+    momentum: f64,
+    batch: usize,
+    lr_drop: f64,
+    seed: u64,
+    x_test: Option<Arr<'py>>,
+    y_test: Option<Arr<'py>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use widenet::models::resnet::LearnerKind;
+    use widenet::train::sgd::{train, SgdConfig};
+    let kind = LearnerKind::parse(learner).map_err(py_err)?;
+    let xm = matrix::<f64>(&x, "x")?;
+    let ym = targets(&y, "y")?;
+    if ym.rows() != xm.rows() {
+        return Err(invalid(
+            "y",
+            format!("{} targets for {} rows of x", ym.rows(), xm.rows()),
+        ));
+    }
+    let test = match (&x_test, &y_test) {
+        (Some(a), Some(b)) => {
+            let (tx, ty) = (matrix::<f64>(a, "x_test")?, targets(b, "y_test")?);
+            if ty.rows() != tx.rows() || ty.cols() != ym.cols() {
+                return Err(invalid(
+                    "y_test",
+                    format!(
+                        "{}x{} targets for {} rows of x_test and {} outputs",
+                        ty.rows(),
+                        ty.cols(),
+                        tx.rows(),
+                        ym.cols()
+                    ),
+                ));
+            }
+            Some((tx, ty))
+        }
+        (None, None) => None,
+        _ => {
+            return Err(invalid(
+                "x_test/y_test",
+                "give both the test inputs and the test targets, or neither",
+            ))
+        }
+    };
+    let cfg = SgdConfig {
+        lr,
+        weight_decay,
+        momentum,
+        batch,
+        epochs,
+        lr_drop,
+        seed,
+        diverge_ratio: 1e4,
+    };
+    let (hist, initial, trained, pred) = run(py, || {
+        let mut net = kind.build(xm.cols(), width, ym.cols(), seed)?;
+        let initial: Vec<Matrix<f64>> = net.params().into_iter().cloned().collect();
+        let hist = train(
+            net.as_mut(),
+            &xm,
+            &ym,
+            test.as_ref().map(|(a, b)| (a, b)),
+            &cfg,
+        )?;
+        let trained: Vec<Matrix<f64>> = net.params().into_iter().cloned().collect();
+        let pred = test.as_ref().map(|(a, _)| net.forward(a)).transpose()?;
+        Ok((hist, initial, trained, pred))
+    })?;
+    let d = PyDict::new(py);
+    let ep: Vec<u64> = hist.epochs.iter().map(|e| e.epoch as u64).collect();
+    d.set_item("epoch", out1(py, ep))?;
+    d.set_item(
+        "lr",
+        out1(py, hist.epochs.iter().map(|e| e.lr).collect::<Vec<_>>()),
+    )?;
+    d.set_item(
+        "train_loss",
+        out1(
+            py,
+            hist.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
+        ),
+    )?;
+    let te: Vec<f64> = hist
+        .epochs
+        .iter()
+        .map(|e| e.test_error.unwrap_or(f64::NAN))
+        .collect();
+    d.set_item("test_error", out1(py, te))?;
+    d.set_item("initial_train_error", hist.initial_train_error)?;
+    d.set_item("final_train_error", hist.final_train_error)?;
+    d.set_item("final_test_error", hist.final_test_error)?;
+    let to_list = |ms: Vec<Matrix<f64>>| -> Vec<Bound<'py, PyAny>> {
+        ms.into_iter().map(|m| out2(py, m)).collect()
+    };
+    d.set_item("initial_params", to_list(initial))?;
+    d.set_item("params", to_list(trained))?;
+    d.set_item("test_predictions", pred.map(|p| out2(py, p)))?;
+    Ok(d)
+}
+
 /// Kernel ridge regression (seed 003 eq. 3.1): β = (K + λnI)⁻¹Y and, with `k_test`,
 /// the predictions K_test β. Returns (beta, predictions or None).
 #[pyfunction]
@@ -675,13 +801,7 @@ fn krr<'py>(
     k_test: Option<Arr<'py>>,
 ) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)> {
     let k = matrix::<f64>(&k_train, "k_train")?;
-    let y = match y_train.shape().len() {
-        1 => {
-            let v = vector(&y_train, "y_train")?;
-            Matrix::from_vec(v.len(), 1, v).map_err(py_err)?
-        }
-        _ => matrix::<f64>(&y_train, "y_train")?,
-    };
+    let y = targets(&y_train, "y_train")?;
     let kt = k_test.map(|a| matrix::<f64>(&a, "k_test")).transpose()?;
     let (beta, pred) = run(py, || {
         let m = widenet::models::krr::Krr::fit(&k, &y, lam)?;
@@ -854,6 +974,7 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train_two_layer, m)?)?;
     m.add_function(wrap_pyfunction!(krr, m)?)?;
     m.add_function(wrap_pyfunction!(train_rnn, m)?)?;
+    m.add_function(wrap_pyfunction!(train_resnet, m)?)?;
     m.add_function(wrap_pyfunction!(complexity, m)?)?;
     m.add_function(wrap_pyfunction!(reproduce, m)?)?;
     m.add_function(wrap_pyfunction!(experiment_names, m)?)?;

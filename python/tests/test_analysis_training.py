@@ -241,3 +241,41 @@ def test_train_rnn_full_batch_step_replayed_in_numpy(rng):
                              eval_every=20, seed=5, x_test=x, y_test=y)
     assert long.train_objective[-1] < long.train_objective[0]
     assert len(long.test_objective) == len(long.step)
+
+
+def test_train_resnet_last_replayed_in_numpy(rng):
+    """Seed 003's conjugate-kernel learner out(x) = A relu(W(x, 1)) with A trained by
+    full-batch SGD with momentum and weight decay, replayed in numpy; W is the random
+    first layer that the "2layer" learner of the same seed starts from."""
+    n, d, k, m = 30, 4, 2, 16
+    x, xt = rng.standard_normal((n, d)), rng.standard_normal((7, d))
+    y, yt = rng.standard_normal((n, k)), rng.standard_normal((7, k))
+    w = widenet.train_resnet(x, y, learner="2layer", width=m, lr=0.1, epochs=0,
+                             seed=3).initial_params[0]
+    assert w.shape == (m, d + 1)
+    lr, E, mu, wd = 0.2, 3, 0.9, 1e-3
+    r = widenet.train_resnet(x, y, learner="last", width=m, lr=lr, epochs=E, batch=n,
+                             momentum=mu, weight_decay=wd, seed=3, x_test=xt, y_test=yt)
+    feats = lambda z: np.maximum(np.hstack([z, np.ones((len(z), 1))]) @ w.T, 0)
+    h = feats(x)
+    a = r.initial_params[0].copy()
+    buf = np.zeros_like(a)
+    losses = []
+    for e in range(2 * E):
+        out = h @ a.T
+        losses.append(0.5 * ((out - y) ** 2).sum() / n)
+        grad = ((out - y) / n).T @ h
+        buf = mu * buf + grad + wd * a
+        a -= (lr if e < E else lr / 10) * buf
+    np.testing.assert_allclose(r.train_loss, losses, rtol=1e-9)
+    np.testing.assert_allclose(r.params[0], a, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(r.lr, [lr] * E + [lr / 10] * E)
+    pred = feats(xt) @ a.T
+    np.testing.assert_allclose(r.test_predictions, pred, rtol=1e-9, atol=1e-12)
+    assert r.final_test_error == pytest.approx(((pred - yt) ** 2).sum(1).mean(), rel=1e-9)
+    assert r.test_error[-1] == pytest.approx(r.final_test_error, rel=1e-12)
+    with pytest.raises(ValueError, match="invalid learner"):
+        widenet.train_resnet(x, y, learner="4resnet", width=m, lr=lr, epochs=1)
+    for name in widenet.LEARNERS:      # every learner trains and lowers its training error
+        q = widenet.train_resnet(x, y, learner=name, width=m, lr=0.05, epochs=5, batch=10)
+        assert q.final_train_error < q.initial_train_error, name

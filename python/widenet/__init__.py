@@ -51,6 +51,9 @@ __all__ = [
     "KrrResult",
     "train_rnn",
     "RnnResult",
+    "train_resnet",
+    "ResnetResult",
+    "LEARNERS",
     "complexity",
     "Complexity",
     "reproduce",
@@ -359,6 +362,62 @@ def train_rnn(x: ArrayLike, y: ArrayLike, *, preset: str, width: int, eta: float
         _int(batch, "batch", 1), _int(eval_every, "eval_every", 1), _int(seed, "seed"),
         _opt(x_test, "x_test", 3), _opt(y_test, "y_test", 1))
     return RnnResult(**d)
+
+
+#: The learners of seed 003 Figure 2 that :func:`train_resnet` trains.
+LEARNERS: Tuple[str, ...] = ("3resnet", "3layer", "2layer", "last", "ntk")
+
+
+@dataclass(repr=False)
+class ResnetResult(_Result):
+    """An SGD run of one of seed 003's learners: per-epoch history and weights."""
+
+    #: Epoch numbers 1..2E.
+    epoch: np.ndarray
+    #: The learning rate of each epoch (lr for E epochs, lr / lr_drop after).
+    lr: np.ndarray
+    #: Mean batch loss 1/2 ||out - y||^2 over each epoch (before each step).
+    train_loss: np.ndarray
+    #: Test error E||out(x) - y||^2 after each epoch (NaN without a test set).
+    test_error: np.ndarray
+    #: Training error E||out(x) - y||^2 at initialization and at the end.
+    initial_train_error: float
+    final_train_error: float
+    #: Test error at the end (None without a test set).
+    final_test_error: Optional[float]
+    #: The trained weight groups at initialization and at the end (e.g. [W] for
+    #: "2layer", [A] for "last", [W, V] for "3resnet").
+    initial_params: List[np.ndarray]
+    params: List[np.ndarray]
+    #: out(x_test) of the trained learner (None without a test set).
+    test_predictions: Optional[np.ndarray]
+
+
+def train_resnet(x: ArrayLike, y: ArrayLike, *, learner: str, width: int, lr: float,
+                 epochs: int, weight_decay: float = 0.0, momentum: float = 0.9,
+                 batch: int = 50, lr_drop: float = 10.0, seed: int = 0,
+                 x_test: Optional[ArrayLike] = None,
+                 y_test: Optional[ArrayLike] = None) -> ResnetResult:
+    """Trains one of seed 003's learners (:data:`LEARNERS`: the three-layer ResNet, the
+    three- and two-layer fully connected nets, the conjugate kernel "last" and the
+    finite-width NTK "ntk") by mini-batch SGD with momentum and weight decay on App. A's
+    schedule: 2E epochs, the last E at lr / lr_drop, loss 1/2 E||out(x) - y||^2.
+
+    ``y`` is a vector or an n x k matrix of targets. Learners built with the same seed
+    share their random first layer ("2layer", "last" and "ntk": out(x) = A relu(W(x, 1)),
+    W ~ N(0, 1/d), bias and A ~ N(0, 1/m)); the shuffling is drawn from ``seed`` too.
+    """
+    y_arr = _arr(y, "y")
+    if y_arr.ndim not in (1, 2):
+        raise ValueError(f"invalid y: expected a 1-D or 2-D array, got shape {y_arr.shape}")
+    yt = None if y_test is None else _arr(y_test, "y_test")
+    if learner not in LEARNERS:
+        raise ValueError(f"invalid learner: {learner!r} is not one of {', '.join(LEARNERS)}")
+    d = _widenet.train_resnet(
+        _arr(x, "x", 2), y_arr, learner, _int(width, "width", 1), float(lr),
+        _int(epochs, "epochs"), float(weight_decay), float(momentum), _int(batch, "batch", 1),
+        float(lr_drop), _int(seed, "seed"), _opt(x_test, "x_test", 2), yt)
+    return ResnetResult(**d)
 
 
 @dataclass(repr=False)

@@ -33,6 +33,11 @@ def train_rnn(x: np.ndarray, y: np.ndarray, preset: str, width: int, loss: str =
               steps: int = 1000, batch: int = 1, eval_every: int = 50, seed: int = 0,
               x_test: Optional[np.ndarray] = None,
               y_test: Optional[np.ndarray] = None) -> Dict[str, object]: ...
+def train_resnet(x: np.ndarray, y: np.ndarray, learner: str, width: int, lr: float,
+                 epochs: int, weight_decay: float = 0.0, momentum: float = 0.9,
+                 batch: int = 50, lr_drop: float = 10.0, seed: int = 0,
+                 x_test: Optional[np.ndarray] = None,
+                 y_test: Optional[np.ndarray] = None) -> Dict[str, object]: ...
 def complexity(function: str, measure: str = "C", r: float = 1.0, n: Optional[int] = None,
                l: Optional[int] = None, eps: Optional[float] = None) -> str: ...
 def reproduce(name: str, scale: str = "quick", seed: int = 0, out: _Path = "widenet-results",
