@@ -944,6 +944,57 @@ fn two_class_structured<'py>(
     Ok((out2(py, ds.x), out1(py, ds.y)))
 }
 
+/// Inputs, targets and the index sets of a drawn concept.
+type Sample<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, Vec<Vec<usize>>);
+
+/// Seed 003's concept classes: "fig2" (Figure 2's H = βF + αG(F) on {±1}^d), "thm2"
+/// (Theorem 2's hard instance on {±1/√d}^d) and "fig3" (Figure 3's degree-6 parity).
+/// Returns (x, y, indices): indices are Figure 2's G sets, or the chosen coordinates.
+#[pyfunction]
+#[pyo3(signature = (name, n, seed=0, d=None, k=None, alpha=0.3, beta=1.0, index_seed=0))]
+#[allow(clippy::too_many_arguments)]
+fn resnet_target<'py>(
+    py: Python<'py>,
+    name: &str,
+    n: usize,
+    seed: u64,
+    d: Option<usize>,
+    k: Option<usize>,
+    alpha: f64,
+    beta: f64,
+    index_seed: u64,
+) -> PyResult<Sample<'py>> {
+    use widenet::data::resnet_targets::{Fig2Target, Fig3Target, Thm2Target};
+    let name = name.to_string();
+    let (x, y, idx) = run(py, || match name.as_str() {
+        "fig2" => {
+            let mut t = Fig2Target::new(alpha, beta);
+            if let Some(d) = d {
+                t.d = d;
+            }
+            let (x, y) = t.sample(n, seed)?;
+            Ok((x, y, t.g_sets))
+        }
+        "thm2" => {
+            let d = d.unwrap_or(16);
+            let mut t = Thm2Target::random(d, k.unwrap_or(4), alpha, index_seed)?;
+            t.beta = beta;
+            let (x, y) = t.sample(n, seed)?;
+            Ok((x, y, vec![t.indices]))
+        }
+        "fig3" => {
+            let t = Fig3Target::random(d.unwrap_or(40), index_seed)?;
+            let (x, y) = t.sample(n, seed)?;
+            Ok((x, y, vec![t.indices]))
+        }
+        other => Err(Error::invalid(
+            "name",
+            format!("'{other}' is not one of fig2, thm2, fig3"),
+        )),
+    })?;
+    Ok((out2(py, x), out2(py, y), idx))
+}
+
 /// n points drawn uniformly from the unit sphere in R^d.
 #[pyfunction]
 #[pyo3(signature = (n, d, seed=0))]
@@ -981,5 +1032,6 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load_two_class, m)?)?;
     m.add_function(wrap_pyfunction!(two_class_structured, m)?)?;
     m.add_function(wrap_pyfunction!(unit_sphere, m)?)?;
+    m.add_function(wrap_pyfunction!(resnet_target, m)?)?;
     Ok(())
 }

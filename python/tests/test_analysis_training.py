@@ -279,3 +279,27 @@ def test_train_resnet_last_replayed_in_numpy(rng):
     for name in widenet.LEARNERS:      # every learner trains and lowers its training error
         q = widenet.train_resnet(x, y, learner=name, width=m, lr=0.05, epochs=5, batch=10)
         assert q.final_train_error < q.initial_train_error, name
+
+
+def test_resnet_targets_match_their_formulas():
+    x, y, sets = widenet.resnet_target("fig2", 200, seed=1)
+    assert x.shape == (200, 30) and y.shape == (200, 8) and len(sets) == 8
+    assert set(np.unique(x)) == {-1.0, 1.0}
+    f = x[:, 0:16:2] * x[:, 1:16:2]
+    g = np.stack([np.prod(f[:, s], axis=1) for s in sets], 1)
+    np.testing.assert_array_equal(y, f + 0.3 * g)
+    assert all(len(s) == 4 for s in sets)              # degree-4 parities of F
+    x, y, (idx,) = widenet.resnet_target("thm2", 100, seed=2, d=16, k=4, alpha=0.5)
+    np.testing.assert_allclose(np.abs(x), 0.25)
+    f = 4.0 * x[:, idx]
+    np.testing.assert_allclose(y, f + 0.5 * np.prod(f, axis=1, keepdims=True), rtol=1e-14)
+    x, y, (idx,) = widenet.resnet_target("fig3", 100, seed=3, d=40)
+    assert len(set(idx)) == 6
+    np.testing.assert_allclose(y[:, 0], 40.0**3 * np.prod(x[:, idx], axis=1), rtol=1e-12)
+    np.testing.assert_allclose(np.abs(y), 1.0, rtol=1e-12)
+    x2, _, _ = widenet.resnet_target("fig3", 100, seed=4, d=40)
+    assert not np.array_equal(x, x2)                   # the seed draws the inputs
+    with pytest.raises(ValueError, match="invalid name"):
+        widenet.resnet_target("fig9", 10)
+    with pytest.raises(ValueError, match="d >= 6"):
+        widenet.resnet_target("fig3", 10, d=3)

@@ -63,6 +63,7 @@ __all__ = [
     "load_cifar10",
     "two_class_structured",
     "unit_sphere",
+    "resnet_target",
 ]
 
 __version__ = "0.1.0"
@@ -608,3 +609,27 @@ def _classes(c: Any) -> Tuple[int, int]:
     except (TypeError, ValueError):
         raise ValueError(f"invalid classes: expected two labels 0-9 like (0, 1), got {c!r}") from None
     return (_int(a, "classes"), _int(b, "classes"))
+
+
+def resnet_target(name: str, n: int, *, seed: int = 0, d: Optional[int] = None,
+                  k: Optional[int] = None, alpha: float = 0.3, beta: float = 1.0,
+                  index_seed: int = 0) -> Tuple[np.ndarray, np.ndarray, List[List[int]]]:
+    """Seed 003's concept classes, as (x, y, indices):
+
+    - "fig2" (Figure 2, App. A): x uniform on {-1, 1}^d (d = 30), F_t(x) = x_{2t} x_{2t+1}
+      (0-based, t < 8), G_j(F) = prod_{t in S_j} F_t (the paper's degree-4 sets S_j,
+      returned as ``indices``), y = beta F + alpha G(F) (alpha = 0.3, beta = 1);
+    - "thm2" (Theorem 2): x uniform on {+-1/sqrt(d)}^d (d = 16), F = W* x with
+      W* = sqrt(d) (e_{i_1}, ..., e_{i_k}) (k = 4, the i's drawn from ``index_seed`` and
+      returned), y_j = beta F_j + alpha prod_l F_l;
+    - "fig3" (Figure 3): x uniform on {+-1/sqrt(d)}^d (d = 40),
+      y = d^3 x_{i_1} ... x_{i_6} (the six i's drawn from ``index_seed``).
+
+    Inputs come from ``seed``: a training and a test set need different seeds.
+    """
+    if name not in ("fig2", "thm2", "fig3"):
+        raise ValueError(f"invalid name: {name!r} is not one of fig2, thm2, fig3")
+    x, y, idx = _widenet.resnet_target(
+        name, _int(n, "n"), _int(seed, "seed"), _int(d, "d", 1, True), _int(k, "k", 1, True),
+        float(alpha), float(beta), _int(index_seed, "index_seed"))
+    return x, y, [list(map(int, i)) for i in idx]
