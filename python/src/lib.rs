@@ -995,6 +995,105 @@ fn resnet_target<'py>(
     Ok((out2(py, x), out2(py, y), idx))
 }
 
+/// Seed 004's concept classes for RNNs (eq. 9 additive, eq. 11 N-variable) with inputs of
+/// norms in [c_min, c_max] and ±1 labels with Theorem 2's margin (see
+/// `widenet::data::rnn_concepts::draw`).
+#[pyfunction]
+#[pyo3(signature = (n, len, d, kind="additive", psi="sin", terms=1, positions=None,
+    beta_norm=1.0, threshold=0.1, c_min=1.0, c_max=1.0, seed=0, max_draws=None))]
+#[allow(clippy::too_many_arguments)]
+fn rnn_concept<'py>(
+    py: Python<'py>,
+    n: usize,
+    len: usize,
+    d: usize,
+    kind: &str,
+    psi: &str,
+    terms: usize,
+    positions: Option<Vec<usize>>,
+    beta_norm: f64,
+    threshold: f64,
+    c_min: f64,
+    c_max: f64,
+    seed: u64,
+    max_draws: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use widenet::data::rnn_concepts::{
+        draw, AdditiveConcept, Concept, InputSpec, NVariableConcept,
+    };
+    use widenet::theory::taylor::AnalyticFn;
+    let spec = InputSpec {
+        len,
+        d,
+        c_min,
+        c_max,
+    };
+    let f = AnalyticFn::parse(psi).map_err(py_err)?;
+    let kind = kind.to_string();
+    let (sample, concept) = run(py, || {
+        spec.check()?;
+        let mut g = widenet::rng::stream(seed, "python/rnn-concept");
+        let concept = match kind.as_str() {
+            "additive" => Concept::Additive(AdditiveConcept::random(
+                len, d, terms, &f, beta_norm, &mut g,
+            )?),
+            "n-variable" => {
+                let pos = positions.clone().unwrap_or_else(|| vec![1, len]);
+                Concept::NVariable(NVariableConcept::random(
+                    len, d, pos, terms, &f, beta_norm, &mut g,
+                )?)
+            }
+            other => {
+                return Err(Error::invalid(
+                    "kind",
+                    format!("'{other}' is not one of additive, n-variable"),
+                ))
+            }
+        };
+        let mut gx = widenet::rng::stream(seed, "python/rnn-concept-x");
+        let s = draw(
+            &spec,
+            &concept,
+            n,
+            threshold,
+            max_draws.unwrap_or(1000 * n.max(1)),
+            &mut gx,
+        )?;
+        Ok((s, concept))
+    })?;
+    // x as n × L × d (sample-major, the layout rnn_ntk and train_rnn take)
+    let mut x = vec![0.0; n * len * d];
+    for (l, m) in sample.xs.iter().enumerate() {
+        for i in 0..n {
+            x[(i * len + l) * d..(i * len + l + 1) * d].copy_from_slice(m.row(i));
+        }
+    }
+    let dct = PyDict::new(py);
+    let xa = ArrayD::from_shape_vec(IxDyn(&[n, len, d]), x).expect("n * L * d values");
+    dct.set_item("x", xa.into_pyarray(py))?;
+    dct.set_item("y", out1(py, sample.labels))?;
+    dct.set_item("f_star", out1(py, sample.f_star))?;
+    dct.set_item("f_raw", out1(py, sample.f_raw))?;
+    dct.set_item("scale", sample.scale)?;
+    dct.set_item("drawn", sample.drawn)?;
+    dct.set_item("dropped", sample.dropped)?;
+    let (pos, betas): (Vec<Vec<usize>>, Vec<Vec<f64>>) = match concept {
+        Concept::Additive(c) => c
+            .terms
+            .into_iter()
+            .map(|t| (vec![t.position], t.beta))
+            .unzip(),
+        Concept::NVariable(c) => c
+            .terms
+            .into_iter()
+            .map(|t| (c.positions.clone(), t.beta))
+            .unzip(),
+    };
+    dct.set_item("positions", pos)?;
+    dct.set_item("betas", betas)?;
+    Ok(dct)
+}
+
 /// n points drawn uniformly from the unit sphere in R^d.
 #[pyfunction]
 #[pyo3(signature = (n, d, seed=0))]
@@ -1033,5 +1132,6 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(two_class_structured, m)?)?;
     m.add_function(wrap_pyfunction!(unit_sphere, m)?)?;
     m.add_function(wrap_pyfunction!(resnet_target, m)?)?;
+    m.add_function(wrap_pyfunction!(rnn_concept, m)?)?;
     Ok(())
 }

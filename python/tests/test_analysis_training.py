@@ -303,3 +303,32 @@ def test_resnet_targets_match_their_formulas():
         widenet.resnet_target("fig9", 10)
     with pytest.raises(ValueError, match="d >= 6"):
         widenet.resnet_target("fig3", 10, d=3)
+
+
+def test_rnn_concepts_match_eq9_and_eq11_in_numpy():
+    c = widenet.rnn_concept(50, len=4, d=3, kind="additive", psi="sin", terms=2,
+                            threshold=0.2, c_min=0.5, c_max=2.0, seed=1)
+    assert c.x.shape == (50, 4, 3)
+    norms = np.linalg.norm(c.x, axis=2)
+    assert norms.min() >= 0.5 - 1e-12 and norms.max() <= 2.0 + 1e-12
+    f = np.zeros(50)
+    for (l,), b in zip(c.positions, c.betas):
+        b = np.array(b)
+        assert np.linalg.norm(b) == pytest.approx(1.0)
+        f += np.sin(c.x[:, l - 1, :] @ b / norms[:, l - 1])
+    assert len(c.positions) == 8                      # 2 terms at each of 4 positions
+    np.testing.assert_allclose(c.f_raw, f, rtol=1e-12, atol=1e-14)
+    assert np.all(np.abs(c.f_raw) >= 0.2)             # Theorem 2's margin after dropping
+    np.testing.assert_allclose(c.f_star, c.f_raw / 0.2, rtol=1e-14)
+    np.testing.assert_array_equal(c.y, np.sign(c.f_raw))
+    assert np.all(c.y * c.f_star >= 1 - 1e-12)
+    assert c.drawn == 50 + c.dropped
+    v = widenet.rnn_concept(40, len=6, d=2, kind="n-variable", psi="poly:0,1,0.5",
+                            terms=3, positions=[2, 5], beta_norm=0.8, threshold=0.05, seed=2)
+    xs = np.concatenate([v.x[:, 1, :], v.x[:, 4, :]], axis=1)
+    mx = np.maximum(np.linalg.norm(v.x[:, 1, :], axis=1), np.linalg.norm(v.x[:, 4, :], axis=1))
+    f = sum((lambda z: z + 0.5 * z * z)(xs @ np.array(b) / (np.sqrt(2) * mx)) for b in v.betas)
+    assert all(p == [2, 5] for p in v.positions)
+    np.testing.assert_allclose(v.f_raw, f, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="invalid kind"):
+        widenet.rnn_concept(5, len=2, d=2, kind="elman")

@@ -64,6 +64,8 @@ __all__ = [
     "two_class_structured",
     "unit_sphere",
     "resnet_target",
+    "rnn_concept",
+    "RnnConcept",
 ]
 
 __version__ = "0.1.0"
@@ -633,3 +635,53 @@ def resnet_target(name: str, n: int, *, seed: int = 0, d: Optional[int] = None,
         name, _int(n, "n"), _int(seed, "seed"), _int(d, "d", 1, True), _int(k, "k", 1, True),
         float(alpha), float(beta), _int(index_seed, "index_seed"))
     return x, y, [list(map(int, i)) for i in idx]
+
+
+@dataclass(repr=False)
+class RnnConcept(_Result):
+    """A labelled sample of seed 004's concept classes (see :func:`rnn_concept`)."""
+
+    #: n x L x d sequences (the layout of :func:`rnn_ntk` and :func:`train_rnn`).
+    x: np.ndarray
+    #: Labels sign(F*) in {-1, +1}.
+    y: np.ndarray
+    #: F* = F*_raw / threshold, so y F* >= 1 (Theorem 2's margin).
+    f_star: np.ndarray
+    #: F*_raw before rescaling.
+    f_raw: np.ndarray
+    #: 1 / threshold.
+    scale: float
+    #: Sequences drawn in all, and dropped for |F*_raw| < threshold.
+    drawn: int
+    dropped: int
+    #: Per term: its position(s) l (1-based) and its beta.
+    positions: List[List[int]]
+    betas: List[List[float]]
+
+
+def rnn_concept(n: int, *, len: int, d: int, kind: str = "additive", psi: str = "sin",
+                terms: int = 1, positions: Optional[List[int]] = None,
+                beta_norm: float = 1.0, threshold: float = 0.1, c_min: float = 1.0,
+                c_max: float = 1.0, seed: int = 0,
+                max_draws: Optional[int] = None) -> RnnConcept:
+    """Seed 004's concept classes for recurrent networks, with labels that satisfy
+    Theorem 2's margin.
+
+    Inputs: X_l = r_l u_l, u_l uniform on the sphere S^{d-1}, r_l uniform on
+    [c_min, c_max]. Targets:
+
+    - "additive" (eq. 9): F*(x) = sum_l sum_{r<terms} psi(beta_{l,r}^T X_l / ||X_l||);
+    - "n-variable" (eq. 11): F*(x) = sum_{r<terms} psi(<beta_r, [X_{l_1}, ..., X_{l_N}]> /
+      (sqrt(N) max_n ||X_{l_n}||)) for ``positions`` l_1..l_N (1-based; default [1, L]).
+
+    Every beta is uniform on the sphere of radius ``beta_norm`` <= 1; psi is an analytic
+    function as in :func:`complexity` (there "exp" is e^z - 1 and "cos" is cos z - 1).
+    Sequences with |F*_raw| < ``threshold`` are redrawn (at most ``max_draws``), the
+    kept values are scaled by 1/threshold, and y = sign F*.
+    """
+    d_ = _widenet.rnn_concept(
+        _int(n, "n"), _int(len, "len", 1), _int(d, "d", 1), kind, psi, _int(terms, "terms", 1),
+        None if positions is None else [_int(p, "positions", 1) for p in positions],
+        float(beta_norm), float(threshold), float(c_min), float(c_max), _int(seed, "seed"),
+        _int(max_draws, "max_draws", 1, True))
+    return RnnConcept(**d_)
