@@ -1094,6 +1094,61 @@ fn rnn_concept<'py>(
     Ok(dct)
 }
 
+/// L − 2 step matrices n × c as one n × (L − 2) × c array (sample-major).
+fn stack_steps<'py>(py: Python<'py>, ms: &[Matrix<f64>]) -> Bound<'py, PyAny> {
+    let steps = ms.len();
+    let (n, c) = ms.first().map_or((0, 0), |m| m.shape());
+    let mut v = vec![0.0; n * steps * c];
+    for (l, m) in ms.iter().enumerate() {
+        for i in 0..n {
+            v[(i * steps + l) * c..(i * steps + l + 1) * c].copy_from_slice(m.row(i));
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&[n, steps, c]), v)
+        .expect("n * steps * c values")
+        .into_pyarray(py)
+        .into_any()
+}
+
+/// Seed 002's concept class for Elman RNNs in Example 3.5's form (per-lag two-layer nets),
+/// its inputs x*_2..x*_{L−1} and noisy labels.
+#[pyfunction]
+#[pyo3(signature = (n, len, dx, d=1, p=4, phi="sin", noise_sd=0.0, seed=0))]
+#[allow(clippy::too_many_arguments)]
+fn elman_concept<'py>(
+    py: Python<'py>,
+    n: usize,
+    len: usize,
+    dx: usize,
+    d: usize,
+    p: usize,
+    phi: &str,
+    noise_sd: f64,
+    seed: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    use widenet::data::elman_concepts::{draw, opt_l2, LagNets};
+    use widenet::theory::taylor::AnalyticFn;
+    let f = AnalyticFn::parse(phi).map_err(py_err)?;
+    let (nets, sample) = run(py, || {
+        let mut g = widenet::rng::stream(seed, "python/elman-concept");
+        let nets = LagNets::random(len, dx, d, p, &f, &mut g)?;
+        let concept = nets.to_concept()?;
+        let mut gx = widenet::rng::stream(seed, "python/elman-concept-x");
+        let sample = draw(&concept, n, noise_sd, &mut gx)?;
+        Ok((nets, sample))
+    })?;
+    let dct = PyDict::new(py);
+    dct.set_item("x_star", stack_steps(py, &sample.x_star))?;
+    dct.set_item("f_star", stack_steps(py, &sample.f_star))?;
+    dct.set_item("targets", stack_steps(py, &sample.targets))?;
+    let a: Vec<_> = nets.a.into_iter().map(|m| out2(py, m)).collect();
+    let w: Vec<_> = nets.w.into_iter().map(|m| out2(py, m)).collect();
+    dct.set_item("a", a)?;
+    dct.set_item("w", w)?;
+    dct.set_item("opt", opt_l2(len, d, noise_sd))?;
+    Ok(dct)
+}
+
 /// n points drawn uniformly from the unit sphere in R^d.
 #[pyfunction]
 #[pyo3(signature = (n, d, seed=0))]
@@ -1133,5 +1188,6 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(unit_sphere, m)?)?;
     m.add_function(wrap_pyfunction!(resnet_target, m)?)?;
     m.add_function(wrap_pyfunction!(rnn_concept, m)?)?;
+    m.add_function(wrap_pyfunction!(elman_concept, m)?)?;
     Ok(())
 }

@@ -332,3 +332,21 @@ def test_rnn_concepts_match_eq9_and_eq11_in_numpy():
     np.testing.assert_allclose(v.f_raw, f, rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="invalid kind"):
         widenet.rnn_concept(5, len=2, d=2, kind="elman")
+
+
+def test_elman_concept_matches_example_3_5_in_numpy():
+    L, dx, d, p = 6, 4, 2, 3
+    c = widenet.elman_concept(30, len=L, dx=dx, d=d, p=p, phi="sin", noise_sd=0.1, seed=4)
+    assert c.x_star.shape == (30, L - 2, dx) and c.f_star.shape == (30, L - 2, d)
+    np.testing.assert_allclose(np.linalg.norm(c.x_star, axis=2), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(c.x_star[:, :, -1], 0.5)
+    for w in c.w:
+        np.testing.assert_allclose(np.linalg.norm(w, axis=1), 1.0)
+        np.testing.assert_allclose(w[:, -1], 0.0)
+    for j in range(3, L + 1):
+        f = sum(np.sin(c.x_star[:, i - 2, :] @ c.w[j - i - 1].T) @ c.a[j - i - 1].T
+                for i in range(2, j))
+        np.testing.assert_allclose(c.f_star[:, j - 3, :], f, rtol=1e-10, atol=1e-12)
+    noise = c.targets - c.f_star
+    assert 0.05 < noise.std() < 0.2
+    assert c.opt == pytest.approx((L - 2) * d * 0.1**2 / 2)

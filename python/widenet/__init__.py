@@ -66,6 +66,8 @@ __all__ = [
     "resnet_target",
     "rnn_concept",
     "RnnConcept",
+    "elman_concept",
+    "ElmanConcept",
 ]
 
 __version__ = "0.1.0"
@@ -685,3 +687,34 @@ def rnn_concept(n: int, *, len: int, d: int, kind: str = "additive", psi: str = 
         float(beta_norm), float(threshold), float(c_min), float(c_max), _int(seed, "seed"),
         _int(max_draws, "max_draws", 1, True))
     return RnnConcept(**d_)
+
+
+@dataclass(repr=False)
+class ElmanConcept(_Result):
+    """A sample of seed 002's Elman concept class (see :func:`elman_concept`)."""
+
+    #: The true inputs x*_2..x*_{L-1}: n x (L - 2) x dx.
+    x_star: np.ndarray
+    #: F*_3..F*_L: n x (L - 2) x d.
+    f_star: np.ndarray
+    #: y*_j = F*_j + xi_j (label noise N(0, noise_sd^2 I)): n x (L - 2) x d.
+    targets: np.ndarray
+    #: A*_k (d x p) and W_k (p x dx) of the lags k = 1..L-2 (element k - 1).
+    a: List[np.ndarray]
+    w: List[np.ndarray]
+    #: OPT = (L - 2) d noise_sd^2 / 2, the l2 risk of the best function in the class.
+    opt: float
+
+
+def elman_concept(n: int, *, len: int, dx: int, d: int = 1, p: int = 4, phi: str = "sin",
+                  noise_sd: float = 0.0, seed: int = 0) -> ElmanConcept:
+    """Seed 002's concept class (eq. 3.1) in Example 3.5's form:
+    F*_j(x*) = sum_{i=2}^{j-1} A*_{j-i} phibar(W_{j-i} x*_i), phibar = phi - phi(0), one
+    two-layer net per lag (rows of W_k unit vectors with last coordinate 0, A*_k with
+    N(0, 1/p) entries). Inputs (§3): ||x*_l|| = 1 with last coordinate 1/2. Labels
+    y*_j = F*_j + xi_j. The network's actual inputs are built from x* by Def. 3.1.
+    """
+    r = _widenet.elman_concept(_int(n, "n", 1), _int(len, "len", 3), _int(dx, "dx", 2),
+                               _int(d, "d", 1), _int(p, "p", 1), phi, float(noise_sd),
+                               _int(seed, "seed"))
+    return ElmanConcept(**r)
