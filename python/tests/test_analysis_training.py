@@ -350,3 +350,22 @@ def test_elman_concept_matches_example_3_5_in_numpy():
     noise = c.targets - c.f_star
     assert 0.05 < noise.std() < 0.2
     assert c.opt == pytest.approx((L - 2) * d * 0.1**2 / 2)
+
+
+def test_load_cifar10_from_a_tiny_batch_file(cli, rng, tmp_path):
+    labels = np.array([3, 5, 3, 1, 5, 5, 3])
+    pixels = rng.integers(0, 256, size=(7, 3072))
+    rec = np.concatenate([labels[:, None], pixels], axis=1).astype(np.uint8)
+    (tmp_path / "test_batch.bin").write_bytes(rec.tobytes())
+    x, y = widenet.load_cifar10(tmp_path, classes=(5, 3), split="test")
+    keep = (labels == 3) | (labels == 5)
+    ref = pixels[keep].astype(float)
+    ref /= np.linalg.norm(ref, axis=1, keepdims=True)
+    np.testing.assert_allclose(x, ref, rtol=1e-12)
+    np.testing.assert_array_equal(y, np.where(labels[keep] == 5, 1.0, -1.0))
+    cli("data", "cifar10", "--dir", tmp_path, "--classes", "5,3", "--split", "test",
+        "--out-x", tmp_path / "x.npy", "--out-y", tmp_path / "y.npy")
+    assert np.array_equal(x, np.load(tmp_path / "x.npy"))
+    assert np.array_equal(y, np.load(tmp_path / "y.npy"))
+    with pytest.raises(ValueError, match="invalid split"):
+        widenet.load_cifar10(tmp_path, split="val")
