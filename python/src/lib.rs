@@ -1149,6 +1149,39 @@ fn elman_concept<'py>(
     Ok(dct)
 }
 
+/// Targets, directions β_j and Corollary 6.2's bound.
+type PolyOut<'py> = (Bound<'py, PyAny>, Vec<Vec<f64>>, Option<f64>);
+
+/// Seed 001 §6's polynomial targets g(x) = Σ_j α_j (β_jᵀx)^{p_j} on the rows of `x`, β_j
+/// uniform on the unit sphere (from `seed`); returns (y, betas, Cor. 6.2's bound on
+/// sqrt(yᵀ(H^∞)⁻¹y), None when a power is neither 1 nor even).
+#[pyfunction]
+#[pyo3(signature = (x, terms, seed=0))]
+fn poly_target<'py>(
+    py: Python<'py>,
+    x: Arr<'py>,
+    terms: Vec<(f64, u32)>,
+    seed: u64,
+) -> PyResult<PolyOut<'py>> {
+    use widenet::data::synthetic::PolyTarget;
+    let xm = matrix::<f64>(&x, "x")?;
+    if terms.is_empty() {
+        return Err(invalid("terms", "give at least one (alpha, p) term"));
+    }
+    let (y, t) = run(py, || {
+        let mut g = widenet::rng::stream(seed, "python/poly-target");
+        let t = PolyTarget::random(xm.cols(), &terms, &mut g);
+        Ok((t.eval(&xm)?, t))
+    })?;
+    let bound = if t.bound_applies() {
+        Some(t.complexity_bound().map_err(py_err)?)
+    } else {
+        None
+    };
+    let betas = t.terms.into_iter().map(|t| t.beta).collect();
+    Ok((out1(py, y), betas, bound))
+}
+
 /// n points drawn uniformly from the unit sphere in R^d.
 #[pyfunction]
 #[pyo3(signature = (n, d, seed=0))]
@@ -1189,5 +1222,6 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(resnet_target, m)?)?;
     m.add_function(wrap_pyfunction!(rnn_concept, m)?)?;
     m.add_function(wrap_pyfunction!(elman_concept, m)?)?;
+    m.add_function(wrap_pyfunction!(poly_target, m)?)?;
     Ok(())
 }

@@ -369,3 +369,16 @@ def test_load_cifar10_from_a_tiny_batch_file(cli, rng, tmp_path):
     assert np.array_equal(y, np.load(tmp_path / "y.npy"))
     with pytest.raises(ValueError, match="invalid split"):
         widenet.load_cifar10(tmp_path, split="val")
+
+
+def test_poly_target_and_corollary_6_2(rng):
+    x = widenet.unit_sphere(300, 5, seed=3)
+    y, betas, bound = widenet.poly_target(x, [(1.0, 1), (0.5, 2)], seed=1)
+    b1, b2 = np.array(betas[0]), np.array(betas[1])
+    np.testing.assert_allclose([np.linalg.norm(b1), np.linalg.norm(b2)], 1.0)
+    np.testing.assert_allclose(y, x @ b1 + 0.5 * (x @ b2) ** 2, rtol=1e-12, atol=1e-14)
+    assert bound == pytest.approx(3 * (1 * 1.0 + 2 * 0.5))
+    # the bound holds for the measured y^T (H^inf)^-1 y (seed 001 Corollary 6.2)
+    a = widenet.analyze(x, y, eta=1e-3, iters=1)
+    assert np.sqrt(a.y_hinv_y) <= bound
+    assert widenet.poly_target(x, [(1.0, 3)])[2] is None    # odd p > 1: no bound

@@ -68,6 +68,7 @@ __all__ = [
     "RnnConcept",
     "elman_concept",
     "ElmanConcept",
+    "poly_target",
 ]
 
 __version__ = "0.1.0"
@@ -718,3 +719,22 @@ def elman_concept(n: int, *, len: int, dx: int, d: int = 1, p: int = 4, phi: str
                                _int(d, "d", 1), _int(p, "p", 1), phi, float(noise_sd),
                                _int(seed, "seed"))
     return ElmanConcept(**r)
+
+
+def poly_target(x: ArrayLike, terms: List[Tuple[float, int]], *, seed: int = 0
+                ) -> Tuple[np.ndarray, List[List[float]], Optional[float]]:
+    """Seed 001 §6's targets g(x) = sum_j alpha_j (beta_j^T x)^{p_j} on the rows of ``x``,
+    for ``terms`` = [(alpha_j, p_j), ...] with beta_j uniform on the unit sphere (drawn
+    from ``seed``). Returns (y, betas, bound): Corollary 6.2's bound
+    3 sum_j p_j |alpha_j| ||beta_j||^{p_j} on sqrt(y^T (H^inf)^-1 y) (eq. 13), or None when
+    some p_j is neither 1 nor even (Theorem 6.1 does not apply).
+    """
+    ts = []
+    for t in terms:
+        try:
+            a, p = t
+        except (TypeError, ValueError):
+            raise ValueError(f"invalid terms: expected (alpha, p) pairs, got {t!r}") from None
+        ts.append((float(a), _int(p, "terms")))
+    y, betas, bound = _widenet.poly_target(_arr(x, "x", 2), ts, _int(seed, "seed"))
+    return y, betas, bound
