@@ -253,6 +253,9 @@ fn relu_ntk<'py>(
         };
         Ok(out2(py, h))
     }
+    let (n, n2) = kernel_shape(&x, x2.as_ref());
+    let elem = if p == Precision::F32 { 4 } else { 8 };
+    check_kernel("the H^inf kernel", n, n2, elem)?;
     match p {
         Precision::F32 => go::<f32>(py, &x, x2.as_ref()),
         Precision::F64 => go::<f64>(py, &x, x2.as_ref()),
@@ -283,6 +286,21 @@ fn _time_relu_ntk(py: Python<'_>, x: Arr<'_>, precision: &str, repeats: usize) -
     }
 }
 
+/// Checks an rows × cols kernel of `elem` bytes per entry against the memory budget
+/// before the library allocates it (an allocation failure would abort the interpreter).
+fn check_kernel(what: &str, rows: usize, cols: usize, elem: u128) -> PyResult<()> {
+    widenet::runtime::check_alloc(what, rows as u128 * cols as u128, elem)
+        .map(drop)
+        .map_err(py_err)
+}
+
+/// The kernel's shape from the argument shapes: (n, n) or (n, n2).
+fn kernel_shape(x: &Arr<'_>, x2: Option<&Arr<'_>>) -> (usize, usize) {
+    let n = x.shape().first().copied().unwrap_or(0);
+    let n2 = x2.map_or(n, |b| b.shape().first().copied().unwrap_or(0));
+    (n, n2)
+}
+
 fn pair<'py>(x: &Arr<'py>, x2: Option<&Arr<'py>>) -> PyResult<(Matrix<f64>, Option<Matrix<f64>>)> {
     let a = matrix::<f64>(x, "x")?;
     let b = x2.map(|b| matrix::<f64>(b, "x2")).transpose()?;
@@ -301,6 +319,8 @@ fn fc_kernel<'py>(
     nngp: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     use widenet::kernels::fc;
+    let (n, n2) = kernel_shape(&x, x2.as_ref());
+    check_kernel("the fully connected kernel", n, n2, 8)?;
     let (a, b) = pair(&x, x2.as_ref())?;
     let trained = fc::FcTrained::parse(trained).map_err(py_err)?;
     let h = run(py, || match (&b, nngp) {
@@ -322,6 +342,8 @@ fn gaussian<'py>(
     bandwidth: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
     use widenet::kernels::classic;
+    let (n, n2) = kernel_shape(&x, x2.as_ref());
+    check_kernel("the Gaussian kernel", n, n2, 8)?;
     let (a, b) = pair(&x, x2.as_ref())?;
     let h = run(py, || match &b {
         None => classic::gaussian_gram(&a, bandwidth),
@@ -335,6 +357,8 @@ fn gaussian<'py>(
 #[pyo3(signature = (x, x2=None))]
 fn arcsin<'py>(py: Python<'py>, x: Arr<'py>, x2: Option<Arr<'py>>) -> PyResult<Bound<'py, PyAny>> {
     use widenet::kernels::classic;
+    let (n, n2) = kernel_shape(&x, x2.as_ref());
+    check_kernel("the arcsin kernel", n, n2, 8)?;
     let (a, b) = pair(&x, x2.as_ref())?;
     let h = run(py, || match &b {
         None => classic::arcsin_gram(&a),
@@ -347,6 +371,10 @@ fn arcsin<'py>(py: Python<'py>, x: Arr<'py>, x2: Option<Arr<'py>>) -> PyResult<B
 #[pyfunction]
 #[pyo3(signature = (w, x))]
 fn empirical_gram<'py>(py: Python<'py>, w: Arr<'py>, x: Arr<'py>) -> PyResult<Bound<'py, PyAny>> {
+    let (n, _) = kernel_shape(&x, None);
+    let m = w.shape().first().copied().unwrap_or(0);
+    check_kernel("the empirical Gram matrix", n, n, 8)?;
+    check_kernel("the activation patterns (m x n)", m, n, 8)?;
     if w.is_f32() && x.is_f32() {
         let (w, x) = (matrix::<f32>(&w, "w")?, matrix::<f32>(&x, "x")?);
         let h = run(py, || widenet::kernels::empirical_gram(&w, &x))?;
@@ -377,6 +405,7 @@ fn rnn_ntk<'py>(
             format!("expected an n x L x d array (one sequence per sample), got shape {shape:?}"),
         ));
     }
+    check_kernel("the RNN NTK", shape[0], shape[0], 8)?;
     let data = values::<f64>(&x, "x")?;
     let preset = preset.to_string();
     let (h, params) = run(py, || {

@@ -89,6 +89,12 @@ def test_files_and_memory_errors(tmp_path):
         widenet.load_mnist(tmp_path, classes=(3, 3))
     with pytest.raises(MemoryError, match="memory budget"):
         widenet.unit_sphere(10**12, 1000)
+    # a kernel larger than the memory budget is refused before anything is allocated
+    big = np.ones((300_000, 1))
+    for f in (widenet.relu_ntk, widenet.arcsin, lambda z: widenet.gaussian(z, bandwidth=1.0),
+              lambda z: widenet.fc_ntk(z, depth=2)):
+        with pytest.raises(MemoryError, match="kernel needs"):
+            f(big)
 
 
 def _counter():
