@@ -221,10 +221,10 @@ class _Result:
                 s = f"array(shape={v.shape}, dtype={v.dtype})"
             elif isinstance(v, float):
                 s = f"{v:.6g}"
-            elif isinstance(v, (list, dict)) and len(v) > 4:
-                s = f"<{type(v).__name__} of {len(v)}>"
             else:
                 s = repr(v)
+                if isinstance(v, (list, dict, str)) and len(s) > 80:
+                    s = f"<{type(v).__name__} of {len(v)}>"  # keep the repr one line
             parts.append(f"{k}={s}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
