@@ -81,9 +81,31 @@ pub fn analyze(
     validate::count("--iters", iters, 0, validate::MAX_ITERS)?;
     check_writable(out)?;
     let (x, y) = read_xy(x_path, y_path)?;
-    let h = h_inf(&x)?;
+    let a = analyze_arrays(&x, &y, eta, iters)?;
+    write_json(out, &a)?;
+    Ok(a)
+}
+
+/// The array-level twin of [`analyze`] (used by the Python package): H^∞ of the rows of
+/// `x`, its spectrum, the projections of `y`, yᵀ(H^∞)⁻¹y, the complexity measure and the
+/// predicted loss curve of eq. 8.
+pub fn analyze_arrays(
+    x: &Matrix<f64>,
+    y: &[f64],
+    eta: f64,
+    iters: usize,
+) -> Result<crate::theory::spectrum::Analysis> {
+    if y.len() != x.rows() {
+        return Err(Error::Shape(format!(
+            "{} labels for {} inputs",
+            y.len(),
+            x.rows()
+        )));
+    }
+    validate::finite_values(Path::new("y"), y)?;
+    let h = h_inf(x)?;
     let ka = KernelAnalysis::new(&h)?;
-    let a = ka.analyze(&y, eta, iters)?;
+    let a = ka.analyze(y, eta, iters)?;
     if let Err(e) = finite_output("the predicted loss curve", &a.predicted_loss) {
         // blame eta only when it is the cause: above 2/lambda_max eq. 8's factors
         // (1 - eta lambda)^2 exceed 1 and the curve grows geometrically
@@ -91,7 +113,8 @@ pub fn analyze(
             Error::invalid(
                 "--eta",
                 format!(
-                    "eta = {eta:e} exceeds 2/lambda_max = {:e}: the predicted loss grows                      geometrically and overflowed; use --eta below {:e}",
+                    "eta = {eta:e} exceeds 2/lambda_max = {:e}: the predicted loss grows \
+                     geometrically and overflowed; use --eta below {:e}",
                     a.max_stable_eta, a.max_stable_eta
                 ),
             )
@@ -99,7 +122,6 @@ pub fn analyze(
             e
         });
     }
-    write_json(out, &a)?;
     Ok(a)
 }
 
@@ -241,6 +263,21 @@ pub fn export_two_class(
     validate::distinct_outputs(("--out-x", out_x), ("--out-y", out_y))?;
     check_writable(out_x)?;
     check_writable(out_y)?;
+    let ds = load_two_class(dataset, dir, classes, split, limit)?;
+    npy::write_matrix(out_x, &ds.x)?;
+    npy::write_vector(out_y, &ds.y)?;
+    Ok(ds.x.shape())
+}
+
+/// The array-level twin of [`export_two_class`] (used by the Python package): the
+/// two-class, unit-norm dataset of `classes` from the MNIST or CIFAR-10 files in `dir`.
+pub fn load_two_class(
+    dataset: &str,
+    dir: &Path,
+    classes: (u8, u8),
+    split: Split,
+    limit: Option<usize>,
+) -> Result<crate::data::labels::Dataset> {
     if let Some(l) = limit {
         validate::count("--limit", l, 1, validate::MAX_POINTS)?;
     }
@@ -256,9 +293,7 @@ pub fn export_two_class(
     };
     let mut ds = two_class(&images, classes.0, classes.1, limit)?;
     normalize_rows(&mut ds.x)?;
-    npy::write_matrix(out_x, &ds.x)?;
-    npy::write_vector(out_y, &ds.y)?;
-    Ok(ds.x.shape())
+    Ok(ds)
 }
 
 /// `widenet data mnist|cifar10 --classes all --labeling L`: every image of the
@@ -366,7 +401,7 @@ pub fn kernel_rnn_ntk(
     save_params: Option<&Path>,
     out: &Path,
 ) -> Result<(usize, usize, usize)> {
-    use crate::models::rnn::{split_steps, Preset, Rnn};
+    use crate::models::rnn::{split_steps, Preset};
     let preset = Preset::parse(preset)?;
     validate::count_opt("--width", width, 1, validate::MAX_WIDTH)?;
     validate::count("--d-out", d_out, 1, 1_000_000)?;
@@ -413,12 +448,10 @@ pub fn kernel_rnn_ntk(
         write_kernel(&k, out, NpyDtype::F64)?;
         return Ok((n, len, d));
     };
-    let d_out = if preset == Preset::Wang { 1 } else { d_out };
-    let net = Rnn::<f64>::init(preset, width, d, d_out, len, seed)?;
-    let h = crate::kernels::rnn_ntk::rnn_ntk(&net, &xs)?;
+    let (h, params) = rnn_ntk_arrays(preset.name(), &data, (n, len, d), Some(width), d_out, seed)?;
     finite_output("the RNN NTK", h.as_slice())?;
     if let Some(dir) = save_params {
-        for p in net.param_arrays() {
+        for p in params {
             npy::write_array(dir.join(format!("{}.npy", p.name)), &p.shape, &p.data)?;
         }
     }
@@ -590,4 +623,48 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
     };
     write_json(&a.out, &rep)?;
     Ok(Some(rep))
+}
+
+/// The array-level twin of [`kernel_rnn_ntk`] (used by the Python package): the RNN NTK
+/// of the sequences `data` (row-major n × L × d_in, `shape` = (n, L, d_in)); with
+/// `width = Some(m)` the empirical kernel at width m drawn from `seed`, returned with the
+/// parameters it drew (w, a, b and, for `wang`, m0); with `None` the infinite-width limit
+/// and no parameters.
+pub fn rnn_ntk_arrays(
+    preset: &str,
+    data: &[f64],
+    shape: (usize, usize, usize),
+    width: Option<usize>,
+    d_out: usize,
+    seed: u64,
+) -> Result<(Matrix<f64>, Vec<crate::models::rnn::ParamArray>)> {
+    use crate::models::rnn::{split_steps, Preset, Rnn};
+    let preset = Preset::parse(preset)?;
+    let (n, len, d) = shape;
+    if n == 0 || len == 0 || d == 0 {
+        return Err(Error::Shape(format!(
+            "empty sequences of shape ({n}, {len}, {d}): at least one sample, step and feature"
+        )));
+    }
+    validate::finite_values(Path::new("x"), data)?;
+    if let Some(m) = width {
+        validate::count("width", m, 1, validate::MAX_WIDTH)?;
+        // the weights hold m x m, the forward trace and the deltas L n x m states
+        // each, the Gram products 2 L n x n buffers (crate::kernels::rnn_ntk)
+        let (m, n, l) = (m as u128, n as u128, len as u128);
+        crate::runtime::check_alloc(
+            &format!("the width-{m} RNN NTK of {n} sequences of length {l}"),
+            m * m + 4 * l * n * m + 2 * l * n * n + 4 * n * n,
+            8,
+        )?;
+    }
+    let xs = split_steps(data, n, len, d)?;
+    let Some(width) = width else {
+        let h = crate::kernels::rnn_infinite::rnn_ntk_infinite(preset, &xs)?;
+        return Ok((h, Vec::new()));
+    };
+    let d_out = if preset == Preset::Wang { 1 } else { d_out };
+    let net = Rnn::<f64>::init(preset, width, d, d_out, len, seed)?;
+    let h = crate::kernels::rnn_ntk::rnn_ntk(&net, &xs)?;
+    Ok((h, net.param_arrays()))
 }

@@ -187,6 +187,7 @@ pub fn run(cfg: &Fig2Config, out: &Path) -> Result<(ExperimentOutput, Fig2Result
     let cache = RunCache::new(&dir).verbose(cfg.progress);
     let mut runs = Vec::new();
     for &p in &cfg.portions {
+        crate::runtime::check_interrupt()?;
         let mut g = rng::stream(cfg.seed, &format!("arora-fig2/labels/p={p}"));
         let y = randomize_labels(&data.train.y, p, &mut g)?;
         let yt = randomize_labels(&data.test.y, p, &mut g)?;

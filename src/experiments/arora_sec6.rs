@@ -178,6 +178,7 @@ pub fn run(settings: &Sec6Settings, out: &Path) -> Result<(ExperimentOutput, Sec
         .collect::<Result<_>>()?;
     let mut lambda_min = Vec::new();
     for &n in &settings.sizes {
+        crate::runtime::check_interrupt()?;
         let mut gx = rng::stream(settings.seed, &format!("arora-sec6/x/n={n}"));
         let x: Matrix<f64> = unit_sphere(n, d, &mut gx);
         let h = h_inf(&x)?;

@@ -181,6 +181,7 @@ pub fn run(
             let mut errs = Vec::new();
             let mut cfs = Vec::new();
             for k in 0..settings.repeats {
+                crate::runtime::check_interrupt()?;
                 let net = Rnn::<f64>::init(
                     preset,
                     m,

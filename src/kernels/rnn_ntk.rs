@@ -98,6 +98,7 @@ pub fn rnn_ntk_with_blocks<T: Real>(net: &Rnn<T>, xs: &[Matrix<T>]) -> Result<Rn
     let mut gb_buf = vec![T::zero(); steps * n * n];
     let mut gh_buf = vec![T::zero(); steps * n * n];
     for l in 0..steps {
+        crate::runtime::check_interrupt()?;
         let rest = steps - l;
         let bl = View::row_major(&b_all[l * nm..(l + 1) * nm], n, m)?;
         let br = View::row_major(&b_all[l * nm..], rest * n, m)?;

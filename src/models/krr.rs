@@ -194,6 +194,7 @@ pub fn search_lambda(
     let mut best: Option<(f64, f64)> = None;
     let mut last_err = None;
     for &l in grid {
+        crate::runtime::check_interrupt()?;
         match Krr::fit(k_train, y_train, l) {
             Ok(m) => {
                 let e = mean_sq_error(&m.predict(k_val_train)?, y_val)?;

@@ -211,6 +211,10 @@ pub fn train_gd<T: Real>(
     let eval_every = cfg.eval_every.max(1);
     let mut k = 0usize;
     let (u, stop) = loop {
+        if let Err(e) = crate::runtime::check_interrupt() {
+            bar.abandon();
+            return Err(e);
+        }
         let u = net.forward_into(x, &mut p)?;
         let loss = half_sq_loss(&u, y);
         if reference.is_none() {

@@ -349,6 +349,7 @@ pub fn train_rnn_sgd<T: Real>(
     let mut limit = f64::INFINITY;
     let mut batch_obj = f64::NAN;
     for k in 0..=cfg.steps {
+        crate::runtime::check_interrupt()?;
         if k % eval_every == 0 || k == cfg.steps {
             let (tr, _) = evaluate(&net, eval, obj)?;
             if k == 0 {

@@ -237,6 +237,7 @@ pub fn train(
         let perm = rng::permutation(&mut shuffle, n);
         let mut sum = 0.0;
         for idx in perm.chunks(cfg.batch) {
+            crate::runtime::check_interrupt()?;
             let (xb, yb) = (x.select_rows(idx), y.select_rows(idx));
             let loss = state.step(learner, &xb, &yb, lr)?;
             if !loss.is_finite() || loss > limit {
