@@ -22,7 +22,8 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// Memory budget for allocations sized by a file or a flag (e.g. 20G, 512M);
-    /// default 75% of physical memory. Larger requests are refused up front; a kernel
+    /// default 75% of physical memory. Larger requests are refused up front; it decides
+    /// `analyze`'s large-n path (dense, f32 or matrix-free); a kernel
     /// file larger than half of it is written in streaming mode (a few block rows in memory).
     #[arg(long, global = true)]
     memory_budget: Option<String>,
@@ -99,9 +100,6 @@ enum Command {
         /// Output JSON file.
         #[arg(long)]
         out: PathBuf,
-        /// Memory budget (e.g. 20G); decides the path. Default: 75% of physical memory.
-        #[arg(long)]
-        memory_budget: Option<String>,
         /// Force a path: dense (f64 kernel), f32 (f32 kernel, f64 solves) or matrix-free.
         #[arg(long)]
         path: Option<String>,
@@ -130,9 +128,6 @@ enum Command {
         /// Relative accuracy of y^T H^-1 y.
         #[arg(long, default_value_t = 1e-6)]
         tol: f64,
-        /// Memory budget (e.g. 20G).
-        #[arg(long)]
-        memory_budget: Option<String>,
         /// Seed of the random labels and the solvers.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -496,16 +491,9 @@ fn run(cli: Cli) -> Result<()> {
             top_k,
             max_n,
             tol,
-            memory_budget,
             seed,
             out,
         } => {
-            if let Some(b) = &memory_budget {
-                widenet::runtime::set_memory_budget(widenet::runtime::parse_bytes(
-                    "--memory-budget",
-                    b,
-                )?);
-            }
             let cfg = widenet::experiments::large_n_mnist::MnistLargeNConfig {
                 top_k,
                 max_n,
@@ -545,18 +533,11 @@ fn run(cli: Cli) -> Result<()> {
             eta,
             iters,
             out,
-            memory_budget,
             path,
             top_k,
             tol,
             seed,
         } => {
-            if let Some(b) = &memory_budget {
-                widenet::runtime::set_memory_budget(widenet::runtime::parse_bytes(
-                    "--memory-budget",
-                    b,
-                )?);
-            }
             let large = commands::AnalyzeLargeArgs {
                 x: x.clone(),
                 kernel,

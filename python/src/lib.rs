@@ -42,9 +42,10 @@ fn py_err(e: Error) -> PyErr {
         Error::Invalid { .. } | Error::Shape(_) | Error::Format { .. } | Error::Json { .. } => {
             PyValueError::new_err(msg)
         }
-        Error::NotPositiveDefinite { .. } | Error::Diverged { .. } | Error::Numerical(_) => {
-            WidenetError::new_err(msg)
-        }
+        Error::NotPositiveDefinite { .. }
+        | Error::IllConditioned { .. }
+        | Error::Diverged { .. }
+        | Error::Numerical(_) => WidenetError::new_err(msg),
         Error::Resource { .. } => PyMemoryError::new_err(msg),
         Error::Interrupted => PyKeyboardInterrupt::new_err(msg),
         Error::Io { err, .. } => PyOSError::new_err((err.raw_os_error().unwrap_or(0), msg)),
