@@ -543,7 +543,7 @@ pub struct LargeNReport {
 pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
     use crate::kernels::tile::TileKernel;
     use crate::kernels::{relu_ntk::HInfKernel, stored::StoredKernel};
-    use crate::theory::large_n::{analyze_kernel, LargeNConfig, SolverPath};
+    use crate::theory::large_n::{LargeNConfig, SolverPath};
     let budget = crate::runtime::memory_budget();
     let path = a
         .path
@@ -565,24 +565,17 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
         }
         _ => return Err(Error::invalid("--x/--kernel", "give exactly one of them")),
     };
-    let n = kern.n();
     let y: Vec<f64> = npy::read_vector(&a.y)?;
-    if y.len() != n {
+    if y.len() != kern.n() {
         return Err(Error::Shape(format!(
-            "{}: {} labels for a kernel of {n} samples",
+            "{}: {} labels for a kernel of {} samples",
             a.y.display(),
-            y.len()
+            y.len(),
+            kern.n()
         )));
     }
-    let n128 = n as u128;
-    let top_k = a.top_k.unwrap_or(if 32 * n128 * n128 <= budget as u128 {
-        n
-    } else {
-        n.min(1000)
-    });
     let cfg = LargeNConfig {
         path,
-        top_k,
         tol: a.tol,
         eta: a.eta,
         iters: a.iters,
@@ -590,7 +583,40 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
         show_progress: true,
         ..Default::default()
     };
-    let r = analyze_kernel(kern.as_ref(), std::slice::from_ref(&y), &cfg)?;
+    let rep = large_n_report(kern.as_ref(), &y, a.top_k, cfg)?;
+    write_json(&a.out, &rep)?;
+    Ok(Some(rep))
+}
+
+/// The large-n analysis of one label vector on any kernel (inputs' H^∞, a stored
+/// kernel file, a user's array): top-k spectrum and projections, yᵀK⁻¹y to
+/// `cfg.tol` with the accuracy reached, eq. 8 with its bounds. `top_k = None`
+/// takes every eigenpair when the dense analysis fits the memory budget, else
+/// min(n, 1000). Shared by `widenet analyze` and the Python package.
+pub fn large_n_report(
+    kern: &dyn crate::kernels::tile::TileKernel,
+    y: &[f64],
+    top_k: Option<usize>,
+    cfg: crate::theory::large_n::LargeNConfig,
+) -> Result<LargeNReport> {
+    use crate::theory::large_n::analyze_kernel;
+    let n = kern.n();
+    if y.len() != n {
+        return Err(Error::Shape(format!(
+            "{} labels for a kernel of {n} samples",
+            y.len()
+        )));
+    }
+    validate::finite_values(Path::new("y"), y)?;
+    let budget = crate::runtime::memory_budget();
+    let n128 = n as u128;
+    let top_k = top_k.unwrap_or(if 32 * n128 * n128 <= budget as u128 {
+        n
+    } else {
+        n.min(1000)
+    });
+    let cfg = crate::theory::large_n::LargeNConfig { top_k, ..cfg };
+    let r = analyze_kernel(kern, std::slice::from_ref(&y.to_vec()), &cfg)?;
     let l = r
         .labels
         .into_iter()
@@ -621,8 +647,7 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
         timings: r.timings,
         krylov_products: r.krylov_products,
     };
-    write_json(&a.out, &rep)?;
-    Ok(Some(rep))
+    Ok(rep)
 }
 
 /// The array-level twin of [`kernel_rnn_ntk`] (used by the Python package): the RNN NTK

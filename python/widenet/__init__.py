@@ -45,6 +45,8 @@ __all__ = [
     "rnn_ntk",
     "analyze",
     "Analysis",
+    "analyze_large",
+    "LargeAnalysis",
     "train_two_layer",
     "TwoLayerResult",
     "krr",
@@ -263,6 +265,85 @@ def analyze(x: ArrayLike, y: ArrayLike, *, eta: float, iters: int) -> Analysis:
     labels ``y`` (n), under H^inf of seed 001 eq. 3 (float64)."""
     d = _widenet.analyze(_arr(x, "x", 2), _arr(y, "y", 1), float(eta), _int(iters, "iters"))
     return Analysis(**d)
+
+
+@dataclass(repr=False)
+class LargeAnalysis(_Result):
+    """What :func:`analyze_large` computes: seed 001's analysis without a full
+    eigendecomposition (issue "Full-dataset scale")."""
+
+    #: Number of samples.
+    n: int
+    #: "dense", "f32" (kernel stored in f32, f64 solves) or "matrix-free".
+    path: str
+    #: k, the number of top eigenpairs.
+    top_k: int
+    #: The top-k eigenvalues, descending (block Lanczos, f64 Rayleigh-Ritz).
+    eigenvalues: np.ndarray
+    #: |v_i^T y| on them.
+    projections: np.ndarray
+    #: sum_{i<=k} (v_i^T y)^2 / ||y||^2.
+    captured_fraction: float
+    #: y^T K^-1 y (preconditioned CG, f64 products).
+    y_hinv_y: float
+    #: sqrt(2 y^T K^-1 y / n), eq. 10.
+    complexity_measure: float
+    #: Estimated relative error of ``y_hinv_y`` (an a-posteriori bound).
+    achieved_rel_error: float
+    #: The requested relative accuracy.
+    tol: float
+    #: The eta of the predicted curve.
+    eta: float
+    #: eq. 8, top-k exact plus Krylov quadrature for the rest.
+    predicted_loss: np.ndarray
+    #: A rigorous lower bound of eq. 8.
+    predicted_loss_lower: np.ndarray
+    #: A rigorous upper bound of eq. 8.
+    predicted_loss_upper: np.ndarray
+    #: 2 / lambda_max.
+    max_stable_eta: float
+    #: Estimated lambda_min.
+    lambda_min_estimate: float
+    #: Estimated lambda_max / lambda_min.
+    condition_estimate: float
+    #: max ||K v_i - lambda_i v_i|| / lambda_1 over the top k.
+    eig_max_rel_residual: float
+    #: Whether the Krylov phase converged.
+    eig_converged: bool
+    #: Conjugate-gradient iterations.
+    cg_iterations: int
+    #: The memory budget (bytes) the path was chosen with.
+    memory_budget: int
+    #: Wall-clock seconds per phase.
+    timings: list
+    #: Kernel products (columns) of the eigen-solve.
+    krylov_products: int
+
+
+def analyze_large(y: ArrayLike, x: Optional[ArrayLike] = None, *,
+                  kernel: Optional[ArrayLike] = None, eta: float = 1e-3, iters: int = 1000,
+                  top_k: Optional[int] = None, path: Optional[str] = None,
+                  tol: float = 1e-6, seed: int = 0) -> LargeAnalysis:
+    """Seed 001's analysis at whole-dataset scale: the top-k eigenpairs of the kernel and
+    the projections |v_i^T y| on them (block Lanczos), y^T K^-1 y and the complexity
+    measure sqrt(2 y^T K^-1 y / n) (eq. 10) to relative accuracy ``tol`` with the accuracy
+    reached, and eq. 8's predicted loss with rigorous bounds, without a full
+    eigendecomposition. The kernel is H^inf (eq. 3) of ``x``, or any symmetric PSD
+    ``kernel`` matrix you bring (e.g. a neural-tangents kernel). ``path`` forces
+    "dense", "f32" or "matrix-free"; by default it follows the memory budget. A kernel
+    too ill-conditioned for ``tol`` raises :class:`WidenetError` with its estimated
+    condition number."""
+    d = json.loads(_widenet.analyze_large(
+        _arr(y, "y", 1),
+        None if x is None else _arr(x, "x", 2),
+        None if kernel is None else _arr(kernel, "kernel", 2),
+        float(eta), _int(iters, "iters"),
+        None if top_k is None else _int(top_k, "top_k", 1),
+        path, float(tol), _int(seed, "seed")))
+    for k in ("eigenvalues", "projections", "predicted_loss", "predicted_loss_lower",
+              "predicted_loss_upper"):
+        d[k] = np.asarray(d[k], dtype=np.float64)
+    return LargeAnalysis(**d)
 
 
 # --------------------------------------------------------------------------- training

@@ -1,0 +1,65 @@
+"""The large-n analysis (analyze_large) against numpy's dense eigh and solve on the same
+kernel, on every path, for inputs and for a kernel the user brings."""
+import numpy as np
+import pytest
+
+import widenet
+from conftest import h_inf_numpy
+
+
+def _sphere(rng, n, d):
+    x = rng.standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("path", ["dense", "f32", "matrix-free"])
+def test_large_n_paths_match_numpy(rng, path):
+    n, k = 240, 8
+    x = _sphere(rng, n, 6)
+    y = np.sign(x[:, 0] + 0.1)
+    h = h_inf_numpy(x)
+    lam, vec = np.linalg.eigh(h)
+    lam, vec = lam[::-1], vec[:, ::-1]
+    q = y @ np.linalg.solve(h, y)
+    a = widenet.analyze_large(y, x, top_k=k, path=path, tol=1e-9, eta=0.5, iters=50)
+    assert a.path == path and a.n == n and a.top_k == k
+    np.testing.assert_allclose(a.eigenvalues, lam[:k], rtol=1e-10)
+    np.testing.assert_allclose(a.y_hinv_y, q, rtol=1e-8)
+    np.testing.assert_allclose(a.complexity_measure, np.sqrt(2 * q / n), rtol=1e-8)
+    assert a.achieved_rel_error <= 1e-9
+    proj = np.abs(vec[:, :k].T @ y)
+    tol = 1e-5 if path == "f32" else 1e-8
+    np.testing.assert_allclose(a.projections, proj, atol=tol * np.sqrt(n))
+    # eq. 8 on the whole spectrum lies inside the reported rigorous bounds
+    full = 0.5 * np.array([np.sum((1 - 0.5 * lam) ** (2 * t) * (vec.T @ y) ** 2)
+                           for t in range(51)])
+    assert np.all(a.predicted_loss_lower <= full * (1 + 1e-9) + 1e-12)
+    assert np.all(full <= a.predicted_loss_upper * (1 + 1e-9) + 1e-12)
+
+
+def test_bring_your_own_kernel_matches_inputs(rng):
+    x = _sphere(rng, 150, 5)
+    y = np.sign(x[:, 1])
+    h = h_inf_numpy(x)
+    a = widenet.analyze_large(y, kernel=h, top_k=5, path="matrix-free", tol=1e-9)
+    b = widenet.analyze_large(y, x, top_k=5, path="matrix-free", tol=1e-9)
+    np.testing.assert_allclose(a.y_hinv_y, b.y_hinv_y, rtol=1e-8)
+    np.testing.assert_allclose(a.eigenvalues, b.eigenvalues, rtol=1e-10)
+
+
+def test_bad_kernels_are_refused(rng):
+    x = _sphere(rng, 40, 4)
+    h = h_inf_numpy(x)
+    y = np.ones(40)
+    bad = h.copy()
+    bad[0, 1] += 1e-3
+    with pytest.raises(ValueError, match="not symmetric"):
+        widenet.analyze_large(y, kernel=bad, top_k=3)
+    nan = h.copy()
+    nan[2, 2] = np.nan
+    with pytest.raises(ValueError, match="kernel"):
+        widenet.analyze_large(y, kernel=nan, top_k=3)
+    with pytest.raises(ValueError, match="x/kernel"):
+        widenet.analyze_large(y, x, kernel=h)
+    with pytest.raises(ValueError, match="path"):
+        widenet.analyze_large(y, x, path="gpu")
