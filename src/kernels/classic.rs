@@ -70,16 +70,21 @@ fn inner(x1: &Matrix<f64>, x2: &Matrix<f64>) -> Result<Matrix<f64>> {
 }
 
 /// Applies `f(⟨x_i, y_j⟩, i, j)` to every inner product, rows in parallel.
-fn map_cross(g: &mut Matrix<f64>, f: impl Fn(f64, usize, usize) -> f64 + Sync) {
+fn map_cross(g: &mut Matrix<f64>, f: impl Fn(f64, usize, usize) -> f64 + Sync) -> Result<()> {
     let c = g.cols();
     g.as_mut_slice()
         .par_chunks_mut(c.max(1))
         .enumerate()
         .for_each(|(i, row)| {
+            // a requested interrupt skips the remaining rows; checked after the pass
+            if crate::runtime::interrupted() {
+                return;
+            }
             for (j, v) in row.iter_mut().enumerate() {
                 *v = f(*v, i, j);
             }
         });
+    crate::runtime::check_interrupt()
 }
 
 /// The Gaussian kernel exp(−‖x − y‖²/h) between the rows of `x1` and `x2`.
@@ -88,7 +93,7 @@ pub fn gaussian(x1: &Matrix<f64>, x2: &Matrix<f64>, bandwidth: f64) -> Result<Ma
     check_pair(x1, x2)?;
     let (n1, n2) = (sq_norms(x1), sq_norms(x2));
     let mut g = inner(x1, x2)?;
-    map_cross(&mut g, |v, i, j| gaussian_entry(v, n1[i], n2[j], bandwidth));
+    map_cross(&mut g, |v, i, j| gaussian_entry(v, n1[i], n2[j], bandwidth))?;
     Ok(g)
 }
 
@@ -115,7 +120,7 @@ pub fn arcsin(x1: &Matrix<f64>, x2: &Matrix<f64>) -> Result<Matrix<f64>> {
     let n1 = nonzero_norms(x1, "x1")?;
     let n2 = nonzero_norms(x2, "x2")?;
     let mut g = inner(x1, x2)?;
-    map_cross(&mut g, |v, i, j| arcsin_entry(v, n1[i], n2[j]));
+    map_cross(&mut g, |v, i, j| arcsin_entry(v, n1[i], n2[j]))?;
     Ok(g)
 }
 

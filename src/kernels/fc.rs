@@ -188,10 +188,15 @@ fn cross(
         .par_chunks_mut(c.max(1))
         .enumerate()
         .for_each(|(i, row)| {
+            // a requested interrupt skips the remaining rows; checked after the pass
+            if crate::runtime::interrupted() {
+                return;
+            }
             for (j, v) in row.iter_mut().enumerate() {
                 *v = pick(fc_entry(*v, n1[i], n2[j], depth, trained, false));
             }
         });
+    crate::runtime::check_interrupt()?;
     Ok(g)
 }
 

@@ -194,10 +194,15 @@ pub fn h_inf_cross<T: Real>(x1: &Matrix<T>, x2: &Matrix<T>) -> Result<Matrix<T>>
         .par_chunks_mut(c.max(1))
         .enumerate()
         .for_each(|(i, row)| {
+            // a requested interrupt skips the remaining rows; checked after the pass
+            if crate::runtime::interrupted() {
+                return;
+            }
             for (j, v) in row.iter_mut().enumerate() {
                 *v = T::of(h_inf_entry(v.as_f64(), n1[i], n2[j]));
             }
         });
+    crate::runtime::check_interrupt()?;
     Ok(g)
 }
 
