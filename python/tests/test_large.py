@@ -21,7 +21,8 @@ def test_large_n_paths_match_numpy(rng, path):
     lam, vec = np.linalg.eigh(h)
     lam, vec = lam[::-1], vec[:, ::-1]
     q = y @ np.linalg.solve(h, y)
-    a = widenet.analyze_large(y, x, top_k=k, path=path, tol=1e-9, eta=0.5, iters=50)
+    eta = 1.0 / lam[0]  # a stable step: eq. 8 decays
+    a = widenet.analyze_large(y, x, top_k=k, path=path, tol=1e-9, eta=eta, iters=50)
     assert a.path == path and a.n == n and a.top_k == k
     np.testing.assert_allclose(a.eigenvalues, lam[:k], rtol=1e-10)
     np.testing.assert_allclose(a.y_hinv_y, q, rtol=1e-8)
@@ -30,11 +31,14 @@ def test_large_n_paths_match_numpy(rng, path):
     proj = np.abs(vec[:, :k].T @ y)
     tol = 1e-5 if path == "f32" else 1e-8
     np.testing.assert_allclose(a.projections, proj, atol=tol * np.sqrt(n))
-    # eq. 8 on the whole spectrum lies inside the reported rigorous bounds
-    full = 0.5 * np.array([np.sum((1 - 0.5 * lam) ** (2 * t) * (vec.T @ y) ** 2)
+    # eq. 8 on the whole spectrum lies inside the reported bounds (rigorous up to the
+    # accuracy of the top-k projections: f32 storage limits them to ~1e-6 relative)
+    full = 0.5 * np.array([np.sum((1 - eta * lam) ** (2 * t) * (vec.T @ y) ** 2)
                            for t in range(51)])
-    assert np.all(a.predicted_loss_lower <= full * (1 + 1e-9) + 1e-12)
-    assert np.all(full <= a.predicted_loss_upper * (1 + 1e-9) + 1e-12)
+    slack = 1e-5 if path == "f32" else 1e-9
+    assert np.all(a.predicted_loss_lower <= full * (1 + slack))
+    assert np.all(full <= a.predicted_loss_upper * (1 + slack))
+    assert a.predicted_loss_lower[-1] < full[0]  # the bounds are not vacuous
 
 
 def test_bring_your_own_kernel_matches_inputs(rng):
