@@ -487,7 +487,8 @@ fn json_round_trips_and_claim_fields_are_named_exactly() {
     let claim = v["claims"][0].as_object().unwrap();
     let mut keys: Vec<&str> = claim.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["claim", "held", "measured"]);
+    assert_eq!(keys, ["claim", "measured", "verdict"]);
+    assert_eq!(claim["verdict"], "held");
     // A bad read names the file.
     std::fs::write(dir.path().join("bad.json"), "{").unwrap();
     let e = read_json::<Results>(dir.path().join("bad.json")).unwrap_err();

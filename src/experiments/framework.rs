@@ -330,8 +330,14 @@ pub fn apply_override(name: &str, v: &mut Value, key: &str, text: &str) -> Resul
     if slot.is_object() {
         return Err(unknown());
     }
-    let parsed = parse_like(slot, text)
-        .map_err(|msg| Error::invalid(format!("--set {key}"), format!("{name}: {msg}")))?;
+    // `none` clears an optional setting whatever its current value (a setting that is
+    // not optional refuses it when the settings are parsed)
+    let parsed = if matches!(text.trim(), "none" | "null") {
+        Value::Null
+    } else {
+        parse_like(slot, text)
+            .map_err(|msg| Error::invalid(format!("--set {key}"), format!("{name}: {msg}")))?
+    };
     *slot = parsed;
     Ok(())
 }

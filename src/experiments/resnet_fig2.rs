@@ -1047,7 +1047,7 @@ fn compute_fig2a(
         "n",
         fig,
         thr,
-        &dir,
+        dir,
         "fig2a_error_vs_n",
         "fig2a.csv",
     )?;
@@ -1275,7 +1275,7 @@ fn compute_fig2c(
         "beta",
         fig,
         thr,
-        &dir,
+        dir,
         "fig2c_error_vs_beta",
         "fig2c.csv",
     )?;
