@@ -395,24 +395,18 @@ fn thin_qr(z: &Matrix<f64>) -> (Matrix<f64>, Matrix<f64>) {
 /// Directions lost to cancellation (|R_jj| ≤ `tiny`) are replaced by random
 /// vectors orthogonal to everything, with zero rows in R, so the basis always
 /// grows by b orthonormal columns.
-fn orthonormalize(
+fn orthonormalize<P: ProjectOut + ?Sized>(
     mut z: Matrix<f64>,
-    qs: &[Matrix<f64>],
+    qs: &P,
     tiny: f64,
     rng: &mut crate::rng::WRng,
 ) -> Result<(Matrix<f64>, Matrix<f64>)> {
     // One block Gram–Schmidt pass here (callers subtract one already), a second
     // only where it cancelled much (Kahan–Parlett "twice is enough").
     let before = crate::linalg::norm2(z.as_slice());
-    for q in qs {
-        let c = at_b(q, &z)?;
-        sub_ac(&mut z, q, &c)?;
-    }
+    qs.project_out(&mut z)?;
     if crate::linalg::norm2(z.as_slice()) < 0.7 * before {
-        for q in qs {
-            let c = at_b(q, &z)?;
-            sub_ac(&mut z, q, &c)?;
-        }
+        qs.project_out(&mut z)?;
     }
     let (mut q1, mut r1) = thin_qr(&z);
     let b = z.cols();
@@ -437,10 +431,7 @@ fn orthonormalize(
         return Ok((q1, r1));
     }
     for _ in 0..2 {
-        for q in qs {
-            let c = at_b(q, &q1)?;
-            sub_ac(&mut q1, q, &c)?;
-        }
+        qs.project_out(&mut q1)?;
     }
     let (q2, r2) = thin_qr(&q1);
     let r = if replaced {
@@ -484,6 +475,98 @@ struct Spectrum {
     products: usize,
 }
 
+/// Something whose orthonormal columns Q can be projected out of a block:
+/// z ← z − Q(Qᵀz).
+trait ProjectOut {
+    fn project_out(&self, z: &mut Matrix<f64>) -> Result<()>;
+}
+
+impl ProjectOut for [Matrix<f64>] {
+    fn project_out(&self, z: &mut Matrix<f64>) -> Result<()> {
+        for q in self {
+            let c = at_b(q, z)?;
+            sub_ac(z, q, &c)?;
+        }
+        Ok(())
+    }
+}
+
+/// The Krylov basis in one row-major n × cap buffer (columns 0..m in use), so
+/// that the projections against the whole basis are two large GEMMs (Qᵀz and
+/// z − QC, classical Gram–Schmidt applied twice) rather than two small GEMMs per
+/// block, which ran far below the GEMM rate at n in the tens of thousands.
+struct Basis {
+    data: Vec<f64>,
+    n: usize,
+    cap: usize,
+    m: usize,
+}
+
+impl Basis {
+    fn new(n: usize, cap: usize) -> Self {
+        Basis {
+            data: vec![0.0; n * cap],
+            n,
+            cap,
+            m: 0,
+        }
+    }
+
+    fn view(&self) -> Result<View<'_, f64>> {
+        View::leading_cols(&self.data, self.n, self.m, self.cap)
+    }
+
+    /// Appends the columns of `q` (at most cap − m of them).
+    fn push(&mut self, q: &Matrix<f64>) {
+        let (b, m, cap) = (q.cols(), self.m, self.cap);
+        assert!(m + b <= cap, "Krylov basis capacity");
+        for (row, src) in self
+            .data
+            .chunks_exact_mut(cap)
+            .zip(q.as_slice().chunks_exact(b.max(1)))
+        {
+            row[m..m + b].copy_from_slice(&src[..b]);
+        }
+        self.m += b;
+    }
+
+    /// Columns off..off + b as a matrix.
+    fn cols(&self, off: usize, b: usize) -> Matrix<f64> {
+        Matrix::from_fn(self.n, b, |i, j| self.data[i * self.cap + off + j])
+    }
+
+    /// Qᵀz over the columns in use.
+    fn proj(&self, z: &Matrix<f64>) -> Result<Matrix<f64>> {
+        let mut c = Matrix::zeros(self.m, z.cols());
+        gemm_into(&mut c, self.view()?.t(), z.view(), 1.0, false)?;
+        Ok(c)
+    }
+
+    /// z −= Q c.
+    fn sub(&self, z: &mut Matrix<f64>, c: &Matrix<f64>) -> Result<()> {
+        gemm_into(z, self.view()?, c.view(), -1.0, true)
+    }
+
+    /// Q U[:m, :kp] (Ritz vectors from the eigenvectors U of T).
+    fn times(&self, u: &Matrix<f64>, kp: usize) -> Result<Matrix<f64>> {
+        let m = self.m;
+        let ub = Matrix::from_fn(m, kp, |a, c| u.get(a, c));
+        let mut out = Matrix::zeros(self.n, kp);
+        gemm_into(&mut out, self.view()?, ub.view(), 1.0, false)?;
+        Ok(out)
+    }
+}
+
+impl ProjectOut for Basis {
+    fn project_out(&self, z: &mut Matrix<f64>) -> Result<()> {
+        if self.m == 0 {
+            return Ok(());
+        }
+        let c = self.proj(z)?;
+        self.sub(z, &c)
+    }
+}
+
 /// Block Lanczos with full reorthogonalization and Rayleigh–Ritz on the whole
 /// basis, started from the labels plus Gaussian columns. Stops when the top-k
 /// Ritz residuals ‖Kx_i − θ_i x_i‖ (from the block recurrence: ‖R_{j+1} u_i^{(j)}‖)
@@ -514,10 +597,13 @@ fn block_lanczos(
             start.set(i, j, v);
         }
     }
-    let (q0, _) = orthonormalize(start, &[], 0.0, &mut rng)?;
-    let mut qs: Vec<Matrix<f64>> = vec![q0];
-    let mut offs: Vec<usize> = vec![0];
-    let mut t = Matrix::zeros(m_cap, m_cap);
+    let (q0, _) = orthonormalize(start, &[] as &[Matrix<f64>], 0.0, &mut rng)?;
+    let mut basis = Basis::new(n, m_cap.max(kp + b));
+    basis.push(&q0);
+    // the current block: columns oj..oj + bj of the basis
+    let (mut oj, mut bj) = (0usize, q0.cols());
+    drop(q0);
+    let mut t = Matrix::zeros(basis.cap, basis.cap);
     let bar = progress_bar(m_cap as u64, "top-k eigenpairs (block Lanczos)", show);
     let mut scale = 0.0f64;
     let mut next_check = kp;
@@ -526,27 +612,23 @@ fn block_lanczos(
     let result: (Vec<f64>, Matrix<f64>, Vec<f64>, bool);
     loop {
         check_interrupt()?;
-        let j = qs.len() - 1;
-        let w = op.apply(&qs[j], false)?;
-        products += qs[j].cols();
+        let w = op.apply(&basis.cols(oj, bj), false)?;
+        products += bj;
         if scale == 0.0 {
             scale = crate::linalg::norm2(w.as_slice()).max(f64::MIN_POSITIVE);
         }
-        let bj = qs[j].cols();
-        let oj = offs[j];
-        let mut z = w;
         let _pt = ProfTimer::new("lanczos: block recurrence (GS)");
-        for (i, q) in qs.iter().enumerate() {
-            let c = at_b(q, &z)?;
-            let oi = offs[i];
-            for a in 0..c.rows() {
-                for bb in 0..bj {
-                    let v = c.get(a, bb);
-                    t.set(oi + a, oj + bb, v);
-                    t.set(oj + bb, oi + a, v);
-                }
+        // the coefficients QᵀKQ_j (a column block of T) and Z = KQ_j − Q(QᵀKQ_j)
+        let mut z = w;
+        let c = basis.proj(&z)?;
+        basis.sub(&mut z, &c)?;
+        let m = basis.m;
+        for a in 0..m {
+            for bb in 0..bj {
+                let v = c.get(a, bb);
+                t.set(a, oj + bb, v);
+                t.set(oj + bb, a, v);
             }
-            sub_ac(&mut z, q, &c)?;
         }
         // symmetrize the diagonal block (rounding of the f32/f64 product)
         for a in 0..bj {
@@ -557,14 +639,14 @@ fn block_lanczos(
             }
         }
         drop(_pt);
-        let m = oj + bj;
+        debug_assert_eq!(m, oj + bj);
         bar.set_position(m as u64);
         // Z = (I − QQᵀ)KQ_j = Q_{j+1} R_{j+1}: the next block and the residuals
         let (qn, rn) = if m >= n {
             (Matrix::zeros(n, 0), Matrix::zeros(0, bj))
         } else {
             prof("lanczos: orthonormalize", || {
-                orthonormalize(z, &qs, 1e-13 * scale, &mut rng)
+                orthonormalize(z, &basis, 1e-13 * scale, &mut rng)
             })?
         };
         let full = m >= n;
@@ -597,44 +679,32 @@ fn block_lanczos(
                 // X (T = diag θ there) and the next block; the coupling XᵀKQ_{j+1}
                 // is computed from the next product like every other entry of T.
                 restarts += 1;
-                let x = prof("lanczos: ritz vectors", || {
-                    ritz_vectors(&qs, &offs, &eig.vectors, m, kp)
-                })?;
-                t = Matrix::zeros(m_cap, m_cap);
+                let x = prof("lanczos: ritz vectors", || basis.times(&eig.vectors, kp))?;
+                t = Matrix::zeros(basis.cap, basis.cap);
                 for i in 0..kp {
                     t.set(i, i, eig.values[i]);
                 }
-                qs = vec![x, qn];
-                offs = vec![0, kp];
+                basis.m = 0;
+                basis.push(&x);
+                basis.push(&qn);
+                (oj, bj) = (kp, qn.cols());
                 next_check = kp + b;
                 continue;
             }
             next_check = (m + m / 5).max(m + b);
         }
-        offs.push(m);
-        qs.push(qn);
+        basis.push(&qn);
+        (oj, bj) = (m, qn.cols());
     }
     bar.finish_and_clear();
     let (theta, u, res, converged) = result;
     let m = theta.len();
     let kp = kp.min(m);
-    let vecs = prof("lanczos: ritz vectors", || {
-        ritz_vectors(&qs, &offs, &u, m, kp)
-    })?;
+    // the basis may hold the unused next block beyond m
+    basis.m = m;
+    let vecs = prof("lanczos: ritz vectors", || basis.times(&u, kp))?;
     // Quadrature weights of the tail Ritz pairs: (u_jᵀ Qᵀ y)².
-    let mut qty = Matrix::zeros(m, nl);
-    for (i, q) in qs.iter().enumerate() {
-        let oi = offs[i];
-        if oi >= m {
-            break;
-        }
-        let c = at_b(q, labels)?;
-        for a in 0..c.rows().min(m - oi) {
-            for l in 0..nl {
-                qty.set(oi + a, l, c.get(a, l));
-            }
-        }
-    }
+    let qty = basis.proj(labels)?;
     let tail_vals: Vec<f64> = theta[kp..].to_vec();
     let mut tail_weights = vec![Vec::with_capacity(m - kp); nl];
     for jj in kp..m {
@@ -657,33 +727,6 @@ fn block_lanczos(
 
 /// Most thick restarts of block Lanczos before it reports non-convergence.
 const MAX_RESTARTS: usize = 30;
-
-/// Ritz vectors X = Σ_i Q_i U[block i, :kp] over the first m basis columns.
-fn ritz_vectors(
-    qs: &[Matrix<f64>],
-    offs: &[usize],
-    u: &Matrix<f64>,
-    m: usize,
-    kp: usize,
-) -> Result<Matrix<f64>> {
-    let n = qs[0].rows();
-    let mut vecs = Matrix::zeros(n, kp);
-    for (i, q) in qs.iter().enumerate() {
-        let oi = offs[i];
-        if oi >= m {
-            break;
-        }
-        let bi = q.cols().min(m - oi);
-        let ub = Matrix::from_fn(bi, kp, |a, c| u.get(oi + a, c));
-        let qv = if bi < q.cols() {
-            Matrix::from_fn(n, bi, |r, c| q.get(r, c))
-        } else {
-            q.clone()
-        };
-        gemm_into(&mut vecs, qv.view(), ub.view(), 1.0, true)?;
-    }
-    Ok(vecs)
-}
 
 /// Rayleigh–Ritz of K on the columns of `x` with f64 products `kx = K x`:
 /// values, rotated vectors, residual norms and K times the rotated vectors.
@@ -1258,6 +1301,18 @@ impl Refine {
                 self.resid[i] * self.resid[i] / gap > 1e-11 * vals[i].abs()
             })
             .collect();
+        if profiling() {
+            let worst = (0..self.kk.min(c))
+                .map(|i| self.resid[i] / self.vals[0].abs())
+                .fold(0.0, f64::max);
+            eprintln!(
+                "[profile] refinement step {}: {} of {} pairs above the error target, \
+                 max rel. residual {worst:.1e}",
+                self.steps,
+                bad.len(),
+                self.kk.min(c)
+            );
+        }
         if bad.is_empty() {
             return Ok(());
         }
@@ -1366,11 +1421,12 @@ fn loss_curves(
 /// Seed 001's analysis of the kernel `k` for the label vectors `labels`
 /// (each of length n): top-k eigenpairs, projections and captured fraction,
 /// yᵀK⁻¹y and the complexity measure to `cfg.tol`, and eq. 8's predicted loss.
-pub fn analyze_kernel(
+pub fn analyze_kernel<L: AsRef<[f64]>>(
     k: &dyn TileKernel,
-    labels: &[Vec<f64>],
+    labels: &[L],
     cfg: &LargeNConfig,
 ) -> Result<LargeNAnalysis> {
+    let labels: Vec<&[f64]> = labels.iter().map(|l| l.as_ref()).collect();
     let n = k.n();
     if n < 2 {
         return Err(Error::invalid(
@@ -1432,9 +1488,7 @@ pub fn analyze_kernel(
         1,
     )?;
     let ys = Matrix::from_fn(n, nl, |i, l| labels[l][i]);
-    let ynorm = Matrix::from_fn(n, nl, |i, l| {
-        labels[l][i] / crate::linalg::norm2(&labels[l])
-    });
+    let ynorm = Matrix::from_fn(n, nl, |i, l| labels[l][i] / crate::linalg::norm2(labels[l]));
     let full_eig = path == SolverPath::Dense && 2 * kk >= n;
 
     let mut timings: Vec<(String, f64)> = Vec::new();
@@ -1467,7 +1521,7 @@ pub fn analyze_kernel(
         let e = sym_eigen(kd)?;
         let vecs = Matrix::from_fn(n, kp, |i, j| e.vectors.get(i, j));
         let proj: Vec<Vec<f64>> = (0..nl)
-            .map(|l| e.project(&labels[l]))
+            .map(|l| e.project(labels[l]))
             .collect::<Result<_>>()?;
         Spectrum {
             vals: e.values[..kp].to_vec(),
@@ -1611,7 +1665,15 @@ pub fn analyze_kernel(
     // 4. per label: projections, captured fraction, eq. 8
     let mut out = Vec::with_capacity(nl);
     for (l, y) in labels.iter().enumerate() {
-        let proj = at_b(&spec.vecs, &Matrix::from_vec(n, 1, y.clone())?)?.into_vec();
+        let mut proj = Matrix::zeros(spec.vecs.cols(), 1);
+        gemm_into(
+            &mut proj,
+            spec.vecs.t(),
+            View::row_major(y, n, 1)?,
+            1.0,
+            false,
+        )?;
+        let proj = proj.into_vec();
         let y2 = dotv(y, y);
         let top2: f64 = proj[..kk].iter().map(|p| p * p).sum();
         let rest = (y2 - top2).max(0.0);
