@@ -127,10 +127,12 @@ def main():
     py = sys.executable
     res = {}
     w_out = os.path.join(a.workdir, "widenet.json")
-    t, rss, _ = timed([a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3", "--iters", "10",
+    t, rss, err = timed([a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3", "--iters", "10",
                        "--out", w_out, "--path", a.path, "--top-k", str(k), "--tol", "1e-6",
                        "--memory-budget", a.memory_budget] + a.widenet_args.split())
     wj = json.load(open(w_out))
+    # widenet's stderr (with WIDENET_PROFILE=1: the per-phase split) next to its JSON
+    open(os.path.join(a.workdir, "widenet.stderr"), "w").write(err)
     res["widenet"] = (t, rss)
     print(f"widenet ({a.path}): {t:.1f} s, peak {rss:.2f} GiB; phases {wj['timings']}")
     print(f"  y^T H^-1 y = {wj['y_hinv_y']:.10e} (claimed rel. error <= {wj['achieved_rel_error']:.1e}), "

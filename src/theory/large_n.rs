@@ -1301,12 +1301,11 @@ impl Refine {
             .iter()
             .map(|&i| bounds[i] / vals[i].abs())
             .fold(0.0, f64::max);
-        // a step that neither shrank the unconverged set nor their worst bound
-        // tenfold will not do better next time: stop (f64 rounding of the products
-        // or a cluster split across the block edge)
-        let stalled = self
-            .last
-            .is_some_and(|(nb, w)| bad.len() >= nb && worst > 0.1 * w);
+        // a step that did not cut the worst bound tenfold will not reach the target
+        // in the steps left (each costs a full f64 pass over the kernel's tiles):
+        // stop (f64 rounding of the products, or a cluster split across the edge
+        // of the block); the residuals reached are reported either way
+        let stalled = self.last.is_some_and(|(_, w)| worst > 0.1 * w);
         self.last = Some((bad.len(), worst));
         if profiling() {
             let res = (0..self.kk.min(c))
@@ -1544,7 +1543,12 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
     let mut timings: Vec<(String, f64)> = Vec::new();
     let mut clock = std::time::Instant::now();
     let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
-        timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
+        let dt = clock.elapsed().as_secs_f64();
+        if profiling() {
+            // as each phase ends, so that a run stopped early still tells its split
+            eprintln!("[profile] phase '{name}' done: {dt:.3} s");
+        }
+        timings.push((name.to_string(), dt));
         clock = std::time::Instant::now();
     };
     // 1. storage
