@@ -21,7 +21,9 @@ import argparse, gzip, json, os, re, subprocess, sys, time
 # the temporaries of a one-line formula.
 HINF = r'''
 def hinf(X):
-    G = X @ X.T
+    # X @ X.T takes OpenBLAS's syrk path, which crashed (SIGSEGV) at n = 27,435 with
+    # scipy-openblas 0.3.31 here; a plain GEMM with a copied transpose does not
+    G = X @ np.ascontiguousarray(X.T)
     nr = np.sqrt(np.diag(G)).copy()
     for s in range(0, G.shape[0], 1024):
         g = G[s:s + 1024]
@@ -94,6 +96,8 @@ def main():
     ap.add_argument("--memory-budget", default="6G")
     ap.add_argument("--workdir", default="/tmp/widenet-large-n")
     ap.add_argument("--skip-scipy", action="store_true")
+    ap.add_argument("--skip-widenet", action="store_true",
+                    help="reuse widenet.json and widenet_time.json from an earlier run in --workdir")
     ap.add_argument("--skip-numpy", action="store_true",
                     help="no numpy Cholesky (n = 60,000: numpy cannot hold the f64 kernel here)")
     ap.add_argument("--scipy-n", type=int, default=0,
@@ -127,12 +131,19 @@ def main():
     py = sys.executable
     res = {}
     w_out = os.path.join(a.workdir, "widenet.json")
-    t, rss, err = timed([a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3", "--iters", "10",
-                       "--out", w_out, "--path", a.path, "--top-k", str(k), "--tol", "1e-6",
-                       "--memory-budget", a.memory_budget] + a.widenet_args.split())
+    wt_p = os.path.join(a.workdir, "widenet_time.json")
+    if a.skip_widenet:
+        t, rss = json.load(open(wt_p))
+        print(f"(widenet not rerun: its time and peak memory from {wt_p})")
+    else:
+        t, rss, err = timed([a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3",
+                             "--iters", "10", "--out", w_out, "--path", a.path, "--top-k", str(k),
+                             "--tol", "1e-6", "--memory-budget", a.memory_budget]
+                            + a.widenet_args.split())
+        json.dump([t, rss], open(wt_p, "w"))
+        # widenet's stderr (with WIDENET_PROFILE=1: the per-phase split) next to its JSON
+        open(os.path.join(a.workdir, "widenet.stderr"), "w").write(err)
     wj = json.load(open(w_out))
-    # widenet's stderr (with WIDENET_PROFILE=1: the per-phase split) next to its JSON
-    open(os.path.join(a.workdir, "widenet.stderr"), "w").write(err)
     res["widenet"] = (t, rss)
     print(f"widenet ({a.path}): {t:.1f} s, peak {rss:.2f} GiB; phases {wj['timings']}")
     print(f"  y^T H^-1 y = {wj['y_hinv_y']:.10e} (claimed rel. error <= {wj['achieved_rel_error']:.1e}), "
