@@ -16,12 +16,29 @@ eigenvalues. Needs numpy and scipy (install them in a venv outside the repositor
 """
 import argparse, gzip, json, os, re, subprocess, sys, time
 
+# H^inf (eq. 3) computed in place in one n x n array (row chunks), so numpy's peak
+# memory is its own Cholesky's (the kernel plus np.linalg.cholesky's factor), not
+# the temporaries of a one-line formula.
+HINF = r'''
+def hinf(X):
+    # X @ X.T takes OpenBLAS's syrk path, which crashed (SIGSEGV) at n = 27,435 with
+    # scipy-openblas 0.3.31 here; a plain GEMM with a copied transpose does not
+    G = X @ np.ascontiguousarray(X.T)
+    nr = np.sqrt(np.diag(G)).copy()
+    for s in range(0, G.shape[0], 1024):
+        g = G[s:s + 1024]
+        c = np.clip(g / np.outer(nr[s:s + 1024], nr), -1, 1)
+        g *= (np.pi - np.arccos(c)) / (2 * np.pi)
+    np.fill_diagonal(G, 0.5 * nr * nr)
+    return G
+'''
+
 NUMPY_CHOL = r'''
 import json, sys, time, numpy as np, scipy.linalg as sl
+''' + HINF + r'''
 X = np.load(sys.argv[1]); y = np.load(sys.argv[2])
 t0 = time.perf_counter()
-G = X @ X.T; nr = np.sqrt(np.diag(G)); C = np.clip(G / np.outer(nr, nr), -1, 1)
-H = G * (np.pi - np.arccos(C)) / (2 * np.pi); np.fill_diagonal(H, 0.5 * nr * nr); del G, C
+H = hinf(X)
 t1 = time.perf_counter()
 L = np.linalg.cholesky(H); z = sl.cho_solve((L, True), y); q = float(y @ z)
 t2 = time.perf_counter()
@@ -30,13 +47,15 @@ json.dump({"kernel_s": t1 - t0, "solve_s": t2 - t1, "q": q}, open(sys.argv[3], "
 
 SCIPY_EIGH = r'''
 import json, sys, time, numpy as np, scipy.linalg as sl
+''' + HINF + r'''
 X = np.load(sys.argv[1]); k = int(sys.argv[2])
+if len(sys.argv) > 4:
+    X = X[:int(sys.argv[4])]
 t0 = time.perf_counter()
-G = X @ X.T; nr = np.sqrt(np.diag(G)); C = np.clip(G / np.outer(nr, nr), -1, 1)
-H = G * (np.pi - np.arccos(C)) / (2 * np.pi); np.fill_diagonal(H, 0.5 * nr * nr); del G, C
+H = hinf(X)
 t1 = time.perf_counter()
 n = H.shape[0]
-w = sl.eigh(H, subset_by_index=[n - k, n - 1], eigvals_only=False)[0]
+w = sl.eigh(H, subset_by_index=[n - k, n - 1], eigvals_only=False, overwrite_a=True)[0]
 t2 = time.perf_counter()
 json.dump({"kernel_s": t1 - t0, "eigh_s": t2 - t1, "eigenvalues": sorted(w.tolist(), reverse=True)},
           open(sys.argv[3], "w"))
@@ -77,6 +96,15 @@ def main():
     ap.add_argument("--memory-budget", default="6G")
     ap.add_argument("--workdir", default="/tmp/widenet-large-n")
     ap.add_argument("--skip-scipy", action="store_true")
+    ap.add_argument("--skip-widenet", action="store_true",
+                    help="reuse widenet.json and widenet_time.json from an earlier run in --workdir")
+    ap.add_argument("--skip-numpy", action="store_true",
+                    help="no numpy Cholesky (n = 60,000: numpy cannot hold the f64 kernel here)")
+    ap.add_argument("--scipy-n", type=int, default=0,
+                    help="run scipy's eigh on the first N samples only and extrapolate its "
+                         "time to n with the n^3 law (stated in the output)")
+    ap.add_argument("--widenet-args", default="",
+                    help="extra arguments for widenet analyze (e.g. '--block 128')")
     a = ap.parse_args()
     import numpy as np
     os.makedirs(a.workdir, exist_ok=True)
@@ -98,39 +126,62 @@ def main():
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     np.save(X_p, X); np.save(y_p, y)
     n, k = X.shape[0], a.top_k
-    print(f"{what}; top-{k}; threads: OMP/OPENBLAS as set in the environment, widenet all cores")
+    print(f"{what}; top-{k}; threads: OMP/OPENBLAS as set in the environment, widenet all cores; "
+          f"load average before: {os.getloadavg()}")
     py = sys.executable
     res = {}
     w_out = os.path.join(a.workdir, "widenet.json")
-    t, rss, _ = timed([a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3", "--iters", "10",
-                       "--out", w_out, "--path", a.path, "--top-k", str(k), "--tol", "1e-6",
-                       "--memory-budget", a.memory_budget])
+    wt_p = os.path.join(a.workdir, "widenet_time.json")
+    if a.skip_widenet:
+        t, rss = json.load(open(wt_p))
+        print(f"(widenet not rerun: its time and peak memory from {wt_p})")
+    else:
+        t, rss, err = timed([a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3",
+                             "--iters", "10", "--out", w_out, "--path", a.path, "--top-k", str(k),
+                             "--tol", "1e-6", "--memory-budget", a.memory_budget]
+                            + a.widenet_args.split())
+        json.dump([t, rss], open(wt_p, "w"))
+        # widenet's stderr (with WIDENET_PROFILE=1: the per-phase split) next to its JSON
+        open(os.path.join(a.workdir, "widenet.stderr"), "w").write(err)
     wj = json.load(open(w_out))
     res["widenet"] = (t, rss)
     print(f"widenet ({a.path}): {t:.1f} s, peak {rss:.2f} GiB; phases {wj['timings']}")
-    c_out = os.path.join(a.workdir, "chol.json")
-    t, rss, _ = timed([py, "-c", NUMPY_CHOL, X_p, y_p, c_out])
-    cj = json.load(open(c_out))
-    res["chol"] = (t, rss)
-    print(f"numpy cholesky + cho_solve: {t:.1f} s total (kernel {cj['kernel_s']:.1f} s, "
-          f"solve {cj['solve_s']:.1f} s), peak {rss:.2f} GiB")
-    rq = abs(wj["y_hinv_y"] - cj["q"]) / abs(cj["q"])
-    print(f"  y^T H^-1 y: widenet {wj['y_hinv_y']:.10e} (claimed rel. error <= "
-          f"{wj['achieved_rel_error']:.1e}), numpy {cj['q']:.10e}, rel. diff {rq:.2e}")
+    print(f"  y^T H^-1 y = {wj['y_hinv_y']:.10e} (claimed rel. error <= {wj['achieved_rel_error']:.1e}), "
+          f"{wj['krylov_products']} product columns, {wj['cg_iterations']} CG iterations, "
+          f"eig. max rel. residual {wj['eig_max_rel_residual']:.1e}, converged {wj['eig_converged']}")
+    if not a.skip_numpy:
+        c_out = os.path.join(a.workdir, "chol.json")
+        t, rss, _ = timed([py, "-c", NUMPY_CHOL, X_p, y_p, c_out])
+        cj = json.load(open(c_out))
+        res["chol"] = (t, rss)
+        print(f"numpy cholesky + cho_solve: {t:.1f} s total (kernel {cj['kernel_s']:.1f} s, "
+              f"solve {cj['solve_s']:.1f} s), peak {rss:.2f} GiB")
+        rq = abs(wj["y_hinv_y"] - cj["q"]) / abs(cj["q"])
+        print(f"  y^T H^-1 y: widenet {wj['y_hinv_y']:.10e} (claimed rel. error <= "
+              f"{wj['achieved_rel_error']:.1e}), numpy {cj['q']:.10e}, rel. diff {rq:.2e}")
     if not a.skip_scipy:
         e_out = os.path.join(a.workdir, "eigh.json")
-        t, rss, _ = timed([py, "-c", SCIPY_EIGH, X_p, str(k), e_out])
+        ns = a.scipy_n if 0 < a.scipy_n < n else n
+        t, rss, _ = timed([py, "-c", SCIPY_EIGH, X_p, str(k), e_out, str(ns)])
         ej = json.load(open(e_out))
-        res["eigh"] = (t, rss)
-        print(f"scipy eigh(subset_by_index) top-{k}: {t:.1f} s total (kernel {ej['kernel_s']:.1f} s, "
-              f"eigh {ej['eigh_s']:.1f} s), peak {rss:.2f} GiB")
-        ev = np.array(ej["eigenvalues"]); wv = np.array(wj["eigenvalues"])
-        print(f"  top-{k} eigenvalues: max rel. diff {np.max(np.abs(wv - ev) / ev):.2e}")
+        scale = (n / ns) ** 3
+        res["eigh"] = (t * scale, rss)
+        print(f"scipy eigh(subset_by_index) top-{k} at n = {ns}: {t:.1f} s total (kernel "
+              f"{ej['kernel_s']:.1f} s, eigh {ej['eigh_s']:.1f} s), peak {rss:.2f} GiB")
+        if ns < n:
+            print(f"  extrapolated to n = {n} by the n^3 law: {t * scale:.0f} s (x{scale:.2f}; "
+                  f"eigenvalues not comparable)")
+        else:
+            ev = np.array(ej["eigenvalues"]); wv = np.array(wj["eigenvalues"])
+            print(f"  top-{k} eigenvalues: max rel. diff {np.max(np.abs(wv - ev) / ev):.2e}")
     tw = res["widenet"][0]
-    print(f"ratios (time): cholesky route / widenet = {res['chol'][0] / tw:.2f}"
+    print("ratios (time): "
+          + (f"cholesky route / widenet = {res['chol'][0] / tw:.2f}" if "chol" in res else "")
           + (f", scipy eigh / widenet = {res['eigh'][0] / tw:.2f}" if "eigh" in res else ""))
-    print(f"peak memory: widenet {res['widenet'][1]:.2f} GiB, numpy cholesky {res['chol'][1]:.2f} GiB"
-          + (f", scipy eigh {res['eigh'][1]:.2f} GiB" if "eigh" in res else ""))
+    print(f"peak memory: widenet {res['widenet'][1]:.2f} GiB"
+          + (f", numpy cholesky {res['chol'][1]:.2f} GiB" if "chol" in res else "")
+          + (f", scipy eigh {res['eigh'][1]:.2f} GiB (at its n)" if "eigh" in res else ""))
+    print(f"load average after the run: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

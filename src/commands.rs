@@ -566,14 +566,6 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
         _ => return Err(Error::invalid("--x/--kernel", "give exactly one of them")),
     };
     let y: Vec<f64> = npy::read_vector(&a.y)?;
-    if y.len() != kern.n() {
-        return Err(Error::Shape(format!(
-            "{}: {} labels for a kernel of {} samples",
-            a.y.display(),
-            y.len(),
-            kern.n()
-        )));
-    }
     let cfg = LargeNConfig {
         path,
         tol: a.tol,
@@ -583,7 +575,8 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
         show_progress: true,
         ..Default::default()
     };
-    let rep = large_n_report(kern.as_ref(), &y, a.top_k, cfg)?;
+    let y_name = format!("--y {}", a.y.display());
+    let rep = large_n_report_named(kern.as_ref(), &y, &y_name, a.top_k, cfg)?;
     write_json(&a.out, &rep)?;
     Ok(Some(rep))
 }
@@ -599,15 +592,28 @@ pub fn large_n_report(
     top_k: Option<usize>,
     cfg: crate::theory::large_n::LargeNConfig,
 ) -> Result<LargeNReport> {
+    large_n_report_named(kern, y, "y", top_k, cfg)
+}
+
+/// [`large_n_report`] with the labels' argument or file named in errors
+/// (`y` for the Python argument, `--y FILE` for the command line): the one
+/// check of y's length.
+pub fn large_n_report_named(
+    kern: &dyn crate::kernels::tile::TileKernel,
+    y: &[f64],
+    y_name: &str,
+    top_k: Option<usize>,
+    cfg: crate::theory::large_n::LargeNConfig,
+) -> Result<LargeNReport> {
     use crate::theory::large_n::analyze_kernel;
     let n = kern.n();
     if y.len() != n {
-        return Err(Error::Shape(format!(
-            "{} labels for a kernel of {n} samples",
-            y.len()
-        )));
+        return Err(Error::invalid(
+            y_name,
+            format!("{} labels for a kernel of {n} samples", y.len()),
+        ));
     }
-    validate::finite_values(Path::new("y"), y)?;
+    validate::finite_values(Path::new(y_name), y)?;
     let budget = crate::runtime::memory_budget();
     let n128 = n as u128;
     let top_k = top_k.unwrap_or(if 32 * n128 * n128 <= budget as u128 {
@@ -616,7 +622,7 @@ pub fn large_n_report(
         n.min(1000)
     });
     let cfg = crate::theory::large_n::LargeNConfig { top_k, ..cfg };
-    let r = analyze_kernel(kern, std::slice::from_ref(&y.to_vec()), &cfg)?;
+    let r = analyze_kernel(kern, &[y], &cfg)?;
     let l = r
         .labels
         .into_iter()

@@ -277,6 +277,23 @@ impl<'a, T> View<'a, T> {
             cs: 1,
         })
     }
+    /// The first `cols` columns of a row-major array whose rows are `stride`
+    /// apart (a growing block of columns held in a wider buffer).
+    pub fn leading_cols(data: &'a [T], rows: usize, cols: usize, stride: usize) -> Result<Self> {
+        if cols > stride || (rows > 0 && (rows - 1) * stride + cols > data.len()) {
+            return Err(Error::Shape(format!(
+                "{} values with row stride {stride} cannot hold {rows}x{cols}",
+                data.len()
+            )));
+        }
+        Ok(View {
+            data,
+            rows,
+            cols,
+            rs: stride as isize,
+            cs: 1,
+        })
+    }
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows

@@ -237,6 +237,75 @@ fn basis_cap(k: usize, n: usize, b: usize) -> usize {
     (4 * kp).max(kp + 6 * b).min(n)
 }
 
+// ---------------------------------------------------------------- profiling
+
+/// Per-phase wall-clock accumulators, filled only when the environment variable
+/// `WIDENET_PROFILE` is set (printed to stderr at the end of [`analyze_kernel`]):
+/// how the large-n path's time splits between products, reorthogonalization,
+/// Rayleigh–Ritz and the solve, measured rather than guessed.
+static PROFILE: std::sync::Mutex<Vec<(&'static str, f64, usize)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn profiling() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("WIDENET_PROFILE").is_some())
+}
+
+/// Runs `f`, adding its wall-clock time to the accumulator `name` when profiling.
+fn prof<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
+    if !profiling() {
+        return f();
+    }
+    let t = std::time::Instant::now();
+    let r = f();
+    let dt = t.elapsed().as_secs_f64();
+    let mut p = PROFILE.lock().unwrap_or_else(|e| e.into_inner());
+    match p.iter_mut().find(|e| e.0 == name) {
+        Some(e) => {
+            e.1 += dt;
+            e.2 += 1;
+        }
+        None => p.push((name, dt, 1)),
+    }
+    r
+}
+
+/// A scope timer for [`prof`]'s accumulators (for code with early returns).
+struct ProfTimer(&'static str, Option<std::time::Instant>);
+
+impl ProfTimer {
+    fn new(name: &'static str) -> Self {
+        ProfTimer(name, profiling().then(std::time::Instant::now))
+    }
+}
+
+impl Drop for ProfTimer {
+    fn drop(&mut self) {
+        if let Some(t) = self.1 {
+            let dt = t.elapsed().as_secs_f64();
+            let mut p = PROFILE.lock().unwrap_or_else(|e| e.into_inner());
+            match p.iter_mut().find(|e| e.0 == self.0) {
+                Some(e) => {
+                    e.1 += dt;
+                    e.2 += 1;
+                }
+                None => p.push((self.0, dt, 1)),
+            }
+        }
+    }
+}
+
+fn print_profile() {
+    if !profiling() {
+        return;
+    }
+    let mut p = PROFILE.lock().unwrap_or_else(|e| e.into_inner());
+    for (name, t, c) in p.iter() {
+        eprintln!("[profile] {name:<34} {t:9.3} s  {c:6} calls");
+    }
+    p.clear();
+}
+
 // ---------------------------------------------------------------- operators
 
 /// A symmetric operator applied to n × b row-major blocks.
@@ -249,6 +318,15 @@ enum Op<'a> {
 impl Op<'_> {
     fn apply(&self, v: &Matrix<f64>, show: bool) -> Result<Matrix<f64>> {
         check_interrupt()?;
+        let name = match self {
+            Op::Dense(_) => "product (dense f64)",
+            Op::F32 { .. } => "product (stored f32)",
+            Op::Free(_) => "product (tiles f64)",
+        };
+        prof(name, || self.apply_inner(v, show))
+    }
+
+    fn apply_inner(&self, v: &Matrix<f64>, show: bool) -> Result<Matrix<f64>> {
         match self {
             Op::Dense(k) => {
                 let mut out = Matrix::zeros(k.rows(), v.cols());
@@ -317,24 +395,18 @@ fn thin_qr(z: &Matrix<f64>) -> (Matrix<f64>, Matrix<f64>) {
 /// Directions lost to cancellation (|R_jj| ≤ `tiny`) are replaced by random
 /// vectors orthogonal to everything, with zero rows in R, so the basis always
 /// grows by b orthonormal columns.
-fn orthonormalize(
+fn orthonormalize<P: ProjectOut + ?Sized>(
     mut z: Matrix<f64>,
-    qs: &[Matrix<f64>],
+    qs: &P,
     tiny: f64,
     rng: &mut crate::rng::WRng,
 ) -> Result<(Matrix<f64>, Matrix<f64>)> {
     // One block Gram–Schmidt pass here (callers subtract one already), a second
     // only where it cancelled much (Kahan–Parlett "twice is enough").
     let before = crate::linalg::norm2(z.as_slice());
-    for q in qs {
-        let c = at_b(q, &z)?;
-        sub_ac(&mut z, q, &c)?;
-    }
+    qs.project_out(&mut z)?;
     if crate::linalg::norm2(z.as_slice()) < 0.7 * before {
-        for q in qs {
-            let c = at_b(q, &z)?;
-            sub_ac(&mut z, q, &c)?;
-        }
+        qs.project_out(&mut z)?;
     }
     let (mut q1, mut r1) = thin_qr(&z);
     let b = z.cols();
@@ -359,10 +431,7 @@ fn orthonormalize(
         return Ok((q1, r1));
     }
     for _ in 0..2 {
-        for q in qs {
-            let c = at_b(q, &q1)?;
-            sub_ac(&mut q1, q, &c)?;
-        }
+        qs.project_out(&mut q1)?;
     }
     let (q2, r2) = thin_qr(&q1);
     let r = if replaced {
@@ -406,6 +475,98 @@ struct Spectrum {
     products: usize,
 }
 
+/// Something whose orthonormal columns Q can be projected out of a block:
+/// z ← z − Q(Qᵀz).
+trait ProjectOut {
+    fn project_out(&self, z: &mut Matrix<f64>) -> Result<()>;
+}
+
+impl ProjectOut for [Matrix<f64>] {
+    fn project_out(&self, z: &mut Matrix<f64>) -> Result<()> {
+        for q in self {
+            let c = at_b(q, z)?;
+            sub_ac(z, q, &c)?;
+        }
+        Ok(())
+    }
+}
+
+/// The Krylov basis in one row-major n × cap buffer (columns 0..m in use), so
+/// that the projections against the whole basis are two large GEMMs (Qᵀz and
+/// z − QC, classical Gram–Schmidt applied twice) rather than two small GEMMs per
+/// block, which ran far below the GEMM rate at n in the tens of thousands.
+struct Basis {
+    data: Vec<f64>,
+    n: usize,
+    cap: usize,
+    m: usize,
+}
+
+impl Basis {
+    fn new(n: usize, cap: usize) -> Self {
+        Basis {
+            data: vec![0.0; n * cap],
+            n,
+            cap,
+            m: 0,
+        }
+    }
+
+    fn view(&self) -> Result<View<'_, f64>> {
+        View::leading_cols(&self.data, self.n, self.m, self.cap)
+    }
+
+    /// Appends the columns of `q` (at most cap − m of them).
+    fn push(&mut self, q: &Matrix<f64>) {
+        let (b, m, cap) = (q.cols(), self.m, self.cap);
+        assert!(m + b <= cap, "Krylov basis capacity");
+        for (row, src) in self
+            .data
+            .chunks_exact_mut(cap)
+            .zip(q.as_slice().chunks_exact(b.max(1)))
+        {
+            row[m..m + b].copy_from_slice(&src[..b]);
+        }
+        self.m += b;
+    }
+
+    /// Columns off..off + b as a matrix.
+    fn cols(&self, off: usize, b: usize) -> Matrix<f64> {
+        Matrix::from_fn(self.n, b, |i, j| self.data[i * self.cap + off + j])
+    }
+
+    /// Qᵀz over the columns in use.
+    fn proj(&self, z: &Matrix<f64>) -> Result<Matrix<f64>> {
+        let mut c = Matrix::zeros(self.m, z.cols());
+        gemm_into(&mut c, self.view()?.t(), z.view(), 1.0, false)?;
+        Ok(c)
+    }
+
+    /// z −= Q c.
+    fn sub(&self, z: &mut Matrix<f64>, c: &Matrix<f64>) -> Result<()> {
+        gemm_into(z, self.view()?, c.view(), -1.0, true)
+    }
+
+    /// Q U[:m, :kp] (Ritz vectors from the eigenvectors U of T).
+    fn times(&self, u: &Matrix<f64>, kp: usize) -> Result<Matrix<f64>> {
+        let m = self.m;
+        let ub = Matrix::from_fn(m, kp, |a, c| u.get(a, c));
+        let mut out = Matrix::zeros(self.n, kp);
+        gemm_into(&mut out, self.view()?, ub.view(), 1.0, false)?;
+        Ok(out)
+    }
+}
+
+impl ProjectOut for Basis {
+    fn project_out(&self, z: &mut Matrix<f64>) -> Result<()> {
+        if self.m == 0 {
+            return Ok(());
+        }
+        let c = self.proj(z)?;
+        self.sub(z, &c)
+    }
+}
+
 /// Block Lanczos with full reorthogonalization and Rayleigh–Ritz on the whole
 /// basis, started from the labels plus Gaussian columns. Stops when the top-k
 /// Ritz residuals ‖Kx_i − θ_i x_i‖ (from the block recurrence: ‖R_{j+1} u_i^{(j)}‖)
@@ -436,10 +597,13 @@ fn block_lanczos(
             start.set(i, j, v);
         }
     }
-    let (q0, _) = orthonormalize(start, &[], 0.0, &mut rng)?;
-    let mut qs: Vec<Matrix<f64>> = vec![q0];
-    let mut offs: Vec<usize> = vec![0];
-    let mut t = Matrix::zeros(m_cap, m_cap);
+    let (q0, _) = orthonormalize(start, &[] as &[Matrix<f64>], 0.0, &mut rng)?;
+    let mut basis = Basis::new(n, m_cap.max(kp + b));
+    basis.push(&q0);
+    // the current block: columns oj..oj + bj of the basis
+    let (mut oj, mut bj) = (0usize, q0.cols());
+    drop(q0);
+    let mut t = Matrix::zeros(basis.cap, basis.cap);
     let bar = progress_bar(m_cap as u64, "top-k eigenpairs (block Lanczos)", show);
     let mut scale = 0.0f64;
     let mut next_check = kp;
@@ -448,26 +612,23 @@ fn block_lanczos(
     let result: (Vec<f64>, Matrix<f64>, Vec<f64>, bool);
     loop {
         check_interrupt()?;
-        let j = qs.len() - 1;
-        let w = op.apply(&qs[j], false)?;
-        products += qs[j].cols();
+        let w = op.apply(&basis.cols(oj, bj), false)?;
+        products += bj;
         if scale == 0.0 {
             scale = crate::linalg::norm2(w.as_slice()).max(f64::MIN_POSITIVE);
         }
-        let bj = qs[j].cols();
-        let oj = offs[j];
+        let _pt = ProfTimer::new("lanczos: block recurrence (GS)");
+        // the coefficients QᵀKQ_j (a column block of T) and Z = KQ_j − Q(QᵀKQ_j)
         let mut z = w;
-        for (i, q) in qs.iter().enumerate() {
-            let c = at_b(q, &z)?;
-            let oi = offs[i];
-            for a in 0..c.rows() {
-                for bb in 0..bj {
-                    let v = c.get(a, bb);
-                    t.set(oi + a, oj + bb, v);
-                    t.set(oj + bb, oi + a, v);
-                }
+        let c = basis.proj(&z)?;
+        basis.sub(&mut z, &c)?;
+        let m = basis.m;
+        for a in 0..m {
+            for bb in 0..bj {
+                let v = c.get(a, bb);
+                t.set(a, oj + bb, v);
+                t.set(oj + bb, a, v);
             }
-            sub_ac(&mut z, q, &c)?;
         }
         // symmetrize the diagonal block (rounding of the f32/f64 product)
         for a in 0..bj {
@@ -477,19 +638,22 @@ fn block_lanczos(
                 t.set(oj + bb, oj + a, v);
             }
         }
-        let m = oj + bj;
+        drop(_pt);
+        debug_assert_eq!(m, oj + bj);
         bar.set_position(m as u64);
         // Z = (I − QQᵀ)KQ_j = Q_{j+1} R_{j+1}: the next block and the residuals
         let (qn, rn) = if m >= n {
             (Matrix::zeros(n, 0), Matrix::zeros(0, bj))
         } else {
-            orthonormalize(z, &qs, 1e-13 * scale, &mut rng)?
+            prof("lanczos: orthonormalize", || {
+                orthonormalize(z, &basis, 1e-13 * scale, &mut rng)
+            })?
         };
         let full = m >= n;
         let at_cap = !full && m + qn.cols() > m_cap;
         if m >= next_check || full || at_cap {
             let tm = Matrix::from_fn(m, m, |a, bb| t.get(a, bb));
-            let eig = sym_eigen(&tm)?;
+            let eig = prof("lanczos: eig of T", || sym_eigen(&tm))?;
             let theta1 = eig.values[0].abs().max(f64::MIN_POSITIVE);
             // ‖Kx_i − θ_i x_i‖ = ‖R_{j+1} u_i[last block]‖ (zero once the basis is R^n)
             let res: Vec<f64> = (0..kp.min(m))
@@ -515,40 +679,32 @@ fn block_lanczos(
                 // X (T = diag θ there) and the next block; the coupling XᵀKQ_{j+1}
                 // is computed from the next product like every other entry of T.
                 restarts += 1;
-                let x = ritz_vectors(&qs, &offs, &eig.vectors, m, kp)?;
-                t = Matrix::zeros(m_cap, m_cap);
+                let x = prof("lanczos: ritz vectors", || basis.times(&eig.vectors, kp))?;
+                t = Matrix::zeros(basis.cap, basis.cap);
                 for i in 0..kp {
                     t.set(i, i, eig.values[i]);
                 }
-                qs = vec![x, qn];
-                offs = vec![0, kp];
+                basis.m = 0;
+                basis.push(&x);
+                basis.push(&qn);
+                (oj, bj) = (kp, qn.cols());
                 next_check = kp + b;
                 continue;
             }
             next_check = (m + m / 5).max(m + b);
         }
-        offs.push(m);
-        qs.push(qn);
+        basis.push(&qn);
+        (oj, bj) = (m, qn.cols());
     }
     bar.finish_and_clear();
     let (theta, u, res, converged) = result;
     let m = theta.len();
     let kp = kp.min(m);
-    let vecs = ritz_vectors(&qs, &offs, &u, m, kp)?;
+    // the basis may hold the unused next block beyond m
+    basis.m = m;
+    let vecs = prof("lanczos: ritz vectors", || basis.times(&u, kp))?;
     // Quadrature weights of the tail Ritz pairs: (u_jᵀ Qᵀ y)².
-    let mut qty = Matrix::zeros(m, nl);
-    for (i, q) in qs.iter().enumerate() {
-        let oi = offs[i];
-        if oi >= m {
-            break;
-        }
-        let c = at_b(q, labels)?;
-        for a in 0..c.rows().min(m - oi) {
-            for l in 0..nl {
-                qty.set(oi + a, l, c.get(a, l));
-            }
-        }
-    }
+    let qty = basis.proj(labels)?;
     let tail_vals: Vec<f64> = theta[kp..].to_vec();
     let mut tail_weights = vec![Vec::with_capacity(m - kp); nl];
     for jj in kp..m {
@@ -572,33 +728,6 @@ fn block_lanczos(
 /// Most thick restarts of block Lanczos before it reports non-convergence.
 const MAX_RESTARTS: usize = 30;
 
-/// Ritz vectors X = Σ_i Q_i U[block i, :kp] over the first m basis columns.
-fn ritz_vectors(
-    qs: &[Matrix<f64>],
-    offs: &[usize],
-    u: &Matrix<f64>,
-    m: usize,
-    kp: usize,
-) -> Result<Matrix<f64>> {
-    let n = qs[0].rows();
-    let mut vecs = Matrix::zeros(n, kp);
-    for (i, q) in qs.iter().enumerate() {
-        let oi = offs[i];
-        if oi >= m {
-            break;
-        }
-        let bi = q.cols().min(m - oi);
-        let ub = Matrix::from_fn(bi, kp, |a, c| u.get(oi + a, c));
-        let qv = if bi < q.cols() {
-            Matrix::from_fn(n, bi, |r, c| q.get(r, c))
-        } else {
-            q.clone()
-        };
-        gemm_into(&mut vecs, qv.view(), ub.view(), 1.0, true)?;
-    }
-    Ok(vecs)
-}
-
 /// Rayleigh–Ritz of K on the columns of `x` with f64 products `kx = K x`:
 /// values, rotated vectors, residual norms and K times the rotated vectors.
 type RitzBlock = (Vec<f64>, Matrix<f64>, Vec<f64>, Matrix<f64>);
@@ -615,6 +744,7 @@ fn hstack(a: &Matrix<f64>, b: &Matrix<f64>) -> Matrix<f64> {
 }
 
 fn rayleigh_ritz(x: &Matrix<f64>, kx: &Matrix<f64>) -> Result<RitzBlock> {
+    let _pt = ProfTimer::new("rayleigh-ritz (f64)");
     let g = at_b(x, kx)?;
     let c = g.cols();
     let gs = Matrix::from_fn(c, c, |a, b| 0.5 * (g.get(a, b) + g.get(b, a)));
@@ -677,13 +807,14 @@ macro_rules! chol_fns {
             })
         }
 
-        /// Solves L Lᵀ x = r in place for the factor of `$fac`.
-        fn $solve(l: &[$t], n: usize, r: &mut [$t]) {
+        /// Solves L Lᵀ X = R in place for the factor of `$fac`, R n × c column-major
+        /// (all c right-hand sides in one pass over the factor).
+        fn $solve(l: &[$t], n: usize, r: &mut [$t], c: usize) {
             let par = faer::get_global_parallelism();
             let lm = faer::MatRef::from_column_major_slice(l, n, n);
-            let rhs = faer::MatMut::from_column_major_slice_mut(r, n, 1);
+            let rhs = faer::MatMut::from_column_major_slice_mut(r, n, c);
             faer::linalg::triangular_solve::solve_lower_triangular_in_place(lm, rhs, par);
-            let rhs = faer::MatMut::from_column_major_slice_mut(r, n, 1);
+            let rhs = faer::MatMut::from_column_major_slice_mut(r, n, c);
             faer::linalg::triangular_solve::solve_upper_triangular_in_place(
                 lm.transpose(),
                 rhs,
@@ -710,34 +841,59 @@ enum Precond {
 
 impl Precond {
     fn apply(&self, r: &[f64]) -> Result<Vec<f64>> {
+        Ok(self
+            .apply_cols(std::slice::from_ref(&r.to_vec()))?
+            .pop()
+            .expect("one column in, one out"))
+    }
+
+    /// M⁻¹ applied to each vector of `rs` (one pass over a Cholesky factor for all).
+    fn apply_cols(&self, rs: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
+        let _pt = ProfTimer::new("preconditioner apply");
+        if rs.is_empty() {
+            return Ok(Vec::new());
+        }
         match self {
-            Precond::Chol { f, n } => match f {
-                Factor::F64(l) => {
-                    let mut x = r.to_vec();
-                    chol_solve_f64(l, *n, &mut x);
-                    Ok(x)
-                }
-                Factor::F32(l) => {
-                    // scale into f32 range-safe units, solve, scale back
-                    let s = r.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-                    if s == 0.0 {
-                        return Ok(vec![0.0; *n]);
+            Precond::Chol { f, n } => {
+                let (n, c) = (*n, rs.len());
+                match f {
+                    Factor::F64(l) => {
+                        let mut x: Vec<f64> = rs.concat();
+                        chol_solve_f64(l, n, &mut x, c);
+                        Ok(x.chunks_exact(n).map(|v| v.to_vec()).collect())
                     }
-                    let mut x: Vec<f32> = r.iter().map(|v| (v / s) as f32).collect();
-                    chol_solve_f32(l, *n, &mut x);
-                    Ok(x.iter().map(|v| *v as f64 * s).collect())
+                    Factor::F32(l) => {
+                        // scale each column into f32 range-safe units, solve, scale back
+                        let scales: Vec<f64> = rs
+                            .iter()
+                            .map(|r| r.iter().fold(0.0f64, |a, v| a.max(v.abs())))
+                            .map(|s| if s == 0.0 { 1.0 } else { s })
+                            .collect();
+                        let mut x: Vec<f32> = rs
+                            .iter()
+                            .zip(&scales)
+                            .flat_map(|(r, s)| r.iter().map(move |v| (v / s) as f32))
+                            .collect();
+                        chol_solve_f32(l, n, &mut x, c);
+                        Ok(x.chunks_exact(n)
+                            .zip(&scales)
+                            .map(|(v, s)| v.iter().map(|x| *x as f64 * s).collect())
+                            .collect())
+                    }
                 }
-            },
+            }
             Precond::Spectral { v, vals, sigma } => {
-                let rv = View::row_major(r, r.len(), 1)?;
-                let mut c = Matrix::zeros(v.cols(), 1);
-                gemm_into(&mut c, v.t(), rv, 1.0, false)?;
+                let (n, c) = (v.rows(), rs.len());
+                let r = Matrix::from_fn(n, c, |i, j| rs[j][i]);
+                let mut coef = at_b(v, &r)?;
                 for (j, l) in vals.iter().enumerate() {
-                    c.set(j, 0, c.get(j, 0) * (1.0 / l - 1.0 / sigma));
+                    for a in 0..c {
+                        coef.set(j, a, coef.get(j, a) * (1.0 / l - 1.0 / sigma));
+                    }
                 }
-                let mut out = Matrix::from_vec(r.len(), 1, r.iter().map(|x| x / sigma).collect())?;
-                gemm_into(&mut out, v.view(), c.view(), 1.0, true)?;
-                Ok(out.into_vec())
+                let mut out = Matrix::from_fn(n, c, |i, j| rs[j][i] / sigma);
+                gemm_into(&mut out, v.view(), coef.view(), 1.0, true)?;
+                Ok((0..c).map(|j| col(&out, j)).collect())
             }
         }
     }
@@ -836,174 +992,435 @@ fn tridiag_min(alpha: &[f64], beta: &[f64]) -> Result<f64> {
         .expect("a non-empty tridiagonal matrix has eigenvalues"))
 }
 
-/// Preconditioned CG for K z_l = y_l, all labels at once (one batched product
-/// per iteration), until ‖r‖²/(λ̂_min q) ≤ tol on the true f64 residual.
-#[allow(clippy::too_many_arguments)]
-fn block_pcg(
-    op: &Op<'_>,
-    pre: &Precond,
-    ys: &Matrix<f64>,
+/// Preconditioned CG for K z_l = y_l, all labels at once, as a state machine
+/// driven by [`f64_passes`]: every pass multiplies K by the search directions
+/// and by the current iterates together (one tile recomputation for both), so
+/// the residual r = y − Kz is re-anchored to a direct f64 product every pass
+/// and the convergence test ‖r‖²/(λ̂_min q) ≤ tol needs no extra product: after
+/// the update z' = z + αp the residual y − Kz − αKp is the true residual of z'
+/// up to one axpy's rounding.
+struct Cg<'a> {
+    pre: &'a Precond,
+    y: Vec<Vec<f64>>,
+    z: Vec<Vec<f64>>,
+    r: Vec<Vec<f64>>,
+    p: Vec<Vec<f64>>,
+    rho: Vec<f64>,
+    alphas: Vec<Vec<f64>>,
+    betas: Vec<Vec<f64>>,
+    iters: Vec<usize>,
+    done: Vec<Option<CgOut>>,
+    nl: usize,
+    lam: f64,
     lam_m: f64,
-    theta1: f64,
     tol: f64,
+    probe_live: bool,
+    /// A label's direction had pᵀKp ≤ 0: K is not positive definite (numerically).
+    broke: bool,
+    passes: usize,
     max_iter: usize,
-    seed: u64,
-    show: bool,
-) -> Result<Vec<CgOut>> {
-    let (n, nl) = ys.shape();
-    // Column nl is a random probe: its CG recurrence estimates λ_min for every
-    // direction, including near-null ones the labels happen to miss (a label
-    // vector orthogonal to a near-duplicate direction must not hide it).
-    let mut rng = crate::rng::stream(seed, "large-n cg probe");
-    let mut y: Vec<Vec<f64>> = (0..nl).map(|l| col(ys, l)).collect();
-    y.push((0..n).map(|_| crate::rng::normal(&mut rng)).collect());
-    let nc = nl + 1;
-    let mut z = vec![vec![0.0; n]; nc];
-    let mut r = y.clone();
-    let mut p: Vec<Vec<f64>> = Vec::with_capacity(nc);
-    let mut rho = vec![0.0; nc];
-    for l in 0..nc {
-        let u = pre.apply(&r[l])?;
-        rho[l] = dotv(&r[l], &u);
-        p.push(u);
+    /// The columns of the pending product: (column kind, label index).
+    cols: Vec<(bool, usize)>,
+}
+
+impl<'a> Cg<'a> {
+    fn new(
+        pre: &'a Precond,
+        ys: &Matrix<f64>,
+        lam_m: f64,
+        tol: f64,
+        max_iter: usize,
+        seed: u64,
+    ) -> Result<Self> {
+        let (n, nl) = ys.shape();
+        // Column nl is a random probe: its CG recurrence estimates λ_min for every
+        // direction, including near-null ones the labels happen to miss (a label
+        // vector orthogonal to a near-duplicate direction must not hide it).
+        let mut rng = crate::rng::stream(seed, "large-n cg probe");
+        let mut y: Vec<Vec<f64>> = (0..nl).map(|l| col(ys, l)).collect();
+        y.push((0..n).map(|_| crate::rng::normal(&mut rng)).collect());
+        let nc = nl + 1;
+        let r = y.clone();
+        let u = pre.apply_cols(&r)?;
+        let rho = (0..nc).map(|l| dotv(&r[l], &u[l])).collect();
+        Ok(Cg {
+            pre,
+            z: vec![vec![0.0; n]; nc],
+            r,
+            p: u,
+            rho,
+            alphas: vec![Vec::new(); nc],
+            betas: vec![Vec::new(); nc],
+            iters: vec![0; nc],
+            done: (0..nc).map(|_| None).collect(),
+            y,
+            nl,
+            lam: f64::INFINITY,
+            lam_m,
+            tol,
+            probe_live: true,
+            broke: false,
+            passes: 0,
+            max_iter,
+            cols: Vec::new(),
+        })
     }
-    let mut alphas: Vec<Vec<f64>> = vec![Vec::new(); nc];
-    let mut betas: Vec<Vec<f64>> = vec![Vec::new(); nc];
-    let mut lam = f64::INFINITY;
-    let mut done: Vec<Option<CgOut>> = (0..nc).map(|_| None).collect();
-    let mut iters = vec![0usize; nc];
-    let mut probe_live = true;
-    let bar = progress_bar(max_iter as u64, "y^T K^-1 y (f64 CG)", show);
-    let estimate = |q: f64, rr: f64, lam: f64| -> f64 {
+
+    fn estimate(q: f64, rr: f64, lam: f64) -> f64 {
         if q > 0.0 && lam > 0.0 {
             rr / (lam * q)
         } else {
             f64::INFINITY
         }
-    };
-    for _ in 0..max_iter {
-        check_interrupt()?;
-        let mut active: Vec<usize> = (0..nl).filter(|&l| done[l].is_none()).collect();
-        if active.is_empty() {
-            break;
+    }
+
+    /// The vectors K must multiply next (directions, then iterates), or `None`
+    /// when every label is done, K broke definiteness, or the pass cap is reached.
+    fn wants(&mut self) -> Option<Vec<&[f64]>> {
+        self.cols.clear();
+        let nl = self.nl;
+        let active: Vec<usize> = (0..nl).filter(|&l| self.done[l].is_none()).collect();
+        if active.is_empty() || self.broke || self.passes >= self.max_iter {
+            return None;
         }
-        if probe_live {
-            active.push(nl);
+        for &l in &active {
+            self.cols.push((true, l));
         }
-        let pm = Matrix::from_fn(n, active.len(), |i, a| p[active[a]][i]);
-        let w = op.apply(&pm, show && n >= 20_000)?;
-        bar.inc(1);
-        let mut candidates = Vec::new();
-        for (a, &l) in active.iter().enumerate() {
-            let wl = col(&w, a);
-            let pw = dotv(&p[l], &wl);
+        if self.probe_live {
+            self.cols.push((true, nl));
+        }
+        for &l in &active {
+            if self.iters[l] > 0 {
+                self.cols.push((false, l));
+            }
+        }
+        Some(
+            self.cols
+                .iter()
+                .map(|&(dir, l)| {
+                    if dir {
+                        self.p[l].as_slice()
+                    } else {
+                        self.z[l].as_slice()
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// Takes the products of the columns [`Cg::wants`] returned, in that order.
+    fn absorb(&mut self, prods: &[Vec<f64>]) -> Result<()> {
+        self.passes += 1;
+        let nl = self.nl;
+        let cols = std::mem::take(&mut self.cols);
+        // re-anchor: r = y − Kz from the direct product
+        for (&(dir, l), kz) in cols.iter().zip(prods) {
+            if !dir {
+                let (y, r) = (&self.y[l], &mut self.r[l]);
+                r.iter_mut()
+                    .zip(y.iter().zip(kz))
+                    .for_each(|(r, (y, k))| *r = y - k);
+            }
+        }
+        let mut updated = Vec::new();
+        for (&(dir, l), w) in cols.iter().zip(prods) {
+            if !dir {
+                continue;
+            }
+            let pw = dotv(&self.p[l], w);
             if pw.is_nan() || pw <= 0.0 {
                 if l == nl {
                     // the probe's direction vanished (Krylov space exhausted) or
                     // K is not positive definite along it
-                    probe_live = false;
+                    self.probe_live = false;
                     if pw < 0.0 {
-                        lam = lam.min(0.0);
+                        self.lam = self.lam.min(0.0);
                     }
                 } else {
-                    lam = lam.min(0.0);
-                    candidates.push(l);
+                    self.lam = self.lam.min(0.0);
+                    self.broke = true;
                 }
                 continue;
             }
-            let alpha = rho[l] / pw;
-            for i in 0..n {
-                z[l][i] += alpha * p[l][i];
-                r[l][i] -= alpha * wl[i];
+            let alpha = self.rho[l] / pw;
+            let (z, r, p) = (&mut self.z[l], &mut self.r[l], &self.p[l]);
+            for i in 0..z.len() {
+                z[i] += alpha * p[i];
+                r[i] -= alpha * w[i];
             }
-            let u = pre.apply(&r[l])?;
-            let rho_new = dotv(&r[l], &u);
-            let beta = rho_new / rho[l];
-            for i in 0..n {
-                p[l][i] = u[i] + beta * p[l][i];
-            }
-            rho[l] = rho_new;
-            alphas[l].push(alpha);
-            betas[l].push(beta);
-            iters[l] += 1;
-            let mu = tridiag_min(&alphas[l], &betas[l])?;
-            lam = lam.min(mu * lam_m);
-            if l == nl && rho_new <= 1e-28 * dotv(&y[l], &y[l]) {
-                probe_live = false;
+            self.alphas[l].push(alpha);
+            self.iters[l] += 1;
+            updated.push(l);
+        }
+        // one block preconditioner solve for every updated column
+        let rs: Vec<Vec<f64>> = updated.iter().map(|&l| self.r[l].clone()).collect();
+        let us = self.pre.apply_cols(&rs)?;
+        for (&l, u) in updated.iter().zip(us) {
+            let rho_new = dotv(&self.r[l], &u);
+            let beta = rho_new / self.rho[l];
+            self.p[l]
+                .iter_mut()
+                .zip(&u)
+                .for_each(|(p, u)| *p = u + beta * *p);
+            self.rho[l] = rho_new;
+            self.betas[l].push(beta);
+            let mu = tridiag_min(&self.alphas[l], &self.betas[l])?;
+            self.lam = self.lam.min(mu * self.lam_m);
+            if l == nl && rho_new <= 1e-28 * dotv(&self.y[l], &self.y[l]) {
+                self.probe_live = false;
             }
         }
-        for &l in &active {
-            if l < nl && !candidates.contains(&l) {
-                let q = dotv(&y[l], &z[l]) + dotv(&z[l], &r[l]);
-                if estimate(q, dotv(&r[l], &r[l]), lam) <= tol / 4.0 {
-                    candidates.push(l);
+        for &l in &updated {
+            if l < nl {
+                let q = dotv(&self.y[l], &self.z[l]) + dotv(&self.z[l], &self.r[l]);
+                let est = Self::estimate(q, dotv(&self.r[l], &self.r[l]), self.lam);
+                if est <= self.tol {
+                    self.done[l] = Some(CgOut {
+                        q,
+                        rel_err: est,
+                        lambda_min: self.lam,
+                        iters: self.iters[l],
+                    });
                 }
             }
         }
-        if candidates.is_empty() {
-            continue;
-        }
-        // the true f64 residual of the candidates, in one batched product
-        let zm = Matrix::from_fn(n, candidates.len(), |i, a| z[candidates[a]][i]);
-        let kz = op.apply(&zm, show && n >= 20_000)?;
-        for (a, &l) in candidates.iter().enumerate() {
-            let rt: Vec<f64> = (0..n).map(|i| y[l][i] - kz.get(i, a)).collect();
-            let q = dotv(&y[l], &z[l]) + dotv(&z[l], &rt);
-            let est = estimate(q, dotv(&rt, &rt), lam);
-            if est <= tol || lam <= 0.0 {
-                done[l] = Some(CgOut {
-                    q,
-                    rel_err: est,
-                    lambda_min: lam,
-                    iters: iters[l],
-                });
-            } else {
-                // restart from the true residual (the recursive one drifted)
-                r[l] = rt;
-                let u = pre.apply(&r[l])?;
-                rho[l] = dotv(&r[l], &u);
-                p[l] = u;
-                alphas[l].clear();
-                betas[l].clear();
-            }
-        }
+        Ok(())
     }
-    bar.finish_and_clear();
-    let mut out = Vec::with_capacity(nl);
-    for (l, d) in done.into_iter().take(nl).enumerate() {
-        match d {
-            Some(mut o) if o.lambda_min > 0.0 && lam > 0.0 => {
-                // the probe may have lowered λ_min after this label finished
-                let rr = o.rel_err * o.q * o.lambda_min;
-                o.rel_err = o.rel_err.max(estimate(o.q, rr, lam));
-                o.lambda_min = lam;
-                if o.rel_err > tol {
+
+    /// The results, or the ill-conditioning error naming the estimated condition.
+    fn finish(self, theta1: f64) -> Result<Vec<CgOut>> {
+        let (lam, tol, nl) = (self.lam, self.tol, self.nl);
+        let mut out = Vec::with_capacity(nl);
+        for (l, d) in self.done.into_iter().take(nl).enumerate() {
+            match d {
+                Some(mut o) if o.lambda_min > 0.0 && lam > 0.0 => {
+                    // the probe may have lowered λ_min after this label finished
+                    let rr = o.rel_err * o.q * o.lambda_min;
+                    o.rel_err = o.rel_err.max(Self::estimate(o.q, rr, lam));
+                    o.lambda_min = lam;
+                    if o.rel_err > tol {
+                        return Err(Error::IllConditioned {
+                            what: format!("y^T K^-1 y for label vector {l}"),
+                            cond: theta1 / lam,
+                            achieved: o.rel_err,
+                            tol,
+                        });
+                    }
+                    out.push(o);
+                }
+                _ => {
+                    let q = dotv(&self.y[l], &self.z[l]) + dotv(&self.z[l], &self.r[l]);
+                    let achieved = Self::estimate(q, dotv(&self.r[l], &self.r[l]), lam);
                     return Err(Error::IllConditioned {
                         what: format!("y^T K^-1 y for label vector {l}"),
-                        cond: theta1 / lam,
-                        achieved: o.rel_err,
+                        cond: if lam > 0.0 {
+                            theta1 / lam
+                        } else {
+                            f64::INFINITY
+                        },
+                        achieved,
                         tol,
                     });
                 }
-                out.push(o);
-            }
-            _ => {
-                let q = dotv(&y[l], &z[l]) + dotv(&z[l], &r[l]);
-                let achieved = estimate(q, dotv(&r[l], &r[l]), lam);
-                return Err(Error::IllConditioned {
-                    what: format!("y^T K^-1 y for label vector {l}"),
-                    cond: if lam > 0.0 {
-                        theta1 / lam
-                    } else {
-                        f64::INFINITY
-                    },
-                    achieved,
-                    tol,
-                });
             }
         }
+        Ok(out)
     }
-    Ok(out)
+}
+
+/// The f64 Rayleigh–Ritz and block-Davidson refinement of the f32 Ritz block, as
+/// a state machine driven by [`f64_passes`]: first K times the Ritz block, then
+/// K times the orthonormalized f64 residuals of the pairs whose estimated error
+/// ‖r_i‖²/gap_i still exceeds 1e-11·θ_i (only those: the others are final).
+struct Refine {
+    vals: Vec<f64>,
+    vecs: Matrix<f64>,
+    resid: Vec<f64>,
+    kv: Option<Matrix<f64>>,
+    pending: Option<Matrix<f64>>,
+    tail_vals: Vec<f64>,
+    kk: usize,
+    steps: usize,
+    /// Unconverged pairs and their worst relative error bound after the last step.
+    last: Option<(usize, f64)>,
+    rng: crate::rng::WRng,
+}
+
+impl Refine {
+    fn new(vecs: Matrix<f64>, tail_vals: Vec<f64>, kk: usize, seed: u64) -> Self {
+        Refine {
+            vals: Vec::new(),
+            resid: Vec::new(),
+            kv: None,
+            pending: Some(vecs.clone()),
+            vecs,
+            tail_vals,
+            kk,
+            steps: 0,
+            last: None,
+            rng: crate::rng::stream(seed, "large-n davidson"),
+        }
+    }
+
+    fn wants(&self) -> Option<&Matrix<f64>> {
+        self.pending.as_ref()
+    }
+
+    fn absorb(&mut self, kq: Matrix<f64>) -> Result<()> {
+        let q = self.pending.take().expect("absorb follows wants");
+        let c = self.vecs.cols();
+        let n = self.vecs.rows();
+        match self.kv.take() {
+            None => {
+                let (vals, vecs, resid, kv) = rayleigh_ritz(&q, &kq)?;
+                (self.vals, self.vecs, self.resid) = (vals, vecs, resid);
+                self.kv = Some(kv);
+            }
+            Some(kv) => {
+                let basis = hstack(&self.vecs, &q);
+                let kb = hstack(&kv, &kq);
+                let (v2, x2, r2, kv2) = rayleigh_ritz(&basis, &kb)?;
+                self.vals = v2[..c].to_vec();
+                self.vecs = Matrix::from_fn(n, c, |i, j| x2.get(i, j));
+                self.kv = Some(Matrix::from_fn(n, c, |i, j| kv2.get(i, j)));
+                self.resid = r2[..c].to_vec();
+                self.steps += 1;
+            }
+        }
+        if self.steps >= DAVIDSON_STEPS {
+            return Ok(());
+        }
+        // Estimated eigenvalue error (quadratic residual bounds): where it exceeds
+        // 1e-11·θ_i, expand.
+        let vals = &self.vals;
+        let bounds = ritz_error_bounds(vals, &self.resid, &self.tail_vals, self.kk.min(c));
+        let bad: Vec<usize> = (0..self.kk.min(c))
+            .filter(|&i| bounds[i] > 1e-11 * vals[i].abs())
+            .collect();
+        let worst = bad
+            .iter()
+            .map(|&i| bounds[i] / vals[i].abs())
+            .fold(0.0, f64::max);
+        // a step that did not cut the worst bound tenfold will not reach the target
+        // in the steps left (each costs a full f64 pass over the kernel's tiles):
+        // stop (f64 rounding of the products, or a cluster split across the edge
+        // of the block); the residuals reached are reported either way
+        let stalled = self.last.is_some_and(|(_, w)| worst > 0.1 * w);
+        self.last = Some((bad.len(), worst));
+        if profiling() {
+            let res = (0..self.kk.min(c))
+                .map(|i| self.resid[i] / self.vals[0].abs())
+                .fold(0.0, f64::max);
+            eprintln!(
+                "[profile] refinement step {}: {} of {} pairs above the error target \
+                 (worst bound/theta {worst:.1e}), max rel. residual {res:.1e}",
+                self.steps,
+                bad.len(),
+                self.kk.min(c)
+            );
+        }
+        if bad.is_empty() || stalled {
+            return Ok(());
+        }
+        let kv = self.kv.as_ref().expect("set above");
+        let r = Matrix::from_fn(n, bad.len(), |i, a| {
+            let j = bad[a];
+            kv.get(i, j) - vals[j] * self.vecs.get(i, j)
+        });
+        let (qr, _) = orthonormalize(r, std::slice::from_ref(&self.vecs), 0.0, &mut self.rng)?;
+        self.pending = Some(qr);
+        Ok(())
+    }
+}
+
+/// Estimated errors of the Ritz values θ_i, i < `kk` (`vals` descending, with
+/// residual norms `resid`; `tail` the further Ritz values below them): the
+/// smallest quadratic residual bound ‖R_C‖²_F/gap_C over windows C ∋ i of up to
+/// 32 consecutive Ritz values, gap_C the distance from C to its nearest outside
+/// neighbours. A window of one is the usual ‖r_i‖²/gap_i; wider windows keep the
+/// members of a tight cluster (whose own gaps are tiny) from counting as
+/// unconverged when the cluster as a whole is well separated: the block form of
+/// the quadratic residual bound (Mathias, Linear Algebra Appl. 1998), with the
+/// outside spectrum represented by the other Ritz values as for a single pair.
+fn ritz_error_bounds(vals: &[f64], resid: &[f64], tail: &[f64], kk: usize) -> Vec<f64> {
+    const WINDOW: usize = 32;
+    let c = vals.len();
+    let all: Vec<f64> = vals.iter().chain(tail).cloned().collect();
+    let mut pre = vec![0.0; c + 1];
+    for i in 0..c {
+        pre[i + 1] = pre[i] + resid[i] * resid[i];
+    }
+    (0..kk.min(c))
+        .map(|i| {
+            let mut best = f64::INFINITY;
+            for a in i.saturating_sub(WINDOW - 1)..=i {
+                for b in i..c.min(a + WINDOW) {
+                    let left = if a > 0 {
+                        (all[a - 1] - all[a]).abs()
+                    } else {
+                        f64::INFINITY
+                    };
+                    let right = if b + 1 < all.len() {
+                        (all[b] - all[b + 1]).abs()
+                    } else {
+                        f64::INFINITY
+                    };
+                    let gap = left.min(right);
+                    if gap > 0.0 {
+                        best = best.min((pre[b + 1] - pre[a]) / gap);
+                    }
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+/// The f64 passes after the Krylov phase: each pass recomputes the kernel's tiles
+/// once (or reads the stored f64 kernel) and applies them to every column the
+/// refinement and the conjugate gradients want, so the tile cost is paid
+/// max(passes of either) times rather than their sum. Returns the number of
+/// product columns.
+fn f64_passes(
+    op: &Op<'_>,
+    mut refine: Option<&mut Refine>,
+    cg: &mut Cg<'_>,
+    n: usize,
+    show: bool,
+    bar: &indicatif::ProgressBar,
+) -> Result<usize> {
+    let mut columns = 0;
+    loop {
+        let cg_cols: Vec<Vec<f64>> = cg
+            .wants()
+            .map(|v| v.into_iter().map(|c| c.to_vec()).collect())
+            .unwrap_or_default();
+        let rf = refine.as_deref().and_then(|r| r.wants());
+        let rc = rf.map_or(0, |m| m.cols());
+        if cg_cols.is_empty() && rc == 0 {
+            return Ok(columns);
+        }
+        let nc = cg_cols.len();
+        let m = Matrix::from_fn(n, rc + nc, |i, j| {
+            if j < rc {
+                rf.expect("rc > 0").get(i, j)
+            } else {
+                cg_cols[j - rc][i]
+            }
+        });
+        let km = op.apply(&m, show && n >= 20_000)?;
+        bar.inc(1);
+        columns += rc + nc;
+        if let Some(r) = refine.as_deref_mut() {
+            if rc > 0 {
+                r.absorb(Matrix::from_fn(n, rc, |i, j| km.get(i, j)))?;
+            }
+        }
+        if nc > 0 {
+            let prods: Vec<Vec<f64>> = (0..nc).map(|j| col(&km, rc + j)).collect();
+            cg.absorb(&prods)?;
+        }
+    }
 }
 
 // ------------------------------------------------------------ eq. 8 parts
@@ -1053,11 +1470,12 @@ fn loss_curves(
 /// Seed 001's analysis of the kernel `k` for the label vectors `labels`
 /// (each of length n): top-k eigenpairs, projections and captured fraction,
 /// yᵀK⁻¹y and the complexity measure to `cfg.tol`, and eq. 8's predicted loss.
-pub fn analyze_kernel(
+pub fn analyze_kernel<L: AsRef<[f64]>>(
     k: &dyn TileKernel,
-    labels: &[Vec<f64>],
+    labels: &[L],
     cfg: &LargeNConfig,
 ) -> Result<LargeNAnalysis> {
+    let labels: Vec<&[f64]> = labels.iter().map(|l| l.as_ref()).collect();
     let n = k.n();
     if n < 2 {
         return Err(Error::invalid(
@@ -1119,15 +1537,18 @@ pub fn analyze_kernel(
         1,
     )?;
     let ys = Matrix::from_fn(n, nl, |i, l| labels[l][i]);
-    let ynorm = Matrix::from_fn(n, nl, |i, l| {
-        labels[l][i] / crate::linalg::norm2(&labels[l])
-    });
+    let ynorm = Matrix::from_fn(n, nl, |i, l| labels[l][i] / crate::linalg::norm2(labels[l]));
     let full_eig = path == SolverPath::Dense && 2 * kk >= n;
 
     let mut timings: Vec<(String, f64)> = Vec::new();
     let mut clock = std::time::Instant::now();
     let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
-        timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
+        let dt = clock.elapsed().as_secs_f64();
+        if profiling() {
+            // as each phase ends, so that a run stopped early still tells its split
+            eprintln!("[profile] phase '{name}' done: {dt:.3} s");
+        }
+        timings.push((name.to_string(), dt));
         clock = std::time::Instant::now();
     };
     // 1. storage
@@ -1137,7 +1558,12 @@ pub fn analyze_kernel(
         None
     };
     let mut stored32 = if path == SolverPath::F32 {
-        Some(dense_with_progress::<f32, _>(k, show)?.into_vec())
+        Some(
+            prof("kernel storage f32", || {
+                dense_with_progress::<f32, _>(k, show)
+            })?
+            .into_vec(),
+        )
     } else {
         None
     };
@@ -1149,7 +1575,7 @@ pub fn analyze_kernel(
         let e = sym_eigen(kd)?;
         let vecs = Matrix::from_fn(n, kp, |i, j| e.vectors.get(i, j));
         let proj: Vec<Vec<f64>> = (0..nl)
-            .map(|l| e.project(&labels[l]))
+            .map(|l| e.project(labels[l]))
             .collect::<Result<_>>()?;
         Spectrum {
             vals: e.values[..kp].to_vec(),
@@ -1177,68 +1603,23 @@ pub fn analyze_kernel(
             // each product recomputes every tile: stop at 1e-7 (eigenvalue error ≈ res²/gap)
             SolverPath::MatrixFree => (Op::Free(k), 1e-7),
         };
-        let mut s = block_lanczos(&op, n, &ynorm, kk, kp, b, m_cap, rtol, cfg.seed, show)?;
-        if path == SolverPath::F32 {
-            // f64 Rayleigh–Ritz on the Ritz block: f64 products recomputed from
-            // the inputs, eigenvalue error quadratic in the f32 subspace error
-            let kx = matvec(k, &s.vecs, show)?;
-            s.products += s.vecs.cols();
-            let (mut vals, mut vecs, mut resid, mut kv) = rayleigh_ritz(&s.vecs, &kx)?;
-            // Eigenvalue error ≈ ‖r_i‖²/gap_i. Where that bound exceeds 1e-11·θ_i,
-            // block Davidson steps in f64 (Rayleigh–Ritz on [V, (I − VVᵀ)R], R the
-            // f64 residual block) shrink the residuals further.
-            let mut rng = crate::rng::stream(cfg.seed, "large-n davidson");
-            for _ in 0..DAVIDSON_STEPS {
-                let bad = (0..kk).any(|i| {
-                    let gap = vals
-                        .iter()
-                        .chain(&s.tail_vals)
-                        .enumerate()
-                        .filter(|(j, _)| *j != i)
-                        .map(|(_, t)| (t - vals[i]).abs())
-                        .fold(f64::INFINITY, f64::min);
-                    resid[i] * resid[i] / gap > 1e-11 * vals[i].abs()
-                });
-                if !bad {
-                    break;
-                }
-                let c = vecs.cols();
-                let mut r = kv.clone();
-                for i in 0..n {
-                    for (j, v) in vals.iter().enumerate() {
-                        r.set(i, j, r.get(i, j) - v * vecs.get(i, j));
-                    }
-                }
-                let (qr, _) = orthonormalize(r, std::slice::from_ref(&vecs), 0.0, &mut rng)?;
-                let kq = matvec(k, &qr, show)?;
-                s.products += c;
-                let basis = hstack(&vecs, &qr);
-                let kb = hstack(&kv, &kq);
-                let (v2, x2, r2, kv2) = rayleigh_ritz(&basis, &kb)?;
-                vals = v2[..c].to_vec();
-                vecs = Matrix::from_fn(n, c, |i, j| x2.get(i, j));
-                kv = Matrix::from_fn(n, c, |i, j| kv2.get(i, j));
-                resid = r2[..c].to_vec();
-            }
-            s.vals = vals;
-            s.vecs = vecs;
-            s.resid = resid;
-        }
-        s
+        block_lanczos(&op, n, &ynorm, kk, kp, b, m_cap, rtol, cfg.seed, show)?
     };
+    // On the f32 path the Ritz block is f32-accurate here; its f64 Rayleigh–Ritz
+    // shares the f64 passes with the solve below (θ_1 to f32 accuracy suffices
+    // for the preconditioner's messages).
+    let mut spec = spec;
     let theta1 = spec.vals[0];
-    let lam_k = spec.vals[kk - 1];
-    let eig_res = spec.resid[..kk].iter().cloned().fold(0.0, f64::max) / theta1.abs();
-
-    lap("spectrum", &mut timings);
-    // 3. the preconditioner and the f64 solve
+    lap("spectrum (Krylov)", &mut timings);
+    // 3. the preconditioner (the f32 kernel is factored in place: the Krylov
+    // phase no longer needs it, and the kernel is never held twice)
     let pre = match path {
         SolverPath::Dense => {
             let kd = dense.as_ref().expect("stored");
             check_alloc("f64 Cholesky factor", (n * n) as u128, 8)?;
             let mut a = kd.as_slice().to_vec();
             let max_diag = (0..n).map(|i| kd.get(i, i)).fold(0.0, f64::max);
-            chol_in_place_f64(&mut a, n).map_err(|f| {
+            prof("cholesky f64", || chol_in_place_f64(&mut a, n)).map_err(|f| {
                 // a pivot went non-positive: λ_min is below the rounding level n·ε·max K_ii
                 let level = n as f64 * f64::EPSILON * max_diag;
                 ill_from_pivot(f, theta1, level, n, "f64", cfg.tol)
@@ -1269,7 +1650,7 @@ pub fn analyze_kernel(
             for i in 0..n {
                 a[i * n + i] += shift as f32;
             }
-            chol_in_place_f32(&mut a, n).map_err(|f| {
+            prof("cholesky f32", || chol_in_place_f32(&mut a, n)).map_err(|f| {
                 // even the shifted f32 kernel lost definiteness: λ_min(K) ≲ 2·shift
                 ill_from_pivot(f, theta1, 2.0 * shift, n, "f32", cfg.tol)
             })?;
@@ -1291,17 +1672,33 @@ pub fn analyze_kernel(
         SolverPath::Dense => Op::Dense(dense.as_ref().expect("stored")),
         _ => Op::Free(k),
     };
-    let cg = block_pcg(
-        &op64,
-        &pre,
-        &ys,
-        lam_m,
-        theta1,
-        cfg.tol,
-        cfg.max_cg_iters,
-        cfg.seed,
+    // 4. the f64 passes: Rayleigh–Ritz and Davidson steps of the f32 Ritz block
+    // (f32 path) and preconditioned CG, sharing each product
+    let mut refine = (path == SolverPath::F32).then(|| {
+        Refine::new(
+            std::mem::replace(&mut spec.vecs, Matrix::zeros(0, 0)),
+            spec.tail_vals.clone(),
+            kk,
+            cfg.seed,
+        )
+    });
+    let mut solver = Cg::new(&pre, &ys, lam_m, cfg.tol, cfg.max_cg_iters, cfg.seed)?;
+    let bar = progress_bar(
+        cfg.max_cg_iters as u64,
+        "f64 passes (Rayleigh-Ritz, y^T K^-1 y)",
         show,
-    )?;
+    );
+    spec.products += f64_passes(&op64, refine.as_mut(), &mut solver, n, show, &bar)?;
+    bar.finish_and_clear();
+    if let Some(r) = refine {
+        spec.vals = r.vals;
+        spec.vecs = r.vecs;
+        spec.resid = r.resid;
+    }
+    let cg = solver.finish(theta1)?;
+    let theta1 = spec.vals[0];
+    let lam_k = spec.vals[kk - 1];
+    let eig_res = spec.resid[..kk].iter().cloned().fold(0.0, f64::max) / theta1.abs();
     let lam_min = cg
         .iter()
         .map(|c| c.lambda_min)
@@ -1318,11 +1715,19 @@ pub fn analyze_kernel(
         });
     }
 
-    lap("cg", &mut timings);
+    lap("f64 passes (Rayleigh-Ritz, Davidson, CG)", &mut timings);
     // 4. per label: projections, captured fraction, eq. 8
     let mut out = Vec::with_capacity(nl);
     for (l, y) in labels.iter().enumerate() {
-        let proj = at_b(&spec.vecs, &Matrix::from_vec(n, 1, y.clone())?)?.into_vec();
+        let mut proj = Matrix::zeros(spec.vecs.cols(), 1);
+        gemm_into(
+            &mut proj,
+            spec.vecs.t(),
+            View::row_major(y, n, 1)?,
+            1.0,
+            false,
+        )?;
+        let proj = proj.into_vec();
         let y2 = dotv(y, y);
         let top2: f64 = proj[..kk].iter().map(|p| p * p).sum();
         let rest = (y2 - top2).max(0.0);
@@ -1350,6 +1755,7 @@ pub fn analyze_kernel(
             predicted_loss_upper: hi,
         });
     }
+    print_profile();
     Ok(LargeNAnalysis {
         n,
         path,
