@@ -23,7 +23,7 @@ with B = nb (nb + 1) / 2 lower blocks, nb = n / c, S slot tasks per product, N p
 (block rounds of the Krylov phase + CG iterations, + a few checks). Every number is
 printed with the load average of the machine at that moment (other jobs share it).
 
-  python benchmarks/dask_bench.py --n 20000 --mnist ../shared/data --big-n 100000
+  python benchmarks/dask_bench.py --n 20000 --mnist ../shared/data/mnist --big-n 100000
 """
 import argparse
 import gzip
@@ -45,15 +45,22 @@ def load_avg():
 
 
 def mnist_even_odd(path, n):
-    with gzip.open(os.path.join(path, "train-images-idx3-ubyte.gz"), "rb") as f:
-        _, m, r, c = struct.unpack(">IIII", f.read(16))
-        x = np.frombuffer(f.read(m * r * c), dtype=np.uint8).reshape(m, r * c)
-    with gzip.open(os.path.join(path, "train-labels-idx1-ubyte.gz"), "rb") as f:
-        f.read(8)
-        lab = np.frombuffer(f.read(m), dtype=np.uint8)
-    x = x[:n].astype(np.float64)
+    """The first n MNIST images (the training file, then the test file: the shared copy
+    of the training file holds 17,435 images), unit norm, labels +1 even / -1 odd."""
+    xs, ls = [], []
+    for split in ("train", "t10k"):
+        with gzip.open(os.path.join(path, f"{split}-images-idx3-ubyte.gz"), "rb") as f:
+            _, m, r, c = struct.unpack(">IIII", f.read(16))
+            xs.append(np.frombuffer(f.read(m * r * c), dtype=np.uint8).reshape(m, r * c))
+        with gzip.open(os.path.join(path, f"{split}-labels-idx1-ubyte.gz"), "rb") as f:
+            f.read(8)
+            ls.append(np.frombuffer(f.read(m), dtype=np.uint8))
+    x = np.concatenate(xs)[:n].astype(np.float64)
+    lab = np.concatenate(ls)[:n]
+    if len(x) < n:
+        raise SystemExit(f"only {len(x)} MNIST images in {path}")
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x, np.where(lab[:n] % 2 == 0, 1.0, -1.0)
+    return x, np.where(lab % 2 == 0, 1.0, -1.0)
 
 
 def sphere(n, d, seed=0):
@@ -128,7 +135,7 @@ def main():
     out = {"machine": f"{os.cpu_count()} cores", "workers": args.workers}
     if args.mnist:
         x, y = mnist_even_odd(args.mnist, args.n)
-        data = f"MNIST even/odd, first {args.n} training images, d = 784, unit norm"
+        data = f"MNIST even/odd, first {args.n} images (train, then test), d = 784, unit norm"
     else:
         x, y = sphere(args.n, args.d)
         data = f"unit sphere, d = {args.d}"

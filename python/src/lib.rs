@@ -1304,7 +1304,9 @@ fn kernel_block<'py>(
     use widenet::kernels::tile::{region, TileKernel, TILE};
     let sa = xa.shape();
     let na = sa.first().copied().unwrap_or(0);
-    let nb = xb.as_ref().map_or(0, |b| b.shape().first().copied().unwrap_or(0));
+    let nb = xb
+        .as_ref()
+        .map_or(0, |b| b.shape().first().copied().unwrap_or(0));
     if let Some(b) = &xb {
         if b.shape()[1..] != sa[1..] {
             return Err(invalid(
@@ -1359,7 +1361,10 @@ fn kernel_block<'py>(
     let n = na + nb;
     let two_d = |v: Vec<f64>| -> PyResult<Matrix<f64>> {
         if sa.len() != 2 {
-            return Err(invalid("xa", format!("expected an n x d array, got shape {sa:?}")));
+            return Err(invalid(
+                "xa",
+                format!("expected an n x d array, got shape {sa:?}"),
+            ));
         }
         Matrix::from_vec(n, sa[1], v).map_err(py_err)
     };
@@ -1367,9 +1372,13 @@ fn kernel_block<'py>(
     match kind {
         "relu_ntk" if p == Precision::F32 => {
             if sa.len() != 2 {
-                return Err(invalid("xa", format!("expected an n x d array, got shape {sa:?}")));
+                return Err(invalid(
+                    "xa",
+                    format!("expected an n x d array, got shape {sa:?}"),
+                ));
             }
-            let m = Matrix::from_vec(n, sa[1], stacked::<f32>(&xa, xb.as_ref())?).map_err(py_err)?;
+            let m =
+                Matrix::from_vec(n, sa[1], stacked::<f32>(&xa, xb.as_ref())?).map_err(py_err)?;
             let k = HInfKernel::from_f32(&m).map_err(py_err)?;
             cut::<f32, _>(py, &k, rows, cols)
         }
@@ -1403,19 +1412,23 @@ fn kernel_block<'py>(
             if sa.len() != 3 {
                 return Err(invalid(
                     "xa",
-                    format!("expected an n x L x d array (one sequence per sample), got shape {sa:?}"),
+                    format!(
+                        "expected an n x L x d array (one sequence per sample), got shape {sa:?}"
+                    ),
                 ));
             }
             let preset = Preset::parse(preset.unwrap_or("")).map_err(py_err)?;
             let v = stacked::<f64>(&xa, xb.as_ref())?;
             let xs = split_steps(&v, n, sa[1], sa[2]).map_err(py_err)?;
-            let k = widenet::kernels::rnn_infinite::RnnInfKernel::new(preset, &xs)
-                .map_err(py_err)?;
+            let k =
+                widenet::kernels::rnn_infinite::RnnInfKernel::new(preset, &xs).map_err(py_err)?;
             cut::<f64, _>(py, &k, rows, cols)
         }
         _ => Err(invalid(
             "kind",
-            format!("unknown kernel '{kind}' (relu_ntk, fc_ntk, fc_nngp, gaussian, arcsin, rnn_ntk)"),
+            format!(
+                "unknown kernel '{kind}' (relu_ntk, fc_ntk, fc_nngp, gaussian, arcsin, rnn_ntk)"
+            ),
         )),
     }
 }

@@ -141,9 +141,9 @@ def test_a_user_kernel_in_npy_tiles_gets_the_same_analysis(client, rng, tmp_path
     da.to_npy_stack(str(tmp_path / "k"), da.from_array(h, chunks=(128, n)), axis=0)
     stored = da.from_npy_stack(str(tmp_path / "k"))
     ref = widenet.analyze_large(y, kernel=h, top_k=k, tol=1e-11)
-    for mode in ("persist", "matrix-free"):
+    for mode, pre in (("persist", "spectral"), ("matrix-free", "block-jacobi")):
         got = wd.analyze(y, kernel=stored, client=client, top_k=k, tol=1e-11, chunk=256,
-                         mode=mode, timeout=T)
+                         mode=mode, preconditioner=pre, timeout=T)
         assert got.mode == mode
         np.testing.assert_allclose(got.eigenvalues, ref.eigenvalues, rtol=1e-8)
         np.testing.assert_allclose(got.y_hinv_y, ref.y_hinv_y, rtol=1e-8)
@@ -188,7 +188,7 @@ def test_ctrl_c_cancels_the_cluster_work(client, rng):
 
 @pytest.mark.parametrize("mode", ["persist", "matrix-free"])
 def test_a_killed_worker_does_not_change_the_answer(client, rng, mode):
-    n = 1100
+    n = 700
     x = _sphere(rng, n, 16)
     y = np.sign(x[:, 0] + 0.2)
     kw = dict(client=client, top_k=4, tol=1e-10, chunk=256, mode=mode, timeout=T)

@@ -46,6 +46,7 @@ import functools
 import math
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -438,7 +439,11 @@ class DistributedKernel:
                                  (np.float32, np.float64) else x)
         else:
             xa = _arr(x, "x", nd)
-            fut = client.submit(_ident, xa, pure=False)
+            with warnings.catch_warnings():
+                # the inputs are meant to be one task of the graph (recomputable by the
+                # scheduler if a worker dies), however large
+                warnings.filterwarnings("ignore", message="Sending large graph")
+                fut = client.submit(_ident, xa, pure=False)
         n = int(x.shape[0])
         if n < 2:
             raise ValueError(f"invalid x: need at least 2 samples, got {n}")
@@ -473,7 +478,11 @@ class DistributedKernel:
         if vm.shape[0] != self.n:
             raise ValueError(f"invalid V: {vm.shape[0]} rows against an n = {self.n} kernel")
         c, n = self.chunk, self.n
-        vf = self.client.scatter(vm, broadcast=True, hash=False)
+        with warnings.catch_warnings():
+            # V is one task of the graph, not scattered data: a worker that dies holding
+            # its only copy is then recovered by recomputing it (scattered data is lost)
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            vf = self.client.submit(_ident, vm, pure=False)
         try:
             if self.mode == "persist":
                 futs = [self.client.submit(_apply, pairs, tf, vf, n, c, pure=False)
@@ -508,6 +517,24 @@ class DistributedKernel:
                     for i in range(self.nb)]
         return np.concatenate(_wait(self.client, futs, "diagonal", self.timeout))
 
+    def diag_block_inverses(self) -> List[np.ndarray]:
+        """(K_II)^-1 for the diagonal blocks, factorized on the workers (Cholesky, an
+        eigendecomposition with eigenvalues floored at rounding level where Cholesky
+        fails), as the block-Jacobi part of the CG preconditioner."""
+        futs = []
+        for i in range(self.nb):
+            if self.mode == "persist":
+                s = next(k for k, pairs in enumerate(self.slots) if (i, i) in pairs)
+                futs.append(self.client.submit(_inv_in_slot, self._tiles[s],
+                                               self.slots[s].index((i, i)), pure=False))
+            elif self._ref is not None:
+                futs.append(self.client.submit(_inv_free, self._ref, i, self.n, self.chunk,
+                                               self.kind, self.params, pure=False))
+            else:
+                futs.append(self.client.compute(dask.delayed(_spd_inverse)(
+                    self._blocks[i, i])))
+        return _wait(self.client, futs, "block-Jacobi factors", self.timeout)
+
     def close(self) -> None:
         """Releases the tiles and the inputs on the cluster."""
         self.client.cancel(self._tiles + self._holders)
@@ -528,16 +555,41 @@ class DistributedKernel:
                              max_restarts=max_restarts, seed=seed, progress=progress)
 
     def solve(self, y: np.ndarray, eig: "Eigen", *, tol: float = 1e-6, max_iter: int = 300,
-              seed: int = 0, progress: Any = False) -> "Solve":
+              seed: int = 0, progress: Any = False, preconditioner: str = "spectral"
+              ) -> "Solve":
         """y^T K^-1 y by preconditioned CG (see :func:`_pcg`)."""
         return _pcg(self, np.asarray(y, dtype=np.float64), eig, tol=tol, max_iter=max_iter,
-                    seed=seed, progress=progress)
+                    seed=seed, progress=progress, preconditioner=preconditioner)
 
 
 def _diag_free(x: np.ndarray, i: int, n: int, c: int, kind: str, params: Dict[str, Any]
                ) -> np.ndarray:
     return np.diag(_widenet.kernel_block(kind, x[i * c:min(n, i * c + c)], None, **params)
                    ).astype(np.float64)
+
+
+def _spd_inverse(t: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive (semi)definite block, symmetric positive
+    definite itself (Cholesky; eigenvalues floored at n eps max where it fails)."""
+    a = np.asarray(t, dtype=np.float64)
+    a = 0.5 * (a + a.T)
+    try:
+        li = np.linalg.inv(np.linalg.cholesky(a))
+        return li.T @ li
+    except np.linalg.LinAlgError:
+        w, q = np.linalg.eigh(a)
+        w = np.maximum(w, len(w) * np.finfo(np.float64).eps * max(w.max(), 1e-300))
+        return (q / w) @ q.T
+
+
+def _inv_in_slot(tiles: Sequence[np.ndarray], k: int) -> np.ndarray:
+    return _spd_inverse(tiles[k])
+
+
+def _inv_free(x: np.ndarray, i: int, n: int, c: int, kind: str, params: Dict[str, Any]
+              ) -> np.ndarray:
+    return _spd_inverse(_widenet.kernel_block(kind, x[i * c:min(n, i * c + c)], None,
+                                              **params))
 
 
 def _cluster_memory(client: Any) -> int:
@@ -628,9 +680,11 @@ def _block_krylov(op: DistributedKernel, k: int, y: Optional[np.ndarray], *,
     if k > n:
         raise ValueError(f"invalid top_k: must be in 1..={n}, got {k}")
     kp = min(n, k + max(k // 10, 8))
-    b = block if block is not None else min(64, max(8, kp // 2))
+    # one product round costs a scheduler round trip plus a pass over the tiles, nearly
+    # independent of b: wide blocks (fewer rounds) pay on a cluster
+    b = block if block is not None else min(64, max(16, kp))
     b = max(1, min(b, n))
-    cap = max_basis if max_basis is not None else min(n, max(4 * kp, kp + 6 * b))
+    cap = max_basis if max_basis is not None else min(n, max(4 * kp, kp + 8 * b))
     cap = max(min(cap, n), min(n, kp + b))
     rng = np.random.default_rng(seed)
     cols = []
@@ -713,10 +767,39 @@ def _tridiag_min(alpha: Sequence[float], beta: Sequence[float]) -> float:
     return float(np.linalg.eigvalsh(t)[0])
 
 
+def _lanczos_largest(apply: Callable[[np.ndarray], np.ndarray], n: int, steps: int,
+                     seed: int) -> float:
+    """The largest eigenvalue of a symmetric positive operator by ``steps`` of Lanczos
+    with full reorthogonalization (from below; as the single-machine solver does)."""
+    rng = np.random.default_rng([seed, 29])
+    q = rng.standard_normal(n)
+    basis = [q / np.linalg.norm(q)]
+    alpha: List[float] = []
+    beta: List[float] = []
+    for _ in range(min(steps, n)):
+        w = apply(basis[-1][:, None])[:, 0]
+        alpha.append(float(w @ basis[-1]))
+        qb = np.array(basis).T
+        for _ in range(2):
+            w = w - qb @ (qb.T @ w)
+        nb = float(np.linalg.norm(w))
+        if nb <= 1e-14 * abs(alpha[0]) or len(basis) == n:
+            break
+        beta.append(nb)
+        basis.append(w / nb)
+    m = len(alpha)
+    t = np.diag(alpha) + np.diag(beta[:m - 1], 1) + np.diag(beta[:m - 1], -1)
+    return float(np.linalg.eigvalsh(t)[-1])
+
+
 def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_iter: int,
-         seed: int, progress: Any) -> Solve:
-    """PCG for K z = y with M^-1 r = V (Theta^-1 - 1/sigma) V^T r + r / sigma (V, Theta: the
-    top k' Ritz pairs, sigma the smallest of them; lambda_min(M) = sigma). A seeded random
+         seed: int, progress: Any, preconditioner: str = "spectral") -> Solve:
+    """PCG for K z = y. Preconditioners (nothing n x n on the client):
+    "spectral": M^-1 r = V (Theta^-1 - 1/sigma) V^T r + r / sigma (V, Theta: the Ritz pairs of
+    the Krylov basis, sigma the smallest of them; lambda_min(M) = sigma), the single-machine
+    matrix-free path's choice; "block-jacobi": M^-1 = V Theta^-1 V^T + P B^-1 P with
+    P = I - V V^T and B the diagonal blocks K_II, inverted on the workers (SPD; lambda_min(M)
+    by Lanczos on M^-1, as the single-machine Cholesky preconditioner's). A seeded random
     probe column runs alongside in the same products: its CG coefficients estimate
     lambda_min(K) in every direction. Converged when ||r||^2 / (lambda_min q) <= tol on
     the true f64 residual (one extra product to check)."""
@@ -725,7 +808,9 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
         raise ValueError(f"invalid y: expected length {n}, got shape {y.shape}")
     if not np.all(np.isfinite(y)) or not np.any(y):
         raise ValueError("invalid y: must be finite and not all zero")
-    kp = max(1, min(len(eig.values), eig.k + max(eig.k // 10, 8)))
+    # every Ritz pair of the final basis (positive ones): M is SPD for any orthonormal V
+    # and positive Theta, and more pairs deflate more of the spectrum at no product cost
+    kp = max(1, int(np.sum(eig.values > 0)))
     v, vals = eig.vectors[:, :kp], eig.values[:kp]
     if vals[-1] <= 0:
         from . import WidenetError
@@ -736,6 +821,23 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
 
     def pre(r: np.ndarray) -> np.ndarray:
         return v @ (coef[:, None] * (v.T @ r)) + r / sigma
+
+    if preconditioner == "block-jacobi":
+        binv = op.diag_block_inverses()
+        c = op.chunk
+
+        def pre(r: np.ndarray) -> np.ndarray:  # noqa: F811
+            s = v.T @ r
+            out = v @ (s / vals[:, None])
+            pr = r - v @ s
+            for i, b in enumerate(binv):
+                out[i * c:i * c + b.shape[0]] += b @ pr[i * c:i * c + b.shape[0]]
+            return out
+
+        lam_m = 1.0 / _lanczos_largest(pre, n, 30, seed)
+    elif preconditioner != "spectral":
+        raise ValueError(f"invalid preconditioner: expected 'spectral' or 'block-jacobi', "
+                         f"got {preconditioner!r}")
 
     rng = np.random.default_rng([seed, 17])
     ys = np.stack([y, rng.standard_normal(n)], axis=1)
@@ -815,6 +917,14 @@ def _loss_curves(top: np.ndarray, topw: np.ndarray, tail: np.ndarray, tailw: np.
     exact, the rest (mass ``rest``) by the Krylov Gauss rule (``tail``, weights rescaled
     to ``rest``), and its rigorous range over lambda in [0, lambda_k] (as the
     single-machine ``loss_curves``)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        # eta above 2/lambda_1 makes eq. 8 diverge: inf, as on the single-machine path
+        return _loss_curves_inner(top, topw, tail, tailw, rest, lam_k, eta, iters)
+
+
+def _loss_curves_inner(top: np.ndarray, topw: np.ndarray, tail: np.ndarray,
+                       tailw: np.ndarray, rest: float, lam_k: float, eta: float, iters: int
+                       ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     t = np.arange(iters + 1, dtype=np.float64)[:, None]
     tail_sum = float(tailw.sum())
     scale = rest / tail_sum if tail_sum > 0 else 0.0
@@ -878,7 +988,8 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
             mode: Optional[str] = None, memory_budget: Optional[int] = None,
             block: Optional[int] = None, max_basis: Optional[int] = None,
             max_cg_iters: int = 300, seed: int = 0, progress: Any = False,
-            timeout: Optional[float] = None, **kernel_params: Any) -> DaskAnalysis:
+            preconditioner: str = "spectral", timeout: Optional[float] = None,
+            **kernel_params: Any) -> DaskAnalysis:
     """Seed 001's analysis on a Dask cluster (``client``, a ``distributed.Client``): the
     top-k eigenvalues and the projections |v_i^T y| (block Krylov, products on the
     workers, max relative residual reported), y^T K^-1 y and the complexity measure
@@ -888,7 +999,11 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
     rnn_ntk; ``kernel_params`` such as depth=, bandwidth=, preset=) of the rows of ``x``
     (numpy or dask), or a user ``kernel`` stored as a dask array (zarr, .npy tiles),
     checked tile-wise on the workers. ``mode`` "persist"/"matrix-free" (default: from
-    ``memory_budget``, half the workers' memory). ``timeout`` bounds each product (s).
+    ``memory_budget``, half the workers' memory). ``preconditioner`` of the CG solve:
+    "spectral" (default; deflation by the Ritz pairs of the Krylov basis) or
+    "block-jacobi" (plus the diagonal blocks inverted on the workers; on MNIST it took
+    more CG iterations than the default, see docs/dask.md). ``timeout`` bounds each
+    product (s).
     Ctrl-C cancels the cluster work and raises KeyboardInterrupt."""
     from . import WidenetError
     clock = time.perf_counter()
@@ -929,7 +1044,8 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
                            seed=seed, progress=progress)
         lap("spectrum")
         eig_products = op.products
-        sol = op.solve(yv, eig, tol=tol, max_iter=max_cg_iters, seed=seed, progress=progress)
+        sol = op.solve(yv, eig, tol=tol, max_iter=max_cg_iters, seed=seed, progress=progress,
+                       preconditioner=preconditioner)
         lap("cg")
         theta1 = float(eig.values[0])
         lam = sol.lambda_min_estimate
