@@ -129,11 +129,16 @@ def main():
     ap.add_argument("--big-chunk", type=int, default=4096)
     ap.add_argument("--big-mode", default="full", choices=["full", "product-only", "skip"])
     ap.add_argument("--worker-memory", default="5GiB")
+    ap.add_argument("--skip-a", action="store_true", help="part B only")
+    ap.add_argument("--assume-products", type=int, default=151,
+                    help="product count for part B's extrapolation when part A is skipped")
     args = ap.parse_args()
 
     import distributed
     out = {"machine": f"{os.cpu_count()} cores", "workers": args.workers}
-    if args.mnist:
+    if args.skip_a:
+        x, y, data = None, None, "skipped"
+    elif args.mnist:
         x, y = mnist_even_odd(args.mnist, args.n)
         data = f"MNIST even/odd, first {args.n} images (train, then test), d = 784, unit norm"
     else:
@@ -147,68 +152,68 @@ def main():
                                        memory_limit=args.worker_memory, silence_logs=40)
     client = distributed.Client(cluster)
     try:
-        t_tile, t_apply, bw, t_task = measure_tiles(client, x, args.chunk, 1)
-        print(f"tiles (c = {args.chunk}, d = {x.shape[1]}, one worker): t_tile = {t_tile:.3f} s, "
-              f"t_apply(b=1) = {t_apply:.4f} s; scatter bandwidth {bw / 1e9:.2f} GB/s; "
-              f"empty task {t_task * 1e3:.1f} ms [{load_avg()}]", flush=True)
-        out["cost"] = dict(chunk=args.chunk, d=x.shape[1], t_tile=t_tile, t_apply=t_apply,
-                           bandwidth=bw, t_task=t_task, load=os.getloadavg())
+        n_prod = args.assume_products
+        if not args.skip_a:
+            t_tile, t_apply, bw, t_task = measure_tiles(client, x, args.chunk, 1)
+            print(f"tiles (c = {args.chunk}, d = {x.shape[1]}, one worker): t_tile = {t_tile:.3f} s, "
+                  f"t_apply(b=1) = {t_apply:.4f} s; scatter bandwidth {bw / 1e9:.2f} GB/s; "
+                  f"empty task {t_task * 1e3:.1f} ms [{load_avg()}]", flush=True)
+            out["cost"] = dict(chunk=args.chunk, d=x.shape[1], t_tile=t_tile, t_apply=t_apply,
+                               bandwidth=bw, t_task=t_task, load=os.getloadavg())
 
-        t0 = time.perf_counter()
-        got = wd.analyze(y, x, client=client, top_k=args.top_k, tol=args.tol,
-                         chunk=args.chunk, progress=True)
-        t_dask = time.perf_counter() - t0
-        print(f"widenet.dask.analyze: {t_dask:.1f} s, mode {got.mode}, "
-              f"{got.products} product columns, CG {got.cg_iterations} iterations, "
-              f"basis {got.krylov_basis}, y^T H^-1 y = {got.y_hinv_y:.10g} "
-              f"(achieved {got.achieved_rel_error:.1e}), timings {got.timings} "
-              f"[{load_avg()}]", flush=True)
-        rounds = sum(1 for _ in range(1))  # noqa: F841 (products are counted in columns)
-        n_prod = got.cg_iterations + math.ceil(got.krylov_basis / max(1, min(64, max(8, (
-            args.top_k + max(args.top_k // 10, 8)) // 2)))) + 2
-        pred, comm = predict(args.n, args.chunk, args.workers, 2, n_prod, t_tile, t_apply, bw,
-                             t_task, got.mode)
-        print(f"cost model for this run ({n_prod} products, {comm / 1e6:.1f} MB/product): "
-              f"predicted {pred:.1f} s, measured {t_dask:.1f} s", flush=True)
-        out["dask"] = dict(seconds=t_dask, mode=got.mode, products=got.products,
-                           n_products=n_prod, cg=got.cg_iterations, basis=got.krylov_basis,
-                           q=got.y_hinv_y, achieved=got.achieved_rel_error,
-                           predicted=pred, load=os.getloadavg(), timings=got.timings,
-                           bytes_to=got.bytes_to_workers, bytes_from=got.bytes_from_workers)
+            t0 = time.perf_counter()
+            got = wd.analyze(y, x, client=client, top_k=args.top_k, tol=args.tol,
+                             chunk=args.chunk, progress=True)
+            t_dask = time.perf_counter() - t0
+            print(f"widenet.dask.analyze: {t_dask:.1f} s, mode {got.mode}, "
+                  f"{got.products} product columns, CG {got.cg_iterations} iterations, "
+                  f"basis {got.krylov_basis}, y^T H^-1 y = {got.y_hinv_y:.10g} "
+                  f"(achieved {got.achieved_rel_error:.1e}), timings {got.timings} "
+                  f"[{load_avg()}]", flush=True)
+            n_prod = got.product_calls
+            pred, comm = predict(args.n, args.chunk, args.workers, 2, n_prod, t_tile, t_apply, bw,
+                                 t_task, got.mode)
+            print(f"cost model for this run ({n_prod} products, {comm / 1e6:.1f} MB/product): "
+                  f"predicted {pred:.1f} s, measured {t_dask:.1f} s", flush=True)
+            out["dask"] = dict(seconds=t_dask, mode=got.mode, products=got.products,
+                               n_products=n_prod, cg=got.cg_iterations, basis=got.krylov_basis,
+                               q=got.y_hinv_y, achieved=got.achieved_rel_error,
+                               predicted=pred, load=os.getloadavg(), timings=got.timings,
+                               bytes_to=got.bytes_to_workers, bytes_from=got.bytes_from_workers)
 
-        t0 = time.perf_counter()
-        ref = widenet.analyze_large(y, x, top_k=args.top_k, tol=args.tol,
-                                    path=args.single_path)
-        t_one = time.perf_counter() - t0
-        print(f"widenet.analyze_large: {t_one:.1f} s, path {ref.path}, "
-              f"y^T H^-1 y = {ref.y_hinv_y:.10g} (achieved {ref.achieved_rel_error:.1e}), "
-              f"timings {ref.timings} [{load_avg()}]", flush=True)
-        rel_q = abs(got.y_hinv_y - ref.y_hinv_y) / ref.y_hinv_y
-        rel_l = float(np.max(np.abs(got.eigenvalues - ref.eigenvalues) / ref.eigenvalues))
-        print(f"ratio dask / single = {t_dask / t_one:.2f}; |dq|/q = {rel_q:.1e}; "
-              f"max eigenvalue rel diff = {rel_l:.1e}", flush=True)
-        out["single"] = dict(seconds=t_one, path=ref.path, q=ref.y_hinv_y,
-                             load=os.getloadavg())
-        out["ratio"] = t_dask / t_one
+            t0 = time.perf_counter()
+            ref = widenet.analyze_large(y, x, top_k=args.top_k, tol=args.tol,
+                                        path=args.single_path)
+            t_one = time.perf_counter() - t0
+            print(f"widenet.analyze_large: {t_one:.1f} s, path {ref.path}, "
+                  f"y^T H^-1 y = {ref.y_hinv_y:.10g} (achieved {ref.achieved_rel_error:.1e}), "
+                  f"timings {ref.timings} [{load_avg()}]", flush=True)
+            rel_q = abs(got.y_hinv_y - ref.y_hinv_y) / ref.y_hinv_y
+            rel_l = float(np.max(np.abs(got.eigenvalues - ref.eigenvalues) / ref.eigenvalues))
+            print(f"ratio dask / single = {t_dask / t_one:.2f}; |dq|/q = {rel_q:.1e}; "
+                  f"max eigenvalue rel diff = {rel_l:.1e}", flush=True)
+            out["single"] = dict(seconds=t_one, path=ref.path, q=ref.y_hinv_y,
+                                 load=os.getloadavg())
+            out["ratio"] = t_dask / t_one
 
-        # predictions at scale from the measured per-tile times (d as measured)
-        for n in (100_000, 1_000_000):
-            for p in (2, 16, 64):
-                for mode in ("persist", "matrix-free"):
-                    c = 4096
-                    tt = t_tile * (c / args.chunk) ** 2
-                    ta = t_apply * (c / args.chunk) ** 2
-                    t, cm = predict(n, c, p, 2, n_prod, tt, ta, bw, t_task, mode)
-                    mem = (n // c + 1) * (n // c + 2) / 2 * c * c * 8 / p
-                    print(f"predicted n = {n}, P = {p}, {mode}: {t / 3600:.2f} h "
-                          f"({n_prod} products, {cm / 1e6:.0f} MB/product"
-                          + (f", {mem / 1e9:.0f} GB tiles per worker" if mode == "persist"
-                             else "") + ")", flush=True)
+            # predictions at scale from the measured per-tile times (d as measured)
+            for n in (100_000, 1_000_000):
+                for p in (2, 16, 64):
+                    for mode in ("persist", "matrix-free"):
+                        c = 4096
+                        tt = t_tile * (c / args.chunk) ** 2
+                        ta = t_apply * (c / args.chunk) ** 2
+                        t, cm = predict(n, c, p, 2, n_prod, tt, ta, bw, t_task, mode)
+                        mem = (n // c + 1) * (n // c + 2) / 2 * c * c * 8 / p
+                        print(f"predicted n = {n}, P = {p}, {mode}: {t / 3600:.2f} h "
+                              f"({n_prod} products, {cm / 1e6:.0f} MB/product"
+                              + (f", {mem / 1e9:.0f} GB tiles per worker" if mode == "persist"
+                                 else "") + ")", flush=True)
 
         if args.big_mode != "skip":
             xb, yb = sphere(args.big_n, args.big_d, seed=1)
             c = args.big_chunk
-            t_tile_b, t_apply_b, _, _ = measure_tiles(client, xb, c, 2, reps=1)
+            t_tile_b, t_apply_b, bw, t_task = measure_tiles(client, xb, c, 2, reps=1)
             print(f"# part B: n = {args.big_n}, unit sphere d = {args.big_d}, c = {c}: "
                   f"t_tile = {t_tile_b:.3f} s, t_apply(b=2) = {t_apply_b:.4f} s "
                   f"[{load_avg()}]", flush=True)

@@ -410,6 +410,7 @@ class DistributedKernel:
         self._holders = list(holders)
         self.timeout = timeout
         self.products = 0
+        self.calls = 0
         self.bytes_in = 0
         self.bytes_out = 0
         self._tiles: List[Any] = []
@@ -501,6 +502,7 @@ class DistributedKernel:
         for p in parts:
             y[:p.shape[0]] += p
         self.products += vm.shape[1]
+        self.calls += 1
         self.bytes_in += vm.nbytes * len(self.client.scheduler_info()["workers"])
         self.bytes_out += sum(p.nbytes for p in parts)
         return y[:, 0] if one else y
@@ -972,6 +974,8 @@ class DaskAnalysis(_Result):
     cg_iterations: int
     #: Kernel products (columns), eigen-solve and CG together.
     products: int
+    #: Distributed products (rounds of tasks; each applies K to a block of columns).
+    product_calls: int
     #: Bytes sent to the workers (the V blocks) and returned (the partials).
     bytes_to_workers: int
     bytes_from_workers: int
@@ -1075,5 +1079,6 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
             lambda_min_estimate=lam, condition_estimate=cond,
             eig_max_rel_residual=eig.max_rel_residual, eig_converged=eig.converged,
             krylov_basis=eig.basis, cg_iterations=sol.iterations, products=op.products,
+            product_calls=op.calls,
             bytes_to_workers=op.bytes_in, bytes_from_workers=op.bytes_out, chunk=op.chunk,
             tasks_per_product=len(op.slots), timings=timings)

@@ -750,7 +750,7 @@ mod region_tests {
             (0..TILE, TILE..n),
             (2 * TILE..n, 2 * TILE..n),
         ] {
-            let mut out = vec![0.0; rows.len() * cols.len()];
+            let mut out = vec![0.0f64; rows.len() * cols.len()];
             region(&k, rows.clone(), cols.clone(), &mut out).unwrap();
             for (ii, i) in rows.clone().enumerate() {
                 for (jj, j) in cols.clone().enumerate() {
@@ -758,7 +758,7 @@ mod region_tests {
                 }
             }
         }
-        let mut out = vec![0.0; 3 * n];
+        let mut out = vec![0.0f64; 3 * n];
         assert!(region(&k, 1..4, 0..n, &mut out).is_err());
     }
 }
