@@ -1287,6 +1287,159 @@ fn analyze_large<'py>(
     serde_json::to_string(&rep).map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
+/// Block (I, J) of one of widenet's kernels from the rows of the two blocks, bit for bit
+/// the single-machine kernel's entries (the task body of `widenet.dask`): with `xb` None,
+/// the diagonal block K(xa, xa); otherwise the lower block K[rows of xb, rows of xa] of
+/// the kernel of the stacked inputs [xa; xb] (xa a whole number of 256-row tiles, block J
+/// before block I). Every kernel here depends on its two inputs and per-sample
+/// quantities only, so the block equals the one `tile::dense_*` computes at n.
+#[pyfunction]
+#[pyo3(signature = (kind, xa, xb=None, precision="f64", depth=3, trained="all",
+    bandwidth=1.0, preset=None))]
+#[allow(clippy::too_many_arguments)]
+fn kernel_block<'py>(
+    py: Python<'py>,
+    kind: &str,
+    xa: Arr<'py>,
+    xb: Option<Arr<'py>>,
+    precision: &str,
+    depth: usize,
+    trained: &str,
+    bandwidth: f64,
+    preset: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use widenet::kernels::tile::{region, TileKernel, TILE};
+    let sa = xa.shape();
+    let na = sa.first().copied().unwrap_or(0);
+    let nb = xb
+        .as_ref()
+        .map_or(0, |b| b.shape().first().copied().unwrap_or(0));
+    if let Some(b) = &xb {
+        if b.shape()[1..] != sa[1..] {
+            return Err(invalid(
+                "xb",
+                format!("shape {:?} does not match xa's {:?}", b.shape(), sa),
+            ));
+        }
+        if na % TILE != 0 {
+            return Err(invalid(
+                "xa",
+                format!("an off-diagonal block needs a multiple of {TILE} rows in xa, got {na}"),
+            ));
+        }
+    }
+    let (rows, cols) = if xb.is_some() {
+        (na..na + nb, 0..na)
+    } else {
+        (0..na, 0..na)
+    };
+    check_kernel("the kernel block", rows.len(), cols.len(), 8)?;
+    fn stacked<U: Real>(xa: &Arr<'_>, xb: Option<&Arr<'_>>) -> PyResult<Vec<U>> {
+        let mut v = values::<U>(xa, "xa")?;
+        if let Some(b) = xb {
+            v.extend(values::<U>(b, "xb")?);
+        }
+        Ok(v)
+    }
+    fn cut<'py, T: widenet::kernels::tile::TileElem + numpy::Element, K: TileKernel + ?Sized>(
+        py: Python<'py>,
+        k: &K,
+        rows: std::ops::Range<usize>,
+        cols: std::ops::Range<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (r, c) = (rows.len(), cols.len());
+        let out = run(py, || {
+            let mut out = vec![T::zero(); r * c];
+            region(k, rows, cols, &mut out)?;
+            Ok(out)
+        })?;
+        Ok(Array2::from_shape_vec((r, c), out)
+            .expect("the block's buffer matches its shape")
+            .into_pyarray(py)
+            .into_any())
+    }
+    let p = parse_precision(precision)?;
+    if p == Precision::F32 && kind != "relu_ntk" {
+        return Err(invalid(
+            "precision",
+            format!("f32 blocks exist for relu_ntk only, not '{kind}'"),
+        ));
+    }
+    let n = na + nb;
+    let two_d = |v: Vec<f64>| -> PyResult<Matrix<f64>> {
+        if sa.len() != 2 {
+            return Err(invalid(
+                "xa",
+                format!("expected an n x d array, got shape {sa:?}"),
+            ));
+        }
+        Matrix::from_vec(n, sa[1], v).map_err(py_err)
+    };
+    use widenet::kernels::{classic::ClassicKernel, fc, relu_ntk::HInfKernel};
+    match kind {
+        "relu_ntk" if p == Precision::F32 => {
+            if sa.len() != 2 {
+                return Err(invalid(
+                    "xa",
+                    format!("expected an n x d array, got shape {sa:?}"),
+                ));
+            }
+            let m =
+                Matrix::from_vec(n, sa[1], stacked::<f32>(&xa, xb.as_ref())?).map_err(py_err)?;
+            let k = HInfKernel::from_f32(&m).map_err(py_err)?;
+            cut::<f32, _>(py, &k, rows, cols)
+        }
+        "relu_ntk" => {
+            let m = two_d(stacked::<f64>(&xa, xb.as_ref())?)?;
+            cut::<f64, _>(py, &HInfKernel::new(&m).map_err(py_err)?, rows, cols)
+        }
+        "fc_ntk" | "fc_nngp" => {
+            let m = two_d(stacked::<f64>(&xa, xb.as_ref())?)?;
+            let k = if kind == "fc_ntk" {
+                let t = fc::FcTrained::parse(trained).map_err(py_err)?;
+                fc::FcKernel::ntk(&m, depth, t)
+            } else {
+                fc::FcKernel::nngp(&m, depth)
+            }
+            .map_err(py_err)?;
+            cut::<f64, _>(py, &k, rows, cols)
+        }
+        "gaussian" | "arcsin" => {
+            let m = two_d(stacked::<f64>(&xa, xb.as_ref())?)?;
+            let k = if kind == "gaussian" {
+                ClassicKernel::gaussian(&m, bandwidth)
+            } else {
+                ClassicKernel::arcsin(&m)
+            }
+            .map_err(py_err)?;
+            cut::<f64, _>(py, &k, rows, cols)
+        }
+        "rnn_ntk" => {
+            use widenet::models::rnn::{split_steps, Preset};
+            if sa.len() != 3 {
+                return Err(invalid(
+                    "xa",
+                    format!(
+                        "expected an n x L x d array (one sequence per sample), got shape {sa:?}"
+                    ),
+                ));
+            }
+            let preset = Preset::parse(preset.unwrap_or("")).map_err(py_err)?;
+            let v = stacked::<f64>(&xa, xb.as_ref())?;
+            let xs = split_steps(&v, n, sa[1], sa[2]).map_err(py_err)?;
+            let k =
+                widenet::kernels::rnn_infinite::RnnInfKernel::new(preset, &xs).map_err(py_err)?;
+            cut::<f64, _>(py, &k, rows, cols)
+        }
+        _ => Err(invalid(
+            "kind",
+            format!(
+                "unknown kernel '{kind}' (relu_ntk, fc_ntk, fc_nngp, gaussian, arcsin, rnn_ntk)"
+            ),
+        )),
+    }
+}
+
 #[pymodule]
 fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WidenetError", m.py().get_type::<WidenetError>())?;
@@ -1299,6 +1452,7 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rnn_ntk, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(analyze_large, m)?)?;
+    m.add_function(wrap_pyfunction!(kernel_block, m)?)?;
     m.add_function(wrap_pyfunction!(train_two_layer, m)?)?;
     m.add_function(wrap_pyfunction!(krr, m)?)?;
     m.add_function(wrap_pyfunction!(train_rnn, m)?)?;

@@ -25,6 +25,9 @@ def analyze_large(y: np.ndarray, x: Optional[np.ndarray] = None,
                   kernel: Optional[np.ndarray] = None, eta: float = 1e-3, iters: int = 1000,
                   top_k: Optional[int] = None, path: Optional[str] = None, tol: float = 1e-6,
                   seed: int = 0) -> str: ...
+def kernel_block(kind: str, xa: np.ndarray, xb: Optional[np.ndarray] = None,
+                 precision: str = "f64", depth: int = 3, trained: str = "all",
+                 bandwidth: float = 1.0, preset: Optional[str] = None) -> np.ndarray: ...
 def train_two_layer(x: np.ndarray, y: np.ndarray, x_test: Optional[np.ndarray] = None,
                     y_test: Optional[np.ndarray] = None, width: int = 10000,
                     kappa: float = 0.01, eta: float = 1e-4, iters: int = 2000,

@@ -680,3 +680,85 @@ pub fn matvec_with_progress<K: TileKernel + ?Sized>(
         });
     Ok(out)
 }
+
+/// K[rows, cols] into `out` (row-major, `rows.len() × cols.len()`), bit for bit
+/// the entries [`dense_f64`] / [`dense_f32`] hold: the region is cut along the
+/// same TILE grid, each lower tile (J ≤ I) is evaluated as the dense driver
+/// evaluates it and each upper tile is the transpose of its lower twin. This is
+/// the task body of a distributed engine (`widenet.dask`): any aligned block of
+/// the kernel, anywhere, equals the single-machine kernel's block. `rows` and
+/// `cols` must start on the grid (a multiple of [`TILE`]) and end on it or at n.
+/// Runs on the calling thread (the engine supplies the parallelism).
+pub fn region<T: TileElem, K: TileKernel + ?Sized>(
+    k: &K,
+    rows: Range<usize>,
+    cols: Range<usize>,
+    out: &mut [T],
+) -> Result<()> {
+    let n = k.n();
+    check_tile(n, &rows, &cols, out.len())?;
+    for (what, r) in [("rows", &rows), ("columns", &cols)] {
+        if r.start % TILE != 0 || (r.end % TILE != 0 && r.end != n) {
+            return Err(Error::invalid(
+                what,
+                format!("{r:?} is not aligned to the {TILE}-wide tile grid of an n = {n} kernel"),
+            ));
+        }
+    }
+    let w = cols.len();
+    let mut buf = Vec::<T>::new();
+    for bi in rows.start / TILE..rows.end.div_ceil(TILE) {
+        check_interrupt()?;
+        let r = block(bi, n);
+        for bj in cols.start / TILE..cols.end.div_ceil(TILE) {
+            let c = block(bj, n);
+            buf.resize(r.len() * c.len(), T::zero());
+            let (r0, c0) = (r.start - rows.start, c.start - cols.start);
+            if bj <= bi {
+                T::tile(k, r.clone(), c.clone(), &mut buf)?;
+                for (ii, src) in buf.chunks_exact(c.len()).enumerate() {
+                    out[(r0 + ii) * w + c0..(r0 + ii) * w + c0 + c.len()].copy_from_slice(src);
+                }
+            } else {
+                T::tile(k, c.clone(), r.clone(), &mut buf)?;
+                for ii in 0..r.len() {
+                    let dst = &mut out[(r0 + ii) * w + c0..(r0 + ii) * w + c0 + c.len()];
+                    for (jj, o) in dst.iter_mut().enumerate() {
+                        *o = buf[jj * r.len() + ii];
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod region_tests {
+    use super::*;
+    use crate::kernels::relu_ntk::HInfKernel;
+
+    #[test]
+    fn regions_equal_the_dense_kernel_bit_for_bit() {
+        let n = 2 * TILE + 37;
+        let x = Matrix::from_fn(n, 5, |i, j| ((i * 7 + j * 3) % 11) as f64 - 4.5);
+        let k = HInfKernel::new(&x).unwrap();
+        let d = dense_f64(&k).unwrap();
+        for (rows, cols) in [
+            (0..n, 0..n),
+            (TILE..n, 0..TILE),
+            (0..TILE, TILE..n),
+            (2 * TILE..n, 2 * TILE..n),
+        ] {
+            let mut out = vec![0.0f64; rows.len() * cols.len()];
+            region(&k, rows.clone(), cols.clone(), &mut out).unwrap();
+            for (ii, i) in rows.clone().enumerate() {
+                for (jj, j) in cols.clone().enumerate() {
+                    assert_eq!(out[ii * cols.len() + jj].to_bits(), d.get(i, j).to_bits());
+                }
+            }
+        }
+        let mut out = vec![0.0f64; 3 * n];
+        assert!(region(&k, 1..4, 0..n, &mut out).is_err());
+    }
+}

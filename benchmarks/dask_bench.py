@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""widenet.dask against the single-process large-n path, and its cost model (issue 14).
+
+Part A (n = --n, MNIST even/odd by default, d = 784): seed 001's analysis (top-k spectrum,
+y^T H^-1 y to --tol, eq. 8) by widenet.analyze_large in this process (its default path
+for the machine's memory budget, or --single-path) against widenet.dask.analyze on a
+LocalCluster of --workers processes (one thread each, loopback). Prints both times,
+their ratio, the agreement of y^T H^-1 y and the eigenvalues, and the cost model's
+prediction of the distributed run.
+
+Part B (n = --big-n, points on the sphere in --big-d dims): the complexity measure by
+widenet.dask.analyze in matrix-free mode (or persisted, if the lower tiles fit the
+memory budget). --big-mode product-only times one distributed product instead and
+extrapolates with the product count of part A (said so in the output).
+
+The cost model (docs/dask.md): per-tile times t_tile (evaluate a c x c block of the
+kernel) and t_apply (apply a block to an n x b slice, both sides), measured on a worker,
+and the communication per product (V to every worker, the slots' partials back),
+measured as bytes, with the loopback/network bandwidth measured by a scatter:
+  persisted:   T = B t_tile / P + N (B t_apply / P + comm / bw + S t_task)
+  matrix-free: T = N (B (t_tile + t_apply) / P + comm / bw + S t_task)
+with B = nb (nb + 1) / 2 lower blocks, nb = n / c, S slot tasks per product, N products
+(block rounds of the Krylov phase + CG iterations, + a few checks). Every number is
+printed with the load average of the machine at that moment (other jobs share it).
+
+  python benchmarks/dask_bench.py --n 20000 --mnist ../shared/data/mnist --big-n 100000
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+
+import widenet
+import widenet.dask as wd
+
+
+def load_avg():
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
+def mnist_even_odd(path, n):
+    """The first n MNIST images (the training file, then the test file: the shared copy
+    of the training file holds 17,435 images), unit norm, labels +1 even / -1 odd."""
+    xs, ls = [], []
+    for split in ("train", "t10k"):
+        with gzip.open(os.path.join(path, f"{split}-images-idx3-ubyte.gz"), "rb") as f:
+            _, m, r, c = struct.unpack(">IIII", f.read(16))
+            xs.append(np.frombuffer(f.read(m * r * c), dtype=np.uint8).reshape(m, r * c))
+        with gzip.open(os.path.join(path, f"{split}-labels-idx1-ubyte.gz"), "rb") as f:
+            f.read(8)
+            ls.append(np.frombuffer(f.read(m), dtype=np.uint8))
+    x = np.concatenate(xs)[:n].astype(np.float64)
+    lab = np.concatenate(ls)[:n]
+    if len(x) < n:
+        raise SystemExit(f"only {len(x)} MNIST images in {path}")
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x, np.where(lab % 2 == 0, 1.0, -1.0)
+
+
+def sphere(n, d, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    y = np.sign(x[:, 0] + 0.3 * x[:, 1] ** 2 - 0.1)
+    return x, y
+
+
+def measure_tiles(client, x, c, b, reps=3):
+    """t_tile, t_apply (s) on one worker for a c x c lower block, and the loopback
+    bandwidth (bytes/s) of a 64 MiB scatter, and one empty task's round trip."""
+    def tile_times(xa, xb, b, reps):
+        import time as _t
+        import numpy as _np
+        import widenet.dask as _wd
+        best_t, best_a = math.inf, math.inf
+        v = _np.random.default_rng(0).standard_normal((xa.shape[0] + xb.shape[0], b))
+        for _ in range(reps):
+            t0 = _t.perf_counter()
+            t = _wd.kernel_block("relu_ntk", xa, xb)
+            t1 = _t.perf_counter()
+            _wd._apply([(1, 0)], [t], v, v.shape[0], xa.shape[0])
+            t2 = _t.perf_counter()
+            best_t, best_a = min(best_t, t1 - t0), min(best_a, t2 - t1)
+        return best_t, best_a
+    xa, xb = x[:c], x[c:2 * c]
+    t_tile, t_apply = client.submit(tile_times, xa, xb, b, reps, pure=False).result()
+    blob = np.ones(8 << 20)
+    t0 = time.perf_counter()
+    f = client.scatter(blob, broadcast=True, hash=False)
+    f.result()
+    bw = blob.nbytes * len(client.scheduler_info()["workers"]) / (time.perf_counter() - t0)
+    del f
+    t0 = time.perf_counter()
+    for _ in range(20):
+        client.submit(int, 1, pure=False).result()
+    t_task = (time.perf_counter() - t0) / 20
+    return t_tile, t_apply, bw, t_task
+
+
+def predict(n, c, p, b, products, t_tile, t_apply, bw, t_task, mode):
+    nb = -(-n // c)
+    blocks = nb * (nb + 1) / 2
+    s = min(16, int(blocks))
+    comm = n * b * 8 * p + s * n * b * 8  # V to each worker + the partials (upper bound)
+    per = blocks * t_apply / p + comm / bw + s * t_task / max(1, p)
+    if mode == "persist":
+        return blocks * t_tile / p + products * per, comm
+    return products * (per + blocks * t_tile / p), comm
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=20000)
+    ap.add_argument("--mnist", default=None, help="directory with MNIST's IDX files")
+    ap.add_argument("--d", type=int, default=784, help="dims of synthetic data without --mnist")
+    ap.add_argument("--top-k", type=int, default=10)
+    ap.add_argument("--tol", type=float, default=1e-6)
+    ap.add_argument("--chunk", type=int, default=2048)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--single-path", default=None, help="force analyze_large's path")
+    ap.add_argument("--big-n", type=int, default=100000)
+    ap.add_argument("--big-d", type=int, default=16)
+    ap.add_argument("--big-chunk", type=int, default=4096)
+    ap.add_argument("--big-mode", default="full", choices=["full", "product-only", "skip"])
+    ap.add_argument("--worker-memory", default="5GiB")
+    ap.add_argument("--skip-a", action="store_true", help="part B only")
+    ap.add_argument("--assume-products", type=int, default=151,
+                    help="product count for part B's extrapolation when part A is skipped")
+    args = ap.parse_args()
+
+    import distributed
+    out = {"machine": f"{os.cpu_count()} cores", "workers": args.workers}
+    if args.skip_a:
+        x, y, data = None, None, "skipped"
+    elif args.mnist:
+        x, y = mnist_even_odd(args.mnist, args.n)
+        data = f"MNIST even/odd, first {args.n} images (train, then test), d = 784, unit norm"
+    else:
+        x, y = sphere(args.n, args.d)
+        data = f"unit sphere, d = {args.d}"
+    print(f"# part A: n = {args.n}, {data}, top_k = {args.top_k}, tol = {args.tol}",
+          flush=True)
+    cluster = distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                                       processes=True, host="127.0.0.1",
+                                       dashboard_address=None,
+                                       memory_limit=args.worker_memory, silence_logs=40)
+    client = distributed.Client(cluster)
+    try:
+        n_prod = args.assume_products
+        if not args.skip_a:
+            t_tile, t_apply, bw, t_task = measure_tiles(client, x, args.chunk, 1)
+            print(f"tiles (c = {args.chunk}, d = {x.shape[1]}, one worker): t_tile = {t_tile:.3f} s, "
+                  f"t_apply(b=1) = {t_apply:.4f} s; scatter bandwidth {bw / 1e9:.2f} GB/s; "
+                  f"empty task {t_task * 1e3:.1f} ms [{load_avg()}]", flush=True)
+            out["cost"] = dict(chunk=args.chunk, d=x.shape[1], t_tile=t_tile, t_apply=t_apply,
+                               bandwidth=bw, t_task=t_task, load=os.getloadavg())
+
+            t0 = time.perf_counter()
+            got = wd.analyze(y, x, client=client, top_k=args.top_k, tol=args.tol,
+                             chunk=args.chunk, progress=True)
+            t_dask = time.perf_counter() - t0
+            print(f"widenet.dask.analyze: {t_dask:.1f} s, mode {got.mode}, "
+                  f"{got.products} product columns, CG {got.cg_iterations} iterations, "
+                  f"basis {got.krylov_basis}, y^T H^-1 y = {got.y_hinv_y:.10g} "
+                  f"(achieved {got.achieved_rel_error:.1e}), timings {got.timings} "
+                  f"[{load_avg()}]", flush=True)
+            n_prod = got.product_calls
+            pred, comm = predict(args.n, args.chunk, args.workers, 2, n_prod, t_tile, t_apply, bw,
+                                 t_task, got.mode)
+            print(f"cost model for this run ({n_prod} products, {comm / 1e6:.1f} MB/product): "
+                  f"predicted {pred:.1f} s, measured {t_dask:.1f} s", flush=True)
+            out["dask"] = dict(seconds=t_dask, mode=got.mode, products=got.products,
+                               n_products=n_prod, cg=got.cg_iterations, basis=got.krylov_basis,
+                               q=got.y_hinv_y, achieved=got.achieved_rel_error,
+                               predicted=pred, load=os.getloadavg(), timings=got.timings,
+                               bytes_to=got.bytes_to_workers, bytes_from=got.bytes_from_workers)
+
+            t0 = time.perf_counter()
+            ref = widenet.analyze_large(y, x, top_k=args.top_k, tol=args.tol,
+                                        path=args.single_path)
+            t_one = time.perf_counter() - t0
+            print(f"widenet.analyze_large: {t_one:.1f} s, path {ref.path}, "
+                  f"y^T H^-1 y = {ref.y_hinv_y:.10g} (achieved {ref.achieved_rel_error:.1e}), "
+                  f"timings {ref.timings} [{load_avg()}]", flush=True)
+            rel_q = abs(got.y_hinv_y - ref.y_hinv_y) / ref.y_hinv_y
+            rel_l = float(np.max(np.abs(got.eigenvalues - ref.eigenvalues) / ref.eigenvalues))
+            print(f"ratio dask / single = {t_dask / t_one:.2f}; |dq|/q = {rel_q:.1e}; "
+                  f"max eigenvalue rel diff = {rel_l:.1e}", flush=True)
+            out["single"] = dict(seconds=t_one, path=ref.path, q=ref.y_hinv_y,
+                                 load=os.getloadavg())
+            out["ratio"] = t_dask / t_one
+
+            # predictions at scale from the measured per-tile times (d as measured)
+            for n in (100_000, 1_000_000):
+                for p in (2, 16, 64):
+                    for mode in ("persist", "matrix-free"):
+                        c = 4096
+                        tt = t_tile * (c / args.chunk) ** 2
+                        ta = t_apply * (c / args.chunk) ** 2
+                        t, cm = predict(n, c, p, 2, n_prod, tt, ta, bw, t_task, mode)
+                        mem = (n // c + 1) * (n // c + 2) / 2 * c * c * 8 / p
+                        print(f"predicted n = {n}, P = {p}, {mode}: {t / 3600:.2f} h "
+                              f"({n_prod} products, {cm / 1e6:.0f} MB/product"
+                              + (f", {mem / 1e9:.0f} GB tiles per worker" if mode == "persist"
+                                 else "") + ")", flush=True)
+
+        if args.big_mode != "skip":
+            xb, yb = sphere(args.big_n, args.big_d, seed=1)
+            c = args.big_chunk
+            t_tile_b, t_apply_b, bw, t_task = measure_tiles(client, xb, c, 2, reps=1)
+            print(f"# part B: n = {args.big_n}, unit sphere d = {args.big_d}, c = {c}: "
+                  f"t_tile = {t_tile_b:.3f} s, t_apply(b=2) = {t_apply_b:.4f} s "
+                  f"[{load_avg()}]", flush=True)
+            op = wd.DistributedKernel.from_inputs(client, xb, chunk=c)
+            with op:
+                t0 = time.perf_counter()
+                op.matmul(np.ones((args.big_n, 2)))
+                t_prod = time.perf_counter() - t0
+                pr1, _ = predict(args.big_n, c, args.workers, 2, 1, t_tile_b, t_apply_b, bw,
+                                 t_task, "matrix-free")
+                print(f"one product (mode {op.mode}, b = 2): {t_prod:.1f} s, cost model "
+                      f"{pr1 if op.mode == 'matrix-free' else pr1:.1f} s [{load_avg()}]",
+                      flush=True)
+                out["big_product"] = dict(n=args.big_n, d=args.big_d, mode=op.mode,
+                                          seconds=t_prod, predicted=pr1,
+                                          load=os.getloadavg())
+            if args.big_mode == "full":
+                t0 = time.perf_counter()
+                big = wd.analyze(yb, xb, client=client, top_k=4, tol=args.tol, chunk=c,
+                                 progress=True)
+                t_big = time.perf_counter() - t0
+                print(f"complexity measure at n = {args.big_n}: {big.complexity_measure:.6g} "
+                      f"(y^T H^-1 y achieved {big.achieved_rel_error:.1e}), {t_big:.0f} s, "
+                      f"mode {big.mode}, {big.products} product columns, CG "
+                      f"{big.cg_iterations} [{load_avg()}]", flush=True)
+                out["big"] = dict(seconds=t_big, mode=big.mode, cm=big.complexity_measure,
+                                  achieved=big.achieved_rel_error, cg=big.cg_iterations,
+                                  products=big.products, load=os.getloadavg())
+            else:
+                print(f"(product only: the full analysis would take about "
+                      f"{n_prod} x {t_prod:.0f} s = {n_prod * t_prod / 60:.0f} min, assuming "
+                      f"part A's product count)", flush=True)
+    finally:
+        client.close()
+        cluster.close()
+    print(json.dumps(out, default=float))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1084 @@
+"""widenet on a Dask cluster: kernels as lazy dask arrays and seed 001's analysis
+(y^T K^-1 y, the complexity measure, the top-k spectrum and label projections, eq. 8's
+predicted loss) with every kernel product running on the workers.
+
+Needs ``dask[array]`` and ``distributed`` (``pip install "dask[array]" distributed``).
+
+Design (see docs/dask.md for the cost model and cluster recipes):
+
+- A kernel block is widenet's tile function (``_widenet.kernel_block``, the Rust
+  ``kernels::tile::region`` over the kernel's ``TileKernel``), run with the GIL released
+  on a worker. The block is cut along the same 256-wide tile grid as the single-machine
+  drivers, lower tiles evaluated, upper tiles transposed, so every block equals the
+  single-machine kernel's block bit for bit. Chunks are multiples of 256.
+- :func:`kernel` returns a lazy ``dask.array``: one graph key holds the inputs, each
+  lower block (J <= I) is one task, each upper block is the transpose of its twin (one
+  evaluation per off-diagonal block).
+- :class:`DistributedKernel` is the operator the solvers use. The lower blocks are
+  grouped into a fixed number of *slots* (a function of n and the chunk only, never of
+  the worker count), one task per slot and product returns its partial K·V, and the
+  client sums the partials in slot order, so a product is bit-reproducible whatever the
+  workers and whatever fails. With ``mode="persist"`` each slot's tiles are computed
+  once and held in worker memory (the product task runs where its tiles are); with
+  ``mode="matrix-free"`` every product recomputes its tiles from the inputs. The mode is
+  chosen from the memory budget (half the cluster's worker memory by default).
+  The inputs are one task result on the cluster (recomputable by the scheduler if its
+  worker dies), a dependency of every tile task: each worker fetches it from a peer
+  when it first needs it (the kernel itself never travels, only n x b blocks).
+- The solvers run the small dense steps on the client with numpy, as the single-machine
+  path (``src/theory/large_n.rs``) does: block Krylov (block Lanczos with full
+  reorthogonalization, thick restarts) with a Rayleigh-Ritz of the whole basis from the
+  stored f64 products (eigenvalues f64-accurate, residuals exact); preconditioned CG for
+  y^T K^-1 y with the spectral preconditioner M = V Theta V^T + sigma (I - V V^T) built
+  from the Ritz pairs (no extra products and nothing n x n on the client; the same choice
+  as the single-machine matrix-free path), lambda_min estimated from CG's own Lanczos
+  coefficients, the accuracy reported as ||r||^2 / (lambda_min q) from the true f64
+  residual; eq. 8 as top-k exact plus the Krylov Gauss quadrature of the rest, with
+  rigorous bounds.
+- Progress: ``progress=True`` prints one line per iteration with the accuracy reached
+  and an ETA on stderr (or pass a callable). Ctrl-C cancels the in-flight futures and
+  raises KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _widenet, _Result, _arr, _int
+
+try:
+    import dask
+    import dask.array as da
+    from dask.highlevelgraph import HighLevelGraph
+except ImportError as e:  # pragma: no cover - exercised only without dask
+    raise ImportError(
+        "widenet.dask needs dask and distributed: pip install 'dask[array]' distributed"
+    ) from e
+
+__all__ = [
+    "KINDS",
+    "TILE",
+    "kernel",
+    "kernel_block",
+    "DistributedKernel",
+    "Eigen",
+    "Solve",
+    "DaskAnalysis",
+    "analyze",
+    "check_kernel",
+]
+
+#: Side of widenet's kernel tiles; chunks must be multiples of it.
+TILE = 256
+#: The kernels with a tile function, and the dimension of their inputs.
+KINDS = {"relu_ntk": 2, "fc_ntk": 2, "fc_nngp": 2, "gaussian": 2, "arcsin": 2,
+         "rnn_ntk": 3}
+#: Relative symmetry tolerance of a user kernel: |K_ij - K_ji| <= tol sqrt(|K_ii K_jj|)
+#: (the single-machine StoredKernel's SYMMETRY_TOL_F64 / _F32).
+SYMMETRY_TOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
+
+
+# ------------------------------------------------------------------- task bodies
+
+
+def kernel_block(kind: str, xa: np.ndarray, xb: Optional[np.ndarray] = None,
+                 **params: Any) -> np.ndarray:
+    """Block of the ``kind`` kernel: K(xa, xa) with ``xb`` None, else the lower block
+    K[rows of xb, rows of xa] (xa a multiple of 256 rows, block J before block I); bit
+    for bit the single-machine kernel's entries. Runs with the GIL released."""
+    return _widenet.kernel_block(kind, xa, xb, **params)
+
+
+def _lower_block(xj: np.ndarray, xi: np.ndarray, *, kind: str, same: bool,
+                 params: Dict[str, Any]) -> np.ndarray:
+    if same:
+        return _widenet.kernel_block(kind, xi, None, **params)
+    return _widenet.kernel_block(kind, xj, xi, **params)
+
+
+def _rows(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    return np.ascontiguousarray(x[lo:hi])
+
+
+# -------------------------------------------------------------- the lazy kernel
+
+
+def _check_chunk(chunk: int, n: int) -> int:
+    chunk = _int(chunk, "chunk", TILE)
+    if chunk % TILE:
+        raise ValueError(f"invalid chunk: must be a multiple of {TILE}, got {chunk}")
+    return min(chunk, max(TILE, -(-n // TILE) * TILE))
+
+
+def _params(kind: str, precision: str, depth: int, trained: str, bandwidth: float,
+            preset: Optional[str]) -> Dict[str, Any]:
+    if kind not in KINDS:
+        raise ValueError(f"invalid kind: '{kind}' is not one of {', '.join(KINDS)}")
+    if precision not in ("f64", "f32"):
+        raise ValueError(f"invalid precision: expected 'f64' or 'f32', got {precision!r}")
+    if precision == "f32" and kind != "relu_ntk":
+        raise ValueError(f"invalid precision: f32 blocks exist for relu_ntk only, not {kind}")
+    if kind == "rnn_ntk" and preset is None:
+        raise ValueError("invalid preset: the rnn_ntk kernel needs preset='elman' or 'wang'")
+    return dict(precision=precision, depth=int(depth), trained=str(trained),
+                bandwidth=float(bandwidth), preset=preset)
+
+
+def kernel(x: Any, kind: str = "relu_ntk", *, chunk: int = 2048, precision: str = "f64",
+           depth: int = 3, trained: str = "all", bandwidth: float = 1.0,
+           preset: Optional[str] = None) -> "da.Array":
+    """The ``kind`` kernel of the rows of ``x`` (numpy or dask array, n x d; n x L x d for
+    ``rnn_ntk``) as a lazy n x n dask array with square ``chunk`` x ``chunk`` blocks
+    (a multiple of 256). Each lower block is one task running widenet's tile function;
+    each upper block is the transpose of its twin, so computing the whole array evaluates
+    every off-diagonal block once. ``x`` is one key of the graph (shipped once per worker
+    that needs it); a dask ``x`` is rechunked to row blocks and used block by block.
+    Computed, it equals ``widenet.relu_ntk(x)`` (``fc_ntk``, ``fc_nngp(depth=)``,
+    ``gaussian(bandwidth=)``, ``arcsin``, ``rnn_ntk(preset=)``) bit for bit; ``precision``
+    "f32" gives the float32 H^inf of ``relu_ntk(x, precision="f32")``."""
+    params = _params(kind, precision, depth, trained, bandwidth, preset)
+    nd = KINDS[kind]
+    if isinstance(x, da.Array):
+        if x.ndim != nd:
+            raise ValueError(f"invalid x: expected a {nd}-D array, got shape {x.shape}")
+        if x.dtype not in (np.float32, np.float64):
+            x = x.astype(np.float64)
+        n = int(x.shape[0])
+        chunk = _check_chunk(chunk, n)
+        xr = x.rechunk((chunk,) + tuple(-1 for _ in x.shape[1:]))
+        blk = _flat_keys(xr.__dask_keys__())
+        dsk: Dict[Any, Any] = {}
+        deps = [xr]
+        tok = dask.base.tokenize(xr.name, kind, chunk, params)
+    else:
+        xa = _arr(x, "x", nd)
+        n = xa.shape[0]
+        chunk = _check_chunk(chunk, n)
+        tok = dask.base.tokenize(xa, kind, chunk, params)
+        xname = "widenet-x-" + tok
+        dsk = {xname: xa}
+        nb = -(-n // chunk)
+        blk = [("widenet-xrows-" + tok, i) for i in range(nb)]
+        for i in range(nb):
+            dsk[blk[i]] = (_rows, xname, i * chunk, min(n, (i + 1) * chunk))
+        deps = []
+    if n == 0:
+        raise ValueError("invalid x: no samples")
+    nb = -(-n // chunk)
+    name = f"widenet-{kind}-" + tok
+    dtype = np.float32 if precision == "f32" else np.float64
+    for i in range(nb):
+        for j in range(nb):
+            if j < i:
+                f = functools.partial(_lower_block, kind=kind, same=False, params=params)
+                dsk[(name, i, j)] = (f, blk[j], blk[i])
+            elif j == i:
+                f = functools.partial(_lower_block, kind=kind, same=True, params=params)
+                dsk[(name, i, j)] = (f, blk[j], blk[i])
+            else:
+                dsk[(name, i, j)] = (np.transpose, (name, j, i))
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=deps)
+    chunks = tuple(min(chunk, n - i * chunk) for i in range(nb))
+    return da.Array(graph, name, (chunks, chunks), dtype=dtype)
+
+
+def _flat_keys(keys: Any) -> List[Any]:
+    """The keys of the row blocks of an array chunked along its first axis only."""
+    keys = list(keys)
+    while isinstance(keys, list) and keys and isinstance(keys[0], list):
+        keys = [k[0] for k in keys]
+    return keys
+
+
+# ------------------------------------------------------------ worker-side state
+
+
+def _ident(x: Any) -> Any:
+    return x
+
+
+# ------------------------------------------------------------------- slots
+
+
+def _slots(nb: int) -> List[List[Tuple[int, int]]]:
+    """The lower blocks (J <= I) in a fixed number of groups of about equal work: at most
+    16 groups, a function of nb only (so products are bit-reproducible on any cluster).
+    Rows are dealt in the order 0, nb-1, 1, nb-2, ... (pairs of equal length)."""
+    order: List[int] = []
+    for i in range((nb + 1) // 2):
+        order.append(i)
+        if nb - 1 - i != i:
+            order.append(nb - 1 - i)
+    tiles = [(i, j) for i in order for j in range(i + 1)]
+    s = max(1, min(16, len(tiles)))
+    per = -(-len(tiles) // s)
+    return [tiles[k:k + per] for k in range(0, len(tiles), per)]
+
+
+def _slot_rows(pairs: Sequence[Tuple[int, int]], n: int, c: int) -> int:
+    return min(n, max(i for i, _ in pairs) * c + c)
+
+
+def _apply(pairs: Sequence[Tuple[int, int]], tiles: Sequence[np.ndarray], v: np.ndarray,
+           n: int, c: int) -> np.ndarray:
+    """Partial K·V of a slot: Y_I += K_IJ V_J and, for J < I, Y_J += K_IJ^T V_I."""
+    hi = _slot_rows(pairs, n, c)
+    y = np.zeros((hi, v.shape[1]), dtype=np.float64)
+    # arrays received over the network may be misaligned, and numpy multiplies those
+    # without BLAS (another summation order): aligned copies keep products reproducible
+    v = np.require(v, np.float64, ["C", "A"])
+    for (i, j), t in zip(pairs, tiles):
+        t = np.require(t, None, ["C", "A"])
+        ri, rj = slice(i * c, min(n, i * c + c)), slice(j * c, min(n, j * c + c))
+        if t.dtype == np.float32:
+            y[ri] += t @ v[rj].astype(np.float32)
+            if j != i:
+                y[rj] += t.T @ v[ri].astype(np.float32)
+        else:
+            y[ri] += t @ v[rj]
+            if j != i:
+                y[rj] += t.T @ v[ri]
+    return y
+
+
+def _make_tiles(x: np.ndarray, pairs: Sequence[Tuple[int, int]], n: int, c: int, kind: str,
+                params: Dict[str, Any]) -> List[np.ndarray]:
+    out = []
+    for i, j in pairs:
+        xi = x[i * c:min(n, i * c + c)]
+        xj = x[j * c:min(n, j * c + c)]
+        out.append(_widenet.kernel_block(kind, xi, None, **params) if i == j
+                   else _widenet.kernel_block(kind, xj, xi, **params))
+    return out
+
+
+def _apply_free(x: np.ndarray, pairs: Sequence[Tuple[int, int]], v: np.ndarray, n: int, c: int,
+                kind: str, params: Dict[str, Any]) -> np.ndarray:
+    """Matrix-free: the slot's tiles recomputed from the inputs, applied, dropped."""
+    v = np.require(v, np.float64, ["C", "A"])
+    hi = _slot_rows(pairs, n, c)
+    y = np.zeros((hi, v.shape[1]), dtype=np.float64)
+    for i, j in pairs:
+        xi = x[i * c:min(n, i * c + c)]
+        t = _widenet.kernel_block(kind, xi, None, **params) if i == j else \
+            _widenet.kernel_block(kind, x[j * c:min(n, j * c + c)], xi, **params)
+        ri, rj = slice(i * c, min(n, i * c + c)), slice(j * c, min(n, j * c + c))
+        vv = v.astype(np.float32) if t.dtype == np.float32 else v
+        y[ri] += t @ vv[rj]
+        if j != i:
+            y[rj] += t.T @ vv[ri]
+    return y
+
+
+def _stack_tiles(*tiles: np.ndarray) -> List[np.ndarray]:
+    return [np.asarray(t) for t in tiles]
+
+
+def _apply_blocks(pairs: Sequence[Tuple[int, int]], v: np.ndarray, n: int, c: int,
+                  *tiles: np.ndarray) -> np.ndarray:
+    return _apply(pairs, [np.asarray(t) for t in tiles], v, n, c)
+
+
+# ---------------------------------------------------- user kernels: validation
+
+
+def _block_diag(t: np.ndarray) -> np.ndarray:
+    return np.diag(np.asarray(t)).astype(np.float64)
+
+
+def _check_pair(i: int, j: int, c: int, tij: np.ndarray, tji: np.ndarray,
+                di: np.ndarray, dj: np.ndarray, tol: float) -> Optional[str]:
+    """A refusal message for blocks (I, J), (J, I) of a user kernel, or None."""
+    tij, tji = np.asarray(tij), np.asarray(tji)
+    for (a, b, t) in ((i, j, tij), (j, i, tji)):
+        bad = ~np.isfinite(t)
+        if bad.any():
+            p, q = np.argwhere(bad)[0]
+            return (f"the kernel has a non-finite entry {t[p, q]} at "
+                    f"({a * c + p}, {b * c + q})")
+    diff = np.abs(tij.astype(np.float64) - tji.T.astype(np.float64))
+    scale = np.sqrt(np.abs(np.outer(di, dj)))
+    worst = diff - tol * scale
+    if (worst > 0).any():
+        p, q = np.unravel_index(np.argmax(worst / np.maximum(scale, 1e-300)), worst.shape)
+        return (f"the kernel is not symmetric: K[{i * c + p}, {j * c + q}] = "
+                f"{float(tij[p, q])!r} but K[{j * c + q}, {i * c + p}] = {float(tji[q, p])!r} "
+                f"(relative tolerance {tol:g} "
+                f"of sqrt(|K_ii K_jj|))")
+    return None
+
+
+def check_kernel(k: "da.Array", client: Any, *, chunk: Optional[int] = None,
+                 tol: Optional[float] = None) -> "da.Array":
+    """Checks a user kernel stored as a dask array (zarr, ``.npy`` tiles via
+    ``da.from_npy_stack`` / ``from_delayed``, ...) tile-wise on the workers: square,
+    finite, symmetric to ``tol`` relative to sqrt(|K_ii K_jj|) (default 1e-10 for
+    float64, 1e-5 for float32, as for a single-machine kernel). Returns it rechunked to
+    square blocks (``chunk``, a multiple of 256; default: its row chunk rounded); raises
+    ValueError naming the worst entry."""
+    if not isinstance(k, da.Array):
+        raise ValueError(f"invalid kernel: expected a dask array, got {type(k).__name__}")
+    if k.ndim != 2 or k.shape[0] != k.shape[1]:
+        raise ValueError(f"invalid kernel: a kernel must be a square n x n matrix, "
+                         f"got shape {k.shape}")
+    if k.dtype not in (np.float32, np.float64):
+        raise ValueError(f"invalid kernel: expected float32 or float64, got {k.dtype}")
+    n = int(k.shape[0])
+    if chunk is None:
+        chunk = max(TILE, (max(k.chunks[0]) // TILE) * TILE)
+    chunk = _check_chunk(chunk, n)
+    kr = k.rechunk((chunk, chunk))
+    tol = SYMMETRY_TOL[np.dtype(k.dtype)] if tol is None else float(tol)
+    nb = len(kr.chunks[0])
+    blocks = kr.to_delayed()
+    diags = [dask.delayed(_block_diag)(blocks[i, i]) for i in range(nb)]
+    checks = [dask.delayed(_check_pair)(i, j, chunk, blocks[i, j], blocks[j, i], diags[i],
+                                        diags[j], tol)
+              for i in range(nb) for j in range(i + 1)]
+    futs = client.compute(checks)
+    msgs = _wait(client, futs, "kernel check")
+    for m in msgs:
+        if m is not None:
+            raise ValueError(f"invalid kernel: {m}")
+    return kr
+
+
+# ------------------------------------------------------------- progress, waits
+
+
+class _Progress:
+    def __init__(self, what: str, show: Union[bool, Callable[[Dict[str, Any]], None]]):
+        self.what, self.show, self.t0 = what, show, time.perf_counter()
+
+    def __call__(self, it: int, err: float, target: float, rate: Optional[float]) -> None:
+        if not self.show:
+            return
+        el = time.perf_counter() - self.t0
+        eta = None
+        if rate and rate > 0 and err > target > 0:
+            eta = math.log(err / target) / rate * el / max(it, 1)
+        info = dict(phase=self.what, iteration=it, error=err, target=target, elapsed=el,
+                    eta=eta)
+        if callable(self.show):
+            self.show(info)
+        else:
+            e = "?" if eta is None else f"{eta:.0f} s"
+            print(f"widenet.dask {self.what}: iteration {it}, accuracy {err:.2e} "
+                  f"(target {target:.0e}), {el:.1f} s, ETA {e}", file=sys.stderr, flush=True)
+
+
+def _wait(client: Any, futs: List[Any], what: str, timeout: Optional[float] = None) -> List[Any]:
+    """Gathers ``futs`` (waiting at most ``timeout`` seconds when given); on Ctrl-C, a
+    timeout or an error cancels them and re-raises."""
+    from distributed import wait
+    try:
+        if timeout is not None:
+            try:
+                wait(futs, timeout=timeout)
+            except TimeoutError:
+                raise TimeoutError(f"{what} did not finish within {timeout} s") from None
+        return client.gather(futs)
+    except BaseException:
+        client.cancel(futs)
+        raise
+
+
+# ------------------------------------------------------------ the operator
+
+
+class DistributedKernel:
+    """A symmetric n x n kernel on a Dask cluster, applied to n x b blocks by tasks on
+    the workers (see the module docs). Build it with :meth:`from_inputs` or
+    :meth:`from_array`; release the cluster memory with :meth:`close` (or ``with``)."""
+
+    def __init__(self, client: Any, n: int, chunk: int, mode: str, *,
+                 ref: Any = None, kind: Optional[str] = None,
+                 params: Optional[Dict[str, Any]] = None, blocks: Any = None,
+                 holders: Sequence[Any] = (), timeout: Optional[float] = None):
+        self.client, self.n, self.chunk, self.mode = client, n, chunk, mode
+        self.nb = -(-n // chunk)
+        self.slots = _slots(self.nb)
+        self._ref, self.kind, self.params, self._blocks = ref, kind, params, blocks
+        self._holders = list(holders)
+        self.timeout = timeout
+        self.products = 0
+        self.calls = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self._tiles: List[Any] = []
+        if mode == "persist":
+            if ref is not None:
+                self._tiles = [client.submit(_make_tiles, ref, pairs, n, chunk, kind, params,
+                                             pure=False) for pairs in self.slots]
+            else:
+                self._tiles = [client.compute(dask.delayed(_stack_tiles)(
+                    *[blocks[i, j] for i, j in pairs])) for pairs in self.slots]
+
+    # -- constructors
+    @classmethod
+    def from_inputs(cls, client: Any, x: Any, kind: str = "relu_ntk", *, chunk: int = 2048,
+                    mode: Optional[str] = None, memory_budget: Optional[int] = None,
+                    precision: str = "f64", depth: int = 3, trained: str = "all",
+                    bandwidth: float = 1.0, preset: Optional[str] = None,
+                    timeout: Optional[float] = None) -> "DistributedKernel":
+        """The ``kind`` kernel of the rows of ``x`` (numpy or dask). The inputs go to the
+        cluster once (one task result every worker fetches once and keeps)."""
+        params = _params(kind, precision, depth, trained, bandwidth, preset)
+        nd = KINDS[kind]
+        if isinstance(x, da.Array):
+            if x.ndim != nd:
+                raise ValueError(f"invalid x: expected a {nd}-D array, got shape {x.shape}")
+            fut = client.compute(x.astype(np.float64) if x.dtype not in
+                                 (np.float32, np.float64) else x)
+        else:
+            xa = _arr(x, "x", nd)
+            with warnings.catch_warnings():
+                # the inputs are meant to be one task of the graph (recomputable by the
+                # scheduler if a worker dies), however large
+                warnings.filterwarnings("ignore", message="Sending large graph")
+                fut = client.submit(_ident, xa, pure=False)
+        n = int(x.shape[0])
+        if n < 2:
+            raise ValueError(f"invalid x: need at least 2 samples, got {n}")
+        chunk = _check_chunk(chunk, n)
+        itemsize = 4 if precision == "f32" else 8
+        mode = _choose_mode(client, n, chunk, itemsize, mode, memory_budget)
+        return cls(client, n, chunk, mode, ref=fut, kind=kind, params=params, holders=[fut],
+                   timeout=timeout)
+
+    @classmethod
+    def from_array(cls, client: Any, k: "da.Array", *, chunk: Optional[int] = None,
+                   mode: Optional[str] = None, memory_budget: Optional[int] = None,
+                   tol: Optional[float] = None, timeout: Optional[float] = None
+                   ) -> "DistributedKernel":
+        """A user kernel stored as a dask array, checked tile-wise on the workers
+        (:func:`check_kernel`). ``mode="persist"`` holds its lower blocks in worker
+        memory; ``"matrix-free"`` reads them from their source at every product."""
+        kr = check_kernel(k, client, chunk=chunk, tol=tol)
+        n, c = int(kr.shape[0]), int(kr.chunks[0][0])
+        if n < 2:
+            raise ValueError(f"invalid kernel: need at least 2 samples, got {n}")
+        mode = _choose_mode(client, n, c, kr.dtype.itemsize, mode, memory_budget)
+        return cls(client, n, c, mode, blocks=kr.to_delayed(), timeout=timeout)
+
+    # -- the product
+    def matmul(self, v: np.ndarray) -> np.ndarray:
+        """K @ V (V: n or n x b, float64) as tasks on the workers; the partial results
+        of the slots are summed on the client in slot order (bit-reproducible)."""
+        v = np.asarray(v, dtype=np.float64)
+        one = v.ndim == 1
+        vm = np.ascontiguousarray(v[:, None] if one else v)
+        if vm.shape[0] != self.n:
+            raise ValueError(f"invalid V: {vm.shape[0]} rows against an n = {self.n} kernel")
+        c, n = self.chunk, self.n
+        with warnings.catch_warnings():
+            # V is one task of the graph, not scattered data: a worker that dies holding
+            # its only copy is then recovered by recomputing it (scattered data is lost)
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            vf = self.client.submit(_ident, vm, pure=False)
+        try:
+            if self.mode == "persist":
+                futs = [self.client.submit(_apply, pairs, tf, vf, n, c, pure=False)
+                        for pairs, tf in zip(self.slots, self._tiles)]
+            elif self._ref is not None:
+                futs = [self.client.submit(_apply_free, self._ref, pairs, vf, n, c, self.kind,
+                                           self.params, pure=False) for pairs in self.slots]
+            else:
+                futs = [self.client.compute(dask.delayed(_apply_blocks)(
+                    pairs, vf, n, c, *[self._blocks[i, j] for i, j in pairs]))
+                    for pairs in self.slots]
+            parts = _wait(self.client, futs, "kernel product", self.timeout)
+        finally:
+            del vf
+        y = np.zeros_like(vm)
+        for p in parts:
+            y[:p.shape[0]] += p
+        self.products += vm.shape[1]
+        self.calls += 1
+        self.bytes_in += vm.nbytes * len(self.client.scheduler_info()["workers"])
+        self.bytes_out += sum(p.nbytes for p in parts)
+        return y[:, 0] if one else y
+
+    __matmul__ = matmul
+
+    def diag(self) -> np.ndarray:
+        """The diagonal K_ii (one product-free pass over the diagonal blocks)."""
+        if self._ref is not None:
+            futs = [self.client.submit(_diag_free, self._ref, i, self.n, self.chunk, self.kind,
+                                       self.params, pure=False) for i in range(self.nb)]
+        else:
+            futs = [self.client.compute(dask.delayed(_block_diag)(self._blocks[i, i]))
+                    for i in range(self.nb)]
+        return np.concatenate(_wait(self.client, futs, "diagonal", self.timeout))
+
+    def diag_block_inverses(self) -> List[np.ndarray]:
+        """(K_II)^-1 for the diagonal blocks, factorized on the workers (Cholesky, an
+        eigendecomposition with eigenvalues floored at rounding level where Cholesky
+        fails), as the block-Jacobi part of the CG preconditioner."""
+        futs = []
+        for i in range(self.nb):
+            if self.mode == "persist":
+                s = next(k for k, pairs in enumerate(self.slots) if (i, i) in pairs)
+                futs.append(self.client.submit(_inv_in_slot, self._tiles[s],
+                                               self.slots[s].index((i, i)), pure=False))
+            elif self._ref is not None:
+                futs.append(self.client.submit(_inv_free, self._ref, i, self.n, self.chunk,
+                                               self.kind, self.params, pure=False))
+            else:
+                futs.append(self.client.compute(dask.delayed(_spd_inverse)(
+                    self._blocks[i, i])))
+        return _wait(self.client, futs, "block-Jacobi factors", self.timeout)
+
+    def close(self) -> None:
+        """Releases the tiles and the inputs on the cluster."""
+        self.client.cancel(self._tiles + self._holders)
+        self._tiles, self._holders = [], []
+
+    def __enter__(self) -> "DistributedKernel":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- the solvers
+    def top_eigen(self, k: int, y: Optional[np.ndarray] = None, *, block: Optional[int] = None,
+                  rtol: float = 1e-8, max_basis: Optional[int] = None, max_restarts: int = 30,
+                  seed: int = 0, progress: Any = False) -> "Eigen":
+        """Top-k eigenpairs by block Krylov (see :func:`_block_krylov`)."""
+        return _block_krylov(self, k, y, block=block, rtol=rtol, max_basis=max_basis,
+                             max_restarts=max_restarts, seed=seed, progress=progress)
+
+    def solve(self, y: np.ndarray, eig: "Eigen", *, tol: float = 1e-6, max_iter: int = 300,
+              seed: int = 0, progress: Any = False, preconditioner: str = "spectral"
+              ) -> "Solve":
+        """y^T K^-1 y by preconditioned CG (see :func:`_pcg`)."""
+        return _pcg(self, np.asarray(y, dtype=np.float64), eig, tol=tol, max_iter=max_iter,
+                    seed=seed, progress=progress, preconditioner=preconditioner)
+
+
+def _diag_free(x: np.ndarray, i: int, n: int, c: int, kind: str, params: Dict[str, Any]
+               ) -> np.ndarray:
+    return np.diag(_widenet.kernel_block(kind, x[i * c:min(n, i * c + c)], None, **params)
+                   ).astype(np.float64)
+
+
+def _spd_inverse(t: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive (semi)definite block, symmetric positive
+    definite itself (Cholesky; eigenvalues floored at n eps max where it fails)."""
+    a = np.asarray(t, dtype=np.float64)
+    a = 0.5 * (a + a.T)
+    try:
+        li = np.linalg.inv(np.linalg.cholesky(a))
+        return li.T @ li
+    except np.linalg.LinAlgError:
+        w, q = np.linalg.eigh(a)
+        w = np.maximum(w, len(w) * np.finfo(np.float64).eps * max(w.max(), 1e-300))
+        return (q / w) @ q.T
+
+
+def _inv_in_slot(tiles: Sequence[np.ndarray], k: int) -> np.ndarray:
+    return _spd_inverse(tiles[k])
+
+
+def _inv_free(x: np.ndarray, i: int, n: int, c: int, kind: str, params: Dict[str, Any]
+              ) -> np.ndarray:
+    return _spd_inverse(_widenet.kernel_block(kind, x[i * c:min(n, i * c + c)], None,
+                                              **params))
+
+
+def _cluster_memory(client: Any) -> int:
+    ws = client.scheduler_info()["workers"].values()
+    return int(sum(w.get("memory_limit", 0) or 0 for w in ws))
+
+
+def _choose_mode(client: Any, n: int, c: int, itemsize: int, mode: Optional[str],
+                 budget: Optional[int]) -> str:
+    """"persist" when the lower blocks fit the budget (default: half the workers' memory
+    limits), else "matrix-free"."""
+    if mode is not None:
+        if mode not in ("persist", "matrix-free"):
+            raise ValueError(f"invalid mode: expected 'persist' or 'matrix-free', got {mode!r}")
+        return mode
+    nb = -(-n // c)
+    need = nb * (nb + 1) // 2 * c * c * itemsize
+    if budget is None:
+        budget = _cluster_memory(client) // 2
+    return "persist" if need <= budget else "matrix-free"
+
+
+# ----------------------------------------------------------- block Krylov
+
+
+@dataclass(repr=False)
+class Eigen(_Result):
+    """Ritz pairs of the final Krylov basis (all of them, descending)."""
+
+    #: Ritz values, descending (the first k are the top-k eigenvalues).
+    values: np.ndarray
+    #: Ritz vectors, n x m.
+    vectors: np.ndarray
+    #: ||K x_i - theta_i x_i|| from the f64 products, per Ritz pair.
+    residuals: np.ndarray
+    #: k.
+    k: int
+    #: max_{i<k} residual_i / theta_1.
+    max_rel_residual: float
+    #: Whether the top k met ``rtol``.
+    converged: bool
+    #: Kernel products (columns).
+    products: int
+    #: Size of the final basis.
+    basis: int
+
+
+def _orth(w: np.ndarray, q: Optional[np.ndarray]) -> np.ndarray:
+    """W orthogonalized against the columns of Q twice, then orthonormalized (columns
+    that vanish, the Krylov space exhausted, are dropped)."""
+    for _ in range(2):
+        if q is not None and q.shape[1]:
+            w = w - q @ (q.T @ w)
+    qr, r = np.linalg.qr(w)
+    keep = np.abs(np.diag(r)) > 1e-10 * max(1.0, np.abs(np.diag(r)).max(initial=0.0))
+    qr = qr[:, keep]
+    if q is not None and q.shape[1] and qr.shape[1]:
+        qr = qr - q @ (q.T @ qr)
+        qr, _ = np.linalg.qr(qr)
+    return qr
+
+
+def _rayleigh_ritz(q: np.ndarray, kq: np.ndarray) -> Tuple[np.ndarray, np.ndarray,
+                                                          np.ndarray, np.ndarray]:
+    t = q.T @ kq
+    t = 0.5 * (t + t.T)
+    th, s = np.linalg.eigh(t)
+    idx = np.argsort(th)[::-1]
+    th, s = th[idx], s[:, idx]
+    x, kx = q @ s, kq @ s
+    res = np.linalg.norm(kx - x * th, axis=0)
+    return th, x, kx, res
+
+
+def _block_krylov(op: DistributedKernel, k: int, y: Optional[np.ndarray], *,
+                  block: Optional[int], rtol: float, max_basis: Optional[int],
+                  max_restarts: int, seed: int, progress: Any) -> Eigen:
+    """Block Lanczos with full reorthogonalization: the basis grows by K Q_j (one
+    distributed product of the block), and a Rayleigh-Ritz of the whole basis from the
+    stored f64 products gives the Ritz pairs and their exact residuals (the projected
+    matrix is block tridiagonal in exact arithmetic; it is formed as Q^T (KQ) and solved
+    densely on the client, which keeps it exact to rounding). The first block holds the
+    normalized labels (so eq. 8's quadrature is a Gauss rule for y^T f(K) y), the rest is
+    seeded random. At the basis cap, a thick restart keeps the top k' Ritz pairs (no
+    products). Stops when max_{i<k} ||K x_i - theta_i x_i|| <= rtol theta_1."""
+    n = op.n
+    k = _int(k, "top_k", 1)
+    if k > n:
+        raise ValueError(f"invalid top_k: must be in 1..={n}, got {k}")
+    kp = min(n, k + max(k // 10, 8))
+    # one product round costs a scheduler round trip plus a pass over the tiles, nearly
+    # independent of b: wide blocks (fewer rounds) pay on a cluster
+    b = block if block is not None else min(64, max(16, kp))
+    b = max(1, min(b, n))
+    cap = max_basis if max_basis is not None else min(n, max(4 * kp, kp + 8 * b))
+    cap = max(min(cap, n), min(n, kp + b))
+    rng = np.random.default_rng(seed)
+    cols = []
+    if y is not None:
+        ym = np.asarray(y, dtype=np.float64).reshape(n, -1)
+        cols.append(ym / np.linalg.norm(ym, axis=0))
+    cols.append(rng.standard_normal((n, max(0, b - sum(c.shape[1] for c in cols)))))
+    q = _orth(np.hstack(cols), None)
+    kq = np.zeros((n, 0))
+    basis = np.zeros((n, 0))
+    prog = _Progress("top-k eigenpairs (block Krylov)", progress)
+    restarts, it, first_err = 0, 0, None
+    while True:
+        it += 1
+        w = op.matmul(q)
+        basis = np.hstack([basis, q])
+        kq = np.hstack([kq, w])
+        th, x, kx, res = _rayleigh_ritz(basis, kq)
+        kk = min(k, len(th))
+        err = float(res[:kk].max() / abs(th[0])) if len(th) else 0.0
+        first_err = first_err or err
+        rate = math.log(first_err / err) / it if err > 0 and first_err > err else None
+        prog(it, err, rtol, rate)
+        done = basis.shape[1] >= n or (len(th) >= k and err <= rtol)
+        if done:
+            break
+        if basis.shape[1] >= cap:
+            if restarts >= max_restarts:
+                break
+            restarts += 1
+            keep = min(kp, len(th))
+            resid = kx[:, :keep] - x[:, :keep] * th[:keep]
+            basis, kq = x[:, :keep].copy(), kx[:, :keep].copy()
+            q = _orth(resid, basis)
+            if q.shape[1] < b:  # converged directions leave no residual: new random ones
+                q = _orth(np.hstack([q, rng.standard_normal((n, b - q.shape[1]))]), basis)
+        else:
+            q = _orth(w, basis)
+        q = q[:, :max(0, cap - basis.shape[1])] if basis.shape[1] < cap else q
+        if q.shape[1] == 0:
+            break  # the Krylov space is invariant: the Ritz pairs are exact
+    kk = min(k, len(th))
+    return Eigen(values=th, vectors=x, residuals=res, k=kk,
+                 max_rel_residual=float(res[:kk].max() / abs(th[0])),
+                 converged=bool(res[:kk].max() <= rtol * abs(th[0]) or basis.shape[1] >= n),
+                 products=op.products, basis=basis.shape[1])
+
+
+# ------------------------------------------------------------ the CG solve
+
+
+@dataclass(repr=False)
+class Solve(_Result):
+    """y^T K^-1 y by preconditioned CG."""
+
+    #: q = y^T z + z^T r (error second order in the residual).
+    y_kinv_y: float
+    #: z with K z ~ y.
+    z: np.ndarray
+    #: ||r||^2 / (lambda_min q) from the true f64 residual: bounds the relative error.
+    achieved_rel_error: float
+    #: Estimated lambda_min(K) (CG's Lanczos coefficients times lambda_min(M)).
+    lambda_min_estimate: float
+    #: CG iterations (each one product of the label and a random probe column).
+    iterations: int
+    #: Whether ``tol`` was reached.
+    converged: bool
+
+
+def _tridiag_min(alpha: Sequence[float], beta: Sequence[float]) -> float:
+    """Smallest eigenvalue of the preconditioned operator from CG's coefficients (the
+    Lanczos matrix, as in the single-machine solver); returned as the largest of the
+    inverse-scaled matrix's reciprocal."""
+    m = len(alpha)
+    t = np.zeros((m, m))
+    for i in range(m):
+        t[i, i] = 1.0 / alpha[i] + (beta[i - 1] / alpha[i - 1] if i > 0 else 0.0)
+        if i + 1 < m:
+            t[i, i + 1] = t[i + 1, i] = math.sqrt(beta[i]) / alpha[i]
+    return float(np.linalg.eigvalsh(t)[0])
+
+
+def _lanczos_largest(apply: Callable[[np.ndarray], np.ndarray], n: int, steps: int,
+                     seed: int) -> float:
+    """The largest eigenvalue of a symmetric positive operator by ``steps`` of Lanczos
+    with full reorthogonalization (from below; as the single-machine solver does)."""
+    rng = np.random.default_rng([seed, 29])
+    q = rng.standard_normal(n)
+    basis = [q / np.linalg.norm(q)]
+    alpha: List[float] = []
+    beta: List[float] = []
+    for _ in range(min(steps, n)):
+        w = apply(basis[-1][:, None])[:, 0]
+        alpha.append(float(w @ basis[-1]))
+        qb = np.array(basis).T
+        for _ in range(2):
+            w = w - qb @ (qb.T @ w)
+        nb = float(np.linalg.norm(w))
+        if nb <= 1e-14 * abs(alpha[0]) or len(basis) == n:
+            break
+        beta.append(nb)
+        basis.append(w / nb)
+    m = len(alpha)
+    t = np.diag(alpha) + np.diag(beta[:m - 1], 1) + np.diag(beta[:m - 1], -1)
+    return float(np.linalg.eigvalsh(t)[-1])
+
+
+def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_iter: int,
+         seed: int, progress: Any, preconditioner: str = "spectral") -> Solve:
+    """PCG for K z = y. Preconditioners (nothing n x n on the client):
+    "spectral": M^-1 r = V (Theta^-1 - 1/sigma) V^T r + r / sigma (V, Theta: the Ritz pairs of
+    the Krylov basis, sigma the smallest of them; lambda_min(M) = sigma), the single-machine
+    matrix-free path's choice; "block-jacobi": M^-1 = V Theta^-1 V^T + P B^-1 P with
+    P = I - V V^T and B the diagonal blocks K_II, inverted on the workers (SPD; lambda_min(M)
+    by Lanczos on M^-1, as the single-machine Cholesky preconditioner's). A seeded random
+    probe column runs alongside in the same products: its CG coefficients estimate
+    lambda_min(K) in every direction. Converged when ||r||^2 / (lambda_min q) <= tol on
+    the true f64 residual (one extra product to check)."""
+    n = op.n
+    if y.shape != (n,):
+        raise ValueError(f"invalid y: expected length {n}, got shape {y.shape}")
+    if not np.all(np.isfinite(y)) or not np.any(y):
+        raise ValueError("invalid y: must be finite and not all zero")
+    # every Ritz pair of the final basis (positive ones): M is SPD for any orthonormal V
+    # and positive Theta, and more pairs deflate more of the spectrum at no product cost
+    kp = max(1, int(np.sum(eig.values > 0)))
+    v, vals = eig.vectors[:, :kp], eig.values[:kp]
+    if vals[-1] <= 0:
+        from . import WidenetError
+        raise WidenetError("the kernel is not positive definite (a non-positive Ritz value)")
+    sigma = float(vals[-1])
+    coef = 1.0 / vals - 1.0 / sigma
+    lam_m = sigma
+
+    def pre(r: np.ndarray) -> np.ndarray:
+        return v @ (coef[:, None] * (v.T @ r)) + r / sigma
+
+    if preconditioner == "block-jacobi":
+        binv = op.diag_block_inverses()
+        c = op.chunk
+
+        def pre(r: np.ndarray) -> np.ndarray:  # noqa: F811
+            s = v.T @ r
+            out = v @ (s / vals[:, None])
+            pr = r - v @ s
+            for i, b in enumerate(binv):
+                out[i * c:i * c + b.shape[0]] += b @ pr[i * c:i * c + b.shape[0]]
+            return out
+
+        lam_m = 1.0 / _lanczos_largest(pre, n, 30, seed)
+    elif preconditioner != "spectral":
+        raise ValueError(f"invalid preconditioner: expected 'spectral' or 'block-jacobi', "
+                         f"got {preconditioner!r}")
+
+    rng = np.random.default_rng([seed, 17])
+    ys = np.stack([y, rng.standard_normal(n)], axis=1)
+    z = np.zeros_like(ys)
+    r = ys.copy()
+    u = pre(r)
+    rho = np.einsum("ij,ij->j", r, u)
+    p = u.copy()
+    alphas: List[List[float]] = [[], []]
+    betas: List[List[float]] = [[], []]
+    lam = math.inf
+    live = [True, True]
+    prog = _Progress("y^T K^-1 y (PCG)", progress)
+    first, its, est, q = None, 0, math.inf, math.nan
+
+    def estimate(q: float, rr: float, lam: float) -> float:
+        return rr / (lam * q) if q > 0 and lam > 0 else math.inf
+
+    converged = False
+    while its < max_iter:
+        act = [j for j in range(2) if live[j]]
+        w = op.matmul(p[:, act])
+        its += 1
+        for a, j in enumerate(act):
+            pw = float(p[:, j] @ w[:, a])
+            if not pw > 0:
+                live[j] = False
+                if pw < 0:
+                    lam = min(lam, 0.0)
+                continue
+            al = rho[j] / pw
+            z[:, j] += al * p[:, j]
+            r[:, j] -= al * w[:, a]
+            uj = pre(r[:, j:j + 1])[:, 0]
+            rn = float(r[:, j] @ uj)
+            be = rn / rho[j]
+            p[:, j] = uj + be * p[:, j]
+            rho[j] = rn
+            alphas[j].append(al)
+            betas[j].append(be)
+            lam = min(lam, _tridiag_min(alphas[j], betas[j]) * lam_m)
+            if j == 1 and rn <= 1e-28 * float(ys[:, 1] @ ys[:, 1]):
+                live[1] = False
+        q = float(ys[:, 0] @ z[:, 0] + z[:, 0] @ r[:, 0])
+        est = estimate(q, float(r[:, 0] @ r[:, 0]), lam)
+        first = first or est
+        rate = math.log(first / est) / its if 0 < est < first else None
+        prog(its, est, tol, rate)
+        if lam <= 0:
+            break
+        if est <= tol / 4 or not live[0]:
+            rt = ys[:, 0] - op.matmul(z[:, 0])
+            q = float(ys[:, 0] @ z[:, 0] + z[:, 0] @ rt)
+            est = estimate(q, float(rt @ rt), lam)
+            if est <= tol:
+                converged = True
+                break
+            # restart from the true residual (the recursive one drifted)
+            r[:, 0] = rt
+            u0 = pre(r[:, :1])[:, 0]
+            rho[0] = float(r[:, 0] @ u0)
+            p[:, 0] = u0
+            alphas[0].clear()
+            betas[0].clear()
+            live[0] = True
+    return Solve(y_kinv_y=q, z=z[:, 0].copy(), achieved_rel_error=est,
+                 lambda_min_estimate=lam, iterations=its, converged=converged)
+
+
+# ------------------------------------------------------------------ eq. 8
+
+
+def _loss_curves(top: np.ndarray, topw: np.ndarray, tail: np.ndarray, tailw: np.ndarray,
+                 rest: float, lam_k: float, eta: float, iters: int
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Phi(t) = 1/2 sum_i (1 - eta lambda_i)^{2t} (v_i^T y)^2 (seed 001 eq. 8): the top k
+    exact, the rest (mass ``rest``) by the Krylov Gauss rule (``tail``, weights rescaled
+    to ``rest``), and its rigorous range over lambda in [0, lambda_k] (as the
+    single-machine ``loss_curves``)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        # eta above 2/lambda_1 makes eq. 8 diverge: inf, as on the single-machine path
+        return _loss_curves_inner(top, topw, tail, tailw, rest, lam_k, eta, iters)
+
+
+def _loss_curves_inner(top: np.ndarray, topw: np.ndarray, tail: np.ndarray,
+                       tailw: np.ndarray, rest: float, lam_k: float, eta: float, iters: int
+                       ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t = np.arange(iters + 1, dtype=np.float64)[:, None]
+    tail_sum = float(tailw.sum())
+    scale = rest / tail_sum if tail_sum > 0 else 0.0
+    top_part = ((1.0 - eta * top) ** 2) ** t @ topw if len(top) else np.zeros(iters + 1)
+    gk = ((1.0 - eta * lam_k) ** 2) ** t[:, 0]
+    if tail_sum > 0:
+        tail_part = ((1.0 - eta * tail) ** 2) ** t @ (tailw * scale)
+    else:
+        tail_part = rest * gk
+    gmax = np.maximum(gk, 1.0)
+    gmin = np.zeros_like(gk) if eta * lam_k >= 1.0 else gk
+    return (0.5 * (top_part + tail_part), 0.5 * (top_part + rest * gmin),
+            0.5 * (top_part + rest * gmax))
+
+
+# ----------------------------------------------------------------- analyze
+
+
+@dataclass(repr=False)
+class DaskAnalysis(_Result):
+    """Seed 001's analysis computed on a Dask cluster (fields as
+    :class:`widenet.LargeAnalysis`)."""
+
+    n: int
+    #: "persist" (tiles held in worker memory) or "matrix-free".
+    mode: str
+    top_k: int
+    eigenvalues: np.ndarray
+    projections: np.ndarray
+    captured_fraction: float
+    y_hinv_y: float
+    complexity_measure: float
+    achieved_rel_error: float
+    tol: float
+    eta: float
+    predicted_loss: np.ndarray
+    predicted_loss_lower: np.ndarray
+    predicted_loss_upper: np.ndarray
+    max_stable_eta: float
+    lambda_min_estimate: float
+    condition_estimate: float
+    eig_max_rel_residual: float
+    eig_converged: bool
+    krylov_basis: int
+    cg_iterations: int
+    #: Kernel products (columns), eigen-solve and CG together.
+    products: int
+    #: Distributed products (rounds of tasks; each applies K to a block of columns).
+    product_calls: int
+    #: Bytes sent to the workers (the V blocks) and returned (the partials).
+    bytes_to_workers: int
+    bytes_from_workers: int
+    #: Chunk (block side) and the number of product tasks per product.
+    chunk: int
+    tasks_per_product: int
+    #: Wall-clock seconds per phase.
+    timings: list
+
+
+def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
+            kind: str = "relu_ntk", top_k: int = 10, eta: float = 1e-3, iters: int = 1000,
+            tol: float = 1e-6, eig_rtol: float = 1e-8, chunk: int = 2048,
+            mode: Optional[str] = None, memory_budget: Optional[int] = None,
+            block: Optional[int] = None, max_basis: Optional[int] = None,
+            max_cg_iters: int = 300, seed: int = 0, progress: Any = False,
+            preconditioner: str = "spectral", timeout: Optional[float] = None,
+            **kernel_params: Any) -> DaskAnalysis:
+    """Seed 001's analysis on a Dask cluster (``client``, a ``distributed.Client``): the
+    top-k eigenvalues and the projections |v_i^T y| (block Krylov, products on the
+    workers, max relative residual reported), y^T K^-1 y and the complexity measure
+    sqrt(2 y^T K^-1 y / n) (eq. 10) to relative accuracy ``tol`` (preconditioned CG,
+    accuracy reached reported), and eq. 8's predicted loss with rigorous bounds. The
+    kernel is ``kind`` (relu_ntk = H^inf of eq. 3, fc_ntk, fc_nngp, gaussian, arcsin,
+    rnn_ntk; ``kernel_params`` such as depth=, bandwidth=, preset=) of the rows of ``x``
+    (numpy or dask), or a user ``kernel`` stored as a dask array (zarr, .npy tiles),
+    checked tile-wise on the workers. ``mode`` "persist"/"matrix-free" (default: from
+    ``memory_budget``, half the workers' memory). ``preconditioner`` of the CG solve:
+    "spectral" (default; deflation by the Ritz pairs of the Krylov basis) or
+    "block-jacobi" (plus the diagonal blocks inverted on the workers; on MNIST it took
+    more CG iterations than the default, see docs/dask.md). ``timeout`` bounds each
+    product (s).
+    Ctrl-C cancels the cluster work and raises KeyboardInterrupt."""
+    from . import WidenetError
+    clock = time.perf_counter()
+    timings: List[Tuple[str, float]] = []
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings.append((name, now - clock))
+        clock = now
+
+    yv = _arr(y, "y", 1).astype(np.float64)
+    if (x is None) == (kernel is None):
+        raise ValueError("invalid x/kernel: give exactly one of x and kernel")
+    if not (0 < tol < 1):
+        raise ValueError(f"invalid tol: must lie in (0, 1), got {tol}")
+    if not (eta > 0 and math.isfinite(eta)):
+        raise ValueError(f"invalid eta: must be positive, got {eta}")
+    iters = _int(iters, "iters")
+    if kernel is not None:
+        op = DistributedKernel.from_array(client, kernel if isinstance(kernel, da.Array)
+                                          else da.from_array(np.asarray(kernel),
+                                                             chunks=chunk),
+                                          chunk=chunk, mode=mode,
+                                          memory_budget=memory_budget, timeout=timeout)
+    else:
+        op = DistributedKernel.from_inputs(client, x, kind, chunk=chunk, mode=mode,
+                                           memory_budget=memory_budget, timeout=timeout,
+                                           **kernel_params)
+    with op:
+        n = op.n
+        if yv.shape != (n,):
+            raise ValueError(f"invalid y: expected length {n}, got shape {yv.shape}")
+        if not np.all(np.isfinite(yv)) or not np.any(yv):
+            raise ValueError("invalid y: must be finite and not all zero")
+        lap("setup")
+        eig = op.top_eigen(top_k, yv, block=block, rtol=eig_rtol, max_basis=max_basis,
+                           seed=seed, progress=progress)
+        lap("spectrum")
+        eig_products = op.products
+        sol = op.solve(yv, eig, tol=tol, max_iter=max_cg_iters, seed=seed, progress=progress,
+                       preconditioner=preconditioner)
+        lap("cg")
+        theta1 = float(eig.values[0])
+        lam = sol.lambda_min_estimate
+        cond = theta1 / lam if lam > 0 else math.inf
+        floor = cond * math.sqrt(n) * np.finfo(np.float64).eps
+        achieved = max(sol.achieved_rel_error, floor)
+        if not sol.converged or achieved > tol:
+            raise WidenetError(
+                f"y^T K^-1 y did not reach tol = {tol:g}: achieved {achieved:.3g} after "
+                f"{sol.iterations} CG iterations (estimated condition number {cond:.3g}; "
+                f"near-duplicate inputs make H^inf singular, seed 001 Remark 5.1)")
+        k = eig.k
+        proj = eig.vectors.T @ yv
+        y2 = float(yv @ yv)
+        top2 = float(np.sum(proj[:k] ** 2))
+        rest = max(y2 - top2, 0.0)
+        mid, lo, hi = _loss_curves(eig.values[:k], proj[:k] ** 2, eig.values[k:],
+                                   proj[k:] ** 2, rest, float(eig.values[k - 1]), eta, iters)
+        lap("eq. 8")
+        nw = len(client.scheduler_info()["workers"])
+        return DaskAnalysis(
+            n=n, mode=op.mode, top_k=k, eigenvalues=eig.values[:k].copy(),
+            projections=np.abs(proj[:k]), captured_fraction=top2 / y2,
+            y_hinv_y=sol.y_kinv_y, complexity_measure=math.sqrt(2 * sol.y_kinv_y / n),
+            achieved_rel_error=achieved, tol=tol, eta=eta, predicted_loss=mid,
+            predicted_loss_lower=lo, predicted_loss_upper=hi, max_stable_eta=2 / theta1,
+            lambda_min_estimate=lam, condition_estimate=cond,
+            eig_max_rel_residual=eig.max_rel_residual, eig_converged=eig.converged,
+            krylov_basis=eig.basis, cg_iterations=sol.iterations, products=op.products,
+            product_calls=op.calls,
+            bytes_to_workers=op.bytes_in, bytes_from_workers=op.bytes_out, chunk=op.chunk,
+            tasks_per_product=len(op.slots), timings=timings)
