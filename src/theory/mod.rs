@@ -6,3 +6,5 @@ pub mod hierarchical;
 pub mod large_n;
 pub mod spectrum;
 pub mod taylor;
+pub mod bounds_001;
+pub mod rate_fit;
