@@ -204,6 +204,26 @@ enum Command {
         /// Override the training precision.
         #[arg(long, value_enum)]
         precision: Option<PrecisionArg>,
+        /// Set any setting of the experiment by name: --set key=value (repeatable;
+        /// lists comma-separated, `none` clears an optional setting). The old flags
+        /// above are aliases of --set where the experiment has that setting, and an
+        /// error where it does not. --show-settings lists the keys.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Print the resolved settings (defaults at --scale, overrides applied) and exit.
+        #[arg(long)]
+        show_settings: bool,
+    },
+    /// Recompute the claims of finished runs from their result.json without rerunning:
+    /// DIR is an experiment directory (DIR/result.json) or an output directory
+    /// (DIR/*/result.json). Prints the claims table and rewrites each result.json's
+    /// claims (and DIR/report.html when DIR holds several experiments).
+    Rejudge {
+        /// An experiment or output directory.
+        dir: PathBuf,
+        /// Print only; leave the result files as they are.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Function and concept complexities of an analytic function (seeds 001-004).
     Complexity {
@@ -365,7 +385,7 @@ fn default_run(out: PathBuf, seed: u64) -> Result<()> {
         out.display()
     );
     let (outputs, report, table) = suite::run_default(&out, seed, true, |o| {
-        let held = o.claims.iter().filter(|c| c.held).count();
+        let held = o.claims.iter().filter(|c| c.held()).count();
         eprintln!(
             "  {:<22} {:>6.1} s  {}/{} claims held",
             o.name,
@@ -377,7 +397,7 @@ fn default_run(out: PathBuf, seed: u64) -> Result<()> {
     println!("{table}");
     let held: usize = outputs
         .iter()
-        .map(|o| o.claims.iter().filter(|c| c.held).count())
+        .map(|o| o.claims.iter().filter(|c| c.held()).count())
         .sum();
     let total: usize = outputs.iter().map(|o| o.claims.len()).sum();
     println!("{held}/{total} claims held. Report: {}", report.display());
@@ -707,7 +727,13 @@ fn run(cli: Cli) -> Result<()> {
             eta,
             kappa,
             precision,
+            set,
+            show_settings,
         } => {
+            let set = set
+                .iter()
+                .map(|a| widenet::experiments::framework::parse_assignment(a))
+                .collect::<widenet::Result<Vec<_>>>()?;
             let opts = suite::ReproduceOptions {
                 data,
                 scale: match scale {
@@ -723,8 +749,17 @@ fn run(cli: Cli) -> Result<()> {
                 kappa,
                 precision: precision.map(Into::into),
                 progress: true,
+                set,
             };
             opts.validate()?;
+            if show_settings {
+                let resolved = suite::resolve(&name, &opts)?;
+                print!(
+                    "{}",
+                    widenet::experiments::framework::show_settings(&name, opts.scale, &resolved)
+                );
+                return Ok(());
+            }
             let _lock = widenet::lock::OutputLock::acquire(&out)?;
             let o = suite::reproduce(&name, &opts)?;
             let (report, table) =
@@ -735,6 +770,18 @@ fn run(cli: Cli) -> Result<()> {
                 out.join(&name).join("result.json").display(),
                 report.display()
             );
+        }
+        Command::Rejudge { dir, dry_run } => {
+            let r = suite::rejudge(&dir, !dry_run)?;
+            println!("{}", r.table);
+            for (path, changed) in &r.changed {
+                if *changed > 0 {
+                    println!("{}: {changed} verdict(s) changed", path.display());
+                }
+            }
+            if let Some(report) = &r.report {
+                println!("report: {}", report.display());
+            }
         }
         Command::Complexity {
             function,

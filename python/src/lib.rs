@@ -862,24 +862,22 @@ fn complexity(
 
 /// Runs one experiment like `widenet reproduce NAME` (writing OUT/NAME/result.json, the
 /// figures and OUT/NAME/report.html); returns (result.json path, report path, claims table).
+/// `settings` are (key, value text) pairs, exactly as `--set key=value` (the old flag
+/// names n_train, width, iters, eta, kappa, precision, data are aliases where the
+/// experiment has that setting); unknown keys raise ValueError listing the valid ones.
+/// With `show_only`, nothing runs: the first element is the resolved settings as JSON.
 #[pyfunction]
-#[pyo3(signature = (name, scale="quick", seed=0, out=PathBuf::from("widenet-results"), data=None,
-    n_train=None, width=None, iters=None, eta=None, kappa=None, precision=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (name, scale="quick", seed=0, out=PathBuf::from("widenet-results"),
+    settings=Vec::new(), show_only=false))]
 fn reproduce(
     py: Python<'_>,
     name: &str,
     scale: &str,
     seed: u64,
     out: PathBuf,
-    data: Option<PathBuf>,
-    n_train: Option<usize>,
-    width: Option<usize>,
-    iters: Option<usize>,
-    eta: Option<f64>,
-    kappa: Option<f64>,
-    precision: Option<&str>,
-) -> PyResult<(PathBuf, PathBuf, String)> {
+    settings: Vec<(String, String)>,
+    show_only: bool,
+) -> PyResult<(String, String, String)> {
     use widenet::experiments::suite;
     let scale = match scale {
         "quick" => Scale::Quick,
@@ -891,25 +889,34 @@ fn reproduce(
             ))
         }
     };
-    let opts = suite::ReproduceOptions {
-        data,
-        scale,
-        seed,
-        out: out.clone(),
-        n_train,
-        width,
-        iters,
-        eta,
-        kappa,
-        precision: precision.map(parse_precision).transpose()?,
-        progress: false,
-    };
+    let mut opts = suite::ReproduceOptions::quick(out.clone(), seed);
+    opts.scale = scale;
+    opts.set = settings;
     let name = name.to_string();
     run(py, || {
+        if show_only {
+            let v = suite::resolve(&name, &opts)?;
+            return Ok((v.to_string(), String::new(), String::new()));
+        }
         let o = suite::reproduce(&name, &opts)?;
         let (report, table) =
             suite::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;
-        Ok((out.join(&name).join("result.json"), report, table))
+        Ok((
+            out.join(&name).join("result.json").display().to_string(),
+            report.display().to_string(),
+            table,
+        ))
+    })
+}
+
+/// Recomputes the claims of finished runs under `dir` without rerunning (as
+/// `widenet rejudge DIR`); returns the claims table. With `write`, the result files
+/// and report are rewritten.
+#[pyfunction]
+#[pyo3(signature = (dir, write=true))]
+fn rejudge(py: Python<'_>, dir: PathBuf, write: bool) -> PyResult<String> {
+    run(py, || {
+        Ok(widenet::experiments::suite::rejudge(&dir, write)?.table)
     })
 }
 
@@ -1298,6 +1305,7 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train_resnet, m)?)?;
     m.add_function(wrap_pyfunction!(complexity, m)?)?;
     m.add_function(wrap_pyfunction!(reproduce, m)?)?;
+    m.add_function(wrap_pyfunction!(rejudge, m)?)?;
     m.add_function(wrap_pyfunction!(experiment_names, m)?)?;
     m.add_function(wrap_pyfunction!(load_two_class, m)?)?;
     m.add_function(wrap_pyfunction!(two_class_structured, m)?)?;

@@ -59,6 +59,8 @@ __all__ = [
     "complexity",
     "Complexity",
     "reproduce",
+    "experiment_settings",
+    "rejudge",
     "ReproduceResult",
     "EXPERIMENTS",
     "load_mnist",
@@ -590,7 +592,19 @@ def complexity(function: str, *, measure: str = "C", R: float = 1.0,
 
 # -------------------------------------------------------------------------- reproduce
 
-_OVERRIDES = ("n_train", "width", "iters", "eta", "kappa", "precision")
+def _setting_text(key: str, v: Any) -> str:
+    """A setting's value as the text ``--set key=value`` takes."""
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return ",".join(_setting_text(key, x) for x in v)
+    if isinstance(v, os.PathLike):
+        return os.fspath(v)
+    if isinstance(v, (int, float, str, np.integer, np.floating)):
+        return str(v)
+    raise ValueError(f"invalid setting {key}: {v!r} is not a number, text, bool, list or None")
 
 
 @dataclass(repr=False)
@@ -599,7 +613,8 @@ class ReproduceResult(_Result):
 
     #: The experiment's name.
     name: str
-    #: The papers' claims: dicts with "claim", "held", "measured".
+    #: The papers' claims: dicts with "claim", "paper" (seed, location, quote),
+    #: "verdict" ("held", "not_held" or "inconclusive", with "reason") and "measured".
     claims: List[Dict[str, Any]]
     #: Every setting, including the seed.
     settings: Dict[str, Any]
@@ -615,12 +630,25 @@ class ReproduceResult(_Result):
     @property
     def all_held(self) -> bool:
         """Whether every claim held."""
-        return all(c.get("held") for c in self.claims)
+        return all(c.get("verdict") == "held" for c in self.claims)
+
+
+def _check_name(name: str) -> None:
+    if name not in EXPERIMENTS:
+        raise ValueError(
+            f"invalid name: '{name}' is not one of {', '.join(EXPERIMENTS)}")
+
+
+def _settings_pairs(settings: Dict[str, Any], data: Optional[PathLike]) -> List[Tuple[str, str]]:
+    pairs = [(str(k), _setting_text(k, v)) for k, v in settings.items()]
+    if data is not None:
+        pairs.append(("data", os.fspath(data)))
+    return pairs
 
 
 def reproduce(name: str, scale: str = "quick", seed: int = 0,
               out: PathLike = "widenet-results", data: Optional[PathLike] = None,
-              **overrides: Any) -> ReproduceResult:
+              **settings: Any) -> ReproduceResult:
     """Runs one of the papers' experiments like ``widenet reproduce NAME`` and writes
     the same files (OUT/NAME/result.json, CSV, PNG/SVG figures, report.html).
 
@@ -629,32 +657,43 @@ def reproduce(name: str, scale: str = "quick", seed: int = 0,
         scale: "quick" (seconds) or "paper" (the paper's settings).
         seed: seed of every random draw.
         out: output directory; results go to OUT/NAME/.
-        data: a directory of MNIST or CIFAR-10 files (built-in data otherwise).
-        **overrides: n_train, width, iters, eta, kappa, precision ("f32"/"f64"), as the
-            CLI's flags of the same names.
+        data: a directory of MNIST or CIFAR-10 files, for experiments with a ``data``
+            setting (built-in data otherwise).
+        **settings: any setting of the experiment by name, as ``--set key=value``
+            (lists as Python lists, None clears an optional setting); the old names
+            n_train, width, iters, eta, kappa, precision are aliases where the
+            experiment has that setting. :func:`experiment_settings` lists them;
+            an unknown key raises ValueError listing the valid ones.
     """
-    bad = sorted(set(overrides) - set(_OVERRIDES))
-    if bad:
-        raise ValueError(
-            f"invalid override(s) {', '.join(bad)}: the valid ones are "
-            f"{', '.join(_OVERRIDES)}")
-    if name not in EXPERIMENTS:
-        raise ValueError(
-            f"invalid name: '{name}' is not one of {', '.join(EXPERIMENTS)}")
-    o = {k: overrides.get(k) for k in _OVERRIDES}
-    for k in ("n_train", "width", "iters"):
-        o[k] = _int(o[k], k, 1, none_ok=True)
-    for k in ("eta", "kappa"):
-        o[k] = None if o[k] is None else float(o[k])
+    _check_name(name)
     result_path, report_path, table = _widenet.reproduce(
-        name, scale, _int(seed, "seed"), os.fspath(out), None if data is None else os.fspath(data),
-        o["n_train"], o["width"], o["iters"], o["eta"], o["kappa"], o["precision"])
+        name, scale, _int(seed, "seed"), os.fspath(out), _settings_pairs(settings, data),
+        False)
     with open(result_path, encoding="utf-8") as f:
         r = json.load(f)
     return ReproduceResult(name=name, claims=r.get("claims", []),
                            settings=r.get("settings", {}), results=r.get("results"),
                            result_path=str(result_path), report_path=str(report_path),
                            table=table)
+
+
+def experiment_settings(name: str, scale: str = "quick", seed: int = 0,
+                        data: Optional[PathLike] = None, **settings: Any) -> Dict[str, Any]:
+    """The settings :func:`reproduce` would run ``name`` with (defaults at ``scale``,
+    ``settings`` applied and validated), like ``widenet reproduce NAME --show-settings``;
+    runs nothing."""
+    _check_name(name)
+    text, _, _ = _widenet.reproduce(name, scale, _int(seed, "seed"), ".",
+                                    _settings_pairs(settings, data), True)
+    return json.loads(text)
+
+
+def rejudge(dir: PathLike, write: bool = True) -> str:
+    """Recomputes the claims of finished runs under ``dir`` (an experiment directory
+    with result.json, or an output directory) without rerunning, like ``widenet
+    rejudge DIR``; returns the claims table. With ``write``, result.json and
+    report.html get the new verdicts."""
+    return _widenet.rejudge(os.fspath(dir), bool(write))
 
 
 # ------------------------------------------------------------------------------- data

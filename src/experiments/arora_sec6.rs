@@ -5,9 +5,10 @@
 //! to 0 as n grows; random labels have no such bound. Analytic targets ψ(βᵀx) are
 //! bounded through their Taylor series (3 Σ_p p|c_p|‖β‖^p, Examples 6.3, 6.4).
 
-use super::common::{relative_to, write_result, ExperimentOutput, Scale};
+use super::common::{ExperimentOutput, Scale};
+use super::framework::{run_typed, Artifacts, Context, Experiment};
 use crate::data::synthetic::{unit_sphere, PolyTarget, PolyTerm};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernels::h_inf;
 use crate::linalg::{sym_eigen, Cholesky, Matrix};
 use crate::report::plot::{save_figure, Figure, Series, Style};
@@ -19,7 +20,6 @@ use crate::theory::taylor::AnalyticFn;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
-use std::time::Instant;
 
 /// Settings (saved with the results).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -86,11 +86,49 @@ fn unit_vector(d: usize, g: &mut rng::WRng) -> Vec<f64> {
     unit_sphere(1, d, g).row(0).to_vec()
 }
 
+/// The experiment `arora-sec6`.
+pub struct Sec6;
+
+impl Experiment for Sec6 {
+    type Settings = Sec6Settings;
+    type Results = Sec6Result;
+    fn name(&self) -> &'static str {
+        "arora-sec6"
+    }
+    fn title(&self) -> &'static str {
+        "Seed 001 §6: provably learnable functions"
+    }
+    fn settings(&self, scale: Scale, seed: u64) -> Sec6Settings {
+        Sec6Settings::new(scale, seed)
+    }
+    fn validate(&self, s: &Sec6Settings) -> Result<()> {
+        use crate::validate::{count, MAX_POINTS};
+        count("--set d", s.d, 1, 100_000)?;
+        if s.sizes.len() < 2 {
+            return Err(Error::invalid(
+                "--set sizes",
+                "needs at least two sample sizes (the claims compare n's)",
+            ));
+        }
+        for &n in &s.sizes {
+            count("--set sizes", n, 2, MAX_POINTS)?;
+        }
+        Ok(())
+    }
+    fn run(&self, s: &Sec6Settings, ctx: &Context) -> Result<(Sec6Result, Artifacts)> {
+        compute(s, &ctx.dir(Experiment::name(self)))
+    }
+    fn claims(&self, _s: &Sec6Settings, r: &Sec6Result) -> Vec<Claim> {
+        claims(r)
+    }
+}
+
 /// Runs the §6 experiment and writes its files under `out/arora-sec6/`.
 pub fn run(settings: &Sec6Settings, out: &Path) -> Result<(ExperimentOutput, Sec6Result)> {
-    let t0 = Instant::now();
-    let name = "arora-sec6";
-    let dir = out.join(name);
+    run_typed(&Sec6, settings, &Context::new(out))
+}
+
+fn compute(settings: &Sec6Settings, dir: &Path) -> Result<(Sec6Result, Artifacts)> {
     let d = settings.d;
     let mut g = rng::stream(settings.seed, "arora-sec6/targets");
     let beta = unit_vector(d, &mut g);
@@ -202,7 +240,6 @@ pub fn run(settings: &Sec6Settings, out: &Path) -> Result<(ExperimentOutput, Sec
         targets: curves,
         lambda_min,
     };
-    let claims = claims(&result);
     let ns: Vec<f64> = settings.sizes.iter().map(|&n| n as f64).collect();
     let mut series = Vec::new();
     for (ci, c) in result.targets.iter().enumerate() {
@@ -244,24 +281,21 @@ pub fn run(settings: &Sec6Settings, out: &Path) -> Result<(ExperimentOutput, Sec
         cols.push(c.sqrt_y_hinv_y.clone());
     }
     write_csv(&csv, &headers, &cols)?;
-    let mut output = ExperimentOutput {
-        name: name.to_string(),
-        title: "Seed 001 §6: provably learnable functions".into(),
-        description: format!(
-            "x uniform on the unit sphere in d = {d}, n in {:?}. For each target, \
-             sqrt(y^T (H^inf)^-1 y) by Cholesky next to Corollary 6.2's bound (Taylor series \
-             for the analytic targets, seed 001 Examples 6.3-6.4); targets are listed in \
-             result.json (target k = k-th entry).",
-            settings.sizes
-        ),
-        claims,
-        figures: vec![relative_to(&png, out)],
-        files: vec![relative_to(&csv, out)],
-        settings: serde_json::to_value(settings).expect("settings serialize"),
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    write_result(out, &mut output, &result)?;
-    Ok((output, result))
+    let description = format!(
+        "x uniform on the unit sphere in d = {d}, n in {:?}. For each target, \
+         sqrt(y^T (H^inf)^-1 y) by Cholesky next to Corollary 6.2's bound (Taylor series \
+         for the analytic targets, seed 001 Examples 6.3-6.4); targets are listed in \
+         result.json (target k = k-th entry).",
+        settings.sizes
+    );
+    Ok((
+        result,
+        Artifacts {
+            description,
+            figures: vec![png],
+            files: vec![csv],
+        },
+    ))
 }
 
 fn claims(r: &Sec6Result) -> Vec<Claim> {

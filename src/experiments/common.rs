@@ -223,6 +223,8 @@ pub fn write_result<R: Serialize>(
         settings: &'a serde_json::Value,
         claims: &'a [Claim],
         seconds: f64,
+        figures: &'a [PathBuf],
+        files: &'a [PathBuf],
         results: &'a R,
     }
     let path = out.join(&output.name).join("result.json");
@@ -235,6 +237,8 @@ pub fn write_result<R: Serialize>(
             settings: &output.settings,
             claims: &output.claims,
             seconds: output.seconds,
+            figures: &output.figures,
+            files: &output.files,
             results,
         },
     )?;

@@ -3,8 +3,10 @@
 pub mod arora_fig1;
 pub mod arora_fig2;
 pub mod arora_sec6;
+pub mod claim;
 pub mod common;
 pub mod complexity_examples;
+pub mod framework;
 pub mod large_n_mnist;
 pub mod resnet_fig2;
 pub mod resnet_fig3;

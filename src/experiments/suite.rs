@@ -2,6 +2,7 @@
 //! the claims table.
 
 use super::common::{relative_to, DataSource, ExperimentOutput, Precision, Scale};
+use super::framework::{Context, Registered};
 use super::{arora_fig1, arora_fig2};
 use crate::error::{Error, Result};
 use crate::report::html::{write_report, ReportSection};
@@ -49,6 +50,8 @@ pub struct ReproduceOptions {
     pub precision: Option<Precision>,
     /// Progress bars on stderr.
     pub progress: bool,
+    /// `--set key=value`: any setting of the experiment by name.
+    pub set: Vec<(String, String)>,
 }
 
 impl ReproduceOptions {
@@ -79,13 +82,105 @@ impl ReproduceOptions {
             kappa: None,
             precision: None,
             progress: false,
+            set: Vec::new(),
         }
     }
+
+    /// The overrides for `exp`: the old flags (`--width`, `--iters`, `--eta`,
+    /// `--n-train`, `--kappa`, `--precision`, `--data`) as aliases of the settings
+    /// they name there, then every `--set`. A flag the experiment has no setting for
+    /// is refused, naming the experiment and the flag.
+    pub fn overrides(&self, exp: &dyn Registered) -> Result<Vec<(String, String)>> {
+        let precision = self.precision.map(|p| match p {
+            Precision::F32 => "f32".to_string(),
+            Precision::F64 => "f64".to_string(),
+        });
+        let flags: [(&str, Option<String>); 7] = [
+            ("data", self.data.as_ref().map(|p| p.display().to_string())),
+            ("n-train", self.n_train.map(|v| v.to_string())),
+            ("width", self.width.map(|v| v.to_string())),
+            ("iters", self.iters.map(|v| v.to_string())),
+            ("eta", self.eta.map(|v| format!("{v:e}"))),
+            ("kappa", self.kappa.map(|v| format!("{v:e}"))),
+            ("precision", precision),
+        ];
+        let mut out = Vec::new();
+        for (flag, value) in flags {
+            let Some(value) = value else { continue };
+            let Some(key) = exp.flag_key(flag) else {
+                let mut keys = exp.keys();
+                keys.retain(|k| k != "scale" && k != "seed");
+                return Err(Error::invalid(
+                    format!("--{flag}"),
+                    format!(
+                        "experiment '{}' has no such setting (its settings, for --set key=value: {})",
+                        exp.name(),
+                        keys.join(", ")
+                    ),
+                ));
+            };
+            out.push((key, value));
+        }
+        // a --set key that is an old flag's name (e.g. iters for a setting called
+        // steps) means that setting; unknown keys are refused by the resolver
+        let keys = exp.keys();
+        for (k, v) in &self.set {
+            let key = if keys.contains(k) {
+                k.clone()
+            } else {
+                exp.flag_key(k).unwrap_or_else(|| k.clone())
+            };
+            out.push((key, v.clone()));
+        }
+        Ok(out)
+    }
+}
+
+/// Every experiment, once: adding an experiment is one line here (plus its module in
+/// `experiments/mod.rs`).
+static REGISTRY: &[&dyn Registered] = &[&super::arora_sec6::Sec6];
+
+/// The registered experiments, in the default run's order.
+pub fn registry() -> &'static [&'static dyn Registered] {
+    REGISTRY
+}
+
+/// The registered experiment called `name`, or an error listing the names.
+pub fn find(name: &str) -> Result<&'static dyn Registered> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|e| e.name() == name)
+        .ok_or_else(|| {
+            Error::invalid(
+                "experiment",
+                format!(
+                    "unknown experiment '{name}'; known: {}",
+                    EXPERIMENTS.join(", ")
+                ),
+            )
+        })
+}
+
+/// The settings `reproduce NAME` with `opts` would run with (defaults at the scale,
+/// the old flags and every `--set` applied, validated), for `--show-settings`.
+pub fn resolve(name: &str, opts: &ReproduceOptions) -> Result<serde_json::Value> {
+    opts.validate()?;
+    let exp = find(name)?;
+    exp.resolve(opts.scale, opts.seed, &opts.overrides(exp)?)
 }
 
 /// Runs one experiment by name, writing `out/NAME/result.json` and its figures.
 pub fn reproduce(name: &str, opts: &ReproduceOptions) -> Result<ExperimentOutput> {
     opts.validate()?;
+    if let Ok(exp) = find(name) {
+        let settings = exp.resolve(opts.scale, opts.seed, &opts.overrides(exp)?)?;
+        let ctx = Context {
+            out: opts.out.clone(),
+            progress: opts.progress,
+        };
+        return exp.run_json(&settings, &ctx);
+    }
     let data = DataSource::detect(opts.data.as_deref())?;
     match name {
         "arora-fig1" => {
@@ -111,10 +206,6 @@ pub fn reproduce(name: &str, opts: &ReproduceOptions) -> Result<ExperimentOutput
             c.precision = opts.precision;
             c.progress = opts.progress;
             Ok(arora_fig2::run(&c, &opts.out)?.0)
-        }
-        "arora-sec6" => {
-            let settings = super::arora_sec6::Sec6Settings::new(opts.scale, opts.seed);
-            Ok(super::arora_sec6::run(&settings, &opts.out)?.0)
         }
         "rnn-kernel" => {
             let settings = super::rnn_kernel::RnnKernelSettings::new(opts.scale, opts.seed);
@@ -178,6 +269,70 @@ pub fn reproduce(name: &str, opts: &ReproduceOptions) -> Result<ExperimentOutput
             ),
         )),
     }
+}
+
+/// What `widenet rejudge DIR` found and did.
+#[derive(Clone, Debug)]
+pub struct Rejudged {
+    /// The recomputed claims, one entry per experiment.
+    pub outputs: Vec<ExperimentOutput>,
+    /// The claims table.
+    pub table: String,
+    /// Each result.json and how many verdicts changed.
+    pub changed: Vec<(PathBuf, usize)>,
+    /// The rewritten report (when `write`).
+    pub report: Option<PathBuf>,
+}
+
+/// Recomputes the claims of the finished runs under `dir` (`dir/result.json` or
+/// `dir/*/result.json`) from their saved settings and results, without rerunning.
+/// With `write`, each result.json gets the new claims and `dir/report.html` is
+/// rewritten.
+pub fn rejudge(dir: &Path, write: bool) -> Result<Rejudged> {
+    use super::framework::{find_results, rejudge_file, store_rejudged};
+    let paths = find_results(dir)?;
+    let mut outputs = Vec::new();
+    let mut changed = Vec::new();
+    for p in &paths {
+        let (saved, claims) = rejudge_file(REGISTRY, p)?;
+        let n_changed = if saved.claims.len() != claims.len() {
+            claims.len().max(saved.claims.len())
+        } else {
+            saved
+                .claims
+                .iter()
+                .zip(&claims)
+                .filter(|(a, b)| a.verdict != b.verdict)
+                .count()
+        };
+        if write {
+            store_rejudged(p, &saved, &claims)?;
+        }
+        changed.push((p.clone(), n_changed));
+        outputs.push(saved.to_output(claims));
+    }
+    // files are named relative to the directory above the experiment directories
+    let out = paths[0]
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let rows: Vec<(String, Vec<crate::report::table::Claim>)> = outputs
+        .iter()
+        .map(|o| (o.name.clone(), o.claims.clone()))
+        .collect();
+    let (report, table) = if write {
+        let (r, t) = finish_report(&out, dir, &outputs)?;
+        (Some(r), t)
+    } else {
+        (None, claims_table(&rows))
+    };
+    Ok(Rejudged {
+        outputs,
+        table,
+        changed,
+        report,
+    })
 }
 
 /// Writes `report_dir/report.html` for finished experiments whose files are named

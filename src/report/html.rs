@@ -4,7 +4,7 @@
 //! report directory can be moved or archived as a whole.
 
 use crate::error::Result;
-use crate::report::table::{atomic_write, verdict, Claim};
+use crate::report::table::{atomic_write, Claim, Verdict};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -103,6 +103,7 @@ table { border-collapse: collapse; margin: 1em 0; width: 100%; }
 th, td { border: 1px solid #d6d6d6; padding: .35em .6em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 td.held { background: #e3f6e3; color: #17631a; font-weight: bold; white-space: nowrap; }
+td.inconclusive { background: #f6f0dc; color: #6b5510; font-weight: bold; }
 td.failed { background: #fbe3e3; color: #9b1c1c; font-weight: bold; white-space: nowrap; }
 td code { font-size: .85em; word-break: break-all; }
 figure { margin: 1em 0; }
@@ -137,12 +138,17 @@ pub fn render_report(dir: &Path, title: &str, sections: &[ReportSection]) -> Str
     if !sections.is_empty() {
         let _ = writeln!(
             h,
-            "<table class=\"summary\">\n<tr><th>experiment</th><th>claims held</th></tr>"
+            "<table class=\"summary\">\n<tr><th>experiment</th><th>held / not held / inconclusive</th></tr>"
         );
         for (i, s) in sections.iter().enumerate() {
-            let held = s.claims.iter().filter(|c| c.held).count();
-            let n = s.claims.len();
-            let cls = if held == n { "held" } else { "failed" };
+            let (held, not_held, inconclusive) = crate::experiments::claim::tally(&s.claims);
+            let cls = if not_held > 0 {
+                "failed"
+            } else if inconclusive > 0 {
+                "inconclusive"
+            } else {
+                "held"
+            };
             let label = if s.title.is_empty() {
                 &s.name
             } else {
@@ -150,7 +156,7 @@ pub fn render_report(dir: &Path, title: &str, sections: &[ReportSection]) -> Str
             };
             let _ = writeln!(
                 h,
-                "<tr><td><a href=\"#{}\">{}</a></td><td class=\"{cls} num\">{held} / {n}</td></tr>",
+                "<tr><td><a href=\"#{}\">{}</a></td><td class=\"{cls} num\">{held} / {not_held} / {inconclusive}</td></tr>",
                 anchor(&s.name, i),
                 e(label)
             );
@@ -197,16 +203,34 @@ pub fn render_report(dir: &Path, title: &str, sections: &[ReportSection]) -> Str
         } else {
             let _ = writeln!(
                 h,
-                "<table class=\"claims\">\n<tr><th>claim</th><th>result</th><th>measured</th></tr>"
+                "<table class=\"claims\">\n<tr><th>the paper says</th><th>claim checked</th><th>result</th><th>measured</th></tr>"
             );
             for c in &s.claims {
-                let cls = if c.held { "held" } else { "failed" };
+                let (cls, reason) = match &c.verdict {
+                    Verdict::Held => ("held", String::new()),
+                    Verdict::NotHeld => ("failed", String::new()),
+                    Verdict::Inconclusive { reason } => {
+                        ("inconclusive", format!("<br><small>{}</small>", e(reason)))
+                    }
+                };
+                let paper = c
+                    .paper
+                    .as_ref()
+                    .map(|p| {
+                        format!(
+                            "seed {} {}: &ldquo;{}&rdquo;",
+                            e(&p.seed),
+                            e(&p.location),
+                            e(&p.quote)
+                        )
+                    })
+                    .unwrap_or_default();
                 let measured = serde_json::to_string(&c.measured).unwrap_or_default();
                 let _ = writeln!(
                     h,
-                    "<tr><td>{}</td><td class=\"{cls}\">{}</td><td><code>{}</code></td></tr>",
+                    "<tr><td>{paper}</td><td>{}</td><td class=\"{cls}\">{}{reason}</td><td><code>{}</code></td></tr>",
                     e(&c.claim),
-                    verdict(c.held),
+                    c.verdict.word(),
                     e(&measured)
                 );
             }

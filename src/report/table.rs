@@ -2,33 +2,14 @@
 //! and the plain-text table of the papers' claims printed in the terminal.
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// One checked claim of a paper: what it says, whether it held in this run,
-/// and the measured evidence (any JSON value).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Claim {
-    /// The claim in words, e.g. "training loss decays linearly in log scale".
-    pub claim: String,
-    /// Whether the measurement supports the claim.
-    pub held: bool,
-    /// The measured quantities behind the verdict.
-    pub measured: serde_json::Value,
-}
-
-impl Claim {
-    /// A claim with its verdict and measured evidence.
-    pub fn new(claim: impl Into<String>, held: bool, measured: serde_json::Value) -> Self {
-        Claim {
-            claim: claim.into(),
-            held,
-            measured,
-        }
-    }
-}
+// The claim type lives with the experiments that make claims (a lower layer than
+// the report); re-exported here so `report::table::Claim` keeps working.
+pub use crate::experiments::claim::{Claim, Statement, Verdict};
 
 /// A fresh temporary path next to `path` (same directory, so a rename is
 /// atomic), hidden, and ending in `suffix`.
@@ -275,19 +256,16 @@ pub fn compact_measured(v: &serde_json::Value, max: usize) -> String {
     }
 }
 
-/// The verdict word used in tables: "held" or "did not hold".
+/// The verdict word of a two-way verdict: "held" or "not held" (see [`Verdict::word`]).
 pub fn verdict(held: bool) -> &'static str {
-    if held {
-        "held"
-    } else {
-        "did not hold"
-    }
+    Verdict::from_bool(held).word()
 }
 
 /// Renders the claims of every experiment as a plain-text table for the
 /// terminal, about [`TABLE_WIDTH`] columns wide:
-/// `experiment | claim | held / did not hold | measured`, long cells wrapped,
-/// a rule between experiments and a final count of claims that held.
+/// `experiment | claim [seed, location] | held / not held / inconclusive | measured`
+/// (an inconclusive claim's reason leads its measured cell), long cells wrapped, a
+/// rule between experiments and a final count of each verdict.
 pub fn claims_table(experiment_rows: &[(String, Vec<Claim>)]) -> String {
     const SEP: &str = " | ";
     let measured_text = |c: &Claim| compact_measured(&c.measured, MEASURED_CHARS);
@@ -295,7 +273,7 @@ pub fn claims_table(experiment_rows: &[(String, Vec<Claim>)]) -> String {
 
     let w_exp = max_len(&mut experiment_rows.iter().map(|(e, _)| e.chars().count()))
         .clamp("experiment".len(), 24);
-    let w_verdict = "did not hold".len();
+    let w_verdict = "inconclusive".len();
     let w_meas = max_len(
         &mut experiment_rows
             .iter()
@@ -330,7 +308,7 @@ pub fn claims_table(experiment_rows: &[(String, Vec<Claim>)]) -> String {
     let mut out = row(["experiment", "claim", "result", "measured"]);
     out.push_str(&rule);
     out.push('\n');
-    let (mut total, mut held) = (0usize, 0usize);
+    let mut total = 0usize;
     for (k, (exp, claims)) in experiment_rows.iter().enumerate() {
         if k > 0 {
             out.push_str(&rule);
@@ -341,18 +319,28 @@ pub fn claims_table(experiment_rows: &[(String, Vec<Claim>)]) -> String {
         }
         for (i, c) in claims.iter().enumerate() {
             total += 1;
-            held += c.held as usize;
-            let m = measured_text(c);
+            let mut m = measured_text(c);
+            if let Verdict::Inconclusive { reason } = &c.verdict {
+                m = format!("({reason}) {m}");
+            }
+            let what = match &c.paper {
+                Some(p) => format!("{} [seed {} {}]", c.claim, p.seed, p.location),
+                None => c.claim.clone(),
+            };
             out.push_str(&row([
                 if i == 0 { exp } else { "" },
-                &c.claim,
-                verdict(c.held),
+                &what,
+                c.verdict.word(),
                 &m,
             ]));
         }
     }
     out.push_str(&rule);
     out.push('\n');
-    out.push_str(&format!("{held} of {total} claims held\n"));
+    let (held, not_held, inconclusive) =
+        crate::experiments::claim::tally(experiment_rows.iter().flat_map(|(_, cs)| cs));
+    out.push_str(&format!(
+        "{total} claims: {held} held, {not_held} not held, {inconclusive} inconclusive\n"
+    ));
     out
 }
