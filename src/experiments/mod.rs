@@ -2,6 +2,7 @@
 
 pub mod arora_fig1;
 pub mod arora_fig2;
+pub mod arora_bounds;
 pub mod arora_sec6;
 pub mod claim;
 pub mod common;

@@ -875,7 +875,7 @@ mod tests {
             .filter_map(|p| p.test_error)
             .fold(f64::INFINITY, f64::min);
         assert_eq!(r.sgd[r.sgd_best.unwrap()].test_error, Some(best));
-        assert_eq!(out.claims[0].held, best > 0.69);
+        assert_eq!(out.claims[0].held(), best > 0.69);
         // each W*: lowest population error within the norm budget, rebuilt from
         // the cached weights (the d₀ net's error on the 64 inputs by hand)
         let seeds = Fig3Seeds::from_seed(4);

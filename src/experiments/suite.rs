@@ -14,6 +14,7 @@ pub const EXPERIMENTS: &[&str] = &[
     "arora-fig1",
     "arora-fig2",
     "arora-sec6",
+    "arora-bounds",
     "complexity-examples",
     "rnn-kernel",
     "rnn-length",
@@ -138,7 +139,10 @@ impl ReproduceOptions {
 
 /// Every experiment, once: adding an experiment is one line here (plus its module in
 /// `experiments/mod.rs`).
-static REGISTRY: &[&dyn Registered] = &[&super::arora_sec6::Sec6];
+static REGISTRY: &[&dyn Registered] = &[
+    &super::arora_sec6::Sec6,
+    &super::arora_bounds::AroraBounds,
+];
 
 /// The registered experiments, in the default run's order.
 pub fn registry() -> &'static [&'static dyn Registered] {
