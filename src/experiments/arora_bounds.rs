@@ -108,13 +108,16 @@ pub struct BoundsResults {
 /// The experiment `arora-bounds`.
 pub struct AroraBounds;
 
+/// (per-iteration metrics, iterations, u(T), u(0), test predictions).
+type Trained = (crate::train::GdMetrics, usize, Vec<f64>, Vec<f64>, Vec<f64>);
+
 fn train_and_predict<T: Real>(
     x: &Matrix<f64>,
     y: &[f64],
     xt: &Matrix<f64>,
     s: &BoundsSettings,
     cfg: &GdConfig,
-) -> Result<(crate::train::GdMetrics, usize, Vec<f64>, Vec<f64>, Vec<f64>)> {
+) -> Result<Trained> {
     let o = train_two_layer::<T>(x, y, None, s.width, s.kappa, s.seed, cfg)?;
     let ut = o.net.predict(&xt.cast::<T>())?;
     Ok((o.metrics, o.iterations, o.u, o.u0, ut))
@@ -520,10 +523,7 @@ mod tests {
         let c = e.claims(&s, &results(0.01, 0.3, 1.05));
         let words: Vec<&str> = c.iter().map(|c| c.verdict.word()).collect();
         // Thm 5.1 held, C.1 held, 5.3 held, decay 0.5 > 0.1 not held, uniform held, aligned held
-        assert_eq!(
-            words,
-            ["held", "held", "held", "not held", "held", "held"]
-        );
+        assert_eq!(words, ["held", "held", "held", "not held", "held", "held"]);
         // above the explicit term: inconclusive (the O(.) term has no constant); movement
         // 1.5x the leading term: inconclusive for the same reason
         let c = e.claims(&s, &results(0.01, 0.8, 1.5));
@@ -550,7 +550,10 @@ mod tests {
         // the explicit term is eq. 10's measure, recomputed here from H^inf by Cholesky
         let data = load_two_class(&DataSource::Synthetic, None, None, (40, 40), 10, 1).unwrap();
         let h = h_inf(&data.train.x).unwrap();
-        let q = Cholesky::new(&h, "H").unwrap().quad_inv(&data.train.y).unwrap();
+        let q = Cholesky::new(&h, "H")
+            .unwrap()
+            .quad_inv(&data.train.y)
+            .unwrap();
         assert!((r.theorem_5_1.explicit_term - (2.0 * q / 40.0).sqrt()).abs() < 1e-12);
         assert!((r.movement.total_bound_leading - q.sqrt()).abs() < 1e-12);
         assert_eq!(r.decay.n, 40);

@@ -1,8 +1,8 @@
 //! Experiments: one module per paper figure (config in, typed result out).
 
+pub mod arora_bounds;
 pub mod arora_fig1;
 pub mod arora_fig2;
-pub mod arora_bounds;
 pub mod arora_sec6;
 pub mod claim;
 pub mod common;
@@ -11,6 +11,7 @@ pub mod framework;
 pub mod large_n_mnist;
 pub mod resnet_fig2;
 pub mod resnet_fig3;
+pub mod resnet_hierarchy;
 pub mod resnet_kernel_bound;
 pub mod rnn_complexity;
 pub mod rnn_elman;

@@ -22,6 +22,8 @@ pub const EXPERIMENTS: &[&str] = &[
     "rnn-elman",
     "resnet-fig2a",
     "resnet-fig2c",
+    "resnet-fg-dynamics",
+    "resnet-fig2a-ablation",
     "resnet-fig3",
     "resnet-kernel-bound",
 ];
@@ -142,6 +144,8 @@ impl ReproduceOptions {
 static REGISTRY: &[&dyn Registered] = &[
     &super::arora_sec6::Sec6,
     &super::arora_bounds::AroraBounds,
+    &super::resnet_hierarchy::FgDynamics,
+    &super::resnet_hierarchy::Fig2aAblation,
 ];
 
 /// The registered experiments, in the default run's order.

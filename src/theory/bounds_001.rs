@@ -358,7 +358,9 @@ mod tests {
         // against independently computed bounds (H^∞ in closed form, Cholesky, eigenvalues).
         let mut g = rng::stream(3, "bounds-001-test");
         let x = unit_sphere(12, 5, &mut g);
-        let y: Vec<f64> = (0..12).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let y: Vec<f64> = (0..12)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
         let h = h_inf(&x).unwrap();
         let lambda0 = *sym_eigen(&h).unwrap().values.last().unwrap();
         let net = TwoLayerNet::<f64>::init(20_000, 5, 1.0, 11).unwrap();

@@ -1,10 +1,11 @@
 //! Theory: spectra, predicted dynamics, complexity measures and bounds.
 
 pub mod bounds;
+pub mod bounds_001;
 pub mod complexity;
+pub mod fg_split;
 pub mod hierarchical;
 pub mod large_n;
+pub mod rate_fit;
 pub mod spectrum;
 pub mod taylor;
-pub mod bounds_001;
-pub mod rate_fit;
