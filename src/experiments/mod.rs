@@ -16,4 +16,5 @@ pub mod resnet_kernel_bound;
 pub mod rnn_complexity;
 pub mod rnn_elman;
 pub mod rnn_kernel;
+pub mod rnn_wang_checks;
 pub mod suite;

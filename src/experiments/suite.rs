@@ -20,6 +20,7 @@ pub const EXPERIMENTS: &[&str] = &[
     "rnn-length",
     "rnn-nvar",
     "rnn-elman",
+    "rnn-wang-checks",
     "resnet-fig2a",
     "resnet-fig2c",
     "resnet-fg-dynamics",
@@ -146,6 +147,7 @@ static REGISTRY: &[&dyn Registered] = &[
     &super::arora_bounds::AroraBounds,
     &super::resnet_hierarchy::FgDynamics,
     &super::resnet_hierarchy::Fig2aAblation,
+    &super::rnn_wang_checks::WangChecks,
 ];
 
 /// The registered experiments, in the default run's order.

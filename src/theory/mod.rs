@@ -2,6 +2,7 @@
 
 pub mod bounds;
 pub mod bounds_001;
+pub mod bounds_004;
 pub mod complexity;
 pub mod fg_split;
 pub mod hierarchical;
