@@ -11,6 +11,7 @@ pub mod framework;
 pub mod large_n_mnist;
 pub mod resnet_fig2;
 pub mod resnet_fig3;
+pub mod resnet_fig3b;
 pub mod resnet_hierarchy;
 pub mod resnet_kernel_bound;
 pub mod rnn_complexity;

@@ -26,6 +26,7 @@ pub const EXPERIMENTS: &[&str] = &[
     "resnet-fg-dynamics",
     "resnet-fig2a-ablation",
     "resnet-fig3",
+    "resnet-fig3b",
     "resnet-kernel-bound",
 ];
 
@@ -148,6 +149,7 @@ static REGISTRY: &[&dyn Registered] = &[
     &super::resnet_hierarchy::FgDynamics,
     &super::resnet_hierarchy::Fig2aAblation,
     &super::rnn_wang_checks::WangChecks,
+    &super::resnet_fig3b::Fig3b,
 ];
 
 /// The registered experiments, in the default run's order.
