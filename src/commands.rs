@@ -4,9 +4,9 @@
 use crate::data::labels::{normalize_rows, two_class};
 use crate::data::{cifar, mnist, npy, Split};
 use crate::error::{Error, Result};
-use crate::experiments::common::Precision;
 use crate::kernels::h_inf;
 use crate::kernels::tile::{write_npy, NpyDtype, TileKernel};
+use crate::linalg::Precision;
 use crate::linalg::{Matrix, Real};
 use crate::report::table::write_json;
 use crate::theory::spectrum::KernelAnalysis;

@@ -6,6 +6,16 @@ use crate::error::{Error, Result};
 use faer::{Mat, MatRef};
 use std::fmt::Debug;
 
+/// Floating-point precision of a computation (training, kernels): the two [`Real`] types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// Single precision (the fast path).
+    F32,
+    /// Double precision.
+    F64,
+}
+
 /// The floating-point types widenet computes in (f32 and f64).
 pub trait Real:
     num_traits::Float
@@ -573,4 +583,22 @@ pub fn dot<T: Real>(a: &[T], b: &[T]) -> f64 {
         .zip(b)
         .map(|(&x, &y)| x.as_f64() * y.as_f64())
         .sum()
+}
+
+/// Least-squares line y ≈ slope·x + intercept; returns (slope, intercept, residual sum of
+/// squares). NaN slope with fewer than two distinct x.
+pub fn least_squares(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
+    let n = x.len().min(y.len()) as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let slope = sxy / sxx;
+    let intercept = my - slope * mx;
+    let rss = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (b - slope * a - intercept).powi(2))
+        .sum();
+    (slope, intercept, rss)
 }

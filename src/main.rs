@@ -16,7 +16,7 @@ use widenet::experiments::suite;
     about = "Kernels, spectra, complexity measures and the papers' experiments for wide neural networks",
     long_about = "Run without a subcommand to reproduce every experiment at quick scale on built-in \
                   data: results go to widenet-results/ (report.html, JSON, CSV, PNG, SVG) and the \
-                  papers' claims are printed with held / did not hold."
+                  papers' claims are printed with held / not held / inconclusive."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -170,9 +170,8 @@ enum Command {
     },
     /// Reproduce one of the papers' experiments.
     Reproduce {
-        /// Experiment name: arora-fig1, arora-fig2, arora-sec6, complexity-examples,
-        /// rnn-kernel, rnn-length, rnn-nvar, rnn-elman, resnet-fig2a, resnet-fig2c,
-        /// resnet-fig3, resnet-kernel-bound.
+        /// Experiment name (the registry in experiments::suite; an unknown name lists
+        /// them all).
         name: String,
         /// Directory of MNIST or CIFAR-10 files (synthetic data otherwise).
         #[arg(long)]
@@ -384,23 +383,20 @@ fn default_run(out: PathBuf, seed: u64) -> Result<()> {
         "widenet: running every experiment at quick scale into {}",
         out.display()
     );
+    use widenet::experiments::claim::tally;
     let (outputs, report, table) = suite::run_default(&out, seed, true, |o| {
-        let held = o.claims.iter().filter(|c| c.held()).count();
+        let (held, not_held, inconclusive) = tally(&o.claims);
         eprintln!(
-            "  {:<22} {:>6.1} s  {}/{} claims held",
-            o.name,
-            o.seconds,
-            held,
-            o.claims.len()
+            "  {:<22} {:>6.1} s  {held} held, {not_held} not held, {inconclusive} inconclusive",
+            o.name, o.seconds,
         );
     })?;
     println!("{table}");
-    let held: usize = outputs
-        .iter()
-        .map(|o| o.claims.iter().filter(|c| c.held()).count())
-        .sum();
-    let total: usize = outputs.iter().map(|o| o.claims.len()).sum();
-    println!("{held}/{total} claims held. Report: {}", report.display());
+    let (held, not_held, inconclusive) = tally(outputs.iter().flat_map(|o| &o.claims));
+    println!(
+        "{held} held, {not_held} not held, {inconclusive} inconclusive. Report: {}",
+        report.display()
+    );
     Ok(())
 }
 

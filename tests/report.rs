@@ -557,10 +557,10 @@ fn claims_table_lists_every_claim_and_verdict_within_the_width() {
     }
     assert!(t.contains("loss decays geometrically"));
     assert!(t.contains("weights stay close to init"));
-    assert_eq!(t.matches("did not hold").count(), 1);
+    assert_eq!(t.matches("not held").count(), 1);
     assert_eq!(t.matches("| held").count(), 2);
     assert!(t.contains("0.931"));
-    assert!(t.contains("2 of 3 claims held"));
+    assert!(t.contains("3 claims: 2 held, 1 not held, 0 inconclusive"));
     for line in t.lines() {
         assert!(line.chars().count() <= 120, "line too wide: {line:?}");
     }
@@ -589,6 +589,9 @@ fn html_report_escapes_text_and_references_every_figure() {
                     json!({"x": "<b>"}),
                 ),
                 Claim::new("this one fails", false, json!(null)),
+                Claim::new("untestable here", true, json!(1))
+                    .paper("003", "Fig. 3", "SGD <cannot> find it")
+                    .requires(false, "SGD did not fit <at all>"),
             ],
             settings: json!({"m": 100, "eta": 0.1, "label": "a<b"}),
             files: vec![
@@ -631,7 +634,13 @@ fn html_report_escapes_text_and_references_every_figure() {
         );
     }
     assert!(html.contains("<td class=\"held\">held</td>"));
-    assert!(html.contains("<td class=\"failed\">did not hold</td>"));
+    assert!(html.contains("<td class=\"failed\">not held</td>"));
+    // the third verdict with its reason, and the paper's statement, escaped
+    assert!(html.contains(
+        "<td class=\"inconclusive\">inconclusive<br><small>SGD did not fit &lt;at all&gt;</small></td>"
+    ));
+    assert!(html.contains("seed 003 Fig. 3: &ldquo;SGD &lt;cannot&gt; find it&rdquo;"));
+    assert!(html.contains("<td class=\"failed num\">1 / 1 / 1</td>"));
     assert!(
         html.contains("<pre>{\n  &quot;eta&quot;: 0.1"),
         "settings block"

@@ -91,7 +91,7 @@ fn fig2a_writes_settings_claims_and_recomputable_kernel_errors() {
             .iter()
             .filter(|m| m.method != "3resnet")
             .all(|m| m.test_error.is_none_or(|e| e >= thr));
-    assert_eq!(out.claims[0].held, expect);
+    assert_eq!(out.claims[0].held(), expect);
 
     // KRR with the arcsin kernel at N = 40, recomputed from the recorded seeds
     let seeds = DataSeeds::from_seed(11);
@@ -191,7 +191,7 @@ fn kernel_bound_threshold_is_alpha_squared_over_four_and_errors_recompute() {
         .iter()
         .map(|p| p.population_error.unwrap())
         .fold(f64::INFINITY, f64::min);
-    assert_eq!(out.claims[0].held, min > thr);
+    assert_eq!(out.claims[0].held(), min > thr);
     assert_eq!(r.points.len(), 3 * 3);
 
     // direct recomputation: arcsin kernel at N = 16, at the recorded λ
@@ -239,7 +239,7 @@ fn quick_scale_report() {
             );
         }
         for c in &out.claims {
-            println!("  [{}] {} {}", c.held, c.claim, c.measured);
+            println!("  [{}] {} {}", c.held(), c.claim, c.measured);
         }
     }
     let kb = KernelBoundSettings::new(Scale::Quick, 0);
@@ -252,7 +252,7 @@ fn quick_scale_report() {
         );
     }
     for c in &out.claims {
-        println!("  [{}] {} {}", c.held, c.claim, c.measured);
+        println!("  [{}] {} {}", c.held(), c.claim, c.measured);
     }
 }
 

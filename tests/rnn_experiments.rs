@@ -276,7 +276,7 @@ fn quick_scale_runs() {
         );
     }
     for c in &o.claims {
-        println!("  [{}] {}", c.held, c.claim);
+        println!("  [{}] {}", c.held(), c.claim);
     }
     let (o, r) =
         rnn_complexity::run_length(&LengthSettings::new(Scale::Quick, 0), dir.path()).unwrap();
@@ -299,7 +299,7 @@ fn quick_scale_runs() {
         r.power_exponent, r.power_rss, r.exp_rate, r.exp_rss
     );
     for c in &o.claims {
-        println!("  [{}] {}", c.held, c.claim);
+        println!("  [{}] {}", c.held(), c.claim);
     }
     let (o, r) = rnn_complexity::run_nvar(&NvarSettings::new(Scale::Quick, 0), dir.path()).unwrap();
     println!("rnn-nvar {:.2}s", o.seconds);
@@ -320,6 +320,6 @@ fn quick_scale_runs() {
     }
     println!("  rate_n {:.3} rate_l0 {:.3}", r.rate_n, r.rate_l0);
     for c in &o.claims {
-        println!("  [{}] {}", c.held, c.claim);
+        println!("  [{}] {}", c.held(), c.claim);
     }
 }

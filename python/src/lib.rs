@@ -923,7 +923,7 @@ fn rejudge(py: Python<'_>, dir: PathBuf, write: bool) -> PyResult<String> {
 /// The names `reproduce` accepts.
 #[pyfunction]
 fn experiment_names() -> Vec<&'static str> {
-    widenet::experiments::suite::EXPERIMENTS.to_vec()
+    widenet::experiments::suite::names()
 }
 
 /// Two classes of MNIST or CIFAR-10 from `dir`, unit-norm rows, labels ±1.

@@ -194,6 +194,25 @@ def test_reproduce_writes_the_cli_files_and_claims(cli, tmp_path):
     assert r.result_path.endswith("result.json") and "complexity-examples" in r.table
     assert isinstance(r.all_held, bool)
     assert "complexity-examples" in widenet.EXPERIMENTS
+    for c in r.claims:
+        assert c["verdict"] in ("held", "not_held", "inconclusive")
+        assert c["paper"]["seed"] in ("001", "002", "003", "004")
+
+
+def test_reproduce_settings_go_through_the_cli_mechanism(cli, tmp_path):
+    # the same settings by keyword and by --set give the same run, bit for bit
+    s = widenet.experiment_settings("arora-sec6", sizes=[30, 60], d=3)
+    assert s["sizes"] == [30, 60] and s["d"] == 3 and s["scale"] == "quick"
+    assert widenet.experiment_settings("arora-sec6", scale="paper")["sizes"][0] == 250
+    r = widenet.reproduce("arora-sec6", out=tmp_path / "py", sizes=[30, 60], d=3)
+    cli("reproduce", "arora-sec6", "--out", tmp_path / "cli", "--set", "sizes=30,60",
+        "--set", "d=3")
+    want = read_json(tmp_path / "cli" / "arora-sec6" / "result.json")
+    assert r.settings == want["settings"] == s
+    assert r.results == want["results"] and r.claims == want["claims"]
+    # rejudge recomputes the same table from the saved result
+    table = widenet.rejudge(tmp_path / "py" / "arora-sec6", write=False)
+    assert "arora-sec6" in table and "claims:" in table
 
 
 def _rnn_numpy_step(x, y, p, eta):

@@ -132,6 +132,19 @@ impl Claim {
     }
 }
 
+/// Attaches the papers' statements to `claims` in order: `refs[i]` = (seed, location,
+/// quote) of the i-th claim; claims past the end of `refs` take its last entry.
+pub fn cite(claims: Vec<Claim>, refs: &[(&str, &str, &str)]) -> Vec<Claim> {
+    claims
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| match refs.get(i).or(refs.last()) {
+            Some((seed, loc, quote)) if c.paper.is_none() => c.paper(*seed, *loc, *quote),
+            _ => c,
+        })
+        .collect()
+}
+
 /// Counts (held, not held, inconclusive) over `claims`.
 pub fn tally<'a>(claims: impl IntoIterator<Item = &'a Claim>) -> (usize, usize, usize) {
     let (mut h, mut n, mut i) = (0, 0, 0);

@@ -19,15 +19,8 @@ pub enum Scale {
     Paper,
 }
 
-/// Floating-point precision of training.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Precision {
-    /// Single precision (the fast path).
-    F32,
-    /// Double precision.
-    F64,
-}
+// Precision lives next to the real types (linalg); re-exported here for the experiments.
+pub use crate::linalg::Precision;
 
 /// Where an experiment's data comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -126,6 +126,11 @@ impl<E: Experiment> Registered for E {
             .map_err(|e| Error::invalid("settings", format!("{name}: {e}")))?;
         for (key, text) in overrides {
             apply_override(name, &mut v, key, text)?;
+            // a value of the right JSON type may still not fit the field (an unknown
+            // enum variant, a negative count): say which key
+            serde_json::from_value::<E::Settings>(v.clone()).map_err(|e| {
+                Error::invalid(format!("--set {key}"), format!("{name}: '{text}': {e}"))
+            })?;
         }
         let s: E::Settings = parse_settings(name, &v)?;
         self.validate(&s)?;
@@ -133,10 +138,9 @@ impl<E: Experiment> Registered for E {
         serde_json::to_value(&s).map_err(|e| Error::invalid("settings", format!("{name}: {e}")))
     }
     fn keys(&self) -> Vec<String> {
-        match serde_json::to_value(self.settings(Scale::Quick, 0)) {
-            Ok(Value::Object(m)) => m.keys().cloned().collect(),
-            _ => Vec::new(),
-        }
+        serde_json::to_value(self.settings(Scale::Quick, 0))
+            .map(|v| setting_keys(&v))
+            .unwrap_or_default()
     }
     fn flag_key(&self, flag: &str) -> Option<String> {
         if let Some((_, k)) = self.flag_aliases().iter().find(|(f, _)| *f == flag) {
@@ -188,6 +192,23 @@ pub fn run_typed<E: Experiment>(
     };
     super::common::write_result(&ctx.out, &mut output, &results)?;
     Ok((output, results))
+}
+
+/// Reads an `f64` saved by serde_json, which writes NaN and ±∞ as `null`: `null`
+/// becomes NaN, so a result with a non-finite value can be judged again (use as
+/// `#[serde(deserialize_with = "f64_or_nan")]`).
+pub fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// [`f64_or_nan`] for every element of a list.
+pub fn vec_f64_or_nan<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<f64>, D::Error> {
+    Ok(Vec::<Option<f64>>::deserialize(d)?
+        .into_iter()
+        .map(|x| x.unwrap_or(f64::NAN))
+        .collect())
 }
 
 /// Parses `text` as the JSON type of `current` (the default's value of the key):
@@ -249,39 +270,69 @@ fn parse_like(current: &Value, text: &str) -> std::result::Result<Value, String>
     }
 }
 
-/// Applies `key=text` to the settings object `v` of experiment `name`: unknown keys
-/// are refused with the list of valid ones; `scale` and `seed` are set by their own
-/// flags (the defaults depend on them).
+/// The settable keys of a settings object: its fields, with a nested settings struct's
+/// fields as `outer.inner` (e.g. `sgd.width`).
+pub fn setting_keys(v: &Value) -> Vec<String> {
+    fn walk(prefix: &str, v: &Value, out: &mut Vec<String>) {
+        if let Value::Object(m) = v {
+            for (k, x) in m {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match x {
+                    Value::Object(_) => walk(&key, x, out),
+                    _ => out.push(key),
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", v, &mut out);
+    out
+}
+
+/// Applies `key=text` to the settings object `v` of experiment `name` (`outer.inner`
+/// reaches a nested settings struct): unknown keys are refused with the list of valid
+/// ones; `scale` and `seed` are set by their own flags (the defaults depend on them).
 pub fn apply_override(name: &str, v: &mut Value, key: &str, text: &str) -> Result<()> {
-    let Value::Object(map) = v else {
-        return Err(Error::invalid("--set", format!("{name} has no settings")));
-    };
     if key == "scale" || key == "seed" {
         return Err(Error::invalid(
             format!("--set {key}"),
             format!("set the {key} with --{key} (the other settings' defaults depend on it)"),
         ));
     }
-    let Some(current) = map.get(key) else {
-        let mut keys: Vec<&String> = map
-            .keys()
-            .filter(|k| *k != "scale" && *k != "seed")
+    let valid = {
+        let mut keys: Vec<String> = setting_keys(v)
+            .into_iter()
+            .filter(|k| k != "scale" && k != "seed")
             .collect();
         keys.sort();
-        return Err(Error::invalid(
+        keys
+    };
+    let unknown = || {
+        Error::invalid(
             format!("--set {key}"),
             format!(
                 "experiment '{name}' has no setting '{key}'; its settings: {}",
-                keys.iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                valid.join(", ")
             ),
-        ));
+        )
     };
-    let parsed = parse_like(current, text)
+    let mut slot = &mut *v;
+    for part in key.split('.') {
+        slot = match slot {
+            Value::Object(m) => m.get_mut(part).ok_or_else(unknown)?,
+            _ => return Err(unknown()),
+        };
+    }
+    if slot.is_object() {
+        return Err(unknown());
+    }
+    let parsed = parse_like(slot, text)
         .map_err(|msg| Error::invalid(format!("--set {key}"), format!("{name}: {msg}")))?;
-    map.insert(key.to_string(), parsed);
+    *slot = parsed;
     Ok(())
 }
 
@@ -299,21 +350,23 @@ pub fn parse_assignment(s: &str) -> Result<(String, String)> {
 /// The resolved settings as `key = value` lines, for `--show-settings`.
 pub fn show_settings(name: &str, scale: Scale, settings: &Value) -> String {
     let mut out = format!("{name} at {} scale:\n", scale_name(scale));
-    if let Value::Object(m) = settings {
-        let w = m.keys().map(String::len).max().unwrap_or(0);
-        for (k, v) in m {
-            let kind = match v {
-                _ if k == "scale" || k == "seed" => format!("set with --{k}"),
-                Value::Null => "optional, none = automatic".to_string(),
-                Value::Bool(_) => "boolean".into(),
-                Value::Number(n) if n.is_u64() || n.is_i64() => "integer".into(),
-                Value::Number(_) => "number".into(),
-                Value::String(_) => "text".into(),
-                Value::Array(_) => "list, comma-separated".into(),
-                Value::Object(_) => "JSON object".into(),
-            };
-            out.push_str(&format!("  {k:<w$} = {}    ({kind})\n", compact(v)));
-        }
+    let keys = setting_keys(settings);
+    let w = keys.iter().map(String::len).max().unwrap_or(0);
+    for k in &keys {
+        let v = k
+            .split('.')
+            .fold(settings, |v, part| v.get(part).unwrap_or(&Value::Null));
+        let kind = match v {
+            _ if k == "scale" || k == "seed" => format!("set with --{k}"),
+            Value::Null => "optional, none = automatic".to_string(),
+            Value::Bool(_) => "boolean".into(),
+            Value::Number(n) if n.is_u64() || n.is_i64() => "integer".into(),
+            Value::Number(_) => "number".into(),
+            Value::String(_) => "text".into(),
+            Value::Array(_) => "list, comma-separated".into(),
+            Value::Object(_) => "JSON object".into(),
+        };
+        out.push_str(&format!("  {k:<w$} = {}    ({kind})\n", compact(v)));
     }
     out
 }

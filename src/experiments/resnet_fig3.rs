@@ -30,7 +30,8 @@
 //! is stored by [`RunCache`] as it finishes (the d₀ nets with their weights), so
 //! a rerun resumes.
 
-use super::common::{relative_to, write_result, ExperimentOutput, RunCache, Scale};
+use super::common::{ExperimentOutput, RunCache, Scale};
+use super::framework::{run_typed, Artifacts, Context, Experiment};
 use crate::data::resnet_targets::{enumerate_hypercube, Fig3Target};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
@@ -451,13 +452,21 @@ fn base_net(s: &Fig3Settings, rec: &BaseRecord) -> Result<Option<A1Net>> {
 
 /// Runs Figure 3 / App. A.1; writes `out/resnet-fig3/`.
 pub fn run(settings: &Fig3Settings, out: &Path) -> Result<(ExperimentOutput, Fig3Result)> {
-    let t0 = Instant::now();
-    settings.validate()?;
-    let s = settings;
-    let name = "resnet-fig3";
-    let dir = out.join(name);
-    std::fs::create_dir_all(&dir).map_err(|err| Error::Io {
-        path: dir.clone(),
+    run_typed(&Fig3, settings, &Context::new(out))
+}
+
+fn compute_run(
+    settings: &Fig3Settings,
+    dir: &Path,
+    progress: bool,
+) -> Result<(Fig3Result, Artifacts)> {
+    let own = Fig3Settings {
+        progress,
+        ..settings.clone()
+    };
+    let s = &own;
+    std::fs::create_dir_all(dir).map_err(|err| Error::Io {
+        path: dir.to_path_buf(),
         err,
     })?;
     let cache = RunCache::new(&dir).verbose(s.progress);
@@ -600,20 +609,16 @@ pub fn run(settings: &Fig3Settings, out: &Path) -> Result<(ExperimentOutput, Fig
             .collect(),
         w_star,
     };
-    let claims = claims(&result);
     let (png, csv_sgd, csv_base) = save_outputs(&result, &dir)?;
-    let mut output = ExperimentOutput {
-        name: name.to_string(),
-        title: "Seed 003 Figure 3 (App. A.1): SGD does not find the small-norm solutions".into(),
-        description: describe(s),
-        claims,
-        figures: vec![relative_to(&png, out)],
-        files: vec![relative_to(&csv_sgd, out), relative_to(&csv_base, out)],
-        settings: serde_json::to_value(s).expect("settings serialize"),
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    write_result(out, &mut output, &result)?;
-    Ok((output, result))
+    let description = describe(s);
+    Ok((
+        result,
+        Artifacts {
+            description,
+            figures: vec![png.clone()],
+            files: vec![csv_sgd.clone(), csv_base.clone()],
+        },
+    ))
 }
 
 fn claims(r: &Fig3Result) -> Vec<Claim> {
@@ -621,6 +626,12 @@ fn claims(r: &Fig3Result) -> Vec<Claim> {
     let best = r.sgd_best.map(|i| &r.sgd[i]);
     let selected = r.sgd_selected.map(|i| &r.sgd[i]);
     let best_err = best.and_then(|b| b.test_error);
+    let min_train = r
+        .sgd
+        .iter()
+        .filter_map(|p| p.train_error)
+        .filter(|e| e.is_finite())
+        .reduce(f64::min);
     let mut out = vec![Claim::new(
         format!(
             "SGD (widths {:?}, lr {:?}, wd {:?}, E = {}) finds no solution with test error \
@@ -636,6 +647,20 @@ fn claims(r: &Fig3Result) -> Vec<Claim> {
             "validation_selected_test_error": selected.and_then(|b| b.test_error),
             "diverged_points": r.sgd.iter().filter(|p| p.test_error.is_none()).count(),
         }),
+    )
+    .paper(
+        "003",
+        "App. A.1, Fig. 3(a)",
+        "SGD cannot find solution with test error better than 0.69",
+    )
+    // a test error above the bound says nothing when SGD did not fit the training set
+    .requires(
+        min_train.is_some_and(|e| e < s.sgd_error_bound),
+        format!(
+            "SGD did not fit: its best training error {} is not below {}",
+            min_train.map_or("(none)".to_string(), |e| format!("{e:.3}")),
+            s.sgd_error_bound
+        ),
     )];
     // small training error and small norm at once: the W*'s largest error and norm
     if let (Some(emax), Some(nmax)) = (
@@ -663,27 +688,44 @@ fn claims(r: &Fig3Result) -> Vec<Claim> {
                     .filter_map(|p| p.norm_over_sqrt_d).reduce(f64::min),
                 "all_norms_over_sqrt_d": r.sgd.iter().map(|p| p.norm_over_sqrt_d).collect::<Vec<_>>(),
             }),
+        )
+        .paper(
+            "003",
+            "App. A.1, Fig. 3(a)",
+            "SGD cannot find solution with small training error and small Frobenius norm",
+        )
+        .requires(
+            !fitted.is_empty(),
+            format!("no SGD solution reached training error <= {emax}: nothing to compare"),
         ));
     }
     for w in &r.w_star {
-        out.push(Claim::new(
-            format!(
-                "a hand-built W* (m0 = {}, d0 = {} net, zero-padded and duplicated) with \
+        out.push(
+            Claim::new(
+                format!(
+                    "a hand-built W* (m0 = {}, d0 = {} net, zero-padded and duplicated) with \
                  ||W*||_F ~ {} sqrt(d) (at most {:.2} sqrt(d)) reaches test error <= {} on d = {}",
-                s.base_width,
-                s.base_d,
-                w.paper.norm,
-                w.paper.norm * (1.0 + s.norm_slack),
-                w.paper.error,
-                s.d
+                    s.base_width,
+                    s.base_d,
+                    w.paper.norm,
+                    w.paper.norm * (1.0 + s.norm_slack),
+                    w.paper.error,
+                    s.d
+                ),
+                w.held,
+                json!({
+                    "d0_population_error": w.population_error,
+                    "d0_weight_decay": w.base_weight_decay,
+                    "embedded_width_norm_over_sqrt_d_test_error": w.embedded,
+                }),
+            )
+            .paper(
+                "003",
+                "App. A.1, Fig. 3(a)",
+                "SGD cannot find solutions with Frobenius norm comparable to what we construct by \
+             hand",
             ),
-            w.held,
-            json!({
-                "d0_population_error": w.population_error,
-                "d0_weight_decay": w.base_weight_decay,
-                "embedded_width_norm_over_sqrt_d_test_error": w.embedded,
-            }),
-        ));
+        );
     }
     out
 }
@@ -827,6 +869,33 @@ fn describe(s: &Fig3Settings) -> String {
         bwd = s.base_wds,
         sl = s.norm_slack,
     )
+}
+
+/// The experiment `resnet-fig3`.
+pub struct Fig3;
+
+impl Experiment for Fig3 {
+    type Settings = Fig3Settings;
+    type Results = Fig3Result;
+    fn name(&self) -> &'static str {
+        "resnet-fig3"
+    }
+    fn title(&self) -> &'static str {
+        "Seed 003 Figure 3 (App. A.1): SGD does not find the small-norm solutions"
+    }
+    fn settings(&self, scale: Scale, seed: u64) -> Fig3Settings {
+        Fig3Settings::new(scale, seed)
+    }
+    fn validate(&self, s: &Fig3Settings) -> Result<()> {
+        s.validate()
+    }
+    fn run(&self, s: &Fig3Settings, ctx: &Context) -> Result<(Fig3Result, Artifacts)> {
+        compute_run(s, &ctx.dir("resnet-fig3"), ctx.progress)
+    }
+    fn claims(&self, s: &Fig3Settings, r: &Fig3Result) -> Vec<Claim> {
+        let _ = s;
+        claims(r)
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //! estimated population error — the most favourable choice for the kernel — so
 //! the check is against the strongest predictor of the λ grid.
 
-use super::common::{relative_to, write_result, ExperimentOutput, Scale};
+use super::common::{ExperimentOutput, Scale};
+use super::framework::{run_typed, Artifacts, Context, Experiment};
 use super::resnet_fig2::{krr_grid, HyperPoint, KernelKind};
 use crate::data::resnet_targets::Thm2Target;
 use crate::error::{Error, Result};
@@ -22,7 +23,6 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
-use std::time::Instant;
 
 /// Settings (saved with the results).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -126,9 +126,15 @@ pub fn run(
     settings: &KernelBoundSettings,
     out: &Path,
 ) -> Result<(ExperimentOutput, KernelBoundResult)> {
-    let t0 = Instant::now();
-    let name = "resnet-kernel-bound";
-    let dir = out.join(name);
+    run_typed(&KernelBound, settings, &Context::new(out))
+}
+
+fn compute_run(
+    settings: &KernelBoundSettings,
+    dir: &Path,
+    progress: bool,
+) -> Result<(KernelBoundResult, Artifacts)> {
+    let _ = progress;
     let s = settings;
     let n_max = s
         .sizes
@@ -184,45 +190,6 @@ pub fn run(
         points,
         target_complexity: serde_json::to_value(&complexity).expect("complexity serializes"),
     };
-    let min_err = result
-        .points
-        .iter()
-        .filter_map(|p| p.population_error)
-        .fold(f64::INFINITY, f64::min);
-    let all_fitted = result.points.iter().all(|p| p.population_error.is_some());
-    let errors: serde_json::Map<String, serde_json::Value> = s
-        .kernels
-        .iter()
-        .map(|k| {
-            let v: Vec<Option<f64>> = result
-                .points
-                .iter()
-                .filter(|p| p.kernel == k.name())
-                .map(|p| p.population_error)
-                .collect();
-            (k.name().to_string(), json!(v))
-        })
-        .collect();
-    let in_range = s.sizes.iter().all(|&n| n as f64 <= s.n_limit());
-    let claims = vec![Claim::new(
-        format!(
-            "Theorem 2: for every N <= d^(k/2) = {:.0} tried (d = {}, k = {}), kernel ridge \
-             regression with every kernel has population error above alpha^2/4 = {threshold:.4} \
-             (best lambda of the grid)",
-            s.n_limit(),
-            s.d,
-            s.k
-        ),
-        all_fitted && in_range && min_err > threshold,
-        json!({
-            "threshold_alpha2_over_4": threshold,
-            "min_error": min_err,
-            "sizes": s.sizes,
-            "all_sizes_within_d_pow_k_over_2": in_range,
-            "population_error": errors,
-            "n_test": s.n_test,
-        }),
-    )];
     let ns: Vec<f64> = s.sizes.iter().map(|&n| n as f64).collect();
     let mut fig = Figure::new(
         format!(
@@ -258,35 +225,123 @@ pub fn run(
     let (png, _) = save_figure(&fig, &dir, "kernel_bound")?;
     let csv = dir.join("kernel_bound.csv");
     write_csv(&csv, &headers, &cols)?;
-    let mut output = ExperimentOutput {
-        name: name.to_string(),
-        title: "Seed 003 Theorem 2: kernel methods on the hard instance".into(),
-        description: format!(
-            "x uniform on {{+-1/sqrt(d)}}^d, d = {}, H = W*x + alpha (prod_j sqrt(d) x_ij) 1_k \
+    let description = format!(
+        "x uniform on {{+-1/sqrt(d)}}^d, d = {}, H = W*x + alpha (prod_j sqrt(d) x_ij) 1_k \
              with k = {} coordinates {:?}, alpha = {}. Kernel ridge regression (eq. 3.1, \
              Cholesky) with {:?} (Gaussian bandwidth {}, fc-NTK depth {}, hidden layers) for N in \
              {:?} <= d^(k/2) = {:.0} (nested training sets); population error estimated on {} \
              fresh points; lambda in {:?}, the lowest estimated population error reported (the \
              most favourable lambda for the kernel). {}",
-            s.d,
-            s.k,
-            target.indices,
-            s.alpha,
-            s.kernels.iter().map(|k| k.name()).collect::<Vec<_>>(),
-            s.gaussian_bandwidth,
-            s.ntk_depth,
-            s.sizes,
-            s.n_limit(),
-            s.n_test,
-            s.lambdas,
-            complexity.summary()
+        s.d,
+        s.k,
+        target.indices,
+        s.alpha,
+        s.kernels.iter().map(|k| k.name()).collect::<Vec<_>>(),
+        s.gaussian_bandwidth,
+        s.ntk_depth,
+        s.sizes,
+        s.n_limit(),
+        s.n_test,
+        s.lambdas,
+        complexity.summary()
+    );
+    Ok((
+        result,
+        Artifacts {
+            description,
+            figures: vec![png.clone()],
+            files: vec![csv.clone()],
+        },
+    ))
+}
+
+/// Theorem 2's claim, from the saved points.
+fn claims(result: &KernelBoundResult) -> Vec<Claim> {
+    let threshold = result.threshold;
+    let s = &result.settings;
+    let min_err = result
+        .points
+        .iter()
+        .filter_map(|p| p.population_error)
+        .fold(f64::INFINITY, f64::min);
+    let all_fitted = result.points.iter().all(|p| p.population_error.is_some());
+    let errors: serde_json::Map<String, serde_json::Value> = s
+        .kernels
+        .iter()
+        .map(|k| {
+            let v: Vec<Option<f64>> = result
+                .points
+                .iter()
+                .filter(|p| p.kernel == k.name())
+                .map(|p| p.population_error)
+                .collect();
+            (k.name().to_string(), json!(v))
+        })
+        .collect();
+    let in_range = result
+        .settings
+        .sizes
+        .iter()
+        .all(|&n| n as f64 <= result.settings.n_limit());
+    vec![Claim::new(
+        format!(
+            "Theorem 2: for every N <= d^(k/2) = {:.0} tried (d = {}, k = {}), kernel ridge \
+             regression with every kernel has population error above alpha^2/4 = {threshold:.4} \
+             (best lambda of the grid)",
+            result.settings.n_limit(),
+            result.settings.d,
+            result.settings.k
         ),
-        claims,
-        figures: vec![relative_to(&png, out)],
-        files: vec![relative_to(&csv, out)],
-        settings: serde_json::to_value(s).expect("settings serialize"),
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    write_result(out, &mut output, &result)?;
-    Ok((output, result))
+        min_err > threshold,
+        json!({
+            "threshold_alpha2_over_4": threshold,
+            "min_error": min_err,
+            "sizes": result.settings.sizes,
+            "all_sizes_within_d_pow_k_over_2": in_range,
+            "population_error": errors,
+            "n_test": result.settings.n_test,
+        }),
+    )
+    .paper(
+        "003",
+        "Thm 2",
+        "for N <= d^(k/2) (up to log factors), no kernel method's population error \
+         goes below alpha^2/4 on this instance",
+    )
+    .requires(
+        all_fitted,
+        "a kernel's ridge regression failed at some (N, lambda)",
+    )
+    .requires(
+        in_range,
+        "some N exceeds d^(k/2): the theorem makes no statement there",
+    )]
+}
+
+/// The experiment `resnet-kernel-bound`.
+pub struct KernelBound;
+
+impl Experiment for KernelBound {
+    type Settings = KernelBoundSettings;
+    type Results = KernelBoundResult;
+    fn name(&self) -> &'static str {
+        "resnet-kernel-bound"
+    }
+    fn title(&self) -> &'static str {
+        "Seed 003 Theorem 2: kernel methods on the hard instance"
+    }
+    fn settings(&self, scale: Scale, seed: u64) -> KernelBoundSettings {
+        KernelBoundSettings::new(scale, seed)
+    }
+    fn run(
+        &self,
+        s: &KernelBoundSettings,
+        ctx: &Context,
+    ) -> Result<(KernelBoundResult, Artifacts)> {
+        compute_run(s, &ctx.dir("resnet-kernel-bound"), ctx.progress)
+    }
+    fn claims(&self, s: &KernelBoundSettings, r: &KernelBoundResult) -> Vec<Claim> {
+        let _ = s;
+        claims(r)
+    }
 }

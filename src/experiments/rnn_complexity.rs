@@ -31,15 +31,14 @@
 //! - N-variable: the complexity at the largest N exceeds the one at the smallest N, and likewise
 //!   for l_0 (all values and the slopes of ln c against N and against l_0 are reported).
 
-use super::common::{
-    relative_to, spearman, write_result, ExperimentOutput, Precision, RunCache, Scale,
-};
-use super::rnn_kernel::least_squares;
+use super::common::{spearman, ExperimentOutput, Precision, RunCache, Scale};
+use super::framework::{run_typed, Artifacts, Context, Experiment};
 use crate::data::rnn_concepts::{
     draw, AdditiveConcept, Concept, ConceptSample, InputSpec, NVariableConcept,
 };
 use crate::error::{Error, Result};
 use crate::kernels::rnn_infinite::rnn_ntk_infinite;
+use crate::linalg::least_squares;
 use crate::linalg::{Cholesky, Matrix, Real};
 use crate::models::rnn::{Objective, Preset, Rnn};
 use crate::report::plot::{save_figure, Figure, Series, Style};
@@ -52,7 +51,6 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
-use std::time::Instant;
 
 /// The measured complexities of one configuration.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -543,9 +541,17 @@ pub fn run_length(
     settings: &LengthSettings,
     out: &Path,
 ) -> Result<(ExperimentOutput, LengthResult)> {
-    let t0 = Instant::now();
-    let name = "rnn-length";
-    let dir = out.join(name);
+    run_typed(&RnnLength, settings, &Context::new(out))
+}
+
+fn compute_run_length(
+    settings: &LengthSettings,
+    dir: &Path,
+    progress: bool,
+) -> Result<(LengthResult, Artifacts)> {
+    let mut own = settings.clone();
+    own.sgd.progress = progress;
+    let settings = &own;
     let psi = AnalyticFn::parse(&settings.psi)?;
     let mut points = Vec::new();
     for &len in &settings.lens {
@@ -592,24 +598,9 @@ pub fn run_length(
         exp_rss,
         curves,
     };
-    let used = lx.len();
-    let mut claims = vec![Claim::new(
-        "additive targets (eq. 9): sqrt(y~^T (H^inf)^-1 y~) grows polynomially, not exponentially, \
-         in L: the least-squares fit of ln c on ln L has a residual sum of squares no larger than \
-         that of ln c on L (needs >= 3 non-skipped lengths)",
-        used >= 3 && power_rss <= exp_rss,
-        json!({
-            "power_exponent": power_exponent, "power_rss": power_rss,
-            "exp_rate_per_step": exp_rate, "exp_rss": exp_rss, "points_used": used,
-            "complexity": result.points.iter().map(|p| p.complexity).collect::<Vec<_>>(),
-            "lens": settings.lens,
-        }),
-    )];
-    claims.extend(curve_claims(&result.curves));
     let lens: Vec<f64> = result.points.iter().map(|p| p.len as f64).collect();
     let (mut files, mut figs) = write_outputs(
-        &dir,
-        out,
+        dir,
         "rnn_length",
         "L",
         &lens,
@@ -617,13 +608,10 @@ pub fn run_length(
         "Seed 004: complexity of additive targets against the length L (wang H^inf)",
         "sequence length L",
     )?;
-    let (f2, g2) = write_curves(&dir, out, &result.curves)?;
+    let (f2, g2) = write_curves(dir, &result.curves)?;
     files.extend(f2);
     figs.extend(g2);
-    let mut output = ExperimentOutput {
-        name: name.to_string(),
-        title: "Recurrent complexity of additive targets against L, and SGD learning curves".into(),
-        description: format!(
+    let description = format!(
             "n = {} sequences, d = {}, ||X_l|| uniform in [{}, {}], L in {:?}; F* = sum_l \
              {}(beta_l^T X_l/||X_l||) ({} term(s) per position, ||beta|| = {}); samples with \
              |F*| < {} dropped, y~ = F*/{}. Complexity sqrt(y~^T (H^inf)^-1 y~) with the wang \
@@ -659,15 +647,15 @@ pub fn run_length(
             settings.sgd.lens,
             settings.sgd.sizes,
             settings.sgd.n_test
-        ),
-        claims,
-        figures: figs,
-        files,
-        settings: serde_json::to_value(settings).expect("settings serialize"),
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    write_result(out, &mut output, &result)?;
-    Ok((output, result))
+        );
+    Ok((
+        result,
+        Artifacts {
+            description,
+            figures: figs,
+            files: files,
+        },
+    ))
 }
 
 fn smallest_largest(c: &LearningCurve) -> (&CurvePoint, &CurvePoint) {
@@ -681,6 +669,28 @@ fn smallest_largest(c: &LearningCurve) -> (&CurvePoint, &CurvePoint) {
 /// smallest N (eq. 17 bounds it by Õ(C\*²/N)); (2) at the largest N it is at least 0.1 below the
 /// better constant predictor's error min(q, 1 − q) (q the test set's fraction of +1) for every
 /// L: the target is learned at every length, not only at short ones.
+/// The claims of `rnn-length`, from its saved result.
+fn length_claims(r: &LengthResult) -> Vec<Claim> {
+    let (lx, _) = fitted(&r.points, |p| (p.len as f64).ln());
+    let (power_exponent, power_rss, exp_rate, exp_rss) =
+        (r.power_exponent, r.power_rss, r.exp_rate, r.exp_rss);
+    let used = lx.len();
+    let mut claims = vec![Claim::new(
+        "additive targets (eq. 9): sqrt(y~^T (H^inf)^-1 y~) grows polynomially, not exponentially, \
+         in L: the least-squares fit of ln c on ln L has a residual sum of squares no larger than \
+         that of ln c on L (needs >= 3 non-skipped lengths)",
+        used >= 3 && power_rss <= exp_rss,
+        json!({
+            "power_exponent": power_exponent, "power_rss": power_rss,
+            "exp_rate_per_step": exp_rate, "exp_rss": exp_rss, "points_used": used,
+            "complexity": r.points.iter().map(|p| p.complexity).collect::<Vec<_>>(),
+            "lens": r.settings.lens,
+        }),
+    )];
+    claims.extend(curve_claims(&r.curves));
+    claims
+}
+
 fn curve_claims(curves: &[LearningCurve]) -> Vec<Claim> {
     if curves.is_empty() {
         return Vec::new();
@@ -734,7 +744,6 @@ fn curve_claims(curves: &[LearningCurve]) -> Vec<Claim> {
 
 fn write_curves(
     dir: &Path,
-    out: &Path,
     curves: &[LearningCurve],
 ) -> Result<(Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)> {
     if curves.is_empty() {
@@ -810,13 +819,12 @@ fn write_curves(
             col(&|p| p.seconds),
         ],
     )?;
-    Ok((vec![relative_to(&csv, out)], vec![relative_to(&png, out)]))
+    Ok((vec![csv], vec![png]))
 }
 
 #[allow(clippy::too_many_arguments)]
 fn write_outputs(
     dir: &Path,
-    out: &Path,
     stem: &str,
     x_name: &str,
     xv: &[f64],
@@ -888,7 +896,7 @@ fn write_outputs(
             col(&|p| p.drawn as f64),
         ],
     )?;
-    Ok((vec![relative_to(&csv, out)], vec![relative_to(&png, out)]))
+    Ok((vec![csv], vec![png]))
 }
 
 // ---------------------------------------------------------------- rnn-nvar
@@ -1042,16 +1050,120 @@ fn nvar_point(
     Ok(p)
 }
 
-fn grows(points: &[ComplexityPoint]) -> bool {
-    let v: Vec<f64> = points.iter().filter_map(|p| p.complexity).collect();
-    v.len() >= 2 && v[v.len() - 1] > v[0]
+/// Measured complexity over eq. 12's bound C(F*) at each point, both for the unscaled ψ:
+/// sqrt(F*_rawᵀ(H^∞)⁻¹F*_raw) / C(F*) (None when the point was skipped).
+fn bound_ratios(ps: &[ComplexityPoint]) -> Vec<Option<f64>> {
+    ps.iter()
+        .map(|p| {
+            p.complexity_raw
+                .map(|c| c / 10f64.powf(p.closed_form_log10))
+        })
+        .collect()
+}
+
+/// The claims of `rnn-nvar` (seed 004 Remark 2.2, eq. 12), from its saved result.
+fn nvar_claims(r: &NvarResult) -> Vec<Claim> {
+    let s = &r.settings;
+    let vals = |ps: &[ComplexityPoint]| -> serde_json::Value {
+        json!(ps
+            .iter()
+            .zip(bound_ratios(ps))
+            .map(
+                |(p, ratio)| json!({"N": p.n_vars, "l0": p.l0, "complexity": p.complexity,
+                "complexity_raw": p.complexity_raw,
+                "bound_log10": p.closed_form_log10,
+                "bound_parts_log10": p.closed_form_parts_log10,
+                "measured_over_bound": ratio, "skipped": p.skipped})
+            )
+            .collect::<Vec<_>>())
+    };
+    let all_measured = |ps: &[ComplexityPoint]| ps.iter().all(|p| p.complexity_raw.is_some());
+    let under =
+        |ps: &[ComplexityPoint]| bound_ratios(ps).iter().all(|r| r.is_some_and(|x| x <= 1.0));
+    // the l0 form of eq. 12, L^3 C(psi, 2^l0 C0 sqrt(L)), next to the measured growth
+    let l0_form: Vec<f64> = r
+        .by_l0
+        .iter()
+        .filter_map(|p| p.closed_form_parts_log10.map(|(_, b)| b))
+        .collect();
+    let measured_l0: Vec<f64> = r.by_l0.iter().filter_map(|p| p.complexity_raw).collect();
+    let growth = |v: &[f64]| match (v.first(), v.last()) {
+        (Some(a), Some(b)) if v.len() >= 2 => b / a,
+        _ => f64::NAN,
+    };
+    let measured_growth = growth(&measured_l0);
+    let l0_form_growth_log10 = match (l0_form.first(), l0_form.last()) {
+        (Some(a), Some(b)) if l0_form.len() >= 2 => b - a,
+        _ => f64::NAN,
+    };
+    let small_n = s.n_for_l0 <= 2;
+    vec![
+        Claim::new(
+            format!(
+                "N = {} with l0 up to {} (of L - 1 = {}): the measured complexity stays under \
+                 eq. 12's bound at every l0 (ratio measured/bound <= 1), and grows by a factor \
+                 far below the exponential l0 form L^3 C(psi, 2^l0 C0 sqrt(L)) of the bound \
+                 (measured growth < 10^(growth of that form in log10) / 10)",
+                s.n_for_l0,
+                s.l0s.iter().max().copied().unwrap_or(0),
+                s.len.saturating_sub(1)
+            ),
+            under(&r.by_l0)
+                && measured_growth.is_finite()
+                && (!l0_form_growth_log10.is_finite()
+                    || measured_growth.log10() < l0_form_growth_log10 - 1.0),
+            json!({"points": vals(&r.by_l0), "measured_growth_over_l0": measured_growth,
+                   "l0_form_growth_log10": l0_form_growth_log10,
+                   "ln_slope_per_l0": r.rate_l0}),
+        )
+        .paper(
+            "004",
+            "Remark 2.2",
+            "when N is small (e.g. N = 2), even if l0 = L - 1, functions of the form \
+             f(beta^T [X_l, X_(l+l0)]) are still learnable with a low complexity",
+        )
+        .requires(
+            all_measured(&r.by_l0),
+            "a point's H^inf was not positive definite",
+        )
+        .requires(
+            small_n,
+            "the remark is about small N (N = 2); set n_for_l0 = 2",
+        ),
+        Claim::new(
+            format!(
+                "eq. 12's bound holds at every N (l0 = {} fixed): measured complexity / bound \
+                 <= 1; the bound grows exponentially in N, the measured complexity by the \
+                 fitted ln-slope per N shown",
+                s.l0_for_n
+            ),
+            under(&r.by_n),
+            json!({"points": vals(&r.by_n), "ln_slope_per_N": r.rate_n}),
+        )
+        .paper(
+            "004",
+            "Remark 2.2, eq. 12",
+            "the complexity sum_r C_N(psi_r, C0 sqrt(L)) and sum_r C(psi_r, 2^l0 C0 sqrt(L)) are \
+             exponential in N and l0 respectively, and C(F*) is less or equal than both",
+        )
+        .requires(
+            all_measured(&r.by_n),
+            "a point's H^inf was not positive definite",
+        ),
+    ]
 }
 
 /// Runs `rnn-nvar` and writes `out/rnn-nvar/`.
 pub fn run_nvar(settings: &NvarSettings, out: &Path) -> Result<(ExperimentOutput, NvarResult)> {
-    let t0 = Instant::now();
-    let name = "rnn-nvar";
-    let dir = out.join(name);
+    run_typed(&RnnNvar, settings, &Context::new(out))
+}
+
+fn compute_run_nvar(
+    settings: &NvarSettings,
+    dir: &Path,
+    progress: bool,
+) -> Result<(NvarResult, Artifacts)> {
+    let _ = progress;
     let psi = AnalyticFn::parse(&settings.psi)?;
     let by_n = settings
         .ns
@@ -1074,40 +1186,10 @@ pub fn run_nvar(settings: &NvarSettings, out: &Path) -> Result<(ExperimentOutput
         rate_n,
         rate_l0,
     };
-    let vals = |ps: &[ComplexityPoint]| -> serde_json::Value {
-        json!(ps
-            .iter()
-            .map(
-                |p| json!({"N": p.n_vars, "l0": p.l0, "complexity": p.complexity,
-                "closed_form_log10": p.closed_form_log10, "skipped": p.skipped})
-            )
-            .collect::<Vec<_>>())
-    };
-    let claims = vec![
-        Claim::new(
-            format!(
-                "N-variable targets (eq. 11): sqrt(y~^T (H^inf)^-1 y~) at the largest N exceeds \
-                 the one at the smallest N (l0 = {} fixed)",
-                settings.l0_for_n
-            ),
-            grows(&result.by_n),
-            json!({"points": vals(&result.by_n), "ln_slope_per_N": rate_n}),
-        ),
-        Claim::new(
-            format!(
-                "N-variable targets (eq. 11): sqrt(y~^T (H^inf)^-1 y~) at the largest l0 exceeds \
-                 the one at the smallest l0 (N = {} fixed)",
-                settings.n_for_l0
-            ),
-            grows(&result.by_l0),
-            json!({"points": vals(&result.by_l0), "ln_slope_per_l0": rate_l0}),
-        ),
-    ];
     let xs_n: Vec<f64> = result.by_n.iter().map(|p| p.n_vars as f64).collect();
     let xs_l: Vec<f64> = result.by_l0.iter().map(|p| p.l0 as f64).collect();
     let (mut files, mut figs) = write_outputs(
-        &dir,
-        out,
+        dir,
         "rnn_nvar_by_n",
         "N",
         &xs_n,
@@ -1116,8 +1198,7 @@ pub fn run_nvar(settings: &NvarSettings, out: &Path) -> Result<(ExperimentOutput
         "N (number of positions)",
     )?;
     let (f2, g2) = write_outputs(
-        &dir,
-        out,
+        dir,
         "rnn_nvar_by_l0",
         "l0",
         &xs_l,
@@ -1127,38 +1208,107 @@ pub fn run_nvar(settings: &NvarSettings, out: &Path) -> Result<(ExperimentOutput
     )?;
     files.extend(f2);
     figs.extend(g2);
-    let mut output = ExperimentOutput {
-        name: name.to_string(),
-        title: "Recurrent complexity of N-variable targets against N and l0".into(),
-        description: format!(
-            "n = {} sequences, L = {}, d = {}, ||X_l|| uniform in [{}, {}]; F* = sum_r \
+    let description = format!(
+        "n = {} sequences, L = {}, d = {}, ||X_l|| uniform in [{}, {}]; F* = sum_r \
              {}(<beta_r, [X_l1..X_lN]>/(sqrt(N) max ||X_ln||)) ({} term(s), ||beta|| = {}), \
              positions spread evenly over L - l0 .. L; samples with |F*| < {} dropped, y~ = F*/{}. \
              N in {:?} at l0 = {}; l0 in {:?} at N = {}. Complexity sqrt(y~^T (H^inf)^-1 y~) with \
              the wang preset's H^inf by Cholesky, next to seed 004 eq. 12 (log10, unscaled psi).",
-            settings.n,
-            settings.len,
-            settings.d,
-            settings.c_min,
-            settings.c_max,
-            settings.psi,
-            settings.terms,
-            settings.beta_norm,
-            settings.threshold,
-            settings.threshold,
-            settings.ns,
-            settings.l0_for_n,
-            settings.l0s,
-            settings.n_for_l0
-        ),
-        claims,
-        figures: figs,
-        files,
-        settings: serde_json::to_value(settings).expect("settings serialize"),
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    write_result(out, &mut output, &result)?;
-    Ok((output, result))
+        settings.n,
+        settings.len,
+        settings.d,
+        settings.c_min,
+        settings.c_max,
+        settings.psi,
+        settings.terms,
+        settings.beta_norm,
+        settings.threshold,
+        settings.threshold,
+        settings.ns,
+        settings.l0_for_n,
+        settings.l0s,
+        settings.n_for_l0
+    );
+    Ok((
+        result,
+        Artifacts {
+            description,
+            figures: figs,
+            files: files,
+        },
+    ))
+}
+
+/// The experiment `rnn-length`.
+pub struct RnnLength;
+
+impl Experiment for RnnLength {
+    type Settings = LengthSettings;
+    type Results = LengthResult;
+    fn name(&self) -> &'static str {
+        "rnn-length"
+    }
+    fn title(&self) -> &'static str {
+        "Recurrent complexity of additive targets against L, and SGD learning curves"
+    }
+    fn settings(&self, scale: Scale, seed: u64) -> LengthSettings {
+        LengthSettings::new(scale, seed)
+    }
+    fn validate(&self, s: &LengthSettings) -> Result<()> {
+        if s.lens.is_empty() || s.lens.contains(&0) {
+            return Err(Error::invalid(
+                "--set lens",
+                format!("need at least one L >= 1, got {:?}", s.lens),
+            ));
+        }
+        s.sgd.validate()
+    }
+    fn run(&self, s: &LengthSettings, ctx: &Context) -> Result<(LengthResult, Artifacts)> {
+        compute_run_length(s, &ctx.dir("rnn-length"), ctx.progress)
+    }
+    fn claims(&self, s: &LengthSettings, r: &LengthResult) -> Vec<Claim> {
+        let _ = s;
+        super::claim::cite(
+            length_claims(r),
+            &[
+                (
+                    "004",
+                    "Thm 1 (informal), §2.2",
+                    "For (4) [additive targets], C(F*) is almost-polynomial in L",
+                ),
+                (
+                    "004",
+                    "Thm 2",
+                    "SGD (Algorithm 1) on the RNN learns sign F* with 0-1 test error going \
+                     down with the number of samples as sqrt(C(F*)^2 / n)",
+                ),
+            ],
+        )
+    }
+}
+
+/// The experiment `rnn-nvar`.
+pub struct RnnNvar;
+
+impl Experiment for RnnNvar {
+    type Settings = NvarSettings;
+    type Results = NvarResult;
+    fn name(&self) -> &'static str {
+        "rnn-nvar"
+    }
+    fn title(&self) -> &'static str {
+        "Recurrent complexity of N-variable targets against N and l0"
+    }
+    fn settings(&self, scale: Scale, seed: u64) -> NvarSettings {
+        NvarSettings::new(scale, seed)
+    }
+    fn run(&self, s: &NvarSettings, ctx: &Context) -> Result<(NvarResult, Artifacts)> {
+        compute_run_nvar(s, &ctx.dir("rnn-nvar"), ctx.progress)
+    }
+    fn claims(&self, s: &NvarSettings, r: &NvarResult) -> Vec<Claim> {
+        let _ = s;
+        nvar_claims(r)
+    }
 }
 
 #[cfg(test)]

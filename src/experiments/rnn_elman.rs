@@ -51,9 +51,8 @@
 //! uses). (3) is the paper's claim; at small m, N and T it need not hold, and is reported as
 //! measured.
 
-use super::common::{
-    relative_to, spearman, write_result, ExperimentOutput, Precision, RunCache, Scale,
-};
+use super::common::{spearman, ExperimentOutput, Precision, RunCache, Scale};
+use super::framework::{run_typed, Artifacts, Context, Experiment};
 use crate::data::elman_concepts::{draw, opt_l2, ElmanConcept, ElmanInputSpec, LagNets};
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Real};
@@ -69,7 +68,6 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
-use std::time::Instant;
 
 /// Settings of `rnn-elman` (saved with the results).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -491,12 +489,21 @@ fn run_length(s: &ElmanSettings, cache: &RunCache, len: usize) -> Result<ElmanLe
 /// Runs `rnn-elman` and writes `out/rnn-elman/` (result.json, rnn_elman.csv, the figure and the
 /// cached runs).
 pub fn run(settings: &ElmanSettings, out: &Path) -> Result<(ExperimentOutput, ElmanResult)> {
-    let t0 = Instant::now();
-    settings.validate()?;
-    let name = "rnn-elman";
-    let dir = out.join(name);
-    std::fs::create_dir_all(&dir).map_err(|err| Error::Io {
-        path: dir.clone(),
+    run_typed(&Elman, settings, &Context::new(out))
+}
+
+fn compute_run(
+    settings: &ElmanSettings,
+    dir: &Path,
+    progress: bool,
+) -> Result<(ElmanResult, Artifacts)> {
+    let own = ElmanSettings {
+        progress,
+        ..settings.clone()
+    };
+    let settings = &own;
+    std::fs::create_dir_all(dir).map_err(|err| Error::Io {
+        path: dir.to_path_buf(),
         err,
     })?;
     let cache = RunCache::new(&dir).verbose(settings.progress);
@@ -509,20 +516,16 @@ pub fn run(settings: &ElmanSettings, out: &Path) -> Result<(ExperimentOutput, El
         settings: settings.clone(),
         lengths,
     };
-    let claims = claims(settings, &result);
-    let (files, figures) = write_outputs(&dir, out, &result)?;
-    let mut output = ExperimentOutput {
-        name: name.to_string(),
-        title: "Elman RNN learned by SGD: test objective against samples (seed 002)".into(),
-        description: describe(settings, &result),
-        claims,
-        figures,
-        files,
-        settings: serde_json::to_value(settings).expect("settings serialize"),
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    write_result(out, &mut output, &result)?;
-    Ok((output, result))
+    let (files, figures) = write_outputs(dir, &result)?;
+    let description = describe(settings, &result);
+    Ok((
+        result,
+        Artifacts {
+            description,
+            figures: figures,
+            files: files,
+        },
+    ))
 }
 
 fn largest_smallest(l: &ElmanLength) -> (&ElmanRun, &ElmanRun) {
@@ -637,7 +640,6 @@ fn describe(s: &ElmanSettings, r: &ElmanResult) -> String {
 
 fn write_outputs(
     dir: &Path,
-    out: &Path,
     r: &ElmanResult,
 ) -> Result<(Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)> {
     let s = &r.settings;
@@ -738,7 +740,45 @@ fn write_outputs(
             col(&|_, x| x.seconds),
         ],
     )?;
-    Ok((vec![relative_to(&csv, out)], vec![relative_to(&png, out)]))
+    Ok((vec![csv], vec![png]))
+}
+
+/// The experiment `rnn-elman`.
+pub struct Elman;
+
+impl Experiment for Elman {
+    type Settings = ElmanSettings;
+    type Results = ElmanResult;
+    fn name(&self) -> &'static str {
+        "rnn-elman"
+    }
+    fn title(&self) -> &'static str {
+        "Elman RNN learned by SGD: test objective against samples (seed 002)"
+    }
+    fn settings(&self, scale: Scale, seed: u64) -> ElmanSettings {
+        ElmanSettings::new(scale, seed)
+    }
+    fn validate(&self, s: &ElmanSettings) -> Result<()> {
+        s.validate()
+    }
+    fn flag_aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[("iters", "steps")]
+    }
+    fn run(&self, s: &ElmanSettings, ctx: &Context) -> Result<(ElmanResult, Artifacts)> {
+        compute_run(s, &ctx.dir("rnn-elman"), ctx.progress)
+    }
+    fn claims(&self, s: &ElmanSettings, r: &ElmanResult) -> Vec<Claim> {
+        super::claim::cite(
+            claims(s, r),
+            &[(
+                "002",
+                "Thm 1",
+                "if m >= poly(C, 1/eps) and N >= poly(C, 1/eps, log m), SGD with \
+                 eta = Theta(1/(eps L^2 d^2 m)) reaches test objective at most OPT + eps \
+                 (averaged over its iterates)",
+            )],
+        )
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@
 //! (2) the fitted rate is negative; (3) the cross-time fraction at the largest m is below the one
 //! at the smallest m.
 
-use super::common::{relative_to, write_result, ExperimentOutput, Scale};
+use super::common::{ExperimentOutput, Scale};
+use super::framework::{run_typed, Artifacts, Context, Experiment};
 use crate::data::rnn_concepts::{draw_inputs, InputSpec};
 use crate::error::Result;
 use crate::kernels::rnn_infinite::rnn_ntk_infinite;
@@ -29,7 +30,6 @@ use crate::report::table::{write_csv, Claim};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
-use std::time::Instant;
 
 /// Settings (saved with the results).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -109,23 +109,8 @@ pub struct RnnKernelResult {
     pub presets: Vec<PresetCurve>,
 }
 
-/// Least-squares line y ≈ slope·x + intercept; returns (slope, intercept, residual sum of
-/// squares). NaN slope with fewer than two distinct x.
-pub fn least_squares(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
-    let n = x.len().min(y.len()) as f64;
-    let mx = x.iter().sum::<f64>() / n;
-    let my = y.iter().sum::<f64>() / n;
-    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
-    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let slope = sxy / sxx;
-    let intercept = my - slope * mx;
-    let rss = x
-        .iter()
-        .zip(y)
-        .map(|(a, b)| (b - slope * a - intercept).powi(2))
-        .sum();
-    (slope, intercept, rss)
-}
+// the least-squares line lives in linalg; re-exported for existing callers
+pub use crate::linalg::least_squares;
 
 fn rel_frob(a: &Matrix<f64>, b: &Matrix<f64>) -> f64 {
     let num: f64 = a
@@ -155,9 +140,15 @@ pub fn run(
     settings: &RnnKernelSettings,
     out: &Path,
 ) -> Result<(ExperimentOutput, RnnKernelResult)> {
-    let t0 = Instant::now();
-    let name = "rnn-kernel";
-    let dir = out.join(name);
+    run_typed(&RnnKernel, settings, &Context::new(out))
+}
+
+fn compute_run(
+    settings: &RnnKernelSettings,
+    dir: &Path,
+    progress: bool,
+) -> Result<(RnnKernelResult, Artifacts)> {
+    let _ = progress;
     let spec = InputSpec {
         len: settings.len,
         d: settings.d,
@@ -218,7 +209,6 @@ pub fn run(
         settings: settings.clone(),
         presets: curves,
     };
-    let claims = claims(&result);
     let ms: Vec<f64> = settings.widths.iter().map(|&m| m as f64).collect();
     let mut series = Vec::new();
     for (ci, c) in result.presets.iter().enumerate() {
@@ -273,32 +263,29 @@ pub fn run(
         cols.push(c.cross_fraction.clone());
     }
     write_csv(&csv, &headers, &cols)?;
-    let mut output = ExperimentOutput {
-        name: name.to_string(),
-        title: "Recurrent NTK: finite width against infinite width".into(),
-        description: format!(
-            "n = {} sequences, L = {}, d = {}, norms uniform in [{}, {}] (direction uniform on \
+    let description = format!(
+        "n = {} sequences, L = {}, d = {}, norms uniform in [{}, {}] (direction uniform on \
              the sphere). For each preset and width m in {:?}, {} networks (f64, seeds seed + k); \
              H_m is the empirical NTK normalized by m sigma_B^2 (issue 4), H^inf the closed-form \
              limit. Error = ||H_m - H^inf||_F / ||H^inf||_F averaged over the networks; rate = \
              least-squares slope of ln(error) against ln m; cross-time fraction = \
              ||sum_(l != l') T^(l l')||_F / ||H_m||_F (seed 004 Theorem 6).",
-            settings.n,
-            settings.len,
-            settings.d,
-            settings.c_min,
-            settings.c_max,
-            settings.widths,
-            settings.repeats
-        ),
-        claims,
-        figures: vec![relative_to(&png, out)],
-        files: vec![relative_to(&csv, out)],
-        settings: serde_json::to_value(settings).expect("settings serialize"),
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    write_result(out, &mut output, &result)?;
-    Ok((output, result))
+        settings.n,
+        settings.len,
+        settings.d,
+        settings.c_min,
+        settings.c_max,
+        settings.widths,
+        settings.repeats
+    );
+    Ok((
+        result,
+        Artifacts {
+            description,
+            figures: vec![png.clone()],
+            files: vec![csv.clone()],
+        },
+    ))
 }
 
 fn claims(r: &RnnKernelResult) -> Vec<Claim> {
@@ -337,4 +324,48 @@ fn claims(r: &RnnKernelResult) -> Vec<Claim> {
         ));
     }
     c
+}
+
+/// The experiment `rnn-kernel`.
+pub struct RnnKernel;
+
+impl Experiment for RnnKernel {
+    type Settings = RnnKernelSettings;
+    type Results = RnnKernelResult;
+    fn name(&self) -> &'static str {
+        "rnn-kernel"
+    }
+    fn title(&self) -> &'static str {
+        "Recurrent NTK: finite width against infinite width"
+    }
+    fn settings(&self, scale: Scale, seed: u64) -> RnnKernelSettings {
+        RnnKernelSettings::new(scale, seed)
+    }
+    fn run(&self, s: &RnnKernelSettings, ctx: &Context) -> Result<(RnnKernelResult, Artifacts)> {
+        compute_run(s, &ctx.dir("rnn-kernel"), ctx.progress)
+    }
+    fn claims(&self, s: &RnnKernelSettings, r: &RnnKernelResult) -> Vec<Claim> {
+        let _ = s;
+        claims(r)
+            .into_iter()
+            .map(|c| {
+                if c.claim.contains("cross-time") {
+                    c.paper(
+                        "004",
+                        "Thm 6, eq. 26",
+                        "for l != l', |(1/m) <Back_l(x_i) D_l, Back'_l'(x_j) D'_l'>| <= \
+                         O(L^4 log^4 m / m^(1/4))",
+                    )
+                } else {
+                    c.paper(
+                        "004",
+                        "Thm 6, eq. 27",
+                        "for l = l' there is F^l_ij with |(1/m) <Back_l(x_i) D_l, Back_l(x_j) \
+                         D'_l> - F^l_ij| <= O(L^4 log^4 m / m^(1/4)) (the kernel converges to \
+                         its limit as m grows)",
+                    )
+                }
+            })
+            .collect()
+    }
 }

@@ -1,34 +1,13 @@
 //! The default run and `reproduce`: every experiment by name, the HTML report and
 //! the claims table.
 
-use super::common::{relative_to, DataSource, ExperimentOutput, Precision, Scale};
+use super::common::{ExperimentOutput, Precision, Scale};
 use super::framework::{Context, Registered};
 use super::{arora_fig1, arora_fig2};
 use crate::error::{Error, Result};
 use crate::report::html::{write_report, ReportSection};
 use crate::report::table::claims_table;
 use std::path::{Path, PathBuf};
-
-/// Names `widenet reproduce` accepts.
-pub const EXPERIMENTS: &[&str] = &[
-    "arora-fig1",
-    "arora-fig2",
-    "arora-sec6",
-    "arora-bounds",
-    "complexity-examples",
-    "rnn-kernel",
-    "rnn-length",
-    "rnn-nvar",
-    "rnn-elman",
-    "rnn-wang-checks",
-    "resnet-fig2a",
-    "resnet-fig2c",
-    "resnet-fg-dynamics",
-    "resnet-fig2a-ablation",
-    "resnet-fig3",
-    "resnet-fig3b",
-    "resnet-kernel-bound",
-];
 
 /// Options shared by every experiment.
 #[derive(Clone, Debug)]
@@ -144,13 +123,29 @@ impl ReproduceOptions {
 /// Every experiment, once: adding an experiment is one line here (plus its module in
 /// `experiments/mod.rs`).
 static REGISTRY: &[&dyn Registered] = &[
+    &arora_fig1::Fig1,
+    &arora_fig2::Fig2,
     &super::arora_sec6::Sec6,
     &super::arora_bounds::AroraBounds,
+    &super::complexity_examples::Examples,
+    &super::rnn_kernel::RnnKernel,
+    &super::rnn_complexity::RnnLength,
+    &super::rnn_complexity::RnnNvar,
+    &super::rnn_elman::Elman,
+    &super::rnn_wang_checks::WangChecks,
+    &super::resnet_fig2::Fig2A,
+    &super::resnet_fig2::Fig2C,
     &super::resnet_hierarchy::FgDynamics,
     &super::resnet_hierarchy::Fig2aAblation,
-    &super::rnn_wang_checks::WangChecks,
+    &super::resnet_fig3::Fig3,
     &super::resnet_fig3b::Fig3b,
+    &super::resnet_kernel_bound::KernelBound,
 ];
+
+/// The names `widenet reproduce` accepts, in the default run's order.
+pub fn names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|e| e.name()).collect()
+}
 
 /// The registered experiments, in the default run's order.
 pub fn registry() -> &'static [&'static dyn Registered] {
@@ -166,10 +161,7 @@ pub fn find(name: &str) -> Result<&'static dyn Registered> {
         .ok_or_else(|| {
             Error::invalid(
                 "experiment",
-                format!(
-                    "unknown experiment '{name}'; known: {}",
-                    EXPERIMENTS.join(", ")
-                ),
+                format!("unknown experiment '{name}'; known: {}", names().join(", ")),
             )
         })
 }
@@ -185,102 +177,13 @@ pub fn resolve(name: &str, opts: &ReproduceOptions) -> Result<serde_json::Value>
 /// Runs one experiment by name, writing `out/NAME/result.json` and its figures.
 pub fn reproduce(name: &str, opts: &ReproduceOptions) -> Result<ExperimentOutput> {
     opts.validate()?;
-    if let Ok(exp) = find(name) {
-        let settings = exp.resolve(opts.scale, opts.seed, &opts.overrides(exp)?)?;
-        let ctx = Context {
-            out: opts.out.clone(),
-            progress: opts.progress,
-        };
-        return exp.run_json(&settings, &ctx);
-    }
-    let data = DataSource::detect(opts.data.as_deref())?;
-    match name {
-        "arora-fig1" => {
-            let mut c = arora_fig1::Fig1Config::new(data, opts.scale, opts.seed);
-            c.n_train = opts.n_train;
-            c.width = opts.width;
-            c.iters = opts.iters;
-            c.eta = opts.eta;
-            c.kappa = opts.kappa;
-            c.precision = opts.precision;
-            c.progress = opts.progress;
-            Ok(arora_fig1::run(&c, &opts.out)?.0)
-        }
-        "arora-fig2" => {
-            let mut c = arora_fig2::Fig2Config::new(data, opts.scale, opts.seed);
-            c.n_train = opts.n_train;
-            c.width = opts.width;
-            c.iters = opts.iters;
-            c.eta = opts.eta;
-            if let Some(k) = opts.kappa {
-                c.kappa = k;
-            }
-            c.precision = opts.precision;
-            c.progress = opts.progress;
-            Ok(arora_fig2::run(&c, &opts.out)?.0)
-        }
-        "rnn-kernel" => {
-            let settings = super::rnn_kernel::RnnKernelSettings::new(opts.scale, opts.seed);
-            Ok(super::rnn_kernel::run(&settings, &opts.out)?.0)
-        }
-        "rnn-length" => {
-            let settings = super::rnn_complexity::LengthSettings::new(opts.scale, opts.seed);
-            Ok(super::rnn_complexity::run_length(&settings, &opts.out)?.0)
-        }
-        "rnn-nvar" => {
-            let settings = super::rnn_complexity::NvarSettings::new(opts.scale, opts.seed);
-            Ok(super::rnn_complexity::run_nvar(&settings, &opts.out)?.0)
-        }
-        "rnn-elman" => {
-            let mut settings = super::rnn_elman::ElmanSettings::new(opts.scale, opts.seed);
-            if let Some(m) = opts.width {
-                settings.width = m;
-            }
-            if let Some(t) = opts.iters {
-                settings.steps = t;
-                settings.eval_every = (t / 10).max(1);
-            }
-            if opts.eta.is_some() {
-                settings.eta = opts.eta;
-            }
-            if let Some(p) = opts.precision {
-                settings.precision = p;
-            }
-            settings.progress = opts.progress;
-            Ok(super::rnn_elman::run(&settings, &opts.out)?.0)
-        }
-        "resnet-fig2a" => {
-            let mut settings = super::resnet_fig2::Fig2Settings::new(opts.scale, opts.seed);
-            settings.progress = opts.progress;
-            if let Some(n) = opts.n_train {
-                settings.sizes = vec![n];
-            }
-            Ok(super::resnet_fig2::run_fig2a(&settings, &opts.out)?.0)
-        }
-        "resnet-fig2c" => {
-            let mut settings = super::resnet_fig2::Fig2Settings::new(opts.scale, opts.seed);
-            settings.progress = opts.progress;
-            Ok(super::resnet_fig2::run_fig2c(&settings, &opts.out)?.0)
-        }
-        "resnet-fig3" => {
-            let mut settings = super::resnet_fig3::Fig3Settings::new(opts.scale, opts.seed);
-            settings.progress = opts.progress;
-            Ok(super::resnet_fig3::run(&settings, &opts.out)?.0)
-        }
-        "resnet-kernel-bound" => {
-            let settings =
-                super::resnet_kernel_bound::KernelBoundSettings::new(opts.scale, opts.seed);
-            Ok(super::resnet_kernel_bound::run(&settings, &opts.out)?.0)
-        }
-        "complexity-examples" => complexity_examples_output(&opts.out, opts.seed),
-        other => Err(Error::invalid(
-            "experiment",
-            format!(
-                "unknown experiment '{other}'; known: {}",
-                EXPERIMENTS.join(", ")
-            ),
-        )),
-    }
+    let exp = find(name)?;
+    let settings = exp.resolve(opts.scale, opts.seed, &opts.overrides(exp)?)?;
+    let ctx = Context {
+        out: opts.out.clone(),
+        progress: opts.progress,
+    };
+    exp.run_json(&settings, &ctx)
 }
 
 /// What `widenet rejudge DIR` found and did.
@@ -389,116 +292,11 @@ pub fn run_default(
     let mut opts = ReproduceOptions::quick(out, seed);
     opts.progress = progress;
     let mut outputs = Vec::new();
-    for name in EXPERIMENTS {
+    for name in names() {
         let o = reproduce(name, &opts)?;
         on_done(&o);
         outputs.push(o);
     }
     let (report, table) = finish_report(out, out, &outputs)?;
     Ok((outputs, report, table))
-}
-
-/// Runs the complexity-examples table (issue 3): one claim per worked example of
-/// the papers, the full table as CSV and JSON, and a plot of C(ψ, R) (seed 004
-/// eq. 6) against R for the library's functions, which ends at each radius of
-/// convergence.
-fn complexity_examples_output(out: &Path, seed: u64) -> Result<ExperimentOutput> {
-    use crate::report::plot::{save_figure, Figure, Series, Style};
-    use crate::report::table::{atomic_write, Claim};
-    use crate::theory::complexity::complexity_c;
-    use crate::theory::taylor::AnalyticFn;
-    let t0 = std::time::Instant::now();
-    let name = "complexity-examples";
-    let dir = out.join(name);
-    let table = super::complexity_examples::run()?;
-    // one claim per (paper, example)
-    let mut groups: Vec<(String, Vec<&super::complexity_examples::ExampleRow>)> = Vec::new();
-    for row in &table.rows {
-        let key = format!("{} {}", row.paper, row.example);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(row),
-            None => groups.push((key, vec![row])),
-        }
-    }
-    let claims: Vec<Claim> = groups
-        .iter()
-        .map(|(key, rows)| {
-            let held = rows.iter().all(|r| r.consistent);
-            let mut measured = serde_json::Map::new();
-            for r in rows {
-                measured.insert(
-                    format!("{} {} R={}", r.measure, r.function, r.r),
-                    serde_json::Value::String(r.computed.clone()),
-                );
-            }
-            let measured = serde_json::Value::Object(measured);
-            Claim::new(
-                format!(
-                    "{key}: computed values agree with the paper's statement ({} cases; details in \
-                     examples.csv)",
-                    rows.len()
-                ),
-                held,
-                measured,
-            )
-        })
-        .collect();
-    let csv = dir.join("examples.csv");
-    atomic_write(&csv, table.to_csv().as_bytes())?;
-    let grid: Vec<f64> = (1..=60).map(|i| i as f64 * 0.05).collect();
-    let mut series = Vec::new();
-    for spec in [
-        "exp",
-        "sin",
-        "tanh",
-        "arctan(z/2)",
-        "z*arctan(z/2)",
-        "sigmoid",
-    ] {
-        let f = AnalyticFn::parse(spec)?;
-        let ys: Vec<f64> = grid
-            .iter()
-            .map(|&r| {
-                complexity_c(&f, r, 1e-12)
-                    .map(|v| if v.is_finite { v.value } else { f64::NAN })
-                    .unwrap_or(f64::NAN)
-            })
-            .collect();
-        series.push(Series::new(
-            format!("C({}, R)", f.name()),
-            grid.clone(),
-            ys,
-            Style::Line,
-        ));
-    }
-    let fig = Figure {
-        title:
-            "Seed 004 eq. 6: C(psi, R) = 1 + sum_i i |c_i| R^i (ends at the radius of convergence)"
-                .into(),
-        x_label: "R".into(),
-        y_label: "C(psi, R)".into(),
-        log_x: false,
-        log_y: true,
-        series,
-    };
-    let (png, _) = save_figure(&fig, &dir, "complexity_vs_r")?;
-    let settings = serde_json::json!({"seed": seed, "C1": table.c1, "C_star": table.c_star,
-        "rel_tol": table.rel_tol, "note": "deterministic: the seed is recorded but unused"});
-    let mut output = ExperimentOutput {
-        name: name.to_string(),
-        title: "Function and concept complexities of the papers' worked examples".into(),
-        description: format!(
-            "{} rows: seed 004 Examples 2.1-2.2, seed 001 Examples 6.1-6.4, seed 002 Example 2.1 \
-             and seed 003's measure, each computed from exact Taylor coefficients and checked \
-             against the closed form or order the paper states.",
-            table.rows.len()
-        ),
-        claims,
-        figures: vec![relative_to(&png, out)],
-        files: vec![relative_to(&csv, out)],
-        settings,
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    super::common::write_result(out, &mut output, &table)?;
-    Ok(output)
 }

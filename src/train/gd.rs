@@ -328,7 +328,7 @@ pub struct TwoLayerRecord {
 /// [`train_two_layer`] in the named precision, keeping only the record.
 #[allow(clippy::too_many_arguments)] // mirrors train_two_layer plus the precision
 pub fn train_two_layer_record(
-    precision: crate::experiments::common::Precision,
+    precision: crate::linalg::Precision,
     x: &Matrix<f64>,
     y: &[f64],
     test: Option<(&Matrix<f64>, &[f64])>,
@@ -337,7 +337,7 @@ pub fn train_two_layer_record(
     seed: u64,
     cfg: &GdConfig,
 ) -> Result<TwoLayerRecord> {
-    use crate::experiments::common::Precision;
+    use crate::linalg::Precision;
     let t0 = std::time::Instant::now();
     let (metrics, iterations, stop, u, u0) = match precision {
         Precision::F32 => {

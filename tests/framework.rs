@@ -1,0 +1,440 @@
+//! The experiment framework (issue 12): every setting of every experiment reaches the
+//! run or is refused, the old flags are aliases or errors naming the experiment and the
+//! flag, `rejudge` reproduces a run's verdicts from its result.json, and a claim whose
+//! precondition fails is inconclusive.
+
+use serde_json::{json, Value};
+use std::path::Path;
+use widenet::experiments::common::Scale;
+use widenet::experiments::framework::{parse_assignment, setting_keys};
+use widenet::experiments::suite::{self, registry, ReproduceOptions};
+
+fn get<'a>(v: &'a Value, key: &str) -> &'a Value {
+    key.split('.').fold(v, |v, k| &v[k])
+}
+
+/// A value different from `v` of the same type, as `--set` text.
+fn perturbed(key: &str, v: &Value) -> String {
+    match v {
+        Value::Bool(b) => (!b).to_string(),
+        Value::Number(n) if n.is_u64() => (n.as_u64().unwrap() + 1).to_string(),
+        Value::Number(n) => format!("{}", n.as_f64().unwrap() * 1.5 + 0.25),
+        // enum-valued text: another variant where one is known, else the same text
+        Value::String(s) => match s.as_str() {
+            "f32" => "f64".into(),
+            "f64" => "f32".into(),
+            "full" => "coordinate".into(),
+            "sin" => "exp".into(),
+            "exp" => "sin".into(),
+            other => other.to_string(),
+        },
+        Value::Array(a) if a.len() >= 2 => {
+            // drop the last element (lists of objects as JSON)
+            let kept = Value::Array(a[..a.len() - 1].to_vec());
+            if a[0].is_object() || a[0].is_array() {
+                kept.to_string()
+            } else {
+                a[..a.len() - 1]
+                    .iter()
+                    .map(|x| match x {
+                        Value::String(s) => s.clone(),
+                        o => o.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+        }
+        Value::Array(a) => Value::Array(a.clone()).to_string(),
+        Value::Null => match key {
+            "data" => "/nonexistent-widenet-data".into(),
+            _ => "0.05".into(),
+        },
+        Value::Object(_) => unreachable!("nested settings are reached by dotted keys"),
+    }
+}
+
+#[test]
+fn every_setting_reaches_the_resolved_settings_or_is_refused_naming_it() {
+    for exp in registry() {
+        let base = exp.resolve(Scale::Quick, 3, &[]).unwrap();
+        assert_eq!(base["seed"], 3, "{}", exp.name());
+        let keys = setting_keys(&base);
+        assert_eq!(keys, exp.keys(), "{}", exp.name());
+        let (mut accepted, mut refused) = (0, 0);
+        for key in keys.iter().filter(|k| *k != "scale" && *k != "seed") {
+            let text = perturbed(key, get(&base, key));
+            match exp.resolve(Scale::Quick, 3, &[(key.clone(), text.clone())]) {
+                Ok(v) => {
+                    accepted += 1;
+                    // the override is in the settings the run receives, and only it changed
+                    let want = if text.starts_with('[') {
+                        serde_json::from_str::<Value>(&text).unwrap()
+                    } else {
+                        let mut b = base.clone();
+                        widenet::experiments::framework::apply_override(
+                            exp.name(),
+                            &mut b,
+                            key,
+                            &text,
+                        )
+                        .unwrap();
+                        get(&b, key).clone()
+                    };
+                    assert_eq!(get(&v, key), &want, "{} {key}={text}", exp.name());
+                    for other in keys.iter().filter(|k| *k != key) {
+                        assert_eq!(get(&v, other), get(&base, other), "{} {other}", exp.name());
+                    }
+                }
+                Err(e) => {
+                    refused += 1;
+                    let m = e.to_string();
+                    assert!(
+                        m.contains(&format!("--set {key}"))
+                            || m.contains(key.rsplit('.').next().unwrap())
+                            || m.contains("--data"),
+                        "{}: refusing {key}={text} must name the setting: {m}",
+                        exp.name()
+                    );
+                }
+            }
+        }
+        assert!(
+            accepted >= refused,
+            "{}: {accepted} accepted, {refused} refused",
+            exp.name()
+        );
+        // unknown keys are refused with the list of valid ones
+        let m = exp
+            .resolve(Scale::Quick, 0, &[("no_such_key".into(), "1".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(m.contains("no_such_key") && m.contains(exp.name()), "{m}");
+        for k in keys.iter().filter(|k| *k != "scale" && *k != "seed") {
+            assert!(
+                m.contains(k.as_str()),
+                "{}: {k} not listed in {m}",
+                exp.name()
+            );
+        }
+        // seed and scale have their own flags
+        assert!(exp
+            .resolve(Scale::Quick, 0, &[("seed".into(), "1".into())])
+            .unwrap_err()
+            .to_string()
+            .contains("--seed"));
+    }
+}
+
+#[test]
+fn wrong_types_are_refused_naming_the_key() {
+    let exp = suite::find("arora-fig1").unwrap();
+    for (k, v) in [
+        ("width", "wide"),
+        ("width", "2.5"),
+        ("kappa", "nan"),
+        ("precision", "f16"),
+        ("eta", "-1"),
+        ("width", "0"),
+    ] {
+        let m = exp
+            .resolve(Scale::Quick, 0, &[(k.into(), v.into())])
+            .unwrap_err()
+            .to_string();
+        assert!(m.contains(k), "{k}={v}: {m}");
+    }
+    // integers may be written in scientific notation; optional settings clear with none
+    let v = exp
+        .resolve(
+            Scale::Quick,
+            0,
+            &[
+                ("width".into(), "1e3".into()),
+                ("eta".into(), "0.5".into()),
+                ("eta".into(), "none".into()),
+            ],
+        )
+        .unwrap();
+    assert_eq!(v["width"], 1000);
+    assert!(v["eta"].is_null());
+    assert!(parse_assignment("width").is_err());
+    assert_eq!(
+        parse_assignment("n-train=5").unwrap(),
+        ("n_train".to_string(), "5".to_string())
+    );
+}
+
+#[test]
+fn old_flags_are_aliases_or_errors_naming_experiment_and_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    // the issue's example exits with an error now
+    let mut o = ReproduceOptions::quick(dir.path(), 0);
+    o.width = Some(5);
+    o.eta = Some(1e9);
+    let m = suite::reproduce("arora-sec6", &o).unwrap_err().to_string();
+    assert!(m.contains("arora-sec6") && m.contains("--width"), "{m}");
+    assert!(!dir.path().join("arora-sec6").exists(), "nothing ran");
+    type Flag = (&'static str, fn(&mut ReproduceOptions));
+    let flags: [Flag; 7] = [
+        ("n-train", |o| o.n_train = Some(30)),
+        ("width", |o| o.width = Some(40)),
+        ("iters", |o| o.iters = Some(7)),
+        ("eta", |o| o.eta = Some(0.25)),
+        ("kappa", |o| o.kappa = Some(0.5)),
+        ("precision", |o| {
+            o.precision = Some(widenet::experiments::common::Precision::F64)
+        }),
+        ("data", |o| {
+            o.data = Some("/nonexistent-widenet-data".into())
+        }),
+    ];
+    let mut mapped = 0;
+    for exp in registry() {
+        for (flag, set) in &flags {
+            let mut o = ReproduceOptions::quick(dir.path(), 0);
+            set(&mut o);
+            match suite::resolve(exp.name(), &o) {
+                Ok(v) => {
+                    mapped += 1;
+                    let key = exp.flag_key(flag).expect("mapped flags have a key");
+                    let got = get(&v, &key);
+                    let expect = match *flag {
+                        "n-train" => [json!(30), json!([30])],
+                        "width" => [json!(40), json!(40)],
+                        "iters" => [json!(7), json!(7)],
+                        "eta" => [json!(0.25), json!(0.25)],
+                        "kappa" => [json!(0.5), json!(0.5)],
+                        "precision" => [json!("f64"), json!("f64")],
+                        _ => unreachable!("--data to a missing directory is refused"),
+                    };
+                    assert!(
+                        expect.contains(got),
+                        "{} --{flag}: {key} = {got}",
+                        exp.name()
+                    );
+                }
+                Err(e) => {
+                    let m = e.to_string();
+                    assert!(m.contains(&format!("--{flag}")), "{}: {m}", exp.name());
+                    if exp.flag_key(flag).is_none() {
+                        assert!(m.contains(exp.name()), "{m}");
+                    }
+                }
+            }
+        }
+    }
+    // fig1, fig2: all but --data; elman: width, iters (steps), eta, precision; ...
+    assert!(mapped >= 16, "{mapped} flag mappings");
+}
+
+/// Tiny settings of every experiment (seconds each in the test profile).
+fn tiny(name: &str) -> Vec<(&'static str, &'static str)> {
+    match name {
+        "arora-fig1" => vec![("n_train", "20"), ("width", "60"), ("iters", "5")],
+        "arora-fig2" => vec![
+            ("n_train", "20"),
+            ("n_test", "20"),
+            ("width", "30"),
+            ("iters", "20"),
+            ("portions", "0,1"),
+        ],
+        "arora-sec6" => vec![("sizes", "20,40"), ("d", "3")],
+        "complexity-examples" => vec![],
+        "rnn-kernel" => vec![
+            ("n", "3"),
+            ("len", "2"),
+            ("d", "2"),
+            ("widths", "16,32"),
+            ("repeats", "1"),
+            ("presets", "wang"),
+        ],
+        "rnn-length" => vec![
+            ("n", "20"),
+            ("lens", "2,3,4"),
+            ("sgd.lens", "2"),
+            ("sgd.sizes", "10,20"),
+            ("sgd.n_test", "20"),
+            ("sgd.width", "8"),
+            ("sgd.records", "2"),
+            ("sgd.train_eval_subset", "10"),
+        ],
+        "rnn-nvar" => vec![
+            ("n", "20"),
+            ("len", "4"),
+            ("ns", "2,3"),
+            ("l0_for_n", "3"),
+            ("l0s", "1,3"),
+        ],
+        "rnn-elman" => vec![
+            ("lens", "4"),
+            ("sizes", "8,16"),
+            ("n_test", "16"),
+            ("width", "8"),
+            ("steps", "20"),
+            ("eval_every", "10"),
+            ("rms_samples", "100"),
+            ("train_eval_subset", "16"),
+        ],
+        "resnet-fig2a" | "resnet-fig2c" => {
+            let mut v = vec![
+                ("n_val", "20"),
+                ("n_test", "20"),
+                ("width", "8"),
+                ("epochs", "1"),
+                ("learners", "3resnet,2layer"),
+                ("lrs", "0.1"),
+                ("wds", "0"),
+                ("ntk_exact", "false"),
+                ("kernels", "gaussian"),
+                ("lambdas", "0.01,1"),
+            ];
+            if name == "resnet-fig2a" {
+                v.push(("sizes", "20,40"));
+            } else {
+                v.extend([("betas", "1"), ("n_fig2c", "20")]);
+            }
+            v
+        }
+        "resnet-fig3" => vec![
+            ("n_train", "40"),
+            ("n_val", "20"),
+            ("n_test", "20"),
+            ("widths", "8"),
+            ("epochs", "1"),
+            ("lrs", "0.5"),
+            ("wds", "0"),
+            ("base_epochs", "2"),
+            ("base_width", "8"),
+            ("base_lrs", "5"),
+            ("base_wds", "0"),
+        ],
+        "resnet-kernel-bound" => vec![
+            ("d", "8"),
+            ("k", "2"),
+            ("sizes", "4,8"),
+            ("n_test", "50"),
+            ("lambdas", "0.01,1"),
+        ],
+        other => panic!("no tiny settings for {other}: add them here"),
+    }
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Checks that the results (not only the recorded settings) reflect the tiny settings.
+fn check_results_follow_settings(name: &str, r: &Value) {
+    let len = |v: &Value| v.as_array().map(Vec::len).unwrap_or(usize::MAX);
+    match name {
+        "arora-fig1" => {
+            assert_eq!(r["settings"]["width"], 60);
+            assert_eq!(r["settings"]["n"], 20);
+            assert_eq!(len(&r["runs"][0]["actual_loss"]), 6);
+        }
+        "arora-fig2" => {
+            assert_eq!(len(&r["runs"]), 2);
+            assert_eq!(r["settings"]["n_train"], 20);
+            assert_eq!(r["settings"]["width"], 30);
+        }
+        "arora-sec6" => assert_eq!(len(&r["lambda_min"]), 2),
+        "complexity-examples" => assert!(len(&r["rows"]) > 10),
+        "rnn-kernel" => {
+            assert_eq!(len(&r["presets"]), 1);
+            assert_eq!(len(&r["presets"][0]["rel_error"]), 2);
+        }
+        "rnn-length" => {
+            assert_eq!(len(&r["points"]), 3);
+            assert_eq!(len(&r["curves"]), 1);
+        }
+        "rnn-nvar" => {
+            assert_eq!(len(&r["by_n"]), 2);
+            assert_eq!(len(&r["by_l0"]), 2);
+            assert_eq!(r["by_n"][0]["len"], 4);
+        }
+        "rnn-elman" => assert_eq!(len(&r["lengths"]), 1),
+        "resnet-fig2a" => {
+            // 2 learners + 1 kernel at 2 sizes
+            assert_eq!(len(&r["records"]), 6);
+        }
+        "resnet-fig2c" => assert_eq!(len(&r["records"]), 3),
+        "resnet-fig3" => assert_eq!(r["settings"]["n_train"], 40),
+        "resnet-kernel-bound" => assert_eq!(len(&r["points"]), 2 * 3),
+        other => panic!("no check for {other}"),
+    }
+}
+
+#[test]
+fn every_experiment_records_its_settings_and_rejudge_reproduces_its_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    for exp in registry() {
+        let name = exp.name();
+        let mut o = ReproduceOptions::quick(dir.path(), 1);
+        o.set = tiny(name)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let resolved = suite::resolve(name, &o).unwrap();
+        let t0 = std::time::Instant::now();
+        let out = suite::reproduce(name, &o).unwrap_or_else(|e| panic!("{name}: {e}"));
+        eprintln!("{name}: {:.1} s", t0.elapsed().as_secs_f64());
+        let saved = read(&dir.path().join(name).join("result.json"));
+        assert_eq!(saved["experiment"], name);
+        assert_eq!(saved["settings"], resolved, "{name}: recorded settings");
+        assert_eq!(out.settings, resolved);
+        check_results_follow_settings(name, &saved["results"]);
+        for c in saved["claims"].as_array().unwrap() {
+            let v = c["verdict"].as_str().unwrap();
+            assert!(["held", "not_held", "inconclusive"].contains(&v), "{v}");
+            assert_eq!(v == "inconclusive", c["reason"].is_string(), "{c}");
+        }
+        // rejudge recomputes the same verdicts from the file alone
+        let r = suite::rejudge(&dir.path().join(name), false).unwrap();
+        assert_eq!(r.outputs.len(), 1);
+        assert_eq!(r.outputs[0].claims, out.claims, "{name}: rejudged claims");
+        assert_eq!(r.changed[0].1, 0);
+    }
+    // the whole directory at once, writing the report
+    let r = suite::rejudge(dir.path(), true).unwrap();
+    assert_eq!(r.outputs.len(), registry().len());
+    assert!(r.report.as_ref().unwrap().exists());
+    assert!(r.table.contains("claims:"));
+}
+
+#[test]
+fn a_failed_precondition_makes_the_verdict_inconclusive_and_rejudge_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[(&str, &str)]| {
+        let mut o = ReproduceOptions::quick(dir.path(), 2);
+        o.set = tiny(name)
+            .into_iter()
+            .chain(extra.iter().copied())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        suite::reproduce(name, &o).unwrap();
+        dir.path().join(name).join("result.json")
+    };
+    // Fig. 2(a): the paper's statement is about N = 1,000; not run -> inconclusive
+    let p = run("resnet-fig2a", &[]);
+    let saved = read(&p);
+    let c = &saved["claims"][0];
+    assert_eq!(c["verdict"], "inconclusive", "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("1000"));
+    assert_eq!(c["paper"]["seed"], "003");
+    // kernel bound: a failed fit at some (kernel, N) -> inconclusive; edit the saved
+    // result by hand and rejudge
+    let p = run("resnet-kernel-bound", &[]);
+    let mut saved = read(&p);
+    assert_ne!(saved["claims"][0]["verdict"], "inconclusive");
+    saved["results"]["points"][0]["population_error"] = Value::Null;
+    std::fs::write(&p, serde_json::to_vec(&saved).unwrap()).unwrap();
+    let r = suite::rejudge(p.parent().unwrap(), true).unwrap();
+    let c = &r.outputs[0].claims[0];
+    assert!(c.is_inconclusive(), "{c:?}");
+    assert_eq!(r.changed[0].1, 1);
+    assert_eq!(read(&p)["claims"][0]["verdict"], "inconclusive");
+    // rnn-nvar: Remark 2.2 is about small N; at N = 3 the claim cannot be tested
+    let p = run("rnn-nvar", &[("n_for_l0", "3")]);
+    let c = &read(&p)["claims"][0];
+    assert_eq!(c["verdict"], "inconclusive", "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("small N"));
+}
