@@ -442,6 +442,11 @@ pub struct AblationResults {
 /// The experiment `resnet-fig2a-ablation`.
 pub struct Fig2aAblation;
 
+/// App. A's E (epochs per phase) and width: a "not held" needs a run at least this long and wide.
+const PAPER_EPOCHS: usize = 400;
+/// See [`PAPER_EPOCHS`].
+const PAPER_WIDTH: usize = 1000;
+
 fn summarize(
     variant: String,
     width: usize,
@@ -697,6 +702,17 @@ impl Experiment for Fig2aAblation {
                     None => Claim::inconclusive(text, "every grid point diverged", measured),
                 }
                 .paper("003", "Fig. 2(a), App. A", quote)
+                // App. A trains m = 1,000 for 400 + 400 epochs: a shorter or narrower run
+                // cannot say the paper's point fails to reproduce
+                .requires(
+                    run.selected.is_some_and(|v| v.2 < r.threshold)
+                        || (run.epochs >= PAPER_EPOCHS && run.width >= PAPER_WIDTH),
+                    format!(
+                        "below App. A's protocol: m = {}, E = {} (App. A: m = {PAPER_WIDTH}, \
+                         E = {PAPER_EPOCHS})",
+                        run.width, run.epochs
+                    ),
+                )
             })
             .collect();
         let any_sel = r
@@ -722,7 +738,14 @@ impl Experiment for Fig2aAblation {
                 json!({"reproducing_validation_selected": any_sel,
                        "reproducing_with_the_papers_best_test_rule": any_best}),
             )
-            .paper("003", "Fig. 2(a)", quote),
+            .paper("003", "Fig. 2(a)", quote)
+            .requires(
+                !any_sel.is_empty()
+                    || r.runs
+                        .iter()
+                        .any(|run| run.epochs >= PAPER_EPOCHS && run.width >= PAPER_WIDTH),
+                "no variant ran at App. A's protocol (m >= 1,000, E >= 400)",
+            ),
         );
         out
     }
@@ -785,6 +808,39 @@ mod tests {
             assert!((p.f_part + p.g_part + p.rest - p.total).abs() < 1e-9);
         }
         let _ = std::fs::remove_dir_all(&tmp);
+    }
+
+    #[test]
+    fn ablation_verdicts_need_app_a_protocol() {
+        let e = Fig2aAblation;
+        let s = e.settings(Scale::Paper, 0);
+        let run = |epochs: usize, test: f64| AblationRun {
+            variant: "baseline".into(),
+            width: 1000,
+            epochs,
+            init: InitChoice::Experiment,
+            lr_v_ratio: 1.0,
+            selected: Some((0.05, 0.0, test, 0.01)),
+            best_test: Some((0.05, 0.0, test)),
+            diverged: 0,
+            seconds: 0.0,
+        };
+        let r = |runs| AblationResults {
+            threshold: 0.72,
+            runs,
+        };
+        // E = 400, above k alpha^2: not held; below: held (and the summary held)
+        let c = e.claims(&s, &r(vec![run(400, 0.9)]));
+        assert_eq!(c[0].verdict.word(), "not held");
+        assert_eq!(c[1].verdict.word(), "not held");
+        let c = e.claims(&s, &r(vec![run(400, 0.5)]));
+        assert!(c[0].held() && c[1].held());
+        // E = 100 above the threshold: inconclusive, not a failure of the paper
+        let c = e.claims(&s, &r(vec![run(100, 0.9)]));
+        assert!(c[0].is_inconclusive() && c[1].is_inconclusive());
+        // E = 100 below the threshold still reproduces
+        let c = e.claims(&s, &r(vec![run(100, 0.5)]));
+        assert!(c[0].held() && c[1].held());
     }
 
     #[test]
