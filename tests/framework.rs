@@ -58,8 +58,17 @@ fn every_setting_reaches_the_resolved_settings_or_is_refused_naming_it() {
     for exp in registry() {
         let base = exp.resolve(Scale::Quick, 3, &[]).unwrap();
         assert_eq!(base["seed"], 3, "{}", exp.name());
-        let keys = setting_keys(&base);
-        assert_eq!(keys, exp.keys(), "{}", exp.name());
+        let keys = exp.keys();
+        let all = setting_keys(&base);
+        assert!(keys.iter().all(|k| all.contains(k)), "{}", exp.name());
+        // a field of a shared settings struct that this experiment does not use is refused
+        for k in all.iter().filter(|k| !keys.contains(k)) {
+            let m = exp
+                .resolve(Scale::Quick, 3, &[(k.clone(), "1".into())])
+                .unwrap_err()
+                .to_string();
+            assert!(m.contains("does not use") && m.contains(k.as_str()), "{m}");
+        }
         let (mut accepted, mut refused) = (0, 0);
         for key in keys.iter().filter(|k| *k != "scale" && *k != "seed") {
             let text = perturbed(key, get(&base, key));

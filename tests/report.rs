@@ -487,7 +487,8 @@ fn json_round_trips_and_claim_fields_are_named_exactly() {
     let claim = v["claims"][0].as_object().unwrap();
     let mut keys: Vec<&str> = claim.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["claim", "held", "measured"]);
+    assert_eq!(keys, ["claim", "measured", "verdict"]);
+    assert_eq!(claim["verdict"], "held");
     // A bad read names the file.
     std::fs::write(dir.path().join("bad.json"), "{").unwrap();
     let e = read_json::<Results>(dir.path().join("bad.json")).unwrap_err();
@@ -557,7 +558,8 @@ fn claims_table_lists_every_claim_and_verdict_within_the_width() {
     }
     assert!(t.contains("loss decays geometrically"));
     assert!(t.contains("weights stay close to init"));
-    assert_eq!(t.matches("not held").count(), 1);
+    // one row and the footer's count
+    assert_eq!(t.matches("not held").count(), 2);
     assert_eq!(t.matches("| held").count(), 2);
     assert!(t.contains("0.931"));
     assert!(t.contains("3 claims: 2 held, 1 not held, 0 inconclusive"));
@@ -650,7 +652,8 @@ fn html_report_escapes_text_and_references_every_figure() {
     assert!(html.contains("<a href=\"fig1/results.json\">"));
     assert!(html.contains("<a href=\"fig1/loss.csv\">"));
     assert!(html.contains("id=\"exp-fig1\"") && html.contains("href=\"#exp-fig-2\""));
-    assert!(html.contains("1 / 2"), "summary count");
+    // summary: held / not held / inconclusive
+    assert!(html.contains("1 / 1 / 1"), "summary count");
     assert_no_temp_files(dir.path());
 }
 

@@ -80,18 +80,20 @@ fn fig2a_writes_settings_claims_and_recomputable_kernel_errors() {
     let thr = 8.0 * 0.3 * 0.3;
     assert!((r.threshold - thr).abs() < 1e-15);
     assert!((s.threshold() - 0.72).abs() < 1e-12);
-    let m = &out.claims[0].measured["threshold_k_alpha2"];
-    assert!((m.as_f64().unwrap() - thr).abs() < 1e-15);
+    // the paper's statement is at N = 1,000, which this tiny run does not reach: the claim
+    // is inconclusive and still reports the smallest N at which 3resnet goes below k α²
     assert!(out.claims[0].claim.contains("0.7200"));
-    // the verdict follows from the recorded errors at the largest N
-    let at_max: Vec<&MethodRecord> = r.records.iter().filter(|m| m.n == 80).collect();
-    let resnet = at_max.iter().find(|m| m.method == "3resnet").unwrap();
-    let expect = resnet.test_error.is_some_and(|e| e < thr)
-        && at_max
+    assert!(out.claims[0].is_inconclusive(), "{:?}", out.claims[0]);
+    let first_below = [40usize, 80].into_iter().find(|&n| {
+        r.records
             .iter()
-            .filter(|m| m.method != "3resnet")
-            .all(|m| m.test_error.is_none_or(|e| e >= thr));
-    assert_eq!(out.claims[0].held(), expect);
+            .any(|m| m.n == n && m.method == "3resnet" && m.test_error.is_some_and(|e| e < thr))
+    });
+    assert_eq!(
+        out.claims[0].measured["smallest_n_3resnet_below_k_alpha2"],
+        serde_json::json!(first_below)
+    );
+    let _: Vec<&MethodRecord> = r.records.iter().filter(|m| m.n == 80).collect();
 
     // KRR with the arcsin kernel at N = 40, recomputed from the recorded seeds
     let seeds = DataSeeds::from_seed(11);

@@ -298,7 +298,7 @@ fn compute(settings: &Sec6Settings, dir: &Path) -> Result<(Sec6Result, Artifacts
         log_y: true,
         series,
     };
-    let (png, _) = save_figure(&fig, &dir, "sec6_learnable")?;
+    let (png, _) = save_figure(&fig, dir, "sec6_learnable")?;
     let csv = dir.join("sec6.csv");
     let mut headers = vec!["n".to_string()];
     let mut cols = vec![ns];

@@ -40,6 +40,7 @@ pub struct ExampleRow {
     #[serde(deserialize_with = "super::framework::f64_or_nan")]
     pub computed_value: f64,
     /// log10 of the computed value.
+    #[serde(deserialize_with = "super::framework::f64_or_nan")]
     pub log10_computed: f64,
     /// Whether the computed series converges.
     pub finite: bool,

@@ -78,6 +78,11 @@ pub trait Experiment: Sync + Send + 'static {
     fn flag_aliases(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
+    /// Settings of the (shared) settings struct this experiment does not use: setting
+    /// one by name is refused instead of silently ignored.
+    fn unused_keys(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Runs the experiment, writing figures and files under `ctx.dir(self.name())`.
     fn run(&self, settings: &Self::Settings, ctx: &Context) -> Result<(Self::Results, Artifacts)>;
     /// The paper's claims with their verdicts: a pure function of settings and results.
@@ -125,6 +130,12 @@ impl<E: Experiment> Registered for E {
         let mut v = serde_json::to_value(self.settings(scale, seed))
             .map_err(|e| Error::invalid("settings", format!("{name}: {e}")))?;
         for (key, text) in overrides {
+            if self.unused_keys().contains(&key.as_str()) {
+                return Err(Error::invalid(
+                    format!("--set {key}"),
+                    format!("experiment '{name}' does not use the setting '{key}'"),
+                ));
+            }
             apply_override(name, &mut v, key, text)?;
             // a value of the right JSON type may still not fit the field (an unknown
             // enum variant, a negative count): say which key
@@ -138,9 +149,11 @@ impl<E: Experiment> Registered for E {
         serde_json::to_value(&s).map_err(|e| Error::invalid("settings", format!("{name}: {e}")))
     }
     fn keys(&self) -> Vec<String> {
-        serde_json::to_value(self.settings(Scale::Quick, 0))
+        let mut keys = serde_json::to_value(self.settings(Scale::Quick, 0))
             .map(|v| setting_keys(&v))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        keys.retain(|k| !self.unused_keys().contains(&k.as_str()));
+        keys
     }
     fn flag_key(&self, flag: &str) -> Option<String> {
         if let Some((_, k)) = self.flag_aliases().iter().find(|(f, _)| *f == flag) {
@@ -330,8 +343,14 @@ pub fn apply_override(name: &str, v: &mut Value, key: &str, text: &str) -> Resul
     if slot.is_object() {
         return Err(unknown());
     }
-    let parsed = parse_like(slot, text)
-        .map_err(|msg| Error::invalid(format!("--set {key}"), format!("{name}: {msg}")))?;
+    // `none` clears an optional setting whatever its current value (a setting that is
+    // not optional refuses it when the settings are parsed)
+    let parsed = if matches!(text.trim(), "none" | "null") {
+        Value::Null
+    } else {
+        parse_like(slot, text)
+            .map_err(|msg| Error::invalid(format!("--set {key}"), format!("{name}: {msg}")))?
+    };
     *slot = parsed;
     Ok(())
 }

@@ -194,9 +194,16 @@ impl Fig3Settings {
                 "every split needs at least one sample",
             ));
         }
-        check_width(self.base_width)?;
+        // check_width names "width"; say which setting
+        let named = |key: &str, r: Result<()>| {
+            r.map_err(|e| match e {
+                Error::Invalid { msg, .. } => Error::invalid(key, msg),
+                other => other,
+            })
+        };
+        named("base_width", check_width(self.base_width))?;
         for &m in &self.widths {
-            check_width(m)?;
+            named("widths", check_width(m))?;
         }
         if self.widths.is_empty() || self.lrs.is_empty() || self.wds.is_empty() {
             return Err(Error::invalid("widths/lrs/wds", "empty SGD grid"));
@@ -469,7 +476,7 @@ fn compute_run(
         path: dir.to_path_buf(),
         err,
     })?;
-    let cache = RunCache::new(&dir).verbose(s.progress);
+    let cache = RunCache::new(dir).verbose(s.progress);
     let seeds = Fig3Seeds::from_seed(s.seed);
     let target = Fig3Target::random(s.d, seeds.target)?;
     let data = Fig3Data {
@@ -609,7 +616,7 @@ fn compute_run(
             .collect(),
         w_star,
     };
-    let (png, csv_sgd, csv_base) = save_outputs(&result, &dir)?;
+    let (png, csv_sgd, csv_base) = save_outputs(&result, dir)?;
     let description = describe(s);
     Ok((
         result,
@@ -632,6 +639,12 @@ fn claims(r: &Fig3Result) -> Vec<Claim> {
         .filter_map(|p| p.train_error)
         .filter(|e| e.is_finite())
         .reduce(f64::min);
+    let fit_level = s
+        .paper_points
+        .iter()
+        .map(|p| p.error)
+        .reduce(f64::max)
+        .unwrap_or(s.sgd_error_bound);
     let mut out = vec![Claim::new(
         format!(
             "SGD (widths {:?}, lr {:?}, wd {:?}, E = {}) finds no solution with test error \
@@ -645,6 +658,7 @@ fn claims(r: &Fig3Result) -> Vec<Claim> {
                 "weight_decay": b.weight_decay, "norm_over_sqrt_d": b.norm_over_sqrt_d,
                 "train_error": b.train_error})),
             "validation_selected_test_error": selected.and_then(|b| b.test_error),
+            "best_train_error_over_grid": min_train,
             "diverged_points": r.sgd.iter().filter(|p| p.test_error.is_none()).count(),
         }),
     )
@@ -653,13 +667,15 @@ fn claims(r: &Fig3Result) -> Vec<Claim> {
         "App. A.1, Fig. 3(a)",
         "SGD cannot find solution with test error better than 0.69",
     )
-    // a test error above the bound says nothing when SGD did not fit the training set
+    // a test error above the bound says nothing when SGD did not fit the training set:
+    // "a fit" = a training error as small as the largest error of the hand-built W*
     .requires(
-        min_train.is_some_and(|e| e < s.sgd_error_bound),
+        min_train.is_some_and(|e| e <= fit_level),
         format!(
-            "SGD did not fit: its best training error {} is not below {}",
+            "SGD did not fit the training set: its best training error {} is above {} (the \
+             hand-built W*'s largest error), so a high test error says nothing",
             min_train.map_or("(none)".to_string(), |e| format!("{e:.3}")),
-            s.sgd_error_bound
+            fit_level
         ),
     )];
     // small training error and small norm at once: the W*'s largest error and norm
@@ -944,7 +960,18 @@ mod tests {
             .filter_map(|p| p.test_error)
             .fold(f64::INFINITY, f64::min);
         assert_eq!(r.sgd[r.sgd_best.unwrap()].test_error, Some(best));
-        assert_eq!(out.claims[0].held(), best > 0.69);
+        // held / not held when SGD fitted the training set, else inconclusive
+        let min_train = r
+            .sgd
+            .iter()
+            .filter_map(|p| p.train_error)
+            .fold(f64::INFINITY, f64::min);
+        let fit = s.paper_points.iter().map(|p| p.error).fold(0.0, f64::max);
+        if min_train <= fit {
+            assert_eq!(out.claims[0].held(), best > 0.69);
+        } else {
+            assert!(out.claims[0].is_inconclusive(), "{:?}", out.claims[0]);
+        }
         // each W*: lowest population error within the norm budget, rebuilt from
         // the cached weights (the d₀ net's error on the 64 inputs by hand)
         let seeds = Fig3Seeds::from_seed(4);

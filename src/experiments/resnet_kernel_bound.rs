@@ -222,7 +222,7 @@ fn compute_run(
         )
         .with_color(s.kernels.len()),
     );
-    let (png, _) = save_figure(&fig, &dir, "kernel_bound")?;
+    let (png, _) = save_figure(&fig, dir, "kernel_bound")?;
     let csv = dir.join("kernel_bound.csv");
     write_csv(&csv, &headers, &cols)?;
     let description = format!(

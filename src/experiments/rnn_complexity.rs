@@ -588,7 +588,7 @@ fn compute_run_length(
     let (power_exponent, _, power_rss) = least_squares(&lx, &ly);
     let (x, ly2) = fitted(&points, |p| p.len as f64);
     let (exp_rate, _, exp_rss) = least_squares(&x, &ly2);
-    let curves = learning_curves(settings, &dir)?;
+    let curves = learning_curves(settings, dir)?;
     let result = LengthResult {
         settings: settings.clone(),
         points,
@@ -653,7 +653,7 @@ fn compute_run_length(
         Artifacts {
             description,
             figures: figs,
-            files: files,
+            files,
         },
     ))
 }
@@ -1234,7 +1234,7 @@ fn compute_run_nvar(
         Artifacts {
             description,
             figures: figs,
-            files: files,
+            files,
         },
     ))
 }

@@ -506,7 +506,7 @@ fn compute_run(
         path: dir.to_path_buf(),
         err,
     })?;
-    let cache = RunCache::new(&dir).verbose(settings.progress);
+    let cache = RunCache::new(dir).verbose(settings.progress);
     let lengths = settings
         .lens
         .iter()
@@ -522,8 +522,8 @@ fn compute_run(
         result,
         Artifacts {
             description,
-            figures: figures,
-            files: files,
+            figures,
+            files,
         },
     ))
 }

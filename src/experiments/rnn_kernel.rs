@@ -250,7 +250,7 @@ fn compute_run(
         log_y: true,
         series,
     };
-    let (png, _) = save_figure(&fig, &dir, "rnn_kernel")?;
+    let (png, _) = save_figure(&fig, dir, "rnn_kernel")?;
     let csv = dir.join("rnn_kernel.csv");
     let mut headers = vec!["m".to_string()];
     let mut cols = vec![ms];
