@@ -188,6 +188,8 @@ impl Experiment for AroraBounds {
         if !(s.delta > 0.0 && s.delta < 1.0) {
             return Err(Error::invalid("--set delta", "must lie in (0, 1)"));
         }
+        // a missing or unrecognized --data directory is refused before any work
+        DataSource::detect(s.data.as_deref())?;
         Ok(())
     }
     fn run(&self, s: &BoundsSettings, ctx: &Context) -> Result<(BoundsResults, Artifacts)> {
