@@ -323,6 +323,46 @@ fn tiny(name: &str) -> Vec<(&'static str, &'static str)> {
             ("n_test", "50"),
             ("lambdas", "0.01,1"),
         ],
+        "arora-bounds" => vec![
+            ("n_train", "20"),
+            ("n_test", "20"),
+            ("d", "5"),
+            ("width", "40"),
+            ("iters", "7"),
+            ("null_draws", "20"),
+        ],
+        "resnet-fg-dynamics" => vec![
+            ("n_train", "40"),
+            ("n_test", "40"),
+            ("width", "8"),
+            ("epochs", "1"),
+        ],
+        "resnet-fig2a-ablation" => vec![
+            ("n_train", "40"),
+            ("n_val", "20"),
+            ("n_test", "20"),
+            ("width", "8"),
+            ("epochs", "1"),
+            ("lrs", "0.05"),
+            ("variants", "baseline"),
+        ],
+        "rnn-wang-checks" => vec![
+            ("len", "2"),
+            ("sizes", "10,20"),
+            ("n_test", "20"),
+            ("width", "8"),
+            ("ntk_widths", "8,16"),
+            ("ntk_n", "3"),
+            ("ntk_repeats", "1"),
+        ],
+        "resnet-fig3b" => vec![
+            ("d", "8"),
+            ("n_train", "50"),
+            ("n_test", "20"),
+            ("widths", "10"),
+            ("lrs", "0.1"),
+            ("epochs", "1"),
+        ],
         other => panic!("no tiny settings for {other}: add them here"),
     }
 }
@@ -368,6 +408,24 @@ fn check_results_follow_settings(name: &str, r: &Value) {
         "resnet-fig2c" => assert_eq!(len(&r["records"]), 3),
         "resnet-fig3" => assert_eq!(r["settings"]["n_train"], 40),
         "resnet-kernel-bound" => assert_eq!(len(&r["points"]), 2 * 3),
+        "arora-bounds" => {
+            assert_eq!(r["n"], 20);
+            assert_eq!(r["d"], 5);
+            assert_eq!(r["iterations"], 7);
+        }
+        "resnet-fg-dynamics" => assert_eq!(len(&r["epochs"]), 3),
+        "resnet-fig2a-ablation" => {
+            assert_eq!(len(&r["runs"]), 1);
+            assert_eq!(r["runs"][0]["width"], 8);
+        }
+        "rnn-wang-checks" => {
+            assert_eq!(len(&r["thm2"]), 2);
+            assert_eq!(len(&r["cross_fraction"]), 2);
+        }
+        "resnet-fig3b" => {
+            assert_eq!(len(&r["points"]), 1);
+            assert_eq!(r["points"][0]["width"], 10);
+        }
         other => panic!("no check for {other}"),
     }
 }

@@ -1,5 +1,6 @@
 //! Experiments: one module per paper figure (config in, typed result out).
 
+pub mod arora_bounds;
 pub mod arora_fig1;
 pub mod arora_fig2;
 pub mod arora_sec6;
@@ -10,8 +11,11 @@ pub mod framework;
 pub mod large_n_mnist;
 pub mod resnet_fig2;
 pub mod resnet_fig3;
+pub mod resnet_fig3b;
+pub mod resnet_hierarchy;
 pub mod resnet_kernel_bound;
 pub mod rnn_complexity;
 pub mod rnn_elman;
 pub mod rnn_kernel;
+pub mod rnn_wang_checks;
 pub mod suite;

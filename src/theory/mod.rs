@@ -1,8 +1,12 @@
 //! Theory: spectra, predicted dynamics, complexity measures and bounds.
 
 pub mod bounds;
+pub mod bounds_001;
+pub mod bounds_004;
 pub mod complexity;
+pub mod fg_split;
 pub mod hierarchical;
 pub mod large_n;
+pub mod rate_fit;
 pub mod spectrum;
 pub mod taylor;

@@ -212,6 +212,19 @@ pub fn train(
     test: Option<(&Matrix<f64>, &Matrix<f64>)>,
     cfg: &SgdConfig,
 ) -> Result<TrainHistory> {
+    train_observed(learner, x, y, test, cfg, &mut |_, _| Ok(()))
+}
+
+/// [`train`], calling `observe(epoch, learner)` after every epoch (1-based) — e.g. to
+/// split the test error into the parts of the target a learner has learned so far.
+pub fn train_observed(
+    learner: &mut dyn Learner,
+    x: &Matrix<f64>,
+    y: &Matrix<f64>,
+    test: Option<(&Matrix<f64>, &Matrix<f64>)>,
+    cfg: &SgdConfig,
+    observe: &mut dyn FnMut(usize, &dyn Learner) -> Result<()>,
+) -> Result<TrainHistory> {
     cfg.validate()?;
     let n = x.rows();
     if n == 0 || y.rows() != n {
@@ -255,6 +268,7 @@ pub fn train(
             Some((tx, ty)) => Some(error_of(learner, tx, ty)?),
             None => None,
         };
+        observe(e + 1, &*learner)?;
         epochs.push(EpochRecord {
             epoch: e + 1,
             lr,

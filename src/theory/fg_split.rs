@@ -1,0 +1,134 @@
+//! The test error of a learner on seed 003's target H = βF + αG(F) split into the part of F
+//! and the part of αG (seed 003 §1 and Theorem 1's hierarchy: "we would like to first learn F,
+//! and then we could learn G(F) much easier with the help of F").
+//!
+//! On x uniform on {−1, 1}^d the coordinates F_j(x) = x_{2j}x_{2j+1} and
+//! G_j(F(x)) = Π_{t∈S_j} F_t are distinct Walsh monomials (degree 2 and degree 2|S_j|), so they
+//! are orthonormal in L²: writing out_j = c_{F,j}F_j + c_{G,j}G_j + r_j with r_j orthogonal to
+//! both, Parseval gives
+//!
+//! E‖out − H‖² = Σ_j (β − c_{F,j})² + Σ_j (α − c_{G,j})² + Σ_j E r_j²,
+//!
+//! the **F part**, the **αG part** and the rest. The αG part is kα² when the learner has not
+//! picked up G at all (c_G = 0) — the level seed 003's Fig. 2 uses ("test error above kα² means
+//! αG(F) is not learned") — and 0 when it has. The coefficients are estimated on a test
+//! sample as c_{F,j} = mean_i out_ij F_j(x_i) (exact on the whole cube).
+
+use crate::data::resnet_targets::Fig2Target;
+use crate::error::{Error, Result};
+use crate::linalg::Matrix;
+use serde::{Deserialize, Serialize};
+
+/// The split of one learner's test error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FgSplit {
+    /// Σ_j (β − c_{F,j})².
+    pub f_part: f64,
+    /// Σ_j (α − c_{G,j})².
+    pub g_part: f64,
+    /// E‖out − H‖² on the sample (seed 003's test error).
+    pub total: f64,
+    /// total − f_part − g_part (the error outside span{F_j, G_j}, up to sampling error).
+    pub rest: f64,
+    /// kα²: the αG part of a learner that has not learned G.
+    pub g_unlearned: f64,
+}
+
+/// Splits the error of predictions `out` (n × k) at inputs `x` (n × d) on `target`.
+pub fn fg_split(target: &Fig2Target, x: &Matrix<f64>, out: &Matrix<f64>) -> Result<FgSplit> {
+    let f = target.features(x)?;
+    let g = target.composite(&f)?;
+    let k = target.k();
+    if out.rows() != x.rows() || out.cols() != k {
+        return Err(Error::Shape(format!(
+            "predictions {}x{} for {} inputs and {k} outputs",
+            out.rows(),
+            out.cols(),
+            x.rows()
+        )));
+    }
+    let n = x.rows();
+    if n == 0 {
+        return Err(Error::invalid("x", "no test inputs"));
+    }
+    if !out.all_finite() {
+        return Err(Error::Numerical("predictions are not finite".into()));
+    }
+    let nf = n as f64;
+    let (mut fp, mut gp, mut tot) = (0.0, 0.0, 0.0);
+    for j in 0..k {
+        let (mut cf, mut cg) = (0.0, 0.0);
+        for i in 0..n {
+            let o = out.get(i, j);
+            cf += o * f.get(i, j);
+            cg += o * g.get(i, j);
+            let h = target.beta * f.get(i, j) + target.alpha * g.get(i, j);
+            tot += (o - h) * (o - h);
+        }
+        fp += (target.beta - cf / nf).powi(2);
+        gp += (target.alpha - cg / nf).powi(2);
+    }
+    let total = tot / nf;
+    Ok(FgSplit {
+        f_part: fp,
+        g_part: gp,
+        total,
+        rest: total - fp - gp,
+        g_unlearned: k as f64 * target.alpha * target.alpha,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::resnet_targets::enumerate_hypercube;
+
+    fn small_target() -> Fig2Target {
+        // k = 3 outputs on d = 7 (coordinate 6 unused), G_j a product of two F coordinates
+        Fig2Target {
+            d: 7,
+            g_sets: vec![vec![0, 1], vec![1, 2], vec![0, 2]],
+            alpha: 0.3,
+            beta: 1.0,
+        }
+    }
+
+    #[test]
+    fn parseval_on_the_whole_cube() {
+        // out_j = a_j F_j + b_j G_j + c_j x_6 (x_6 is orthogonal to every F and G): on all 2^7
+        // points the split is exact: F part Σ(1 − a_j)², G part Σ(0.3 − b_j)², rest Σ c_j².
+        let t = small_target();
+        let x = enumerate_hypercube(7, 1.0).unwrap();
+        let f = t.features(&x).unwrap();
+        let g = t.composite(&f).unwrap();
+        let (a, b, c) = ([0.9, 1.2, 0.0], [0.0, 0.3, 0.5], [0.1, -0.2, 0.4]);
+        let out = Matrix::from_fn(x.rows(), 3, |i, j| {
+            a[j] * f.get(i, j) + b[j] * g.get(i, j) + c[j] * x.get(i, 6)
+        });
+        let s = fg_split(&t, &x, &out).unwrap();
+        let fe: f64 = a.iter().map(|v| (1.0 - v) * (1.0 - v)).sum();
+        let ge: f64 = b.iter().map(|v| (0.3 - v) * (0.3 - v)).sum();
+        let re: f64 = c.iter().map(|v| v * v).sum();
+        assert!((s.f_part - fe).abs() < 1e-12);
+        assert!((s.g_part - ge).abs() < 1e-12);
+        assert!((s.rest - re).abs() < 1e-12);
+        assert!((s.total - (fe + ge + re)).abs() < 1e-12);
+        assert!((s.g_unlearned - 3.0 * 0.09).abs() < 1e-15);
+    }
+
+    #[test]
+    fn learning_only_f_leaves_the_g_part_at_k_alpha_squared() {
+        // out = F exactly: F part 0, αG part kα², total kα² (brute force over the cube).
+        let t = small_target();
+        let x = enumerate_hypercube(7, 1.0).unwrap();
+        let out = t.features(&x).unwrap();
+        let s = fg_split(&t, &x, &out).unwrap();
+        assert!(s.f_part.abs() < 1e-12);
+        assert!((s.g_part - s.g_unlearned).abs() < 1e-12);
+        assert!((s.total - s.g_unlearned).abs() < 1e-12);
+        // out = H: everything 0
+        let s = fg_split(&t, &x, &t.eval(&x).unwrap()).unwrap();
+        assert!(s.total.abs() < 1e-12 && s.f_part.abs() < 1e-12 && s.g_part.abs() < 1e-12);
+        assert!(fg_split(&t, &x, &Matrix::zeros(x.rows(), 2)).is_err());
+    }
+}

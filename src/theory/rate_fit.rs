@@ -1,0 +1,193 @@
+//! Power-law rates: fit y ≈ C·x^p by least squares on (ln x, ln y), with the standard error of
+//! the exponent, and compare a fitted exponent with one a theorem predicts.
+//!
+//! Used for seed 004 Theorem 6 (eq. 26: the cross-time terms of the recurrent NTK are
+//! O(L⁴ log⁴ m / m^{1/4}), an upper bound on the rate) and for seed 001 Fig. 1's eigenvalue
+//! decay (λ_i against i).
+//!
+//! The standard error is the ordinary least-squares one, se(p) = sqrt(RSS/(k−2) / Σ(ln x − mean)²)
+//! for k points; it is reported as a spread, not as a calibrated interval (the points of a
+//! width sweep are not independent Gaussian errors in ln y).
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// JSON writes NaN as null: read null back as NaN (a two-point fit has no standard error).
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// A fitted power law y ≈ prefactor · x^exponent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PowerFit {
+    /// The exponent p (slope of ln y against ln x).
+    pub exponent: f64,
+    /// C = exp(intercept).
+    pub prefactor: f64,
+    /// OLS standard error of p; NaN with fewer than three points.
+    #[serde(deserialize_with = "nan_if_null")]
+    pub exponent_se: f64,
+    /// Coefficient of determination of the log-log line (1 for an exact power law).
+    pub r2: f64,
+    /// Number of points fitted.
+    pub points: usize,
+}
+
+/// Fits y ≈ C·x^p to positive finite (x, y) pairs (at least two distinct x).
+pub fn fit_power_law(x: &[f64], y: &[f64]) -> Result<PowerFit> {
+    if x.len() != y.len() {
+        return Err(Error::Shape(format!(
+            "{} abscissae against {} values in a power-law fit",
+            x.len(),
+            y.len()
+        )));
+    }
+    for (name, v) in [("x", x), ("y", y)] {
+        if let Some(bad) = v.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
+            return Err(Error::invalid(
+                name,
+                format!("a power-law fit needs positive finite values, got {bad}"),
+            ));
+        }
+    }
+    let lx: Vec<f64> = x.iter().map(|t| t.ln()).collect();
+    let ly: Vec<f64> = y.iter().map(|t| t.ln()).collect();
+    let k = lx.len();
+    let mx = lx.iter().sum::<f64>() / k.max(1) as f64;
+    let my = ly.iter().sum::<f64>() / k.max(1) as f64;
+    let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
+    if k < 2 || sxx <= 0.0 {
+        return Err(Error::invalid(
+            "x",
+            "a power-law fit needs at least two distinct abscissae",
+        ));
+    }
+    let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let syy: f64 = ly.iter().map(|b| (b - my) * (b - my)).sum();
+    let p = sxy / sxx;
+    let c = my - p * mx;
+    let rss: f64 = lx
+        .iter()
+        .zip(&ly)
+        .map(|(a, b)| (b - p * a - c).powi(2))
+        .sum();
+    let se = if k > 2 {
+        (rss / (k - 2) as f64 / sxx).sqrt()
+    } else {
+        f64::NAN
+    };
+    let r2 = if syy > 0.0 { 1.0 - rss / syy } else { 1.0 };
+    Ok(PowerFit {
+        exponent: p,
+        prefactor: c.exp(),
+        exponent_se: se,
+        r2,
+        points: k,
+    })
+}
+
+/// A fitted exponent against a predicted one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateComparison {
+    /// The theorem's exponent (e.g. −1/4 for seed 004 eq. 26).
+    pub predicted: f64,
+    /// The fitted exponent.
+    pub fitted: f64,
+    /// Its standard error.
+    #[serde(deserialize_with = "nan_if_null")]
+    pub fitted_se: f64,
+    /// (fitted − predicted) / se (NaN when se is NaN or 0).
+    #[serde(deserialize_with = "nan_if_null")]
+    pub z: f64,
+    /// fitted ≤ predicted + `z_tol`·se: the measured quantity decays at least as fast as the
+    /// bound's rate (an upper bound is consistent with any faster decay).
+    pub at_least_as_fast: bool,
+    /// |fitted − predicted| ≤ `z_tol`·se: the rate is the predicted one.
+    pub matches: bool,
+}
+
+/// Compares `fit` with the `predicted` exponent at a tolerance of `z_tol` standard errors
+/// (a NaN se counts as 0: the point estimate alone decides).
+pub fn compare_rate(fit: &PowerFit, predicted: f64, z_tol: f64) -> RateComparison {
+    let se = if fit.exponent_se.is_finite() {
+        fit.exponent_se
+    } else {
+        0.0
+    };
+    let diff = fit.exponent - predicted;
+    RateComparison {
+        predicted,
+        fitted: fit.exponent,
+        fitted_se: fit.exponent_se,
+        z: if se > 0.0 { diff / se } else { f64::NAN },
+        at_least_as_fast: diff <= z_tol * se,
+        matches: diff.abs() <= z_tol * se,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng;
+
+    #[test]
+    fn exact_power_law_is_recovered() {
+        let x = [10.0, 40.0, 160.0, 640.0, 2560.0];
+        let y: Vec<f64> = x.iter().map(|m: &f64| 3.0 * m.powf(-0.25)).collect();
+        let f = fit_power_law(&x, &y).unwrap();
+        assert!((f.exponent + 0.25).abs() < 1e-12);
+        assert!((f.prefactor - 3.0).abs() < 1e-10);
+        assert!(f.exponent_se < 1e-10);
+        assert!((f.r2 - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn standard_error_matches_the_closed_form_on_three_points() {
+        // ln x = (0, 1, 2), ln y = (0, 1, 3): slope 1.5, intercept −1/6, residuals
+        // (1/6, −1/3, 1/6), RSS = 1/6, Sxx = 2, se = sqrt(RSS/1/2) = sqrt(1/12).
+        let x = [1.0, 1f64.exp(), 2f64.exp()];
+        let y = [1.0, 1f64.exp(), 3f64.exp()];
+        let f = fit_power_law(&x, &y).unwrap();
+        assert!((f.exponent - 1.5).abs() < 1e-12);
+        assert!((f.prefactor.ln() + 1.0 / 6.0).abs() < 1e-12);
+        assert!((f.exponent_se - (1.0f64 / 12.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn monte_carlo_averages_fall_like_m_to_the_minus_half() {
+        // |mean of m standard normals| has E = sqrt(2/(π m)): the fitted exponent of the
+        // average over 400 repeats is −1/2 within a few standard errors, and it is faster
+        // than Theorem 6's −1/4.
+        let mut g = rng::stream(7, "rate-fit-test");
+        let ms = [16usize, 64, 256, 1024, 4096];
+        let y: Vec<f64> = ms
+            .iter()
+            .map(|&m| {
+                (0..400)
+                    .map(|_| ((0..m).map(|_| rng::normal(&mut g)).sum::<f64>() / m as f64).abs())
+                    .sum::<f64>()
+                    / 400.0
+            })
+            .collect();
+        let x: Vec<f64> = ms.iter().map(|&m| m as f64).collect();
+        let f = fit_power_law(&x, &y).unwrap();
+        assert!((f.exponent + 0.5).abs() < 0.05, "{f:?}");
+        let c = compare_rate(&f, -0.25, 2.0);
+        assert!(c.at_least_as_fast && !c.matches, "{c:?}");
+        let c = compare_rate(&f, -0.5, 4.0);
+        assert!(c.matches, "{c:?}");
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_its_name() {
+        assert!(matches!(
+            fit_power_law(&[1.0, 2.0], &[1.0, 0.0]),
+            Err(Error::Invalid { name, .. }) if name == "y"
+        ));
+        assert!(matches!(
+            fit_power_law(&[2.0, 2.0], &[1.0, 3.0]),
+            Err(Error::Invalid { name, .. }) if name == "x"
+        ));
+        assert!(fit_power_law(&[1.0], &[1.0, 2.0]).is_err());
+    }
+}
