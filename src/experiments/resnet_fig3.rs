@@ -104,8 +104,11 @@ pub struct Fig3Settings {
 
 impl Fig3Settings {
     /// Quick: d = 40 and N = 5,000 as in the seed, SGD at m ∈ {200, 1000}, lr ∈
-    /// {0.5, 5}, wd ∈ {0, 10⁻³}, E = 10 (short runs, a few seconds in all; larger
-    /// learning rates fit more of the training set at a larger norm); the d₀ = 6 nets
+    /// {5, 20} (both on the seed's {1,2,5}×10^k grid), wd = 0, E = 20: the smallest
+    /// grid at which SGD fits the training set (training error ≤ 0.12, so the claims
+    /// are tested rather than inconclusive; lr ≤ 5 with E = 10 stayed at 0.46) in about
+    /// ten seconds; larger learning rates fit more of the training set at a larger
+    /// norm. The d₀ = 6 nets
     /// at lr ∈ {5, 10} (10 is the largest stable {1,2,5}×10^k rate) over nine weight
     /// decays 0 … 10⁻³, E = 500 (weight decay sets the norm of W*). Paper: the
     /// seed's grid, m ∈ {200, 500, 1000, …, 100,000}, lr ∈ {1,2,5}×10^{−2..1},
@@ -135,9 +138,9 @@ impl Fig3Settings {
             n_val: 1000,
             n_test: 2000,
             widths: vec![200, 1000],
-            lrs: vec![0.5, 5.0],
-            wds: vec![0.0, 1e-3],
-            epochs: 10,
+            lrs: vec![5.0, 20.0],
+            wds: vec![0.0],
+            epochs: 20,
             base_width: 200,
             base_d: 6,
             base_lrs: vec![5.0, 10.0],

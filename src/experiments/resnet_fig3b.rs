@@ -112,17 +112,13 @@ impl Experiment for Fig3b {
             } else {
                 vec![200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000]
             },
-            lrs: if quick {
-                vec![0.5, 5.0]
-            } else {
-                grid_125(-2, 1)
-            },
+            lrs: if quick { vec![20.0] } else { grid_125(-2, 1) },
             wds: if quick {
                 vec![0.0]
             } else {
                 vec![0.0, 1e-5, 1e-4, 1e-3]
             },
-            epochs: if quick { 1 } else { 400 },
+            epochs: if quick { 20 } else { 400 },
             sgd_error_bound: 0.98,
             fit_threshold: 0.5,
         }
