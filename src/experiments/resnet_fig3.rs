@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::models::a1net::{check_width, A1Net};
 use crate::models::krr::mean_sq_error;
-use crate::models::resnet::Learner;
+use crate::models::learner::Learner;
 use crate::report::plot::{save_figure, Figure, Series, Style};
 use crate::report::table::{write_csv, Claim};
 use crate::rng;

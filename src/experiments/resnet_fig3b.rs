@@ -19,7 +19,7 @@ use crate::data::resnet_targets::Fig3Target;
 use crate::error::{Error, Result};
 use crate::models::a1net::{check_width, A1Net};
 use crate::models::krr::mean_sq_error;
-use crate::models::resnet::Learner;
+use crate::models::learner::Learner;
 use crate::report::table::{write_csv, Claim};
 use crate::rng;
 use crate::train::sgd::{grid_125, train, SgdConfig};
