@@ -455,13 +455,13 @@ fn every_experiment_records_its_settings_and_rejudge_reproduces_its_verdicts() {
             assert_eq!(v == "inconclusive", c["reason"].is_string(), "{c}");
         }
         // rejudge recomputes the same verdicts from the file alone
-        let r = suite::rejudge(&dir.path().join(name), false).unwrap();
+        let r = widenet::report::run::rejudge(&dir.path().join(name), false).unwrap();
         assert_eq!(r.outputs.len(), 1);
         assert_eq!(r.outputs[0].claims, out.claims, "{name}: rejudged claims");
         assert_eq!(r.changed[0].1, 0);
     }
     // the whole directory at once, writing the report
-    let r = suite::rejudge(dir.path(), true).unwrap();
+    let r = widenet::report::run::rejudge(dir.path(), true).unwrap();
     assert_eq!(r.outputs.len(), registry().len());
     assert!(r.report.as_ref().unwrap().exists());
     assert!(r.table.contains("claims:"));
@@ -494,7 +494,7 @@ fn a_failed_precondition_makes_the_verdict_inconclusive_and_rejudge_sees_it() {
     assert_ne!(saved["claims"][0]["verdict"], "inconclusive");
     saved["results"]["points"][0]["population_error"] = Value::Null;
     std::fs::write(&p, serde_json::to_vec(&saved).unwrap()).unwrap();
-    let r = suite::rejudge(p.parent().unwrap(), true).unwrap();
+    let r = widenet::report::run::rejudge(p.parent().unwrap(), true).unwrap();
     let c = &r.outputs[0].claims[0];
     assert!(c.is_inconclusive(), "{c:?}");
     assert_eq!(r.changed[0].1, 1);

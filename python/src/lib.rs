@@ -900,7 +900,7 @@ fn reproduce(
         }
         let o = suite::reproduce(&name, &opts)?;
         let (report, table) =
-            suite::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;
+            widenet::report::run::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;
         Ok((
             out.join(&name).join("result.json").display().to_string(),
             report.display().to_string(),
@@ -915,9 +915,7 @@ fn reproduce(
 #[pyfunction]
 #[pyo3(signature = (dir, write=true))]
 fn rejudge(py: Python<'_>, dir: PathBuf, write: bool) -> PyResult<String> {
-    run(py, || {
-        Ok(widenet::experiments::suite::rejudge(&dir, write)?.table)
-    })
+    run(py, || Ok(widenet::report::run::rejudge(&dir, write)?.table))
 }
 
 /// The names `reproduce` accepts.

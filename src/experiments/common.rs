@@ -1,10 +1,11 @@
 //! What every experiment shares: data sources, scales, precision, the typed
 //! output, the result file, and resumable sub-runs.
 
+use super::claim::Claim;
+use crate::artifacts::files::{read_json, write_json};
 use crate::data::labels::{normalize_rows, two_class, Dataset};
 use crate::data::{cifar, mnist, synthetic, Split};
 use crate::error::{Error, Result};
-use crate::report::table::{read_json, write_json, Claim};
 use crate::rng;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -658,8 +658,8 @@ fn example_claims(table: &ComplexityExamples) -> Vec<Claim> {
 fn write_examples(
     dir: &std::path::Path,
 ) -> Result<(ComplexityExamples, super::framework::Artifacts)> {
-    use crate::report::plot::{save_figure, Figure, Series, Style};
-    use crate::report::table::atomic_write;
+    use crate::artifacts::files::atomic_write;
+    use crate::artifacts::plot::{save_figure, Figure, Series, Style};
     let table = run()?;
     let csv = dir.join("examples.csv");
     atomic_write(&csv, table.to_csv().as_bytes())?;

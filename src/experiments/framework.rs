@@ -13,8 +13,8 @@
 
 use super::claim::Claim;
 use super::common::{relative_to, ExperimentOutput, Scale};
+use crate::artifacts::files::{read_json, write_json};
 use crate::error::{Error, Result};
-use crate::report::table::{read_json, write_json};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

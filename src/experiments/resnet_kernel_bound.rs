@@ -10,13 +10,14 @@
 //! estimated population error — the most favourable choice for the kernel — so
 //! the check is against the strongest predictor of the λ grid.
 
+use super::claim::Claim;
 use super::common::{ExperimentOutput, Scale};
 use super::framework::{run_typed, Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::resnet_targets::Thm2Target;
 use crate::error::{Error, Result};
 use crate::models::krr::{krr_grid, KernelKind};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
 use crate::rng;
 use crate::theory::hierarchical::thm2_complexity;
 use crate::train::search::HyperPoint;

@@ -44,8 +44,11 @@ pub use length::{run_length, LengthResult, LengthSettings, RnnLength};
 pub use nvar::{run_nvar, spread_positions, NvarResult, NvarSettings, RnnNvar};
 pub use sgd_curves::{learning_curves, CurvePoint, LearningCurve, SgdCurveSettings};
 
+use super::claim::Claim;
 use super::common::{spearman, ExperimentOutput, Precision, RunCache, Scale};
 use super::framework::{run_typed, Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::rnn_concepts::{
     draw, AdditiveConcept, Concept, ConceptSample, InputSpec, NVariableConcept,
 };
@@ -54,8 +57,6 @@ use crate::kernels::rnn_infinite::rnn_ntk_infinite;
 use crate::linalg::least_squares;
 use crate::linalg::{Cholesky, Matrix, Real};
 use crate::models::rnn::{Objective, Preset, Rnn};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
 use crate::rng::{self, WRng};
 use crate::theory::complexity::{concept_additive, concept_n_variable, C1, REL_TOL};
 use crate::theory::taylor::AnalyticFn;
