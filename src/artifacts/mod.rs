@@ -2,7 +2,7 @@
 //! figures ([`plot`]: [`Figure`] / [`Series`], [`save_figure`] to PNG + SVG). Low-level,
 //! like [`crate::error`] or [`crate::linalg`]: these modules import nothing of widenet but
 //! `error`, so experiments write their CSVs and figures without importing the report layer
-//! ([`crate::report`], the HTML report and the claims table, sits above the experiments).
+//! (`report`, the HTML report and the claims table, sits above the experiments).
 
 pub mod files;
 pub mod plot;

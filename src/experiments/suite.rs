@@ -1,6 +1,6 @@
 //! The experiment registry and `reproduce`: every experiment by name, its settings resolved
 //! from the scale, seed and overrides. The default run, `rejudge` and the HTML report are
-//! [`crate::report::run`] (the report layer sits above the experiments).
+//! `report::run` (the report layer sits above the experiments).
 
 use super::common::{ExperimentOutput, Precision, Scale};
 use super::framework::{Context, Registered};
