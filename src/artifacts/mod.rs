@@ -5,6 +5,7 @@
 //! (`report`, the HTML report and the claims table, sits above the experiments).
 
 pub mod files;
+pub mod nonfinite;
 pub mod plot;
 
 pub use files::{atomic_write, csv_string, read_json, write_csv, write_json};

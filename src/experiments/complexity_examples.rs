@@ -37,10 +37,8 @@ pub struct ExampleRow {
     /// The computed value ("inf" when divergent).
     pub computed: String,
     /// The computed value as a number (+∞ when divergent or above f64::MAX).
-    #[serde(deserialize_with = "super::framework::f64_or_nan")]
     pub computed_value: f64,
     /// log10 of the computed value.
-    #[serde(deserialize_with = "super::framework::f64_or_nan")]
     pub log10_computed: f64,
     /// Whether the computed series converges.
     pub finite: bool,
