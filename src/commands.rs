@@ -1,6 +1,7 @@
 //! The subcommands behind `widenet …`: each reads its inputs, calls the library
 //! and writes files other programs can rely on (names documented in the README).
 
+use crate::artifacts::files::write_json;
 use crate::data::labels::{normalize_rows, two_class};
 use crate::data::{cifar, mnist, npy, Split};
 use crate::error::{Error, Result};
@@ -8,7 +9,6 @@ use crate::kernels::h_inf;
 use crate::kernels::tile::{write_npy, NpyDtype, TileKernel};
 use crate::linalg::Precision;
 use crate::linalg::{Matrix, Real};
-use crate::report::table::write_json;
 use crate::theory::spectrum::KernelAnalysis;
 use crate::train::{train_two_layer, GdConfig};
 use crate::validate::{self, check_writable, finite_matrix, finite_output};

@@ -11,6 +11,7 @@
 //! predicted dynamics, bounds), [`experiments`] (one module per paper figure),
 //! [`report`] (plots, JSON/CSV, HTML), [`bench`] (performance measurements).
 
+pub mod artifacts;
 pub mod bench;
 pub mod commands;
 pub mod data;

@@ -8,6 +8,7 @@ use widenet::commands;
 use widenet::data::Split;
 use widenet::experiments::common::{Precision, Scale};
 use widenet::experiments::suite;
+use widenet::report::run as report_run;
 
 #[derive(Parser)]
 #[command(
@@ -384,7 +385,7 @@ fn default_run(out: PathBuf, seed: u64) -> Result<()> {
         out.display()
     );
     use widenet::experiments::claim::tally;
-    let (outputs, report, table) = suite::run_default(&out, seed, true, |o| {
+    let (outputs, report, table) = report_run::run_default(&out, seed, true, |o| {
         let (held, not_held, inconclusive) = tally(&o.claims);
         eprintln!(
             "  {:<22} {:>6.1} s  {held} held, {not_held} not held, {inconclusive} inconclusive",
@@ -759,7 +760,7 @@ fn run(cli: Cli) -> Result<()> {
             let _lock = widenet::lock::OutputLock::acquire(&out)?;
             let o = suite::reproduce(&name, &opts)?;
             let (report, table) =
-                suite::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;
+                report_run::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;
             println!("{table}");
             println!(
                 "results: {}  report: {}",
@@ -768,7 +769,7 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Rejudge { dir, dry_run } => {
-            let r = suite::rejudge(&dir, !dry_run)?;
+            let r = report_run::rejudge(&dir, !dry_run)?;
             println!("{}", r.table);
             for (path, changed) in &r.changed {
                 if *changed > 0 {

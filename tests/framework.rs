@@ -455,13 +455,13 @@ fn every_experiment_records_its_settings_and_rejudge_reproduces_its_verdicts() {
             assert_eq!(v == "inconclusive", c["reason"].is_string(), "{c}");
         }
         // rejudge recomputes the same verdicts from the file alone
-        let r = suite::rejudge(&dir.path().join(name), false).unwrap();
+        let r = widenet::report::run::rejudge(&dir.path().join(name), false).unwrap();
         assert_eq!(r.outputs.len(), 1);
         assert_eq!(r.outputs[0].claims, out.claims, "{name}: rejudged claims");
         assert_eq!(r.changed[0].1, 0);
     }
     // the whole directory at once, writing the report
-    let r = suite::rejudge(dir.path(), true).unwrap();
+    let r = widenet::report::run::rejudge(dir.path(), true).unwrap();
     assert_eq!(r.outputs.len(), registry().len());
     assert!(r.report.as_ref().unwrap().exists());
     assert!(r.table.contains("claims:"));
@@ -494,7 +494,7 @@ fn a_failed_precondition_makes_the_verdict_inconclusive_and_rejudge_sees_it() {
     assert_ne!(saved["claims"][0]["verdict"], "inconclusive");
     saved["results"]["points"][0]["population_error"] = Value::Null;
     std::fs::write(&p, serde_json::to_vec(&saved).unwrap()).unwrap();
-    let r = suite::rejudge(p.parent().unwrap(), true).unwrap();
+    let r = widenet::report::run::rejudge(p.parent().unwrap(), true).unwrap();
     let c = &r.outputs[0].claims[0];
     assert!(c.is_inconclusive(), "{c:?}");
     assert_eq!(r.changed[0].1, 1);
@@ -504,4 +504,59 @@ fn a_failed_precondition_makes_the_verdict_inconclusive_and_rejudge_sees_it() {
     let c = &read(&p)["claims"][0];
     assert_eq!(c["verdict"], "inconclusive", "{c}");
     assert!(c["reason"].as_str().unwrap().contains("small N"));
+}
+
+/// NaN and ±inf in several float fields of a result (plain fields, a list's elements, an
+/// `Option`) are written to result.json as "NaN" / "inf" / "-inf", read back bit for bit,
+/// and rejudge gives the verdicts the claims function gives on the in-memory result; a file
+/// written before (serde_json's `null` in a float field) still rejudges, null read as NaN.
+#[test]
+fn non_finite_results_survive_result_json_and_rejudge() {
+    use widenet::artifacts::nonfinite;
+    use widenet::experiments::complexity_examples::{ComplexityExamples, Examples};
+    use widenet::experiments::framework::Experiment;
+    let dir = tempfile::tempdir().unwrap();
+    let o = ReproduceOptions::quick(dir.path(), 3);
+    let mut out = suite::reproduce("complexity-examples", &o).unwrap();
+    let p = dir.path().join("complexity-examples").join("result.json");
+    let saved = read(&p);
+    let s = serde_json::from_value(saved["settings"].clone()).unwrap();
+    let mut r: ComplexityExamples = nonfinite::from_value(saved["results"].clone()).unwrap();
+    // the run's own divergent series: computed value +inf, written as "inf"
+    assert!(r.rows.iter().any(|x| x.computed_value == f64::INFINITY));
+    let (nan, inf) = (f64::NAN, f64::INFINITY);
+    r.c1 = nan;
+    r.rel_tol = -inf;
+    r.rows[0].computed_value = nan;
+    r.rows[1].log10_computed = -inf;
+    r.rows[2].r = inf;
+    r.rows[3].reference = Some(nan);
+    let want = Examples.claims(&s, &r);
+    assert!(!want.is_empty());
+    out.claims = want.clone();
+    out.files.clear();
+    widenet::experiments::common::write_result(dir.path(), &mut out, &r).unwrap();
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains(r#""c1": "NaN""#), "c1 not written as \"NaN\"");
+    assert!(text.contains(r#""rel_tol": "-inf""#));
+    let back: ComplexityExamples = nonfinite::from_value(read(&p)["results"].clone()).unwrap();
+    assert!(back.c1.is_nan() && back.rel_tol == -inf);
+    assert!(back.rows[0].computed_value.is_nan());
+    assert_eq!(back.rows[1].log10_computed, -inf);
+    assert_eq!(back.rows[2].r, inf);
+    assert!(back.rows[3].reference.unwrap().is_nan());
+    for (a, b) in back.rows.iter().zip(&r.rows).skip(4) {
+        assert_eq!(a.computed_value.to_bits(), b.computed_value.to_bits());
+        assert_eq!(a.log10_computed.to_bits(), b.log10_computed.to_bits());
+    }
+    let j = widenet::report::run::rejudge(p.parent().unwrap(), false).unwrap();
+    assert_eq!(j.outputs[0].claims, want);
+    assert_eq!(j.changed[0].1, 0);
+    // an older file: NaN written as null by serde_json
+    let mut old = read(&p);
+    old["results"]["c1"] = Value::Null;
+    old["results"]["rows"][0]["computed_value"] = Value::Null;
+    std::fs::write(&p, serde_json::to_vec(&old).unwrap()).unwrap();
+    let j = widenet::report::run::rejudge(p.parent().unwrap(), false).unwrap();
+    assert_eq!(j.outputs[0].claims, want);
 }

@@ -5,14 +5,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use widenet::report::html::{render_report, write_report, ReportSection};
-use widenet::report::plot::{
+use widenet::artifacts::files::{atomic_write, csv_string, read_json, write_csv, write_json};
+use widenet::artifacts::plot::{
     axis_range, format_tick, kept_points, palette_color, render_rgb, save_figure,
     save_figure_sized, Figure, Series, Style,
 };
-use widenet::report::table::{
-    atomic_write, claims_table, csv_string, read_json, write_csv, write_json, Claim,
-};
+use widenet::experiments::claim::Claim;
+use widenet::report::html::{render_report, write_report, ReportSection};
+use widenet::report::table::claims_table;
 
 // ---------------------------------------------------------------- helpers
 

@@ -4,9 +4,8 @@
 use widenet::data::resnet_targets::Fig2Target;
 use widenet::error::Error;
 use widenet::linalg::Matrix;
-use widenet::models::resnet::{
-    eq21_forward, Fc2, Fc3, Init, Last, Learner, LearnerKind, Ntk, ResNet3,
-};
+use widenet::models::learner::Learner;
+use widenet::models::resnet::{eq21_forward, Fc2, Fc3, Init, Last, LearnerKind, Ntk, ResNet3};
 use widenet::rng;
 use widenet::train::sgd::{grid_125, grid_search, ladder_step, train, SgdConfig, SgdState, Split};
 

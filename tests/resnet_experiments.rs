@@ -5,13 +5,11 @@
 use std::path::Path;
 use widenet::data::resnet_targets::{Fig2Target, Thm2Target};
 use widenet::experiments::common::Scale;
-use widenet::experiments::resnet_fig2::{
-    self, DataSeeds, Fig2Result, Fig2Settings, KernelKind, MethodRecord,
-};
+use widenet::experiments::resnet_fig2::{self, DataSeeds, Fig2Result, Fig2Settings, MethodRecord};
 use widenet::experiments::resnet_kernel_bound::{self, KernelBoundSettings};
 use widenet::kernels::classic::{arcsin, arcsin_gram};
 use widenet::linalg::Matrix;
-use widenet::models::krr::Krr;
+use widenet::models::krr::{KernelKind, Krr};
 
 fn tiny_fig2(seed: u64) -> Fig2Settings {
     let mut s = Fig2Settings::new(Scale::Quick, seed);
@@ -263,7 +261,7 @@ fn quick_scale_report() {
 /// the same (lr, wd) give identical errors (same seeds).
 #[test]
 fn coordinate_search_runs_lrs_then_wds_at_the_validation_best_lr() {
-    use widenet::experiments::resnet_fig2::GridSearch;
+    use widenet::train::search::GridSearch;
     let dir = tempfile::tempdir().unwrap();
     let mut s = tiny_fig2(9);
     s.sizes = vec![40];
@@ -311,7 +309,7 @@ fn coordinate_search_runs_lrs_then_wds_at_the_validation_best_lr() {
 /// ended at the step limit or with the best strictly inside.
 #[test]
 fn coordinate_search_extends_an_edge_optimum_along_the_ladder() {
-    use widenet::experiments::resnet_fig2::GridSearch;
+    use widenet::train::search::GridSearch;
     use widenet::train::sgd::ladder_step;
     let walk = |start: f64| {
         let mut s = tiny_fig2(9);
@@ -326,7 +324,7 @@ fn coordinate_search_extends_an_edge_optimum_along_the_ladder() {
         s.edge_steps = 5;
         let (_, r) = resnet_fig2::run_fig2a(&s, tempfile::tempdir().unwrap().path()).unwrap();
         let rec = r.record("2layer", 40, 1.0).unwrap();
-        let best_of = |pts: &[&widenet::experiments::resnet_fig2::HyperPoint]| {
+        let best_of = |pts: &[&widenet::train::search::HyperPoint]| {
             pts.iter()
                 .filter(|p| p.val_error.is_some())
                 .min_by(|a, b| a.val_error.unwrap().total_cmp(&b.val_error.unwrap()))

@@ -202,6 +202,34 @@ fn vector(a: &Arr<'_>, name: &str) -> PyResult<Vec<f64>> {
     values::<f64>(a, name)
 }
 
+/// An error naming `name` unless `got` (labels or targets) matches `rows`:
+/// "{got} {noun} for {rows} {of}".
+fn check_count(name: &str, got: usize, noun: &str, rows: usize, of: &str) -> PyResult<()> {
+    if got != rows {
+        return Err(invalid(name, format!("{got} {noun} for {rows} {of}")));
+    }
+    Ok(())
+}
+
+/// The optional test set of the training functions: both `x_test` and `y_test` converted
+/// (and checked against the training data) by `convert`, or neither; one alone is an
+/// error naming both arguments.
+fn test_pair<'py, T>(
+    x_test: &Option<Arr<'py>>,
+    y_test: &Option<Arr<'py>>,
+    noun: &str,
+    convert: impl FnOnce(&Arr<'py>, &Arr<'py>) -> PyResult<T>,
+) -> PyResult<Option<T>> {
+    match (x_test, y_test) {
+        (Some(a), Some(b)) => convert(a, b).map(Some),
+        (None, None) => Ok(None),
+        _ => Err(invalid(
+            "x_test/y_test",
+            format!("give both the test inputs and the test {noun}, or neither"),
+        )),
+    }
+}
+
 fn out2<T: numpy::Element + Real>(py: Python<'_>, m: Matrix<T>) -> Bound<'_, PyAny> {
     let (r, c) = m.shape();
     Array2::from_shape_vec((r, c), m.into_vec())
@@ -484,37 +512,18 @@ fn train_two_layer<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let xm = matrix::<f64>(&x, "x")?;
     let yv = vector(&y, "y")?;
-    if yv.len() != xm.rows() {
-        return Err(invalid(
-            "y",
-            format!("{} labels for {} rows of x", yv.len(), xm.rows()),
-        ));
-    }
-    let test = match (&x_test, &y_test) {
-        (Some(a), Some(b)) => {
-            let (tx, ty) = (matrix::<f64>(a, "x_test")?, vector(b, "y_test")?);
-            if ty.len() != tx.rows() {
-                return Err(invalid(
-                    "y_test",
-                    format!("{} labels for {} rows of x_test", ty.len(), tx.rows()),
-                ));
-            }
-            if tx.cols() != xm.cols() {
-                return Err(invalid(
-                    "x_test",
-                    format!("{} columns but x has {}", tx.cols(), xm.cols()),
-                ));
-            }
-            Some((tx, ty))
-        }
-        (None, None) => None,
-        _ => {
+    check_count("y", yv.len(), "labels", xm.rows(), "rows of x")?;
+    let test = test_pair(&x_test, &y_test, "labels", |a, b| {
+        let (tx, ty) = (matrix::<f64>(a, "x_test")?, vector(b, "y_test")?);
+        check_count("y_test", ty.len(), "labels", tx.rows(), "rows of x_test")?;
+        if tx.cols() != xm.cols() {
             return Err(invalid(
-                "x_test/y_test",
-                "give both the test inputs and the test labels, or neither",
-            ))
+                "x_test",
+                format!("{} columns but x has {}", tx.cols(), xm.cols()),
+            ));
         }
-    };
+        Ok((tx, ty))
+    })?;
     let cfg = widenet::train::GdConfig {
         eta,
         max_iters: iters,
@@ -616,46 +625,29 @@ fn train_rnn<'py>(
     let xs = sequences::<f64>(&x, "x")?;
     let yv = vector(&y, "y")?;
     let n = xs[0].rows();
-    if yv.len() != n {
-        return Err(invalid(
-            "y",
-            format!("{} labels for {n} sequences in x", yv.len()),
-        ));
-    }
+    check_count("y", yv.len(), "labels", n, "sequences in x")?;
     let (len, d) = (xs.len(), xs[0].cols());
-    let test = match (&x_test, &y_test) {
-        (Some(a), Some(b)) => {
-            let (tx, ty) = (sequences::<f64>(a, "x_test")?, vector(b, "y_test")?);
-            if ty.len() != tx[0].rows() {
-                return Err(invalid(
-                    "y_test",
-                    format!(
-                        "{} labels for {} sequences in x_test",
-                        ty.len(),
-                        tx[0].rows()
-                    ),
-                ));
-            }
-            if tx.len() != len || tx[0].cols() != d {
-                return Err(invalid(
-                    "x_test",
-                    format!(
-                        "sequences of length {} and dimension {}, but x has {len} and {d}",
-                        tx.len(),
-                        tx[0].cols()
-                    ),
-                ));
-            }
-            Some((tx, ty))
-        }
-        (None, None) => None,
-        _ => {
+    let test = test_pair(&x_test, &y_test, "labels", |a, b| {
+        let (tx, ty) = (sequences::<f64>(a, "x_test")?, vector(b, "y_test")?);
+        check_count(
+            "y_test",
+            ty.len(),
+            "labels",
+            tx[0].rows(),
+            "sequences in x_test",
+        )?;
+        if tx.len() != len || tx[0].cols() != d {
             return Err(invalid(
-                "x_test/y_test",
-                "give both the test inputs and the test labels, or neither",
-            ))
+                "x_test",
+                format!(
+                    "sequences of length {} and dimension {}, but x has {len} and {d}",
+                    tx.len(),
+                    tx[0].cols()
+                ),
+            ));
         }
-    };
+        Ok((tx, ty))
+    })?;
     let cfg = RnnSgdConfig {
         eta,
         steps,
@@ -732,37 +724,23 @@ fn train_resnet<'py>(
     let kind = LearnerKind::parse(learner).map_err(py_err)?;
     let xm = matrix::<f64>(&x, "x")?;
     let ym = targets(&y, "y")?;
-    if ym.rows() != xm.rows() {
-        return Err(invalid(
-            "y",
-            format!("{} targets for {} rows of x", ym.rows(), xm.rows()),
-        ));
-    }
-    let test = match (&x_test, &y_test) {
-        (Some(a), Some(b)) => {
-            let (tx, ty) = (matrix::<f64>(a, "x_test")?, targets(b, "y_test")?);
-            if ty.rows() != tx.rows() || ty.cols() != ym.cols() {
-                return Err(invalid(
-                    "y_test",
-                    format!(
-                        "{}x{} targets for {} rows of x_test and {} outputs",
-                        ty.rows(),
-                        ty.cols(),
-                        tx.rows(),
-                        ym.cols()
-                    ),
-                ));
-            }
-            Some((tx, ty))
-        }
-        (None, None) => None,
-        _ => {
+    check_count("y", ym.rows(), "targets", xm.rows(), "rows of x")?;
+    let test = test_pair(&x_test, &y_test, "targets", |a, b| {
+        let (tx, ty) = (matrix::<f64>(a, "x_test")?, targets(b, "y_test")?);
+        if ty.rows() != tx.rows() || ty.cols() != ym.cols() {
             return Err(invalid(
-                "x_test/y_test",
-                "give both the test inputs and the test targets, or neither",
-            ))
+                "y_test",
+                format!(
+                    "{}x{} targets for {} rows of x_test and {} outputs",
+                    ty.rows(),
+                    ty.cols(),
+                    tx.rows(),
+                    ym.cols()
+                ),
+            ));
         }
-    };
+        Ok((tx, ty))
+    })?;
     let cfg = SgdConfig {
         lr,
         weight_decay,
@@ -900,7 +878,7 @@ fn reproduce(
         }
         let o = suite::reproduce(&name, &opts)?;
         let (report, table) =
-            suite::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;
+            widenet::report::run::finish_report(&out, &out.join(&name), std::slice::from_ref(&o))?;
         Ok((
             out.join(&name).join("result.json").display().to_string(),
             report.display().to_string(),
@@ -915,9 +893,7 @@ fn reproduce(
 #[pyfunction]
 #[pyo3(signature = (dir, write=true))]
 fn rejudge(py: Python<'_>, dir: PathBuf, write: bool) -> PyResult<String> {
-    run(py, || {
-        Ok(widenet::experiments::suite::rejudge(&dir, write)?.table)
-    })
+    run(py, || Ok(widenet::report::run::rejudge(&dir, write)?.table))
 }
 
 /// The names `reproduce` accepts.

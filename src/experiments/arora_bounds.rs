@@ -12,14 +12,15 @@
 //!
 //! The computations are [`crate::theory::bounds_001`]; GD is eq. 6 ([`crate::train::gd`]).
 
+use super::claim::Claim;
 use super::common::{load_two_class, DataSource, Precision, Scale};
 use super::framework::{Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::labels::randomize_labels;
 use crate::error::{Error, Result};
 use crate::kernels::h_inf;
 use crate::linalg::{sym_eigen, Cholesky, Matrix, Real};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
 use crate::rng;
 use crate::theory::bounds_001::{
     eigen_decay, movement_check, projection_uniformity, theorem_5_1_check, EigenDecay,

@@ -2,14 +2,15 @@
 //! actual training loss next to eq. 8's prediction, and the spectrum of H^∞ with
 //! the projections |v_iᵀy| of each label vector.
 
+use super::claim::Claim;
 use super::common::{load_two_class, DataSource, ExperimentOutput, Precision, RunCache, Scale};
 use super::framework::{run_typed, Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::error::{Error, Result};
 use crate::kernels::{empirical_gram, h_inf};
 use crate::linalg::sym_eigen;
 use crate::models::TwoLayerNet;
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
 use crate::rng;
 use crate::theory::bounds::lemma_5_3;
 use crate::theory::spectrum::{

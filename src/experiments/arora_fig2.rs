@@ -3,16 +3,17 @@
 //! grows and tracks the test ℓ1 loss and 0-1 error of the trained network.
 
 use super::arora_fig1::choose_eta;
+use super::claim::Claim;
 use super::common::{
     load_two_class, spearman, DataSource, ExperimentOutput, Precision, RunCache, Scale,
 };
 use super::framework::{run_typed, Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::labels::randomize_labels;
 use crate::error::{Error, Result};
 use crate::kernels::h_inf;
 use crate::linalg::{sym_eigenvalues, Cholesky};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
 use crate::rng;
 use crate::theory::bounds::{complexity_measure, lemma_5_4_rademacher, theorem_5_1};
 use crate::train::{train_two_layer_record, GdConfig, TwoLayerRecord};

@@ -5,14 +5,15 @@
 //! to 0 as n grows; random labels have no such bound. Analytic targets ψ(βᵀx) are
 //! bounded through their Taylor series (3 Σ_p p|c_p|‖β‖^p, Examples 6.3, 6.4).
 
+use super::claim::Claim;
 use super::common::{ExperimentOutput, Scale};
 use super::framework::{run_typed, Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::synthetic::{unit_sphere, PolyTarget, PolyTerm};
 use crate::error::{Error, Result};
 use crate::kernels::h_inf;
 use crate::linalg::{sym_eigen, Cholesky, Matrix};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
 use crate::rng;
 use crate::theory::bounds::complexity_measure;
 use crate::theory::complexity::arora_series;

@@ -1,10 +1,12 @@
 //! What every experiment shares: data sources, scales, precision, the typed
 //! output, the result file, and resumable sub-runs.
 
+use super::claim::Claim;
+use crate::artifacts::files::{read_json, write_json};
+use crate::artifacts::nonfinite::{self, Encoded};
 use crate::data::labels::{normalize_rows, two_class, Dataset};
 use crate::data::{cifar, mnist, synthetic, Split};
 use crate::error::{Error, Result};
-use crate::report::table::{read_json, write_json, Claim};
 use crate::rng;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -218,7 +220,7 @@ pub fn write_result<R: Serialize>(
         seconds: f64,
         figures: &'a [PathBuf],
         files: &'a [PathBuf],
-        results: &'a R,
+        results: Encoded<'a, R>,
     }
     let path = out.join(&output.name).join("result.json");
     write_json(
@@ -232,7 +234,8 @@ pub fn write_result<R: Serialize>(
             seconds: output.seconds,
             figures: &output.figures,
             files: &output.files,
-            results,
+            // NaN and ±inf as "NaN", "inf", "-inf": rejudge reads them back exactly
+            results: Encoded(results),
         },
     )?;
     output.files.push(relative_to(&path, out));
@@ -278,9 +281,12 @@ impl RunCache {
         if !path.exists() {
             return None;
         }
-        let cached: CachedRun<serde_json::Value, R> = read_json(&path).ok()?;
+        let cached: CachedRun<serde_json::Value, serde_json::Value> = read_json(&path).ok()?;
         let want = serde_json::to_value(settings).ok()?;
-        (cached.settings == want).then_some(cached.result)
+        if cached.settings != want {
+            return None;
+        }
+        nonfinite::from_value(cached.result).ok()
     }
 
     /// Stores the result of sub-run `key`.
@@ -290,6 +296,7 @@ impl RunCache {
         settings: &S,
         result: &R,
     ) -> Result<()> {
+        let result = Encoded(result);
         write_json(self.path(key), &CachedRun { settings, result })
     }
 

@@ -37,10 +37,8 @@ pub struct ExampleRow {
     /// The computed value ("inf" when divergent).
     pub computed: String,
     /// The computed value as a number (+∞ when divergent or above f64::MAX).
-    #[serde(deserialize_with = "super::framework::f64_or_nan")]
     pub computed_value: f64,
     /// log10 of the computed value.
-    #[serde(deserialize_with = "super::framework::f64_or_nan")]
     pub log10_computed: f64,
     /// Whether the computed series converges.
     pub finite: bool,
@@ -658,8 +656,8 @@ fn example_claims(table: &ComplexityExamples) -> Vec<Claim> {
 fn write_examples(
     dir: &std::path::Path,
 ) -> Result<(ComplexityExamples, super::framework::Artifacts)> {
-    use crate::report::plot::{save_figure, Figure, Series, Style};
-    use crate::report::table::atomic_write;
+    use crate::artifacts::files::atomic_write;
+    use crate::artifacts::plot::{save_figure, Figure, Series, Style};
     let table = run()?;
     let csv = dir.join("examples.csv");
     atomic_write(&csv, table.to_csv().as_bytes())?;

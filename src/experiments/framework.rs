@@ -13,8 +13,9 @@
 
 use super::claim::Claim;
 use super::common::{relative_to, ExperimentOutput, Scale};
+use crate::artifacts::files::{read_json, write_json};
+use crate::artifacts::nonfinite;
 use crate::error::{Error, Result};
-use crate::report::table::{read_json, write_json};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -169,7 +170,8 @@ impl<E: Experiment> Registered for E {
     fn judge_json(&self, settings: &Value, results: &Value) -> Result<Vec<Claim>> {
         let name = Experiment::name(self);
         let s: E::Settings = parse_settings(name, settings)?;
-        let r: E::Results = serde_json::from_value(results.clone()).map_err(|e| {
+        // float fields read back NaN and ±inf as written by `write_result` (artifacts::nonfinite)
+        let r: E::Results = nonfinite::from_value(results.clone()).map_err(|e| {
             Error::invalid(
                 "result.json",
                 format!("results of experiment '{name}' do not parse: {e}"),
@@ -205,23 +207,6 @@ pub fn run_typed<E: Experiment>(
     };
     super::common::write_result(&ctx.out, &mut output, &results)?;
     Ok((output, results))
-}
-
-/// Reads an `f64` saved by serde_json, which writes NaN and ±∞ as `null`: `null`
-/// becomes NaN, so a result with a non-finite value can be judged again (use as
-/// `#[serde(deserialize_with = "f64_or_nan")]`).
-pub fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
-/// [`f64_or_nan`] for every element of a list.
-pub fn vec_f64_or_nan<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Vec<f64>, D::Error> {
-    Ok(Vec::<Option<f64>>::deserialize(d)?
-        .into_iter()
-        .map(|x| x.unwrap_or(f64::NAN))
-        .collect())
 }
 
 /// Parses `text` as the JSON type of `current` (the default's value of the key):

@@ -113,6 +113,6 @@ pub fn run(dir: &Path, cfg: &MnistLargeNConfig, out: &Path, show: bool) -> Resul
         n_test: n - n_train,
         analysis,
     };
-    crate::report::table::write_json(out, &res)?;
+    crate::artifacts::files::write_json(out, &res)?;
     Ok(res)
 }

@@ -30,16 +30,17 @@
 //! is stored by [`RunCache`] as it finishes (the d₀ nets with their weights), so
 //! a rerun resumes.
 
+use super::claim::Claim;
 use super::common::{ExperimentOutput, RunCache, Scale};
 use super::framework::{run_typed, Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::resnet_targets::{enumerate_hypercube, Fig3Target};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::models::a1net::{check_width, A1Net};
 use crate::models::krr::mean_sq_error;
-use crate::models::resnet::Learner;
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
+use crate::models::learner::Learner;
 use crate::rng;
 use crate::train::sgd::{grid_125, train, SgdConfig};
 use rand::Rng;

@@ -14,14 +14,15 @@
 //! on 2 cores is `--set widths=200,1000,2000 --set lrs=2,5,20 --set wds=0,0.0001 --set
 //! epochs=20` (measured: 47 min at load 10-17, 1,100 s of CPU; see the README).
 
+use super::claim::Claim;
 use super::common::Scale;
 use super::framework::{Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
 use crate::data::resnet_targets::Fig3Target;
 use crate::error::{Error, Result};
 use crate::models::a1net::{check_width, A1Net};
 use crate::models::krr::mean_sq_error;
-use crate::models::resnet::Learner;
-use crate::report::table::{write_csv, Claim};
+use crate::models::learner::Learner;
 use crate::rng;
 use crate::train::sgd::{grid_125, train, SgdConfig};
 use rand::Rng;

@@ -13,14 +13,16 @@
 //!   test error") is reported for every variant. A variant "reproduces" the paper when its
 //!   test error is below kα².
 
+use super::claim::Claim;
 use super::common::Scale;
 use super::framework::{Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::resnet_targets::Fig2Target;
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
-use crate::models::resnet::{Init, Learner, LearnerKind, ResNet3};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
+use crate::models::learner::Learner;
+use crate::models::resnet::{Init, LearnerKind, ResNet3};
 use crate::rng;
 use crate::theory::fg_split::{fg_split, FgSplit};
 use crate::train::sgd::{grid_search_with, train_observed, GridResult, SgdConfig, Split};

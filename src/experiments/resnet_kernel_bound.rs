@@ -10,15 +10,17 @@
 //! estimated population error — the most favourable choice for the kernel — so
 //! the check is against the strongest predictor of the λ grid.
 
+use super::claim::Claim;
 use super::common::{ExperimentOutput, Scale};
 use super::framework::{run_typed, Artifacts, Context, Experiment};
-use super::resnet_fig2::{krr_grid, HyperPoint, KernelKind};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::resnet_targets::Thm2Target;
 use crate::error::{Error, Result};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
+use crate::models::krr::{krr_grid, KernelKind};
 use crate::rng;
 use crate::theory::hierarchical::thm2_complexity;
+use crate::train::search::HyperPoint;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -162,7 +164,11 @@ fn compute_run(
             let (h, dep) = (s.gaussian_bandwidth, s.ntk_depth);
             let k_train = kernel.gram(&x, h, dep)?;
             let k_test = kernel.cross(&xt, &x, h, dep)?;
-            let grid = krr_grid(&k_train, &y, &k_test, &yt, &k_test, &yt, &s.lambdas)?;
+            let grid: Vec<HyperPoint> =
+                krr_grid(&k_train, &y, &k_test, &yt, &k_test, &yt, &s.lambdas)?
+                    .into_iter()
+                    .map(HyperPoint::from)
+                    .collect();
             let best = grid
                 .iter()
                 .filter_map(|p| {

@@ -51,14 +51,15 @@
 //! uses). (3) is the paper's claim; at small m, N and T it need not hold, and is reported as
 //! measured.
 
+use super::claim::Claim;
 use super::common::{spearman, ExperimentOutput, Precision, RunCache, Scale};
 use super::framework::{run_typed, Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::elman_concepts::{draw, opt_l2, ElmanConcept, ElmanInputSpec, LagNets};
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Real};
 use crate::models::rnn::{elman_input_transform, Loss, Objective, Rnn};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
 use crate::rng;
 use crate::theory::taylor::AnalyticFn;
 use crate::train::rnn_sgd::{

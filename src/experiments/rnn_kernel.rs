@@ -17,16 +17,17 @@
 //! (2) the fitted rate is negative; (3) the cross-time fraction at the largest m is below the one
 //! at the smallest m.
 
+use super::claim::Claim;
 use super::common::{ExperimentOutput, Scale};
 use super::framework::{run_typed, Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::rnn_concepts::{draw_inputs, InputSpec};
 use crate::error::Result;
 use crate::kernels::rnn_infinite::rnn_ntk_infinite;
 use crate::kernels::rnn_ntk::rnn_ntk_with_blocks;
 use crate::linalg::Matrix;
 use crate::models::rnn::{Preset, Rnn};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;

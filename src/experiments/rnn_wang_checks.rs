@@ -12,16 +12,17 @@
 //!    across widths m, its fitted power law against eq. 26's m^{−1/4}
 //!    ([`crate::theory::rate_fit`]).
 
+use super::claim::Claim;
 use super::common::{Precision, Scale};
 use super::framework::{Artifacts, Context, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::rnn_concepts::{draw, draw_inputs, AdditiveConcept, Concept, InputSpec};
 use crate::error::{Error, Result};
 use crate::kernels::rnn_infinite::rnn_ntk_infinite;
 use crate::kernels::rnn_ntk::rnn_ntk_with_blocks;
 use crate::linalg::{Cholesky, Matrix, Real};
 use crate::models::rnn::{Objective, Preset, Rnn};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
 use crate::rng;
 use crate::theory::bounds_004::{iterate_average, theorem_2_check, Theorem2Check};
 use crate::theory::rate_fit::{compare_rate, fit_power_law, PowerFit, RateComparison};

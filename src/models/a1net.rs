@@ -17,7 +17,7 @@
 
 use crate::error::{Error, Result};
 use crate::linalg::{matmul, Matrix};
-use crate::models::resnet::{residual, Learner};
+use crate::models::learner::{residual, Learner};
 use crate::rng;
 
 /// App. A.1's two-layer network F(W; x) = aᵀσ(Wx): no biases, a ∈ {±1/√m}^m fixed

@@ -14,7 +14,10 @@
 //! outputs, averaged over samples ([`mean_sq_error`]).
 
 use crate::error::{Error, Result};
+use crate::kernels::classic::{arcsin, arcsin_gram, gaussian, gaussian_gram};
+use crate::kernels::fc::{fc_ntk, fc_ntk_gram, FcTrained};
 use crate::linalg::{gemm_into, Cholesky, Matrix};
+use serde::{Deserialize, Serialize};
 
 /// A fitted kernel ridge regression: the coefficients β (n × k) of eq. 3.1.
 #[derive(Clone, Debug)]
@@ -218,5 +221,146 @@ pub fn search_lambda(
             errors,
         }),
         None => Err(last_err.expect("an empty result has at least one failure")),
+    }
+}
+/// A kernel for kernel ridge regression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KernelKind {
+    /// exp(−‖x − y‖²/h) with h = `gaussian_bandwidth`.
+    Gaussian,
+    /// arcsin(⟨x, y⟩/(‖x‖‖y‖)).
+    Arcsin,
+    /// The infinite-width NTK of a fully connected ReLU net of depth `ntk_depth`,
+    /// hidden layers trained (as App. A's NTK).
+    FcNtk,
+}
+
+impl KernelKind {
+    /// All three.
+    pub const ALL: [KernelKind; 3] = [KernelKind::Gaussian, KernelKind::Arcsin, KernelKind::FcNtk];
+
+    /// Report name ("krr-gaussian", "krr-arcsin", "krr-fc-ntk").
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelKind::Gaussian => "krr-gaussian",
+            KernelKind::Arcsin => "krr-arcsin",
+            KernelKind::FcNtk => "krr-fc-ntk",
+        }
+    }
+
+    /// Gram matrix K(x_i, x_j) of the rows of `x`.
+    pub fn gram(self, x: &Matrix<f64>, bandwidth: f64, depth: usize) -> Result<Matrix<f64>> {
+        match self {
+            KernelKind::Gaussian => gaussian_gram(x, bandwidth),
+            KernelKind::Arcsin => arcsin_gram(x),
+            KernelKind::FcNtk => fc_ntk_gram(x, depth, FcTrained::Hidden),
+        }
+    }
+
+    /// Cross kernel K(x1_i, x2_j).
+    pub fn cross(
+        self,
+        x1: &Matrix<f64>,
+        x2: &Matrix<f64>,
+        bandwidth: f64,
+        depth: usize,
+    ) -> Result<Matrix<f64>> {
+        match self {
+            KernelKind::Gaussian => gaussian(x1, x2, bandwidth),
+            KernelKind::Arcsin => arcsin(x1, x2),
+            KernelKind::FcNtk => fc_ntk(x1, x2, depth, FcTrained::Hidden),
+        }
+    }
+}
+
+/// Eq. 3.1 fitted at one λ: train / validation / test errors, or why K + λnI could not
+/// be factored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KrrPoint {
+    /// λ of eq. 3.1.
+    pub lambda: f64,
+    /// Training error (None when the fit failed).
+    pub train_error: Option<f64>,
+    /// Validation error.
+    pub val_error: Option<f64>,
+    /// Test error.
+    pub test_error: Option<f64>,
+    /// Why the point has no errors (not positive definite, not finite).
+    pub failure: Option<String>,
+}
+
+/// Fits eq. 3.1 at every λ and scores train / validation / test errors.
+pub fn krr_grid(
+    k_train: &Matrix<f64>,
+    y: &Matrix<f64>,
+    k_val: &Matrix<f64>,
+    y_val: &Matrix<f64>,
+    k_test: &Matrix<f64>,
+    y_test: &Matrix<f64>,
+    lambdas: &[f64],
+) -> Result<Vec<KrrPoint>> {
+    lambdas
+        .iter()
+        .map(|&l| match Krr::fit(k_train, y, l) {
+            Ok(m) => Ok(KrrPoint {
+                lambda: l,
+                train_error: Some(mean_sq_error(&m.predict(k_train)?, y)?),
+                val_error: Some(mean_sq_error(&m.predict(k_val)?, y_val)?),
+                test_error: Some(mean_sq_error(&m.predict(k_test)?, y_test)?),
+                failure: None,
+            }),
+            Err(e @ (Error::NotPositiveDefinite { .. } | Error::Numerical(_))) => Ok(KrrPoint {
+                lambda: l,
+                train_error: None,
+                val_error: None,
+                test_error: None,
+                failure: Some(e.to_string()),
+            }),
+            Err(e) => Err(e),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::resnet_targets::Fig2Target;
+
+    /// The arcsin kernel is odd in x, so kernel ridge regression with it predicts
+    /// an odd function; on a test set closed under x ↦ −x its error against the
+    /// even target H is exactly mean‖f̂‖² + mean‖H‖².
+    #[test]
+    fn arcsin_krr_is_odd_and_cannot_fit_the_even_target() {
+        let t = Fig2Target::new(0.3, 1.0);
+        let (x, y) = t.sample(60, 11).unwrap();
+        let (xh, _) = t.sample(40, 12).unwrap();
+        let mut xt = Matrix::zeros(80, xh.cols());
+        for i in 0..40 {
+            for j in 0..xh.cols() {
+                xt.set(i, j, xh.get(i, j));
+                xt.set(i + 40, j, -xh.get(i, j));
+            }
+        }
+        let yt = t.eval(&xt).unwrap();
+        let fit = Krr::fit(&arcsin_gram(&x).unwrap(), &y, 1e-3).unwrap();
+        let pred = fit.predict(&arcsin(&xt, &x).unwrap()).unwrap();
+        let mut f2 = 0.0;
+        for i in 0..40 {
+            for c in 0..pred.cols() {
+                let (a, b) = (pred.get(i, c), pred.get(i + 40, c));
+                assert!((a + b).abs() < 1e-12, "row {i}: {a} vs {b}");
+                f2 += a * a;
+            }
+            // H(−x) = H(x)
+            assert_eq!(yt.row(i), yt.row(i + 40));
+        }
+        let h2 = yt.as_slice().iter().map(|v| v * v).sum::<f64>() / 80.0;
+        let err = mean_sq_error(&pred, &yt).unwrap();
+        assert!(
+            (err - (f2 / 40.0 + h2)).abs() < 1e-10,
+            "{err} vs {}",
+            f2 / 40.0 + h2
+        );
     }
 }

@@ -5,6 +5,7 @@ pub mod two_layer;
 pub use two_layer::TwoLayerNet;
 pub mod a1net;
 pub mod krr;
+pub mod learner;
 pub mod ntk_exact;
 pub mod resnet;
 pub mod rnn;

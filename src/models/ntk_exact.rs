@@ -42,7 +42,8 @@
 
 use crate::error::{Error, Result};
 use crate::linalg::{matmul, Cholesky, Matrix};
-use crate::models::resnet::{augment, Learner, Ntk};
+use crate::models::learner::Learner;
+use crate::models::resnet::{augment, Ntk};
 use serde::{Deserialize, Serialize};
 
 /// Which linear system [`NtkExact`] factors.

@@ -3,8 +3,9 @@
 //! links to its data files. Figures and files are linked relatively, so the
 //! report directory can be moved or archived as a whole.
 
+use crate::artifacts::files::atomic_write;
 use crate::error::Result;
-use crate::report::table::{atomic_write, Claim, Verdict};
+use crate::experiments::claim::{Claim, Verdict};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};

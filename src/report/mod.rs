@@ -1,15 +1,15 @@
-//! Reports: plots (PNG and SVG), JSON/CSV results, the HTML report and the
-//! claims table.
+//! Reports, above the experiments: the HTML report, the terminal claims table, and the
+//! default run / `rejudge` that write them. Figures and result files are
+//! [`crate::artifacts`] (a low-level module every layer may use).
 //!
-//! - [`plot`]: [`Figure`] / [`Series`] and [`save_figure`] (PNG + SVG).
-//! - [`table`]: [`atomic_write`], [`write_json`], [`write_csv`], [`Claim`]
-//!   and the terminal [`claims_table`].
+//! - [`table`]: the terminal [`claims_table`].
 //! - [`html`]: [`ReportSection`] and [`write_report`] (`report.html`).
+//! - [`run`]: [`run_default`], [`rejudge`] and [`finish_report`].
 
 pub mod html;
-pub mod plot;
+pub mod run;
 pub mod table;
 
 pub use html::{write_report, ReportSection};
-pub use plot::{kept_points, save_figure, save_figure_sized, Figure, Series, Style};
-pub use table::{atomic_write, claims_table, read_json, write_csv, write_json, Claim};
+pub use run::{finish_report, rejudge, run_default, Rejudged};
+pub use table::claims_table;

@@ -12,11 +12,6 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// JSON writes NaN as null: read null back as NaN (a two-point fit has no standard error).
-fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
 /// A fitted power law y ≈ prefactor · x^exponent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PowerFit {
@@ -25,7 +20,6 @@ pub struct PowerFit {
     /// C = exp(intercept).
     pub prefactor: f64,
     /// OLS standard error of p; NaN with fewer than three points.
-    #[serde(deserialize_with = "nan_if_null")]
     pub exponent_se: f64,
     /// Coefficient of determination of the log-log line (1 for an exact power law).
     pub r2: f64,
@@ -94,10 +88,8 @@ pub struct RateComparison {
     /// The fitted exponent.
     pub fitted: f64,
     /// Its standard error.
-    #[serde(deserialize_with = "nan_if_null")]
     pub fitted_se: f64,
     /// (fitted − predicted) / se (NaN when se is NaN or 0).
-    #[serde(deserialize_with = "nan_if_null")]
     pub z: f64,
     /// fitted ≤ predicted + `z_tol`·se: the measured quantity decays at least as fast as the
     /// bound's rate (an upper bound is consistent with any faster decay).

@@ -7,4 +7,5 @@ pub use gd::{
     TestSet, TwoLayerRecord,
 };
 pub mod rnn_sgd;
+pub mod search;
 pub mod sgd;

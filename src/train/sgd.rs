@@ -21,7 +21,7 @@
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::models::krr::mean_sq_error;
-use crate::models::resnet::Learner;
+use crate::models::learner::Learner;
 use crate::rng;
 use rayon::prelude::*;
 use serde::Serialize;

@@ -4,9 +4,9 @@
 //! k = 8 outputs, see [`Fig2Target`]) while fully connected nets, the conjugate
 //! kernel, the finite-width NTK and kernel ridge regression do not learn αG(F).
 //!
-//! - `resnet-fig2a` ([`run_fig2a`]): test error E‖out(x) − H(x)‖² (summed over the k
+//! - `resnet-fig2a` ([`run_fig2a`], in `fig2a.rs`): test error E‖out(x) − H(x)‖² (summed over the k
 //!   outputs) against the number of training samples N, β = 1.
-//! - `resnet-fig2c` ([`run_fig2c`]): H = βF + αG(F), α = 0.3, test error against β
+//! - `resnet-fig2c` ([`run_fig2c`], in `fig2c.rs`): H = βF + αG(F), α = 0.3, test error against β
 //!   at one N.
 //!
 //! Methods: the SGD learners of [`LearnerKind`] (3resnet, 3layer, 2layer, last, ntk;
@@ -41,96 +41,40 @@
 //! result as `data_seeds`); Figure 2(c) reuses the same inputs for every β.
 //! Each (method, N) or (method, β) sub-run is stored by [`RunCache`], so an
 //! interrupted paper-scale run resumes.
+//!
+//! This module holds what both figures share (settings, records, data, the per-method
+//! sub-runs, the separation claim, the error-curve plot); `fig2a.rs` and `fig2c.rs` hold
+//! each figure's run, claims and [`Experiment`] (child modules, so the shared private
+//! helpers stay private to the figure). The lr × wd search is [`crate::train::search`],
+//! the kernels of kernel ridge regression are [`crate::models::krr::KernelKind`].
 
+mod fig2a;
+mod fig2c;
+
+pub use fig2a::{run_fig2a, Fig2A, FIG2A_PAPER_N};
+pub use fig2c::{run_fig2c, Fig2C};
+
+use super::claim::Claim;
 use super::common::{ExperimentOutput, RunCache, Scale};
-use super::framework::{run_typed, Artifacts, Context, Experiment};
+use super::framework::{Artifacts, Experiment};
+use crate::artifacts::files::write_csv;
+use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::resnet_targets::Fig2Target;
 use crate::error::{Error, Result};
-use crate::kernels::classic::{arcsin, arcsin_gram, gaussian, gaussian_gram};
-use crate::kernels::fc::{fc_ntk, fc_ntk_gram, FcTrained};
 use crate::linalg::Matrix;
-use crate::models::krr::{mean_sq_error, Krr};
+use crate::models::krr::{krr_grid, mean_sq_error, KernelKind};
+use crate::models::learner::Learner;
 use crate::models::ntk_exact::NtkExact;
-use crate::models::resnet::{Learner, LearnerKind, Ntk};
-use crate::report::plot::{save_figure, Figure, Series, Style};
-use crate::report::table::{write_csv, Claim};
+use crate::models::resnet::{LearnerKind, Ntk};
 use crate::rng;
-use crate::train::sgd::{
-    best_by_validation, run_point, select, GridPoint, PointOutcome, SgdConfig, Split,
-};
+use crate::train::search::{search_lr_wd, GridSearch, HyperPoint};
+use crate::train::sgd::{run_point, select, GridPoint, SgdConfig, Split};
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
-
-/// A kernel for kernel ridge regression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum KernelKind {
-    /// exp(−‖x − y‖²/h) with h = `gaussian_bandwidth`.
-    Gaussian,
-    /// arcsin(⟨x, y⟩/(‖x‖‖y‖)).
-    Arcsin,
-    /// The infinite-width NTK of a fully connected ReLU net of depth `ntk_depth`,
-    /// hidden layers trained (as App. A's NTK).
-    FcNtk,
-}
-
-impl KernelKind {
-    /// All three.
-    pub const ALL: [KernelKind; 3] = [KernelKind::Gaussian, KernelKind::Arcsin, KernelKind::FcNtk];
-
-    /// Report name ("krr-gaussian", "krr-arcsin", "krr-fc-ntk").
-    pub fn name(self) -> &'static str {
-        match self {
-            KernelKind::Gaussian => "krr-gaussian",
-            KernelKind::Arcsin => "krr-arcsin",
-            KernelKind::FcNtk => "krr-fc-ntk",
-        }
-    }
-
-    /// Gram matrix K(x_i, x_j) of the rows of `x`.
-    pub fn gram(self, x: &Matrix<f64>, bandwidth: f64, depth: usize) -> Result<Matrix<f64>> {
-        match self {
-            KernelKind::Gaussian => gaussian_gram(x, bandwidth),
-            KernelKind::Arcsin => arcsin_gram(x),
-            KernelKind::FcNtk => fc_ntk_gram(x, depth, FcTrained::Hidden),
-        }
-    }
-
-    /// Cross kernel K(x1_i, x2_j).
-    pub fn cross(
-        self,
-        x1: &Matrix<f64>,
-        x2: &Matrix<f64>,
-        bandwidth: f64,
-        depth: usize,
-    ) -> Result<Matrix<f64>> {
-        match self {
-            KernelKind::Gaussian => gaussian(x1, x2, bandwidth),
-            KernelKind::Arcsin => arcsin(x1, x2),
-            KernelKind::FcNtk => fc_ntk(x1, x2, depth, FcTrained::Hidden),
-        }
-    }
-}
-
-/// How the SGD learners' learning rate × weight decay grid is searched.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GridSearch {
-    /// Every (lr, wd) pair: |lrs| · |wds| runs per learner and data setting.
-    #[default]
-    Full,
-    /// Coordinate search: every lr at the first weight decay (`wds[0]`, 0 by default), then
-    /// every other weight decay at the validation-best lr: |lrs| + |wds| − 1 runs. Paper scale
-    /// uses it so that the whole Figure 2(a) sweep fits in about an hour on 2 cores (the full
-    /// product of App. A's grid would take about 3×, measured in the issue note). With
-    /// [`Fig2Settings::edge_steps`] > 0, an axis whose validation-best value lies on the
-    /// grid's edge is extended along App. A's ladder {1, 2, 5}×10^k ([`extend_edge`]).
-    Coordinate,
-}
 
 /// The methods and their hyper-parameters, shared by Figures 2(a) and 2(c).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -318,40 +262,6 @@ impl DataSeeds {
     }
 }
 
-/// One hyper-parameter point of a method (an lr/wd pair or a λ).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HyperPoint {
-    /// Learning rate (SGD).
-    pub lr: Option<f64>,
-    /// Weight decay (SGD).
-    pub weight_decay: Option<f64>,
-    /// λ of eq. 3.1 (kernel ridge regression).
-    pub lambda: Option<f64>,
-    /// Final training error (None when diverged / not positive definite).
-    pub train_error: Option<f64>,
-    /// Validation error.
-    pub val_error: Option<f64>,
-    /// Test error.
-    pub test_error: Option<f64>,
-    /// Why the point has no errors (divergence, not positive definite).
-    pub failure: Option<String>,
-}
-
-impl HyperPoint {
-    /// A kernel-regression point at λ = `lambda` that could not be solved.
-    fn failed_lambda(lambda: f64, why: String) -> Self {
-        HyperPoint {
-            lr: None,
-            weight_decay: None,
-            lambda: Some(lambda),
-            train_error: None,
-            val_error: None,
-            test_error: None,
-            failure: Some(why),
-        }
-    }
-}
-
 /// One method at one data setting.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MethodRecord {
@@ -516,116 +426,11 @@ fn run_learner(
             })
             .collect()
     };
-    let points = match s.search {
-        GridSearch::Full => run_points(s, kind, x, y, data, init_seed, &configs(&s.lrs, &s.wds))?,
-        GridSearch::Coordinate => {
-            let run = |cfgs: &[SgdConfig]| run_points(s, kind, x, y, data, init_seed, cfgs);
-            let wd0 = s.wds[0];
-            // stage 1: every lr at wds[0], edges extended both ways
-            let mut pts = run(&configs(&s.lrs, &[wd0]))?;
-            for up in [true, false] {
-                extend_edge(
-                    &mut pts,
-                    |p| p.lr,
-                    up,
-                    s.edge_steps,
-                    &|v| configs(v, &[wd0]),
-                    &run,
-                )?;
-            }
-            // stage 2: every other wd at the stage-1 best lr, the largest edge extended
-            if let Some(best) = best_by_validation(&pts).map(|i| pts[i].clone()) {
-                let mut axis = vec![best.clone()];
-                axis.extend(run(&configs(&[best.lr], &s.wds[1..]))?);
-                let make = |v: &[f64]| configs(&[best.lr], v);
-                extend_edge(
-                    &mut axis,
-                    |p| p.weight_decay,
-                    true,
-                    s.edge_steps,
-                    &make,
-                    &run,
-                )?;
-                pts.extend(axis.into_iter().skip(1));
-            }
-            pts
-        }
-    };
+    let run = |cfgs: &[SgdConfig]| run_points(s, kind, x, y, data, init_seed, cfgs);
+    let points = search_lr_wd(s.search, &s.lrs, &s.wds, s.edge_steps, &configs, &run)?;
     let g = select(points);
-    let grid = g
-        .points
-        .iter()
-        .map(|p| match &p.outcome {
-            PointOutcome::Finished {
-                train_error,
-                val_error,
-                test_error,
-                ..
-            } => HyperPoint {
-                lr: Some(p.lr),
-                weight_decay: Some(p.weight_decay),
-                lambda: None,
-                train_error: Some(*train_error),
-                val_error: Some(*val_error),
-                test_error: Some(*test_error),
-                failure: None,
-            },
-            PointOutcome::Diverged { message } => HyperPoint {
-                lr: Some(p.lr),
-                weight_decay: Some(p.weight_decay),
-                lambda: None,
-                train_error: None,
-                val_error: None,
-                test_error: None,
-                failure: Some(message.clone()),
-            },
-        })
-        .collect();
+    let grid = g.points.iter().map(HyperPoint::from_sgd).collect();
     Ok(finish_record(kind.name(), x.rows(), beta, grid, t0))
-}
-
-/// Ladder values run per round of [`extend_edge`] (a fixed number, not the thread count, so
-/// that the points searched do not depend on the machine).
-const EDGE_BATCH: usize = 2;
-
-/// App. A searches lr and wd over the whole ladder {1, 2, 5}×10^k. `pts` vary along one
-/// axis (`value` reads it; the other is fixed); while the validation-best point sits on
-/// the axis's largest (`up`) or smallest positive value, the next [`EDGE_BATCH`] ladder
-/// values past it are trained (in parallel, configs from `make`) and appended, at most
-/// `max_steps` values in all. It stops as soon as the best is inside (a new value did
-/// not improve) or a new value diverged (the edge is then that diverged value).
-fn extend_edge(
-    pts: &mut Vec<GridPoint>,
-    value: fn(&GridPoint) -> f64,
-    up: bool,
-    max_steps: usize,
-    make: &dyn Fn(&[f64]) -> Vec<SgdConfig>,
-    run: &dyn Fn(&[SgdConfig]) -> Result<Vec<GridPoint>>,
-) -> Result<()> {
-    let mut added = 0;
-    while added < max_steps {
-        let Some(best) = best_by_validation(pts).map(|i| value(&pts[i])) else {
-            return Ok(());
-        };
-        let positive = pts.iter().map(value).filter(|&v| v > 0.0);
-        let edge = if up {
-            positive.fold(f64::NEG_INFINITY, f64::max)
-        } else {
-            positive.fold(f64::INFINITY, f64::min)
-        };
-        if best != edge {
-            return Ok(());
-        }
-        let mut next = Vec::new();
-        let mut v = edge;
-        for _ in 0..EDGE_BATCH.min(max_steps - added) {
-            v = crate::train::sgd::ladder_step(v, up)?;
-            next.push(v);
-        }
-        added += next.len();
-        pts.extend(run(&make(&next))?);
-    }
-    Ok(())
 }
 
 /// Trains `kind` at every config in parallel (test error only at the end, not after every
@@ -679,7 +484,10 @@ pub fn run_kernel(
         &k_test,
         &data.test.1,
         &s.lambdas,
-    )?;
+    )?
+    .into_iter()
+    .map(HyperPoint::from)
+    .collect();
     Ok(finish_record(kernel.name(), x.rows(), beta, grid, t0))
 }
 
@@ -747,36 +555,6 @@ fn ntk_exact_records(
         .collect())
 }
 
-/// Fits eq. 3.1 at every λ and scores train / validation / test errors.
-pub(crate) fn krr_grid(
-    k_train: &Matrix<f64>,
-    y: &Matrix<f64>,
-    k_val: &Matrix<f64>,
-    y_val: &Matrix<f64>,
-    k_test: &Matrix<f64>,
-    y_test: &Matrix<f64>,
-    lambdas: &[f64],
-) -> Result<Vec<HyperPoint>> {
-    lambdas
-        .iter()
-        .map(|&l| match Krr::fit(k_train, y, l) {
-            Ok(m) => Ok(HyperPoint {
-                lr: None,
-                weight_decay: None,
-                lambda: Some(l),
-                train_error: Some(mean_sq_error(&m.predict(k_train)?, y)?),
-                val_error: Some(mean_sq_error(&m.predict(k_val)?, y_val)?),
-                test_error: Some(mean_sq_error(&m.predict(k_test)?, y_test)?),
-                failure: None,
-            }),
-            Err(e @ (Error::NotPositiveDefinite { .. } | Error::Numerical(_))) => {
-                Ok(HyperPoint::failed_lambda(l, e.to_string()))
-            }
-            Err(e) => Err(e),
-        })
-        .collect()
-}
-
 fn sub_run_key<'a>(
     s: &'a Fig2Settings,
     method: &'a str,
@@ -804,39 +582,6 @@ fn sub_run_key<'a>(
         gaussian_bandwidth: s.gaussian_bandwidth,
         ntk_depth: s.ntk_depth,
     }
-}
-
-/// Figure 2(c) trains every β on the same inputs, so `ntk-exact` factors its
-/// system once per λ for all β ([`NtkExact::new_multi`]): the β values missing
-/// from the cache are solved together here and stored, for [`run_all`] to reuse.
-fn prefill_ntk_exact_fig2c(s: &Fig2Settings, cache: &RunCache, n: usize) -> Result<()> {
-    let mut missing = Vec::new();
-    for &beta in &s.betas {
-        let mut target = s.target.clone();
-        target.beta = beta;
-        let key = sub_run_key(s, NTK_EXACT, n, &target);
-        let tag = format!("{NTK_EXACT}_beta{beta}");
-        if cache.load::<_, MethodRecord>(&tag, &key).is_none() {
-            let data = fig2_data(s, &target, n)?;
-            missing.push((target, data, tag));
-        }
-    }
-    let Some(first) = missing.first() else {
-        return Ok(());
-    };
-    let x = prefix(&first.1.train.0, n);
-    if missing.iter().any(|m| prefix(&m.1.train.0, n) != x) {
-        return Ok(()); // inputs differ: run_all solves each β on its own
-    }
-    let sets: Vec<(Matrix<f64>, &Fig2Data, f64)> = missing
-        .iter()
-        .map(|(t, data, _)| (prefix(&data.train.1, n), data, t.beta))
-        .collect();
-    let recs = ntk_exact_records(s, &x, &sets)?;
-    for ((target, _, tag), rec) in missing.iter().zip(&recs) {
-        cache.store(tag, &sub_run_key(s, NTK_EXACT, n, target), rec)?;
-    }
-    Ok(())
 }
 
 /// Runs every method on the first `n` training rows of `data` (target β).
@@ -982,89 +727,6 @@ fn setup(settings: &Fig2Settings, dir: &Path) -> Result<RunCache> {
     Ok(RunCache::new(dir).verbose(settings.progress))
 }
 
-/// Figure 2(a): test error against N; writes `out/resnet-fig2a/`.
-pub fn run_fig2a(settings: &Fig2Settings, out: &Path) -> Result<(ExperimentOutput, Fig2Result)> {
-    run_typed(&Fig2A, settings, &Context::new(out))
-}
-
-fn compute_fig2a(
-    settings: &Fig2Settings,
-    dir: &Path,
-    progress: bool,
-) -> Result<(Fig2Result, Artifacts)> {
-    let own = Fig2Settings {
-        progress,
-        ..settings.clone()
-    };
-    let settings = &own;
-    let cache = setup(settings, dir)?;
-    let target = settings.target.clone();
-    let n_max = settings.sizes.iter().copied().max().ok_or_else(|| {
-        Error::invalid("sizes", "Figure 2(a) needs at least one training-set size")
-    })?;
-    let data = fig2_data(settings, &target, n_max)?;
-    let mut records = Vec::new();
-    for &n in &settings.sizes {
-        if settings.progress {
-            eprintln!("resnet-fig2a: N = {n}");
-        }
-        records.extend(run_all(
-            settings,
-            &cache,
-            &target,
-            &data,
-            n,
-            &format!("N{n}"),
-        )?);
-    }
-    let (target_complexity, complexity_text) =
-        target_complexities(settings, &[settings.target.beta])?;
-    let result = Fig2Result {
-        settings: settings.clone(),
-        data_seeds: DataSeeds::from_seed(settings.seed),
-        threshold: settings.threshold(),
-        records,
-        target_complexity,
-    };
-    let thr = result.threshold;
-    let ns: Vec<f64> = settings.sizes.iter().map(|&n| n as f64).collect();
-    let points: Vec<(usize, f64)> = settings.sizes.iter().map(|&n| (n, target.beta)).collect();
-    let fig = Figure::new(
-        format!(
-            "Seed 003 Fig. 2(a): test error vs N (d = {}, k = {}, alpha = {}, m = {})",
-            target.d,
-            target.k(),
-            target.alpha,
-            settings.width
-        ),
-        "N (training samples)",
-        "test error E||out(x) - H(x)||^2",
-    );
-    let (png, csv) = save_error_curves(
-        &result,
-        &points,
-        ns,
-        "n",
-        fig,
-        thr,
-        dir,
-        "fig2a_error_vs_n",
-        "fig2a.csv",
-    )?;
-    let description = format!(
-        "{} {complexity_text}",
-        describe(settings, &format!("N in {:?}, beta = 1", settings.sizes))
-    );
-    Ok((
-        result,
-        Artifacts {
-            description,
-            figures: vec![png],
-            files: vec![csv],
-        },
-    ))
-}
-
 /// Plots (log-log) and tabulates each method's test error at `points` = (N, β), drawn
 /// against `xs`, with the k α² level dashed; the CSV holds the validation-selected
 /// and the paper's-choice errors. Returns the PNG and CSV paths.
@@ -1201,412 +863,4 @@ fn describe(s: &Fig2Settings, what: &str) -> String {
         nt = s.n_test,
         thr = s.threshold(),
     )
-}
-
-/// Figure 2(c): H = βF + αG(F), test error against β at N = `n_fig2c`; writes
-/// `out/resnet-fig2c/`.
-pub fn run_fig2c(settings: &Fig2Settings, out: &Path) -> Result<(ExperimentOutput, Fig2Result)> {
-    run_typed(&Fig2C, settings, &Context::new(out))
-}
-
-fn compute_fig2c(
-    settings: &Fig2Settings,
-    dir: &Path,
-    progress: bool,
-) -> Result<(Fig2Result, Artifacts)> {
-    let own = Fig2Settings {
-        progress,
-        ..settings.clone()
-    };
-    let settings = &own;
-    let cache = setup(settings, dir)?;
-    if settings.betas.is_empty() {
-        return Err(Error::invalid(
-            "betas",
-            "Figure 2(c) needs at least one beta",
-        ));
-    }
-    let n = settings.n_fig2c;
-    if settings.ntk_exact {
-        prefill_ntk_exact_fig2c(settings, &cache, n)?;
-    }
-    let mut records = Vec::new();
-    for &beta in &settings.betas {
-        if settings.progress {
-            eprintln!("resnet-fig2c: beta = {beta}");
-        }
-        let mut target = settings.target.clone();
-        target.beta = beta;
-        let data = fig2_data(settings, &target, n)?;
-        records.extend(run_all(
-            settings,
-            &cache,
-            &target,
-            &data,
-            n,
-            &format!("beta{beta}"),
-        )?);
-    }
-    let (target_complexity, complexity_text) = target_complexities(settings, &settings.betas)?;
-    let result = Fig2Result {
-        settings: settings.clone(),
-        data_seeds: DataSeeds::from_seed(settings.seed),
-        threshold: settings.threshold(),
-        records,
-        target_complexity,
-    };
-    let thr = result.threshold;
-    let alpha = settings.target.alpha;
-    let n = settings.n_fig2c;
-    let bs = settings.betas.clone();
-    let points: Vec<(usize, f64)> = bs.iter().map(|&b| (n, b)).collect();
-    let fig = Figure::new(
-        format!(
-            "Seed 003 Fig. 2(c): H = beta F + alpha G(F), alpha = {alpha}, N = {n}, m = {}",
-            settings.width
-        ),
-        "beta",
-        "test error E||out(x) - H(x)||^2",
-    );
-    let (png, csv) = save_error_curves(
-        &result,
-        &points,
-        bs.clone(),
-        "beta",
-        fig,
-        thr,
-        dir,
-        "fig2c_error_vs_beta",
-        "fig2c.csv",
-    )?;
-    let description = format!(
-        "{} {complexity_text}",
-        describe(settings, &format!("N = {n}, beta in {bs:?}"))
-    );
-    Ok((
-        result,
-        Artifacts {
-            description,
-            figures: vec![png],
-            files: vec![csv],
-        },
-    ))
-}
-
-/// The record of every method at training-set size `n`.
-fn records_at(r: &Fig2Result, n: usize) -> Vec<&MethodRecord> {
-    r.records.iter().filter(|x| x.n == n).collect()
-}
-
-/// The N of the paper's Figure 2(a) statement ("with 1000 samples").
-pub const FIG2A_PAPER_N: usize = 1000;
-
-/// Figure 2(a)'s claims, from the saved records: the paper's statement at N = 1,000
-/// (seed 003 §6: "3resnet is the only method that is capable of learning αG(F(x)) to
-/// some non-trivial accuracy with 1000 samples"), with the smallest N at which 3resnet
-/// goes below kα² and the best other method there.
-fn fig2a_claims(r: &Fig2Result) -> Vec<Claim> {
-    let thr = r.threshold;
-    let n0 = FIG2A_PAPER_N;
-    let have = r.settings.sizes.contains(&n0);
-    let recs = records_at(r, n0);
-    let mut sizes = r.settings.sizes.clone();
-    sizes.sort_unstable();
-    // the smallest N where 3resnet's validation-selected error is below k alpha^2, and the
-    // best other method's error there
-    let first_below = sizes.iter().copied().find(|&n| {
-        r.records
-            .iter()
-            .any(|x| x.n == n && x.method == "3resnet" && x.test_error.is_some_and(|e| e < thr))
-    });
-    let best_other = |n: usize| {
-        r.records
-            .iter()
-            .filter(|x| x.n == n && x.method != "3resnet")
-            .filter_map(|x| {
-                x.test_error
-                    .filter(|e| e.is_finite())
-                    .map(|e| (x.method.clone(), e))
-            })
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-    };
-    let crossing = json!({
-        "smallest_n_3resnet_below_k_alpha2": first_below,
-        "best_other_method_there": first_below.and_then(best_other),
-        "sizes": sizes,
-    });
-    let quote = "3resnet is the only method that is capable of learning alpha G(F(x)) to some \
-                 non-trivial accuracy with 1000 samples (any test error above k alpha^2 means \
-                 alpha G(F(x)) is completely not learned)";
-    let mut claims = Vec::new();
-    for (paper_choice, how) in [
-        (false, "hyper-parameters selected on the validation split"),
-        (true, "the paper's choice: best test error over the grid"),
-    ] {
-        let text = format!("at N = {n0}, only 3resnet goes below k alpha^2 = {thr:.4} ({how})");
-        let c = if have {
-            let (held, mut measured) = separation(&recs, thr, paper_choice);
-            if let (Some(m), Some(o)) = (measured.as_object_mut(), crossing.as_object()) {
-                m.extend(o.clone());
-            }
-            Claim::new(text, held, measured)
-        } else {
-            Claim::inconclusive(
-                text,
-                format!("N = {n0} was not run (sizes {:?})", r.settings.sizes),
-                crossing.clone(),
-            )
-        };
-        claims.push(c.paper("003", "§6, Fig. 2(a)", quote));
-    }
-    claims.extend(ntk_agreement(r).map(|c| {
-        c.paper(
-            "003",
-            "§3, footnote 1",
-            "NTK: the learned weights of each layer only interact with random weights of \
-             other layers (the linearized model)",
-        )
-    }));
-    claims
-}
-
-/// Figure 2(c)'s claims, from the saved records.
-fn fig2c_claims(r: &Fig2Result) -> Vec<Claim> {
-    let n = r.settings.n_fig2c;
-    let thr = r.threshold;
-    let alpha = r.settings.target.alpha;
-    let mut per_beta = serde_json::Map::new();
-    let mut all_held = true;
-    let mut any = false;
-    for &beta in r.settings.betas.iter().filter(|&&b| alpha / b <= 1.0) {
-        any = true;
-        let recs: Vec<&MethodRecord> = r.records.iter().filter(|r| r.beta == beta).collect();
-        let (held, measured) = separation(&recs, thr, false);
-        all_held &= held;
-        per_beta.insert(format!("beta={beta}"), measured);
-    }
-    let resnet_best: serde_json::Map<String, serde_json::Value> = r
-        .settings
-        .betas
-        .iter()
-        .map(|&beta| {
-            let recs: Vec<&MethodRecord> = r.records.iter().filter(|r| r.beta == beta).collect();
-            let best = recs
-                .iter()
-                .filter_map(|r| r.test_error.filter(|e| e.is_finite()).map(|e| (r, e)))
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(r, _)| r.method.clone());
-            (format!("beta={beta}"), json!(best))
-        })
-        .collect();
-    let resnet_always_best = resnet_best.values().all(|v| v == "3resnet");
-    let mut claims = vec![
-        Claim::new(
-            format!(
-                "alpha/beta <= 1 is tolerated: for every beta >= alpha = {alpha} in the grid, \
-                 only 3resnet goes below k alpha^2 = {thr:.4} at N = {n} (validation-selected)"
-            ),
-            any && all_held,
-            serde_json::Value::Object(per_beta),
-        ),
-        Claim::new(
-            format!("3resnet has the lowest test error of all methods at every beta (N = {n})"),
-            resnet_always_best,
-            json!({ "best_method": resnet_best }),
-        ),
-    ];
-    claims.extend(ntk_agreement(r));
-    claims
-}
-
-/// The experiment `resnet-fig2a`.
-pub struct Fig2A;
-
-impl Experiment for Fig2A {
-    type Settings = Fig2Settings;
-    type Results = Fig2Result;
-    fn name(&self) -> &'static str {
-        "resnet-fig2a"
-    }
-    fn title(&self) -> &'static str {
-        "Seed 003 Figure 2(a): ResNet vs fully connected nets and kernels, error vs N"
-    }
-    fn settings(&self, scale: Scale, seed: u64) -> Fig2Settings {
-        Fig2Settings::new(scale, seed)
-    }
-    fn validate(&self, s: &Fig2Settings) -> Result<()> {
-        if s.sizes.is_empty() {
-            return Err(Error::invalid(
-                "--set sizes",
-                "Figure 2(a) needs at least one training-set size",
-            ));
-        }
-        s.validate()
-    }
-    fn flag_aliases(&self) -> &'static [(&'static str, &'static str)] {
-        // `--n-train N` runs this one N only
-        &[("n-train", "sizes")]
-    }
-    fn unused_keys(&self) -> &'static [&'static str] {
-        // Figure 2(c)'s settings in the shared struct
-        &["betas", "n_fig2c"]
-    }
-    fn run(&self, s: &Fig2Settings, ctx: &Context) -> Result<(Fig2Result, Artifacts)> {
-        compute_fig2a(s, &ctx.dir("resnet-fig2a"), ctx.progress)
-    }
-    fn claims(&self, _s: &Fig2Settings, r: &Fig2Result) -> Vec<Claim> {
-        fig2a_claims(r)
-    }
-}
-
-/// The experiment `resnet-fig2c`.
-pub struct Fig2C;
-
-impl Experiment for Fig2C {
-    type Settings = Fig2Settings;
-    type Results = Fig2Result;
-    fn name(&self) -> &'static str {
-        "resnet-fig2c"
-    }
-    fn title(&self) -> &'static str {
-        "Seed 003 Figure 2(c): sensitivity to alpha/beta"
-    }
-    fn settings(&self, scale: Scale, seed: u64) -> Fig2Settings {
-        Fig2Settings::new(scale, seed)
-    }
-    fn validate(&self, s: &Fig2Settings) -> Result<()> {
-        if s.betas.is_empty() {
-            return Err(Error::invalid(
-                "--set betas",
-                "Figure 2(c) needs at least one beta",
-            ));
-        }
-        s.validate()
-    }
-    fn flag_aliases(&self) -> &'static [(&'static str, &'static str)] {
-        &[("n-train", "n_fig2c")]
-    }
-    fn unused_keys(&self) -> &'static [&'static str] {
-        // Figure 2(a)'s setting in the shared struct
-        &["sizes"]
-    }
-    fn run(&self, s: &Fig2Settings, ctx: &Context) -> Result<(Fig2Result, Artifacts)> {
-        compute_fig2c(s, &ctx.dir("resnet-fig2c"), ctx.progress)
-    }
-    fn claims(&self, _s: &Fig2Settings, r: &Fig2Result) -> Vec<Claim> {
-        super::claim::cite(
-            fig2c_claims(r),
-            &[
-                (
-                    "003",
-                    "§6, Fig. 2(c)",
-                    "for our specific target function, one can tolerate alpha/beta <= 1",
-                ),
-                (
-                    "003",
-                    "§6, Fig. 2(c)",
-                    "H(x) = beta F(x) + alpha G(F(x)) with alpha = 0.3 and varying beta: \
-                     3resnet learns alpha G(F) where the other methods do not",
-                ),
-                (
-                    "003",
-                    "§3, footnote 1",
-                    "NTK: the learned weights of each layer only interact with random weights \
-                     of other layers (the linearized model)",
-                ),
-            ],
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tiny(seed: u64) -> Fig2Settings {
-        let mut s = Fig2Settings::new(Scale::Quick, seed);
-        s.sizes = vec![30];
-        s.betas = vec![0.5, 2.0];
-        s.n_fig2c = 30;
-        s.n_val = 40;
-        s.n_test = 50;
-        s.width = 12;
-        s.learners = vec![];
-        s.kernels = vec![];
-        s.ntk_lambdas = vec![1e-3, 1e-1];
-        s
-    }
-
-    /// The arcsin kernel is odd in x, so kernel ridge regression with it predicts
-    /// an odd function; on a test set closed under x ↦ −x its error against the
-    /// even target H is exactly mean‖f̂‖² + mean‖H‖².
-    #[test]
-    fn arcsin_krr_is_odd_and_cannot_fit_the_even_target() {
-        let t = Fig2Target::new(0.3, 1.0);
-        let (x, y) = t.sample(60, 11).unwrap();
-        let (xh, _) = t.sample(40, 12).unwrap();
-        let mut xt = Matrix::zeros(80, xh.cols());
-        for i in 0..40 {
-            for j in 0..xh.cols() {
-                xt.set(i, j, xh.get(i, j));
-                xt.set(i + 40, j, -xh.get(i, j));
-            }
-        }
-        let yt = t.eval(&xt).unwrap();
-        let fit = Krr::fit(&arcsin_gram(&x).unwrap(), &y, 1e-3).unwrap();
-        let pred = fit.predict(&arcsin(&xt, &x).unwrap()).unwrap();
-        let mut f2 = 0.0;
-        for i in 0..40 {
-            for c in 0..pred.cols() {
-                let (a, b) = (pred.get(i, c), pred.get(i + 40, c));
-                assert!((a + b).abs() < 1e-12, "row {i}: {a} vs {b}");
-                f2 += a * a;
-            }
-            // H(−x) = H(x)
-            assert_eq!(yt.row(i), yt.row(i + 40));
-        }
-        let h2 = yt.as_slice().iter().map(|v| v * v).sum::<f64>() / 80.0;
-        let err = mean_sq_error(&pred, &yt).unwrap();
-        assert!(
-            (err - (f2 / 40.0 + h2)).abs() < 1e-10,
-            "{err} vs {}",
-            f2 / 40.0 + h2
-        );
-    }
-
-    /// `ntk-exact` in Figure 2(c) (all β solved with one factorization per λ, then
-    /// resumed from the cache) against a direct solve per β with the same A, W⁽⁰⁾.
-    #[test]
-    fn ntk_exact_records_recompute_directly_and_resume() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = tiny(3);
-        let (_, r) = run_fig2c(&s, dir.path()).unwrap();
-        assert_eq!(r.records.len(), 2);
-        let init = sub_seed(3, "resnet-fig2/init/ntk");
-        let ntk = Ntk::new(30, 12, 8, init).unwrap();
-        for &beta in &s.betas {
-            let mut t = s.target.clone();
-            t.beta = beta;
-            let data = fig2_data(&s, &t, 30).unwrap();
-            let rec = r.record(NTK_EXACT, 30, beta).unwrap();
-            let ex = NtkExact::new(&ntk, &data.train.0, &data.train.1).unwrap();
-            for (p, &l) in rec.grid.iter().zip(&s.ntk_lambdas) {
-                let sol = ex.solve(l).unwrap();
-                let te = mean_sq_error(&sol.forward(&data.test.0).unwrap(), &data.test.1).unwrap();
-                let rel = (p.test_error.unwrap() - te).abs() / te;
-                assert!(rel < 1e-10, "beta {beta}, lambda {l}: {rel:e}");
-                assert_eq!(p.lambda, Some(l));
-            }
-        }
-        // rerun in the same directory: every record comes from the cache
-        let (_, r2) = run_fig2c(&s, dir.path()).unwrap();
-        for (a, b) in r.records.iter().zip(&r2.records) {
-            assert_eq!(a.grid, b.grid);
-        }
-        // an empty λ grid is an error naming the field
-        let mut bad = tiny(3);
-        bad.ntk_lambdas.clear();
-        let e = run_fig2a(&bad, dir.path()).unwrap_err().to_string();
-        assert!(e.contains("ntk_lambdas"), "{e}");
-    }
 }

@@ -6,8 +6,8 @@
 //! axis, are dropped (see [`kept_points`]) and the plot says how many were
 //! dropped; a figure with nothing left to draw is still written, with a note.
 
+use crate::artifacts::files::{atomic_write, temp_path};
 use crate::error::{Error, Result};
-use crate::report::table::{atomic_write, temp_path};
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
