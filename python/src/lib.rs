@@ -1241,7 +1241,7 @@ fn unit_sphere(py: Python<'_>, n: usize, d: usize, seed: u64) -> PyResult<Bound<
 /// is H^∞ of `x` or the user's symmetric `kernel`. Returns the report as JSON text.
 #[pyfunction]
 #[pyo3(signature = (y, x=None, kernel=None, eta=1e-3, iters=1000, top_k=None, path=None,
-    tol=1e-6, seed=0))]
+    tol=1e-6, seed=0, precond=None))]
 #[allow(clippy::too_many_arguments)]
 fn analyze_large<'py>(
     py: Python<'py>,
@@ -1254,9 +1254,15 @@ fn analyze_large<'py>(
     path: Option<String>,
     tol: f64,
     seed: u64,
+    precond: Option<String>,
 ) -> PyResult<String> {
     use widenet::kernels::{relu_ntk::HInfKernel, stored::StoredKernel, tile::TileKernel};
-    use widenet::theory::large_n::{LargeNConfig, SolverPath};
+    use widenet::theory::large_n::{LargeNConfig, PrecondChoice, SolverPath};
+    let precond = precond
+        .map(|s| PrecondChoice::parse("precond", &s))
+        .transpose()
+        .map_err(py_err)?
+        .unwrap_or_default();
     let yv = vector(&y, "y")?;
     let path = path
         .map(|s| SolverPath::parse("path", &s))
@@ -1280,6 +1286,7 @@ fn analyze_large<'py>(
             iters,
             seed,
             show_progress: false,
+            precond,
             ..Default::default()
         };
         widenet::commands::large_n_report(kern.as_ref(), &yv, top_k, cfg)
