@@ -400,6 +400,7 @@ fn check_precond(
     x: &Matrix<f64>,
     precond: PrecondChoice,
     k: usize,
+    tol: f64,
 ) -> widenet::error::Result<widenet::theory::large_n::LargeNAnalysis> {
     let ys = labels(x, 12);
     let h = h_inf(x).unwrap();
@@ -408,7 +409,7 @@ fn check_precond(
         path: Some(SolverPath::F32),
         precond,
         top_k: k,
-        tol: 1e-10,
+        tol,
         iters: 10,
         ..Default::default()
     };
@@ -428,7 +429,7 @@ fn check_precond(
         );
         // the reported error estimate covers the actual error
         assert!(e <= r.achieved_rel_error.max(1e-13) * 10.0, "{e:e} {r:?}");
-        assert!(r.achieved_rel_error <= 1e-10);
+        assert!(r.achieved_rel_error <= tol);
     }
     // λ_min estimate: positive and not above the true smallest eigenvalue by more
     // than Lanczos' convergence (it must not make the error estimate unsafe)
@@ -447,11 +448,11 @@ fn spectral_cg_preconditioner_matches_dense_on_sphere_data() {
     // d = 40 < n: the H^∞ of sphere points is well conditioned (bulk near h(1) minus
     // its low-degree parts), the regime of the n = 60,000 target
     let x = sphere(1200, 40, 13);
-    let a = check_precond(&x, PrecondChoice::SpectralCg, 16).unwrap();
+    let a = check_precond(&x, PrecondChoice::SpectralCg, 16, 1e-10).unwrap();
     assert_eq!(a.preconditioner, "spectral-cg");
     assert!(a.inner_cg_products > 0);
     // the same numbers through the forced Cholesky route
-    let c = check_precond(&x, PrecondChoice::Cholesky, 16).unwrap();
+    let c = check_precond(&x, PrecondChoice::Cholesky, 16, 1e-10).unwrap();
     assert_eq!(c.preconditioner, "cholesky-f32");
     assert_eq!(c.inner_cg_products, 0);
     for l in 0..2 {
@@ -480,9 +481,9 @@ fn clustered(n: usize, d: usize, centres: usize, spread: f64, seed: u64) -> Matr
 fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refuses() {
     let _serial = serial();
     let x = clustered(600, 10, 12, 0.02, 14);
-    let a = check_precond(&x, PrecondChoice::Auto, 10).unwrap();
+    let a = check_precond(&x, PrecondChoice::Auto, 10, 1e-8).unwrap();
     assert_eq!(a.preconditioner, "cholesky-f32", "{:?}", a.timings);
-    match check_precond(&x, PrecondChoice::SpectralCg, 10) {
+    match check_precond(&x, PrecondChoice::SpectralCg, 10, 1e-8) {
         Ok(s) => assert_eq!(s.preconditioner, "spectral-cg"),
         Err(e @ Error::IllConditioned { .. }) => {
             assert!(e.to_string().contains("--precond cholesky"), "{e}")
@@ -508,7 +509,18 @@ fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refus
         };
         let e = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg).unwrap_err();
         match &e {
-            Error::IllConditioned { cond, .. } => assert!(*cond > 1e5, "{precond:?}: {e}"),
+            // Auto falls back to the Cholesky route, whose f64 CG resolves the
+            // condition (> 1e8); the forced route cannot see below the f32 kernel's
+            // rounding bound, so the condition it names is θ_1/that bound, a lower bound
+            Error::IllConditioned { cond, .. } => assert!(
+                *cond
+                    > if precond == PrecondChoice::Auto {
+                        1e8
+                    } else {
+                        1e4
+                    },
+                "{precond:?}: {e}"
+            ),
             other => panic!("{precond:?}: expected IllConditioned, got {other}"),
         }
     }
