@@ -1238,7 +1238,8 @@ fn unit_sphere(py: Python<'_>, n: usize, d: usize, seed: u64) -> PyResult<Bound<
 /// Seed 001's analysis on the large-n path (`widenet analyze --top-k/--path/--kernel`):
 /// the top-k spectrum and label projections by block Lanczos, yᵀK⁻¹y to `tol` by
 /// preconditioned CG with the accuracy reached, eq. 8 with rigorous bounds. The kernel
-/// is H^∞ of `x` or the user's symmetric `kernel`. Returns the report as JSON text.
+/// is H^∞ of `x` or the user's symmetric `kernel`. `precond` ("auto", "cholesky",
+/// "spectral-cg") picks the f32 path's preconditioner. Returns the report as JSON text.
 #[pyfunction]
 #[pyo3(signature = (y, x=None, kernel=None, eta=1e-3, iters=1000, top_k=None, path=None,
     tol=1e-6, seed=0, precond=None))]

@@ -1109,7 +1109,7 @@ impl InnerCg {
             }
         }
         let converged = !active.iter().any(|a| *a);
-        if !converged {
+        if !converged && max_it >= self.max_it {
             self.unconverged.set(self.unconverged.get() + 1);
         }
         Ok(InnerRun {
