@@ -73,6 +73,18 @@ def timed(cmd):
     return wall, (int(m.group(1)) / 2**20 if m else float("nan")), p.stderr
 
 
+def widenet_cmd(a, X_p, y_p, out, k, precond):
+    """The widenet analyze command line of this benchmark."""
+    cmd = [a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3", "--iters", "10",
+           "--out", out, "--path", a.path, "--top-k", str(k), "--tol", "1e-6",
+           "--memory-budget", a.memory_budget]
+    if precond:
+        cmd += ["--precond", precond]
+    cmd += a.widenet_args.split()
+    print("$ " + " ".join(cmd), flush=True)
+    return cmd
+
+
 def idx(path):
     with gzip.open(path) if path.endswith(".gz") else open(path, "rb") as f:
         b = f.read()
@@ -105,6 +117,11 @@ def main():
                          "time to n with the n^3 law (stated in the output)")
     ap.add_argument("--widenet-args", default="",
                     help="extra arguments for widenet analyze (e.g. '--block 128')")
+    ap.add_argument("--precond", default=None,
+                    help="widenet analyze --precond (auto, cholesky, spectral-cg)")
+    ap.add_argument("--precond-baseline", default=None,
+                    help="also run widenet with this --precond (e.g. cholesky) in the same run "
+                         "and print the time ratio and the agreement of the results")
     a = ap.parse_args()
     import numpy as np
     os.makedirs(a.workdir, exist_ok=True)
@@ -136,10 +153,7 @@ def main():
         t, rss = json.load(open(wt_p))
         print(f"(widenet not rerun: its time and peak memory from {wt_p})")
     else:
-        t, rss, err = timed([a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3",
-                             "--iters", "10", "--out", w_out, "--path", a.path, "--top-k", str(k),
-                             "--tol", "1e-6", "--memory-budget", a.memory_budget]
-                            + a.widenet_args.split())
+        t, rss, err = timed(widenet_cmd(a, X_p, y_p, w_out, k, a.precond))
         json.dump([t, rss], open(wt_p, "w"))
         # widenet's stderr (with WIDENET_PROFILE=1: the per-phase split) next to its JSON
         open(os.path.join(a.workdir, "widenet.stderr"), "w").write(err)
@@ -149,6 +163,21 @@ def main():
     print(f"  y^T H^-1 y = {wj['y_hinv_y']:.10e} (claimed rel. error <= {wj['achieved_rel_error']:.1e}), "
           f"{wj['krylov_products']} product columns, {wj['cg_iterations']} CG iterations, "
           f"eig. max rel. residual {wj['eig_max_rel_residual']:.1e}, converged {wj['eig_converged']}")
+    print(f"  preconditioner {wj.get('preconditioner')}, inner CG product columns "
+          f"{wj.get('inner_cg_products')}, lambda_min estimate {wj['lambda_min_estimate']:.4e}")
+    if a.precond_baseline:
+        b_out = os.path.join(a.workdir, "widenet_baseline.json")
+        print(f"load average before the baseline: {os.getloadavg()}")
+        tb, rssb, errb = timed(widenet_cmd(a, X_p, y_p, b_out, k, a.precond_baseline))
+        open(os.path.join(a.workdir, "widenet_baseline.stderr"), "w").write(errb)
+        bj = json.load(open(b_out))
+        rq = abs(wj["y_hinv_y"] - bj["y_hinv_y"]) / abs(bj["y_hinv_y"])
+        ev = np.array(bj["eigenvalues"]); wv = np.array(wj["eigenvalues"])
+        print(f"widenet --precond {a.precond_baseline} ({bj.get('preconditioner')}): {tb:.1f} s, "
+              f"peak {rssb:.2f} GiB; phases {bj['timings']}")
+        print(f"  ratio (time) baseline / widenet = {tb / t:.2f}; y^T H^-1 y rel. diff {rq:.2e} "
+              f"(claimed {wj['achieved_rel_error']:.1e} and {bj['achieved_rel_error']:.1e}); "
+              f"top-{k} eigenvalues max rel. diff {np.max(np.abs(wv - ev) / ev):.2e}")
     if not a.skip_numpy:
         c_out = os.path.join(a.workdir, "chol.json")
         t, rss, _ = timed([py, "-c", NUMPY_CHOL, X_p, y_p, c_out])

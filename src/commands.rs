@@ -482,6 +482,8 @@ pub struct AnalyzeLargeArgs {
     pub tol: f64,
     /// `--seed`.
     pub seed: u64,
+    /// `--precond` (auto, cholesky, spectral-cg; f32 path).
+    pub precond: Option<String>,
 }
 
 /// What `widenet analyze` writes on the large-n path: today's fields where they
@@ -535,6 +537,10 @@ pub struct LargeNReport {
     pub timings: Vec<(String, f64)>,
     /// Kernel products (columns) of the eigen-solve.
     pub krylov_products: usize,
+    /// The solve's preconditioner (cholesky-f64, cholesky-f32, spectral-cg, spectral).
+    pub preconditioner: String,
+    /// Product columns with the stored f32 kernel in inner CG solves (spectral-cg).
+    pub inner_cg_products: usize,
 }
 
 /// `widenet analyze` on the large-n path, or `None` when today's full dense
@@ -573,6 +579,12 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
         iters: a.iters,
         seed: a.seed,
         show_progress: true,
+        precond: a
+            .precond
+            .as_deref()
+            .map(|s| crate::theory::large_n::PrecondChoice::parse("--precond", s))
+            .transpose()?
+            .unwrap_or_default(),
         ..Default::default()
     };
     let y_name = format!("--y {}", a.y.display());
@@ -652,6 +664,8 @@ pub fn large_n_report_named(
         memory_budget: budget,
         timings: r.timings,
         krylov_products: r.krylov_products,
+        preconditioner: r.preconditioner,
+        inner_cg_products: r.inner_cg_products,
     };
     Ok(rep)
 }

@@ -113,6 +113,10 @@ enum Command {
         /// Seed of the Krylov start block and the CG probe (large-n path).
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Preconditioner of the f32 path's solve: auto (measured), cholesky (f32
+        /// factor) or spectral-cg (inner CG on the stored f32 kernel).
+        #[arg(long)]
+        precond: Option<String>,
     },
     /// Seed 001's analysis (top-k spectrum, projections of even/odd and random
     /// labels, complexity measure) on every local MNIST image, all classes.
@@ -554,6 +558,7 @@ fn run(cli: Cli) -> Result<()> {
             top_k,
             tol,
             seed,
+            precond,
         } => {
             let large = commands::AnalyzeLargeArgs {
                 x: x.clone(),
@@ -566,6 +571,7 @@ fn run(cli: Cli) -> Result<()> {
                 top_k,
                 tol,
                 seed,
+                precond,
             };
             if let Some(r) = commands::analyze_large_n(&large)? {
                 eprintln!(

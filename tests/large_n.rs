@@ -5,7 +5,9 @@ use widenet::error::Error;
 use widenet::kernels::h_inf;
 use widenet::kernels::{relu_ntk::HInfKernel, stored::StoredKernel};
 use widenet::linalg::Matrix;
-use widenet::theory::large_n::{analyze_kernel, path_need, LargeNConfig, SolverPath};
+use widenet::theory::large_n::{
+    analyze_kernel, path_need, LargeNConfig, PrecondChoice, SolverPath,
+};
 use widenet::theory::spectrum::KernelAnalysis;
 
 /// Some tests here set the process-wide memory budget, which every allocation
@@ -348,6 +350,7 @@ fn analyze_command_large_n_path_and_kernel_file() {
         top_k: None,
         tol: 1e-9,
         seed: 0,
+        precond: None,
     };
     // no large-n flag and a small n: today's analysis (None)
     assert!(analyze_large_n(&args).unwrap().is_none());
@@ -388,4 +391,156 @@ fn analyze_command_large_n_path_and_kernel_file() {
     npy::write_matrix(&kp, &k).unwrap();
     let e = analyze_large_n(&args).unwrap_err().to_string();
     assert!(e.contains("K.npy") && e.contains("not symmetric"), "{e}");
+}
+
+/// The f32 path with the preconditioner forced: yᵀH⁻¹y of both labels and the
+/// top-k eigenvalues against the dense f64 analysis (full eigendecomposition and
+/// f64 Cholesky) of the same H^∞. Returns the analysis.
+fn check_precond(
+    x: &Matrix<f64>,
+    precond: PrecondChoice,
+    k: usize,
+    tol: f64,
+) -> widenet::error::Result<widenet::theory::large_n::LargeNAnalysis> {
+    let ys = labels(x, 12);
+    let h = h_inf(x).unwrap();
+    let ka = KernelAnalysis::new(&h).unwrap();
+    let cfg = LargeNConfig {
+        path: Some(SolverPath::F32),
+        precond,
+        top_k: k,
+        tol,
+        iters: 10,
+        ..Default::default()
+    };
+    let a = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg)?;
+    for i in 0..k {
+        let e = rel(a.eigenvalues[i], ka.eigen.values[i]);
+        assert!(e < 1e-10, "{precond:?} eigenvalue {i}: rel {e:e}");
+    }
+    for (l, y) in ys.iter().enumerate() {
+        let q = ka.y_hinv_y(y).unwrap();
+        let r = &a.labels[l];
+        let e = rel(r.y_hinv_y, q);
+        assert!(
+            e < 1e-8,
+            "{precond:?} label {l}: {} vs {q} (rel {e:e})",
+            r.y_hinv_y
+        );
+        // the reported error estimate covers the actual error
+        assert!(e <= r.achieved_rel_error.max(1e-13) * 10.0, "{e:e} {r:?}");
+        assert!(r.achieved_rel_error <= tol);
+    }
+    // λ_min estimate: positive and not above the true smallest eigenvalue by more
+    // than Lanczos' convergence (it must not make the error estimate unsafe)
+    let lmin = *ka.eigen.values.last().unwrap();
+    assert!(
+        a.lambda_min_estimate > 0.0 && a.lambda_min_estimate <= lmin * 1.05,
+        "{precond:?}: lambda_min estimate {} vs {lmin}",
+        a.lambda_min_estimate
+    );
+    Ok(a)
+}
+
+#[test]
+fn spectral_cg_preconditioner_matches_dense_on_sphere_data() {
+    let _serial = serial();
+    // d = 40 < n: the H^∞ of sphere points is well conditioned (bulk near h(1) minus
+    // its low-degree parts), the regime of the n = 60,000 target
+    let x = sphere(1200, 40, 13);
+    let a = check_precond(&x, PrecondChoice::SpectralCg, 16, 1e-10).unwrap();
+    assert_eq!(a.preconditioner, "spectral-cg");
+    assert!(a.inner_cg_products > 0);
+    // the same numbers through the forced Cholesky route
+    let c = check_precond(&x, PrecondChoice::Cholesky, 16, 1e-10).unwrap();
+    assert_eq!(c.preconditioner, "cholesky-f32");
+    assert_eq!(c.inner_cg_products, 0);
+    for l in 0..2 {
+        assert!(rel(a.labels[l].y_hinv_y, c.labels[l].y_hinv_y) < 1e-8);
+    }
+}
+
+/// Inputs in tight clusters around a few centres (like MNIST digits of one class):
+/// a kernel with many near-null directions, ill-conditioned but f64-solvable.
+fn clustered(n: usize, d: usize, centres: usize, spread: f64, seed: u64) -> Matrix<f64> {
+    let c = sphere(centres, d, seed);
+    let mut rng = widenet::rng::stream(seed, "large-n clustered noise");
+    let mut x = Matrix::zeros(n, d);
+    for i in 0..n {
+        let mut p: Vec<f64> = (0..d)
+            .map(|j| c.get(i % centres, j) + spread * widenet::rng::normal(&mut rng))
+            .collect();
+        let s = widenet::linalg::norm2(&p);
+        p.iter_mut().for_each(|v| *v /= s);
+        x.row_mut(i).copy_from_slice(&p);
+    }
+    x
+}
+
+#[test]
+fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refuses() {
+    let _serial = serial();
+    let x = clustered(600, 10, 12, 0.02, 14);
+    let a = check_precond(&x, PrecondChoice::Auto, 10, 1e-8).unwrap();
+    assert_eq!(a.preconditioner, "cholesky-f32", "{:?}", a.timings);
+    match check_precond(&x, PrecondChoice::SpectralCg, 10, 1e-8) {
+        Ok(s) => assert_eq!(s.preconditioner, "spectral-cg"),
+        Err(e @ Error::IllConditioned { .. }) => {
+            assert!(e.to_string().contains("--precond cholesky"), "{e}")
+        }
+        Err(e) => panic!("expected a result or IllConditioned, got {e}"),
+    }
+    // near-duplicate rows: the forced route refuses with the documented error
+    let mut x = sphere(300, 40, 15);
+    let mut r: Vec<f64> = x.row(0).to_vec();
+    r[1] += 1e-9;
+    let s = widenet::linalg::norm2(&r);
+    r.iter_mut().for_each(|v| *v /= s);
+    x.row_mut(1).copy_from_slice(&r);
+    let ys = labels(&x, 16);
+    for precond in [PrecondChoice::SpectralCg, PrecondChoice::Auto] {
+        let cfg = LargeNConfig {
+            path: Some(SolverPath::F32),
+            precond,
+            top_k: 10,
+            tol: 1e-6,
+            max_cg_iters: 100,
+            ..Default::default()
+        };
+        let e = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg).unwrap_err();
+        match &e {
+            // Auto falls back to the Cholesky route, whose f64 CG resolves the
+            // condition (> 1e8); the forced route cannot see below the f32 kernel's
+            // rounding bound, so the condition it names is θ_1/that bound, a lower bound
+            Error::IllConditioned { cond, .. } => assert!(
+                *cond
+                    > if precond == PrecondChoice::Auto {
+                        1e8
+                    } else {
+                        1e4
+                    },
+                "{precond:?}: {e}"
+            ),
+            other => panic!("{precond:?}: expected IllConditioned, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn precond_flag_is_parsed_and_bad_values_name_the_flag() {
+    assert_eq!(
+        PrecondChoice::parse("--precond", "spectral-cg").unwrap(),
+        PrecondChoice::SpectralCg
+    );
+    for c in [
+        PrecondChoice::Auto,
+        PrecondChoice::Cholesky,
+        PrecondChoice::SpectralCg,
+    ] {
+        assert_eq!(PrecondChoice::parse("--precond", c.name()).unwrap(), c);
+    }
+    let e = PrecondChoice::parse("--precond", "lu")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--precond"), "{e}");
 }

@@ -1214,10 +1214,11 @@ fn unit_sphere(py: Python<'_>, n: usize, d: usize, seed: u64) -> PyResult<Bound<
 /// Seed 001's analysis on the large-n path (`widenet analyze --top-k/--path/--kernel`):
 /// the top-k spectrum and label projections by block Lanczos, yᵀK⁻¹y to `tol` by
 /// preconditioned CG with the accuracy reached, eq. 8 with rigorous bounds. The kernel
-/// is H^∞ of `x` or the user's symmetric `kernel`. Returns the report as JSON text.
+/// is H^∞ of `x` or the user's symmetric `kernel`. `precond` ("auto", "cholesky",
+/// "spectral-cg") picks the f32 path's preconditioner. Returns the report as JSON text.
 #[pyfunction]
 #[pyo3(signature = (y, x=None, kernel=None, eta=1e-3, iters=1000, top_k=None, path=None,
-    tol=1e-6, seed=0))]
+    tol=1e-6, seed=0, precond=None))]
 #[allow(clippy::too_many_arguments)]
 fn analyze_large<'py>(
     py: Python<'py>,
@@ -1230,9 +1231,15 @@ fn analyze_large<'py>(
     path: Option<String>,
     tol: f64,
     seed: u64,
+    precond: Option<String>,
 ) -> PyResult<String> {
     use widenet::kernels::{relu_ntk::HInfKernel, stored::StoredKernel, tile::TileKernel};
-    use widenet::theory::large_n::{LargeNConfig, SolverPath};
+    use widenet::theory::large_n::{LargeNConfig, PrecondChoice, SolverPath};
+    let precond = precond
+        .map(|s| PrecondChoice::parse("precond", &s))
+        .transpose()
+        .map_err(py_err)?
+        .unwrap_or_default();
     let yv = vector(&y, "y")?;
     let path = path
         .map(|s| SolverPath::parse("path", &s))
@@ -1256,6 +1263,7 @@ fn analyze_large<'py>(
             iters,
             seed,
             show_progress: false,
+            precond,
             ..Default::default()
         };
         widenet::commands::large_n_report(kern.as_ref(), &yv, top_k, cfg)

@@ -67,3 +67,19 @@ def test_bad_kernels_are_refused(rng):
         widenet.analyze_large(y, x, kernel=h)
     with pytest.raises(ValueError, match="path"):
         widenet.analyze_large(y, x, path="gpu")
+
+
+@pytest.mark.parametrize("precond", ["spectral-cg", "cholesky"])
+def test_f32_preconditioners_match_numpy(rng, precond):
+    # d = 30 < n: a well-conditioned H^inf, the spectral-cg route's regime
+    n, k = 300, 8
+    x = _sphere(rng, n, 30)
+    y = np.sign(x[:, 0] + 0.1)
+    h = h_inf_numpy(x)
+    q = y @ np.linalg.solve(h, y)
+    a = widenet.analyze_large(y, x, top_k=k, path="f32", tol=1e-10, iters=5, precond=precond)
+    assert a.preconditioner == ("spectral-cg" if precond == "spectral-cg" else "cholesky-f32")
+    np.testing.assert_allclose(a.y_hinv_y, q, rtol=1e-8)
+    np.testing.assert_allclose(a.eigenvalues, np.linalg.eigvalsh(h)[::-1][:k], rtol=1e-10)
+    with pytest.raises(ValueError, match="precond"):
+        widenet.analyze_large(y, x, top_k=k, path="f32", precond="lu")

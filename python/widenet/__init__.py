@@ -320,12 +320,17 @@ class LargeAnalysis(_Result):
     timings: list
     #: Kernel products (columns) of the eigen-solve.
     krylov_products: int
+    #: The solve's preconditioner: "cholesky-f64", "cholesky-f32", "spectral-cg", "spectral".
+    preconditioner: str = ""
+    #: Product columns with the stored f32 kernel spent in inner CG solves (spectral-cg).
+    inner_cg_products: int = 0
 
 
 def analyze_large(y: ArrayLike, x: Optional[ArrayLike] = None, *,
                   kernel: Optional[ArrayLike] = None, eta: float = 1e-3, iters: int = 1000,
                   top_k: Optional[int] = None, path: Optional[str] = None,
-                  tol: float = 1e-6, seed: int = 0) -> LargeAnalysis:
+                  tol: float = 1e-6, seed: int = 0,
+                  precond: Optional[str] = None) -> LargeAnalysis:
     """Seed 001's analysis at whole-dataset scale: the top-k eigenpairs of the kernel and
     the projections |v_i^T y| on them (block Lanczos), y^T K^-1 y and the complexity
     measure sqrt(2 y^T K^-1 y / n) (eq. 10) to relative accuracy ``tol`` with the accuracy
@@ -334,14 +339,15 @@ def analyze_large(y: ArrayLike, x: Optional[ArrayLike] = None, *,
     ``kernel`` matrix you bring (e.g. a neural-tangents kernel). ``path`` forces
     "dense", "f32" or "matrix-free"; by default it follows the memory budget. A kernel
     too ill-conditioned for ``tol`` raises :class:`WidenetError` with its estimated
-    condition number."""
+    condition number. ``precond`` ("auto", "cholesky", "spectral-cg") picks the f32
+    path's preconditioner (default: measured)."""
     d = json.loads(_widenet.analyze_large(
         _arr(y, "y", 1),
         None if x is None else _arr(x, "x", 2),
         None if kernel is None else _arr(kernel, "kernel", 2),
         float(eta), _int(iters, "iters"),
         None if top_k is None else _int(top_k, "top_k", 1),
-        path, float(tol), _int(seed, "seed")))
+        path, float(tol), _int(seed, "seed"), precond))
     for k in ("eigenvalues", "projections", "predicted_loss", "predicted_loss_lower",
               "predicted_loss_upper"):
         d[k] = np.asarray(d[k], dtype=np.float64)

@@ -76,6 +76,44 @@ impl SolverPath {
     }
 }
 
+/// The preconditioner of the f64 solve on the f32 path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrecondChoice {
+    /// Measured: a trial of the inner solve against a timed Cholesky of a block.
+    #[default]
+    Auto,
+    /// The stored f32 kernel factored in place (n³/3 flops).
+    Cholesky,
+    /// The stored f32 kernel's inverse applied by an inner CG on f32 products,
+    /// preconditioned by the top-k' spectral deflation; flexible outer CG.
+    SpectralCg,
+}
+
+impl PrecondChoice {
+    /// The flag spelling (`auto`, `cholesky`, `spectral-cg`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PrecondChoice::Auto => "auto",
+            PrecondChoice::Cholesky => "cholesky",
+            PrecondChoice::SpectralCg => "spectral-cg",
+        }
+    }
+
+    /// Parses the value of the flag `flag`.
+    pub fn parse(flag: &str, s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(PrecondChoice::Auto),
+            "cholesky" => Ok(PrecondChoice::Cholesky),
+            "spectral-cg" => Ok(PrecondChoice::SpectralCg),
+            _ => Err(Error::invalid(
+                flag,
+                format!("'{s}' is not a preconditioner (auto, cholesky or spectral-cg)"),
+            )),
+        }
+    }
+}
+
 /// Settings of [`analyze_kernel`].
 #[derive(Clone, Debug)]
 pub struct LargeNConfig {
@@ -97,6 +135,8 @@ pub struct LargeNConfig {
     pub seed: u64,
     /// Progress bars on stderr for steps over a few seconds.
     pub show_progress: bool,
+    /// Preconditioner of the f64 solve on the f32 path (ignored on the others).
+    pub precond: PrecondChoice,
 }
 
 impl Default for LargeNConfig {
@@ -111,6 +151,7 @@ impl Default for LargeNConfig {
             max_cg_iters: 300,
             seed: 0,
             show_progress: false,
+            precond: PrecondChoice::Auto,
         }
     }
 }
@@ -171,6 +212,13 @@ pub struct LargeNAnalysis {
     pub timings: Vec<(String, f64)>,
     /// Number of Krylov products (columns) and f64 refinement steps taken.
     pub krylov_products: usize,
+    /// The preconditioner of the solve: `cholesky-f64`, `cholesky-f32`,
+    /// `spectral-cg` (inner CG on the stored f32 kernel) or `spectral`.
+    #[serde(default)]
+    pub preconditioner: String,
+    /// Products with the stored f32 kernel (columns) spent in inner CG solves.
+    #[serde(default)]
+    pub inner_cg_products: usize,
 }
 
 /// Bytes the path needs besides the caller's inputs (kernel storage plus the
@@ -837,6 +885,8 @@ enum Precond {
         vals: Vec<f64>,
         sigma: f64,
     },
+    /// K₃₂⁻¹ applied approximately by an inner CG on the stored f32 kernel.
+    Inner(Box<InnerCg>),
 }
 
 impl Precond {
@@ -895,6 +945,15 @@ impl Precond {
                 gemm_into(&mut out, v.view(), coef.view(), 1.0, true)?;
                 Ok((0..c).map(|j| col(&out, j)).collect())
             }
+            Precond::Inner(ic) => ic.apply_cols(rs),
+        }
+    }
+
+    /// The λ_min(K) estimate of the inner-CG preconditioner (`None` for the others).
+    fn inner_lambda(&self) -> Option<f64> {
+        match self {
+            Precond::Inner(ic) => Some(ic.lambda_safe()),
+            _ => None,
         }
     }
 
@@ -909,8 +968,328 @@ impl Precond {
                 let top = lanczos_largest(n, 30, seed, |v| self.apply(v))?;
                 Ok(1.0 / top)
             }
+            Precond::Inner(ic) => Ok(ic.lambda_safe()),
         }
     }
+}
+
+// ------------------------------------------- inner CG on the stored kernel
+
+/// Most inner CG iterations per application of [`InnerCg`].
+const MAX_INNER: usize = 400;
+/// Inner iterations of the measured trial that chooses the preconditioner.
+const TRIAL_INNER: usize = 30;
+/// Applications of the preconditioner the outer solve is expected to need
+/// (its first one, then one per outer iteration; two or three outer iterations
+/// when the inner solve is accurate to √tol/10).
+const OUTER_APPLIES: f64 = 3.0;
+
+/// The inverse of the stored f32 kernel K₃₂ applied approximately: CG on K₃₂
+/// with f32 products (one GEMM over the stored kernel per iteration for every
+/// column at once, memory bound) and f64 vectors, preconditioned by the top-k'
+/// spectral deflation M_s = VΘVᵀ + σ(I − VVᵀ) of the Krylov phase. The outer
+/// f64 CG is flexible (Polak–Ribière β) because this inverse is inexact.
+///
+/// λ_min: each inner run's CG coefficients give the Lanczos matrix of M_s⁻¹K₃₂;
+/// its smallest Ritz value μ times λ_min(M_s) = σ estimates λ_min(K₃₂) (from
+/// above as Ritz values do, but σ·λ_min(M_s⁻¹K₃₂) ≤ λ_min(K₃₂) is exact, so only
+/// the Lanczos convergence is assumed, as for the Cholesky route's estimate).
+/// The f64 kernel differs from the stored one by E = K − K₃₂ with
+/// ‖E‖₂ ≤ ‖E‖_F ≈ n·rms(E_ij), the rms measured on sampled f64 tiles; the
+/// estimate reported is λ_min(K₃₂) − 2n·rms(E_ij).
+struct InnerCg {
+    k: Vec<f32>,
+    n: usize,
+    defl: Precond,
+    lam_defl: f64,
+    tol: f64,
+    max_it: usize,
+    e_bound: f64,
+    lam: std::cell::Cell<f64>,
+    products: std::cell::Cell<usize>,
+    unconverged: std::cell::Cell<usize>,
+    /// Right-hand sides already solved (the labels, by the trial) and their solutions.
+    cache: std::cell::RefCell<Vec<(Vec<f64>, Vec<f64>)>>,
+}
+
+/// One inner run: the solutions, max_j ‖r_j‖/‖b_j‖ after each iteration, whether
+/// every column reached the tolerance, seconds and iterations.
+struct InnerRun {
+    x: Vec<Vec<f64>>,
+    hist: Vec<f64>,
+    converged: bool,
+    secs: f64,
+    iters: usize,
+}
+
+impl InnerCg {
+    fn lambda_safe(&self) -> f64 {
+        self.lam.get() - self.e_bound
+    }
+
+    /// CG for K₃₂x_j = b_j from x0 (or 0) until ‖r_j‖ ≤ tol·‖b_j‖ or `max_it`.
+    fn solve(&self, bs: &[Vec<f64>], x0: Option<&[Vec<f64>]>, max_it: usize) -> Result<InnerRun> {
+        let _pt = ProfTimer::new("inner cg (stored f32)");
+        let (n, c) = (self.n, bs.len());
+        let t0 = std::time::Instant::now();
+        let op = Op::F32 { k: &self.k, n };
+        let bnorm: Vec<f64> = bs.iter().map(|b| crate::linalg::norm2(b)).collect();
+        let (mut x, mut r) = match x0 {
+            Some(x0) => {
+                let xm = Matrix::from_fn(n, c, |i, j| x0[j][i]);
+                let kx = op.apply(&xm, false)?;
+                self.products.set(self.products.get() + c);
+                let r = (0..c)
+                    .map(|j| (0..n).map(|i| bs[j][i] - kx.get(i, j)).collect())
+                    .collect();
+                (x0.to_vec(), r)
+            }
+            None => (vec![vec![0.0; n]; c], bs.to_vec()),
+        };
+        let mut active: Vec<bool> = (0..c)
+            .map(|j| bnorm[j] > 0.0 && crate::linalg::norm2(&r[j]) > self.tol * bnorm[j])
+            .collect();
+        let mut p = self.defl.apply_cols(&r)?;
+        let mut rho: Vec<f64> = (0..c).map(|j| dotv(&r[j], &p[j])).collect();
+        let (mut alphas, mut betas) = (vec![Vec::new(); c], vec![Vec::new(); c]);
+        let mut hist = Vec::new();
+        let mut iters = 0;
+        while iters < max_it && active.iter().any(|a| *a) {
+            check_interrupt()?;
+            let idx: Vec<usize> = (0..c).filter(|&j| active[j]).collect();
+            let pm = Matrix::from_fn(n, idx.len(), |i, a| p[idx[a]][i]);
+            let w = op.apply(&pm, false)?;
+            self.products.set(self.products.get() + idx.len());
+            iters += 1;
+            for (a, &j) in idx.iter().enumerate() {
+                let wj = col(&w, a);
+                let pw = dotv(&p[j], &wj);
+                if pw.is_nan() || pw <= 0.0 {
+                    return Err(Error::IllConditioned {
+                        what: "the stored f32 kernel (the inner CG of the spectral-cg \
+                               preconditioner met p^T K p <= 0)"
+                            .into(),
+                        cond: f64::INFINITY,
+                        achieved: f64::INFINITY,
+                        tol: self.tol,
+                    });
+                }
+                let alpha = rho[j] / pw;
+                for i in 0..n {
+                    x[j][i] += alpha * p[j][i];
+                    r[j][i] -= alpha * wj[i];
+                }
+                alphas[j].push(alpha);
+            }
+            let rs: Vec<Vec<f64>> = idx.iter().map(|&j| r[j].clone()).collect();
+            let us = self.defl.apply_cols(&rs)?;
+            for (&j, u) in idx.iter().zip(us) {
+                let rho_new = dotv(&r[j], &u);
+                let beta = rho_new / rho[j];
+                p[j].iter_mut()
+                    .zip(&u)
+                    .for_each(|(p, u)| *p = u + beta * *p);
+                rho[j] = rho_new;
+                betas[j].push(beta);
+                if crate::linalg::norm2(&r[j]) <= self.tol * bnorm[j] {
+                    active[j] = false;
+                }
+            }
+            hist.push(
+                (0..c)
+                    .filter(|&j| bnorm[j] > 0.0)
+                    .map(|j| crate::linalg::norm2(&r[j]) / bnorm[j])
+                    .fold(0.0, f64::max),
+            );
+        }
+        for j in 0..c {
+            if alphas[j].len() >= 2 {
+                let mu = tridiag_min(&alphas[j], &betas[j])?;
+                self.lam.set(self.lam.get().min(mu * self.lam_defl));
+            }
+        }
+        let converged = !active.iter().any(|a| *a);
+        if !converged && max_it >= self.max_it {
+            self.unconverged.set(self.unconverged.get() + 1);
+        }
+        Ok(InnerRun {
+            x,
+            hist,
+            converged,
+            secs: t0.elapsed().as_secs_f64(),
+            iters,
+        })
+    }
+
+    fn apply_cols(&self, rs: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
+        let mut out: Vec<Option<Vec<f64>>> = {
+            let cache = self.cache.borrow();
+            rs.iter()
+                .map(|r| cache.iter().find(|(b, _)| b == r).map(|(_, x)| x.clone()))
+                .collect()
+        };
+        let miss: Vec<usize> = (0..rs.len()).filter(|&j| out[j].is_none()).collect();
+        if !miss.is_empty() {
+            let bs: Vec<Vec<f64>> = miss.iter().map(|&j| rs[j].clone()).collect();
+            let run = self.solve(&bs, None, self.max_it)?;
+            for (&j, x) in miss.iter().zip(run.x) {
+                out[j] = Some(x);
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|x| x.expect("every column solved or cached"))
+            .collect())
+    }
+}
+
+/// What the measured trial decided: the inner-CG preconditioner, or the stored
+/// kernel handed back for the Cholesky route; plus a line saying why.
+enum Trial {
+    Spectral(Box<InnerCg>),
+    Cholesky(Vec<f32>),
+}
+
+/// ‖K − K₃₂‖ per entry, measured: the rms of f64 minus stored f32 entries over
+/// two sampled tiles (the leading diagonal block and the leading rows against
+/// the last columns).
+fn f32_entry_rms(k: &dyn TileKernel, a: &[f32], n: usize) -> Result<f64> {
+    let s = n.min(256);
+    let mut sum = 0.0;
+    let mut cnt = 0usize;
+    for c0 in [0, n - s] {
+        let mut t = vec![0.0f64; s * s];
+        k.tile_f64(0..s, c0..c0 + s, &mut t)?;
+        for i in 0..s {
+            for j in 0..s {
+                let e = t[i * s + j] - a[i * n + c0 + j] as f64;
+                sum += e * e;
+                cnt += 1;
+            }
+        }
+    }
+    Ok((sum / cnt as f64).sqrt())
+}
+
+/// The spectral-cg preconditioner on the f32 path, or (in `auto`) the Cholesky
+/// route when it is predicted faster: a trial of the inner CG on the labels and
+/// a random probe for [`TRIAL_INNER`] iterations gives the iteration time and the
+/// convergence rate, extrapolated to the inner tolerance; the Cholesky's cost is
+/// a timed f32 Cholesky of the leading s × s block scaled by (n/s)³ plus the
+/// triangular solves (about two passes over the factor each). An estimated
+/// λ_min(K₃₂) not above the f32 rounding bound, or an extrapolation beyond
+/// [`MAX_INNER`] iterations, means ill-conditioned: Cholesky in `auto`, the
+/// [`Error::IllConditioned`] error when spectral-cg is forced.
+#[allow(clippy::too_many_arguments)]
+fn spectral_cg_trial(
+    k: &dyn TileKernel,
+    a: Vec<f32>,
+    spec: &Spectrum,
+    ys: &Matrix<f64>,
+    cfg: &LargeNConfig,
+    theta1: f64,
+    chol_shift: f64,
+) -> Result<(Trial, String)> {
+    let _pt = ProfTimer::new("spectral-cg trial");
+    let (n, nl) = ys.shape();
+    let forced = cfg.precond == PrecondChoice::SpectralCg;
+    let e_bound = 2.0 * n as f64 * f32_entry_rms(k, &a, n)?;
+    let sigma = *spec.vals.last().expect("k' >= 1");
+    let lam_defl = spec.vals.iter().cloned().fold(sigma, f64::min);
+    let ic = InnerCg {
+        k: a,
+        n,
+        defl: Precond::Spectral {
+            v: spec.vecs.clone(),
+            vals: spec.vals.clone(),
+            sigma,
+        },
+        lam_defl,
+        tol: (0.1 * cfg.tol.sqrt()).clamp(1e-5, 1e-3),
+        max_it: MAX_INNER,
+        e_bound,
+        lam: std::cell::Cell::new(f64::INFINITY),
+        products: std::cell::Cell::new(0),
+        unconverged: std::cell::Cell::new(0),
+        cache: std::cell::RefCell::new(Vec::new()),
+    };
+    let mut rng = crate::rng::stream(cfg.seed, "large-n inner cg probe");
+    let mut bs: Vec<Vec<f64>> = (0..nl).map(|l| col(ys, l)).collect();
+    bs.push((0..n).map(|_| crate::rng::normal(&mut rng)).collect());
+    let run = ic.solve(&bs, None, TRIAL_INNER)?;
+    let t_it = run.secs / run.iters.max(1) as f64;
+    // extrapolated iterations to the inner tolerance from the last ≤ 10 steps
+    let h = &run.hist;
+    let predicted = if run.converged {
+        run.iters as f64
+    } else {
+        let w = 10.min(h.len().saturating_sub(1));
+        if w == 0 {
+            return Ok((Trial::Cholesky(ic.k), "spectral-cg trial too short".into()));
+        }
+        let last = h[h.len() - 1];
+        let rate = (last / h[h.len() - 1 - w].max(f64::MIN_POSITIVE)).powf(1.0 / w as f64);
+        if rate < 1.0 && last > 0.0 {
+            run.iters as f64 + (ic.tol / last).ln() / rate.ln()
+        } else {
+            f64::INFINITY
+        }
+    };
+    let lam32 = ic.lam.get();
+    let lam = ic.lambda_safe();
+    let ill = lam.is_nan() || lam <= 0.0 || predicted > MAX_INNER as f64;
+    let t_spec = t_it * ((predicted - run.iters as f64).max(0.0) + OUTER_APPLIES * predicted);
+    let (t_chol, s) = if forced || ill {
+        (f64::NAN, 0)
+    } else {
+        // a timed Cholesky of the leading s × s block, shifted like the route's
+        let s = n.min(2048);
+        let mut blk: Vec<f32> = (0..s * s).map(|x| ic.k[(x / s) * n + x % s]).collect();
+        for i in 0..s {
+            blk[i * s + i] += chol_shift as f32;
+        }
+        let t = std::time::Instant::now();
+        let _ = chol_in_place_f32(&mut blk, s);
+        let ts = t.elapsed().as_secs_f64();
+        (
+            ts * (n as f64 / s as f64).powi(3) + (60.0 + 2.0 * OUTER_APPLIES) * t_it,
+            s,
+        )
+    };
+    let note = format!(
+        "spectral-cg trial: {} inner iterations at {t_it:.3} s, rel. residual {:.1e}, \
+         extrapolated {predicted:.0} iterations to {:.0e} (predicted {t_spec:.1} s); \
+         Cholesky of a {s}-block scaled to n: {t_chol:.1} s; lambda_min(K32) ~ {lam32:.3e}, \
+         f32 rounding bound {e_bound:.1e}",
+        run.iters,
+        h.last().copied().unwrap_or(0.0),
+        ic.tol
+    );
+    if forced && ill {
+        let cond = theta1 / lam.max(e_bound).max(f64::MIN_POSITIVE);
+        return Err(Error::IllConditioned {
+            what: format!(
+                "the stored f32 kernel for the spectral-cg preconditioner ({note}); \
+                 use --precond cholesky"
+            ),
+            cond,
+            achieved: f64::INFINITY,
+            tol: cfg.tol,
+        });
+    }
+    if !forced && (ill || t_chol <= t_spec) {
+        return Ok((Trial::Cholesky(ic.k), note));
+    }
+    // finish the labels' solves from the trial's iterates; they are the outer
+    // solve's first preconditioner application
+    let xl: Vec<Vec<f64>> = run.x[..nl].to_vec();
+    let sol = if h.last().is_some_and(|&r| r <= ic.tol) {
+        xl
+    } else {
+        ic.solve(&bs[..nl], Some(&xl), MAX_INNER)?.x
+    };
+    *ic.cache.borrow_mut() = bs.into_iter().take(nl).zip(sol).collect();
+    Ok((Trial::Spectral(Box::new(ic)), note))
 }
 
 /// Largest eigenvalue of a symmetric positive operator by `steps` of Lanczos
@@ -1021,6 +1400,11 @@ struct Cg<'a> {
     max_iter: usize,
     /// The columns of the pending product: (column kind, label index).
     cols: Vec<(bool, usize)>,
+    /// Flexible CG (the inner-CG preconditioner is inexact and varies): α = pᵀr/pᵀKp,
+    /// Polak–Ribière β = uᵀ(r − r_prev)/ρ_prev, λ_min from the preconditioner.
+    flex: bool,
+    /// The residuals the preconditioner was last applied to (flexible CG).
+    r_prev: Vec<Vec<f64>>,
 }
 
 impl<'a> Cg<'a> {
@@ -1041,9 +1425,19 @@ impl<'a> Cg<'a> {
         y.push((0..n).map(|_| crate::rng::normal(&mut rng)).collect());
         let nc = nl + 1;
         let r = y.clone();
-        let u = pre.apply_cols(&r)?;
+        let flex = pre.inner_lambda().is_some();
+        let u = if flex {
+            // no probe: λ_min comes from the inner CG's own Lanczos coefficients
+            let mut u = pre.apply_cols(&r[..nl])?;
+            u.push(vec![0.0; n]);
+            u
+        } else {
+            pre.apply_cols(&r)?
+        };
         let rho = (0..nc).map(|l| dotv(&r[l], &u[l])).collect();
         Ok(Cg {
+            flex,
+            r_prev: if flex { r.clone() } else { Vec::new() },
             pre,
             z: vec![vec![0.0; n]; nc],
             r,
@@ -1055,10 +1449,10 @@ impl<'a> Cg<'a> {
             done: (0..nc).map(|_| None).collect(),
             y,
             nl,
-            lam: f64::INFINITY,
+            lam: pre.inner_lambda().unwrap_or(f64::INFINITY),
             lam_m,
             tol,
-            probe_live: true,
+            probe_live: !flex,
             broke: false,
             passes: 0,
             max_iter,
@@ -1142,7 +1536,11 @@ impl<'a> Cg<'a> {
                 }
                 continue;
             }
-            let alpha = self.rho[l] / pw;
+            let alpha = if self.flex {
+                dotv(&self.p[l], &self.r[l]) / pw
+            } else {
+                self.rho[l] / pw
+            };
             let (z, r, p) = (&mut self.z[l], &mut self.r[l], &self.p[l]);
             for i in 0..z.len() {
                 z[i] += alpha * p[i];
@@ -1157,15 +1555,26 @@ impl<'a> Cg<'a> {
         let us = self.pre.apply_cols(&rs)?;
         for (&l, u) in updated.iter().zip(us) {
             let rho_new = dotv(&self.r[l], &u);
-            let beta = rho_new / self.rho[l];
+            let beta = if self.flex {
+                let b = (rho_new - dotv(&self.r_prev[l], &u)) / self.rho[l];
+                self.r_prev[l].clone_from(&self.r[l]);
+                b
+            } else {
+                rho_new / self.rho[l]
+            };
             self.p[l]
                 .iter_mut()
                 .zip(&u)
                 .for_each(|(p, u)| *p = u + beta * *p);
             self.rho[l] = rho_new;
             self.betas[l].push(beta);
-            let mu = tridiag_min(&self.alphas[l], &self.betas[l])?;
-            self.lam = self.lam.min(mu * self.lam_m);
+            if let Some(lam) = self.pre.inner_lambda() {
+                // the inner runs on the outer residuals may lower the estimate
+                self.lam = self.lam.min(lam);
+            } else {
+                let mu = tridiag_min(&self.alphas[l], &self.betas[l])?;
+                self.lam = self.lam.min(mu * self.lam_m);
+            }
             if l == nl && rho_new <= 1e-28 * dotv(&self.y[l], &self.y[l]) {
                 self.probe_live = false;
             }
@@ -1613,6 +2022,12 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
     lap("spectrum (Krylov)", &mut timings);
     // 3. the preconditioner (the f32 kernel is factored in place: the Krylov
     // phase no longer needs it, and the kernel is never held twice)
+    let mut pre_name = match path {
+        SolverPath::Dense => "cholesky-f64",
+        SolverPath::F32 => "cholesky-f32",
+        SolverPath::MatrixFree => "spectral",
+    };
+    let mut pre_inner: Option<Precond> = None;
     let pre = match path {
         SolverPath::Dense => {
             let kd = dense.as_ref().expect("stored");
@@ -1642,21 +2057,42 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
             }
         }
         SolverPath::F32 => {
-            let mut a = stored32.take().expect("stored");
+            let a = stored32.take().expect("stored");
             let max_diag = (0..n).map(|i| a[i * n + i] as f64).fold(0.0, f64::max);
             // a shift at f32 rounding level keeps the factorization alive for
             // moderately ill-conditioned kernels; CG with f64 products corrects it
             let shift = 4.0 * f32::EPSILON as f64 * (n as f64).sqrt() * max_diag;
-            for i in 0..n {
-                a[i * n + i] += shift as f32;
-            }
-            prof("cholesky f32", || chol_in_place_f32(&mut a, n)).map_err(|f| {
-                // even the shifted f32 kernel lost definiteness: λ_min(K) ≲ 2·shift
-                ill_from_pivot(f, theta1, 2.0 * shift, n, "f32", cfg.tol)
-            })?;
-            Precond::Chol {
-                f: Factor::F32(a),
-                n,
+            let mut a = if cfg.precond == PrecondChoice::Cholesky {
+                a
+            } else {
+                let (trial, note) = spectral_cg_trial(k, a, &spec, &ys, cfg, theta1, shift)?;
+                if profiling() {
+                    eprintln!("[profile] {note}");
+                }
+                match trial {
+                    Trial::Spectral(ic) => {
+                        pre_name = "spectral-cg";
+                        pre_inner = Some(Precond::Inner(ic));
+                        Vec::new()
+                    }
+                    Trial::Cholesky(a) => a,
+                }
+            };
+            if let Some(p) = pre_inner.take() {
+                p
+            } else {
+                pre_name = "cholesky-f32";
+                for i in 0..n {
+                    a[i * n + i] += shift as f32;
+                }
+                prof("cholesky f32", || chol_in_place_f32(&mut a, n)).map_err(|f| {
+                    // even the shifted f32 kernel lost definiteness: λ_min(K) ≲ 2·shift
+                    ill_from_pivot(f, theta1, 2.0 * shift, n, "f32", cfg.tol)
+                })?;
+                Precond::Chol {
+                    f: Factor::F32(a),
+                    n,
+                }
             }
         }
         SolverPath::MatrixFree => Precond::Spectral {
@@ -1696,6 +2132,20 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
         spec.resid = r.resid;
     }
     let cg = solver.finish(theta1)?;
+    let inner_cg_products = match &pre {
+        Precond::Inner(ic) => {
+            if profiling() {
+                eprintln!(
+                    "[profile] inner cg: {} product columns on the stored f32 kernel, \
+                     {} runs stopped at {MAX_INNER} iterations",
+                    ic.products.get(),
+                    ic.unconverged.get()
+                );
+            }
+            ic.products.get()
+        }
+        _ => 0,
+    };
     let theta1 = spec.vals[0];
     let lam_k = spec.vals[kk - 1];
     let eig_res = spec.resid[..kk].iter().cloned().fold(0.0, f64::max) / theta1.abs();
@@ -1772,6 +2222,8 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
         labels: out,
         timings,
         krylov_products: spec.products,
+        preconditioner: pre_name.to_string(),
+        inner_cg_products,
     })
 }
 
