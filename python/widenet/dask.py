@@ -401,7 +401,8 @@ def _wait(client: Any, futs: List[Any], what: str, timeout: Optional[float] = No
 
 def _settle(client: Any, futs: List[Any], what: str, timeout: Optional[float] = None) -> None:
     """Waits for ``futs`` to finish on the cluster, leaving their results there; raises
-    the first task's exception; on Ctrl-C or a timeout cancels them and re-raises."""
+    the first task's exception; on Ctrl-C or a timeout releases them (the scheduler
+    stops their work) and re-raises."""
     from distributed import wait
     try:
         try:
@@ -412,8 +413,18 @@ def _settle(client: Any, futs: List[Any], what: str, timeout: Optional[float] = 
             if f.status == "error":
                 f.result()  # raises the task's exception
     except BaseException:
-        client.cancel(futs)
+        _release(futs)  # (cancel would also cancel the unwanted inner tasks: see there)
         raise
+
+
+def _release(futs: List[Any]) -> None:
+    """Drops this client's claim on ``futs``: the scheduler forgets them (and frees their
+    memory) once nothing else needs them. Not ``client.cancel``: cancelling a key also
+    cancels its dependents, and distributed asserts that each of those is still wanted
+    by a client (tasks of a finished factorization or solve that the scheduler has not
+    yet forgotten are not), which takes the scheduler down."""
+    for f in futs:
+        f.release()
 
 
 # ------------------------------------------------------------ the operator
@@ -568,7 +579,7 @@ class DistributedKernel:
 
     def close(self) -> None:
         """Releases the tiles and the inputs on the cluster."""
-        self.client.cancel(self._tiles + self._holders)
+        _release(self._tiles + self._holders)
         self._tiles, self._holders = [], []
 
     def __enter__(self) -> "DistributedKernel":
@@ -1072,7 +1083,7 @@ class CholeskyFactor:
 
     def close(self) -> None:
         """Releases the factor on the cluster."""
-        self.client.cancel(self._futs)
+        _release(self._futs)
         self._futs = []
 
 
