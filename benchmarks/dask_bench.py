@@ -26,8 +26,8 @@ with B = nb (nb + 1) / 2 lower blocks, nb = n / c, S slot tasks per product, N p
 (block rounds of the Krylov phase + CG iterations, + a few checks), rate the GEMM flop
 rate of one worker (measured: a c x c x c product in the factor's precision, s bytes per
 entry), the panel blocks of the factor sent to at most min(P - 1, nb) other workers, and
-N_solve pairs of triangular solves (30 Lanczos steps for lambda_min(M) + CG's), each a
-chain of 2 nb dependent tasks. Every number is printed with the load average of the
+N_solve pairs of triangular solves (<= 4 block-Krylov rounds for lambda_min(M) + CG's),
+each a chain of 2 nb dependent tasks. Every number is printed with the load average of the
 machine at that moment (other jobs share it).
 
   python benchmarks/dask_bench.py --n 20000 --mnist ../shared/data/mnist --big-n 100000
@@ -258,7 +258,7 @@ def main():
                     ta = t_apply * (c / args.chunk) ** 2
                     t, _ = predict(n, c, p, 2, n_kry + 3, tt, ta, bw, t_task, "persist")
                     isz = 4 if args.factor_precision == "f32" else 8
-                    pc, panel = predict_cholesky(n, c, p, rate, isz, bw, t_task, 33)
+                    pc, panel = predict_cholesky(n, c, p, rate, isz, bw, t_task, 7)
                     mem = (n // c + 1) * (n // c + 2) / 2 * c * c * (8 + isz) / p
                     print(f"predicted n = {n}, P = {p}, persist+cholesky-"
                           f"{args.factor_precision}: {(t + pc) / 3600:.2f} h (factor "

@@ -37,7 +37,8 @@ Design (see docs/dask.md for the cost model and cluster recipes):
   CG iterations); otherwise the spectral preconditioner M = V Theta V^T + sigma
   (I - V V^T) built from the Ritz pairs (no extra products and nothing n x n on the
   client; the single-machine matrix-free path's choice). lambda_min is estimated from
-  CG's own Lanczos coefficients (times lambda_min(M), by Lanczos on M^-1 for a factor),
+  CG's own Lanczos coefficients (times lambda_min(M), by block Krylov on M^-1 for the
+  Cholesky factor, by Lanczos on M^-1 for block-Jacobi),
   the accuracy reported as ||r||^2 / (lambda_min q) from the true f64 residual; eq. 8
   as top-k exact plus the Krylov Gauss quadrature of the rest, with rigorous bounds.
   The small tridiagonal and eq. 8 steps are the single-machine Rust functions
@@ -713,9 +714,22 @@ def _rayleigh_ritz(q: np.ndarray, kq: np.ndarray) -> Tuple[np.ndarray, np.ndarra
     return th, x, kx, res
 
 
-def _block_krylov(op: DistributedKernel, k: int, y: Optional[np.ndarray], *,
+class _InverseOp:
+    """A preconditioner's inverse M^-1 as an operator for :func:`_block_krylov` (its top
+    eigenvalue is 1 / lambda_min(M))."""
+
+    def __init__(self, apply: Callable[[np.ndarray], np.ndarray], n: int):
+        self.apply, self.n, self.products = apply, n, 0
+
+    def matmul(self, v: np.ndarray) -> np.ndarray:
+        self.products += v.shape[1]
+        return self.apply(v)
+
+
+def _block_krylov(op: Any, k: int, y: Optional[np.ndarray], *,
                   block: Optional[int], rtol: float, max_basis: Optional[int],
-                  max_restarts: int, seed: int, progress: Any) -> Eigen:
+                  max_restarts: int, seed: int, progress: Any,
+                  what: str = "top-k eigenpairs (block Krylov)") -> Eigen:
     """Block Lanczos with full reorthogonalization: the basis grows by K Q_j (one
     distributed product of the block), and a Rayleigh-Ritz of the whole basis from the
     stored f64 products gives the Ritz pairs and their exact residuals (the projected
@@ -744,7 +758,7 @@ def _block_krylov(op: DistributedKernel, k: int, y: Optional[np.ndarray], *,
     q = _orth(np.hstack(cols), None)
     kq = np.zeros((n, 0))
     basis = np.zeros((n, 0))
-    prog = _Progress("top-k eigenpairs (block Krylov)", progress)
+    prog = _Progress(what, progress)
     restarts, it, first_err = 0, 0, None
     while True:
         it += 1
@@ -814,9 +828,10 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
     the Krylov basis, sigma the smallest of them; lambda_min(M) = sigma), the single-machine
     matrix-free path's choice; "block-jacobi": M^-1 = V Theta^-1 V^T + P B^-1 P with
     P = I - V V^T and B the diagonal blocks K_II, inverted on the workers (SPD).
-    lambda_min(M) of the factored preconditioners by 30 steps of Lanczos on M^-1
+    lambda_min(M): of block-Jacobi by 30 steps of Lanczos on M^-1
     (``theory::large_n::lanczos_largest``, as the single-machine Cholesky
-    preconditioner's). A seeded random probe column runs alongside in the same products
+    preconditioner's); of the distributed factor by block Krylov on M^-1 (16 columns per
+    pair of triangular solves, whose cost is latency: a few rounds instead of 30). A seeded random probe column runs alongside in the same products
     and preconditioner applications: its CG coefficients estimate lambda_min(K) in every
     direction (``theory::large_n::tridiag_min``). Converged when
     ||r||^2 / (lambda_min q) <= tol on the true f64 residual (one extra product to check)."""
@@ -840,7 +855,7 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
         return v @ (coef[:, None] * (v.T @ r)) + r / sigma
 
     def lanczos_lambda_min(apply: Callable[[np.ndarray], np.ndarray]) -> float:
-        prog = _Progress("lambda_min(M) (Lanczos on M^-1)", progress)
+        prog = _Progress("lambda_min(M) (Lanczos on M^-1, block-Jacobi)", progress)
         steps = [0]
 
         def one(u: np.ndarray) -> np.ndarray:
@@ -855,7 +870,15 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
         if factor is None:
             raise ValueError("invalid preconditioner: 'cholesky' needs the factor")
         pre = factor.apply  # noqa: F811
-        lam_m = lanczos_lambda_min(pre)
+        # a pair of distributed triangular solves costs a chain of 2 nb task latencies
+        # for one column or sixteen: block Krylov on M^-1 (at most 4 rounds of 16
+        # columns, or 1e-2 relative residual; an estimate from below, as 30 Lanczos
+        # steps are) instead of 30 single-vector Lanczos steps
+        inv = _InverseOp(pre, n)
+        top = _block_krylov(inv, 1, None, block=16, rtol=1e-2, max_basis=64,
+                            max_restarts=0, seed=seed, progress=progress,
+                            what="lambda_min(M) (block Krylov on M^-1)")
+        lam_m = 1.0 / float(top.values[0])
     elif preconditioner == "block-jacobi":
         binv = op.diag_block_inverses()
         c = op.chunk
