@@ -19,9 +19,16 @@ and the communication per product (V to every worker, the slots' partials back),
 measured as bytes, with the loopback/network bandwidth measured by a scatter:
   persisted:   T = B t_tile / P + N (B t_apply / P + comm / bw + S t_task)
   matrix-free: T = N (B (t_tile + t_apply) / P + comm / bw + S t_task)
+  Cholesky:    T = persisted (N = Krylov rounds + CG's 1-3 products)
+                   + (nb c)^3 / 3 / (P rate) + B c^2 s min(P - 1, nb) / bw
+                   + N_solve 2 nb t_task
 with B = nb (nb + 1) / 2 lower blocks, nb = n / c, S slot tasks per product, N products
-(block rounds of the Krylov phase + CG iterations, + a few checks). Every number is
-printed with the load average of the machine at that moment (other jobs share it).
+(block rounds of the Krylov phase + CG iterations, + a few checks), rate the GEMM flop
+rate of one worker (measured: a c x c x c product in the factor's precision, s bytes per
+entry), the panel blocks of the factor sent to at most min(P - 1, nb) other workers, and
+N_solve pairs of triangular solves (<= 4 block-Krylov rounds for lambda_min(M) + CG's),
+each a chain of 2 nb dependent tasks. Every number is printed with the load average of the
+machine at that moment (other jobs share it).
 
   python benchmarks/dask_bench.py --n 20000 --mnist ../shared/data/mnist --big-n 100000
 """
@@ -103,6 +110,30 @@ def measure_tiles(client, x, c, b, reps=3):
     return t_tile, t_apply, bw, t_task
 
 
+def measure_rate(client, c, dtype):
+    """One worker's GEMM rate (flop/s) for a c x c x c product in ``dtype`` (the blocked
+    Cholesky's update, which dominates its flops)."""
+    def rate(c, dtype):
+        import time as _t
+        import numpy as _np
+        a = _np.random.default_rng(0).standard_normal((c, c)).astype(dtype)
+        best = math.inf
+        for _ in range(3):
+            t0 = _t.perf_counter()
+            a @ a.T
+            best = min(best, _t.perf_counter() - t0)
+        return 2.0 * c ** 3 / best
+    return client.submit(rate, c, dtype, pure=False).result()
+
+
+def predict_cholesky(n, c, p, rate, itemsize, bw, t_task, n_solve):
+    """Factor + triangular solves of the Cholesky route (s), and the panel traffic (bytes)."""
+    nb = -(-n // c)
+    blocks = nb * (nb + 1) / 2
+    panel = blocks * c * c * itemsize * min(p - 1, nb)
+    return (nb * c) ** 3 / 3 / (p * rate) + panel / bw + n_solve * 2 * nb * t_task, panel
+
+
 def predict(n, c, p, b, products, t_tile, t_apply, bw, t_task, mode):
     nb = -(-n // c)
     blocks = nb * (nb + 1) / 2
@@ -123,6 +154,9 @@ def main():
     ap.add_argument("--tol", type=float, default=1e-6)
     ap.add_argument("--chunk", type=int, default=2048)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--preconditioner", default=None,
+                    help="force widenet.dask.analyze's CG route (cholesky, spectral)")
+    ap.add_argument("--factor-precision", default="f64", choices=["f64", "f32"])
     ap.add_argument("--single-path", default=None, help="force analyze_large's path")
     ap.add_argument("--big-n", type=int, default=100000)
     ap.add_argument("--big-d", type=int, default=16)
@@ -158,25 +192,43 @@ def main():
             print(f"tiles (c = {args.chunk}, d = {x.shape[1]}, one worker): t_tile = {t_tile:.3f} s, "
                   f"t_apply(b=1) = {t_apply:.4f} s; scatter bandwidth {bw / 1e9:.2f} GB/s; "
                   f"empty task {t_task * 1e3:.1f} ms [{load_avg()}]", flush=True)
+            fdt = "float32" if args.factor_precision == "f32" else "float64"
+            rate = measure_rate(client, args.chunk, fdt)
+            print(f"GEMM on one worker ({fdt}, {args.chunk}^3): {rate / 1e9:.2f} GFLOP/s "
+                  f"[{load_avg()}]", flush=True)
             out["cost"] = dict(chunk=args.chunk, d=x.shape[1], t_tile=t_tile, t_apply=t_apply,
-                               bandwidth=bw, t_task=t_task, load=os.getloadavg())
+                               bandwidth=bw, t_task=t_task, rate=rate, rate_dtype=fdt,
+                               load=os.getloadavg())
 
             t0 = time.perf_counter()
             got = wd.analyze(y, x, client=client, top_k=args.top_k, tol=args.tol,
-                             chunk=args.chunk, progress=True)
+                             chunk=args.chunk, progress=True,
+                             preconditioner=args.preconditioner,
+                             factor_precision=args.factor_precision)
             t_dask = time.perf_counter() - t0
-            print(f"widenet.dask.analyze: {t_dask:.1f} s, mode {got.mode}, "
+            print(f"widenet.dask.analyze: {t_dask:.1f} s, route {got.path}, "
                   f"{got.products} product columns, CG {got.cg_iterations} iterations, "
+                  f"{got.triangular_solves} pairs of triangular solves, "
                   f"basis {got.krylov_basis}, y^T H^-1 y = {got.y_hinv_y:.10g} "
                   f"(achieved {got.achieved_rel_error:.1e}), timings {got.timings} "
                   f"[{load_avg()}]", flush=True)
             n_prod = got.product_calls
             pred, comm = predict(args.n, args.chunk, args.workers, 2, n_prod, t_tile, t_apply, bw,
                                  t_task, got.mode)
+            if got.preconditioner == "cholesky":
+                isz = 4 if got.factor_precision == "f32" else 8
+                pc, panel = predict_cholesky(args.n, args.chunk, args.workers, rate, isz, bw,
+                                             t_task, got.triangular_solves)
+                print(f"cost model, Cholesky part: factor + solves predicted {pc:.1f} s "
+                      f"(panel traffic {panel / 1e9:.2f} GB), measured "
+                      f"{sum(t for k, t in got.timings if k in ('cholesky factor', 'cg')):.1f} s",
+                      flush=True)
+                pred += pc
             print(f"cost model for this run ({n_prod} products, {comm / 1e6:.1f} MB/product): "
                   f"predicted {pred:.1f} s, measured {t_dask:.1f} s", flush=True)
-            out["dask"] = dict(seconds=t_dask, mode=got.mode, products=got.products,
+            out["dask"] = dict(seconds=t_dask, path=got.path, products=got.products,
                                n_products=n_prod, cg=got.cg_iterations, basis=got.krylov_basis,
+                               solves=got.triangular_solves,
                                q=got.y_hinv_y, achieved=got.achieved_rel_error,
                                predicted=pred, load=os.getloadavg(), timings=got.timings,
                                bytes_to=got.bytes_to_workers, bytes_from=got.bytes_from_workers)
@@ -196,17 +248,30 @@ def main():
                                  load=os.getloadavg())
             out["ratio"] = t_dask / t_one
 
-            # predictions at scale from the measured per-tile times (d as measured)
+            # predictions at scale from the measured per-tile times (d as measured); the
+            # Cholesky route with the Krylov phase's rounds (8 here) + 3 CG products
+            n_kry = max(1, n_prod - got.cg_iterations - 1)
             for n in (100_000, 1_000_000):
                 for p in (2, 16, 64):
+                    c = 4096
+                    tt = t_tile * (c / args.chunk) ** 2
+                    ta = t_apply * (c / args.chunk) ** 2
+                    t, _ = predict(n, c, p, 2, n_kry + 3, tt, ta, bw, t_task, "persist")
+                    isz = 4 if args.factor_precision == "f32" else 8
+                    pc, panel = predict_cholesky(n, c, p, rate, isz, bw, t_task, 7)
+                    mem = (n // c + 1) * (n // c + 2) / 2 * c * c * (8 + isz) / p
+                    print(f"predicted n = {n}, P = {p}, persist+cholesky-"
+                          f"{args.factor_precision}: {(t + pc) / 3600:.2f} h (factor "
+                          f"{pc / 3600:.2f} h, panel traffic {panel / 1e9:.0f} GB, "
+                          f"{mem / 1e9:.0f} GB tiles + factor per worker)", flush=True)
+                    # spectral CG: this run's product count if it took that route, else
+                    # --assume-products (the spectral run's count at n = 20,000 was 142)
+                    n_sp = args.assume_products if got.preconditioner == "cholesky" else n_prod
                     for mode in ("persist", "matrix-free"):
-                        c = 4096
-                        tt = t_tile * (c / args.chunk) ** 2
-                        ta = t_apply * (c / args.chunk) ** 2
-                        t, cm = predict(n, c, p, 2, n_prod, tt, ta, bw, t_task, mode)
+                        t, cm = predict(n, c, p, 2, n_sp, tt, ta, bw, t_task, mode)
                         mem = (n // c + 1) * (n // c + 2) / 2 * c * c * 8 / p
-                        print(f"predicted n = {n}, P = {p}, {mode}: {t / 3600:.2f} h "
-                              f"({n_prod} products, {cm / 1e6:.0f} MB/product"
+                        print(f"predicted n = {n}, P = {p}, {mode}+spectral: {t / 3600:.2f} h "
+                              f"({n_sp} products, {cm / 1e6:.0f} MB/product"
                               + (f", {mem / 1e9:.0f} GB tiles per worker" if mode == "persist"
                                  else "") + ")", flush=True)
 

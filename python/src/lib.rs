@@ -1424,6 +1424,108 @@ fn kernel_block<'py>(
     }
 }
 
+/// Seed 001 eq. 8 as the large-n path evaluates it (`theory::large_n::loss_curves`):
+/// Φ(t) = ½ Σ (1 − ηλ)^{2t} w for t = 0..=iters from the top pairs `top` (k × 2 rows
+/// [λ_i, (v_iᵀy)²]) exactly and the rest (mass `rest`) by the Gauss nodes `tail` (m × 2
+/// rows [node, weight], weights rescaled to `rest`), with the rigorous range over
+/// λ ∈ [0, `lam_k`]. Returns (predicted, lower, upper). Used by `widenet.dask`.
+#[pyfunction]
+#[pyo3(signature = (top, tail, rest, lam_k, eta, iters))]
+fn loss_curves<'py>(
+    py: Python<'py>,
+    top: Arr<'py>,
+    tail: Arr<'py>,
+    rest: f64,
+    lam_k: f64,
+    eta: f64,
+    iters: usize,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    fn pairs(a: &Arr<'_>, name: &str) -> PyResult<Vec<(f64, f64)>> {
+        let shape = a.shape();
+        if shape.len() != 2 || shape[1] != 2 {
+            return Err(invalid(
+                name,
+                format!("expected a k x 2 array of [eigenvalue, weight] rows, got shape {shape:?}"),
+            ));
+        }
+        let v = values::<f64>(a, name)?;
+        Ok(v.chunks_exact(2).map(|p| (p[0], p[1])).collect())
+    }
+    let (top, tail) = (pairs(&top, "top")?, pairs(&tail, "tail")?);
+    for (name, x) in [("rest", rest), ("lam_k", lam_k), ("eta", eta)] {
+        if !x.is_finite() {
+            return Err(invalid(name, format!("must be finite, got {x}")));
+        }
+    }
+    widenet::runtime::check_alloc("predicted loss curves", 3 * (iters as u128 + 1), 8)
+        .map_err(py_err)?;
+    let (mid, lo, hi) =
+        py.detach(|| widenet::theory::large_n::loss_curves(&top, &tail, rest, lam_k, eta, iters));
+    Ok((out1(py, mid), out1(py, lo), out1(py, hi)))
+}
+
+/// Smallest eigenvalue of the preconditioned operator from preconditioned CG's
+/// coefficients α_i, β_i (its Lanczos matrix; `theory::large_n::tridiag_min`); times
+/// λ_min(M) it estimates λ_min(K). `beta` needs at least len(alpha) − 1 values.
+#[pyfunction]
+fn tridiag_min(alpha: Vec<f64>, beta: Vec<f64>) -> PyResult<f64> {
+    if alpha.is_empty() || beta.len() + 1 < alpha.len() {
+        return Err(invalid(
+            "alpha/beta",
+            format!(
+                "need at least one alpha and len(alpha) - 1 betas, got {} and {}",
+                alpha.len(),
+                beta.len()
+            ),
+        ));
+    }
+    if alpha.iter().chain(&beta).any(|x| !x.is_finite()) || alpha.iter().any(|&a| a == 0.0) {
+        return Err(invalid("alpha/beta", "must be finite, alpha non-zero"));
+    }
+    widenet::theory::large_n::tridiag_min(&alpha, &beta).map_err(py_err)
+}
+
+/// Largest eigenvalue of a symmetric positive operator of size `n` by `steps` of Lanczos
+/// with full reorthogonalization from a start vector seeded by `seed`
+/// (`theory::large_n::lanczos_largest`); `apply(v)` returns the operator times the 1-D
+/// float64 array `v`. An exception raised by `apply` (Ctrl-C on a cluster wait) stops
+/// it and propagates. Used by `widenet.dask` for λ_min of a preconditioner.
+#[pyfunction]
+fn lanczos_largest(
+    py: Python<'_>,
+    n: usize,
+    steps: usize,
+    seed: u64,
+    apply: Bound<'_, PyAny>,
+) -> PyResult<f64> {
+    if n == 0 || steps == 0 {
+        return Err(invalid("n/steps", "must be positive"));
+    }
+    let mut failure: Option<PyErr> = None;
+    let r = widenet::theory::large_n::lanczos_largest(n, steps, seed, |v| {
+        let got = apply
+            .call1((numpy::PyArray1::from_slice(py, v),))
+            .and_then(|o| {
+                let a: Arr<'_> = o.extract()?;
+                if a.shape() != [n] {
+                    return Err(invalid(
+                        "apply",
+                        format!("returned shape {:?}, expected ({n},)", a.shape()),
+                    ));
+                }
+                values::<f64>(&a, "apply's result")
+            });
+        got.map_err(|e| {
+            failure = Some(e);
+            Error::Interrupted
+        })
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    r.map_err(py_err)
+}
+
 #[pymodule]
 fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WidenetError", m.py().get_type::<WidenetError>())?;
@@ -1437,6 +1539,9 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(analyze_large, m)?)?;
     m.add_function(wrap_pyfunction!(kernel_block, m)?)?;
+    m.add_function(wrap_pyfunction!(loss_curves, m)?)?;
+    m.add_function(wrap_pyfunction!(tridiag_min, m)?)?;
+    m.add_function(wrap_pyfunction!(lanczos_largest, m)?)?;
     m.add_function(wrap_pyfunction!(train_two_layer, m)?)?;
     m.add_function(wrap_pyfunction!(krr, m)?)?;
     m.add_function(wrap_pyfunction!(train_rnn, m)?)?;

@@ -133,6 +133,109 @@ def test_distributed_analysis_matches_the_single_machine_paths(client, rng):
     np.testing.assert_allclose(ex.eigenvalues, full.eigenvalues[:k], rtol=1e-10)
 
 
+@pytest.mark.parametrize("pre,fp", [("cholesky", "f64"), ("cholesky", "f32"),
+                                    ("spectral", "f64")])
+def test_every_cg_route_matches_the_single_machine_path(client, rng, pre, fp):
+    # n = 700 at chunk 256: the last block row is short (the Cholesky route pads it)
+    n, k = 700, 5
+    x = _sphere(rng, n, 12)
+    y = np.sign(x[:, 0] - 0.1)
+    ref = widenet.analyze_large(y, x, top_k=k, tol=1e-11)
+    q_np = float(y @ np.linalg.solve(h_inf_numpy(x), y))
+    got = wd.analyze(y, x, client=client, top_k=k, tol=1e-11, chunk=256, mode="persist",
+                     preconditioner=pre, factor_precision=fp, timeout=T)
+    assert got.preconditioner == pre and got.mode == "persist"
+    assert got.path == ("persist+cholesky-" + fp if pre == "cholesky" else "persist+spectral")
+    np.testing.assert_allclose(got.y_hinv_y, ref.y_hinv_y, rtol=1e-8)
+    np.testing.assert_allclose(got.y_hinv_y, q_np, rtol=1e-8)
+    np.testing.assert_allclose(got.complexity_measure, ref.complexity_measure, rtol=1e-8)
+    assert got.achieved_rel_error <= 1e-11
+    if pre == "cholesky":
+        # the factor makes M = K (f64) or K + s I (f32): a handful of CG iterations
+        # against the spectral route's dozens
+        assert got.cg_iterations <= (2 if fp == "f64" else 6)
+        assert got.triangular_solves >= 2  # block Krylov on M^-1 for lambda_min(M), CG
+        assert 0.5 < got.lambda_min_estimate / np.linalg.eigvalsh(h_inf_numpy(x))[0] < 2
+    else:
+        assert got.triangular_solves == 0
+
+
+def test_the_cg_route_follows_the_memory_budget(client, rng):
+    n = 600
+    x = _sphere(rng, n, 6)
+    y = np.sign(x[:, 2])
+    tiles = 3 * 4 // 2 * 256 * 256 * 8  # the lower blocks at chunk 256, f64
+    kw = dict(client=client, top_k=3, tol=1e-9, chunk=256, timeout=T)
+    a = wd.analyze(y, x, memory_budget=2 * tiles, **kw)  # tiles + f64 factor fit
+    b = wd.analyze(y, x, memory_budget=2 * tiles - 1, **kw)  # only the tiles fit
+    c = wd.analyze(y, x, memory_budget=tiles - 1, **kw)  # nothing fits
+    d = wd.analyze(y, x, memory_budget=2 * tiles, factor_precision="f32", **kw)
+    assert (a.path, b.path, c.path, d.path) == (
+        "persist+cholesky-f64", "persist+spectral", "matrix-free+spectral",
+        "persist+cholesky-f32")
+    assert a.memory_budget == 2 * tiles
+    for r in (b, c, d):
+        np.testing.assert_allclose(r.y_hinv_y, a.y_hinv_y, rtol=1e-8)
+    with pytest.raises(ValueError, match="persisted"):
+        wd.analyze(y, x, mode="matrix-free", preconditioner="cholesky", **kw)
+    with pytest.raises(ValueError, match="factor_precision"):
+        wd.analyze(y, x, preconditioner="cholesky", factor_precision="f16", **kw)
+
+
+def test_the_eq8_and_lanczos_helpers_are_the_rust_functions(rng):
+    # eq. 8 (seed 001): 1/2 sum (1 - eta lambda)^{2t} w, top exact, tail rescaled to rest,
+    # written out with numpy as the independent reference
+    top = np.array([[3.0, 0.5], [1.0, 0.25]])
+    tail = np.array([[0.3, 0.1], [0.05, 0.3]])
+    rest, lam_k, eta, iters = 0.2, 1.0, 0.4, 30
+    mid, lo, hi = widenet._widenet.loss_curves(top, tail, rest, lam_k, eta, iters)
+    t = np.arange(iters + 1)[:, None]
+    g = lambda lam: (1 - eta * lam) ** (2 * t)  # noqa: E731
+    tw = tail[:, 1] * rest / tail[:, 1].sum()
+    topp = (g(top[:, 0]) * top[:, 1]).sum(1)
+    np.testing.assert_allclose(mid, 0.5 * (topp + (g(tail[:, 0]) * tw).sum(1)), rtol=1e-12)
+    gk = g(np.array([lam_k]))[:, 0]
+    np.testing.assert_allclose(lo, 0.5 * (topp + rest * gk), rtol=1e-12)
+    np.testing.assert_allclose(hi, 0.5 * (topp + rest * np.maximum(gk, 1)), rtol=1e-12)
+    with pytest.raises(ValueError, match="top"):
+        widenet._widenet.loss_curves(top[:, :1], tail, rest, lam_k, eta, iters)
+    # CG's coefficients of an SPD system: its Lanczos matrix's smallest eigenvalue
+    a = rng.standard_normal((40, 40))
+    a = a @ a.T + 0.5 * np.eye(40)
+    b = rng.standard_normal(40)
+    x, r = np.zeros(40), b.copy()
+    p, rho, al, be = r.copy(), r @ r, [], []
+    for _ in range(15):
+        w = a @ p
+        al.append(rho / (p @ w))
+        x += al[-1] * p
+        r -= al[-1] * w
+        be.append((r @ r) / rho)
+        rho = r @ r
+        p = r + be[-1] * p
+    # the Lanczos matrix of CG (Saad, Iterative Methods, 6.7.3) written out in numpy;
+    # its Ritz values lie in the spectrum of a
+    m = len(al)
+    tm = np.diag([1 / al[i] + (be[i - 1] / al[i - 1] if i else 0) for i in range(m)])
+    off = [np.sqrt(be[i]) / al[i] for i in range(m - 1)]
+    tm += np.diag(off, 1) + np.diag(off, -1)
+    got = widenet._widenet.tridiag_min(al, be)
+    np.testing.assert_allclose(got, np.linalg.eigvalsh(tm)[0], rtol=1e-10)
+    assert got >= np.linalg.eigvalsh(a)[0] * (1 - 1e-10)
+    with pytest.raises(ValueError, match="alpha"):
+        widenet._widenet.tridiag_min([], [])
+    # Lanczos: the largest eigenvalue of a (30 steps of a 40 x 40 operator)
+    lmax = np.linalg.eigvalsh(a)[-1]
+    got = widenet._widenet.lanczos_largest(40, 30, 0, lambda v: a @ v)
+    assert got <= lmax * (1 + 1e-12) and got > lmax * (1 - 1e-6)
+
+    def stop(v):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        widenet._widenet.lanczos_largest(40, 30, 0, stop)
+
+
 def test_a_user_kernel_in_npy_tiles_gets_the_same_analysis(client, rng, tmp_path):
     n, k = 400, 5
     x = _sphere(rng, n, 6)
@@ -189,19 +292,25 @@ def test_ctrl_c_cancels_the_cluster_work(client, rng):
     assert not any(client.processing().values())
 
 
-@pytest.mark.parametrize("mode", ["persist", "matrix-free"])
-def test_a_killed_worker_does_not_change_the_answer(client, rng, mode):
+@pytest.mark.parametrize("mode,pre", [("persist", "spectral"), ("matrix-free", "spectral"),
+                                      ("persist", "cholesky")])
+def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
     n = 700
     x = _sphere(rng, n, 16)
     y = np.sign(x[:, 0] + 0.2)
-    kw = dict(client=client, top_k=4, tol=1e-10, chunk=256, mode=mode, timeout=T)
+    kw = dict(client=client, top_k=4, tol=1e-10, chunk=256, mode=mode, timeout=T,
+              preconditioner=pre)
     ref = wd.analyze(y, x, **kw)
     pids = client.run(os.getpid)
     killed = []
+    # spectral CG: inside a product; Cholesky route (CG takes 1-2 iterations): inside
+    # the distributed triangular solves of lambda_min(M)'s block Krylov, so the factor
+    # blocks (and the tiles they came from) the dead worker held are recomputed
+    phase, at = ("y^T", 2) if pre == "spectral" else ("lambda_min", 1)
 
     def kill_one(info):
-        # during the CG phase: a timer lands the kill inside the next product
-        if info["phase"].startswith("y^T") and info["iteration"] == 2 and not killed:
+        # a timer lands the kill inside the next product / pair of solves
+        if info["phase"].startswith(phase) and info["iteration"] == at and not killed:
             pid = sorted(pids.values())[0]
             killed.append(pid)
             threading.Timer(0.02, os.kill, (pid, signal.SIGKILL)).start()

@@ -1,7 +1,7 @@
 # Type stubs of the native module (python/src/lib.rs). Users call the documented
 # wrappers in widenet/__init__.py; these functions take float32/float64 ndarrays.
 from os import PathLike
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -28,6 +28,11 @@ def analyze_large(y: np.ndarray, x: Optional[np.ndarray] = None,
 def kernel_block(kind: str, xa: np.ndarray, xb: Optional[np.ndarray] = None,
                  precision: str = "f64", depth: int = 3, trained: str = "all",
                  bandwidth: float = 1.0, preset: Optional[str] = None) -> np.ndarray: ...
+def loss_curves(top: np.ndarray, tail: np.ndarray, rest: float, lam_k: float, eta: float,
+                iters: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+def tridiag_min(alpha: Sequence[float], beta: Sequence[float]) -> float: ...
+def lanczos_largest(n: int, steps: int, seed: int,
+                    apply: Callable[[np.ndarray], np.ndarray]) -> float: ...
 def train_two_layer(x: np.ndarray, y: np.ndarray, x_test: Optional[np.ndarray] = None,
                     y_test: Optional[np.ndarray] = None, width: int = 10000,
                     kappa: float = 0.01, eta: float = 1e-4, iters: int = 2000,

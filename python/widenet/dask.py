@@ -2,7 +2,8 @@
 (y^T K^-1 y, the complexity measure, the top-k spectrum and label projections, eq. 8's
 predicted loss) with every kernel product running on the workers.
 
-Needs ``dask[array]`` and ``distributed`` (``pip install "dask[array]" distributed``).
+Needs ``dask[array]``, ``distributed`` and ``scipy``
+(``pip install "dask[array]" distributed scipy``).
 
 Design (see docs/dask.md for the cost model and cluster recipes):
 
@@ -29,12 +30,19 @@ Design (see docs/dask.md for the cost model and cluster recipes):
   path (``src/theory/large_n.rs``) does: block Krylov (block Lanczos with full
   reorthogonalization, thick restarts) with a Rayleigh-Ritz of the whole basis from the
   stored f64 products (eigenvalues f64-accurate, residuals exact); preconditioned CG for
-  y^T K^-1 y with the spectral preconditioner M = V Theta V^T + sigma (I - V V^T) built
-  from the Ritz pairs (no extra products and nothing n x n on the client; the same choice
-  as the single-machine matrix-free path), lambda_min estimated from CG's own Lanczos
-  coefficients, the accuracy reported as ||r||^2 / (lambda_min q) from the true f64
-  residual; eq. 8 as top-k exact plus the Krylov Gauss quadrature of the rest, with
-  rigorous bounds.
+  y^T K^-1 y, the preconditioner chosen by the memory budget: when the persisted tiles
+  and a Cholesky factor fit, the kernel factored on the workers by Dask's blocked
+  Cholesky (``dask.array.linalg.cholesky``, f64 or f32) and applied by distributed
+  triangular solves (as the single-machine dense and f32 paths factor it; a couple of
+  CG iterations); otherwise the spectral preconditioner M = V Theta V^T + sigma
+  (I - V V^T) built from the Ritz pairs (no extra products and nothing n x n on the
+  client; the single-machine matrix-free path's choice). lambda_min is estimated from
+  CG's own Lanczos coefficients (times lambda_min(M), by block Krylov on M^-1 for the
+  Cholesky factor, by Lanczos on M^-1 for block-Jacobi),
+  the accuracy reported as ||r||^2 / (lambda_min q) from the true f64 residual; eq. 8
+  as top-k exact plus the Krylov Gauss quadrature of the rest, with rigorous bounds.
+  The small tridiagonal and eq. 8 steps are the single-machine Rust functions
+  (``theory::large_n``, through ``_widenet``).
 - Progress: ``progress=True`` prints one line per iteration with the accuracy reached
   and an ETA on stderr (or pass a callable). Ctrl-C cancels the in-flight futures and
   raises KeyboardInterrupt.
@@ -52,7 +60,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _widenet, _Result, _arr, _int
+from . import LargeAnalysis, _widenet, _Result, _arr, _int
 
 try:
     import dask
@@ -60,7 +68,7 @@ try:
     from dask.highlevelgraph import HighLevelGraph
 except ImportError as e:  # pragma: no cover - exercised only without dask
     raise ImportError(
-        "widenet.dask needs dask and distributed: pip install 'dask[array]' distributed"
+        "widenet.dask needs dask and distributed: pip install 'dask[array]' distributed scipy"
     ) from e
 
 __all__ = [
@@ -69,6 +77,7 @@ __all__ = [
     "kernel",
     "kernel_block",
     "DistributedKernel",
+    "CholeskyFactor",
     "Eigen",
     "Solve",
     "DaskAnalysis",
@@ -391,6 +400,34 @@ def _wait(client: Any, futs: List[Any], what: str, timeout: Optional[float] = No
         raise
 
 
+def _settle(client: Any, futs: List[Any], what: str, timeout: Optional[float] = None) -> None:
+    """Waits for ``futs`` to finish on the cluster, leaving their results there; raises
+    the first task's exception; on Ctrl-C or a timeout releases them (the scheduler
+    stops their work) and re-raises."""
+    from distributed import wait
+    try:
+        try:
+            wait(futs, timeout=timeout)
+        except TimeoutError:
+            raise TimeoutError(f"{what} did not finish within {timeout} s") from None
+        for f in futs:
+            if f.status == "error":
+                f.result()  # raises the task's exception
+    except BaseException:
+        _release(futs)  # (cancel would also cancel the unwanted inner tasks: see there)
+        raise
+
+
+def _release(futs: List[Any]) -> None:
+    """Drops this client's claim on ``futs``: the scheduler forgets them (and frees their
+    memory) once nothing else needs them. Not ``client.cancel``: cancelling a key also
+    cancels its dependents, and distributed asserts that each of those is still wanted
+    by a client (tasks of a finished factorization or solve that the scheduler has not
+    yet forgotten are not), which takes the scheduler down."""
+    for f in futs:
+        f.release()
+
+
 # ------------------------------------------------------------ the operator
 
 
@@ -402,8 +439,11 @@ class DistributedKernel:
     def __init__(self, client: Any, n: int, chunk: int, mode: str, *,
                  ref: Any = None, kind: Optional[str] = None,
                  params: Optional[Dict[str, Any]] = None, blocks: Any = None,
-                 holders: Sequence[Any] = (), timeout: Optional[float] = None):
+                 holders: Sequence[Any] = (), timeout: Optional[float] = None,
+                 budget: Optional[int] = None):
         self.client, self.n, self.chunk, self.mode = client, n, chunk, mode
+        #: Bytes of cluster memory the solvers may hold (tiles, a Cholesky factor).
+        self.budget = _cluster_memory(client) // 2 if budget is None else int(budget)
         self.nb = -(-n // chunk)
         self.slots = _slots(self.nb)
         self._ref, self.kind, self.params, self._blocks = ref, kind, params, blocks
@@ -452,7 +492,7 @@ class DistributedKernel:
         itemsize = 4 if precision == "f32" else 8
         mode = _choose_mode(client, n, chunk, itemsize, mode, memory_budget)
         return cls(client, n, chunk, mode, ref=fut, kind=kind, params=params, holders=[fut],
-                   timeout=timeout)
+                   timeout=timeout, budget=memory_budget)
 
     @classmethod
     def from_array(cls, client: Any, k: "da.Array", *, chunk: Optional[int] = None,
@@ -467,7 +507,8 @@ class DistributedKernel:
         if n < 2:
             raise ValueError(f"invalid kernel: need at least 2 samples, got {n}")
         mode = _choose_mode(client, n, c, kr.dtype.itemsize, mode, memory_budget)
-        return cls(client, n, c, mode, blocks=kr.to_delayed(), timeout=timeout)
+        return cls(client, n, c, mode, blocks=kr.to_delayed(), timeout=timeout,
+                   budget=memory_budget)
 
     # -- the product
     def matmul(self, v: np.ndarray) -> np.ndarray:
@@ -539,7 +580,7 @@ class DistributedKernel:
 
     def close(self) -> None:
         """Releases the tiles and the inputs on the cluster."""
-        self.client.cancel(self._tiles + self._holders)
+        _release(self._tiles + self._holders)
         self._tiles, self._holders = [], []
 
     def __enter__(self) -> "DistributedKernel":
@@ -557,11 +598,18 @@ class DistributedKernel:
                              max_restarts=max_restarts, seed=seed, progress=progress)
 
     def solve(self, y: np.ndarray, eig: "Eigen", *, tol: float = 1e-6, max_iter: int = 300,
-              seed: int = 0, progress: Any = False, preconditioner: str = "spectral"
-              ) -> "Solve":
-        """y^T K^-1 y by preconditioned CG (see :func:`_pcg`)."""
+              seed: int = 0, progress: Any = False, preconditioner: str = "spectral",
+              factor: Optional["CholeskyFactor"] = None) -> "Solve":
+        """y^T K^-1 y by preconditioned CG (see :func:`_pcg`; "cholesky" needs
+        ``factor``, see :meth:`cholesky`)."""
         return _pcg(self, np.asarray(y, dtype=np.float64), eig, tol=tol, max_iter=max_iter,
-                    seed=seed, progress=progress, preconditioner=preconditioner)
+                    seed=seed, progress=progress, preconditioner=preconditioner,
+                    factor=factor)
+
+    def cholesky(self, precision: str = "f64") -> "CholeskyFactor":
+        """The blocked Cholesky factor of the persisted kernel on the workers (see
+        :class:`CholeskyFactor`); release it with its ``close``."""
+        return CholeskyFactor(self, precision, timeout=self.timeout)
 
 
 def _diag_free(x: np.ndarray, i: int, n: int, c: int, kind: str, params: Dict[str, Any]
@@ -666,9 +714,22 @@ def _rayleigh_ritz(q: np.ndarray, kq: np.ndarray) -> Tuple[np.ndarray, np.ndarra
     return th, x, kx, res
 
 
-def _block_krylov(op: DistributedKernel, k: int, y: Optional[np.ndarray], *,
+class _InverseOp:
+    """A preconditioner's inverse M^-1 as an operator for :func:`_block_krylov` (its top
+    eigenvalue is 1 / lambda_min(M))."""
+
+    def __init__(self, apply: Callable[[np.ndarray], np.ndarray], n: int):
+        self.apply, self.n, self.products = apply, n, 0
+
+    def matmul(self, v: np.ndarray) -> np.ndarray:
+        self.products += v.shape[1]
+        return self.apply(v)
+
+
+def _block_krylov(op: Any, k: int, y: Optional[np.ndarray], *,
                   block: Optional[int], rtol: float, max_basis: Optional[int],
-                  max_restarts: int, seed: int, progress: Any) -> Eigen:
+                  max_restarts: int, seed: int, progress: Any,
+                  what: str = "top-k eigenpairs (block Krylov)") -> Eigen:
     """Block Lanczos with full reorthogonalization: the basis grows by K Q_j (one
     distributed product of the block), and a Rayleigh-Ritz of the whole basis from the
     stored f64 products gives the Ritz pairs and their exact residuals (the projected
@@ -697,7 +758,7 @@ def _block_krylov(op: DistributedKernel, k: int, y: Optional[np.ndarray], *,
     q = _orth(np.hstack(cols), None)
     kq = np.zeros((n, 0))
     basis = np.zeros((n, 0))
-    prog = _Progress("top-k eigenpairs (block Krylov)", progress)
+    prog = _Progress(what, progress)
     restarts, it, first_err = 0, 0, None
     while True:
         it += 1
@@ -756,55 +817,24 @@ class Solve(_Result):
     converged: bool
 
 
-def _tridiag_min(alpha: Sequence[float], beta: Sequence[float]) -> float:
-    """Smallest eigenvalue of the preconditioned operator from CG's coefficients (the
-    Lanczos matrix, as in the single-machine solver); returned as the largest of the
-    inverse-scaled matrix's reciprocal."""
-    m = len(alpha)
-    t = np.zeros((m, m))
-    for i in range(m):
-        t[i, i] = 1.0 / alpha[i] + (beta[i - 1] / alpha[i - 1] if i > 0 else 0.0)
-        if i + 1 < m:
-            t[i, i + 1] = t[i + 1, i] = math.sqrt(beta[i]) / alpha[i]
-    return float(np.linalg.eigvalsh(t)[0])
-
-
-def _lanczos_largest(apply: Callable[[np.ndarray], np.ndarray], n: int, steps: int,
-                     seed: int) -> float:
-    """The largest eigenvalue of a symmetric positive operator by ``steps`` of Lanczos
-    with full reorthogonalization (from below; as the single-machine solver does)."""
-    rng = np.random.default_rng([seed, 29])
-    q = rng.standard_normal(n)
-    basis = [q / np.linalg.norm(q)]
-    alpha: List[float] = []
-    beta: List[float] = []
-    for _ in range(min(steps, n)):
-        w = apply(basis[-1][:, None])[:, 0]
-        alpha.append(float(w @ basis[-1]))
-        qb = np.array(basis).T
-        for _ in range(2):
-            w = w - qb @ (qb.T @ w)
-        nb = float(np.linalg.norm(w))
-        if nb <= 1e-14 * abs(alpha[0]) or len(basis) == n:
-            break
-        beta.append(nb)
-        basis.append(w / nb)
-    m = len(alpha)
-    t = np.diag(alpha) + np.diag(beta[:m - 1], 1) + np.diag(beta[:m - 1], -1)
-    return float(np.linalg.eigvalsh(t)[-1])
-
-
 def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_iter: int,
-         seed: int, progress: Any, preconditioner: str = "spectral") -> Solve:
+         seed: int, progress: Any, preconditioner: str = "spectral",
+         factor: Optional["CholeskyFactor"] = None) -> Solve:
     """PCG for K z = y. Preconditioners (nothing n x n on the client):
+    "cholesky": M = L L^T, the blocked Cholesky factor of the persisted kernel on the
+    workers (:class:`CholeskyFactor`, ``factor``), applied by distributed triangular
+    solves (an f64 factor makes M = K to rounding: one or two iterations);
     "spectral": M^-1 r = V (Theta^-1 - 1/sigma) V^T r + r / sigma (V, Theta: the Ritz pairs of
     the Krylov basis, sigma the smallest of them; lambda_min(M) = sigma), the single-machine
     matrix-free path's choice; "block-jacobi": M^-1 = V Theta^-1 V^T + P B^-1 P with
-    P = I - V V^T and B the diagonal blocks K_II, inverted on the workers (SPD; lambda_min(M)
-    by Lanczos on M^-1, as the single-machine Cholesky preconditioner's). A seeded random
-    probe column runs alongside in the same products: its CG coefficients estimate
-    lambda_min(K) in every direction. Converged when ||r||^2 / (lambda_min q) <= tol on
-    the true f64 residual (one extra product to check)."""
+    P = I - V V^T and B the diagonal blocks K_II, inverted on the workers (SPD).
+    lambda_min(M): of block-Jacobi by 30 steps of Lanczos on M^-1
+    (``theory::large_n::lanczos_largest``, as the single-machine Cholesky
+    preconditioner's); of the distributed factor by block Krylov on M^-1 (16 columns per
+    pair of triangular solves, whose cost is latency: a few rounds instead of 30). A seeded random probe column runs alongside in the same products
+    and preconditioner applications: its CG coefficients estimate lambda_min(K) in every
+    direction (``theory::large_n::tridiag_min``). Converged when
+    ||r||^2 / (lambda_min q) <= tol on the true f64 residual (one extra product to check)."""
     n = op.n
     if y.shape != (n,):
         raise ValueError(f"invalid y: expected length {n}, got shape {y.shape}")
@@ -824,7 +854,32 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
     def pre(r: np.ndarray) -> np.ndarray:
         return v @ (coef[:, None] * (v.T @ r)) + r / sigma
 
-    if preconditioner == "block-jacobi":
+    def lanczos_lambda_min(apply: Callable[[np.ndarray], np.ndarray]) -> float:
+        prog = _Progress("lambda_min(M) (Lanczos on M^-1, block-Jacobi)", progress)
+        steps = [0]
+
+        def one(u: np.ndarray) -> np.ndarray:
+            out = apply(u[:, None])[:, 0]
+            steps[0] += 1
+            prog(steps[0], math.nan, math.nan, None)
+            return np.ascontiguousarray(out, dtype=np.float64)
+
+        return 1.0 / _widenet.lanczos_largest(n, 30, seed, one)
+
+    if preconditioner == "cholesky":
+        if factor is None:
+            raise ValueError("invalid preconditioner: 'cholesky' needs the factor")
+        pre = factor.apply  # noqa: F811
+        # a pair of distributed triangular solves costs a chain of 2 nb task latencies
+        # for one column or sixteen: block Krylov on M^-1 (at most 4 rounds of 16
+        # columns, or 1e-2 relative residual; an estimate from below, as 30 Lanczos
+        # steps are) instead of 30 single-vector Lanczos steps
+        inv = _InverseOp(pre, n)
+        top = _block_krylov(inv, 1, None, block=16, rtol=1e-2, max_basis=64,
+                            max_restarts=0, seed=seed, progress=progress,
+                            what="lambda_min(M) (block Krylov on M^-1)")
+        lam_m = 1.0 / float(top.values[0])
+    elif preconditioner == "block-jacobi":
         binv = op.diag_block_inverses()
         c = op.chunk
 
@@ -836,10 +891,10 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
                 out[i * c:i * c + b.shape[0]] += b @ pr[i * c:i * c + b.shape[0]]
             return out
 
-        lam_m = 1.0 / _lanczos_largest(pre, n, 30, seed)
+        lam_m = lanczos_lambda_min(pre)
     elif preconditioner != "spectral":
-        raise ValueError(f"invalid preconditioner: expected 'spectral' or 'block-jacobi', "
-                         f"got {preconditioner!r}")
+        raise ValueError(f"invalid preconditioner: expected 'cholesky', 'spectral' or "
+                         f"'block-jacobi', got {preconditioner!r}")
 
     rng = np.random.default_rng([seed, 17])
     ys = np.stack([y, rng.standard_normal(n)], axis=1)
@@ -863,6 +918,7 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
         act = [j for j in range(2) if live[j]]
         w = op.matmul(p[:, act])
         its += 1
+        upd = []
         for a, j in enumerate(act):
             pw = float(p[:, j] @ w[:, a])
             if not pw > 0:
@@ -873,14 +929,18 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
             al = rho[j] / pw
             z[:, j] += al * p[:, j]
             r[:, j] -= al * w[:, a]
-            uj = pre(r[:, j:j + 1])[:, 0]
-            rn = float(r[:, j] @ uj)
-            be = rn / rho[j]
-            p[:, j] = uj + be * p[:, j]
-            rho[j] = rn
             alphas[j].append(al)
+            upd.append(j)
+        # one preconditioner application for the live columns together (a distributed
+        # pair of triangular solves costs about the same for one column or two)
+        u = pre(r[:, upd]) if upd else np.zeros((n, 0))
+        for a, j in enumerate(upd):
+            rn = float(r[:, j] @ u[:, a])
+            be = rn / rho[j]
+            p[:, j] = u[:, a] + be * p[:, j]
+            rho[j] = rn
             betas[j].append(be)
-            lam = min(lam, _tridiag_min(alphas[j], betas[j]) * lam_m)
+            lam = min(lam, _widenet.tridiag_min(alphas[j], betas[j]) * lam_m)
             if j == 1 and rn <= 1e-28 * float(ys[:, 1] @ ys[:, 1]):
                 live[1] = False
         q = float(ys[:, 0] @ z[:, 0] + z[:, 0] @ r[:, 0])
@@ -909,81 +969,207 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
                  lambda_min_estimate=lam, iterations=its, converged=converged)
 
 
+# ------------------------------------------------------- the Cholesky route
+
+
+def _factor_block(tiles: Sequence[np.ndarray], k: int, i: int, j: int, n: int, c: int,
+                  dtype: str, shift: float) -> np.ndarray:
+    """Block (I, J), J <= I, of the matrix the blocked Cholesky factors: the persisted
+    tile ``tiles[k]`` in the factor's precision, the diagonal shifted by ``shift`` (the
+    f32 factor's, as on the single-machine f32 path), padded to c x c (dask's Cholesky
+    needs equal square chunks): the short last block row gets zero rows and a unit
+    diagonal, so the padded matrix is diag(K, I) and its factor diag(L, I)."""
+    t = np.asarray(tiles[k])
+    rows = min(n, i * c + c) - i * c
+    if t.dtype == np.dtype(dtype) and rows == c and shift == 0.0:
+        return t
+    out = np.zeros((c, c), dtype=dtype)
+    out[:t.shape[0], :t.shape[1]] = t
+    if i == j:
+        d = np.arange(rows)
+        out[d, d] += np.asarray(shift, dtype=dtype)
+        d = np.arange(rows, c)
+        out[d, d] = 1.0
+    return out
+
+
+def _tile_diag_max(tiles: Sequence[np.ndarray], k: int) -> float:
+    return float(np.max(np.diag(np.asarray(tiles[k]))))
+
+
+class CholeskyFactor:
+    """The blocked Cholesky factor L (K = L L^T) of a persisted :class:`DistributedKernel`,
+    computed on the workers by ``dask.array.linalg.cholesky``'s graph from the persisted
+    tiles (no tile moves to the client; the panel blocks move between workers) and held
+    there as its lower blocks. :meth:`apply` is M^-1 R = L^-T L^-1 R by
+    ``dask.array.linalg.solve_triangular`` on the workers (only R, the partial solutions
+    and the block products of size chunk x b move). ``precision`` "f64" factors K itself
+    (a non-positive pivot raises WidenetError); "f32" factors K + s I in float32 with
+    s = 4 eps_32 sqrt(n) max K_ii, the single-machine f32 path's shift (half the memory
+    and about half the flops' time; PCG's f64 products correct it)."""
+
+    def __init__(self, op: DistributedKernel, precision: str = "f64",
+                 timeout: Optional[float] = None):
+        from dask.array.linalg import _cholesky
+        from . import WidenetError
+        if op.mode != "persist":
+            raise ValueError("invalid preconditioner: the Cholesky route needs the tiles "
+                             "persisted (mode='persist')")
+        if precision not in ("f64", "f32"):
+            raise ValueError(f"invalid factor_precision: expected 'f64' or 'f32', "
+                             f"got {precision!r}")
+        self.client, self.n, self.c, self.nb = op.client, op.n, op.chunk, op.nb
+        self.precision, self.timeout = precision, timeout
+        self.dtype = np.float32 if precision == "f32" else np.float64
+        n, c, nb = self.n, self.c, self.nb
+        where = {pair: (s, k) for s, pairs in enumerate(op.slots)
+                 for k, pair in enumerate(pairs)}
+        shift = 0.0
+        if precision == "f32":
+            futs = [self.client.submit(_tile_diag_max, op._tiles[where[i, i][0]],
+                                       where[i, i][1], pure=False) for i in range(nb)]
+            shift = 4.0 * float(np.finfo(np.float32).eps) * math.sqrt(n) * max(
+                _wait(self.client, futs, "kernel diagonal", timeout))
+        self.shift = shift
+        tok = dask.base.tokenize(op._tiles, precision, n, c)
+        name = "widenet-chol-in-" + tok
+        dsk: Dict[Any, Any] = {}
+        for i in range(nb):
+            for j in range(nb):
+                if j <= i:
+                    s, k = where[i, j]
+                    dsk[(name, i, j)] = (_factor_block, op._tiles[s], k, i, j, n, c,
+                                         np.dtype(self.dtype).name, shift)
+                else:
+                    dsk[(name, i, j)] = (np.transpose, (name, j, i))
+        chunks = ((c,) * nb, (c,) * nb)
+        kd = da.Array(HighLevelGraph.from_collections(name, dsk, dependencies=[]), name,
+                      chunks, dtype=self.dtype)
+        lower, upper = _cholesky(kd)
+        # hold only the computed blocks of L^T (the upper triangle; L's lower blocks are
+        # their transposes): dask's graph also has zero blocks, never computed here
+        ud = upper.to_delayed(optimize_graph=False)
+        keys = [(j, i) for i in range(nb) for j in range(i + 1)]
+        self._futs = self.client.compute([ud[j, i] for j, i in keys])
+        try:
+            _settle(self.client, self._futs, "blocked Cholesky factor")
+        except np.linalg.LinAlgError as e:
+            self.close()
+            what = ("the shifted f32 kernel" if precision == "f32" else "the kernel")
+            raise WidenetError(
+                f"the {precision} Cholesky factor of {what} broke down on the workers "
+                f"({e}): lambda_min(K) is below the rounding level (near-duplicate "
+                f"inputs make H^inf singular, seed 001 Remark 5.1)") from None
+        except BaseException:
+            self.close()
+            raise
+        ut = dict(zip(keys, self._futs))
+        ln, un = "widenet-chol-l-" + tok, "widenet-chol-u-" + tok
+        dl: Dict[Any, Any] = {}
+        du: Dict[Any, Any] = {}
+        zero = functools.partial(np.zeros, (c, c), self.dtype)
+        for i in range(nb):
+            for j in range(nb):
+                dl[(ln, i, j)] = (np.transpose, ut[j, i]) if j <= i else (zero,)
+                du[(un, i, j)] = ut[i, j] if j >= i else (zero,)
+        self.lower = da.Array(HighLevelGraph.from_collections(ln, dl, dependencies=[]), ln,
+                              chunks, dtype=self.dtype)
+        self.upper = da.Array(HighLevelGraph.from_collections(un, du, dependencies=[]), un,
+                              chunks, dtype=self.dtype)
+        self.solves = 0
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the factor held on the workers (the lower blocks, padded)."""
+        return self.nb * (self.nb + 1) // 2 * self.c * self.c * np.dtype(self.dtype).itemsize
+
+    def apply(self, r: np.ndarray) -> np.ndarray:
+        """L^-T L^-1 R for R n x b (float64 in and out; columns scaled to unit norm for an
+        f32 factor and scaled back), by two distributed triangular solves."""
+        from dask.array.linalg import solve_triangular
+        r = np.asarray(r, dtype=np.float64)
+        b = r.shape[1]
+        scale = np.linalg.norm(r, axis=0)
+        scale[scale == 0] = 1.0
+        rp = np.zeros((self.nb * self.c, b), dtype=self.dtype)
+        rp[:self.n] = r / scale
+        rd = da.from_array(rp, chunks=((self.c,) * self.nb, (b,)))
+        z = solve_triangular(self.upper, solve_triangular(self.lower, rd, lower=True),
+                             lower=False)
+        fut = self.client.compute(z)
+        try:
+            out = _wait(self.client, [fut], "Cholesky triangular solves", self.timeout)[0]
+        finally:
+            del fut
+        self.solves += 1
+        return out[:self.n].astype(np.float64) * scale
+
+    def close(self) -> None:
+        """Releases the factor on the cluster."""
+        _release(self._futs)
+        self._futs = []
+
+
+def _choose_preconditioner(op: DistributedKernel, preconditioner: Optional[str],
+                           factor_precision: str) -> str:
+    """The CG route: "cholesky" when the tiles are persisted and they, the factor and
+    the factorization's working blocks fit the memory budget; else "spectral"."""
+    if preconditioner is not None:
+        return preconditioner
+    if op.mode != "persist":
+        return "spectral"
+    c, nb = op.chunk, op.nb
+    blocks = nb * (nb + 1) // 2 * c * c
+    size = 4 if factor_precision == "f32" else 8
+    # the tiles (f64), the factor, and (f32) the cast input blocks while it runs
+    need = blocks * 8 + blocks * size * (2 if factor_precision == "f32" else 1)
+    return "cholesky" if need <= op.budget else "spectral"
+
+
 # ------------------------------------------------------------------ eq. 8
 
 
 def _loss_curves(top: np.ndarray, topw: np.ndarray, tail: np.ndarray, tailw: np.ndarray,
                  rest: float, lam_k: float, eta: float, iters: int
                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Phi(t) = 1/2 sum_i (1 - eta lambda_i)^{2t} (v_i^T y)^2 (seed 001 eq. 8): the top k
+    """Eq. 8 by the single-machine function (``theory::large_n::loss_curves``): the top k
     exact, the rest (mass ``rest``) by the Krylov Gauss rule (``tail``, weights rescaled
-    to ``rest``), and its rigorous range over lambda in [0, lambda_k] (as the
-    single-machine ``loss_curves``)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        # eta above 2/lambda_1 makes eq. 8 diverge: inf, as on the single-machine path
-        return _loss_curves_inner(top, topw, tail, tailw, rest, lam_k, eta, iters)
-
-
-def _loss_curves_inner(top: np.ndarray, topw: np.ndarray, tail: np.ndarray,
-                       tailw: np.ndarray, rest: float, lam_k: float, eta: float, iters: int
-                       ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    t = np.arange(iters + 1, dtype=np.float64)[:, None]
-    tail_sum = float(tailw.sum())
-    scale = rest / tail_sum if tail_sum > 0 else 0.0
-    top_part = ((1.0 - eta * top) ** 2) ** t @ topw if len(top) else np.zeros(iters + 1)
-    gk = ((1.0 - eta * lam_k) ** 2) ** t[:, 0]
-    if tail_sum > 0:
-        tail_part = ((1.0 - eta * tail) ** 2) ** t @ (tailw * scale)
-    else:
-        tail_part = rest * gk
-    gmax = np.maximum(gk, 1.0)
-    gmin = np.zeros_like(gk) if eta * lam_k >= 1.0 else gk
-    return (0.5 * (top_part + tail_part), 0.5 * (top_part + rest * gmin),
-            0.5 * (top_part + rest * gmax))
+    to ``rest``), and its rigorous range over lambda in [0, lambda_k]."""
+    return _widenet.loss_curves(np.stack([top, topw], axis=1), np.stack([tail, tailw], axis=1),
+                                float(rest), float(lam_k), float(eta), int(iters))
 
 
 # ----------------------------------------------------------------- analyze
 
 
 @dataclass(repr=False)
-class DaskAnalysis(_Result):
-    """Seed 001's analysis computed on a Dask cluster (fields as
-    :class:`widenet.LargeAnalysis`)."""
+class DaskAnalysis(LargeAnalysis):
+    """Seed 001's analysis computed on a Dask cluster: every field of
+    :class:`widenet.LargeAnalysis` (the single-machine result, so the two stay in step;
+    ``path`` names the route, e.g. "persist+cholesky-f64", and ``memory_budget`` is the
+    cluster budget it was chosen with), plus the cluster's accounting."""
 
-    n: int
     #: "persist" (tiles held in worker memory) or "matrix-free".
     mode: str
-    top_k: int
-    eigenvalues: np.ndarray
-    projections: np.ndarray
-    captured_fraction: float
-    y_hinv_y: float
-    complexity_measure: float
-    achieved_rel_error: float
-    tol: float
-    eta: float
-    predicted_loss: np.ndarray
-    predicted_loss_lower: np.ndarray
-    predicted_loss_upper: np.ndarray
-    max_stable_eta: float
-    lambda_min_estimate: float
-    condition_estimate: float
-    eig_max_rel_residual: float
-    eig_converged: bool
+    #: The CG preconditioner: "cholesky" (the blocked Cholesky factor on the workers),
+    #: "spectral" or "block-jacobi".
+    preconditioner: str
+    #: Precision of the Cholesky factor ("f64" or "f32"; "" without one).
+    factor_precision: str
     krylov_basis: int
-    cg_iterations: int
     #: Kernel products (columns), eigen-solve and CG together.
     products: int
     #: Distributed products (rounds of tasks; each applies K to a block of columns).
     product_calls: int
+    #: Preconditioner applications by distributed triangular solves (Cholesky route),
+    #: including the 30 Lanczos steps for lambda_min(M).
+    triangular_solves: int
     #: Bytes sent to the workers (the V blocks) and returned (the partials).
     bytes_to_workers: int
     bytes_from_workers: int
     #: Chunk (block side) and the number of product tasks per product.
     chunk: int
     tasks_per_product: int
-    #: Wall-clock seconds per phase.
-    timings: list
 
 
 def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
@@ -992,8 +1178,8 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
             mode: Optional[str] = None, memory_budget: Optional[int] = None,
             block: Optional[int] = None, max_basis: Optional[int] = None,
             max_cg_iters: int = 300, seed: int = 0, progress: Any = False,
-            preconditioner: str = "spectral", timeout: Optional[float] = None,
-            **kernel_params: Any) -> DaskAnalysis:
+            preconditioner: Optional[str] = None, factor_precision: str = "f64",
+            timeout: Optional[float] = None, **kernel_params: Any) -> DaskAnalysis:
     """Seed 001's analysis on a Dask cluster (``client``, a ``distributed.Client``): the
     top-k eigenvalues and the projections |v_i^T y| (block Krylov, products on the
     workers, max relative residual reported), y^T K^-1 y and the complexity measure
@@ -1003,11 +1189,15 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
     rnn_ntk; ``kernel_params`` such as depth=, bandwidth=, preset=) of the rows of ``x``
     (numpy or dask), or a user ``kernel`` stored as a dask array (zarr, .npy tiles),
     checked tile-wise on the workers. ``mode`` "persist"/"matrix-free" (default: from
-    ``memory_budget``, half the workers' memory). ``preconditioner`` of the CG solve:
-    "spectral" (default; deflation by the Ritz pairs of the Krylov basis) or
-    "block-jacobi" (plus the diagonal blocks inverted on the workers; on MNIST it took
-    more CG iterations than the default, see docs/dask.md). ``timeout`` bounds each
-    product (s).
+    ``memory_budget``, half the workers' memory). ``preconditioner`` of the CG solve
+    (default: "cholesky" when the persisted tiles and the factor fit ``memory_budget``,
+    else "spectral"; the route taken is the result's ``path``): "cholesky" (the kernel
+    factored on the workers by Dask's blocked Cholesky in ``factor_precision`` "f64" or
+    "f32", applied by distributed triangular solves: a couple of CG iterations),
+    "spectral" (deflation by the Ritz pairs of the Krylov basis) or "block-jacobi" (plus
+    the diagonal blocks inverted on the workers; on MNIST it took more CG iterations
+    than "spectral", see docs/dask.md). ``timeout`` bounds each product and each pair
+    of triangular solves (s).
     Ctrl-C cancels the cluster work and raises KeyboardInterrupt."""
     from . import WidenetError
     clock = time.perf_counter()
@@ -1048,8 +1238,25 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
                            seed=seed, progress=progress)
         lap("spectrum")
         eig_products = op.products
-        sol = op.solve(yv, eig, tol=tol, max_iter=max_cg_iters, seed=seed, progress=progress,
-                       preconditioner=preconditioner)
+        route = _choose_preconditioner(op, preconditioner, factor_precision)
+        factor = None
+        if route == "cholesky":
+            _Progress("Cholesky factor (dask blocked)", progress)(0, math.nan, math.nan, None)
+            try:
+                factor = op.cholesky(factor_precision)
+            except WidenetError as e:
+                if preconditioner is not None:
+                    raise
+                warnings.warn(f"widenet.dask: {e}; falling back to spectral CG")
+                route = "spectral"
+            lap("cholesky factor")
+        try:
+            sol = op.solve(yv, eig, tol=tol, max_iter=max_cg_iters, seed=seed,
+                           progress=progress, preconditioner=route, factor=factor)
+        finally:
+            solves = factor.solves if factor is not None else 0
+            if factor is not None:
+                factor.close()
         lap("cg")
         theta1 = float(eig.values[0])
         lam = sol.lambda_min_estimate
@@ -1069,9 +1276,11 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
         mid, lo, hi = _loss_curves(eig.values[:k], proj[:k] ** 2, eig.values[k:],
                                    proj[k:] ** 2, rest, float(eig.values[k - 1]), eta, iters)
         lap("eq. 8")
-        nw = len(client.scheduler_info()["workers"])
+        fp = factor_precision if route == "cholesky" else ""
         return DaskAnalysis(
-            n=n, mode=op.mode, top_k=k, eigenvalues=eig.values[:k].copy(),
+            n=n, path=f"{op.mode}+{route}" + (f"-{fp}" if fp else ""), mode=op.mode,
+            preconditioner=route, factor_precision=fp, memory_budget=op.budget,
+            krylov_products=eig_products, triangular_solves=solves, top_k=k, eigenvalues=eig.values[:k].copy(),
             projections=np.abs(proj[:k]), captured_fraction=top2 / y2,
             y_hinv_y=sol.y_kinv_y, complexity_measure=math.sqrt(2 * sol.y_kinv_y / n),
             achieved_rel_error=achieved, tol=tol, eta=eta, predicted_loss=mid,

@@ -1294,7 +1294,7 @@ fn spectral_cg_trial(
 
 /// Largest eigenvalue of a symmetric positive operator by `steps` of Lanczos
 /// with full reorthogonalization (an estimate from below that converges fast).
-fn lanczos_largest(
+pub fn lanczos_largest(
     n: usize,
     steps: usize,
     seed: u64,
@@ -1348,7 +1348,7 @@ struct CgOut {
     iters: usize,
 }
 
-fn tridiag_min(alpha: &[f64], beta: &[f64]) -> Result<f64> {
+pub fn tridiag_min(alpha: &[f64], beta: &[f64]) -> Result<f64> {
     // Lanczos matrix of the preconditioned operator from CG's coefficients.
     let m = alpha.len();
     let t = Matrix::from_fn(m, m, |i, j| {
@@ -1834,7 +1834,7 @@ fn f64_passes(
 
 // ------------------------------------------------------------ eq. 8 parts
 
-fn loss_curves(
+pub fn loss_curves(
     top: &[(f64, f64)],
     tail: &[(f64, f64)],
     rest: f64,
