@@ -4,10 +4,10 @@
 use crate::error::Result;
 use crate::kernels::h_inf;
 use crate::kernels::rnn_infinite::rnn_ntk_infinite;
-use crate::kernels::rnn_ntk::rnn_ntk;
 use crate::linalg::{gemm_into, sym_eigen, sym_eigenvalues, Matrix, Real, View};
 use crate::models::resnet::LearnerKind;
 use crate::models::rnn::{Loss, Objective, Preset, Rnn};
+use crate::models::rnn_ntk::rnn_ntk;
 use crate::models::TwoLayerNet;
 use crate::rng;
 use crate::train::rnn_sgd::{sgd_step, RnnData};
@@ -586,7 +586,7 @@ pub fn rnn_sgd_gemms(
     v
 }
 
-/// The GEMMs of the factorized empirical NTK ([`crate::kernels::rnn_ntk`]) on n sequences: the
+/// The GEMMs of the factorized empirical NTK ([`crate::models::rnn_ntk`]) on n sequences: the
 /// forward pass, the backward pass from f = (B h_L)_1, and for every step ℓ the two Gram
 /// products ⟨b_{·,ℓ}, b_{·,ℓ'}⟩ and ⟨h_{·,ℓ−1}, h_{·,ℓ'−1}⟩ for all ℓ' ≥ ℓ (n × (L − ℓ + 1)n).
 pub fn rnn_ntk_gemms(n: usize, m: usize, d_in: usize, d_out: usize, len: usize) -> Vec<GemmShape> {

@@ -423,7 +423,7 @@ pub fn kernel_rnn_ntk(
     validate::finite_values(x_path, &data)?;
     if let Some(m) = width {
         // the weights hold m x m, the forward trace and the deltas L n x m states
-        // each, the Gram products 2 L n x n buffers (crate::kernels::rnn_ntk)
+        // each, the Gram products 2 L n x n buffers (crate::models::rnn_ntk)
         let (m, n, l) = (m as u128, n as u128, len as u128);
         crate::runtime::check_alloc(
             &format!("the width-{m} RNN NTK of {n} sequences of length {l}"),
@@ -695,7 +695,7 @@ pub fn rnn_ntk_arrays(
     if let Some(m) = width {
         validate::count("width", m, 1, validate::MAX_WIDTH)?;
         // the weights hold m x m, the forward trace and the deltas L n x m states
-        // each, the Gram products 2 L n x n buffers (crate::kernels::rnn_ntk)
+        // each, the Gram products 2 L n x n buffers (crate::models::rnn_ntk)
         let (m, n, l) = (m as u128, n as u128, len as u128);
         crate::runtime::check_alloc(
             &format!("the width-{m} RNN NTK of {n} sequences of length {l}"),
@@ -710,6 +710,6 @@ pub fn rnn_ntk_arrays(
     };
     let d_out = if preset == Preset::Wang { 1 } else { d_out };
     let net = Rnn::<f64>::init(preset, width, d, d_out, len, seed)?;
-    let h = crate::kernels::rnn_ntk::rnn_ntk(&net, &xs)?;
+    let h = crate::models::rnn_ntk::rnn_ntk(&net, &xs)?;
     Ok((h, net.param_arrays()))
 }

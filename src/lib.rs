@@ -24,6 +24,7 @@ pub mod models;
 pub mod report;
 pub mod rng;
 pub mod runtime;
+pub mod taylor;
 pub mod theory;
 pub mod train;
 pub mod validate;

@@ -465,8 +465,8 @@ fn seed_003_kernel_commands() {
 
 #[test]
 fn rnn_ntk_command_saves_a_network_that_rebuilds_the_kernel() {
-    use widenet::kernels::rnn_ntk::rnn_ntk;
     use widenet::models::rnn::{split_steps, Preset, Rnn};
+    use widenet::models::rnn_ntk::rnn_ntk;
     let dir = tempfile::tempdir().unwrap();
     let (n, len, d) = (5, 4, 3);
     let mut g = rng::stream(12, "seq");

@@ -1,12 +1,12 @@
 //! Complexity measures and Taylor coefficients against independent references:
 //! closed forms, hand computations, brute-force enumeration, numeric evaluation.
 
+use widenet::taylor::AnalyticFn;
 use widenet::theory::complexity::{
     arora_cor62_bound, arora_series, complexity_c, complexity_ceps, complexity_cn, complexity_cs,
     complexity_json, concept_additive, concept_n_variable, evaluate, ln_multinomial_max,
     multinomial_max_exact, multinomial_max_positive, Measure, MeasureParams, C1, C_STAR, REL_TOL,
 };
-use widenet::theory::taylor::AnalyticFn;
 use widenet::Error;
 
 fn close(a: f64, b: f64, rel: f64) -> bool {

@@ -257,12 +257,15 @@ fn poly_target_matches_hand_computation() {
     assert_eq!(g.eval(&x).unwrap(), vec![26.5, 5.0]);
     // p = 3 is odd and > 1: eq. (13) does not apply and the bound is refused
     assert!(!g.bound_applies());
-    assert!(g.complexity_bound().is_err());
+    assert!(widenet::theory::complexity::poly_target_bound(&g).is_err());
     // without it, eq. (13): 3 Σ p|α|‖β‖^p = 3 (2·3·5 + 1·1·1)
     let g2 = PolyTarget {
         terms: g.terms[..2].to_vec(),
     };
-    assert!((g2.complexity_bound().unwrap() - 3.0 * (30.0 + 1.0)).abs() < 1e-12);
+    assert!(
+        (widenet::theory::complexity::poly_target_bound(&g2).unwrap() - 3.0 * (30.0 + 1.0)).abs()
+            < 1e-12
+    );
     let bad = Matrix::from_vec(1, 3, vec![1.0, 1.0, 1.0]).unwrap();
     assert!(err_text(g.eval(&bad)).contains("dimension 2"));
 
@@ -274,7 +277,11 @@ fn poly_target_matches_hand_computation() {
         assert!((row_norm(&t.beta) - 1.0).abs() < 1e-12);
     }
     assert_eq!((r.terms[1].alpha, r.terms[1].p), (-2.0, 2));
-    assert!((r.complexity_bound().unwrap() - 3.0 * (1.0 + 4.0 + 2.0)).abs() < 1e-12);
+    assert!(
+        (widenet::theory::complexity::poly_target_bound(&r).unwrap() - 3.0 * (1.0 + 4.0 + 2.0))
+            .abs()
+            < 1e-12
+    );
 }
 
 #[test]

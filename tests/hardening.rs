@@ -370,7 +370,7 @@ fn rnn_inputs_with_nan_are_refused() {
     let mut x0 = Matrix::from_fn(4, 3, |i, j| (i + j) as f64 * 0.1);
     let x1 = x0.clone();
     x0.set(1, 0, f64::NAN);
-    let e = widenet::kernels::rnn_ntk::rnn_ntk(&net, &[x0.clone(), x1.clone()]).unwrap_err();
+    let e = widenet::models::rnn_ntk::rnn_ntk(&net, &[x0.clone(), x1.clone()]).unwrap_err();
     assert!(e.to_string().contains("non-finite"), "{e}");
     let e = widenet::train::rnn_sgd::RnnData::new(vec![x0, x1], vec![Matrix::zeros(4, 1)])
         .map(|_| ())

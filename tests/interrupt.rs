@@ -4,10 +4,11 @@
 //! run beside it.
 
 use widenet::error::Error;
-use widenet::kernels::{classic, fc, h_inf, h_inf_cross, rnn_infinite, rnn_ntk};
+use widenet::kernels::{classic, fc, h_inf, h_inf_cross, rnn_infinite};
 use widenet::linalg::Matrix;
 use widenet::models::krr;
 use widenet::models::rnn::{Objective, Preset, Rnn};
+use widenet::models::rnn_ntk;
 use widenet::rng;
 use widenet::runtime::{clear_interrupt, request_interrupt};
 use widenet::train::rnn_sgd::{train_rnn_sgd, RnnData, RnnSgdConfig};

@@ -1,14 +1,14 @@
-//! The ReLU RNN of seeds 002/004 (models::rnn) and its empirical NTK (kernels::rnn_ntk)
+//! The ReLU RNN of seeds 002/004 (models::rnn) and its empirical NTK (models::rnn_ntk)
 //! against independent references: finite differences, brute-force gradient inner products,
 //! per-sample loops, the stated input transform and initialization variances.
 
 #![allow(clippy::needless_range_loop)] // index loops mirror the formulas
 
-use widenet::kernels::rnn_ntk::{rnn_ntk, rnn_ntk_with_blocks};
 use widenet::linalg::Matrix;
 use widenet::models::rnn::{
     elman_input_transform, join_steps, one_hot, split_steps, Loss, Objective, Outputs, Preset, Rnn,
 };
+use widenet::models::rnn_ntk::{rnn_ntk, rnn_ntk_with_blocks};
 use widenet::rng;
 
 fn gaussian(n: usize, d: usize, scale: f64, g: &mut rng::WRng) -> Matrix<f64> {

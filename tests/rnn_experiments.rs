@@ -11,7 +11,7 @@ use widenet::experiments::common::Scale;
 use widenet::experiments::rnn_complexity::{self, spread_positions, LengthSettings, NvarSettings};
 use widenet::experiments::rnn_kernel::{self, RnnKernelSettings};
 use widenet::rng;
-use widenet::theory::taylor::AnalyticFn;
+use widenet::taylor::AnalyticFn;
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()

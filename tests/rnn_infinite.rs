@@ -6,9 +6,9 @@ use widenet::kernels::rnn_infinite::{
     arccos_map, arccos_map_series, arccos_map_unit, backward_correlations, derivative_map,
     forward_correlations, hermite_coefficients, relu_hermite_coefficients, rnn_ntk_infinite,
 };
-use widenet::kernels::rnn_ntk::{output_deltas, rnn_ntk_with_blocks};
 use widenet::linalg::{sym_eigenvalues, Matrix};
 use widenet::models::rnn::{Preset, Rnn};
+use widenet::models::rnn_ntk::{output_deltas, rnn_ntk_with_blocks};
 use widenet::rng;
 
 fn rel_frob(a: &Matrix<f64>, b: &Matrix<f64>) -> f64 {

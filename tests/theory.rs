@@ -28,7 +28,7 @@ fn theorem_6_1_holds_on_random_data_for_p_1_2_4() {
             t.terms[0].beta.iter_mut().for_each(|b| *b *= scale);
             let y = t.eval(&x).unwrap();
             let lhs = chol.quad_inv(&y).unwrap().sqrt();
-            let rhs = t.complexity_bound().unwrap();
+            let rhs = widenet::theory::complexity::poly_target_bound(&t).unwrap();
             let want = 3.0 * p as f64 * alpha * scale.powi(p as i32);
             assert!((rhs - want).abs() < 1e-12 * want);
             assert!(
@@ -48,7 +48,7 @@ fn corollary_6_2_bounds_sums_and_triangle_inequality_holds() {
     let t = PolyTarget::random(8, &[(1.0, 1), (-2.0, 2), (0.5, 4)], &mut g);
     let y = t.eval(&x).unwrap();
     let total = chol.quad_inv(&y).unwrap().sqrt();
-    assert!(total <= t.complexity_bound().unwrap());
+    assert!(total <= widenet::theory::complexity::poly_target_bound(&t).unwrap());
     // sqrt(yᵀH⁻¹y) is a norm: sub-additive over the terms (the step to Cor. 6.2)
     let parts: f64 = t
         .terms
@@ -63,7 +63,7 @@ fn corollary_6_2_bounds_sums_and_triangle_inequality_holds() {
     assert!(total <= parts + 1e-9);
     let bad = PolyTarget::random(8, &[(1.0, 3)], &mut g);
     assert!(
-        bad.complexity_bound().is_err(),
+        widenet::theory::complexity::poly_target_bound(&bad).is_err(),
         "p = 3 is outside Theorem 6.1"
     );
 }

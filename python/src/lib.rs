@@ -1034,7 +1034,7 @@ fn rnn_concept<'py>(
     use widenet::data::rnn_concepts::{
         draw, AdditiveConcept, Concept, InputSpec, NVariableConcept,
     };
-    use widenet::theory::taylor::AnalyticFn;
+    use widenet::taylor::AnalyticFn;
     let spec = InputSpec {
         len,
         d,
@@ -1140,7 +1140,7 @@ fn elman_concept<'py>(
     seed: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
     use widenet::data::elman_concepts::{draw, opt_l2, LagNets};
-    use widenet::theory::taylor::AnalyticFn;
+    use widenet::taylor::AnalyticFn;
     let f = AnalyticFn::parse(phi).map_err(py_err)?;
     let (nets, sample) = run(py, || {
         let mut g = widenet::rng::stream(seed, "python/elman-concept");
@@ -1187,7 +1187,7 @@ fn poly_target<'py>(
         Ok((t.eval(&xm)?, t))
     })?;
     let bound = if t.bound_applies() {
-        Some(t.complexity_bound().map_err(py_err)?)
+        Some(widenet::theory::complexity::poly_target_bound(&t).map_err(py_err)?)
     } else {
         None
     };

@@ -45,7 +45,7 @@
 use crate::error::{Error, Result};
 use crate::linalg::{norm2 as norm, Matrix};
 use crate::rng::{self, WRng};
-use crate::theory::taylor::AnalyticFn;
+use crate::taylor::AnalyticFn;
 use serde::{Deserialize, Serialize};
 
 /// The last coordinate of every true input x\*_ℓ (seed 002 §3).

@@ -7,7 +7,7 @@
 //! X_ℓ = r_ℓ u_ℓ, u_ℓ uniform on the unit sphere S^{d−1} (a normalized standard Gaussian) and
 //! r_ℓ uniform on [C_min, C_max], so C_min ≤ ‖X_ℓ‖ ≤ C_max exactly (§2.2's assumption, with
 //! C_0 = C_max/C_min). Sequences are returned as L step matrices n × d (row i of step ℓ is
-//! X_ℓ of sample i), the layout [`crate::kernels::rnn_ntk::rnn_ntk`] and
+//! X_ℓ of sample i), the layout [`crate::models::rnn_ntk::rnn_ntk`] and
 //! [`crate::kernels::rnn_infinite::rnn_ntk_infinite`] take.
 //!
 //! # Targets
@@ -40,7 +40,7 @@
 use crate::error::{Error, Result};
 use crate::linalg::{norm2 as norm, Matrix};
 use crate::rng::{self, WRng};
-use crate::theory::taylor::AnalyticFn;
+use crate::taylor::AnalyticFn;
 use rand::Rng;
 
 /// The input distribution: L steps of dimension d with norms uniform in [C_min, C_max].

@@ -15,9 +15,9 @@ use crate::error::{Error, Result};
 use crate::kernels::h_inf;
 use crate::linalg::{sym_eigen, Cholesky, Matrix};
 use crate::rng;
+use crate::taylor::AnalyticFn;
 use crate::theory::bounds::complexity_measure;
 use crate::theory::complexity::arora_series;
-use crate::theory::taylor::AnalyticFn;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
@@ -221,7 +221,7 @@ fn compute(settings: &Sec6Settings, dir: &Path) -> Result<(Sec6Result, Artifacts
         .iter()
         .map(|(t, e, tg)| -> Result<TargetCurve> {
             let bound = match tg {
-                Target::Poly(p) => Some(p.complexity_bound()?),
+                Target::Poly(p) => Some(crate::theory::complexity::poly_target_bound(&p)?),
                 Target::Analytic(f, b) => {
                     let r = crate::linalg::norm2(b);
                     Some(arora_series(f, r, 1e-12)?.value)

@@ -11,12 +11,12 @@
 
 use super::claim::Claim;
 use crate::error::Result;
+use crate::taylor::AnalyticFn;
 use crate::theory::complexity::{
     arora_cor62_bound, arora_series, complexity_c, complexity_ceps, complexity_cn, complexity_cs,
     multinomial_max_exact, ComplexityValue, C1, CS_EXPONENT_RESNET, CS_EXPONENT_RNN, C_STAR,
     REL_TOL,
 };
-use crate::theory::taylor::AnalyticFn;
 use serde::{Deserialize, Serialize};
 
 /// One worked example.

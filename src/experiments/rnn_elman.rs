@@ -61,7 +61,7 @@ use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Real};
 use crate::models::rnn::{elman_input_transform, Loss, Objective, Rnn};
 use crate::rng;
-use crate::theory::taylor::AnalyticFn;
+use crate::taylor::AnalyticFn;
 use crate::train::rnn_sgd::{
     theorem1_eta, theorem1_lambda, train_rnn_sgd, RnnData, RnnSgdConfig, C_ETA, C_LAMBDA,
 };

@@ -1,4 +1,4 @@
-//! `rnn-kernel`: the empirical recurrent NTK at width m ([`crate::kernels::rnn_ntk`]) against its
+//! `rnn-kernel`: the empirical recurrent NTK at width m ([`crate::models::rnn_ntk`]) against its
 //! infinite-width limit H^∞ ([`crate::kernels::rnn_infinite`]) as m grows, for both presets
 //! (seed 004 §4.1, Theorem 6; SYSTEM.md §E).
 //!
@@ -25,9 +25,9 @@ use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::rnn_concepts::{draw_inputs, InputSpec};
 use crate::error::Result;
 use crate::kernels::rnn_infinite::rnn_ntk_infinite;
-use crate::kernels::rnn_ntk::rnn_ntk_with_blocks;
 use crate::linalg::Matrix;
 use crate::models::rnn::{Preset, Rnn};
+use crate::models::rnn_ntk::rnn_ntk_with_blocks;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;

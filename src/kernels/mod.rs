@@ -9,6 +9,5 @@ pub mod arccos;
 pub mod classic;
 pub mod fc;
 pub mod rnn_infinite;
-pub mod rnn_ntk;
 pub mod stored;
 pub mod tile;

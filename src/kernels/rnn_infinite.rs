@@ -1,5 +1,5 @@
 //! The infinite-width limit H^∞ of the empirical recurrent NTK of
-//! [`crate::kernels::rnn_ntk`], for both presets of [`crate::models::rnn`] (seed 004 §4.1:
+//! [`crate::models::rnn_ntk`], for both presets of [`crate::models::rnn`] (seed 004 §4.1:
 //! eq. 23 NTK, eq. 25 forward correlation, eq. 28 backward correlation, Theorem 6).
 //!
 //! # The quantity
@@ -81,7 +81,7 @@
 //!
 //! The `Elman` ℓ = 1 term is 0 (K^0 = 0); the `Wang` ℓ = 1 term is F^1_ij (K^0 = 1). The
 //! diagonal is H^∞_ii = ½ Σ_{ℓ=1}^{L} K^{ℓ−1}_ii. The tests (tests/rnn_infinite.rs) check the
-//! limit, and the vanishing of the cross-time part, against [`crate::kernels::rnn_ntk`].
+//! limit, and the vanishing of the cross-time part, against [`crate::models::rnn_ntk`].
 //!
 //! **Seed inconsistencies.** Besides the normalization above and "√(2x)": eq. 23 pairs
 //! Back_l D_l with h_l where the state multiplying W at step l is h_{l−1}; eq. 29 states
@@ -98,9 +98,38 @@ use crate::error::{Error, Result};
 use crate::kernels::arccos::{relu_j, relu_j_of};
 use crate::kernels::tile::{check_tile, dense_f64, TileKernel};
 use crate::linalg::Matrix;
-use crate::models::rnn::Preset;
 use std::f64::consts::PI;
 use std::ops::Range;
+
+/// Which paper's network: initialization, h_0 and output shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// Seed 002, Def. 3.3: h_0 = 0, W, A ~ N(0, 2/m), B (d × m) ~ N(0, 1/d).
+    Elman,
+    /// Seed 004, eq. 14: h_0 = φ(M_0), M_0, W ~ N(0, 2/m), A ~ N(0, 2/(L³m)), B ∈ R^m ~ N(0, 1/m).
+    Wang,
+}
+
+impl Preset {
+    /// The name used on the command line ("elman" or "wang").
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Elman => "elman",
+            Preset::Wang => "wang",
+        }
+    }
+    /// Parses "elman" or "wang".
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "elman" => Ok(Preset::Elman),
+            "wang" => Ok(Preset::Wang),
+            _ => Err(Error::invalid(
+                "preset",
+                format!("expected elman or wang, got {s:?}"),
+            )),
+        }
+    }
+}
 
 /// The Hermite coefficients a_0..a_{terms−1} of relu in the orthonormal basis
 /// h_r = He_r/√(r!) of L²(N(0, 1)): a_0 = 1/√(2π), a_1 = ½, a_{2k+1} = 0 (k ≥ 1),
@@ -507,7 +536,7 @@ impl TileKernel for RnnInfKernel<'_> {
 
 /// The forward correlations K^0..K^L (L + 1 matrices n × n) of eq. 25 in the normalization of
 /// the module documentation: K^ℓ_ij = lim_{m→∞} ⟨h_{i,ℓ}, h_{j,ℓ}⟩. `xs` holds L step matrices
-/// n × d_in (the layout [`crate::kernels::rnn_ntk::rnn_ntk`] takes); for `Wang` the sequence
+/// n × d_in (the layout [`crate::models::rnn_ntk::rnn_ntk`] takes); for `Wang` the sequence
 /// length L = `xs.len()` sets the input scale 1/L³.
 pub fn forward_correlations(preset: Preset, xs: &[Matrix<f64>]) -> Result<Vec<Matrix<f64>>> {
     let st = Setup::new(preset, xs)?;
@@ -549,7 +578,7 @@ pub fn backward_correlations(preset: Preset, xs: &[Matrix<f64>]) -> Result<Vec<M
     Ok(out)
 }
 
-/// H^∞ (n × n): the m → ∞ limit of [`crate::kernels::rnn_ntk::rnn_ntk`] for `preset`,
+/// H^∞ (n × n): the m → ∞ limit of [`crate::models::rnn_ntk::rnn_ntk`] for `preset`,
 /// H^∞_ij = Σ_{ℓ=1}^{L} F^ℓ_ij K^{ℓ−1}_ij (the cross-time terms vanish; see the module
 /// documentation). `xs`: L step matrices n × d_in. The tile driver
 /// [`crate::kernels::tile::dense_f64`] over [`RnnInfKernel`]: tile rows in parallel, each pair

@@ -9,3 +9,4 @@ pub mod learner;
 pub mod ntk_exact;
 pub mod resnet;
 pub mod rnn;
+pub mod rnn_ntk;

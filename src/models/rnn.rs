@@ -39,35 +39,8 @@ use crate::error::{Error, Result};
 use crate::linalg::{gemm_into, Matrix, Real, View};
 use crate::rng;
 
-/// Which paper's network: initialization, h_0 and output shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Preset {
-    /// Seed 002, Def. 3.3: h_0 = 0, W, A ~ N(0, 2/m), B (d × m) ~ N(0, 1/d).
-    Elman,
-    /// Seed 004, eq. 14: h_0 = φ(M_0), M_0, W ~ N(0, 2/m), A ~ N(0, 2/(L³m)), B ∈ R^m ~ N(0, 1/m).
-    Wang,
-}
-
-impl Preset {
-    /// The name used on the command line ("elman" or "wang").
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Elman => "elman",
-            Preset::Wang => "wang",
-        }
-    }
-    /// Parses "elman" or "wang".
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "elman" => Ok(Preset::Elman),
-            "wang" => Ok(Preset::Wang),
-            _ => Err(Error::invalid(
-                "preset",
-                format!("expected elman or wang, got {s:?}"),
-            )),
-        }
-    }
-}
+/// Which paper's network (defined with the infinite-width kernel, which needs it too).
+pub use crate::kernels::rnn_infinite::Preset;
 
 /// A ReLU RNN: W (m × m), A (m × d_in), B (d_out × m) and, for `Wang`, M_0 (length m).
 #[derive(Clone, Debug)]

@@ -1,5 +1,5 @@
 //! Function complexities and concept complexities of the papers, computed from
-//! Taylor coefficients ([`crate::theory::taylor`]).
+//! Taylor coefficients ([`crate::taylor`]).
 //!
 //! | measure | definition | source |
 //! |---|---|---|
@@ -41,7 +41,7 @@
 //! converged by then is an [`Error::Numerical`].
 
 use crate::error::{Error, Result};
-use crate::theory::taylor::AnalyticFn;
+use crate::taylor::AnalyticFn;
 use serde::Serialize;
 use serde_json::json;
 
@@ -554,6 +554,12 @@ pub fn complexity_cs(
         |i| Ok(exponent * ((i + 1) as f64).ln()),
     )?;
     Ok(v.scaled(c_star))
+}
+
+/// [`arora_cor62_bound`] of a seed 001 §6 polynomial target (its terms
+/// (α_j, ‖β_j‖, p_j)); an error when a power is neither 1 nor even.
+pub fn poly_target_bound(t: &crate::data::synthetic::PolyTarget) -> Result<f64> {
+    arora_cor62_bound(&t.cor62_terms())
 }
 
 /// Seed 001 Corollary 6.2 (eq. 13): for g(x) = Σ_j α_j (β_jᵀx)^{p_j}, the bound

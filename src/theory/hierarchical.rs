@@ -39,10 +39,10 @@
 
 use crate::data::resnet_targets::{Fig2Target, Thm2Target};
 use crate::error::{Error, Result};
+use crate::taylor::AnalyticFn;
 use crate::theory::complexity::{
     complexity_ceps, complexity_cs, CS_EXPONENT_RESNET, C_STAR, REL_TOL,
 };
-use crate::theory::taylor::AnalyticFn;
 use serde::Serialize;
 
 /// One term a·φ(⟨w, u⟩) of eq. 5.2; w is sparse (coordinate, value).

@@ -9,4 +9,5 @@ pub mod hierarchical;
 pub mod large_n;
 pub mod rate_fit;
 pub mod spectrum;
-pub mod taylor;
+/// The analytic functions ψ (a low-level module: the concept classes in `data` use it too).
+pub use crate::taylor;
