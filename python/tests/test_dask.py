@@ -145,6 +145,9 @@ def test_every_cg_route_matches_the_single_machine_path(client, rng, pre, fp):
     got = wd.analyze(y, x, client=client, top_k=k, tol=1e-11, chunk=256, mode="persist",
                      preconditioner=pre, factor_precision=fp, timeout=T)
     assert got.preconditioner == pre and got.mode == "persist"
+    # the result is the single-machine result type with the cluster's fields added
+    assert isinstance(got, widenet.LargeAnalysis)
+    assert set(ref.to_dict()) <= set(got.to_dict())
     assert got.path == ("persist+cholesky-" + fp if pre == "cholesky" else "persist+spectral")
     np.testing.assert_allclose(got.y_hinv_y, ref.y_hinv_y, rtol=1e-8)
     np.testing.assert_allclose(got.y_hinv_y, q_np, rtol=1e-8)
