@@ -11,7 +11,10 @@
 //!   products, then an f64 Rayleigh–Ritz with f64 products of the Ritz block
 //!   (recomputed tile by tile from the inputs) makes the eigenvalues f64-accurate.
 //!   The stored kernel is then Cholesky-factored in place in f32 and used as the
-//!   preconditioner of an f64 conjugate-gradient solve whose products are f64;
+//!   preconditioner of an f64 conjugate-gradient solve whose products are f64,
+//!   or (`PrecondChoice::SpectralCg`, no n³ factorization) its inverse is applied
+//!   by an inner CG on the stored kernel deflated by the top Ritz pairs, under a
+//!   flexible outer CG; `Auto` measures which is faster (see `InnerCg`);
 //! - `matrix-free`: nothing n × n is stored; every product recomputes the tiles
 //!   in f64, and the preconditioner is spectral (deflation by the top Ritz pairs),
 //!   which needs only the n × k block the eigen-solve produced anyway.
