@@ -1479,7 +1479,7 @@ fn tridiag_min(alpha: Vec<f64>, beta: Vec<f64>) -> PyResult<f64> {
             ),
         ));
     }
-    if alpha.iter().chain(&beta).any(|x| !x.is_finite()) || alpha.iter().any(|&a| a == 0.0) {
+    if alpha.iter().chain(&beta).any(|x| !x.is_finite()) || alpha.contains(&0.0) {
         return Err(invalid("alpha/beta", "must be finite, alpha non-zero"));
     }
     widenet::theory::large_n::tridiag_min(&alpha, &beta).map_err(py_err)

@@ -221,7 +221,7 @@ fn compute(settings: &Sec6Settings, dir: &Path) -> Result<(Sec6Result, Artifacts
         .iter()
         .map(|(t, e, tg)| -> Result<TargetCurve> {
             let bound = match tg {
-                Target::Poly(p) => Some(crate::theory::complexity::poly_target_bound(&p)?),
+                Target::Poly(p) => Some(crate::theory::complexity::poly_target_bound(p)?),
                 Target::Analytic(f, b) => {
                     let r = crate::linalg::norm2(b);
                     Some(arora_series(f, r, 1e-12)?.value)
