@@ -1147,29 +1147,30 @@ class DaskAnalysis(LargeAnalysis):
     """Seed 001's analysis computed on a Dask cluster: every field of
     :class:`widenet.LargeAnalysis` (the single-machine result, so the two stay in step;
     ``path`` names the route, e.g. "persist+cholesky-f64", and ``memory_budget`` is the
-    cluster budget it was chosen with), plus the cluster's accounting."""
+    cluster budget it was chosen with), plus the cluster's accounting. The added fields have defaults because
+    :class:`widenet.LargeAnalysis` ends with defaulted fields (a dataclass rule)."""
 
     #: "persist" (tiles held in worker memory) or "matrix-free".
-    mode: str
+    mode: str = ''
     #: The CG preconditioner: "cholesky" (the blocked Cholesky factor on the workers),
     #: "spectral" or "block-jacobi".
-    preconditioner: str
+    preconditioner: str = ''
     #: Precision of the Cholesky factor ("f64" or "f32"; "" without one).
-    factor_precision: str
-    krylov_basis: int
+    factor_precision: str = ''
+    krylov_basis: int = 0
     #: Kernel products (columns), eigen-solve and CG together.
-    products: int
+    products: int = 0
     #: Distributed products (rounds of tasks; each applies K to a block of columns).
-    product_calls: int
+    product_calls: int = 0
     #: Preconditioner applications by distributed triangular solves (Cholesky route),
     #: including the 30 Lanczos steps for lambda_min(M).
-    triangular_solves: int
+    triangular_solves: int = 0
     #: Bytes sent to the workers (the V blocks) and returned (the partials).
-    bytes_to_workers: int
-    bytes_from_workers: int
+    bytes_to_workers: int = 0
+    bytes_from_workers: int = 0
     #: Chunk (block side) and the number of product tasks per product.
-    chunk: int
-    tasks_per_product: int
+    chunk: int = 0
+    tasks_per_product: int = 0
 
 
 def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
