@@ -45,6 +45,43 @@ t2 = time.perf_counter()
 json.dump({"kernel_s": t1 - t0, "solve_s": t2 - t1, "q": q}, open(sys.argv[3], "w"))
 '''
 
+# numpy's own np.linalg.cholesky crashes (SIGSEGV in OpenBLAS's threaded syrk) on this
+# machine for n >= 16,000 with 2 threads (scipy-openblas 0.3.31 and openblas 0.3.23 alike:
+# the n^2 * 8 bytes of the matrix pass 2^31); with OPENBLAS_NUM_THREADS=1 it completes.
+# This route is the same LAPACK/BLAS on both cores: a right-looking blocked Cholesky in
+# place, np.linalg.cholesky on 4,096-blocks, scipy's solve_triangular for the panel and
+# a GEMM per block row for the trailing update (each call well below the crash size).
+NUMPY_CHOL_BLOCKED = r'''
+import json, sys, time, numpy as np, scipy.linalg as sl
+''' + HINF + r'''
+X = np.load(sys.argv[1]); y = np.load(sys.argv[2])
+t0 = time.perf_counter()
+H = hinf(X)
+t1 = time.perf_counter()
+n = H.shape[0]; nb = 4096
+for j in range(0, n, nb):
+    e = min(j + nb, n)
+    H[j:e, j:e] = np.linalg.cholesky(H[j:e, j:e])
+    if e < n:
+        # L_ij = A_ij L_jj^-T
+        H[e:, j:e] = sl.solve_triangular(H[j:e, j:e], H[e:, j:e].T, lower=True).T
+        for i in range(e, n, nb):
+            f = min(i + nb, n)
+            H[i:f, e:f] -= H[i:f, j:e] @ H[e:f, j:e].T
+# L z = y, then L^T w = z, by blocks (no copy of the n x n factor)
+blocks = [(j, min(j + nb, n)) for j in range(0, n, nb)]
+z = y.astype(np.float64).copy()
+for j, e in blocks:
+    z[j:e] = sl.solve_triangular(H[j:e, j:e], z[j:e], lower=True)
+    z[e:] -= H[e:, j:e] @ z[j:e]
+for j, e in reversed(blocks):
+    z[j:e] = sl.solve_triangular(H[j:e, j:e], z[j:e], lower=True, trans='T')
+    z[:j] -= H[j:e, :j].T @ z[j:e]
+q = float(y @ z)
+t2 = time.perf_counter()
+json.dump({"kernel_s": t1 - t0, "solve_s": t2 - t1, "q": q}, open(sys.argv[3], "w"))
+'''
+
 SCIPY_EIGH = r'''
 import json, sys, time, numpy as np, scipy.linalg as sl
 ''' + HINF + r'''
@@ -62,10 +99,11 @@ json.dump({"kernel_s": t1 - t0, "eigh_s": t2 - t1, "eigenvalues": sorted(w.tolis
 '''
 
 
-def timed(cmd):
+def timed(cmd, env=None):
     """Runs cmd under /usr/bin/time -v: (wall seconds, peak RSS in GiB, stderr)."""
     t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True,
+                       env=None if env is None else {**os.environ, **env})
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{p.stderr[-3000:]}")
@@ -112,6 +150,12 @@ def main():
                     help="reuse widenet.json and widenet_time.json from an earlier run in --workdir")
     ap.add_argument("--skip-numpy", action="store_true",
                     help="no numpy Cholesky (n = 60,000: numpy cannot hold the f64 kernel here)")
+    ap.add_argument("--numpy-threads", type=int, default=0,
+                    help="OPENBLAS_NUM_THREADS for numpy's own Cholesky (1 avoids its crash "
+                         "at n >= 16,000 here); 0: as set in the environment")
+    ap.add_argument("--numpy-blocked", action="store_true",
+                    help="also run the blocked Cholesky route (same LAPACK/BLAS, all threads; "
+                         "numpy's own cholesky crashes here with 2 threads at n >= 16,000)")
     ap.add_argument("--scipy-n", type=int, default=0,
                     help="run scipy's eigh on the first N samples only and extrapolate its "
                          "time to n with the n^3 law (stated in the output)")
@@ -180,7 +224,10 @@ def main():
               f"top-{k} eigenvalues max rel. diff {np.max(np.abs(wv - ev) / ev):.2e}")
     if not a.skip_numpy:
         c_out = os.path.join(a.workdir, "chol.json")
-        t, rss, _ = timed([py, "-c", NUMPY_CHOL, X_p, y_p, c_out])
+        env = {"OPENBLAS_NUM_THREADS": str(a.numpy_threads)} if a.numpy_threads else None
+        if env:
+            print(f"numpy cholesky with OPENBLAS_NUM_THREADS={a.numpy_threads}", flush=True)
+        t, rss, _ = timed([py, "-c", NUMPY_CHOL, X_p, y_p, c_out], env)
         cj = json.load(open(c_out))
         res["chol"] = (t, rss)
         print(f"numpy cholesky + cho_solve: {t:.1f} s total (kernel {cj['kernel_s']:.1f} s, "
@@ -188,6 +235,18 @@ def main():
         rq = abs(wj["y_hinv_y"] - cj["q"]) / abs(cj["q"])
         print(f"  y^T H^-1 y: widenet {wj['y_hinv_y']:.10e} (claimed rel. error <= "
               f"{wj['achieved_rel_error']:.1e}), numpy {cj['q']:.10e}, rel. diff {rq:.2e}")
+    if a.numpy_blocked:
+        c_out = os.path.join(a.workdir, "chol_blocked.json")
+        print("numpy blocked Cholesky (np.linalg.cholesky on 4,096-blocks, solve_triangular, GEMM)",
+              flush=True)
+        t, rss, _ = timed([py, "-c", NUMPY_CHOL_BLOCKED, X_p, y_p, c_out])
+        cj = json.load(open(c_out))
+        res["chol_blocked"] = (t, rss)
+        print(f"numpy blocked cholesky: {t:.1f} s total (kernel {cj['kernel_s']:.1f} s, "
+              f"factor+solve {cj['solve_s']:.1f} s), peak {rss:.2f} GiB")
+        rq = abs(wj["y_hinv_y"] - cj["q"]) / abs(cj["q"])
+        print(f"  y^T H^-1 y: widenet {wj['y_hinv_y']:.10e}, numpy blocked {cj['q']:.10e}, "
+              f"rel. diff {rq:.2e}")
     if not a.skip_scipy:
         e_out = os.path.join(a.workdir, "eigh.json")
         ns = a.scipy_n if 0 < a.scipy_n < n else n
@@ -206,6 +265,8 @@ def main():
     tw = res["widenet"][0]
     print("ratios (time): "
           + (f"cholesky route / widenet = {res['chol'][0] / tw:.2f}" if "chol" in res else "")
+          + (f", blocked cholesky / widenet = {res['chol_blocked'][0] / tw:.2f}"
+             if "chol_blocked" in res else "")
           + (f", scipy eigh / widenet = {res['eigh'][0] / tw:.2f}" if "eigh" in res else ""))
     print(f"peak memory: widenet {res['widenet'][1]:.2f} GiB"
           + (f", numpy cholesky {res['chol'][1]:.2f} GiB" if "chol" in res else "")

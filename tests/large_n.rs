@@ -102,9 +102,14 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
                 .map(|j| (ka.eigen.values[j] - ka.eigen.values[i]).abs())
                 .fold(f64::INFINITY, f64::min);
             if gap > 1e-6 * ka.eigen.values[0] {
-                // f32 storage limits the vectors (not the eigenvalues) to about
-                // ε_f32·λ_1/gap; the f64 paths give them to f64 accuracy
-                let tolp = if path == SolverPath::F32 { 1e-5 } else { 1e-8 } * (n as f64).sqrt();
+                // f32 products (the f32 path's stored kernel, the matrix-free
+                // path's f32 tiles) limit the vectors (not the eigenvalues) to
+                // about ε_f32·λ_1/gap; the dense path gives them to f64 accuracy
+                let tolp = if path == SolverPath::Dense {
+                    1e-8
+                } else {
+                    1e-5
+                } * (n as f64).sqrt();
                 assert!(
                     (r.projections[i] - full.projections[i]).abs() < tolp,
                     "{path:?} label {l} projection {i}: {} vs {}",
@@ -115,7 +120,11 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
         }
         let cap: f64 = full.projections[..k].iter().map(|p| p * p).sum::<f64>()
             / y.iter().map(|v| v * v).sum::<f64>();
-        let tolc = if path == SolverPath::F32 { 1e-6 } else { 1e-10 };
+        let tolc = if path == SolverPath::Dense {
+            1e-10
+        } else {
+            1e-6
+        };
         assert!(
             (r.captured_fraction - cap).abs() < tolc,
             "{path:?}: {} vs {cap}",
@@ -248,6 +257,59 @@ fn tiny_budget_chooses_the_f32_then_the_matrix_free_path() {
     let e = analyze_kernel(&kern, &ys, &cfg).unwrap_err();
     widenet::runtime::set_memory_budget(0);
     assert!(matches!(e, Error::Resource { .. }), "{e}");
+}
+
+/// The matrix-free path holds the f32 tiles that fit the budget and recomputes
+/// the rest: with none, a third or all of them held, its products are the same
+/// bits, so the whole analysis is bit-identical, and it matches the dense f64
+/// analysis (yᵀK⁻¹y to 1e-8, eigenvalues to 1e-10) through the inner-CG
+/// preconditioner on the f32 tiles.
+#[test]
+fn matrix_free_path_is_the_same_whatever_part_of_the_tiles_is_held() {
+    let _serial = serial();
+    let n = 700; // tile rows of 256, 256, 188
+    let x = sphere(n, 10, 11);
+    let ys = labels(&x, 12);
+    let h = h_inf(&x).unwrap();
+    let ka = KernelAnalysis::new(&h).unwrap();
+    let kern = HInfKernel::owned(x).unwrap();
+    let cfg = LargeNConfig {
+        path: Some(SolverPath::MatrixFree),
+        top_k: 12,
+        tol: 1e-10,
+        eta: 1e-2,
+        iters: 20,
+        precond: PrecondChoice::SpectralCg,
+        ..Default::default()
+    };
+    // the path keeps its blocks and 1.25 GiB for the f64 products' partial sums
+    let need = path_need(SolverPath::MatrixFree, n, 12, 2, None) as u64 + (5u64 << 28);
+    let full = widenet::kernels::tile_cache::TileCache::full_bytes(n) as u64;
+    let mut runs = Vec::new();
+    for held in [0, full / 3, full] {
+        widenet::runtime::set_memory_budget(need + held);
+        let a = analyze_kernel(&kern, &ys, &cfg);
+        widenet::runtime::set_memory_budget(0);
+        runs.push(a.unwrap());
+    }
+    for a in &runs {
+        assert_eq!(a.preconditioner, "spectral-cg");
+        assert_eq!(a.eigenvalues, runs[0].eigenvalues);
+        for l in 0..2 {
+            assert_eq!(a.labels[l].y_hinv_y, runs[0].labels[l].y_hinv_y);
+            assert_eq!(a.labels[l].projections, runs[0].labels[l].projections);
+        }
+    }
+    let a = &runs[0];
+    for i in 0..12 {
+        let e = rel(a.eigenvalues[i], ka.eigen.values[i]);
+        assert!(e < 1e-10, "eigenvalue {i}: {e:e}");
+    }
+    for (l, y) in ys.iter().enumerate() {
+        let q = ka.y_hinv_y(y).unwrap();
+        assert!(rel(a.labels[l].y_hinv_y, q) < 1e-8, "label {l}");
+        assert!(rel(a.labels[l].y_hinv_y, q) <= a.labels[l].achieved_rel_error.max(1e-13) * 10.0);
+    }
 }
 
 #[test]

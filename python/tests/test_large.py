@@ -29,13 +29,14 @@ def test_large_n_paths_match_numpy(rng, path):
     np.testing.assert_allclose(a.complexity_measure, np.sqrt(2 * q / n), rtol=1e-8)
     assert a.achieved_rel_error <= 1e-9
     proj = np.abs(vec[:, :k].T @ y)
-    tol = 1e-5 if path == "f32" else 1e-8
+    # f32 products (stored kernel, or the matrix-free path's f32 tiles) limit the vectors
+    tol = 1e-8 if path == "dense" else 1e-5
     np.testing.assert_allclose(a.projections, proj, atol=tol * np.sqrt(n))
     # eq. 8 on the whole spectrum lies inside the reported bounds (rigorous up to the
-    # accuracy of the top-k projections: f32 storage limits them to ~1e-6 relative)
+    # accuracy of the top-k projections: f32 products limit them to ~1e-6 relative)
     full = 0.5 * np.array([np.sum((1 - eta * lam) ** (2 * t) * (vec.T @ y) ** 2)
                            for t in range(51)])
-    slack = 1e-5 if path == "f32" else 1e-9
+    slack = 1e-9 if path == "dense" else 1e-5
     assert np.all(a.predicted_loss_lower <= full * (1 + slack))
     assert np.all(full <= a.predicted_loss_upper * (1 + slack))
     assert a.predicted_loss_lower[-1] < full[0]  # the bounds are not vacuous

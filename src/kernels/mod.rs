@@ -11,3 +11,4 @@ pub mod fc;
 pub mod rnn_infinite;
 pub mod stored;
 pub mod tile;
+pub mod tile_cache;

@@ -580,11 +580,7 @@ pub fn matvec_slots(n: usize, b: usize) -> usize {
 /// block triangle (J ≤ I) computed once (f64) and applied to both sides:
 /// Y_I += K_IJ V_J and, for J < I, Y_J += K_IJᵀ V_I. Memory: the partial sums
 /// ([`matvec_slots`] × n × b) and one tile per thread; the kernel is never stored.
-///
-/// Determinism: the tile rows are dealt, in a fixed order that pairs short and
-/// long rows, to [`matvec_slots`] partial accumulators (a number depending on n
-/// and b only); each accumulator runs its rows in order, and the partials are
-/// summed in slot order. The result is bit-identical at any thread count.
+/// Deterministic at any thread count (see [`sym_tile_product`]).
 /// Progress (tile rows, ETA) and [`check_interrupt`] once per tile row.
 pub fn matvec_with_progress<K: TileKernel + ?Sized>(
     k: &K,
@@ -592,10 +588,42 @@ pub fn matvec_with_progress<K: TileKernel + ?Sized>(
     show: bool,
 ) -> Result<Matrix<f64>> {
     let n = k.n();
+    sym_tile_product::<f64>(n, v, &k.name(), show, &|bi, bj, buf, apply| {
+        let (r, c) = (block(bi, n), block(bj, n));
+        buf.resize(r.len() * c.len(), 0.0);
+        f64::tile(k, r, c, buf)?;
+        apply(buf);
+        Ok(())
+    })
+}
+
+/// A source of the lower block triangle's tiles in `T`: called with (I, J ≤ I), a
+/// scratch buffer, and the function to apply to the tile (row-major,
+/// |I| × |J|), which it must call exactly once. Stored tiles are passed as they
+/// are; others are computed into the buffer.
+pub type TileSource<'s, T> =
+    dyn Fn(usize, usize, &mut Vec<T>, &mut dyn FnMut(&[T])) -> Result<()> + Sync + 's;
+
+/// K·V for the symmetric n × n kernel whose lower-triangle tiles `source` gives,
+/// in the precision `T` of the tiles (V is rounded to `T`, the tile products and
+/// partial sums run in `T`, the partial sums are added in f64). Each tile is
+/// applied to both sides: Y_I += K_IJ V_J and, for J < I, Y_J += K_IJᵀ V_I.
+///
+/// Determinism: the tile rows are dealt, in a fixed order that pairs short and
+/// long rows, to [`matvec_slots`] partial accumulators (a number depending on n
+/// and b only); each accumulator runs its rows in order, and the partials are
+/// summed in slot order. The result is bit-identical at any thread count.
+/// Progress (tile rows, ETA) and [`check_interrupt`] once per tile row.
+pub fn sym_tile_product<T: Real>(
+    n: usize,
+    v: &Matrix<f64>,
+    name: &str,
+    show: bool,
+    source: &TileSource<'_, T>,
+) -> Result<Matrix<f64>> {
     if v.rows() != n {
         return Err(Error::Shape(format!(
-            "kernel {} is {n}x{n} but the block of vectors has {} rows",
-            k.name(),
+            "kernel {name} is {n}x{n} but the block of vectors has {} rows",
             v.rows()
         )));
     }
@@ -606,9 +634,9 @@ pub fn matvec_with_progress<K: TileKernel + ?Sized>(
     }
     let slots = matvec_slots(n, b);
     check_alloc(
-        "the matrix-free product's partial sums",
+        "the tile product's partial sums",
         (slots as u128) * (n as u128) * (b as u128),
-        8,
+        std::mem::size_of::<T>() as u128,
     )?;
     // 0, nb−1, 1, nb−2, …: consecutive pairs cost the same (bi + 1 + nb − bi tiles).
     let order: Vec<usize> = (0..nb.div_ceil(2))
@@ -622,42 +650,45 @@ pub fn matvec_with_progress<K: TileKernel + ?Sized>(
         })
         .collect();
     let per_slot = nb.div_ceil(slots);
-    let bar = progress_bar(nb as u64, &format!("{} · V", k.name()), show);
-    let vs = v.as_slice();
-    let partials: Vec<Vec<f64>> = order
+    let bar = progress_bar(nb as u64, &format!("{name} · V"), show);
+    let vt: Vec<T> = v.as_slice().iter().map(|&x| T::of(x)).collect();
+    let vs = &vt[..];
+    let partials: Vec<Vec<T>> = order
         .chunks(per_slot)
         .collect::<Vec<_>>()
         .into_par_iter()
-        .map(|rows_of_slot| -> Result<Vec<f64>> {
-            let mut y = vec![0.0f64; n * b];
-            let mut tile = Vec::<f64>::new();
+        .map(|rows_of_slot| -> Result<Vec<T>> {
+            let mut y = vec![T::zero(); n * b];
+            let mut buf = Vec::<T>::new();
             for &bi in rows_of_slot {
                 check_interrupt()?;
                 let r = block(bi, n);
                 for bj in 0..=bi {
                     let c = block(bj, n);
-                    tile.resize(r.len() * c.len(), 0.0);
-                    f64::tile(k, r.clone(), c.clone(), &mut tile)?;
-                    // Y_I += K_IJ V_J
-                    gemm_tile(
-                        &mut y[r.start * b..r.end * b],
-                        (r.len(), b, c.len()),
-                        (&tile, c.len(), 1),
-                        (&vs[c.start * b..c.end * b], b, 1),
-                        1.0,
-                        true,
-                    );
-                    if bj != bi {
-                        // Y_J += K_IJᵀ V_I
+                    let y = &mut y;
+                    source(bi, bj, &mut buf, &mut |tile: &[T]| {
+                        debug_assert_eq!(tile.len(), r.len() * c.len());
+                        // Y_I += K_IJ V_J
                         gemm_tile(
-                            &mut y[c.start * b..c.end * b],
-                            (c.len(), b, r.len()),
-                            (&tile, 1, c.len()),
-                            (&vs[r.start * b..r.end * b], b, 1),
-                            1.0,
+                            &mut y[r.start * b..r.end * b],
+                            (r.len(), b, c.len()),
+                            (tile, c.len(), 1),
+                            (&vs[c.start * b..c.end * b], b, 1),
+                            T::one(),
                             true,
                         );
-                    }
+                        if bj != bi {
+                            // Y_J += K_IJᵀ V_I
+                            gemm_tile(
+                                &mut y[c.start * b..c.end * b],
+                                (c.len(), b, r.len()),
+                                (tile, 1, c.len()),
+                                (&vs[r.start * b..r.end * b], b, 1),
+                                T::one(),
+                                true,
+                            );
+                        }
+                    })?;
                 }
                 bar.inc(1);
             }
@@ -674,7 +705,7 @@ pub fn matvec_with_progress<K: TileKernel + ?Sized>(
         .for_each(|(i, row)| {
             for p in &partials {
                 for (o, s) in row.iter_mut().zip(&p[i * b..(i + 1) * b]) {
-                    *o += *s;
+                    *o += s.as_f64();
                 }
             }
         });

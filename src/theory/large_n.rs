@@ -15,9 +15,15 @@
 //!   or (`PrecondChoice::SpectralCg`, no n³ factorization) its inverse is applied
 //!   by an inner CG on the stored kernel deflated by the top Ritz pairs, under a
 //!   flexible outer CG; `Auto` measures which is faster (see `InnerCg`);
-//! - `matrix-free`: nothing n × n is stored; every product recomputes the tiles
-//!   in f64, and the preconditioner is spectral (deflation by the top Ritz pairs),
-//!   which needs only the n × k block the eigen-solve produced anyway.
+//! - `matrix-free`: the whole kernel does not fit; the f32 tiles of its lower
+//!   block triangle are held as far as the budget allows (all of them take 2n²
+//!   bytes) and the rest are recomputed in f32 at every product
+//!   ([`TileCache`]; the products are the same bits whatever part is held).
+//!   Block Lanczos, the inner CG of the spectral-cg preconditioner and the f64
+//!   refinement then run as on the `f32` path, with the f64 products recomputed
+//!   tile by tile; when the inner CG would not converge (an ill-conditioned
+//!   kernel) the preconditioner is the top-k' spectral deflation alone, with one
+//!   f64 pass per CG iteration.
 //!
 //! Accuracy (the numbers are reported, never assumed): with z the solve's result
 //! and r = y − Kz its f64 residual, q = yᵀz + zᵀr satisfies
@@ -36,8 +42,9 @@
 //! in [0, λ_k], so the rest lies between R·min and R·max of (1 − ηλ)^{2t} there.
 
 use crate::error::{Error, Result};
-use crate::kernels::tile::TileKernel;
+use crate::kernels::tile::{block, n_blocks, TileKernel};
 use crate::kernels::tile::{dense_f64, dense_with_progress, matvec_with_progress as matvec};
+use crate::kernels::tile_cache::TileCache;
 use crate::linalg::{gemm_into, sym_eigen, sym_eigenvalues, Matrix, View};
 use crate::runtime::{check_alloc, check_interrupt, memory_budget, progress_bar};
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -51,7 +58,8 @@ pub enum SolverPath {
     Dense,
     /// The kernel stored in f32, f64 products recomputed from the inputs.
     F32,
-    /// Nothing n × n stored: every product recomputes the tiles in f64.
+    /// The kernel not stored whole: its f32 tiles held as far as the memory
+    /// budget allows, the rest recomputed at every product.
     MatrixFree,
 }
 
@@ -362,7 +370,12 @@ fn print_profile() {
 /// A symmetric operator applied to n × b row-major blocks.
 enum Op<'a> {
     Dense(&'a Matrix<f64>),
-    F32 { k: &'a [f32], n: usize },
+    F32 {
+        k: &'a [f32],
+        n: usize,
+    },
+    /// f32 products on the held tiles, the others recomputed in f32.
+    Tiles(&'a TileCache<'a>),
     Free(&'a dyn TileKernel),
 }
 
@@ -372,6 +385,7 @@ impl Op<'_> {
         let name = match self {
             Op::Dense(_) => "product (dense f64)",
             Op::F32 { .. } => "product (stored f32)",
+            Op::Tiles(_) => "product (f32 tiles, held or recomputed)",
             Op::Free(_) => "product (tiles f64)",
         };
         prof(name, || self.apply_inner(v, show))
@@ -396,6 +410,7 @@ impl Op<'_> {
                 )?;
                 Ok(out.cast())
             }
+            Op::Tiles(c) => c.product(v, show),
             Op::Free(k) => matvec(*k, v, show),
         }
     }
@@ -877,7 +892,7 @@ macro_rules! chol_fns {
 chol_fns!(chol_in_place_f64, chol_solve_f64, f64);
 chol_fns!(chol_in_place_f32, chol_solve_f32, f32);
 
-enum Precond {
+enum Precond<'a> {
     Chol {
         f: Factor,
         n: usize,
@@ -888,11 +903,11 @@ enum Precond {
         vals: Vec<f64>,
         sigma: f64,
     },
-    /// K₃₂⁻¹ applied approximately by an inner CG on the stored f32 kernel.
-    Inner(Box<InnerCg>),
+    /// K₃₂⁻¹ applied approximately by an inner CG on the f32 kernel.
+    Inner(Box<InnerCg<'a>>),
 }
 
-impl Precond {
+impl Precond<'_> {
     fn apply(&self, r: &[f64]) -> Result<Vec<f64>> {
         Ok(self
             .apply_cols(std::slice::from_ref(&r.to_vec()))?
@@ -1000,10 +1015,10 @@ const OUTER_APPLIES: f64 = 3.0;
 /// The f64 kernel differs from the stored one by E = K − K₃₂ with
 /// ‖E‖₂ ≤ ‖E‖_F ≈ n·rms(E_ij), the rms measured on sampled f64 tiles; the
 /// estimate reported is λ_min(K₃₂) − 2n·rms(E_ij).
-struct InnerCg {
-    k: Vec<f32>,
+struct InnerCg<'a> {
+    k: F32Kernel<'a>,
     n: usize,
-    defl: Precond,
+    defl: Precond<'a>,
     lam_defl: f64,
     tol: f64,
     max_it: usize,
@@ -1025,17 +1040,49 @@ struct InnerRun {
     iters: usize,
 }
 
-impl InnerCg {
+/// The f32 kernel the inner CG multiplies by: stored whole (the `f32` path), or
+/// its lower-triangle tiles held as far as the budget allows, the rest
+/// recomputed in f32 (the `matrix-free` path).
+enum F32Kernel<'a> {
+    Full(Vec<f32>),
+    Tiles(TileCache<'a>),
+}
+
+impl F32Kernel<'_> {
+    fn op(&self, n: usize) -> Op<'_> {
+        match self {
+            F32Kernel::Full(k) => Op::F32 { k, n },
+            F32Kernel::Tiles(c) => Op::Tiles(c),
+        }
+    }
+
+    /// The f32 entries of tile (bi, bj), row-major, with its shape.
+    fn tile(&self, bi: usize, bj: usize, n: usize) -> Result<(Vec<f32>, usize, usize)> {
+        match self {
+            F32Kernel::Full(a) => {
+                let (r, c) = (block(bi, n), block(bj, n));
+                let t = r
+                    .clone()
+                    .flat_map(|i| a[i * n + c.start..i * n + c.end].iter().copied())
+                    .collect();
+                Ok((t, r.len(), c.len()))
+            }
+            F32Kernel::Tiles(c) => c.entries(bi, bj),
+        }
+    }
+}
+
+impl InnerCg<'_> {
     fn lambda_safe(&self) -> f64 {
         self.lam.get() - self.e_bound
     }
 
     /// CG for K₃₂x_j = b_j from x0 (or 0) until ‖r_j‖ ≤ tol·‖b_j‖ or `max_it`.
     fn solve(&self, bs: &[Vec<f64>], x0: Option<&[Vec<f64>]>, max_it: usize) -> Result<InnerRun> {
-        let _pt = ProfTimer::new("inner cg (stored f32)");
+        let _pt = ProfTimer::new("inner cg (f32 kernel)");
         let (n, c) = (self.n, bs.len());
         let t0 = std::time::Instant::now();
-        let op = Op::F32 { k: &self.k, n };
+        let op = self.k.op(n);
         let bnorm: Vec<f64> = bs.iter().map(|b| crate::linalg::norm2(b)).collect();
         let (mut x, mut r) = match x0 {
             Some(x0) => {
@@ -1146,29 +1193,28 @@ impl InnerCg {
     }
 }
 
-/// What the measured trial decided: the inner-CG preconditioner, or the stored
-/// kernel handed back for the Cholesky route; plus a line saying why.
-enum Trial {
-    Spectral(Box<InnerCg>),
-    Cholesky(Vec<f32>),
+/// What the measured trial decided: the inner-CG preconditioner, or the f32
+/// kernel handed back (for the Cholesky route when stored whole); plus a line
+/// saying why.
+enum Trial<'a> {
+    Spectral(Box<InnerCg<'a>>),
+    Other(F32Kernel<'a>),
 }
 
-/// ‖K − K₃₂‖ per entry, measured: the rms of f64 minus stored f32 entries over
-/// two sampled tiles (the leading diagonal block and the leading rows against
-/// the last columns).
-fn f32_entry_rms(k: &dyn TileKernel, a: &[f32], n: usize) -> Result<f64> {
-    let s = n.min(256);
+/// ‖K − K₃₂‖ per entry, measured: the rms of f64 minus f32 entries over two
+/// sampled tiles (the leading diagonal tile and the last tile row's first tile).
+fn f32_entry_rms(k: &dyn TileKernel, a: &F32Kernel<'_>, n: usize) -> Result<f64> {
     let mut sum = 0.0;
     let mut cnt = 0usize;
-    for c0 in [0, n - s] {
-        let mut t = vec![0.0f64; s * s];
-        k.tile_f64(0..s, c0..c0 + s, &mut t)?;
-        for i in 0..s {
-            for j in 0..s {
-                let e = t[i * s + j] - a[i * n + c0 + j] as f64;
-                sum += e * e;
-                cnt += 1;
-            }
+    let nb = n_blocks(n);
+    for (bi, bj) in [(0, 0), (nb - 1, 0)] {
+        let (t32, r, c) = a.tile(bi, bj, n)?;
+        let mut t = vec![0.0f64; r * c];
+        k.tile_f64(block(bi, n), block(bj, n), &mut t)?;
+        for (x, y) in t.iter().zip(&t32) {
+            let e = x - *y as f64;
+            sum += e * e;
+            cnt += 1;
         }
     }
     Ok((sum / cnt as f64).sqrt())
@@ -1184,15 +1230,15 @@ fn f32_entry_rms(k: &dyn TileKernel, a: &[f32], n: usize) -> Result<f64> {
 /// [`MAX_INNER`] iterations, means ill-conditioned: Cholesky in `auto`, the
 /// [`Error::IllConditioned`] error when spectral-cg is forced.
 #[allow(clippy::too_many_arguments)]
-fn spectral_cg_trial(
+fn spectral_cg_trial<'a>(
     k: &dyn TileKernel,
-    a: Vec<f32>,
+    a: F32Kernel<'a>,
     spec: &Spectrum,
     ys: &Matrix<f64>,
     cfg: &LargeNConfig,
     theta1: f64,
     chol_shift: f64,
-) -> Result<(Trial, String)> {
+) -> Result<(Trial<'a>, String)> {
     let _pt = ProfTimer::new("spectral-cg trial");
     let (n, nl) = ys.shape();
     let forced = cfg.precond == PrecondChoice::SpectralCg;
@@ -1228,7 +1274,7 @@ fn spectral_cg_trial(
     } else {
         let w = 10.min(h.len().saturating_sub(1));
         if w == 0 {
-            return Ok((Trial::Cholesky(ic.k), "spectral-cg trial too short".into()));
+            return Ok((Trial::Other(ic.k), "spectral-cg trial too short".into()));
         }
         let last = h[h.len() - 1];
         let rate = (last / h[h.len() - 1 - w].max(f64::MIN_POSITIVE)).powf(1.0 / w as f64);
@@ -1242,22 +1288,26 @@ fn spectral_cg_trial(
     let lam = ic.lambda_safe();
     let ill = lam.is_nan() || lam <= 0.0 || predicted > MAX_INNER as f64;
     let t_spec = t_it * ((predicted - run.iters as f64).max(0.0) + OUTER_APPLIES * predicted);
-    let (t_chol, s) = if forced || ill {
-        (f64::NAN, 0)
-    } else {
-        // a timed Cholesky of the leading s × s block, shifted like the route's
-        let s = n.min(2048);
-        let mut blk: Vec<f32> = (0..s * s).map(|x| ic.k[(x / s) * n + x % s]).collect();
-        for i in 0..s {
-            blk[i * s + i] += chol_shift as f32;
+    let (t_chol, s) = match &ic.k {
+        _ if forced || ill => (f64::NAN, 0),
+        // no Cholesky without the whole kernel: the alternative is the spectral
+        // preconditioner with f64 products, one f64 pass per outer iteration
+        F32Kernel::Tiles(_) => (f64::INFINITY, 0),
+        F32Kernel::Full(a) => {
+            // a timed Cholesky of the leading s × s block, shifted like the route's
+            let s = n.min(2048);
+            let mut blk: Vec<f32> = (0..s * s).map(|x| a[(x / s) * n + x % s]).collect();
+            for i in 0..s {
+                blk[i * s + i] += chol_shift as f32;
+            }
+            let t = std::time::Instant::now();
+            let _ = chol_in_place_f32(&mut blk, s);
+            let ts = t.elapsed().as_secs_f64();
+            (
+                ts * (n as f64 / s as f64).powi(3) + (60.0 + 2.0 * OUTER_APPLIES) * t_it,
+                s,
+            )
         }
-        let t = std::time::Instant::now();
-        let _ = chol_in_place_f32(&mut blk, s);
-        let ts = t.elapsed().as_secs_f64();
-        (
-            ts * (n as f64 / s as f64).powi(3) + (60.0 + 2.0 * OUTER_APPLIES) * t_it,
-            s,
-        )
     };
     let note = format!(
         "spectral-cg trial: {} inner iterations at {t_it:.3} s, rel. residual {:.1e}, \
@@ -1281,7 +1331,7 @@ fn spectral_cg_trial(
         });
     }
     if !forced && (ill || t_chol <= t_spec) {
-        return Ok((Trial::Cholesky(ic.k), note));
+        return Ok((Trial::Other(ic.k), note));
     }
     // finish the labels' solves from the trial's iterates; they are the outer
     // solve's first preconditioner application
@@ -1382,7 +1432,7 @@ pub fn tridiag_min(alpha: &[f64], beta: &[f64]) -> Result<f64> {
 /// the update z' = z + αp the residual y − Kz − αKp is the true residual of z'
 /// up to one axpy's rounding.
 struct Cg<'a> {
-    pre: &'a Precond,
+    pre: &'a Precond<'a>,
     y: Vec<Vec<f64>>,
     z: Vec<Vec<f64>>,
     r: Vec<Vec<f64>>,
@@ -1412,7 +1462,7 @@ struct Cg<'a> {
 
 impl<'a> Cg<'a> {
     fn new(
-        pre: &'a Precond,
+        pre: &'a Precond<'a>,
         ys: &Matrix<f64>,
         lam_m: f64,
         tol: f64,
@@ -1980,6 +2030,26 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
         None
     };
 
+    // the matrix-free path holds the f32 tiles that fit what the budget leaves
+    // after the path's own blocks and the f64 products' partial sums
+    let mut tiles = if path == SolverPath::MatrixFree {
+        let reserve = need + (1u128 << 30) + (1u128 << 28);
+        let room = (memory_budget() as u128).saturating_sub(reserve);
+        let c = prof("kernel tiles f32 (held part)", || {
+            TileCache::new(k, room, show)
+        })?;
+        if profiling() {
+            eprintln!(
+                "[profile] matrix-free: {:.1}% of the f32 tiles held ({:.2} GB of {:.2} GB)",
+                100.0 * c.held_fraction(),
+                c.held_bytes() as f64 / 1e9,
+                TileCache::full_bytes(n) as f64 / 1e9
+            );
+        }
+        Some(c)
+    } else {
+        None
+    };
     lap("storage", &mut timings);
     // 2. the spectrum
     let spec = if full_eig {
@@ -2012,8 +2082,9 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
                 },
                 2e-6,
             ),
-            // each product recomputes every tile: stop at 1e-7 (eigenvalue error ≈ res²/gap)
-            SolverPath::MatrixFree => (Op::Free(k), 1e-7),
+            // f32 products on held or recomputed tiles, refined in f64 below like
+            // the f32 path's
+            SolverPath::MatrixFree => (Op::Tiles(tiles.as_ref().expect("built above")), 2e-6),
         };
         block_lanczos(&op, n, &ynorm, kk, kp, b, m_cap, rtol, cfg.seed, show)?
     };
@@ -2068,7 +2139,8 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
             let mut a = if cfg.precond == PrecondChoice::Cholesky {
                 a
             } else {
-                let (trial, note) = spectral_cg_trial(k, a, &spec, &ys, cfg, theta1, shift)?;
+                let (trial, note) =
+                    spectral_cg_trial(k, F32Kernel::Full(a), &spec, &ys, cfg, theta1, shift)?;
                 if profiling() {
                     eprintln!("[profile] {note}");
                 }
@@ -2078,7 +2150,8 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
                         pre_inner = Some(Precond::Inner(ic));
                         Vec::new()
                     }
-                    Trial::Cholesky(a) => a,
+                    Trial::Other(F32Kernel::Full(a)) => a,
+                    Trial::Other(F32Kernel::Tiles(_)) => unreachable!("the f32 path stores K"),
                 }
             };
             if let Some(p) = pre_inner.take() {
@@ -2098,11 +2171,32 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
                 }
             }
         }
-        SolverPath::MatrixFree => Precond::Spectral {
-            v: spec.vecs.clone(),
-            vals: spec.vals.clone(),
-            sigma: *spec.vals.last().expect("k' >= 1"),
-        },
+        SolverPath::MatrixFree => {
+            let spectral = |spec: &Spectrum| Precond::Spectral {
+                v: spec.vecs.clone(),
+                vals: spec.vals.clone(),
+                sigma: *spec.vals.last().expect("k' >= 1"),
+            };
+            match tiles.take() {
+                // --precond cholesky needs the stored kernel: the spectral
+                // preconditioner with f64 products is this path's alternative
+                Some(c) if cfg.precond != PrecondChoice::Cholesky => {
+                    let (trial, note) =
+                        spectral_cg_trial(k, F32Kernel::Tiles(c), &spec, &ys, cfg, theta1, 0.0)?;
+                    if profiling() {
+                        eprintln!("[profile] {note}");
+                    }
+                    match trial {
+                        Trial::Spectral(ic) => {
+                            pre_name = "spectral-cg";
+                            Precond::Inner(ic)
+                        }
+                        Trial::Other(_) => spectral(&spec),
+                    }
+                }
+                _ => spectral(&spec),
+            }
+        }
     };
     lap("preconditioner", &mut timings);
     let lam_m = pre.lambda_min(n, cfg.seed)?;
@@ -2113,7 +2207,7 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
     };
     // 4. the f64 passes: Rayleigh–Ritz and Davidson steps of the f32 Ritz block
     // (f32 path) and preconditioned CG, sharing each product
-    let mut refine = (path == SolverPath::F32).then(|| {
+    let mut refine = (path != SolverPath::Dense).then(|| {
         Refine::new(
             std::mem::replace(&mut spec.vecs, Matrix::zeros(0, 0)),
             spec.tail_vals.clone(),
