@@ -2233,7 +2233,7 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
         Precond::Inner(ic) => {
             if profiling() {
                 eprintln!(
-                    "[profile] inner cg: {} product columns on the stored f32 kernel, \
+                    "[profile] inner cg: {} product columns on the f32 kernel, \
                      {} runs stopped at {MAX_INNER} iterations",
                     ic.products.get(),
                     ic.unconverged.get()
