@@ -222,31 +222,27 @@ def main():
         print(f"  ratio (time) baseline / widenet = {tb / t:.2f}; y^T H^-1 y rel. diff {rq:.2e} "
               f"(claimed {wj['achieved_rel_error']:.1e} and {bj['achieved_rel_error']:.1e}); "
               f"top-{k} eigenvalues max rel. diff {np.max(np.abs(wv - ev) / ev):.2e}")
-    if not a.skip_numpy:
-        c_out = os.path.join(a.workdir, "chol.json")
-        env = {"OPENBLAS_NUM_THREADS": str(a.numpy_threads)} if a.numpy_threads else None
-        if env:
-            print(f"numpy cholesky with OPENBLAS_NUM_THREADS={a.numpy_threads}", flush=True)
-        t, rss, _ = timed([py, "-c", NUMPY_CHOL, X_p, y_p, c_out], env)
+    def cholesky_route(key, label, script, out_name, env=None):
+        """Runs one numpy Cholesky route, prints its time and its agreement with widenet."""
+        c_out = os.path.join(a.workdir, out_name)
+        print(label, flush=True)
+        t, rss, _ = timed([py, "-c", script, X_p, y_p, c_out], env)
         cj = json.load(open(c_out))
-        res["chol"] = (t, rss)
-        print(f"numpy cholesky + cho_solve: {t:.1f} s total (kernel {cj['kernel_s']:.1f} s, "
-              f"solve {cj['solve_s']:.1f} s), peak {rss:.2f} GiB")
+        res[key] = (t, rss)
+        print(f"{key}: {t:.1f} s total (kernel {cj['kernel_s']:.1f} s, "
+              f"factor + solve {cj['solve_s']:.1f} s), peak {rss:.2f} GiB")
         rq = abs(wj["y_hinv_y"] - cj["q"]) / abs(cj["q"])
         print(f"  y^T H^-1 y: widenet {wj['y_hinv_y']:.10e} (claimed rel. error <= "
               f"{wj['achieved_rel_error']:.1e}), numpy {cj['q']:.10e}, rel. diff {rq:.2e}")
+
+    if not a.skip_numpy:
+        env = {"OPENBLAS_NUM_THREADS": str(a.numpy_threads)} if a.numpy_threads else None
+        cholesky_route("chol", "numpy cholesky + cho_solve"
+                       + (f" with OPENBLAS_NUM_THREADS={a.numpy_threads}" if env else ""),
+                       NUMPY_CHOL, "chol.json", env)
     if a.numpy_blocked:
-        c_out = os.path.join(a.workdir, "chol_blocked.json")
-        print("numpy blocked Cholesky (np.linalg.cholesky on 4,096-blocks, solve_triangular, GEMM)",
-              flush=True)
-        t, rss, _ = timed([py, "-c", NUMPY_CHOL_BLOCKED, X_p, y_p, c_out])
-        cj = json.load(open(c_out))
-        res["chol_blocked"] = (t, rss)
-        print(f"numpy blocked cholesky: {t:.1f} s total (kernel {cj['kernel_s']:.1f} s, "
-              f"factor+solve {cj['solve_s']:.1f} s), peak {rss:.2f} GiB")
-        rq = abs(wj["y_hinv_y"] - cj["q"]) / abs(cj["q"])
-        print(f"  y^T H^-1 y: widenet {wj['y_hinv_y']:.10e}, numpy blocked {cj['q']:.10e}, "
-              f"rel. diff {rq:.2e}")
+        cholesky_route("chol_blocked", "numpy blocked Cholesky (np.linalg.cholesky on 4,096-blocks, "
+                       "solve_triangular, GEMM)", NUMPY_CHOL_BLOCKED, "chol_blocked.json")
     if not a.skip_scipy:
         e_out = os.path.join(a.workdir, "eigh.json")
         ns = a.scipy_n if 0 < a.scipy_n < n else n
