@@ -8,10 +8,12 @@ LocalCluster of --workers processes (one thread each, loopback). Prints both tim
 their ratio, the agreement of y^T H^-1 y and the eigenvalues, and the cost model's
 prediction of the distributed run.
 
-Part B (n = --big-n, points on the sphere in --big-d dims): the complexity measure by
-widenet.dask.analyze in matrix-free mode (or persisted, if the lower tiles fit the
-memory budget). --big-mode product-only times one distributed product instead and
-extrapolates with the product count of part A (said so in the output).
+Part B (n = --big-n, points on the sphere in --big-d dims, top --big-top-k): seed 001's
+analysis by widenet.dask.analyze under --big-budget (at n = 100,000 the f64 tiles do not
+fit, so mode "mixed": the f32 tiles held as far as the budget goes, the rest recomputed,
+f64 tiles recomputed for the refinement rounds), timed, with the cost model's prediction
+for the run's own product calls next to it, and for n = 10^5, 10^6 on P workers.
+--big-mode tiles-only measures the per-tile times and stops.
 
 The cost model (docs/dask.md): per-tile times t_tile (evaluate a c x c block of the
 kernel) and t_apply (apply a block to an n x b slice, both sides), measured on a worker,
@@ -19,6 +21,9 @@ and the communication per product (V to every worker, the slots' partials back),
 measured as bytes, with the loopback/network bandwidth measured by a scatter:
   persisted:   T = B t_tile / P + N (B t_apply / P + comm / bw + S t_task)
   matrix-free: T = N (B (t_tile + t_apply) / P + comm / bw + S t_task)
+  mixed:       T = h B t32 / P + sum over f32 calls of ((1 - h) B t32 + B a32(b)) / P
+                   + sum over f64 calls of B (t64 + a64(b)) / P  (+ comm, S t_task per call)
+               (h the share of f32 tiles held, a(b) the apply time for b columns)
   Cholesky:    T = persisted (N = Krylov rounds + CG's 1-3 products)
                    + (nb c)^3 / 3 / (P rate) + B c^2 s min(P - 1, nb) / bw
                    + N_solve 2 nb t_task
@@ -43,8 +48,15 @@ import time
 
 import numpy as np
 
-import widenet
-import widenet.dask as wd
+# the tiles a run holds are its working set, not a cache: no spilling them to disk or
+# pausing the workers at dask's default fractions of the memory limit (inherited by
+# the worker processes through the environment)
+os.environ.setdefault("DASK_DISTRIBUTED__WORKER__MEMORY__TARGET", "False")
+os.environ.setdefault("DASK_DISTRIBUTED__WORKER__MEMORY__SPILL", "False")
+os.environ.setdefault("DASK_DISTRIBUTED__WORKER__MEMORY__PAUSE", "False")
+
+import widenet  # noqa: E402
+import widenet.dask as wd  # noqa: E402
 
 
 def load_avg():
@@ -78,23 +90,28 @@ def sphere(n, d, seed=0):
     return x, y
 
 
+def tile_times(xa, xb, b, reps, precision="f64"):
+    """Best of ``reps``: (evaluate one lower c x c block, apply it to an n x b block on
+    both sides), in s, in the worker this runs on."""
+    import time as _t
+    import numpy as _np
+    import widenet.dask as _wd
+    best_t, best_a = math.inf, math.inf
+    v = _np.random.default_rng(0).standard_normal((xa.shape[0] + xb.shape[0], b))
+    for _ in range(reps):
+        t0 = _t.perf_counter()
+        t = _wd.kernel_block("relu_ntk", xa, xb, precision=precision, depth=3,
+                             trained="all", bandwidth=1.0, preset=None)
+        t1 = _t.perf_counter()
+        _wd._apply([(1, 0)], [t], v, v.shape[0], xa.shape[0])
+        t2 = _t.perf_counter()
+        best_t, best_a = min(best_t, t1 - t0), min(best_a, t2 - t1)
+    return best_t, best_a
+
+
 def measure_tiles(client, x, c, b, reps=3):
     """t_tile, t_apply (s) on one worker for a c x c lower block, and the loopback
     bandwidth (bytes/s) of a 64 MiB scatter, and one empty task's round trip."""
-    def tile_times(xa, xb, b, reps):
-        import time as _t
-        import numpy as _np
-        import widenet.dask as _wd
-        best_t, best_a = math.inf, math.inf
-        v = _np.random.default_rng(0).standard_normal((xa.shape[0] + xb.shape[0], b))
-        for _ in range(reps):
-            t0 = _t.perf_counter()
-            t = _wd.kernel_block("relu_ntk", xa, xb)
-            t1 = _t.perf_counter()
-            _wd._apply([(1, 0)], [t], v, v.shape[0], xa.shape[0])
-            t2 = _t.perf_counter()
-            best_t, best_a = min(best_t, t1 - t0), min(best_a, t2 - t1)
-        return best_t, best_a
     xa, xb = x[:c], x[c:2 * c]
     t_tile, t_apply = client.submit(tile_times, xa, xb, b, reps, pure=False).result()
     blob = np.ones(8 << 20)
@@ -145,6 +162,46 @@ def predict(n, c, p, b, products, t_tile, t_apply, bw, t_task, mode):
     return products * (per + blocks * t_tile / p), comm
 
 
+def measure_mixed(client, x, c, bs, reps=2):
+    """Mode "mixed"'s per-tile times on one worker: the f32 block and its apply for each
+    column count in ``bs``, the f64 block and its apply (b = 1 + k')."""
+    xa, xb = x[:c], x[c:2 * c]
+    out = {}
+    for b in bs:
+        out[("f32", b)] = client.submit(tile_times, xa, xb, b, reps, "f32",
+                                        pure=False).result()
+    return out
+
+
+def predict_mixed(n, c, p, held, calls32, calls64, times, bw, t_task):
+    """Mode "mixed" (s): the held f32 tiles computed once; every f32 product call
+    recomputes the rest and applies all of them; every f64 call recomputes and applies
+    all f64 tiles. ``calls32``/``calls64``: lists of column counts, one per call;
+    ``times[(prec, b)] = (t_tile, t_apply)`` measured, t_apply interpolated linearly in
+    b between the measured column counts."""
+    nb = -(-n // c)
+    blocks = nb * (nb + 1) / 2
+    s = min(16, int(blocks))
+
+    def apply_t(prec, b):
+        pts = sorted((bb, ta) for (pp, bb), (_, ta) in times.items() if pp == prec)
+        if len(pts) == 1:
+            return pts[0][1] * b / pts[0][0]
+        (b0, a0), (b1, a1) = pts[0], pts[-1]
+        return a0 + (a1 - a0) * (b - b0) / (b1 - b0)
+
+    def call(prec, b, recompute):
+        comm = n * b * 8 * p + s * n * b * 8
+        tt = next(t for (pp, _), (t, _) in times.items() if pp == prec)
+        return (blocks * recompute * tt + blocks * apply_t(prec, b)) / p + comm / bw \
+            + s * t_task / max(1, p)
+
+    t = blocks * held * next(t for (pp, _), (t, _) in times.items() if pp == "f32") / p
+    t += sum(call("f32", b, 1 - held) for b in calls32)
+    t += sum(call("f64", b, 1.0) for b in calls64)
+    return t
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=20000)
@@ -159,9 +216,15 @@ def main():
     ap.add_argument("--factor-precision", default="f64", choices=["f64", "f32"])
     ap.add_argument("--single-path", default=None, help="force analyze_large's path")
     ap.add_argument("--big-n", type=int, default=100000)
-    ap.add_argument("--big-d", type=int, default=16)
+    ap.add_argument("--big-d", type=int, default=100)
+    ap.add_argument("--big-top-k", type=int, default=101,
+                    help="d = 100: H^inf's 101 top eigenvalues sit above a spectral gap")
+    ap.add_argument("--big-budget", type=float, default=14e9,
+                    help="memory_budget (bytes) of part B's analysis (f32 tiles held)")
+    ap.add_argument("--big-force-mode", default=None,
+                    help="force part B's mode (persist, mixed, matrix-free)")
     ap.add_argument("--big-chunk", type=int, default=4096)
-    ap.add_argument("--big-mode", default="full", choices=["full", "product-only", "skip"])
+    ap.add_argument("--big-mode", default="full", choices=["full", "tiles-only", "skip"])
     ap.add_argument("--worker-memory", default="5GiB")
     ap.add_argument("--skip-a", action="store_true", help="part B only")
     ap.add_argument("--assume-products", type=int, default=151,
@@ -278,39 +341,60 @@ def main():
         if args.big_mode != "skip":
             xb, yb = sphere(args.big_n, args.big_d, seed=1)
             c = args.big_chunk
-            t_tile_b, t_apply_b, bw, t_task = measure_tiles(client, xb, c, 2, reps=1)
-            print(f"# part B: n = {args.big_n}, unit sphere d = {args.big_d}, c = {c}: "
-                  f"t_tile = {t_tile_b:.3f} s, t_apply(b=2) = {t_apply_b:.4f} s "
-                  f"[{load_avg()}]", flush=True)
-            op = wd.DistributedKernel.from_inputs(client, xb, chunk=c)
-            with op:
-                t0 = time.perf_counter()
-                op.matmul(np.ones((args.big_n, 2)))
-                t_prod = time.perf_counter() - t0
-                pr1, _ = predict(args.big_n, c, args.workers, 2, 1, t_tile_b, t_apply_b, bw,
-                                 t_task, "matrix-free")
-                print(f"one product (mode {op.mode}, b = 2): {t_prod:.1f} s, cost model "
-                      f"{pr1 if op.mode == 'matrix-free' else pr1:.1f} s [{load_avg()}]",
-                      flush=True)
-                out["big_product"] = dict(n=args.big_n, d=args.big_d, mode=op.mode,
-                                          seconds=t_prod, predicted=pr1,
-                                          load=os.getloadavg())
+            _, _, bw, t_task = measure_tiles(client, xb, c, 2, reps=1)
+            kp = args.big_top_k + max(args.big_top_k // 10, 8)
+            kb = min(64, max(16, kp))
+            times = measure_mixed(client, xb, c, (2, kb))
+            for b in (2, 1 + kp):
+                times[("f64", b)] = client.submit(tile_times, xb[:c], xb[c:2 * c], b, 2,
+                                                  pure=False).result()
+            print(f"# part B: n = {args.big_n}, unit sphere d = {args.big_d}, c = {c}, "
+                  f"top_k = {args.big_top_k}, budget {args.big_budget / 1e9:.1f} GB; per tile "
+                  f"on one worker (t_tile, t_apply): "
+                  + ", ".join(f"{p} b={b}: {t:.3f} s, {a:.4f} s" for (p, b), (t, a)
+                              in sorted(times.items())) + f" [{load_avg()}]", flush=True)
+            out["big_tiles"] = {f"{p} b={b}": v for (p, b), v in times.items()}
             if args.big_mode == "full":
                 t0 = time.perf_counter()
-                big = wd.analyze(yb, xb, client=client, top_k=4, tol=args.tol, chunk=c,
-                                 progress=True)
+                big = wd.analyze(yb, xb, client=client, top_k=args.big_top_k, tol=args.tol,
+                                 chunk=c, progress=True, memory_budget=args.big_budget,
+                                 mode=args.big_force_mode)
                 t_big = time.perf_counter() - t0
                 print(f"complexity measure at n = {args.big_n}: {big.complexity_measure:.6g} "
-                      f"(y^T H^-1 y achieved {big.achieved_rel_error:.1e}), {t_big:.0f} s, "
-                      f"mode {big.mode}, {big.products} product columns, CG "
-                      f"{big.cg_iterations} [{load_avg()}]", flush=True)
-                out["big"] = dict(seconds=t_big, mode=big.mode, cm=big.complexity_measure,
-                                  achieved=big.achieved_rel_error, cg=big.cg_iterations,
-                                  products=big.products, load=os.getloadavg())
-            else:
-                print(f"(product only: the full analysis would take about "
-                      f"{n_prod} x {t_prod:.0f} s = {n_prod * t_prod / 60:.0f} min, assuming "
-                      f"part A's product count)", flush=True)
+                      f"(y^T H^-1 y = {big.y_hinv_y:.10g}, achieved "
+                      f"{big.achieved_rel_error:.1e}), {t_big:.0f} s, path {big.path}, "
+                      f"{big.held_fraction:.1%} of the tiles held, {big.products} product "
+                      f"columns ({big.products_f32} f32), {big.product_calls} product calls, "
+                      f"CG {big.cg_iterations}, refinement rounds {big.refinement_rounds}, "
+                      f"eig. max rel. residual {big.eig_max_rel_residual:.1e}, "
+                      f"lambda_min ~ {big.lambda_min_estimate:.4g}, timings {big.timings} "
+                      f"[{load_avg()}]", flush=True)
+                calls32 = [b for pr, b in big.product_log if pr == "f32"]
+                calls64 = [b for pr, b in big.product_log if pr == "f64"]
+                if big.mode == "mixed":
+                    pred = predict_mixed(args.big_n, c, args.workers, big.held_fraction,
+                                         calls32, calls64, times, bw, t_task)
+                    print(f"cost model for this run ({len(calls32)} f32 and {len(calls64)} "
+                          f"f64 product calls): predicted {pred:.0f} s, measured {t_big:.0f} s",
+                          flush=True)
+                else:
+                    pred = math.nan
+                out["big"] = dict(seconds=t_big, path=big.path, cm=big.complexity_measure,
+                                  q=big.y_hinv_y, achieved=big.achieved_rel_error,
+                                  cg=big.cg_iterations, products=big.products,
+                                  held=big.held_fraction, calls32=len(calls32),
+                                  calls64=len(calls64), predicted=pred,
+                                  timings=big.timings, load=os.getloadavg())
+                # the same model at 10^5 and 10^6 on P workers: the per-tile times and
+                # this run's product calls, all tiles held when the budget allows
+                for n in (100_000, 1_000_000):
+                    for p in (2, 16, 64):
+                        f32_tiles = (n / c) * (n / c + 1) / 2 * c * c * 4
+                        held = min(1.0, p * args.big_budget / args.workers / f32_tiles)
+                        t = predict_mixed(n, c, p, held, calls32, calls64, times, bw, t_task)
+                        print(f"predicted n = {n}, P = {p}, mixed (f32 tiles {held:.0%} held "
+                              f"at {args.big_budget / args.workers / 1e9:.1f} GB per worker, "
+                              f"this run's product calls): {t / 3600:.2f} h", flush=True)
     finally:
         client.close()
         cluster.close()

@@ -173,16 +173,69 @@ def test_the_cg_route_follows_the_memory_budget(client, rng):
     b = wd.analyze(y, x, memory_budget=2 * tiles - 1, **kw)  # only the tiles fit
     c = wd.analyze(y, x, memory_budget=tiles - 1, **kw)  # nothing fits
     d = wd.analyze(y, x, memory_budget=2 * tiles, factor_precision="f32", **kw)
-    assert (a.path, b.path, c.path, d.path) == (
-        "persist+cholesky-f64", "persist+spectral", "matrix-free+spectral",
-        "persist+cholesky-f32")
+    e = wd.analyze(y, x, memory_budget=tiles - 1, mode="matrix-free", **kw)
+    # the f64 tiles do not fit: H^inf of f64 inputs goes to mode "mixed" (f32 tiles,
+    # here all of them: they are half the size)
+    assert (a.path, b.path, c.path, d.path, e.path) == (
+        "persist+cholesky-f64", "persist+spectral", "mixed+inner-cg",
+        "persist+cholesky-f32", "matrix-free+spectral")
+    assert c.held_fraction == 1.0 and e.held_fraction == 0.0 and a.held_fraction == 1.0
     assert a.memory_budget == 2 * tiles
-    for r in (b, c, d):
+    for r in (b, c, d, e):
         np.testing.assert_allclose(r.y_hinv_y, a.y_hinv_y, rtol=1e-8)
     with pytest.raises(ValueError, match="persisted"):
         wd.analyze(y, x, mode="matrix-free", preconditioner="cholesky", **kw)
     with pytest.raises(ValueError, match="factor_precision"):
         wd.analyze(y, x, preconditioner="cholesky", factor_precision="f16", **kw)
+
+
+def test_the_mixed_mode_is_the_single_machine_analysis_whatever_part_of_the_tiles_is_held(
+        client, rng):
+    # n = 700 at chunk 256: 6 lower tiles (one a short row), one per slot
+    n, k = 700, 5
+    x = _sphere(rng, n, 12)
+    y = np.sign(x[:, 0] - 0.1)
+    ref = widenet.analyze_large(y, x, top_k=k, tol=1e-11)
+    q_np = float(y @ np.linalg.solve(h_inf_numpy(x), y))
+    lam = np.linalg.eigvalsh(h_inf_numpy(x))[::-1][:k]
+    f32_tiles = 4 * (256 * 256 * 3 + 256 * 188 * 2 + 188 * 188)
+    runs = []
+    for budget in (f32_tiles, f32_tiles // 2, 0):
+        got = wd.analyze(y, x, client=client, top_k=k, tol=1e-10, chunk=256, mode="mixed",
+                         memory_budget=budget, timeout=T)
+        assert got.path == "mixed+inner-cg" and got.preconditioner == "inner-cg"
+        runs.append(got)
+        np.testing.assert_allclose(got.y_hinv_y, ref.y_hinv_y, rtol=1e-8)
+        np.testing.assert_allclose(got.y_hinv_y, q_np, rtol=1e-8)
+        np.testing.assert_allclose(got.eigenvalues, ref.eigenvalues, rtol=1e-8)
+        np.testing.assert_allclose(got.eigenvalues, lam, rtol=1e-8)
+        # the reported accuracy holds: the error against numpy is within it
+        assert got.achieved_rel_error <= 1e-10
+        assert abs(got.y_hinv_y - q_np) / q_np <= got.achieved_rel_error + 1e-13
+        assert got.refinement_rounds >= 2 and got.products_f32 > got.products - got.products_f32
+        # the f32 rounding bound subtracted from lambda_min is a bound: ||K - K32||_2
+        k64, k32 = h_inf_numpy(x), widenet.relu_ntk(x, precision="f32").astype(np.float64)
+        assert np.linalg.norm(k64 - k32, 2) <= got.f32_rounding_bound
+        assert got.lambda_min_estimate <= np.linalg.eigvalsh(k64)[0] * (1 + 1e-6)
+    assert [r.held_fraction for r in runs][0] == 1.0 and runs[2].held_fraction == 0.0
+    assert 0 < runs[1].held_fraction < 1
+    # held or recomputed, the f32 tiles are the same bits: so is every result
+    for r in runs[1:]:
+        assert r.y_hinv_y == runs[0].y_hinv_y
+        assert _bits_equal(r.eigenvalues, runs[0].eigenvalues)
+        assert _bits_equal(r.predicted_loss, runs[0].predicted_loss)
+    # the f32 products: the f32 kernel (numpy on the same f32 matrix) applied in f64
+    with wd.DistributedKernel.from_inputs(client, x, chunk=256, mode="mixed",
+                                          memory_budget=f32_tiles // 2, timeout=T) as op:
+        v = rng.standard_normal((n, 3))
+        k32 = widenet.relu_ntk(x, precision="f32").astype(np.float64)
+        np.testing.assert_allclose(op.matmul32(v), k32 @ v, rtol=0,
+                                   atol=1e-5 * np.abs(k32 @ v).max())
+    with pytest.raises(ValueError, match="mixed"):
+        wd.analyze(y, x, client=client, top_k=k, chunk=256, mode="mixed",
+                   preconditioner="spectral", timeout=T)
+    with pytest.raises(ValueError, match="mixed"):
+        wd.DistributedKernel.from_inputs(client, x, kind="gaussian", chunk=256, mode="mixed")
 
 
 def test_the_eq8_and_lanczos_helpers_are_the_rust_functions(rng):
@@ -296,7 +349,7 @@ def test_ctrl_c_cancels_the_cluster_work(client, rng):
 
 
 @pytest.mark.parametrize("mode,pre", [("persist", "spectral"), ("matrix-free", "spectral"),
-                                      ("persist", "cholesky")])
+                                      ("persist", "cholesky"), ("mixed", "inner-cg")])
 def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
     n = 700
     x = _sphere(rng, n, 16)
@@ -309,7 +362,8 @@ def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
     # spectral CG: inside a product; Cholesky route (CG takes 1-2 iterations): inside
     # the distributed triangular solves of lambda_min(M)'s block Krylov, so the factor
     # blocks (and the tiles they came from) the dead worker held are recomputed
-    phase, at = ("y^T", 2) if pre == "spectral" else ("lambda_min", 1)
+    phase, at = {"spectral": ("y^T", 2), "cholesky": ("lambda_min", 1),
+                 "inner-cg": ("y^T K^-1 y (PCG)", 2)}[pre]
 
     def kill_one(info):
         # a timer lands the kill inside the next product / pair of solves

@@ -21,8 +21,11 @@ Design (see docs/dask.md for the cost model and cluster recipes):
   client sums the partials in slot order, so a product is bit-reproducible whatever the
   workers and whatever fails. With ``mode="persist"`` each slot's tiles are computed
   once and held in worker memory (the product task runs where its tiles are); with
-  ``mode="matrix-free"`` every product recomputes its tiles from the inputs. The mode is
-  chosen from the memory budget (half the cluster's worker memory by default).
+  ``mode="matrix-free"`` every product recomputes its tiles from the inputs; with
+  ``mode="mixed"`` (H^inf of f64 inputs whose f64 tiles do not fit) the f32 tiles are
+  held as far as the budget goes and the rest recomputed, the solvers working on the
+  f32 kernel with f64 refinement (see :func:`_mixed_refine`). The mode is chosen from
+  the memory budget (half the cluster's worker memory by default).
   The inputs are one task result on the cluster (recomputable by the scheduler if its
   worker dies), a dependency of every tile task: each worker fetches it from a peer
   when it first needs it (the kernel itself never travels, only n x b blocks).
@@ -55,7 +58,7 @@ import math
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -287,6 +290,22 @@ def _apply_free(x: np.ndarray, pairs: Sequence[Tuple[int, int]], v: np.ndarray, 
     return y
 
 
+def _rows_of(i: int, n: int, c: int) -> int:
+    return min(n, i * c + c) - i * c
+
+
+def _f32_error(x: np.ndarray, pairs: Sequence[Tuple[int, int]], n: int, c: int, kind: str,
+               params: Dict[str, Any], params32: Dict[str, Any]) -> float:
+    """rms of the f64 tiles minus the f32 tiles over ``pairs``."""
+    s = m = 0.0
+    for t64, t32 in zip(_make_tiles(x, pairs, n, c, kind, params),
+                        _make_tiles(x, pairs, n, c, kind, params32)):
+        d = t64 - t32.astype(np.float64)
+        s += float(np.sum(d * d))
+        m += d.size
+    return math.sqrt(s / m)
+
+
 def _stack_tiles(*tiles: np.ndarray) -> List[np.ndarray]:
     return [np.asarray(t) for t in tiles]
 
@@ -454,6 +473,34 @@ class DistributedKernel:
         self.bytes_in = 0
         self.bytes_out = 0
         self._tiles: List[Any] = []
+        #: mode "mixed": the f32 tiles held per slot (None: recomputed at every product)
+        self._tiles32: List[Any] = []
+        self._params32: Optional[Dict[str, Any]] = None
+        #: Share of the lower tiles held in worker memory (f64 "persist", f32 "mixed").
+        self.held_fraction = 1.0 if mode == "persist" else 0.0
+        self.products32 = 0
+        #: (precision, columns) of every product call, in order (the cost model's input).
+        self.log: List[Tuple[str, int]] = []
+        if mode == "mixed":
+            if ref is None or kind != "relu_ntk" or (params or {}).get("precision") != "f64":
+                raise ValueError("invalid mode: 'mixed' (f32 tiles under f64 products) needs "
+                                 "the relu_ntk kernel of inputs in f64, not a stored kernel "
+                                 "or another kind")
+            self._params32 = dict(params or {}, precision="f32")
+            # the slots in order, each held whole while the budget lasts; the products
+            # are the same bits whichever are held (one f32 tile function)
+            held = total = 0
+            for pairs in self.slots:
+                size = 4 * sum(_rows_of(i, n, chunk) * _rows_of(j, n, chunk)
+                               for i, j in pairs)
+                total += size
+                if held + size <= self.budget:
+                    held += size
+                    self._tiles32.append(client.submit(_make_tiles, ref, pairs, n, chunk,
+                                                       kind, self._params32, pure=False))
+                else:
+                    self._tiles32.append(None)
+            self.held_fraction = held / total
         if mode == "persist":
             if ref is not None:
                 self._tiles = [client.submit(_make_tiles, ref, pairs, n, chunk, kind, params,
@@ -490,7 +537,8 @@ class DistributedKernel:
             raise ValueError(f"invalid x: need at least 2 samples, got {n}")
         chunk = _check_chunk(chunk, n)
         itemsize = 4 if precision == "f32" else 8
-        mode = _choose_mode(client, n, chunk, itemsize, mode, memory_budget)
+        mode = _choose_mode(client, n, chunk, itemsize, mode, memory_budget,
+                            mixed_ok=kind == "relu_ntk" and precision == "f64")
         return cls(client, n, chunk, mode, ref=fut, kind=kind, params=params, holders=[fut],
                    timeout=timeout, budget=memory_budget)
 
@@ -519,6 +567,25 @@ class DistributedKernel:
         vm = np.ascontiguousarray(v[:, None] if one else v)
         if vm.shape[0] != self.n:
             raise ValueError(f"invalid V: {vm.shape[0]} rows against an n = {self.n} kernel")
+        y = self._product(vm, "f64")
+        return y[:, 0] if one else y
+
+    __matmul__ = matmul
+
+    def matmul32(self, v: np.ndarray) -> np.ndarray:
+        """K32 @ V in mode "mixed": the f32 kernel (``precision="f32"`` tiles, held or
+        recomputed, applied in f32 and summed in f64 in slot order): the operator of
+        the Krylov phase and the inner CG. Bit-reproducible like :meth:`matmul`."""
+        if self.mode != "mixed":
+            raise ValueError(f"invalid mode: f32 products need mode 'mixed', not {self.mode!r}")
+        vm = np.ascontiguousarray(np.asarray(v, dtype=np.float64))
+        if vm.ndim != 2 or vm.shape[0] != self.n:
+            raise ValueError(f"invalid V: expected {self.n} x b, got shape {vm.shape}")
+        return self._product(vm, "f32")
+
+    def _product(self, vm: np.ndarray, precision: str) -> np.ndarray:
+        """One distributed product of the n x b block ``vm``: one task per slot, the
+        partials summed in slot order; f64 (the kernel) or f32 (mode "mixed"'s K32)."""
         c, n = self.chunk, self.n
         with warnings.catch_warnings():
             # V is one task of the graph, not scattered data: a worker that dies holding
@@ -526,7 +593,13 @@ class DistributedKernel:
             warnings.filterwarnings("ignore", message="Sending large graph")
             vf = self.client.submit(_ident, vm, pure=False)
         try:
-            if self.mode == "persist":
+            if precision == "f32":
+                futs = [self.client.submit(_apply, pairs, tf, vf, n, c, pure=False)
+                        if tf is not None else
+                        self.client.submit(_apply_free, self._ref, pairs, vf, n, c, self.kind,
+                                           self._params32, pure=False)
+                        for pairs, tf in zip(self.slots, self._tiles32)]
+            elif self.mode == "persist":
                 futs = [self.client.submit(_apply, pairs, tf, vf, n, c, pure=False)
                         for pairs, tf in zip(self.slots, self._tiles)]
             elif self._ref is not None:
@@ -536,19 +609,33 @@ class DistributedKernel:
                 futs = [self.client.compute(dask.delayed(_apply_blocks)(
                     pairs, vf, n, c, *[self._blocks[i, j] for i, j in pairs]))
                     for pairs in self.slots]
-            parts = _wait(self.client, futs, "kernel product", self.timeout)
+            what = "kernel product" + (" (f32)" if precision == "f32" else "")
+            parts = _wait(self.client, futs, what, self.timeout)
         finally:
             del vf
         y = np.zeros_like(vm)
         for p in parts:
             y[:p.shape[0]] += p
-        self.products += vm.shape[1]
+        if precision == "f32":
+            self.products32 += vm.shape[1]
+        else:
+            self.products += vm.shape[1]
         self.calls += 1
+        self.log.append((precision, int(vm.shape[1])))
         self.bytes_in += vm.nbytes * len(self.client.scheduler_info()["workers"])
         self.bytes_out += sum(p.nbytes for p in parts)
-        return y[:, 0] if one else y
+        return y
 
-    __matmul__ = matmul
+    def f32_error_rms(self) -> float:
+        """rms(K - K32) over two sampled tiles (the first diagonal block and the last
+        block row's first), computed on a worker: 2 n rms bounds ||K - K32||_2 as on the
+        single-machine path (``f32_entry_rms``; ||E||_2 <= ||E||_F)."""
+        if self._params32 is None:
+            raise ValueError("invalid mode: needs mode 'mixed'")
+        pairs = [(0, 0), (self.nb - 1, 0)] if self.nb > 1 else [(0, 0)]
+        fut = self.client.submit(_f32_error, self._ref, pairs, self.n, self.chunk, self.kind,
+                                 self.params, self._params32, pure=False)
+        return float(_wait(self.client, [fut], "f32 rounding", self.timeout)[0])
 
     def diag(self) -> np.ndarray:
         """The diagonal K_ii (one product-free pass over the diagonal blocks)."""
@@ -580,8 +667,8 @@ class DistributedKernel:
 
     def close(self) -> None:
         """Releases the tiles and the inputs on the cluster."""
-        _release(self._tiles + self._holders)
-        self._tiles, self._holders = [], []
+        _release(self._tiles + [t for t in self._tiles32 if t is not None] + self._holders)
+        self._tiles, self._tiles32, self._holders = [], [], []
 
     def __enter__(self) -> "DistributedKernel":
         return self
@@ -648,18 +735,22 @@ def _cluster_memory(client: Any) -> int:
 
 
 def _choose_mode(client: Any, n: int, c: int, itemsize: int, mode: Optional[str],
-                 budget: Optional[int]) -> str:
+                 budget: Optional[int], mixed_ok: bool = False) -> str:
     """"persist" when the lower blocks fit the budget (default: half the workers' memory
-    limits), else "matrix-free"."""
+    limits), else "mixed" where it exists (``mixed_ok``: H^inf of f64 inputs; f32 tiles
+    held as far as the budget goes, see :func:`analyze`), else "matrix-free"."""
     if mode is not None:
-        if mode not in ("persist", "matrix-free"):
-            raise ValueError(f"invalid mode: expected 'persist' or 'matrix-free', got {mode!r}")
+        if mode not in ("persist", "matrix-free", "mixed"):
+            raise ValueError(f"invalid mode: expected 'persist', 'mixed' or 'matrix-free', "
+                             f"got {mode!r}")
         return mode
     nb = -(-n // c)
     need = nb * (nb + 1) // 2 * c * c * itemsize
     if budget is None:
         budget = _cluster_memory(client) // 2
-    return "persist" if need <= budget else "matrix-free"
+    if need <= budget:
+        return "persist"
+    return "mixed" if mixed_ok else "matrix-free"
 
 
 # ----------------------------------------------------------- block Krylov
@@ -969,6 +1060,95 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
                  lambda_min_estimate=lam, iterations=its, converged=converged)
 
 
+# ------------------------------------------------- the mixed-precision route
+
+
+class _F32Op:
+    """K32 of a mode-"mixed" kernel as the operator of :func:`_block_krylov` and
+    :func:`_pcg` (f32 tiles, f64 sums)."""
+
+    def __init__(self, op: DistributedKernel):
+        self.op, self.n = op, op.n
+
+    @property
+    def products(self) -> int:
+        return self.op.products32
+
+    def matmul(self, v: np.ndarray) -> np.ndarray:
+        one = np.ndim(v) == 1
+        out = self.op.matmul32(np.asarray(v)[:, None] if one else v)
+        return out[:, 0] if one else out
+
+
+#: Relative Krylov tolerance on the f32 tiles of the mixed route (the f32 products'
+#: rounding floor lies near 1e-7 theta_1; the f64 Rayleigh-Ritz then reports the f64
+#: residuals).
+MIXED_EIG_RTOL = 1e-5
+#: Most refinement rounds (each one f64 product pass) of the mixed route's solve.
+MIXED_MAX_ROUNDS = 8
+
+
+def _mixed_inner_tol(tol: float) -> float:
+    """Relative (energy-norm) tolerance of each inner solve on K32: each refinement
+    round multiplies the error of y^T K^-1 y by about this (plus (||K - K32|| /
+    lambda_min)^2), so tol = 1e-6 takes two rounds, i.e. two f64 passes."""
+    return min(1e-2, max(1e-9, 10.0 * tol))
+
+
+def _mixed_refine(op: DistributedKernel, y: np.ndarray, eig32: Eigen, ritz: np.ndarray, *,
+                  tol: float, max_iter: int, seed: int, progress: Any
+                  ) -> Tuple[Solve, np.ndarray, int, float]:
+    """y^T K^-1 y on the mixed route: iterative refinement with f64 residuals r = y - K x
+    (one pass recomputing the f64 tiles on the workers per round) and the corrections
+    solved on the f32 kernel K32 (:func:`_pcg` with the spectral preconditioner of the
+    f32 Krylov basis: f32 products on held or recomputed f32 tiles), as the
+    single-machine f32 and matrix-free paths precondition their f64 CG by an inner CG on
+    the f32 kernel (``theory::large_n``). The f64 product of the Ritz block ``ritz``
+    rides on the first round's pass. lambda_min(K) >= lambda_min(K32) - ||K - K32||_2,
+    the first from the inner CG's Lanczos coefficients (min over rounds), the second
+    bounded by 2 n rms(K - K32) on sampled tiles; the accuracy reported is
+    ||r||^2 / (lambda_min q) on the true f64 residual.
+    Returns (the solve, K ritz, refinement rounds, the f32 rounding bound)."""
+    from . import WidenetError
+    n = op.n
+    e32 = 2.0 * n * op.f32_error_rms()
+    inner = _F32Op(op)
+    itol = _mixed_inner_tol(tol)
+    x = np.zeros(n)
+    r = y.copy()
+    lam32 = math.inf
+    its = 0
+    kritz = None
+    prog = _Progress("y^T K^-1 y (f64 refinement rounds)", progress)
+    q, est, lam = math.nan, math.inf, math.nan
+    converged = False
+    for rnd in range(1, MIXED_MAX_ROUNDS + 1):
+        d = _pcg(inner, r, eig32, tol=itol, max_iter=max_iter, seed=seed + rnd,
+                 progress=progress)
+        its += d.iterations
+        lam32 = min(lam32, d.lambda_min_estimate)
+        x = x + d.z
+        cols = [x[:, None]] + ([ritz] if kritz is None else [])
+        kc = op.matmul(np.hstack(cols))
+        if kritz is None:
+            kritz = kc[:, 1:]
+        r = y - kc[:, 0]
+        q = float(y @ x + x @ r)
+        lam = lam32 - e32
+        if not lam > 0:
+            raise WidenetError(
+                f"the f32 tiles are too coarse for this kernel: lambda_min(K32) ~ {lam32:.3g} "
+                f"is within the f32 rounding bound {e32:.3g} (near-duplicate inputs, seed 001 "
+                f"Remark 5.1); use mode='matrix-free' (f64 tiles recomputed) or 'persist'")
+        est = float(r @ r) / (lam * q) if q > 0 else math.inf
+        prog(rnd, est, tol, None)
+        if est <= tol:
+            converged = True
+            break
+    return (Solve(y_kinv_y=q, z=x, achieved_rel_error=est, lambda_min_estimate=lam,
+                  iterations=its, converged=converged), kritz, rnd, e32)
+
+
 # ------------------------------------------------------- the Cholesky route
 
 
@@ -1171,6 +1351,18 @@ class DaskAnalysis(LargeAnalysis):
     #: Chunk (block side) and the number of product tasks per product.
     chunk: int = 0
     tasks_per_product: int = 0
+    #: Share of the lower tiles held in worker memory (f64 in mode "persist", f32 in
+    #: mode "mixed"; the rest recomputed at every product).
+    held_fraction: float = 0.0
+    #: Mode "mixed": f32 product columns (Krylov phase and inner CG) and f64 refinement
+    #: rounds (one f64 pass each).
+    products_f32: int = 0
+    refinement_rounds: int = 0
+    #: Mode "mixed": 2 n rms(K - K32), the bound on ||K - K32||_2 subtracted from
+    #: lambda_min(K32).
+    f32_rounding_bound: float = 0.0
+    #: (precision, columns) of every distributed product call, in order.
+    product_log: list = field(default_factory=list)
 
 
 def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
@@ -1189,8 +1381,10 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
     kernel is ``kind`` (relu_ntk = H^inf of eq. 3, fc_ntk, fc_nngp, gaussian, arcsin,
     rnn_ntk; ``kernel_params`` such as depth=, bandwidth=, preset=) of the rows of ``x``
     (numpy or dask), or a user ``kernel`` stored as a dask array (zarr, .npy tiles),
-    checked tile-wise on the workers. ``mode`` "persist"/"matrix-free" (default: from
-    ``memory_budget``, half the workers' memory). ``preconditioner`` of the CG solve
+    checked tile-wise on the workers. ``mode`` "persist"/"mixed"/"matrix-free" (default:
+    from ``memory_budget``, half the workers' memory: "persist" when the f64 tiles fit,
+    else "mixed" for relu_ntk of f64 inputs, f32 tiles held as far as the budget goes,
+    solved by f64 refinement rounds around an inner CG on them, path "mixed+inner-cg"). ``preconditioner`` of the CG solve
     (default: "cholesky" when the persisted tiles and the factor fit ``memory_budget``,
     else "spectral"; the route taken is the result's ``path``): "cholesky" (the kernel
     factored on the workers by Dask's blocked Cholesky in ``factor_precision`` "f64" or
@@ -1235,6 +1429,11 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
         if not np.all(np.isfinite(yv)) or not np.any(yv):
             raise ValueError("invalid y: must be finite and not all zero")
         lap("setup")
+        if op.mode == "mixed":
+            return _analyze_mixed(op, yv, top_k=top_k, eta=eta, iters=iters, tol=tol,
+                                  eig_rtol=eig_rtol, block=block, max_basis=max_basis,
+                                  max_cg_iters=max_cg_iters, seed=seed, progress=progress,
+                                  preconditioner=preconditioner, lap=lap, timings=timings)
         eig = op.top_eigen(top_k, yv, block=block, rtol=eig_rtol, max_basis=max_basis,
                            seed=seed, progress=progress)
         lap("spectrum")
@@ -1259,36 +1458,95 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
             if factor is not None:
                 factor.close()
         lap("cg")
-        theta1 = float(eig.values[0])
-        lam = sol.lambda_min_estimate
-        cond = theta1 / lam if lam > 0 else math.inf
-        floor = cond * math.sqrt(n) * np.finfo(np.float64).eps
-        achieved = max(sol.achieved_rel_error, floor)
-        if not sol.converged or achieved > tol:
-            raise WidenetError(
-                f"y^T K^-1 y did not reach tol = {tol:g}: achieved {achieved:.3g} after "
-                f"{sol.iterations} CG iterations (estimated condition number {cond:.3g}; "
-                f"near-duplicate inputs make H^inf singular, seed 001 Remark 5.1)")
-        k = eig.k
-        proj = eig.vectors.T @ yv
-        y2 = float(yv @ yv)
-        top2 = float(np.sum(proj[:k] ** 2))
-        rest = max(y2 - top2, 0.0)
-        mid, lo, hi = _loss_curves(eig.values[:k], proj[:k] ** 2, eig.values[k:],
-                                   proj[k:] ** 2, rest, float(eig.values[k - 1]), eta, iters)
+        fields = _finish(op, yv, eig, sol, tol=tol, eta=eta, iters=iters)
         lap("eq. 8")
         fp = factor_precision if route == "cholesky" else ""
         return DaskAnalysis(
-            n=n, path=f"{op.mode}+{route}" + (f"-{fp}" if fp else ""), mode=op.mode,
+            path=f"{op.mode}+{route}" + (f"-{fp}" if fp else ""), mode=op.mode,
             preconditioner=route, factor_precision=fp, memory_budget=op.budget,
-            krylov_products=eig_products, triangular_solves=solves, top_k=k, eigenvalues=eig.values[:k].copy(),
-            projections=np.abs(proj[:k]), captured_fraction=top2 / y2,
-            y_hinv_y=sol.y_kinv_y, complexity_measure=math.sqrt(2 * sol.y_kinv_y / n),
-            achieved_rel_error=achieved, tol=tol, eta=eta, predicted_loss=mid,
-            predicted_loss_lower=lo, predicted_loss_upper=hi, max_stable_eta=2 / theta1,
-            lambda_min_estimate=lam, condition_estimate=cond,
-            eig_max_rel_residual=eig.max_rel_residual, eig_converged=eig.converged,
-            krylov_basis=eig.basis, cg_iterations=sol.iterations, products=op.products,
-            product_calls=op.calls,
-            bytes_to_workers=op.bytes_in, bytes_from_workers=op.bytes_out, chunk=op.chunk,
-            tasks_per_product=len(op.slots), timings=timings)
+            krylov_products=eig_products, triangular_solves=solves, products=op.products,
+            product_calls=op.calls, bytes_to_workers=op.bytes_in,
+            bytes_from_workers=op.bytes_out, chunk=op.chunk, tasks_per_product=len(op.slots),
+            timings=timings, held_fraction=op.held_fraction, product_log=list(op.log),
+            **fields)
+
+
+def _finish(op: DistributedKernel, yv: np.ndarray, eig: Eigen, sol: Solve, *, tol: float,
+            eta: float, iters: int) -> Dict[str, Any]:
+    """The fields every route computes the same way from its spectrum and solve: the
+    accuracy check, projections and eq. 8."""
+    from . import WidenetError
+    n = op.n
+    theta1 = float(eig.values[0])
+    lam = sol.lambda_min_estimate
+    cond = theta1 / lam if lam > 0 else math.inf
+    floor = cond * math.sqrt(n) * np.finfo(np.float64).eps
+    achieved = max(sol.achieved_rel_error, floor)
+    if not sol.converged or achieved > tol:
+        raise WidenetError(
+            f"y^T K^-1 y did not reach tol = {tol:g}: achieved {achieved:.3g} after "
+            f"{sol.iterations} CG iterations (estimated condition number {cond:.3g}; "
+            f"near-duplicate inputs make H^inf singular, seed 001 Remark 5.1)")
+    k = eig.k
+    proj = eig.vectors.T @ yv
+    y2 = float(yv @ yv)
+    top2 = float(np.sum(proj[:k] ** 2))
+    rest = max(y2 - top2, 0.0)
+    mid, lo, hi = _loss_curves(eig.values[:k], proj[:k] ** 2, eig.values[k:],
+                               proj[k:] ** 2, rest, float(eig.values[k - 1]), eta, iters)
+    return dict(n=n, top_k=k, eigenvalues=eig.values[:k].copy(),
+                projections=np.abs(proj[:k]), captured_fraction=top2 / y2,
+                y_hinv_y=sol.y_kinv_y, complexity_measure=math.sqrt(2 * sol.y_kinv_y / n),
+                achieved_rel_error=achieved, tol=tol, eta=eta, predicted_loss=mid,
+                predicted_loss_lower=lo, predicted_loss_upper=hi,
+                max_stable_eta=2 / theta1, lambda_min_estimate=lam,
+                condition_estimate=cond, eig_max_rel_residual=eig.max_rel_residual,
+                eig_converged=eig.converged, krylov_basis=eig.basis,
+                cg_iterations=sol.iterations)
+
+
+def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: float,
+                   iters: int, tol: float, eig_rtol: float, block: Optional[int],
+                   max_basis: Optional[int], max_cg_iters: int, seed: int, progress: Any,
+                   preconditioner: Optional[str], lap: Callable[[str], None],
+                   timings: List[Tuple[str, float]]) -> DaskAnalysis:
+    """The analysis on mode "mixed" (f32 tiles held as far as the budget goes, the rest
+    recomputed; f64 tiles recomputed for the few f64 passes): block Krylov on K32 to
+    ``MIXED_EIG_RTOL`` (or ``eig_rtol`` if looser), then the f64 Rayleigh-Ritz of its top
+    k' Ritz vectors (their f64 products ride on the first refinement round's pass), and
+    y^T K^-1 y by :func:`_mixed_refine`; the single-machine matrix-free path's algorithm
+    (``theory::large_n``) on the cluster."""
+    if preconditioner not in (None, "inner-cg"):
+        raise ValueError(f"invalid preconditioner: mode 'mixed' solves by an inner CG on "
+                         f"the f32 tiles ('inner-cg'), not {preconditioner!r}")
+    inner = _F32Op(op)
+    eig32 = _block_krylov(inner, top_k, yv, block=block, rtol=max(eig_rtol, MIXED_EIG_RTOL),
+                          max_basis=max_basis, max_restarts=30, seed=seed, progress=progress,
+                          what="top-k eigenpairs (block Krylov, f32 tiles)")
+    lap("spectrum (f32 tiles)")
+    kk = eig32.k
+    kp = min(len(eig32.values), kk + max(kk // 10, 8))
+    ritz = eig32.vectors[:, :kp]
+    sol, kritz, rounds, e32 = _mixed_refine(op, yv, eig32, ritz, tol=tol, max_iter=max_cg_iters,
+                                       seed=seed, progress=progress)
+    lap("f64 refinement (inner CG on f32 tiles)")
+    # the f64 Rayleigh-Ritz of the f32 Ritz block; the further Ritz pairs of the f32
+    # basis (orthogonal to the block) stay as eq. 8's quadrature nodes
+    th, xv, _, res = _rayleigh_ritz(ritz, kritz)
+    vals = np.concatenate([th, eig32.values[kp:]])
+    vecs = np.hstack([xv, eig32.vectors[:, kp:]])
+    mrr = float(res[:kk].max() / abs(th[0]))
+    eig = Eigen(values=vals, vectors=vecs, residuals=np.concatenate([res, eig32.residuals[kp:]]),
+                k=kk, max_rel_residual=mrr,
+                converged=bool(mrr <= max(eig_rtol, MIXED_EIG_RTOL)),
+                products=eig32.products, basis=eig32.basis)
+    fields = _finish(op, yv, eig, sol, tol=tol, eta=eta, iters=iters)
+    lap("eq. 8")
+    return DaskAnalysis(
+        path="mixed+inner-cg", mode="mixed", preconditioner="inner-cg", factor_precision="",
+        memory_budget=op.budget, krylov_products=eig32.products, triangular_solves=0,
+        products=op.products + op.products32, product_calls=op.calls,
+        bytes_to_workers=op.bytes_in, bytes_from_workers=op.bytes_out, chunk=op.chunk,
+        tasks_per_product=len(op.slots), timings=timings, held_fraction=op.held_fraction,
+        products_f32=op.products32, refinement_rounds=rounds, f32_rounding_bound=e32,
+        product_log=list(op.log), **fields)

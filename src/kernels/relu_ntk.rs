@@ -7,7 +7,7 @@
 //! a zero input has H^∞_ij = 0 for every j.
 
 use crate::error::{Error, Result};
-use crate::kernels::arccos::relu_j;
+use crate::kernels::arccos::{acos_select, relu_j};
 use crate::kernels::tile::{check_tile, dense_f32, dense_f64, inner_tile, TileKernel};
 use crate::linalg::{gemm_into, Matrix, Real};
 use rayon::prelude::*;
@@ -35,6 +35,50 @@ pub fn h_inf_entry(g: f64, ni: f64, nj: f64) -> f64 {
 #[inline(always)]
 pub fn h_inf_diag(ni: f64) -> f64 {
     0.5 * ni * ni
+}
+
+/// Eq. 3 on one row of an f32 tile, in place: `row` holds the f32 inner products
+/// x_iᵀx_j, `nj` the norms of the columns. The same map as [`h_inf_entry`] (f64
+/// arithmetic, rounded to f32 once), with the branch-free arccos
+/// ([`acos_select`], within 1 ulp of libm's) so that the loop vectorizes: the f32
+/// tiles are what the f32 and matrix-free paths recompute at every product, and
+/// libm's scalar arccos was most of their cost. The diagonal (θ = 0 exactly) is the
+/// caller's.
+#[inline(always)]
+fn map_row_f32(ni: f64, nj: &[f64], row: &mut [f32]) {
+    for (v, &n2) in row.iter_mut().zip(nj) {
+        let g = *v as f64;
+        let denom = ni * n2;
+        let c = (g / denom).clamp(-1.0, 1.0);
+        let h = g * (PI - acos_select(c)) / (2.0 * PI);
+        // a zero input: H^∞_ij = 0 (c is NaN there, and selected away)
+        *v = if denom == 0.0 { 0.0 } else { h as f32 };
+    }
+}
+
+/// [`map_row_f32`] compiled for the best instruction set the CPU has (the same bits
+/// on every one: no operation is fused or reordered).
+fn map_row_f32_dispatch(ni: f64, nj: &[f64], row: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512(ni: f64, nj: &[f64], row: &mut [f32]) {
+            map_row_f32(ni, nj, row)
+        }
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(ni: f64, nj: &[f64], row: &mut [f32]) {
+            map_row_f32(ni, nj, row)
+        }
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { avx512(ni, nj, row) };
+        }
+        if is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { avx2(ni, nj, row) };
+        }
+    }
+    map_row_f32(ni, nj, row)
 }
 
 /// H^∞ (eq. 3) of the rows of X as a [`TileKernel`]: a tile is one GEMM of the
@@ -140,7 +184,18 @@ impl TileKernel for HInfKernel<'_> {
             1.0,
             out,
         );
-        self.map_tile(rows, cols, out);
+        let w = cols.len();
+        if w == 0 {
+            return Ok(());
+        }
+        let nj = &self.norms[cols.clone()];
+        for (ii, row) in out.chunks_exact_mut(w).enumerate() {
+            let i = rows.start + ii;
+            map_row_f32_dispatch(self.norms[i], nj, row);
+            if cols.contains(&i) {
+                row[i - cols.start] = h_inf_diag(self.norms[i]) as f32;
+            }
+        }
         Ok(())
     }
     fn cost_per_entry(&self) -> f64 {
@@ -223,4 +278,62 @@ pub fn h_inf_series_entry(k: f64, terms: usize) -> f64 {
         pow *= k * k;
     }
     sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vectorized f32 tile map against the scalar eq. 3 ([`h_inf_entry`], libm's
+    /// arccos) on the same f32 inner products: within one f32 ulp (the arccos of the two
+    /// differs by at most one f64 ulp), the diagonal ‖x_i‖²/2 exactly, zero rows zero.
+    #[test]
+    fn f32_tile_map_is_eq3_within_one_ulp() {
+        let mut g = crate::rng::stream(5, "test/relu_ntk f32 map");
+        let (n, d) = (300, 7);
+        let mut x = Matrix::from_fn(n, d, |_, _| crate::rng::normal(&mut g) as f32);
+        for j in 0..d {
+            x.set(17, j, 0.0); // a zero input
+            x.set(40, j, x.get(39, j)); // a duplicate: cos θ = 1 off the diagonal
+            x.set(41, j, -x.get(39, j)); // an opposite: cos θ = −1
+        }
+        let k = HInfKernel::from_f32(&x).unwrap();
+        let (rows, cols) = (0..n, 0..n);
+        let mut got = vec![0f32; n * n];
+        k.tile_f32(rows.clone(), cols.clone(), &mut got).unwrap();
+        let mut gram = vec![0f32; n * n];
+        inner_tile(x.as_slice(), d, rows, cols, 1.0, &mut gram);
+        let norms: Vec<f64> = (0..n).map(|i| crate::linalg::norm2(x.row(i))).collect();
+        let mut worst = 0i64;
+        for i in 0..n {
+            for j in 0..n {
+                let want = if i == j {
+                    h_inf_diag(norms[i]) as f32
+                } else {
+                    h_inf_entry(gram[i * n + j] as f64, norms[i], norms[j]) as f32
+                };
+                let v = got[i * n + j];
+                if i == 17 || j == 17 {
+                    assert_eq!(v, 0.0, "zero input at ({i}, {j})");
+                }
+                if i == j {
+                    assert_eq!(v, want, "diagonal {i}");
+                }
+                let ulps = (v.to_bits() as i64 - want.to_bits() as i64).abs();
+                assert!(ulps <= 1 || v == want, "({i}, {j}): {v:e} against {want:e}");
+                worst = worst.max(ulps);
+            }
+        }
+        // and the map is H^∞ itself: against the f64 kernel to f32 accuracy
+        let x64 = x.cast::<f64>();
+        let h64 = dense_f64(&HInfKernel::new(&x64).unwrap()).unwrap();
+        let scale = (0..n).map(|i| h64.get(i, i)).fold(0.0, f64::max);
+        for i in 0..n {
+            for j in 0..n {
+                let e = (got[i * n + j] as f64 - h64.get(i, j)).abs();
+                assert!(e <= 1e-5 * scale, "({i}, {j}): {e:e}");
+            }
+        }
+        assert!(worst <= 1);
+    }
 }

@@ -95,7 +95,7 @@
 //! H = ½ acc_L with acc_ℓ = (acc_{ℓ−1} + K^{ℓ−1}) Σ(ρ^ℓ), which needs no per-step storage.
 
 use crate::error::{Error, Result};
-use crate::kernels::arccos::{relu_j, relu_j_of};
+use crate::kernels::arccos::{acos_select, relu_j, relu_j_of};
 use crate::kernels::tile::{check_tile, dense_f64, TileKernel};
 use crate::linalg::Matrix;
 use std::f64::consts::PI;
@@ -203,55 +203,6 @@ pub fn arccos_map_series(rho: f64, terms: usize) -> f64 {
 #[inline]
 pub fn derivative_map(rho: f64) -> f64 {
     0.5 + rho.clamp(-1.0, 1.0).asin() / PI
-}
-
-/// arccos on [−1, 1] written without branches, so that a loop over it vectorizes: the
-/// algorithm of fdlibm's `e_acos.c` (the one libm ports such as musl use) with its three
-/// cases (|x| < ½, x ≤ −½, x ≥ ½) all evaluated and the right one selected; within 1 ulp of
-/// the correctly rounded value. Exact at ±1 (0 and π) and NaN for NaN.
-#[inline(always)]
-#[allow(clippy::excessive_precision)] // fdlibm's coefficients, digit for digit
-pub fn acos_select(x: f64) -> f64 {
-    const PIO2_HI: f64 = std::f64::consts::FRAC_PI_2; // fdlibm's pio2_hi (0x3FF921FB54442D18)
-    const PIO2_LO: f64 = 6.123_233_995_736_766_035_87e-17;
-    const PS0: f64 = 1.666_666_666_666_666_574_15e-01;
-    const PS1: f64 = -3.255_658_186_224_009_154_05e-01;
-    const PS2: f64 = 2.012_125_321_348_629_258_81e-01;
-    const PS3: f64 = -4.005_553_450_067_941_140_27e-02;
-    const PS4: f64 = 7.915_349_942_898_145_321_76e-04;
-    const PS5: f64 = 3.479_331_075_960_211_675_70e-05;
-    const QS1: f64 = -2.403_394_911_734_414_218_78e+00;
-    const QS2: f64 = 2.020_945_760_233_505_694_71e+00;
-    const QS3: f64 = -6.882_839_716_054_532_930_30e-01;
-    const QS4: f64 = 7.703_815_055_590_193_527_91e-02;
-    let a = x.abs();
-    let small = a < 0.5;
-    let z = if small { x * x } else { (1.0 - a) * 0.5 };
-    let p = z * (PS0 + z * (PS1 + z * (PS2 + z * (PS3 + z * (PS4 + z * PS5)))));
-    let q = 1.0 + z * (QS1 + z * (QS2 + z * (QS3 + z * QS4)));
-    let r = p / q;
-    // |x| < ½: π/2 − (x + x R(x²))
-    let v_small = PIO2_HI - (x - (PIO2_LO - x * r));
-    // x ≤ −½: π − 2 asin(√z), z = (1 + x)/2
-    let sq = z.sqrt();
-    let v_neg = 2.0 * (PIO2_HI - (sq + (r * sq - PIO2_LO)));
-    // x ≥ ½: 2 asin(√z), z = (1 − x)/2, with √z split into a high part df and a correction
-    let df = f64::from_bits(sq.to_bits() & 0xffff_ffff_0000_0000);
-    let c = (z - df * df) / (sq + df);
-    let v_pos = 2.0 * (df + (r * sq + c));
-    let v = if small {
-        v_small
-    } else if x < 0.0 {
-        v_neg
-    } else {
-        v_pos
-    };
-    // x = 1: z = 0 makes c = 0/0
-    if x == 1.0 {
-        0.0
-    } else {
-        v
-    }
 }
 
 /// The input scale s of the pre-activation covariance: 1 (`Elman`) or 1/L³ (`Wang`).
@@ -590,26 +541,6 @@ pub fn rnn_ntk_infinite(preset: Preset, xs: &[Matrix<f64>]) -> Result<Matrix<f64
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn acos_select_is_within_one_ulp_of_libm() {
-        let mut xs: Vec<f64> = (0..=200_000).map(|k| -1.0 + k as f64 * 1e-5).collect();
-        for base in [-1.0, -0.5, 0.0, 0.5, 1.0f64] {
-            for e in 1..60 {
-                let t = 2f64.powi(-e);
-                xs.extend([base - t, base + t]);
-            }
-        }
-        xs.extend([-1.0, 1.0, 0.5, -0.5, 0.0, -0.0]);
-        for x in xs.into_iter().filter(|x| (-1.0..=1.0).contains(x)) {
-            let (got, want) = (acos_select(x), x.acos());
-            let ulps = (got.to_bits() as i64 - want.to_bits() as i64).abs();
-            assert!(ulps <= 1, "acos({x:e}) = {got:e}, libm {want:e}");
-        }
-        assert_eq!(acos_select(1.0), 0.0);
-        assert_eq!(acos_select(-1.0), PI);
-        assert!(acos_select(f64::NAN).is_nan());
-    }
 
     /// The blocked, lane-wise kernel against the scalar pair recursion, pair by pair, across
     /// several blocks, with zero-variance pairs (an Elman sequence whose first step is 0).
