@@ -162,15 +162,12 @@ def predict(n, c, p, b, products, t_tile, t_apply, bw, t_task, mode):
     return products * (per + blocks * t_tile / p), comm
 
 
-def measure_mixed(client, x, c, bs, reps=2):
-    """Mode "mixed"'s per-tile times on one worker: the f32 block and its apply for each
-    column count in ``bs``, the f64 block and its apply (b = 1 + k')."""
+def measure_mixed(client, x, c, cases, reps=2):
+    """Mode "mixed"'s per-tile times on one worker: {(precision, b): (t_tile, t_apply)}
+    for each (precision, column count) in ``cases``."""
     xa, xb = x[:c], x[c:2 * c]
-    out = {}
-    for b in bs:
-        out[("f32", b)] = client.submit(tile_times, xa, xb, b, reps, "f32",
-                                        pure=False).result()
-    return out
+    return {(p, b): client.submit(tile_times, xa, xb, b, reps, p, pure=False).result()
+            for p, b in cases}
 
 
 def predict_mixed(n, c, p, held, calls32, calls64, times, bw, t_task):
@@ -341,13 +338,12 @@ def main():
         if args.big_mode != "skip":
             xb, yb = sphere(args.big_n, args.big_d, seed=1)
             c = args.big_chunk
-            _, _, bw, t_task = measure_tiles(client, xb, c, 2, reps=1)
+            # f64 at b = 2 comes with the bandwidth and task measurements
+            t64, a64, bw, t_task = measure_tiles(client, xb, c, 2, reps=1)
             kp = args.big_top_k + max(args.big_top_k // 10, 8)
             kb = min(64, max(16, kp))
-            times = measure_mixed(client, xb, c, (2, kb))
-            for b in (2, 1 + kp):
-                times[("f64", b)] = client.submit(tile_times, xb[:c], xb[c:2 * c], b, 2,
-                                                  pure=False).result()
+            times = measure_mixed(client, xb, c, [("f32", 2), ("f32", kb), ("f64", 1 + kp)])
+            times[("f64", 2)] = (t64, a64)
             print(f"# part B: n = {args.big_n}, unit sphere d = {args.big_d}, c = {c}, "
                   f"top_k = {args.big_top_k}, budget {args.big_budget / 1e9:.1f} GB; per tile "
                   f"on one worker (t_tile, t_apply): "

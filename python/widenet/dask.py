@@ -817,6 +817,12 @@ class _InverseOp:
         return self.apply(v)
 
 
+def _oversample(k: int) -> int:
+    """k' = k + max(k/10, 8): the Ritz pairs kept beyond the k wanted (restarts, the
+    Rayleigh-Ritz block)."""
+    return k + max(k // 10, 8)
+
+
 def _block_krylov(op: Any, k: int, y: Optional[np.ndarray], *,
                   block: Optional[int], rtol: float, max_basis: Optional[int],
                   max_restarts: int, seed: int, progress: Any,
@@ -833,7 +839,7 @@ def _block_krylov(op: Any, k: int, y: Optional[np.ndarray], *,
     k = _int(k, "top_k", 1)
     if k > n:
         raise ValueError(f"invalid top_k: must be in 1..={n}, got {k}")
-    kp = min(n, k + max(k // 10, 8))
+    kp = min(n, _oversample(k))
     # one product round costs a scheduler round trip plus a pass over the tiles, nearly
     # independent of b: wide blocks (fewer rounds) pay on a cluster
     b = block if block is not None else min(64, max(16, kp))
@@ -1465,19 +1471,17 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
         lap("eq. 8")
         fp = factor_precision if route == "cholesky" else ""
         return DaskAnalysis(
-            path=f"{op.mode}+{route}" + (f"-{fp}" if fp else ""), mode=op.mode,
-            preconditioner=route, factor_precision=fp, memory_budget=op.budget,
-            krylov_products=eig_products, triangular_solves=solves, products=op.products,
-            product_calls=op.calls, bytes_to_workers=op.bytes_in,
-            bytes_from_workers=op.bytes_out, chunk=op.chunk, tasks_per_product=len(op.slots),
-            timings=timings, held_fraction=op.held_fraction, product_log=list(op.log),
-            **fields)
+            path=f"{op.mode}+{route}" + (f"-{fp}" if fp else ""),
+            preconditioner=route, factor_precision=fp,
+            krylov_products=eig_products, triangular_solves=solves,
+            timings=timings, **fields)
 
 
 def _finish(op: DistributedKernel, yv: np.ndarray, eig: Eigen, sol: Solve, *, tol: float,
             eta: float, iters: int) -> Dict[str, Any]:
-    """The fields every route computes the same way from its spectrum and solve: the
-    accuracy check, projections and eq. 8."""
+    """The fields every route computes the same way from its spectrum, its solve and
+    the operator's accounting: the accuracy check, projections, eq. 8, and what the
+    cluster did."""
     from . import WidenetError
     n = op.n
     theta1 = float(eig.values[0])
@@ -1505,7 +1509,11 @@ def _finish(op: DistributedKernel, yv: np.ndarray, eig: Eigen, sol: Solve, *, to
                 max_stable_eta=2 / theta1, lambda_min_estimate=lam,
                 condition_estimate=cond, eig_max_rel_residual=eig.max_rel_residual,
                 eig_converged=eig.converged, krylov_basis=eig.basis,
-                cg_iterations=sol.iterations)
+                cg_iterations=sol.iterations, mode=op.mode, memory_budget=op.budget,
+                products=op.products + op.products32, product_calls=op.calls,
+                bytes_to_workers=op.bytes_in, bytes_from_workers=op.bytes_out,
+                chunk=op.chunk, tasks_per_product=len(op.slots),
+                held_fraction=op.held_fraction, product_log=list(op.log))
 
 
 def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: float,
@@ -1528,10 +1536,11 @@ def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: fl
                           what="top-k eigenpairs (block Krylov, f32 tiles)")
     lap("spectrum (f32 tiles)")
     kk = eig32.k
-    kp = min(len(eig32.values), kk + max(kk // 10, 8))
+    kp = min(len(eig32.values), _oversample(kk))
     ritz = eig32.vectors[:, :kp]
-    sol, kritz, rounds, e32 = _mixed_refine(op, yv, eig32, ritz, tol=tol, max_iter=max_cg_iters,
-                                       seed=seed, progress=progress)
+    sol, kritz, rounds, e32 = _mixed_refine(op, yv, eig32, ritz, tol=tol,
+                                            max_iter=max_cg_iters, seed=seed,
+                                            progress=progress)
     lap("f64 refinement (inner CG on f32 tiles)")
     # the f64 Rayleigh-Ritz of the f32 Ritz block; the further Ritz pairs of the f32
     # basis (orthogonal to the block) stay as eq. 8's quadrature nodes
@@ -1546,10 +1555,7 @@ def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: fl
     fields = _finish(op, yv, eig, sol, tol=tol, eta=eta, iters=iters)
     lap("eq. 8")
     return DaskAnalysis(
-        path="mixed+inner-cg", mode="mixed", preconditioner="inner-cg", factor_precision="",
-        memory_budget=op.budget, krylov_products=eig32.products, triangular_solves=0,
-        products=op.products + op.products32, product_calls=op.calls,
-        bytes_to_workers=op.bytes_in, bytes_from_workers=op.bytes_out, chunk=op.chunk,
-        tasks_per_product=len(op.slots), timings=timings, held_fraction=op.held_fraction,
+        path="mixed+inner-cg", preconditioner="inner-cg", factor_precision="",
+        krylov_products=eig32.products, triangular_solves=0, timings=timings,
         products_f32=op.products32, refinement_rounds=rounds, f32_rounding_bound=e32,
-        product_log=list(op.log), **fields)
+        **fields)
