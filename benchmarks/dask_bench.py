@@ -11,7 +11,7 @@ prediction of the distributed run.
 Part B (n = --big-n, points on the sphere in --big-d dims, top --big-top-k): seed 001's
 analysis by widenet.dask.analyze under --big-budget (at n = 100,000 the f64 tiles do not
 fit, so mode "mixed": the f32 tiles held as far as the budget goes, the rest recomputed,
-f64 tiles recomputed for the refinement rounds), timed, with the cost model's prediction
+f64 tiles recomputed for the flexible CG's f64 passes), timed, with the cost model's prediction
 for the run's own product calls next to it, and for n = 10^5, 10^6 on P workers.
 --big-mode tiles-only measures the per-tile times and stops.
 
@@ -42,8 +42,10 @@ import gzip
 import json
 import math
 import os
+import resource
 import struct
 import sys
+import threading
 import time
 
 import numpy as np
@@ -199,6 +201,44 @@ def predict_mixed(n, c, p, held, calls32, calls64, times, bw, t_task):
     return t
 
 
+
+def _worker_rss():
+    import psutil  # a dependency of distributed
+    return psutil.Process().memory_info().rss
+
+
+class PeakRss:
+    """Peak resident memory of every worker process (sampled every ``every`` s through
+    ``client.run``) and of this client process (getrusage), while the block runs."""
+
+    def __init__(self, client, every=1.0):
+        self.client, self.every, self.peak = client, every, {}
+        self._stop = threading.Event()
+
+    def _loop(self):
+        while not self._stop.wait(self.every):
+            try:
+                for w, rss in self.client.run(_worker_rss).items():
+                    self.peak[w] = max(self.peak.get(w, 0), rss)
+            except Exception:  # a worker restarting: sample again next time
+                pass
+
+    def __enter__(self):
+        self._t = threading.Thread(target=self._loop, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+    def line(self):
+        client = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        ws = ", ".join(f"{v / 2**30:.2f}" for v in sorted(self.peak.values()))
+        return (f"peak RSS: workers [{ws}] GiB (sampled each {self.every:g} s), client "
+                f"{client / 2**30:.2f} GiB")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=20000)
@@ -261,11 +301,13 @@ def main():
                                load=os.getloadavg())
 
             t0 = time.perf_counter()
-            got = wd.analyze(y, x, client=client, top_k=args.top_k, tol=args.tol,
-                             chunk=args.chunk, progress=True,
-                             preconditioner=args.preconditioner,
-                             factor_precision=args.factor_precision)
+            with PeakRss(client) as mem_a:
+                got = wd.analyze(y, x, client=client, top_k=args.top_k, tol=args.tol,
+                                 chunk=args.chunk, progress=True,
+                                 preconditioner=args.preconditioner,
+                                 factor_precision=args.factor_precision)
             t_dask = time.perf_counter() - t0
+            print(mem_a.line(), flush=True)
             print(f"widenet.dask.analyze: {t_dask:.1f} s, route {got.path}, "
                   f"{got.products} product columns, CG {got.cg_iterations} iterations, "
                   f"{got.triangular_solves} pairs of triangular solves, "
@@ -352,16 +394,18 @@ def main():
             out["big_tiles"] = {f"{p} b={b}": v for (p, b), v in times.items()}
             if args.big_mode == "full":
                 t0 = time.perf_counter()
-                big = wd.analyze(yb, xb, client=client, top_k=args.big_top_k, tol=args.tol,
-                                 chunk=c, progress=True, memory_budget=args.big_budget,
-                                 mode=args.big_force_mode)
+                with PeakRss(client) as mem_b:
+                    big = wd.analyze(yb, xb, client=client, top_k=args.big_top_k,
+                                     tol=args.tol, chunk=c, progress=True,
+                                     memory_budget=args.big_budget, mode=args.big_force_mode)
                 t_big = time.perf_counter() - t0
+                print(mem_b.line(), flush=True)
                 print(f"complexity measure at n = {args.big_n}: {big.complexity_measure:.6g} "
                       f"(y^T H^-1 y = {big.y_hinv_y:.10g}, achieved "
                       f"{big.achieved_rel_error:.1e}), {t_big:.0f} s, path {big.path}, "
                       f"{big.held_fraction:.1%} of the tiles held, {big.products} product "
                       f"columns ({big.products_f32} f32), {big.product_calls} product calls, "
-                      f"CG {big.cg_iterations}, refinement rounds {big.refinement_rounds}, "
+                      f"CG {big.cg_iterations}, f64 CG passes {big.refinement_rounds}, "
                       f"eig. max rel. residual {big.eig_max_rel_residual:.1e}, "
                       f"lambda_min ~ {big.lambda_min_estimate:.4g}, timings {big.timings} "
                       f"[{load_avg()}]", flush=True)

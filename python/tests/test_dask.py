@@ -363,7 +363,7 @@ def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
     # the distributed triangular solves of lambda_min(M)'s block Krylov, so the factor
     # blocks (and the tiles they came from) the dead worker held are recomputed
     phase, at = {"spectral": ("y^T", 2), "cholesky": ("lambda_min", 1),
-                 "inner-cg": ("y^T K^-1 y (PCG)", 2)}[pre]
+                 "inner-cg": ("K32^-1 r (inner CG", 2)}[pre]
 
     def kill_one(info):
         # a timer lands the kill inside the next product / pair of solves

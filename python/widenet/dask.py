@@ -24,7 +24,7 @@ Design (see docs/dask.md for the cost model and cluster recipes):
   ``mode="matrix-free"`` every product recomputes its tiles from the inputs; with
   ``mode="mixed"`` (H^inf of f64 inputs whose f64 tiles do not fit) the f32 tiles are
   held as far as the budget goes and the rest recomputed, the solvers working on the
-  f32 kernel with f64 refinement (see :func:`_mixed_refine`). The mode is chosen from
+  f32 kernel under a flexible f64 CG (see :func:`_mixed_refine`). The mode is chosen from
   the memory budget (half the cluster's worker memory by default).
   The inputs are one task result on the cluster (recomputable by the scheduler if its
   worker dies), a dependency of every tile task: each worker fetches it from a peer
@@ -916,7 +916,8 @@ class Solve(_Result):
 
 def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_iter: int,
          seed: int, progress: Any, preconditioner: str = "spectral",
-         factor: Optional["CholeskyFactor"] = None) -> Solve:
+         factor: Optional["CholeskyFactor"] = None, stop: str = "energy",
+         what: str = "y^T K^-1 y (PCG)") -> Solve:
     """PCG for K z = y. Preconditioners (nothing n x n on the client):
     "cholesky": M = L L^T, the blocked Cholesky factor of the persisted kernel on the
     workers (:class:`CholeskyFactor`, ``factor``), applied by distributed triangular
@@ -931,7 +932,11 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
     pair of triangular solves, whose cost is latency: a few rounds instead of 30). A seeded random probe column runs alongside in the same products
     and preconditioner applications: its CG coefficients estimate lambda_min(K) in every
     direction (``theory::large_n::tridiag_min``). Converged when
-    ||r||^2 / (lambda_min q) <= tol on the true f64 residual (one extra product to check)."""
+    ||r||^2 / (lambda_min q) <= tol on the true f64 residual (one extra product to check);
+    with ``stop="residual"`` (the mixed route's inner solves, as the single-machine
+    ``InnerCg``) when ||r|| <= tol ||y|| on the recursive residual, or when that has not
+    improved for ``INNER_STALL`` iterations (the f32 products' rounding floor; the
+    flexible outer CG takes an inexact solve)."""
     n = op.n
     if y.shape != (n,):
         raise ValueError(f"invalid y: expected length {n}, got shape {y.shape}")
@@ -1004,13 +1009,15 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
     betas: List[List[float]] = [[], []]
     lam = math.inf
     live = [True, True]
-    prog = _Progress("y^T K^-1 y (PCG)", progress)
+    prog = _Progress(what, progress)
     first, its, est, q = None, 0, math.inf, math.nan
 
     def estimate(q: float, rr: float, lam: float) -> float:
         return rr / (lam * q) if q > 0 and lam > 0 else math.inf
 
     converged = False
+    ynorm = float(np.linalg.norm(y))
+    best, best_at = math.inf, 0
     while its < max_iter:
         act = [j for j in range(2) if live[j]]
         w = op.matmul(p[:, act])
@@ -1042,11 +1049,22 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
                 live[1] = False
         q = float(ys[:, 0] @ z[:, 0] + z[:, 0] @ r[:, 0])
         est = estimate(q, float(r[:, 0] @ r[:, 0]), lam)
-        first = first or est
-        rate = math.log(first / est) / its if 0 < est < first else None
-        prog(its, est, tol, rate)
+        # the progress shows what the stopping rule tests
+        rel = float(np.linalg.norm(r[:, 0])) / ynorm if stop == "residual" else est
+        first = first or rel
+        rate = math.log(first / rel) / its if 0 < rel < first else None
+        prog(its, rel, tol, rate)
         if lam <= 0:
             break
+        if stop == "residual":
+            if rel <= tol:
+                converged = True
+                break
+            if rel < 0.9 * best:
+                best, best_at = rel, its
+            if not live[0] or its - best_at >= INNER_STALL:
+                break
+            continue
         if est <= tol / 4 or not live[0]:
             rt = ys[:, 0] - op.matmul(z[:, 0])
             q = float(ys[:, 0] @ z[:, 0] + z[:, 0] @ rt)
@@ -1090,72 +1108,98 @@ class _F32Op:
 #: rounding floor lies near 1e-7 theta_1; the f64 Rayleigh-Ritz then reports the f64
 #: residuals).
 MIXED_EIG_RTOL = 1e-5
-#: Most refinement rounds (each one f64 product pass) of the mixed route's solve.
+#: Most outer iterations (each one f64 product pass) of the mixed route's solve.
 MIXED_MAX_ROUNDS = 8
+#: Inner iterations without a 10% lower residual after which an inner solve on K32
+#: stops (its f32 rounding floor): the flexible outer CG takes the inexact solve.
+INNER_STALL = 8
 
 
 def _mixed_inner_tol(tol: float) -> float:
-    """Relative (energy-norm) tolerance of each inner solve on K32: each refinement
-    round multiplies the error of y^T K^-1 y by about this (plus (||K - K32|| /
-    lambda_min)^2), so tol = 1e-6 takes two rounds, i.e. two f64 passes. Never below
-    1e-4: the f32 products' rounding puts a floor under what CG on K32 can reach (at
-    n = 100,000, d = 100, its estimate stalled at 5e-6, so a 1e-5 target, stopping at a
-    quarter of it, never stopped)."""
-    return min(1e-2, max(1e-4, 10.0 * tol))
+    """Relative residual tolerance ||r|| <= t ||b|| of each inner solve on K32, the
+    single-machine ``InnerCg``'s (0.1 sqrt(tol), within [1e-5, 1e-3]): each outer
+    iteration then cuts the energy error by about t^2 (plus (||K - K32|| /
+    lambda_min)^2), so tol = 1e-6 takes two or three f64 passes."""
+    return min(1e-3, max(1e-5, 0.1 * math.sqrt(tol)))
 
 
 def _mixed_refine(op: DistributedKernel, y: np.ndarray, eig32: Eigen, ritz: np.ndarray, *,
                   tol: float, max_iter: int, seed: int, progress: Any
                   ) -> Tuple[Solve, np.ndarray, int, float]:
-    """y^T K^-1 y on the mixed route: iterative refinement with f64 residuals r = y - K x
-    (one pass recomputing the f64 tiles on the workers per round) and the corrections
-    solved on the f32 kernel K32 (:func:`_pcg` with the spectral preconditioner of the
-    f32 Krylov basis: f32 products on held or recomputed f32 tiles), as the
-    single-machine f32 and matrix-free paths precondition their f64 CG by an inner CG on
-    the f32 kernel (``theory::large_n``). The f64 product of the Ritz block ``ritz``
-    rides on the first round's pass. lambda_min(K) >= lambda_min(K32) - ||K - K32||_2,
-    the first from the inner CG's Lanczos coefficients (min over rounds), the second
-    bounded by 2 n rms(K - K32) on sampled tiles; the accuracy reported is
-    ||r||^2 / (lambda_min q) on the true f64 residual.
-    Returns (the solve, K ritz, refinement rounds, the f32 rounding bound)."""
+    """y^T K^-1 y on the mixed route: flexible CG in f64 (alpha = p^T r / p^T K p,
+    Polak-Ribiere beta = u^T (r - r_prev) / rho_prev: the preconditioner is inexact and
+    varies), one f64 pass (f64 tiles recomputed on the workers) per iteration, with the
+    preconditioner u = K32^-1 r applied by an inner CG on the f32 kernel (:func:`_pcg`
+    with the spectral preconditioner of the f32 Krylov basis, ``stop="residual"``): the
+    single-machine f32 and matrix-free paths' solver (``theory::large_n``, ``Cg`` with
+    ``flex``). Each pass also multiplies the iterate, re-anchoring r = y - K x to a
+    direct product (as ``Cg`` does); the f64 product of the Ritz block ``ritz`` rides on
+    the first pass. lambda_min(K) >= lambda_min(K32) - ||K - K32||_2, the first from the
+    inner CG's Lanczos coefficients (min over its runs), the second bounded by
+    2 n rms(K - K32) on sampled tiles; the accuracy reported is ||r||^2 / (lambda_min q)
+    on the f64 residual. Returns (the solve, K ritz, f64 passes, the f32 rounding bound)."""
     from . import WidenetError
     n = op.n
     e32 = 2.0 * n * op.f32_error_rms()
     inner = _F32Op(op)
     itol = _mixed_inner_tol(tol)
+    state = {"lam32": math.inf, "its": 0, "runs": 0}
+
+    def precondition(res: np.ndarray) -> np.ndarray:
+        state["runs"] += 1
+        d = _pcg(inner, res, eig32, tol=itol, max_iter=max_iter,
+                 seed=seed + state["runs"], progress=progress, stop="residual",
+                 what="K32^-1 r (inner CG, f32 tiles, ||r|| / ||b||)")
+        state["its"] += d.iterations
+        state["lam32"] = min(state["lam32"], d.lambda_min_estimate)
+        return d.z
+
     x = np.zeros(n)
     r = y.copy()
-    lam32 = math.inf
-    its = 0
+    u = precondition(r)
+    p, rho, r_prev = u.copy(), float(r @ u), r.copy()
     kritz = None
-    prog = _Progress("y^T K^-1 y (f64 refinement rounds)", progress)
+    prog = _Progress("y^T K^-1 y (flexible CG, f64 passes)", progress)
     q, est, lam = math.nan, math.inf, math.nan
     converged = False
     for rnd in range(1, MIXED_MAX_ROUNDS + 1):
-        d = _pcg(inner, r, eig32, tol=itol, max_iter=max_iter, seed=seed + rnd,
-                 progress=progress)
-        its += d.iterations
-        lam32 = min(lam32, d.lambda_min_estimate)
-        x = x + d.z
-        cols = [x[:, None]] + ([ritz] if kritz is None else [])
+        cols = [p[:, None]] + ([x[:, None]] if rnd > 1 else []) + \
+            ([ritz] if kritz is None else [])
         kc = op.matmul(np.hstack(cols))
+        w = kc[:, 0]
+        if rnd > 1:
+            r = y - kc[:, 1]
         if kritz is None:
-            kritz = kc[:, 1:]
-        r = y - kc[:, 0]
+            kritz = kc[:, 2 if rnd > 1 else 1:]
+        pw = float(p @ w)
+        if not pw > 0:
+            raise WidenetError("the kernel is not positive definite (p^T K p <= 0 in the "
+                               "f64 solve of the mixed route)")
+        alpha = float(p @ r) / pw
+        x = x + alpha * p
+        r = r - alpha * w
         q = float(y @ x + x @ r)
-        lam = lam32 - e32
+        lam = state["lam32"] - e32
         if not lam > 0:
             raise WidenetError(
-                f"the f32 tiles are too coarse for this kernel: lambda_min(K32) ~ {lam32:.3g} "
-                f"is within the f32 rounding bound {e32:.3g} (near-duplicate inputs, seed 001 "
-                f"Remark 5.1); use mode='matrix-free' (f64 tiles recomputed) or 'persist'")
+                f"the f32 tiles are too coarse for this kernel: lambda_min(K32) ~ "
+                f"{state['lam32']:.3g} is within the f32 rounding bound {e32:.3g} "
+                f"(near-duplicate inputs, seed 001 Remark 5.1); use mode='matrix-free' "
+                f"(f64 tiles recomputed) or 'persist'")
         est = float(r @ r) / (lam * q) if q > 0 else math.inf
         prog(rnd, est, tol, None)
         if est <= tol:
             converged = True
             break
+        if rnd == MIXED_MAX_ROUNDS:
+            break
+        u = precondition(r)
+        rho_new = float(r @ u)
+        beta = (rho_new - float(r_prev @ u)) / rho
+        p = u + beta * p
+        rho, r_prev = rho_new, r.copy()
     return (Solve(y_kinv_y=q, z=x, achieved_rel_error=est, lambda_min_estimate=lam,
-                  iterations=its, converged=converged), kritz, rnd, e32)
+                  iterations=state["its"], converged=converged), kritz, rnd, e32)
 
 
 # ------------------------------------------------------- the Cholesky route
@@ -1363,8 +1407,8 @@ class DaskAnalysis(LargeAnalysis):
     #: Share of the lower tiles held in worker memory (f64 in mode "persist", f32 in
     #: mode "mixed"; the rest recomputed at every product).
     held_fraction: float = 0.0
-    #: Mode "mixed": f32 product columns (Krylov phase and inner CG) and f64 refinement
-    #: rounds (one f64 pass each).
+    #: Mode "mixed": f32 product columns (Krylov phase and inner CG) and the flexible
+    #: f64 CG's iterations (one f64 pass each).
     products_f32: int = 0
     refinement_rounds: int = 0
     #: Mode "mixed": 2 n rms(K - K32), the bound on ||K - K32||_2 subtracted from
@@ -1393,7 +1437,7 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
     checked tile-wise on the workers. ``mode`` "persist"/"mixed"/"matrix-free" (default:
     from ``memory_budget``, half the workers' memory: "persist" when the f64 tiles fit,
     else "mixed" for relu_ntk of f64 inputs, f32 tiles held as far as the budget goes,
-    solved by f64 refinement rounds around an inner CG on them, path "mixed+inner-cg"). ``preconditioner`` of the CG solve
+    solved by a flexible f64 CG preconditioned by an inner CG on them, path "mixed+inner-cg"). ``preconditioner`` of the CG solve
     (default: "cholesky" when the persisted tiles and the factor fit ``memory_budget``,
     else "spectral"; the route taken is the result's ``path``): "cholesky" (the kernel
     factored on the workers by Dask's blocked Cholesky in ``factor_precision`` "f64" or
@@ -1524,7 +1568,7 @@ def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: fl
     """The analysis on mode "mixed" (f32 tiles held as far as the budget goes, the rest
     recomputed; f64 tiles recomputed for the few f64 passes): block Krylov on K32 to
     ``MIXED_EIG_RTOL`` (or ``eig_rtol`` if looser), then the f64 Rayleigh-Ritz of its top
-    k' Ritz vectors (their f64 products ride on the first refinement round's pass), and
+    k' Ritz vectors (their f64 products ride on the solve's first f64 pass), and
     y^T K^-1 y by :func:`_mixed_refine`; the single-machine matrix-free path's algorithm
     (``theory::large_n``) on the cluster."""
     if preconditioner not in (None, "inner-cg"):
@@ -1541,7 +1585,7 @@ def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: fl
     sol, kritz, rounds, e32 = _mixed_refine(op, yv, eig32, ritz, tol=tol,
                                             max_iter=max_cg_iters, seed=seed,
                                             progress=progress)
-    lap("f64 refinement (inner CG on f32 tiles)")
+    lap("flexible f64 CG (inner CG on f32 tiles)")
     # the f64 Rayleigh-Ritz of the f32 Ritz block; the further Ritz pairs of the f32
     # basis (orthogonal to the block) stay as eq. 8's quadrature nodes
     th, xv, _, res = _rayleigh_ritz(ritz, kritz)
