@@ -333,7 +333,8 @@ def main():
                                solves=got.triangular_solves,
                                q=got.y_hinv_y, achieved=got.achieved_rel_error,
                                predicted=pred, load=os.getloadavg(), timings=got.timings,
-                               bytes_to=got.bytes_to_workers, bytes_from=got.bytes_from_workers)
+                               bytes_to=got.bytes_to_workers, bytes_from=got.bytes_from_workers,
+                               peak_worker_rss=sorted(mem_a.peak.values()))
 
             t0 = time.perf_counter()
             ref = widenet.analyze_large(y, x, top_k=args.top_k, tol=args.tol,
@@ -424,7 +425,8 @@ def main():
                                   cg=big.cg_iterations, products=big.products,
                                   held=big.held_fraction, calls32=len(calls32),
                                   calls64=len(calls64), predicted=pred,
-                                  timings=big.timings, load=os.getloadavg())
+                                  timings=big.timings, load=os.getloadavg(),
+                                  peak_worker_rss=sorted(mem_b.peak.values()))
                 # the same model at 10^5 and 10^6 on P workers: the per-tile times and
                 # this run's product calls, all tiles held when the budget allows
                 for n in (100_000, 1_000_000):
