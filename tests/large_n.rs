@@ -586,6 +586,26 @@ fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refus
             other => panic!("{precond:?}: expected IllConditioned, got {other}"),
         }
     }
+    // the matrix-free path holds tiles, so there is no Cholesky to point to: the
+    // forced route's refusal names the spectral fallback instead
+    let cfg = LargeNConfig {
+        path: Some(SolverPath::MatrixFree),
+        precond: PrecondChoice::SpectralCg,
+        top_k: 10,
+        tol: 1e-6,
+        max_cg_iters: 100,
+        ..Default::default()
+    };
+    let e = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg).unwrap_err();
+    let msg = e.to_string();
+    match &e {
+        Error::IllConditioned { cond, .. } => assert!(*cond > 1e4, "{msg}"),
+        other => panic!("matrix-free: expected IllConditioned, got {other}"),
+    }
+    assert!(
+        msg.contains("f32 tiles") && msg.contains("--precond auto") && !msg.contains("cholesky"),
+        "{msg}"
+    );
 }
 
 #[test]

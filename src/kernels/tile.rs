@@ -576,6 +576,12 @@ pub fn matvec_slots(n: usize, b: usize) -> usize {
     ((1usize << 30) / per).clamp(1, 16).min(n_blocks(n).max(1))
 }
 
+/// Bytes of the partial accumulators a product K·V with V n × b holds
+/// ([`matvec_slots`] of n × b in f64): ≤ 1 GiB, or one n × b block when that is larger.
+pub fn matvec_scratch_bytes(n: usize, b: usize) -> u128 {
+    matvec_slots(n, b) as u128 * n as u128 * b.max(1) as u128 * 8
+}
+
 /// The matrix-free product K·V, V n × b in f64, with each tile of the lower
 /// block triangle (J ≤ I) computed once (f64) and applied to both sides:
 /// Y_I += K_IJ V_J and, for J < I, Y_J += K_IJᵀ V_I. Memory: the partial sums

@@ -31,19 +31,19 @@ fn tri(bi: usize, bj: usize) -> usize {
     bi * (bi + 1) / 2 + bj
 }
 
+/// The f32 bytes of each lower-triangle tile (I, J ≤ I) of an n × n kernel, in
+/// row order (the order of [`tri`] and of the tiles [`TileCache::new`] holds).
+fn tile_bytes(n: usize) -> impl Iterator<Item = u128> {
+    (0..n_blocks(n)).flat_map(move |bi| {
+        let r = block(bi, n).len() as u128;
+        (0..=bi).map(move |bj| r * block(bj, n).len() as u128 * 4)
+    })
+}
+
 impl<'a> TileCache<'a> {
     /// Bytes of all lower-triangle tiles of an n × n kernel in f32.
     pub fn full_bytes(n: usize) -> u128 {
-        let nb = n_blocks(n);
-        (0..nb)
-            .map(|bi| {
-                let r = block(bi, n).len() as u128;
-                (0..=bi)
-                    .map(|bj| r * block(bj, n).len() as u128)
-                    .sum::<u128>()
-            })
-            .sum::<u128>()
-            * 4
+        tile_bytes(n).sum()
     }
 
     /// Computes and holds the first lower-triangle tiles in row order whose f32
@@ -51,19 +51,17 @@ impl<'a> TileCache<'a> {
     pub fn new(k: &'a dyn TileKernel, budget: u128, show: bool) -> Result<Self> {
         let n = k.n();
         let nb = n_blocks(n);
-        let mut keep = Vec::with_capacity(tri(nb, 0));
         let mut bytes = 0u128;
         let mut full = true;
-        for bi in 0..nb {
-            for bj in 0..=bi {
-                let t = (block(bi, n).len() * block(bj, n).len()) as u128 * 4;
+        let keep: Vec<bool> = tile_bytes(n)
+            .map(|t| {
                 full = full && bytes + t <= budget;
                 if full {
                     bytes += t;
                 }
-                keep.push(full);
-            }
-        }
+                full
+            })
+            .collect();
         let held = keep.iter().filter(|h| **h).count();
         let rows_held = (0..nb).filter(|&bi| keep[tri(bi, 0)]).count();
         let bar = progress_bar(rows_held as u64, &format!("{} f32 tiles", k.name()), show);

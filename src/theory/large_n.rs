@@ -42,7 +42,7 @@
 //! in [0, λ_k], so the rest lies between R·min and R·max of (1 − ηλ)^{2t} there.
 
 use crate::error::{Error, Result};
-use crate::kernels::tile::{block, n_blocks, TileKernel};
+use crate::kernels::tile::{block, matvec_scratch_bytes, n_blocks, TileKernel};
 use crate::kernels::tile::{dense_f64, dense_with_progress, matvec_with_progress as matvec};
 use crate::kernels::tile_cache::TileCache;
 use crate::linalg::{gemm_into, sym_eigen, sym_eigenvalues, Matrix, View};
@@ -1309,22 +1309,36 @@ fn spectral_cg_trial<'a>(
             )
         }
     };
+    let tiles = matches!(ic.k, F32Kernel::Tiles(_));
+    let chol = if s > 0 {
+        format!("Cholesky of a {s}-block scaled to n: {t_chol:.1} s")
+    } else if tiles {
+        "no Cholesky (the kernel is held as tiles, not stored)".to_string()
+    } else {
+        "Cholesky not timed".to_string()
+    };
     let note = format!(
         "spectral-cg trial: {} inner iterations at {t_it:.3} s, rel. residual {:.1e}, \
          extrapolated {predicted:.0} iterations to {:.0e} (predicted {t_spec:.1} s); \
-         Cholesky of a {s}-block scaled to n: {t_chol:.1} s; lambda_min(K32) ~ {lam32:.3e}, \
-         f32 rounding bound {e_bound:.1e}",
+         {chol}; lambda_min(K32) ~ {lam32:.3e}, f32 rounding bound {e_bound:.1e}",
         run.iters,
         h.last().copied().unwrap_or(0.0),
         ic.tol
     );
     if forced && ill {
         let cond = theta1 / lam.max(e_bound).max(f64::MIN_POSITIVE);
+        // the alternative: the f32 Cholesky where the kernel is stored, else the
+        // spectral preconditioner with f64 products that auto falls back to
+        let (kernel, alt) = if tiles {
+            (
+                "f32 tiles",
+                "use --precond auto (spectral preconditioner, f64 products)",
+            )
+        } else {
+            ("stored f32 kernel", "use --precond cholesky")
+        };
         return Err(Error::IllConditioned {
-            what: format!(
-                "the stored f32 kernel for the spectral-cg preconditioner ({note}); \
-                 use --precond cholesky"
-            ),
+            what: format!("the {kernel} for the spectral-cg preconditioner ({note}); {alt}"),
             cond,
             achieved: f64::INFINITY,
             tol: cfg.tol,
@@ -2031,9 +2045,16 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
     };
 
     // the matrix-free path holds the f32 tiles that fit what the budget leaves
-    // after the path's own blocks and the f64 products' partial sums
+    // after the path's own blocks and the widest product's partial sums: a block
+    // Krylov round (b columns) or an f64 pass (the k' Ritz vectors and ≤ 2 CG
+    // columns per label plus the probe), its input and output blocks, and 256 MiB
+    // for the threads' tiles and small temporaries
     let mut tiles = if path == SolverPath::MatrixFree {
-        let reserve = need + (1u128 << 30) + (1u128 << 28);
+        let cols = b.max(kp + 2 * nl + 1).min(n);
+        let reserve = need
+            + matvec_scratch_bytes(n, cols)
+            + 2 * (n as u128) * (cols as u128) * 8
+            + (1u128 << 28);
         let room = (memory_budget() as u128).saturating_sub(reserve);
         let c = prof("kernel tiles f32 (held part)", || {
             TileCache::new(k, room, show)
