@@ -468,8 +468,6 @@ class DistributedKernel:
         self._ref, self.kind, self.params, self._blocks = ref, kind, params, blocks
         self._holders = list(holders)
         self.timeout = timeout
-        self.products = 0
-        self.calls = 0
         self.bytes_in = 0
         self.bytes_out = 0
         self._tiles: List[Any] = []
@@ -478,8 +476,8 @@ class DistributedKernel:
         self._params32: Optional[Dict[str, Any]] = None
         #: Share of the lower tiles held in worker memory (f64 "persist", f32 "mixed").
         self.held_fraction = 1.0 if mode == "persist" else 0.0
-        self.products32 = 0
-        #: (precision, columns) of every product call, in order (the cost model's input).
+        #: (precision, columns) of every product call, in order (the cost model's input;
+        #: the column and call counts below are read off it).
         self.log: List[Tuple[str, int]] = []
         if mode == "mixed":
             if ref is None or kind != "relu_ntk" or (params or {}).get("precision") != "f64":
@@ -616,15 +614,25 @@ class DistributedKernel:
         y = np.zeros_like(vm)
         for p in parts:
             y[:p.shape[0]] += p
-        if precision == "f32":
-            self.products32 += vm.shape[1]
-        else:
-            self.products += vm.shape[1]
-        self.calls += 1
         self.log.append((precision, int(vm.shape[1])))
         self.bytes_in += vm.nbytes * len(self.client.scheduler_info()["workers"])
         self.bytes_out += sum(p.nbytes for p in parts)
         return y
+
+    @property
+    def products(self) -> int:
+        """Columns multiplied in f64 products so far."""
+        return sum(c for p, c in self.log if p != "f32")
+
+    @property
+    def products32(self) -> int:
+        """Columns multiplied in f32 products so far (mode "mixed")."""
+        return sum(c for p, c in self.log if p == "f32")
+
+    @property
+    def calls(self) -> int:
+        """Product calls so far, either precision."""
+        return len(self.log)
 
     def f32_error_rms(self) -> float:
         """rms(K - K32) over two sampled tiles (the first diagonal block and the last

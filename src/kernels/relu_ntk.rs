@@ -138,8 +138,9 @@ impl<'a> HInfKernel<'a> {
         self.x32.get_or_init(|| self.x.cast::<f32>())
     }
 
-    /// Maps the inner products of tile (rows, cols) in place through eq. 3.
-    fn map_tile<T: Real>(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [T]) {
+    /// Maps the f64 inner products of tile (rows, cols) in place through eq. 3
+    /// (the f32 tiles take the vectorized row map in `tile_f32`).
+    fn map_tile_f64(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) {
         let w = cols.len();
         if w == 0 {
             return;
@@ -150,9 +151,9 @@ impl<'a> HInfKernel<'a> {
             for (jj, v) in row.iter_mut().enumerate() {
                 let j = cols.start + jj;
                 *v = if i == j {
-                    T::of(h_inf_diag(ni))
+                    h_inf_diag(ni)
                 } else {
-                    T::of(h_inf_entry(v.as_f64(), ni, self.norms[j]))
+                    h_inf_entry(*v, ni, self.norms[j])
                 };
             }
         }
@@ -170,7 +171,7 @@ impl TileKernel for HInfKernel<'_> {
         check_tile(self.n(), &rows, &cols, out.len())?;
         let d = self.x.cols();
         inner_tile(self.x.as_slice(), d, rows.clone(), cols.clone(), 1.0, out);
-        self.map_tile(rows, cols, out);
+        self.map_tile_f64(rows, cols, out);
         Ok(())
     }
     fn tile_f32(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f32]) -> Result<()> {
