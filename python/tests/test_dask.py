@@ -23,6 +23,20 @@ from conftest import h_inf_numpy  # noqa: E402
 T = 60  # seconds: the bound on every distributed product in these tests
 
 
+def test_version_check_names_both_versions():
+    # issue 27: the pair pip picked on 2026-12-06 (newest dask, distributed backtracked)
+    with pytest.raises(ImportError, match=r"dask 2026\.11\.0 and distributed 2021\.4\.1"):
+        wd.check_dask_versions("2026.11.0", "2021.4.1")
+    with pytest.raises(ImportError, match="widenet\\[dask\\]"):
+        wd.check_dask_versions("2026.11.0", "2026.8.0")
+    # lockstep pairs pass, including a distributed post-release (2023.3.2.1)
+    wd.check_dask_versions("2026.8.0", "2026.8.0")
+    wd.check_dask_versions("2023.3.2", "2023.3.2.1")
+    # the installed pair is one that imports (the module imported above)
+    from importlib import metadata
+    assert wd._release(metadata.version("dask")) == wd._release(metadata.version("distributed"))
+
+
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

@@ -65,16 +65,58 @@ import numpy as np
 
 from . import LargeAnalysis, _widenet, _Result, _arr, _int
 
+
+
+def _release(version: str) -> Tuple[int, ...]:
+    """The calendar release of a dask/distributed version, (year, month): the two
+    packages are released together and a pair from different releases cannot work
+    together (distributed imports dask internals that change between releases)."""
+    parts = []
+    for p in version.split(".")[:2]:
+        digits = "".join(ch for ch in p if ch.isdigit())
+        parts.append(int(digits) if digits else -1)
+    return tuple(parts)
+
+
+def check_dask_versions(dask_version: Optional[str] = None,
+                        distributed_version: Optional[str] = None) -> None:
+    """Raise ImportError naming both versions when dask and distributed come from
+    different releases (e.g. dask 2026.11.0 with distributed 2021.4.1, which pip picks
+    when the newest dask has no matching distributed yet). The versions are read from
+    the installed packages' metadata when not given, without importing distributed, so
+    the message replaces distributed's own ImportError from inside its modules."""
+    from importlib import metadata
+    try:
+        dv = dask_version or metadata.version("dask")
+        sv = distributed_version or metadata.version("distributed")
+    except metadata.PackageNotFoundError as e:
+        raise ImportError(
+            f"widenet.dask needs dask and distributed ({e.name} is not installed): "
+            "pip install 'widenet[dask]' (or pip install 'dask[array,distributed]' scipy)"
+        ) from e
+    if _release(dv) != _release(sv):
+        raise ImportError(
+            f"widenet.dask: dask {dv} and distributed {sv} are from different releases and "
+            "cannot work together (dask and distributed are released in lockstep); install a "
+            f"matching pair, e.g. pip install 'dask[array,distributed]=={sv}' or "
+            "pip install 'widenet[dask]'"
+        )
+
+
+check_dask_versions()
+
 try:
     import dask
     import dask.array as da
     from dask.highlevelgraph import HighLevelGraph
 except ImportError as e:  # pragma: no cover - exercised only without dask
     raise ImportError(
-        "widenet.dask needs dask and distributed: pip install 'dask[array]' distributed scipy"
+        "widenet.dask needs dask and distributed: pip install 'widenet[dask]' "
+        "(or pip install 'dask[array,distributed]' scipy)"
     ) from e
 
 __all__ = [
+    "check_dask_versions",
     "KINDS",
     "TILE",
     "kernel",
