@@ -34,7 +34,8 @@ def test_version_check_names_both_versions():
     wd.check_dask_versions("2023.3.2", "2023.3.2.1")
     # the installed pair is one that imports (the module imported above)
     from importlib import metadata
-    assert wd._release(metadata.version("dask")) == wd._release(metadata.version("distributed"))
+    assert wd._version_tuple(metadata.version("dask")) == \
+        wd._version_tuple(metadata.version("distributed"))
 
 
 @pytest.fixture(scope="module")

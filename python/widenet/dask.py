@@ -67,7 +67,7 @@ from . import LargeAnalysis, _widenet, _Result, _arr, _int
 
 
 
-def _release(version: str) -> Tuple[int, ...]:
+def _version_tuple(version: str) -> Tuple[int, ...]:
     """The calendar release of a dask/distributed version, (year, month): the two
     packages are released together and a pair from different releases cannot work
     together (distributed imports dask internals that change between releases)."""
@@ -94,7 +94,7 @@ def check_dask_versions(dask_version: Optional[str] = None,
             f"widenet.dask needs dask and distributed ({e.name} is not installed): "
             "pip install 'widenet[dask]' (or pip install 'dask[array,distributed]' scipy)"
         ) from e
-    if _release(dv) != _release(sv):
+    if _version_tuple(dv) != _version_tuple(sv):
         raise ImportError(
             f"widenet.dask: dask {dv} and distributed {sv} are from different releases and "
             "cannot work together (dask and distributed are released in lockstep); install a "
