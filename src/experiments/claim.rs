@@ -131,9 +131,10 @@ impl BoundRule {
                 "scaling in {variable}: fitted exponent {fitted:.3} (95% CI [{ci_low:.3}, \
                  {ci_high:.3}]) against the bound's {bound_exponent}"
             ),
-            BoundRule::CappedConstant { cap, implied } => {
-                format!("implied constant {implied:.3} against the cap {cap} set before the run")
-            }
+            BoundRule::CappedConstant { cap, implied } => format!(
+                "implied constant {implied:.3} against the cap {} set before the run",
+                (cap * 1e4).round() / 1e4
+            ),
         }
     }
 }
