@@ -5,8 +5,10 @@
 
 use serde_json::{json, Value};
 use std::path::Path;
+use widenet::experiments::claim::QuoteKind;
 use widenet::experiments::common::Scale;
 use widenet::experiments::framework::{parse_assignment, setting_keys};
+use widenet::experiments::quotes;
 use widenet::experiments::suite::{self, registry, ReproduceOptions};
 
 fn get<'a>(v: &'a Value, key: &str) -> &'a Value {
@@ -454,6 +456,20 @@ fn every_experiment_records_its_settings_and_rejudge_reproduces_its_verdicts() {
             assert!(["held", "not_held", "inconclusive"].contains(&v), "{v}");
             assert_eq!(v == "inconclusive", c["reason"].is_string(), "{c}");
         }
+        // issue 26: every claim carries a statement, and a verbatim one is a registered
+        // quote (which tests/claim_quotes.rs matches against the seed text)
+        for c in &out.claims {
+            let p = c
+                .paper
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: claim without a statement: {}", c.claim));
+            if p.kind == QuoteKind::Verbatim {
+                assert!(
+                    quotes::ALL.iter().any(|(_, q)| q.statement() == *p),
+                    "{name}: verbatim quote not in quotes::ALL: {p:?}"
+                );
+            }
+        }
         // rejudge recomputes the same verdicts from the file alone
         let r = widenet::report::run::rejudge(&dir.path().join(name), false).unwrap();
         assert_eq!(r.outputs.len(), 1);
@@ -503,7 +519,10 @@ fn a_failed_precondition_makes_the_verdict_inconclusive_and_rejudge_sees_it() {
     let p = run("rnn-nvar", &[("n_for_l0", "3")]);
     let c = &read(&p)["claims"][0];
     assert_eq!(c["verdict"], "inconclusive", "{c}");
-    assert!(c["reason"].as_str().unwrap().contains("small N"));
+    assert!(c["reason"]
+        .as_str()
+        .unwrap()
+        .contains("N small (e.g. N = 2)"));
 }
 
 /// NaN and ±inf in several float fields of a result (plain fields, a list's elements, an
@@ -559,4 +578,46 @@ fn non_finite_results_survive_result_json_and_rejudge() {
     std::fs::write(&p, serde_json::to_vec(&old).unwrap()).unwrap();
     let j = widenet::report::run::rejudge(p.parent().unwrap(), false).unwrap();
     assert_eq!(j.outputs[0].claims, want);
+}
+
+/// Issue 26: a run that diverged cannot refute a paper. `rnn-elman` at eta = 1e30 turns
+/// every objective into NaN; Theorem 1's claim (and widenet's two checks) are inconclusive
+/// with the reason, and Theorem 1's claim records the assumption it is outside of. At
+/// Theorem 1's own step size (eta = none) and eps_x inside (0, 1) the claim is inside the
+/// assumptions checked.
+#[test]
+fn a_diverged_elman_run_is_inconclusive_and_names_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let elman = |extra: &[(&str, &str)]| {
+        let mut o = ReproduceOptions::quick(dir.path(), 1);
+        o.set = tiny("rnn-elman")
+            .into_iter()
+            .chain(extra.iter().copied())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        o
+    };
+    let o = elman(&[("eta", "1e30")]);
+    let out = suite::reproduce("rnn-elman", &o).unwrap();
+    assert_eq!(out.claims.len(), 3);
+    for c in &out.claims {
+        match &c.verdict {
+            widenet::experiments::claim::Verdict::Inconclusive { reason } => {
+                assert!(reason.contains("diverged"), "{reason}")
+            }
+            v => panic!("{}: {v:?}", c.claim),
+        }
+    }
+    let thm = &out.claims[2];
+    assert_eq!(thm.inside_assumptions(), Some(false));
+    assert!(thm
+        .assumptions
+        .iter()
+        .any(|a| !a.holds && a.name.starts_with("eta = Theta~")));
+    // rejudge agrees
+    let r = widenet::report::run::rejudge(&dir.path().join("rnn-elman"), false).unwrap();
+    assert_eq!(r.outputs[0].claims, out.claims);
+    // at Theorem 1's eta and eps_x = 0.5 the assumptions checked hold
+    let out = suite::reproduce("rnn-elman", &elman(&[("eta", "none"), ("eps_x", "0.5")])).unwrap();
+    assert_eq!(out.claims[2].inside_assumptions(), Some(true));
 }

@@ -594,6 +594,8 @@ fn html_report_escapes_text_and_references_every_figure() {
                 Claim::new("untestable here", true, json!(1))
                     .paper("003", "Fig. 3", "SGD <cannot> find it")
                     .requires(false, "SGD did not fit <at all>"),
+                Claim::new("eigenvalues decay", true, json!(0.01))
+                    .quote(&widenet::experiments::quotes::A001_FAST_DECAY),
             ],
             settings: json!({"m": 100, "eta": 0.1, "label": "a<b"}),
             files: vec![
@@ -641,8 +643,17 @@ fn html_report_escapes_text_and_references_every_figure() {
     assert!(html.contains(
         "<td class=\"inconclusive\">inconclusive<br><small>SGD did not fit &lt;at all&gt;</small></td>"
     ));
-    assert!(html.contains("seed 003 Fig. 3: &ldquo;SGD &lt;cannot&gt; find it&rdquo;"));
-    assert!(html.contains("<td class=\"failed num\">1 / 1 / 1</td>"));
+    // a paraphrase is labelled as widenet's, not shown as the paper's words
+    assert!(html.contains("seed 003 Fig. 3, widenet"));
+    assert!(html.contains("paraphrase: SGD &lt;cannot&gt; find it"));
+    assert!(!html.contains("&ldquo;SGD &lt;cannot&gt; find it&rdquo;"));
+    // a verbatim quote is in quotation marks; the claims also appear grouped by paper
+    assert!(
+        html.contains("&ldquo;The plot shows the eigenvalues of H^∞ admit a fast decay.&rdquo;")
+    );
+    assert!(html.contains("claims, by paper</h2>"));
+    assert!(html.contains("seed 003: Allen-Zhu and Li, What Can ResNet Learn Efficiently"));
+    assert!(html.contains("<td class=\"failed num\">2 / 1 / 1</td>"));
     assert!(
         html.contains("<pre>{\n  &quot;eta&quot;: 0.1"),
         "settings block"
@@ -653,7 +664,7 @@ fn html_report_escapes_text_and_references_every_figure() {
     assert!(html.contains("<a href=\"fig1/loss.csv\">"));
     assert!(html.contains("id=\"exp-fig1\"") && html.contains("href=\"#exp-fig-2\""));
     // summary: held / not held / inconclusive
-    assert!(html.contains("1 / 1 / 1"), "summary count");
+    assert!(html.contains("2 / 1 / 1"), "summary count");
     assert_no_temp_files(dir.path());
 }
 
@@ -663,4 +674,52 @@ fn style_default_is_line() {
     let s = Series::points("p", vec![], vec![]);
     assert_eq!(s.style, Style::Points);
     assert_eq!(s.color, None);
+}
+
+/// Issue 26: the claims grouped by paper show, for every claim, the seed's words (or that
+/// the text is widenet's paraphrase or check), the verdict with its reason, how a bound
+/// was tested, the assumption check and the measured numbers.
+#[test]
+fn claims_by_paper_group_and_label_every_claim() {
+    use widenet::experiments::quotes;
+    use widenet::report::by_paper::{claims_by_paper_markdown, group_by_paper};
+    let rows = vec![
+        (
+            "exp-a".to_string(),
+            vec![
+                Claim::capped("bound b", 0.5, 0.1, 0.1, 2.0, json!({"lhs": 0.5}))
+                    .quote(&quotes::A001_THM_5_1)
+                    .assume("kappa small", false, "kappa = 1"),
+                Claim::new("consistency", true, json!(1)).own_check(
+                    "004",
+                    "Thm 2",
+                    "two codes agree",
+                ),
+            ],
+        ),
+        (
+            "exp-b".to_string(),
+            vec![
+                Claim::new("trend", true, json!(2)).paper("001", "Fig. 2", "it goes up"),
+                Claim::new("orphan", false, json!(3)),
+            ],
+        ),
+    ];
+    let g = group_by_paper(&rows);
+    let seeds: Vec<&String> = g.keys().collect();
+    assert_eq!(seeds, ["-", "001", "004"]);
+    assert_eq!(g["001"].len(), 2);
+    assert_eq!(g["001"][1].experiment, "exp-b");
+    let md = claims_by_paper_markdown(&rows);
+    println!("{md}");
+    // implied constant (0.5 - 0.1)/0.1 = 4 > 2 would be not held, but kappa is outside
+    assert!(md.contains("**inconclusive: outside the theorem's assumptions: kappa small fails (kappa = 1)** [exp-a] bound b"));
+    assert!(md.contains("quote (Thm 3.3 (informal Thm 5.1), eqs. (4), (9)): \"For any 1-Lipschitz"));
+    assert!(md.contains("bound tested by implied constant 4.000 against the cap 2"));
+    assert!(md.contains("outside the assumptions: kappa small fails (kappa = 1)"));
+    assert!(md.contains("widenet's check (Thm 2): two codes agree"));
+    assert!(md.contains("widenet's paraphrase (Fig. 2): it goes up"));
+    assert!(md.contains("- **not held** [exp-b] orphan\n  - no paper statement"));
+    assert!(md.contains("assumptions not checked"));
+    assert!(md.contains("1 held, 0 not held, 1 inconclusive"));
 }

@@ -227,8 +227,22 @@ fn rnn_length_tiny_is_finite_and_the_exponent_is_a_least_squares_fit() {
     }
     assert!((r.power_exponent - hand_slope(&x, &y)).abs() < 1e-9);
     assert!((r.exp_rate - hand_slope(&xl, &y)).abs() < 1e-9);
-    // the kernel claim and the two learning-curve claims
-    assert_eq!(out.claims.len(), 3);
+    // the kernel claim, Theorem 4's eq. 20 and the two learning-curve claims
+    assert_eq!(out.claims.len(), 4);
+    // eq. 20's implied constant is the worst measured complexity over eq. 10's closed form
+    let worst = r
+        .points
+        .iter()
+        .map(|p| p.complexity_raw.unwrap() / 10f64.powf(p.closed_form_log10))
+        .fold(0.0f64, f64::max);
+    assert_eq!(out.claims[1].held(), worst <= s.eq20_constant_cap);
+    assert_eq!(
+        out.claims[1].measured["measured_over_closed_form"]
+            .as_array()
+            .unwrap()
+            .len(),
+        r.points.len()
+    );
     assert_eq!(r.curves.len(), 2);
     assert!(dir.path().join("rnn-length/result.json").exists());
 }

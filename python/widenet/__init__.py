@@ -619,8 +619,10 @@ class ReproduceResult(_Result):
 
     #: The experiment's name.
     name: str
-    #: The papers' claims: dicts with "claim", "paper" (seed, location, quote),
-    #: "verdict" ("held", "not_held" or "inconclusive", with "reason") and "measured".
+    #: The papers' claims: dicts with "claim", "paper" (seed, location, quote, and kind:
+    #: "verbatim", "paraphrase" or "check"), "verdict" ("held", "not_held" or
+    #: "inconclusive", with "reason"), "measured", and for bounds "rule" and
+    #: "assumptions" (each with name, holds, detail).
     claims: List[Dict[str, Any]]
     #: Every setting, including the seed.
     settings: Dict[str, Any]

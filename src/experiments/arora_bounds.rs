@@ -15,6 +15,7 @@
 use super::claim::Claim;
 use super::common::{load_two_class, DataSource, Precision, Scale};
 use super::framework::{Artifacts, Context, Experiment};
+use super::quotes;
 use crate::artifacts::files::write_csv;
 use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::labels::randomize_labels;
@@ -65,8 +66,30 @@ pub struct BoundsSettings {
     pub null_draws: usize,
     /// "Fast decay" means λ_{⌈n/10⌉}/λ₁ ≤ this.
     pub decay_ratio_max: f64,
-    /// Lemma 5.3's leading term is "matched" within this relative slack.
-    pub movement_slack: f64,
+    /// Rule (c) of [`crate::experiments::claim`] for eq. 9 and Cor. 5.2: the largest
+    /// constant the O(sqrt(log(n/(λ₀δ))/n)) term may carry. The default 3/√2 is Theorem
+    /// B.1's 3c·sqrt(log(2/δ)/(2n)) with c = 1 (App. D.3 applies it to the clipped loss;
+    /// log(2/δ) ≤ log(n/(λ₀δ)) here), on top of the 5/√n the proof carries explicitly.
+    #[serde(default = "default_o_cap")]
+    pub o_constant_cap: f64,
+    /// Rule (c) for Lemma 5.3: the largest constant of its O(nκ/(λ₀δ)) term.
+    #[serde(default = "default_movement_cap")]
+    pub movement_constant_cap: f64,
+    /// An O(·) assumption of a theorem (κ = O(λ₀δ/n), η = O(λ₀/n²)) counts as met when
+    /// its implied constant (e.g. κn/(λ₀δ)) is at most this.
+    #[serde(default = "default_assumption_cap")]
+    pub assumption_cap: f64,
+}
+
+fn default_o_cap() -> f64 {
+    3.0 / std::f64::consts::SQRT_2
+}
+fn default_movement_cap() -> f64 {
+    1.0
+}
+/// The default cap on the implied constant of an O(·) assumption (see `assumption_cap`).
+pub fn default_assumption_cap() -> f64 {
+    10.0
 }
 
 /// Everything the claims need.
@@ -153,7 +176,9 @@ impl Experiment for AroraBounds {
             delta: 0.1,
             null_draws: if quick { 200 } else { 1_000 },
             decay_ratio_max: 0.1,
-            movement_slack: 0.1,
+            o_constant_cap: default_o_cap(),
+            movement_constant_cap: default_movement_cap(),
+            assumption_cap: default_assumption_cap(),
         }
     }
     fn validate(&self, s: &BoundsSettings) -> Result<()> {
@@ -176,7 +201,9 @@ impl Experiment for AroraBounds {
         };
         pos("kappa", s.kappa)?;
         pos("decay_ratio_max", s.decay_ratio_max)?;
-        pos("movement_slack", s.movement_slack)?;
+        pos("o_constant_cap", s.o_constant_cap)?;
+        pos("movement_constant_cap", s.movement_constant_cap)?;
+        pos("assumption_cap", s.assumption_cap)?;
         if let Some(e) = s.eta {
             pos("eta", e)?;
         }
@@ -339,33 +366,80 @@ impl Experiment for AroraBounds {
             r.final_loss, r.iterations
         );
         let t = &r.theorem_5_1;
-        let thm = if t.below_explicit_term {
-            Claim::new(
-                "Theorem 5.1: the test loss of min(|u - y|, 1) is at most the explicit term \
-                 sqrt(2 y^T (H^inf)^-1 y / n)",
-                true,
-                json!(t),
+        let (n, lam0) = (r.n as f64, r.lambda_min);
+        // Theorem 5.1 assumes κ = O(λ₀δ/n); Lemma 5.3 assumes η = O(λ₀/n²)
+        let kappa_c = s.kappa * n / (lam0 * s.delta);
+        let kappa_ok = kappa_c <= s.assumption_cap;
+        let kappa_detail = format!(
+            "kappa n/(lambda_0 delta) = {kappa_c:.3e} against the cap {} (kappa = {}, \
+             lambda_0 = {lam0:.3e}, delta = {}, n = {})",
+            s.assumption_cap, s.kappa, s.delta, r.n
+        );
+        let mk2 = s.width as f64 * s.kappa * s.kappa;
+        let width_name =
+            "m >= kappa^-2 poly(n, 1/lambda_0, 1/delta) (necessary part: m kappa^2 >= 1)";
+        let width_detail = format!(
+            "m kappa^2 = {mk2:.3e} (m = {}, kappa = {})",
+            s.width, s.kappa
+        );
+        let eta_c = r.eta * n * n / lam0;
+        let eta_detail = format!(
+            "eta n^2/lambda_0 = {eta_c:.3e} against the cap {} (eta = {:.3e})",
+            s.assumption_cap, r.eta
+        );
+        // a loss in [0, 1] is always below a bound >= 1: such a run cannot test eq. 9
+        let non_vacuous = t.explicit_with_proof_constants < 1.0;
+        let vacuous = format!(
+            "the bound's explicit part sqrt(2 y^T (H^inf)^-1 y / n) + 5/sqrt(n) = {:.3} is >= 1, \
+             vacuous for a loss in [0, 1]: n = {} is below the scale the theorem is about",
+            t.explicit_with_proof_constants, r.n
+        );
+        let cap_text = |what: &str, cap: f64| {
+            format!(
+                "{what}; not held when the implied constant of the O(.) term exceeds {cap:.3} \
+                 (fixed before the run)"
             )
-        } else {
-            Claim::inconclusive(
-                "Theorem 5.1: the test loss of min(|u - y|, 1) is at most the explicit term \
-                 sqrt(2 y^T (H^inf)^-1 y / n)",
-                format!(
-                    "the test loss {:.4} exceeds the explicit term {:.4}; eq. 9 adds \
-                     O(sqrt(log(n/(lambda_0 delta))/n)) = C x {:.4} with no constant stated, \
-                     and C = {:.2} would cover it",
-                    t.test_clipped_l1, t.explicit_term, t.log_term, t.implied_constant
-                ),
-                json!(t),
-            )
-        }
-        .paper(
-            "001",
-            "Thm 5.1, eq. (9)",
-            "L_D(f) <= sqrt(2 y^T (H^inf)^-1 y / n) + O(sqrt(log(n/(lambda_0 delta))/n)) for \
-             any 1-Lipschitz loss in [0, 1] with l(y, y) = 0",
+        };
+        let thm = Claim::capped(
+            cap_text(
+                "Theorem 5.1 (eq. 9): the test loss of min(|u - y|, 1) is at most \
+                 sqrt(2 y^T (H^inf)^-1 y / n) + 5/sqrt(n) (App. D.3's explicit part) + \
+                 C sqrt(log(n/(lambda_0 delta))/n)",
+                s.o_constant_cap,
+            ),
+            t.test_clipped_l1,
+            t.explicit_with_proof_constants,
+            t.log_term,
+            s.o_constant_cap,
+            json!(t),
         )
-        .requires(trained, not_trained.clone());
+        .quote(&quotes::A001_THM_5_1)
+        .requires(trained, not_trained.clone())
+        .requires(non_vacuous, vacuous.clone())
+        .assume(
+            "kappa = O(lambda_0 delta / n)",
+            kappa_ok,
+            kappa_detail.clone(),
+        )
+        .assume(width_name, mk2 >= 1.0, width_detail.clone());
+        let cor = Claim::capped(
+            cap_text(
+                "Corollary 5.2: the test 0-1 error is at most the same bound",
+                s.o_constant_cap,
+            ),
+            r.test_error,
+            t.explicit_with_proof_constants,
+            t.log_term,
+            s.o_constant_cap,
+            json!({"test_error": r.test_error, "test_ramp": t.test_ramp,
+                   "explicit_with_proof_constants": t.explicit_with_proof_constants,
+                   "log_term": t.log_term}),
+        )
+        .quote(&quotes::A001_COR_5_2)
+        .requires(trained, not_trained.clone())
+        .requires(non_vacuous, vacuous)
+        .assume("kappa = O(lambda_0 delta / n)", kappa_ok, kappa_detail)
+        .assume(width_name, mk2 >= 1.0, width_detail);
         let mv = &r.movement;
         let lemma_c1 = Claim::new(
             "Lemma C.1: every neuron moves at most 4 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda_0) \
@@ -378,41 +452,34 @@ impl Experiment for AroraBounds {
             "Lemma C.1 (first part of Lemma 5.3)",
             "||w_r(k) - w_r(0)||_2 <= 4 sqrt(n) ||y - u(0)||_2 / (sqrt(m) lambda_0), for all r, k",
         )
-        .requires(trained, not_trained.clone());
-        let within = mv.total_ratio <= 1.0 + s.movement_slack;
-        let lemma_53 = if within {
-            Claim::new(
-                format!(
-                    "Lemma 5.3: max_k ||W(k) - W(0)||_F is at most sqrt(y^T (H^inf)^-1 y) \
-                     (within {:.0}%)",
-                    s.movement_slack * 100.0
-                ),
-                true,
-                json!(mv),
-            )
-        } else {
-            Claim::inconclusive(
-                format!(
-                    "Lemma 5.3: max_k ||W(k) - W(0)||_F is at most sqrt(y^T (H^inf)^-1 y) \
-                     (within {:.0}%)",
-                    s.movement_slack * 100.0
-                ),
-                format!(
-                    "the movement is {:.3} x the leading term; the lemma's other terms \
-                     O(n kappa/(lambda_0 delta)) and poly(n, 1/lambda_0, 1/delta)/(m^(1/4) \
-                     kappa^(1/2)) have no stated constants (m = {}, kappa = {})",
-                    mv.total_ratio, s.width, s.kappa
-                ),
-                json!(mv),
-            )
-        }
-        .paper(
-            "001",
-            "Lemma 5.3",
-            "||W(k) - W(0)||_F <= sqrt(y^T (H^inf)^-1 y) + O(n kappa/(lambda_0 delta)) + \
-             poly(n, 1/lambda_0, 1/delta)/(m^(1/4) kappa^(1/2))",
+        .proof_constant(4.0, "seed 001 Lemma C.1")
+        .requires(trained, not_trained.clone())
+        .assume(
+            "eta = O(lambda_0 / n^2)",
+            eta_c <= s.assumption_cap,
+            eta_detail.clone(),
+        );
+        // the lemma's m^(-1/4) poly(n, 1/λ₀, 1/δ) term has no form; the O(nκ/(λ₀δ)) term
+        // carries the capped constant
+        let lemma_53 = Claim::capped(
+            cap_text(
+                "Lemma 5.3: max_k ||W(k) - W(0)||_F is at most sqrt(y^T (H^inf)^-1 y) + \
+                 C n kappa/(lambda_0 delta)",
+                s.movement_constant_cap,
+            ),
+            mv.max_total_movement,
+            mv.total_bound_leading,
+            n * s.kappa / (lam0 * s.delta),
+            s.movement_constant_cap,
+            json!(mv),
         )
-        .requires(trained, not_trained);
+        .quote(&quotes::A001_LEMMA_5_3)
+        .requires(trained, not_trained)
+        .assume(
+            "eta = O(lambda_0 / n^2)",
+            eta_c <= s.assumption_cap,
+            eta_detail,
+        );
         let d = &r.decay;
         let decay = Claim::new(
             format!(
@@ -422,11 +489,7 @@ impl Experiment for AroraBounds {
             d.decile_ratio <= s.decay_ratio_max,
             json!(d),
         )
-        .paper(
-            "001",
-            "§4, Fig. 1(b)",
-            "the eigenvalues of H^inf admit a fast decay",
-        );
+        .quote(&quotes::A001_FAST_DECAY);
         let (ru, tu) = (&r.random_uniformity, &r.true_uniformity);
         let uniform = Claim::new(
             "projections of random labels on the eigenvectors of H^inf are close to uniform: the \
@@ -435,11 +498,7 @@ impl Experiment for AroraBounds {
             ru.close_to_uniform,
             json!({"random": ru, "true": tu}),
         )
-        .paper(
-            "001",
-            "§4, Fig. 1(b)",
-            "projections of random labels are close to being uniform",
-        );
+        .quote(&quotes::A001_RANDOM_UNIFORM);
         let aligned = Claim::new(
             "true labels are far from uniform and put more energy on the top tenth of \
              eigenvectors than random labels",
@@ -448,18 +507,15 @@ impl Experiment for AroraBounds {
                    "random_top_decile_share": ru.top_decile_share,
                    "true_ks": tu.ks, "null_q95": tu.ks_null_q95}),
         )
-        .paper(
-            "001",
-            "§4, Fig. 1(b)",
-            "true labels align well with top eigenvectors",
-        );
-        vec![thm, lemma_c1, lemma_53, decay, uniform, aligned]
+        .quote(&quotes::A001_TRUE_ALIGN);
+        vec![thm, cor, lemma_c1, lemma_53, decay, uniform, aligned]
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiments::claim::{BoundRule, Verdict};
 
     fn results(final_loss: f64, test_loss: f64, total_ratio: f64) -> BoundsResults {
         let u = ProjectionUniformity {
@@ -474,7 +530,7 @@ mod tests {
             n: 10,
             n_test: 10,
             d: 2,
-            eta: 0.1,
+            eta: 1e-3,
             lambda_max: 1.0,
             lambda_min: 0.1,
             iterations: 5,
@@ -482,14 +538,14 @@ mod tests {
             theorem_5_1: Theorem51Check {
                 n: 10,
                 n_test: 10,
-                explicit_term: 0.5,
-                explicit_with_proof_constants: 2.08,
-                log_term: 0.7,
+                explicit_term: 0.1,
+                explicit_with_proof_constants: 0.2,
+                log_term: 0.1,
                 test_clipped_l1: test_loss,
                 test_ramp: test_loss,
                 train_clipped_l1: 0.0,
-                implied_constant: ((test_loss - 0.5) / 0.7).max(0.0),
-                below_explicit_term: test_loss <= 0.5,
+                implied_constant: ((test_loss - 0.1) / 0.1).max(0.0),
+                below_explicit_term: test_loss <= 0.1,
             },
             test_error: 0.1,
             movement: MovementCheck {
@@ -522,19 +578,57 @@ mod tests {
     #[test]
     fn verdicts_follow_the_hand_made_results() {
         let e = AroraBounds;
-        let s = e.settings(Scale::Quick, 0);
+        let mut s = e.settings(Scale::Quick, 0);
+        // n = 10, lambda_0 = 0.1, delta = 0.1, kappa = 0.01: kappa n/(lambda_0 delta) = 10,
+        // at the cap; eta n^2/lambda_0 = 1; m kappa^2 = 2
+        s.width = 20_000;
         let c = e.claims(&s, &results(0.01, 0.3, 1.05));
         let words: Vec<&str> = c.iter().map(|c| c.verdict.word()).collect();
-        // Thm 5.1 held, C.1 held, 5.3 held, decay 0.5 > 0.1 not held, uniform held, aligned held
-        assert_eq!(words, ["held", "held", "held", "not held", "held", "held"]);
-        // above the explicit term: inconclusive (the O(.) term has no constant); movement
-        // 1.5x the leading term: inconclusive for the same reason
-        let c = e.claims(&s, &results(0.01, 0.8, 1.5));
-        assert!(c[0].is_inconclusive() && c[2].is_inconclusive());
-        // GD did not train: the three claims about the trained net are inconclusive
+        // eq. 9: (0.3 - 0.2)/0.1 = 1 <= 3/sqrt(2); Cor. 5.2: 0.1 <= 0.2; C.1 0.1 <= 1;
+        // 5.3: (1.05 - 1)/10 <= 1; decay 0.5 > 0.1; uniform; aligned
+        assert_eq!(
+            words,
+            ["held", "held", "held", "held", "not held", "held", "held"]
+        );
+        assert!(c
+            .iter()
+            .take(4)
+            .all(|c| c.inside_assumptions() == Some(true)));
+        match &c[0].rule {
+            Some(BoundRule::CappedConstant { cap, implied }) => {
+                assert!((cap - 3.0 / 2f64.sqrt()).abs() < 1e-12);
+                assert!((implied - 1.0).abs() < 1e-9);
+            }
+            other => panic!("{other:?}"),
+        }
+        // rule (c) can fail: implied constants (0.6 - 0.2)/0.1 = 4 > 2.12 and
+        // (50 - 1)/10 = 4.9 > 1 are not held
+        let c = e.claims(&s, &results(0.01, 0.6, 50.0));
+        assert_eq!(c[0].verdict, Verdict::NotHeld);
+        assert_eq!(c[3].verdict, Verdict::NotHeld);
+        // outside the assumptions: kappa = 1 gives kappa n/(lambda_0 delta) = 1000 > 10
+        let mut wide = s.clone();
+        wide.kappa = 1.0;
+        let c = e.claims(&wide, &results(0.01, 0.6, 1.0));
+        match &c[0].verdict {
+            Verdict::Inconclusive { reason } => {
+                assert!(reason.contains("kappa = O(lambda_0 delta / n)"), "{reason}")
+            }
+            v => panic!("{v:?}"),
+        }
+        assert_eq!(c[0].inside_assumptions(), Some(false));
+        // m kappa^2 < 1 (the quick default m = 2,000 at kappa = 0.01) is outside too
+        let c = e.claims(&e.settings(Scale::Quick, 0), &results(0.01, 0.3, 1.0));
+        assert!(
+            matches!(&c[0].verdict, Verdict::Inconclusive { reason } if reason.contains("m kappa^2"))
+        );
+        // a diverged run (NaN test loss) says nothing
+        let c = e.claims(&s, &results(0.01, f64::NAN, 1.0));
+        assert!(c[0].is_inconclusive());
+        // GD did not train: the claims about the trained net are inconclusive
         let c = e.claims(&s, &results(3.0, 0.3, 1.0));
-        assert!(c[..3].iter().all(|c| c.is_inconclusive()));
-        assert!(!c[3].is_inconclusive());
+        assert!(c[..4].iter().all(|c| c.is_inconclusive()));
+        assert!(!c[4].is_inconclusive());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod common;
 pub mod complexity_examples;
 pub mod framework;
 pub mod large_n_mnist;
+pub mod quotes;
 pub mod resnet_fig2;
 pub mod resnet_fig3;
 pub mod resnet_fig3b;

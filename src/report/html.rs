@@ -163,6 +163,11 @@ pub fn render_report(dir: &Path, title: &str, sections: &[ReportSection]) -> Str
             );
         }
         let _ = writeln!(h, "</table>");
+        let rows: Vec<(String, Vec<crate::experiments::claim::Claim>)> = sections
+            .iter()
+            .map(|s| (s.name.clone(), s.claims.clone()))
+            .collect();
+        h.push_str(&crate::report::by_paper::claims_by_paper_html(&rows));
     }
 
     for (i, s) in sections.iter().enumerate() {
@@ -217,13 +222,20 @@ pub fn render_report(dir: &Path, title: &str, sections: &[ReportSection]) -> Str
                 let paper = c
                     .paper
                     .as_ref()
-                    .map(|p| {
-                        format!(
+                    .map(|p| match p.kind {
+                        crate::experiments::claim::QuoteKind::Verbatim => format!(
                             "seed {} {}: &ldquo;{}&rdquo;",
                             e(&p.seed),
                             e(&p.location),
                             e(&p.quote)
-                        )
+                        ),
+                        k => format!(
+                            "seed {} {}, {}: {}",
+                            e(&p.seed),
+                            e(&p.location),
+                            e(k.label()),
+                            e(&p.quote)
+                        ),
                     })
                     .unwrap_or_default();
                 let measured = serde_json::to_string(&c.measured).unwrap_or_default();

@@ -5,7 +5,9 @@
 //! - [`table`]: the terminal [`claims_table`].
 //! - [`html`]: [`ReportSection`] and [`write_report`] (`report.html`).
 //! - [`run`]: [`run_default`], [`rejudge`] and [`finish_report`].
+//! - [`by_paper`]: the claims grouped by paper (`claims_by_paper.md`, the report's top).
 
+pub mod by_paper;
 pub mod html;
 pub mod run;
 pub mod table;

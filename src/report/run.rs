@@ -73,8 +73,9 @@ pub fn rejudge(dir: &Path, write: bool) -> Result<Rejudged> {
     })
 }
 
-/// Writes `report_dir/report.html` for finished experiments whose files are named
-/// relative to `out`, and returns the report's path and the claims table.
+/// Writes `report_dir/report.html` and `report_dir/claims_by_paper.md` for finished
+/// experiments whose files are named relative to `out`, and returns the report's path and
+/// the claims table.
 pub fn finish_report(
     out: &Path,
     report_dir: &Path,
@@ -101,6 +102,10 @@ pub fn finish_report(
         .iter()
         .map(|o| (o.name.clone(), o.claims.clone()))
         .collect();
+    crate::artifacts::files::atomic_write(
+        report_dir.join("claims_by_paper.md"),
+        crate::report::by_paper::claims_by_paper_markdown(&rows).as_bytes(),
+    )?;
     Ok((report, claims_table(&rows)))
 }
 

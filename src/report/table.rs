@@ -182,7 +182,13 @@ pub fn claims_table(experiment_rows: &[(String, Vec<Claim>)]) -> String {
                 m = format!("({reason}) {m}");
             }
             let what = match &c.paper {
-                Some(p) => format!("{} [seed {} {}]", c.claim, p.seed, p.location),
+                Some(p) => format!(
+                    "{} [seed {} {}, {}]",
+                    c.claim,
+                    p.seed,
+                    p.location,
+                    p.kind.label()
+                ),
                 None => c.claim.clone(),
             };
             out.push_str(&row([

@@ -154,14 +154,7 @@ fn fig2a_claims(r: &Fig2Result) -> Vec<Claim> {
         };
         claims.push(c.paper("003", "§6, Fig. 2(a)", quote));
     }
-    claims.extend(ntk_agreement(r).map(|c| {
-        c.paper(
-            "003",
-            "§3, footnote 1",
-            "NTK: the learned weights of each layer only interact with random weights of \
-             other layers (the linearized model)",
-        )
-    }));
+    claims.extend(ntk_agreement(r));
     claims
 }
 

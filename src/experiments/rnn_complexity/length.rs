@@ -31,6 +31,14 @@ pub struct LengthSettings {
     pub threshold: f64,
     /// SGD learning curves: the settings of the second part (see [`SgdCurveSettings`]).
     pub sgd: SgdCurveSettings,
+    /// Rule (c) for eq. 20: the largest constant of its O(C*) (measured complexity over
+    /// eq. 10's closed form), fixed before the run; 1 = eq. 10's bound as written.
+    #[serde(default = "default_eq20_cap")]
+    pub eq20_constant_cap: f64,
+}
+
+fn default_eq20_cap() -> f64 {
+    1.0
 }
 
 impl LengthSettings {
@@ -54,6 +62,7 @@ impl LengthSettings {
             beta_norm: 1.0,
             threshold: 0.1,
             sgd: SgdCurveSettings::new(scale),
+            eq20_constant_cap: default_eq20_cap(),
         }
     }
 }
@@ -220,6 +229,47 @@ fn compute_run_length(
     ))
 }
 
+/// Seed 004 Theorem 4 (eq. 20) on the additive class, rule (c) of
+/// [`crate::experiments::claim`]: at every L, the measured sqrt(F*_rawᵀ(H^∞)⁻¹F*_raw) (the
+/// unscaled ψ) against eq. 10's closed form C(F*) for the same ψ; the ratio is the constant
+/// the O(·) of eq. 20 needs, not held above `cap`.
+pub fn eq_20_check(points: &[ComplexityPoint], cap: f64) -> Claim {
+    let ratios: Vec<f64> = points
+        .iter()
+        .map(|p| {
+            p.complexity_raw
+                .map_or(f64::NAN, |c| c / 10f64.powf(p.closed_form_log10))
+        })
+        .collect();
+    let measured = json!({
+        "L": points.iter().map(|p| p.len).collect::<Vec<_>>(),
+        "complexity_raw": points.iter().map(|p| p.complexity_raw).collect::<Vec<_>>(),
+        "closed_form_log10": points.iter().map(|p| p.closed_form_log10).collect::<Vec<_>>(),
+        "measured_over_closed_form": ratios,
+    });
+    let worst =
+        ratios.iter().copied().fold(
+            f64::NEG_INFINITY,
+            |a, b| if b.is_nan() { b } else { a.max(b) },
+        );
+    let text = format!(
+        "Theorem 4 (eq. 20) on additive targets: sqrt(F*^T (H^inf)^-1 F*) <= C x C(F*) of eq. 10 \
+         at every L; not held when the implied constant C exceeds {cap} (fixed before the run)"
+    );
+    let c = if points.is_empty() {
+        Claim::inconclusive(text, "no length was run", measured)
+    } else if worst.is_nan() {
+        Claim::inconclusive(
+            text,
+            "a length's H^inf was not positive definite (complexity not measured)",
+            measured,
+        )
+    } else {
+        Claim::capped(text, worst, 0.0, 1.0, cap, measured)
+    };
+    c.quote(&crate::experiments::quotes::W004_EQ_20)
+}
+
 /// The claims of `rnn-length`, from its saved result.
 fn length_claims(r: &LengthResult) -> Vec<Claim> {
     let (lx, _) = fitted(&r.points, |p| (p.len as f64).ln());
@@ -237,8 +287,18 @@ fn length_claims(r: &LengthResult) -> Vec<Claim> {
             "complexity": r.points.iter().map(|p| p.complexity).collect::<Vec<_>>(),
             "lens": r.settings.lens,
         }),
-    )];
-    claims.extend(curve_claims(&r.curves));
+    )
+    .quote(&crate::experiments::quotes::W004_ADDITIVE_POLY)];
+    claims.push(eq_20_check(&r.points, r.settings.eq20_constant_cap));
+    claims.extend(curve_claims(&r.curves).into_iter().map(|c| {
+        c.own_check(
+            "004",
+            "Thm 2, eq. (17)",
+            "widenet's check (not the paper's words): Algorithm 1 on additive targets learns \
+             from samples, as eq. 17's bound on the iterate-averaged 0-1 error implies once n \
+             is large",
+        )
+    }));
     claims
 }
 
@@ -271,21 +331,6 @@ impl Experiment for RnnLength {
     }
     fn claims(&self, s: &LengthSettings, r: &LengthResult) -> Vec<Claim> {
         let _ = s;
-        crate::experiments::claim::cite(
-            length_claims(r),
-            &[
-                (
-                    "004",
-                    "Thm 1 (informal), §2.2",
-                    "For (4) [additive targets], C(F*) is almost-polynomial in L",
-                ),
-                (
-                    "004",
-                    "Thm 2",
-                    "SGD (Algorithm 1) on the RNN learns sign F* with 0-1 test error going \
-                     down with the number of samples as sqrt(C(F*)^2 / n)",
-                ),
-            ],
-        )
+        length_claims(r)
     }
 }
