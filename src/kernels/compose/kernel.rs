@@ -22,6 +22,8 @@ use std::ops::Range;
 
 /// Deepest nesting of parallel branches the stack machine holds.
 const MAX_STACK: usize = 32;
+/// Stack depth evaluated without a heap allocation.
+const SMALL_STACK: usize = 4;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -85,6 +87,8 @@ impl Output {
 pub struct Program {
     ops: Vec<Op>,
     gram: Gram,
+    /// Largest number of stack entries in use at once.
+    max_depth: usize,
 }
 
 struct Compiler {
@@ -212,6 +216,7 @@ impl Program {
         Ok(Program {
             ops: c.ops,
             gram: arch.gram,
+            max_depth: c.max_depth,
         })
     }
 
@@ -239,7 +244,23 @@ impl Program {
     /// (NNGP, NTK) of one pair from its input covariances: `s` = Σ⁰(x, x'),
     /// `q1` = Σ⁰(x, x), `q2` = Σ⁰(x', x'); `same` for x = x' (correlation exactly 1).
     pub fn entry(&self, s: f64, q1: f64, q2: f64, same: bool) -> (f64, f64) {
-        let mut stack = [St::default(); MAX_STACK + 1];
+        // a small stack on the stack for the usual nets (zeroing MAX_STACK
+        // entries per pair cost as much as the maps of a depth-3 ReLU net)
+        if self.max_depth < SMALL_STACK {
+            self.run(&mut [St::default(); SMALL_STACK], s, q1, q2, same)
+        } else {
+            self.run(
+                &mut vec![St::default(); self.max_depth + 1],
+                s,
+                q1,
+                q2,
+                same,
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn run(&self, stack: &mut [St], s: f64, q1: f64, q2: f64, same: bool) -> (f64, f64) {
         let mut top = 0usize; // index of the top entry
         stack[0] = St { q1, q2, s, t: 0.0 };
         for op in &self.ops {
