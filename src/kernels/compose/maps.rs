@@ -40,7 +40,7 @@ pub enum ActMap {
 
 impl ActMap {
     /// Compiles an activation (the expression parsed, the rule computed).
-    pub fn new(a: &Act) -> crate::Result<ActMap> {
+    pub fn new(a: &Act) -> crate::error::Result<ActMap> {
         Ok(match a {
             Act::Expr { src, nodes } => {
                 let expr = Expr::parse(src)?;
