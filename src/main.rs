@@ -302,6 +302,21 @@ enum KernelCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// NNGP or NTK of any architecture given as a spec (docs/compose.md), e.g.
+    /// --arch "dense(b=0.1), relu, sum(identity, serial(dense, erf, dense, scale(0.5))), dense".
+    Compose {
+        /// The architecture spec.
+        #[arg(long)]
+        arch: String,
+        #[arg(long)]
+        x: PathBuf,
+        /// ntk or nngp.
+        #[arg(long, default_value = "ntk")]
+        output: String,
+        /// Output .npy (n x n, f64); the architecture is saved to <out>.arch.json.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Empirical NTK of a ReLU RNN at finite width (seed 004 eq. 23; presets elman, wang).
     RnnNtk {
         /// elman (seed 002 Def. 3.3) or wang (seed 004 eq. 14).
@@ -474,6 +489,29 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let n = commands::kernel_arcsin(&x, &out)?;
             eprintln!("wrote {} ({n}x{n} arc-sine kernel)", out.display());
+        }
+        Command::Kernel {
+            kind:
+                KernelCmd::Compose {
+                    arch,
+                    x,
+                    output,
+                    out,
+                },
+        } => {
+            let r = widenet::kernels::compose::command::kernel_compose(&arch, &x, &output, &out)?;
+            let acc = r
+                .quadrature_accuracy
+                .map(|a| format!(", quadrature accuracy {a:.1e}"))
+                .unwrap_or_default();
+            eprintln!(
+                "wrote {} ({n}x{n} {} of [{}]{acc}) and {}",
+                out.display(),
+                r.output.name(),
+                r.spec,
+                widenet::kernels::compose::command::record_path(&out).display(),
+                n = r.n
+            );
         }
         Command::Kernel {
             kind:

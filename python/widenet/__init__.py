@@ -155,8 +155,13 @@ def fc_ntk(x: ArrayLike, x2: Optional[ArrayLike] = None, *, depth: int,
     layers (NTK parameterization, no biases; seed 003's "NTK" baseline, recursion of its
     reference [18]), float64.
 
-    Sigma^1 = x^T y / d; Sigma^h = 2 E[relu(u) relu(v)] under Sigma^{h-1};
-    Theta^h = Theta^{h-1} Sigma'^h + Sigma^h.
+    Sigma^1 = x^T y / d; Sigma^h = E[relu(u) relu(v)] under Sigma^{h-1} (W_std = 1,
+    neural-tangents' convention: no factor 2, so Sigma^h(x, x) = |x|^2 / (d 2^(h-1)));
+    Sigma'^h = E[relu'(u) relu'(v)]; Theta^1 = Sigma^1,
+    Theta^h = Theta^{h-1} Sigma'^h + Sigma^h. He scaling (seed 001's c_sigma = 2) is a
+    different kernel: W_std = sqrt(2) on every layer after a ReLU, the composition
+    ``dense, relu, dense(w=1.4142135623730951), ..., relu, dense(w=1.4142135623730951)``
+    (docs/compose.md); at depth D both its Sigma^D and Theta^D are 2^(D-1) times these.
     ``trained="hidden"`` drops the last layer's own term.
     """
     return _widenet.fc_kernel(_arr(x, "x", 2), _opt(x2, "x2", 2), _int(depth, "depth", 1),

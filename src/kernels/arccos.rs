@@ -19,11 +19,14 @@ use std::f64::consts::PI;
 
 /// (J₀, J₁) for a correlation `rho` already clamped to [−1, 1] and its angle
 /// `theta` = arccos(rho) (passed in so that vectorized callers can use a
-/// branch-free arccos): J₀ = π − θ, J₁ = √(1 − ρ²) + (π − θ)ρ.
+/// branch-free arccos): J₀ = π − θ, J₁ = sin θ + (π − θ)ρ with
+/// sin θ = √((1 − ρ)(1 + ρ)): near ρ = ±1 the factor 1 ∓ ρ is exact, where
+/// 1 − ρ² would lose ~eps/(1 − |ρ|) of sin θ (2e−10 of a depth-4 fc NTK at a
+/// pair 1e−4 apart in angle, against neural-tangents and 40-digit arithmetic).
 #[inline(always)]
 pub fn relu_j(rho: f64, theta: f64) -> (f64, f64) {
     let j0 = PI - theta;
-    let j1 = (1.0 - rho * rho).max(0.0).sqrt() + j0 * rho;
+    let j1 = ((1.0 - rho) * (1.0 + rho)).max(0.0).sqrt() + j0 * rho;
     (j0, j1)
 }
 

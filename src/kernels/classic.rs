@@ -69,8 +69,12 @@ fn inner(x1: &Matrix<f64>, x2: &Matrix<f64>) -> Result<Matrix<f64>> {
     Ok(g)
 }
 
-/// Applies `f(⟨x_i, y_j⟩, i, j)` to every inner product, rows in parallel.
-fn map_cross(g: &mut Matrix<f64>, f: impl Fn(f64, usize, usize) -> f64 + Sync) -> Result<()> {
+/// Applies `f(⟨x_i, y_j⟩, i, j)` to every inner product, rows in parallel
+/// (interruptible; also the composed kernels' cross map).
+pub(crate) fn map_cross(
+    g: &mut Matrix<f64>,
+    f: impl Fn(f64, usize, usize) -> f64 + Sync,
+) -> Result<()> {
     let c = g.cols();
     g.as_mut_slice()
         .par_chunks_mut(c.max(1))

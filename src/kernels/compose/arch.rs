@@ -1,0 +1,863 @@
+//! An architecture as a value: a tree of layers, parsed from a short text spec,
+//! printed back by `Display` (the two round-trip), and serialized with serde so
+//! that a result can save the architecture its kernel came from.
+//!
+//! Spec syntax (spaces ignored outside quotes):
+//!
+//! ```text
+//! [gram=mean|dot;] layer, layer, ...          (a top-level list is a serial net)
+//! layer := dense(w=1, b=0, param=ntk|standard, trainable=true, width=N)
+//!        | relu | leaky_relu(alpha=0.01) | abrelu(a=.., b=..) | abs | sign
+//!        | erf(a=1, b=1, c=0) | gelu | sin(a=1, b=1, c=0) | cos(a=1, b=1, c=0)
+//!        | exp(a=1, b=1) | gaussian(a=1, b=-1) | expr('tanh(z)', nodes=48)
+//!        | identity | scale(alpha)
+//!        | serial(layer, ...) | sum(layer, ...) | prod(layer, ...) | concat(layer, ...)
+//! ```
+//!
+//! `gram=mean` (the default, neural-tangents' convention) starts from the input
+//! covariance xᵀx'/d; `gram=dot` from xᵀx' (seed 001's H^∞ and seed 003's
+//! Gaussian/arc-sine kernels use the plain inner product). Positional numbers fill
+//! a layer's fields in the order listed (`dense(2, 0.1)` is w = 2, b = 0.1).
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How a dense layer scales its weights (Lee et al. 2018; Novak et al. 2020).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Param {
+    /// f = W_std·W h/√n + b_std·b, every entry of W and b ~ N(0, 1).
+    Ntk,
+    /// f = W h + b, W_ij ~ N(0, W_std²/n), b ~ N(0, b_std²); the NTK then depends
+    /// on the layer widths (the `width` of the previous dense layer, d for the first).
+    Standard,
+}
+
+/// The first covariance the layers start from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Gram {
+    /// Σ⁰(x, x') = xᵀx'/d (neural-tangents).
+    Mean,
+    /// Σ⁰(x, x') = xᵀx' (seed 001 eq. 3, seed 003 §3's Gaussian and arc-sine).
+    Dot,
+}
+
+/// An elementwise nonlinearity with its infinite-width dual map.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Act {
+    /// max(z, 0).
+    Relu,
+    /// z for z > 0, alpha·z otherwise.
+    LeakyRelu { alpha: f64 },
+    /// a·min(z, 0) + b·max(z, 0).
+    AbRelu { a: f64, b: f64 },
+    /// |z|.
+    Abs,
+    /// sign(z) (the step; its derivative is 0 almost everywhere).
+    Sign,
+    /// a·erf(b z) + c.
+    Erf { a: f64, b: f64, c: f64 },
+    /// z·Φ(z) (exact, not the tanh approximation).
+    Gelu,
+    /// a·sin(b z + c).
+    Sin { a: f64, b: f64, c: f64 },
+    /// a·cos(b z + c).
+    Cos { a: f64, b: f64, c: f64 },
+    /// a·exp(b z).
+    Exp { a: f64, b: f64 },
+    /// a·exp(b z²).
+    Gaussian { a: f64, b: f64 },
+    /// Any expression in z, by Gauss–Hermite quadrature with `nodes` nodes per axis.
+    Expr { src: String, nodes: usize },
+}
+
+/// One layer of an architecture (a tree: combinators hold layers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Layer {
+    /// A fully connected layer.
+    Dense {
+        w_std: f64,
+        b_std: f64,
+        param: Param,
+        trainable: bool,
+        width: Option<usize>,
+    },
+    /// An elementwise activation.
+    Act(Act),
+    /// The identity (a skip branch).
+    Identity,
+    /// Multiplies the output by a constant α (a branch scale: x + α·block).
+    Scale(f64),
+    /// Layers applied one after the other.
+    Serial(Vec<Layer>),
+    /// Branches applied to the same input, joined by `fanin`.
+    Parallel { fanin: FanIn, branches: Vec<Layer> },
+}
+
+/// How parallel branches are joined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FanIn {
+    /// Sum of the branches' outputs (independent branches: kernels add).
+    Sum,
+    /// Elementwise product of the branches' outputs (kernels multiply).
+    Prod,
+    /// Concatenation of equal-width branches (kernels average).
+    Concat,
+}
+
+/// An architecture: the first covariance and the layer tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Arch {
+    pub gram: Gram,
+    pub net: Layer,
+}
+
+pub(crate) const DEFAULT_NODES: usize = 48;
+pub(crate) const MAX_NODES: usize = 400;
+
+/// The layer names the parser knows (for error messages).
+pub const KNOWN_LAYERS: &str = "dense, relu, leaky_relu, abrelu, abs, sign, erf, gelu, sin, cos, \
+     exp, gaussian, expr, identity, scale, serial, sum, prod, concat";
+
+impl Layer {
+    /// A dense layer with NTK parameterization, trainable, no width.
+    pub fn dense(w_std: f64, b_std: f64) -> Layer {
+        Layer::Dense {
+            w_std,
+            b_std,
+            param: Param::Ntk,
+            trainable: true,
+            width: None,
+        }
+    }
+}
+
+impl Arch {
+    /// Parses a spec (see the module docs); errors name the layer and the field.
+    pub fn parse(spec: &str) -> Result<Arch> {
+        let toks = tokenize(spec)?;
+        let mut p = Parser { toks, pos: 0 };
+        let mut gram = Gram::Mean;
+        if matches!(p.peek(), Some(Tok::Ident(s)) if s == "gram")
+            && matches!(p.toks.get(1), Some(Tok::Eq))
+        {
+            p.pos += 2;
+            gram = match p.next() {
+                Some(Tok::Ident(s)) if s == "mean" => Gram::Mean,
+                Some(Tok::Ident(s)) if s == "dot" => Gram::Dot,
+                t => {
+                    return Err(arch_err(format!(
+                        "gram: expected 'mean' or 'dot', found {}",
+                        show(&t)
+                    )))
+                }
+            };
+            match p.next() {
+                Some(Tok::Semi) => {}
+                t => {
+                    return Err(arch_err(format!(
+                        "expected ';' after gram=..., found {}",
+                        show(&t)
+                    )))
+                }
+            }
+        }
+        let mut layers = vec![];
+        loop {
+            let path = format!("layer {}", layers.len() + 1);
+            layers.push(p.layer(&path)?);
+            match p.next() {
+                None => break,
+                Some(Tok::Comma) => {}
+                t => {
+                    return Err(arch_err(format!(
+                        "after {path}: expected ',' or the end, found {}",
+                        show(&t)
+                    )))
+                }
+            }
+        }
+        let net = if layers.len() == 1 {
+            layers.pop().expect("one layer")
+        } else {
+            Layer::Serial(layers)
+        };
+        let arch = Arch { gram, net };
+        arch.validate()?;
+        Ok(arch)
+    }
+
+    /// Checks every field (finite, non-negative standard deviations, node counts,
+    /// expressions that parse and are differentiable), naming the layer and field.
+    pub fn validate(&self) -> Result<()> {
+        self.top_layers()
+            .try_for_each(|(path, l)| validate_layer(l, &path))
+    }
+
+    /// The top-level layers with their paths ("layer 1", "layer 2", ...): the
+    /// members of a top-level serial list, or the one layer.
+    pub(crate) fn top_layers(&self) -> impl Iterator<Item = (String, &Layer)> {
+        let ls: &[Layer] = match &self.net {
+            Layer::Serial(ls) => ls,
+            l => std::slice::from_ref(l),
+        };
+        ls.iter()
+            .enumerate()
+            .map(|(i, l)| (format!("layer {}", i + 1), l))
+    }
+}
+
+fn arch_err(msg: String) -> Error {
+    Error::invalid("arch", msg)
+}
+
+fn field_err(path: &str, layer: &str, field: &str, msg: impl fmt::Display) -> Error {
+    arch_err(format!("{path} '{layer}': field '{field}' {msg}"))
+}
+
+fn validate_layer(l: &Layer, path: &str) -> Result<()> {
+    let finite = |layer: &str, field: &str, v: f64| -> Result<()> {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err(field_err(
+                path,
+                layer,
+                field,
+                format!("= {v} is not finite"),
+            ))
+        }
+    };
+    match l {
+        Layer::Dense {
+            w_std,
+            b_std,
+            width,
+            ..
+        } => {
+            for (f, v) in [("w", *w_std), ("b", *b_std)] {
+                finite("dense", f, v)?;
+                if v < 0.0 {
+                    return Err(field_err(
+                        path,
+                        "dense",
+                        f,
+                        format!("= {v} is a negative standard deviation"),
+                    ));
+                }
+            }
+            if *width == Some(0) {
+                return Err(field_err(
+                    path,
+                    "dense",
+                    "width",
+                    "= 0: a layer needs at least one unit",
+                ));
+            }
+        }
+        Layer::Act(a) => {
+            let name = act_name(a);
+            for (f, v) in act_fields(a) {
+                finite(name, f, v)?;
+            }
+            if let Act::Expr { src, nodes } = a {
+                if *nodes < 2 || *nodes > MAX_NODES {
+                    return Err(field_err(
+                        path,
+                        "expr",
+                        "nodes",
+                        format!("= {nodes} is outside 2..={MAX_NODES}"),
+                    ));
+                }
+                super::expr::Expr::parse(src)
+                    .and_then(|e| e.check_differentiable())
+                    .map_err(|e| field_err(path, "expr", "src", format!("'{src}': {e}")))?;
+            }
+        }
+        Layer::Identity => {}
+        Layer::Scale(a) => finite("scale", "alpha", *a)?,
+        Layer::Serial(ls) | Layer::Parallel { branches: ls, .. } => {
+            if ls.is_empty() {
+                return Err(arch_err(format!(
+                    "{path}: a combinator needs at least one layer"
+                )));
+            }
+            for (i, c) in ls.iter().enumerate() {
+                validate_layer(c, &format!("{path}.{}", i + 1))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn act_name(a: &Act) -> &'static str {
+    match a {
+        Act::Relu => "relu",
+        Act::LeakyRelu { .. } => "leaky_relu",
+        Act::AbRelu { .. } => "abrelu",
+        Act::Abs => "abs",
+        Act::Sign => "sign",
+        Act::Erf { .. } => "erf",
+        Act::Gelu => "gelu",
+        Act::Sin { .. } => "sin",
+        Act::Cos { .. } => "cos",
+        Act::Exp { .. } => "exp",
+        Act::Gaussian { .. } => "gaussian",
+        Act::Expr { .. } => "expr",
+    }
+}
+
+/// (field, value) of an activation's numeric fields, in positional order.
+fn act_fields(a: &Act) -> Vec<(&'static str, f64)> {
+    match *a {
+        Act::LeakyRelu { alpha } => vec![("alpha", alpha)],
+        Act::AbRelu { a, b } => vec![("a", a), ("b", b)],
+        Act::Erf { a, b, c } | Act::Sin { a, b, c } | Act::Cos { a, b, c } => {
+            vec![("a", a), ("b", b), ("c", c)]
+        }
+        Act::Exp { a, b } | Act::Gaussian { a, b } => vec![("a", a), ("b", b)],
+        _ => vec![],
+    }
+}
+
+// ---------------------------------------------------------------- tokens
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Ident(String),
+    Num(f64, String),
+    Str(String),
+    LParen,
+    RParen,
+    Comma,
+    Eq,
+    Semi,
+}
+
+fn show(t: &Option<Tok>) -> String {
+    match t {
+        None => "the end of the spec".into(),
+        Some(Tok::Ident(s)) => format!("'{s}'"),
+        Some(Tok::Num(_, s)) => format!("'{s}'"),
+        Some(Tok::Str(s)) => format!("'{s}' (quoted)"),
+        Some(Tok::LParen) => "'('".into(),
+        Some(Tok::RParen) => "')'".into(),
+        Some(Tok::Comma) => "','".into(),
+        Some(Tok::Eq) => "'='".into(),
+        Some(Tok::Semi) => "';'".into(),
+    }
+}
+
+fn tokenize(s: &str) -> Result<Vec<Tok>> {
+    let cs: Vec<char> = s.chars().collect();
+    let mut out = vec![];
+    let mut i = 0;
+    while i < cs.len() {
+        let c = cs[i];
+        match c {
+            _ if c.is_whitespace() => i += 1,
+            '(' => (out.push(Tok::LParen), i += 1).1,
+            ')' => (out.push(Tok::RParen), i += 1).1,
+            ',' => (out.push(Tok::Comma), i += 1).1,
+            '=' => (out.push(Tok::Eq), i += 1).1,
+            ';' => (out.push(Tok::Semi), i += 1).1,
+            '\'' | '"' => {
+                let end = cs[i + 1..].iter().position(|&d| d == c).ok_or_else(|| {
+                    arch_err(format!("unterminated quote at character {}", i + 1))
+                })?;
+                out.push(Tok::Str(cs[i + 1..i + 1 + end].iter().collect()));
+                i += end + 2;
+            }
+            _ if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => {
+                let start = i;
+                i += 1;
+                while i < cs.len()
+                    && (cs[i].is_ascii_alphanumeric()
+                        || cs[i] == '.'
+                        || ((cs[i] == '-' || cs[i] == '+') && matches!(cs[i - 1], 'e' | 'E')))
+                {
+                    i += 1;
+                }
+                let t: String = cs[start..i].iter().collect();
+                let v = t
+                    .parse::<f64>()
+                    .map_err(|_| arch_err(format!("'{t}' is not a number")))?;
+                out.push(Tok::Num(v, t));
+            }
+            _ if c.is_alphabetic() || c == '_' => {
+                let start = i;
+                while i < cs.len() && (cs[i].is_alphanumeric() || cs[i] == '_') {
+                    i += 1;
+                }
+                out.push(Tok::Ident(
+                    cs[start..i].iter().collect::<String>().to_ascii_lowercase(),
+                ));
+            }
+            _ => {
+                return Err(arch_err(format!(
+                    "unexpected character '{c}' at position {}",
+                    i + 1
+                )))
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(arch_err("empty architecture spec".into()));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- parser
+
+struct Parser {
+    toks: Vec<Tok>,
+    pos: usize,
+}
+
+/// One argument inside a layer's parentheses.
+enum Arg {
+    Layer(Layer),
+    Key(String, Tok),
+    Pos(Tok),
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos)
+    }
+    fn next(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn layer(&mut self, path: &str) -> Result<Layer> {
+        let name = match self.next() {
+            Some(Tok::Ident(s)) => s,
+            t => {
+                return Err(arch_err(format!(
+                    "{path}: expected a layer name, found {}",
+                    show(&t)
+                )))
+            }
+        };
+        let combinator = matches!(name.as_str(), "serial" | "sum" | "prod" | "concat");
+        let mut args = vec![];
+        if self.peek() == Some(&Tok::LParen) {
+            self.pos += 1;
+            if self.peek() == Some(&Tok::RParen) {
+                self.pos += 1;
+            } else {
+                loop {
+                    let sub = format!("{path}.{}", args.len() + 1);
+                    args.push(self.arg(combinator, &sub, &name)?);
+                    match self.next() {
+                        Some(Tok::Comma) => {}
+                        Some(Tok::RParen) => break,
+                        t => {
+                            return Err(arch_err(format!(
+                                "{path} '{name}': expected ',' or ')', found {}",
+                                show(&t)
+                            )))
+                        }
+                    }
+                }
+            }
+        }
+        build(&name, args, path)
+    }
+
+    fn arg(&mut self, combinator: bool, path: &str, parent: &str) -> Result<Arg> {
+        if combinator {
+            return Ok(Arg::Layer(self.layer(path)?));
+        }
+        match (self.peek().cloned(), self.toks.get(self.pos + 1)) {
+            (Some(Tok::Ident(k)), Some(Tok::Eq)) => {
+                self.pos += 2;
+                match self.next() {
+                    Some(t @ (Tok::Num(..) | Tok::Ident(_) | Tok::Str(_))) => Ok(Arg::Key(k, t)),
+                    t => Err(arch_err(format!(
+                        "'{parent}': field '{k}' has no value (found {})",
+                        show(&t)
+                    ))),
+                }
+            }
+            (Some(t @ (Tok::Num(..) | Tok::Str(_) | Tok::Ident(_))), _) => {
+                self.pos += 1;
+                Ok(Arg::Pos(t))
+            }
+            (t, _) => Err(arch_err(format!("'{parent}': unexpected {}", show(&t)))),
+        }
+    }
+}
+
+/// The fields of a parametrized layer, filled from positional and key=value args.
+struct Fields<'a> {
+    path: &'a str,
+    layer: &'a str,
+    names: &'a [&'a str],
+    vals: Vec<Option<Tok>>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(path: &'a str, layer: &'a str, names: &'a [&'a str], args: Vec<Arg>) -> Result<Self> {
+        let mut vals: Vec<Option<Tok>> = vec![None; names.len()];
+        let mut npos = 0;
+        for a in args {
+            match a {
+                Arg::Layer(_) => unreachable!("layers only inside combinators"),
+                Arg::Pos(t) => {
+                    if npos >= names.len() {
+                        return Err(arch_err(format!(
+                            "{path} '{layer}': too many values (fields: {})",
+                            if names.is_empty() {
+                                "none".into()
+                            } else {
+                                names.join(", ")
+                            }
+                        )));
+                    }
+                    vals[npos] = Some(t);
+                    npos += 1;
+                }
+                Arg::Key(k, t) => {
+                    let i = names.iter().position(|n| *n == k).ok_or_else(|| {
+                        arch_err(format!(
+                            "{path} '{layer}': unknown field '{k}' (fields: {})",
+                            if names.is_empty() {
+                                "none".into()
+                            } else {
+                                names.join(", ")
+                            }
+                        ))
+                    })?;
+                    if vals[i].is_some() {
+                        return Err(field_err(path, layer, &k, "is given twice"));
+                    }
+                    vals[i] = Some(t);
+                }
+            }
+        }
+        Ok(Fields {
+            path,
+            layer,
+            names,
+            vals,
+        })
+    }
+
+    fn tok(&self, f: &str) -> Option<&Tok> {
+        let i = self
+            .names
+            .iter()
+            .position(|n| *n == f)
+            .expect("known field");
+        self.vals[i].as_ref()
+    }
+
+    fn num(&self, f: &str, default: Option<f64>) -> Result<f64> {
+        match self.tok(f) {
+            None => default.ok_or_else(|| field_err(self.path, self.layer, f, "is required")),
+            Some(Tok::Num(v, _)) => Ok(*v),
+            Some(t) => Err(field_err(
+                self.path,
+                self.layer,
+                f,
+                format!("must be a number, found {}", show(&Some(t.clone()))),
+            )),
+        }
+    }
+
+    fn word(&self, f: &str) -> Result<Option<String>> {
+        match self.tok(f) {
+            None => Ok(None),
+            Some(Tok::Ident(s)) | Some(Tok::Str(s)) => Ok(Some(s.clone())),
+            Some(Tok::Num(_, s)) => Ok(Some(s.clone())),
+            Some(t) => Err(field_err(
+                self.path,
+                self.layer,
+                f,
+                format!("unexpected {}", show(&Some(t.clone()))),
+            )),
+        }
+    }
+}
+
+fn build(name: &str, args: Vec<Arg>, path: &str) -> Result<Layer> {
+    let layers = |args: Vec<Arg>| -> Vec<Layer> {
+        args.into_iter()
+            .map(|a| match a {
+                Arg::Layer(l) => l,
+                _ => unreachable!("combinator args are layers"),
+            })
+            .collect()
+    };
+    let act = |a: Act| Ok(Layer::Act(a));
+    Ok(match name {
+        "serial" => Layer::Serial(layers(args)),
+        "sum" | "prod" | "concat" => Layer::Parallel {
+            fanin: match name {
+                "sum" => FanIn::Sum,
+                "prod" => FanIn::Prod,
+                _ => FanIn::Concat,
+            },
+            branches: layers(args),
+        },
+        "dense" => {
+            let f = Fields::new(path, name, &["w", "b", "param", "trainable", "width"], args)?;
+            let param = match f.word("param")?.as_deref() {
+                None | Some("ntk") => Param::Ntk,
+                Some("standard") => Param::Standard,
+                Some(o) => {
+                    return Err(field_err(
+                        path,
+                        name,
+                        "param",
+                        format!("= '{o}' is neither 'ntk' nor 'standard'"),
+                    ))
+                }
+            };
+            let trainable = match f.word("trainable")?.as_deref() {
+                None | Some("true") => true,
+                Some("false") => false,
+                Some(o) => {
+                    return Err(field_err(
+                        path,
+                        name,
+                        "trainable",
+                        format!("= '{o}' is neither 'true' nor 'false'"),
+                    ))
+                }
+            };
+            let width = match f.tok("width") {
+                None => None,
+                Some(Tok::Num(v, _)) if *v >= 0.0 && v.fract() == 0.0 && *v < 1e15 => {
+                    Some(*v as usize)
+                }
+                Some(t) => {
+                    return Err(field_err(
+                        path,
+                        name,
+                        "width",
+                        format!("must be a whole number, found {}", show(&Some(t.clone()))),
+                    ))
+                }
+            };
+            Layer::Dense {
+                w_std: f.num("w", Some(1.0))?,
+                b_std: f.num("b", Some(0.0))?,
+                param,
+                trainable,
+                width,
+            }
+        }
+        "identity" => {
+            Fields::new(path, name, &[], args)?;
+            Layer::Identity
+        }
+        "scale" => Layer::Scale(Fields::new(path, name, &["alpha"], args)?.num("alpha", None)?),
+        "relu" | "abs" | "sign" | "gelu" => {
+            Fields::new(path, name, &[], args)?;
+            return act(match name {
+                "relu" => Act::Relu,
+                "abs" => Act::Abs,
+                "sign" => Act::Sign,
+                _ => Act::Gelu,
+            });
+        }
+        "leaky_relu" => {
+            let f = Fields::new(path, name, &["alpha"], args)?;
+            return act(Act::LeakyRelu {
+                alpha: f.num("alpha", Some(0.01))?,
+            });
+        }
+        "abrelu" => {
+            let f = Fields::new(path, name, &["a", "b"], args)?;
+            return act(Act::AbRelu {
+                a: f.num("a", None)?,
+                b: f.num("b", None)?,
+            });
+        }
+        "erf" | "sin" | "cos" => {
+            let f = Fields::new(path, name, &["a", "b", "c"], args)?;
+            let (a, b, c) = (
+                f.num("a", Some(1.0))?,
+                f.num("b", Some(1.0))?,
+                f.num("c", Some(0.0))?,
+            );
+            return act(match name {
+                "erf" => Act::Erf { a, b, c },
+                "sin" => Act::Sin { a, b, c },
+                _ => Act::Cos { a, b, c },
+            });
+        }
+        "exp" | "gaussian" => {
+            let f = Fields::new(path, name, &["a", "b"], args)?;
+            let a = f.num("a", Some(1.0))?;
+            return act(if name == "exp" {
+                Act::Exp {
+                    a,
+                    b: f.num("b", Some(1.0))?,
+                }
+            } else {
+                Act::Gaussian {
+                    a,
+                    b: f.num("b", Some(-1.0))?,
+                }
+            });
+        }
+        "expr" => {
+            let f = Fields::new(path, name, &["src", "nodes"], args)?;
+            let src = f.word("src")?.ok_or_else(|| {
+                field_err(
+                    path,
+                    name,
+                    "src",
+                    "is required (an expression in z, quoted)",
+                )
+            })?;
+            let nodes = match f.tok("nodes") {
+                None => DEFAULT_NODES,
+                Some(Tok::Num(v, _)) if *v >= 0.0 && v.fract() == 0.0 && *v < 1e9 => *v as usize,
+                Some(t) => {
+                    return Err(field_err(
+                        path,
+                        name,
+                        "nodes",
+                        format!("must be a whole number, found {}", show(&Some(t.clone()))),
+                    ))
+                }
+            };
+            return act(Act::Expr { src, nodes });
+        }
+        _ => {
+            return Err(arch_err(format!(
+                "{path}: unknown layer '{name}'; known layers are {KNOWN_LAYERS}"
+            )))
+        }
+    })
+}
+
+// ---------------------------------------------------------------- display
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.gram == Gram::Dot {
+            write!(f, "gram=dot; ")?;
+        }
+        match &self.net {
+            // a top-level serial net prints as its list (parses back to the same)
+            Layer::Serial(ls) if ls.len() > 1 => write_list(f, ls),
+            l => write!(f, "{l}"),
+        }
+    }
+}
+
+fn write_list(f: &mut fmt::Formatter<'_>, ls: &[Layer]) -> fmt::Result {
+    for (i, l) in ls.iter().enumerate() {
+        if i > 0 {
+            write!(f, ", ")?;
+        }
+        write!(f, "{l}")?;
+    }
+    Ok(())
+}
+
+/// `name` or `name(k=v, ...)` listing the fields that differ from their defaults.
+fn write_fields(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    fields: &[(&str, f64, Option<f64>)],
+) -> fmt::Result {
+    let shown: Vec<String> = fields
+        .iter()
+        .filter(|(_, v, d)| d.is_none_or(|d| d.to_bits() != v.to_bits()))
+        .map(|(k, v, _)| format!("{k}={v:?}"))
+        .collect();
+    if shown.is_empty() {
+        write!(f, "{name}")
+    } else {
+        write!(f, "{name}({})", shown.join(", "))
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Layer::Dense {
+                w_std,
+                b_std,
+                param,
+                trainable,
+                width,
+            } => {
+                let mut parts = vec![];
+                if w_std.to_bits() != 1f64.to_bits() {
+                    parts.push(format!("w={w_std:?}"));
+                }
+                if b_std.to_bits() != 0f64.to_bits() {
+                    parts.push(format!("b={b_std:?}"));
+                }
+                if *param == Param::Standard {
+                    parts.push("param=standard".into());
+                }
+                if !trainable {
+                    parts.push("trainable=false".into());
+                }
+                if let Some(w) = width {
+                    parts.push(format!("width={w}"));
+                }
+                if parts.is_empty() {
+                    write!(f, "dense")
+                } else {
+                    write!(f, "dense({})", parts.join(", "))
+                }
+            }
+            Layer::Act(a) => match a {
+                Act::Expr { src, nodes } => {
+                    let q = if src.contains('\'') { '"' } else { '\'' };
+                    if *nodes == DEFAULT_NODES {
+                        write!(f, "expr({q}{src}{q})")
+                    } else {
+                        write!(f, "expr({q}{src}{q}, nodes={nodes})")
+                    }
+                }
+                _ => {
+                    let defaults: &[Option<f64>] = match a {
+                        Act::LeakyRelu { .. } => &[Some(0.01)],
+                        Act::AbRelu { .. } => &[None, None],
+                        Act::Erf { .. } | Act::Sin { .. } | Act::Cos { .. } => {
+                            &[Some(1.0), Some(1.0), Some(0.0)]
+                        }
+                        Act::Exp { .. } => &[Some(1.0), Some(1.0)],
+                        Act::Gaussian { .. } => &[Some(1.0), Some(-1.0)],
+                        _ => &[],
+                    };
+                    let fields: Vec<(&str, f64, Option<f64>)> = act_fields(a)
+                        .into_iter()
+                        .zip(defaults)
+                        .map(|((k, v), d)| (k, v, *d))
+                        .collect();
+                    write_fields(f, act_name(a), &fields)
+                }
+            },
+            Layer::Identity => write!(f, "identity"),
+            Layer::Scale(a) => write!(f, "scale({a:?})"),
+            Layer::Serial(ls) => {
+                write!(f, "serial(")?;
+                write_list(f, ls)?;
+                write!(f, ")")
+            }
+            Layer::Parallel { fanin, branches } => {
+                let n = match fanin {
+                    FanIn::Sum => "sum",
+                    FanIn::Prod => "prod",
+                    FanIn::Concat => "concat",
+                };
+                write!(f, "{n}(")?;
+                write_list(f, branches)?;
+                write!(f, ")")
+            }
+        }
+    }
+}
