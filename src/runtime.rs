@@ -181,3 +181,6 @@ mod tests {
         assert!(check_alloc("tiny", 10, 8).is_ok());
     }
 }
+
+/// Per-phase wall-clock profiling of long solvers (`WIDENET_PROFILE`).
+pub mod profile;

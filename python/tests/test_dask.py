@@ -378,7 +378,7 @@ def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
     # the distributed triangular solves of lambda_min(M)'s block Krylov, so the factor
     # blocks (and the tiles they came from) the dead worker held are recomputed
     phase, at = {"spectral": ("y^T", 2), "cholesky": ("lambda_min", 1),
-                 "inner-cg": ("K32^-1 r (inner CG", 2)}[pre]
+                 "inner-cg": ("f64 passes", 2)}[pre]
 
     def kill_one(info):
         # a timer lands the kill inside the next product / pair of solves
@@ -395,3 +395,28 @@ def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
     assert got.y_hinv_y == ref.y_hinv_y
     assert _bits_equal(got.eigenvalues, ref.eigenvalues)
     assert _bits_equal(got.predicted_loss, ref.predicted_loss)
+
+
+def test_the_mixed_mode_runs_the_library_solvers_on_the_cluster_products(client, rng):
+    # mode "mixed" hands the cluster's f32 and f64 products to the Rust solvers
+    # (theory::large_n::analyze_operator, the matrix-free path's code): the f64-refined
+    # numbers equal the single-machine matrix-free path's to 1e-12; the projections and
+    # eq. 8 carry the f32 Krylov vectors' accuracy (~1e-7), as the single machine's do
+    n, k = 700, 5
+    x = _sphere(rng, n, 12)
+    y = np.sign(x[:, 0] - 0.1)
+    ref = widenet.analyze_large(y, x, top_k=k, tol=1e-10, path="matrix-free")
+    got = wd.analyze(y, x, client=client, top_k=k, tol=1e-10, chunk=256, mode="mixed",
+                     memory_budget=10**6, timeout=T)
+    assert ref.preconditioner == "spectral-cg" and got.path == "mixed+inner-cg"
+    np.testing.assert_allclose(got.eigenvalues, ref.eigenvalues, rtol=1e-12)
+    np.testing.assert_allclose(got.y_hinv_y, ref.y_hinv_y, rtol=1e-12)
+    np.testing.assert_allclose(got.complexity_measure, ref.complexity_measure, rtol=1e-12)
+    np.testing.assert_allclose(got.max_stable_eta, ref.max_stable_eta, rtol=1e-12)
+    np.testing.assert_allclose(got.projections, ref.projections, rtol=1e-5)
+    np.testing.assert_allclose(got.predicted_loss, ref.predicted_loss, rtol=1e-5)
+    # every product ran on the workers: f32 ones for the Krylov phase and inner CG,
+    # f64 passes for the refinement and the outer CG
+    assert got.products_f32 >= got.krylov_basis and got.refinement_rounds >= 2
+    assert got.products == got.products_f32 + sum(c for p, c in got.product_log
+                                                  if p == "f64")

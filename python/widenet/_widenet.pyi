@@ -73,3 +73,9 @@ def elman_concept(n: int, len: int, dx: int, d: int = 1, p: int = 4, phi: str = 
                   noise_sd: float = 0.0, seed: int = 0) -> Dict[str, object]: ...
 def poly_target(x: np.ndarray, terms: List[Tuple[float, int]],
                 seed: int = 0) -> Tuple[np.ndarray, List[List[float]], Optional[float]]: ...
+def analyze_operator(y: np.ndarray, n: int, matmul: Callable[[np.ndarray], np.ndarray],
+                     matmul32: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                     f32_error_rms: float = 0.0, top_k: int = 100, eta: float = 1e-3,
+                     iters: int = 1000, tol: float = 1e-6, seed: int = 0,
+                     precond: Optional[str] = None, block: Optional[int] = None,
+                     max_cg_iters: int = 300) -> str: ...

@@ -24,13 +24,14 @@ Design (see docs/dask.md for the cost model and cluster recipes):
   ``mode="matrix-free"`` every product recomputes its tiles from the inputs; with
   ``mode="mixed"`` (H^inf of f64 inputs whose f64 tiles do not fit) the f32 tiles are
   held as far as the budget goes and the rest recomputed, the solvers working on the
-  f32 kernel under a flexible f64 CG (see :func:`_mixed_refine`). The mode is chosen from
+  f32 kernel under a flexible f64 CG: the library's solvers on the cluster's products
+  (see :func:`_analyze_mixed`). The mode is chosen from
   the memory budget (half the cluster's worker memory by default).
   The inputs are one task result on the cluster (recomputable by the scheduler if its
   worker dies), a dependency of every tile task: each worker fetches it from a peer
   when it first needs it (the kernel itself never travels, only n x b blocks).
 - The solvers run the small dense steps on the client with numpy, as the single-machine
-  path (``src/theory/large_n.rs``) does: block Krylov (block Lanczos with full
+  path (``src/theory/large_n/``) does: block Krylov (block Lanczos with full
   reorthogonalization, thick restarts) with a Rayleigh-Ritz of the whole basis from the
   stored f64 products (eigenvalues f64-accurate, residuals exact); preconditioned CG for
   y^T K^-1 y, the preconditioner chosen by the memory budget: when the persisted tiles
@@ -54,6 +55,7 @@ Design (see docs/dask.md for the cost model and cluster recipes):
 from __future__ import annotations
 
 import functools
+import json
 import math
 import sys
 import time
@@ -966,8 +968,7 @@ class Solve(_Result):
 
 def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_iter: int,
          seed: int, progress: Any, preconditioner: str = "spectral",
-         factor: Optional["CholeskyFactor"] = None, stop: str = "energy",
-         what: str = "y^T K^-1 y (PCG)") -> Solve:
+         factor: Optional["CholeskyFactor"] = None, what: str = "y^T K^-1 y (PCG)") -> Solve:
     """PCG for K z = y. Preconditioners (nothing n x n on the client):
     "cholesky": M = L L^T, the blocked Cholesky factor of the persisted kernel on the
     workers (:class:`CholeskyFactor`, ``factor``), applied by distributed triangular
@@ -982,11 +983,7 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
     pair of triangular solves, whose cost is latency: a few rounds instead of 30). A seeded random probe column runs alongside in the same products
     and preconditioner applications: its CG coefficients estimate lambda_min(K) in every
     direction (``theory::large_n::tridiag_min``). Converged when
-    ||r||^2 / (lambda_min q) <= tol on the true f64 residual (one extra product to check);
-    with ``stop="residual"`` (the mixed route's inner solves, as the single-machine
-    ``InnerCg``) when ||r|| <= tol ||y|| on the recursive residual, or when that has not
-    improved for ``INNER_STALL`` iterations (the f32 products' rounding floor; the
-    flexible outer CG takes an inexact solve)."""
+    ||r||^2 / (lambda_min q) <= tol on the true f64 residual (one extra product to check)."""
     n = op.n
     if y.shape != (n,):
         raise ValueError(f"invalid y: expected length {n}, got shape {y.shape}")
@@ -1066,8 +1063,6 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
         return rr / (lam * q) if q > 0 and lam > 0 else math.inf
 
     converged = False
-    ynorm = float(np.linalg.norm(y))
-    best, best_at = math.inf, 0
     while its < max_iter:
         act = [j for j in range(2) if live[j]]
         w = op.matmul(p[:, act])
@@ -1100,21 +1095,12 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
         q = float(ys[:, 0] @ z[:, 0] + z[:, 0] @ r[:, 0])
         est = estimate(q, float(r[:, 0] @ r[:, 0]), lam)
         # the progress shows what the stopping rule tests
-        rel = float(np.linalg.norm(r[:, 0])) / ynorm if stop == "residual" else est
+        rel = est
         first = first or rel
         rate = math.log(first / rel) / its if 0 < rel < first else None
         prog(its, rel, tol, rate)
         if lam <= 0:
             break
-        if stop == "residual":
-            if rel <= tol:
-                converged = True
-                break
-            if rel < 0.9 * best:
-                best, best_at = rel, its
-            if not live[0] or its - best_at >= INNER_STALL:
-                break
-            continue
         if est <= tol / 4 or not live[0]:
             rt = ys[:, 0] - op.matmul(z[:, 0])
             q = float(ys[:, 0] @ z[:, 0] + z[:, 0] @ rt)
@@ -1132,124 +1118,6 @@ def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_it
             live[0] = True
     return Solve(y_kinv_y=q, z=z[:, 0].copy(), achieved_rel_error=est,
                  lambda_min_estimate=lam, iterations=its, converged=converged)
-
-
-# ------------------------------------------------- the mixed-precision route
-
-
-class _F32Op:
-    """K32 of a mode-"mixed" kernel as the operator of :func:`_block_krylov` and
-    :func:`_pcg` (f32 tiles, f64 sums)."""
-
-    def __init__(self, op: DistributedKernel):
-        self.op, self.n = op, op.n
-
-    @property
-    def products(self) -> int:
-        return self.op.products32
-
-    def matmul(self, v: np.ndarray) -> np.ndarray:
-        one = np.ndim(v) == 1
-        out = self.op.matmul32(np.asarray(v)[:, None] if one else v)
-        return out[:, 0] if one else out
-
-
-#: Relative Krylov tolerance on the f32 tiles of the mixed route (the f32 products'
-#: rounding floor lies near 1e-7 theta_1; the f64 Rayleigh-Ritz then reports the f64
-#: residuals).
-MIXED_EIG_RTOL = 1e-5
-#: Most outer iterations (each one f64 product pass) of the mixed route's solve.
-MIXED_MAX_ROUNDS = 8
-#: Inner iterations without a 10% lower residual after which an inner solve on K32
-#: stops (its f32 rounding floor): the flexible outer CG takes the inexact solve.
-INNER_STALL = 8
-
-
-def _mixed_inner_tol(tol: float) -> float:
-    """Relative residual tolerance ||r|| <= t ||b|| of each inner solve on K32, the
-    single-machine ``InnerCg``'s (0.1 sqrt(tol), within [1e-5, 1e-3]): each outer
-    iteration then cuts the energy error by about t^2 (plus (||K - K32|| /
-    lambda_min)^2), so tol = 1e-6 takes two or three f64 passes."""
-    return min(1e-3, max(1e-5, 0.1 * math.sqrt(tol)))
-
-
-def _mixed_refine(op: DistributedKernel, y: np.ndarray, eig32: Eigen, ritz: np.ndarray, *,
-                  tol: float, max_iter: int, seed: int, progress: Any
-                  ) -> Tuple[Solve, np.ndarray, int, float]:
-    """y^T K^-1 y on the mixed route: flexible CG in f64 (alpha = p^T r / p^T K p,
-    Polak-Ribiere beta = u^T (r - r_prev) / rho_prev: the preconditioner is inexact and
-    varies), one f64 pass (f64 tiles recomputed on the workers) per iteration, with the
-    preconditioner u = K32^-1 r applied by an inner CG on the f32 kernel (:func:`_pcg`
-    with the spectral preconditioner of the f32 Krylov basis, ``stop="residual"``): the
-    single-machine f32 and matrix-free paths' solver (``theory::large_n``, ``Cg`` with
-    ``flex``). Each pass also multiplies the iterate, re-anchoring r = y - K x to a
-    direct product (as ``Cg`` does); the f64 product of the Ritz block ``ritz`` rides on
-    the first pass. lambda_min(K) >= lambda_min(K32) - ||K - K32||_2, the first from the
-    inner CG's Lanczos coefficients (min over its runs), the second bounded by
-    2 n rms(K - K32) on sampled tiles; the accuracy reported is ||r||^2 / (lambda_min q)
-    on the f64 residual. Returns (the solve, K ritz, f64 passes, the f32 rounding bound)."""
-    from . import WidenetError
-    n = op.n
-    e32 = 2.0 * n * op.f32_error_rms()
-    inner = _F32Op(op)
-    itol = _mixed_inner_tol(tol)
-    state = {"lam32": math.inf, "its": 0, "runs": 0}
-
-    def precondition(res: np.ndarray) -> np.ndarray:
-        state["runs"] += 1
-        d = _pcg(inner, res, eig32, tol=itol, max_iter=max_iter,
-                 seed=seed + state["runs"], progress=progress, stop="residual",
-                 what="K32^-1 r (inner CG, f32 tiles, ||r|| / ||b||)")
-        state["its"] += d.iterations
-        state["lam32"] = min(state["lam32"], d.lambda_min_estimate)
-        return d.z
-
-    x = np.zeros(n)
-    r = y.copy()
-    u = precondition(r)
-    p, rho, r_prev = u.copy(), float(r @ u), r.copy()
-    kritz = None
-    prog = _Progress("y^T K^-1 y (flexible CG, f64 passes)", progress)
-    q, est, lam = math.nan, math.inf, math.nan
-    converged = False
-    for rnd in range(1, MIXED_MAX_ROUNDS + 1):
-        cols = [p[:, None]] + ([x[:, None]] if rnd > 1 else []) + \
-            ([ritz] if kritz is None else [])
-        kc = op.matmul(np.hstack(cols))
-        w = kc[:, 0]
-        if rnd > 1:
-            r = y - kc[:, 1]
-        if kritz is None:
-            kritz = kc[:, 2 if rnd > 1 else 1:]
-        pw = float(p @ w)
-        if not pw > 0:
-            raise WidenetError("the kernel is not positive definite (p^T K p <= 0 in the "
-                               "f64 solve of the mixed route)")
-        alpha = float(p @ r) / pw
-        x = x + alpha * p
-        r = r - alpha * w
-        q = float(y @ x + x @ r)
-        lam = state["lam32"] - e32
-        if not lam > 0:
-            raise WidenetError(
-                f"the f32 tiles are too coarse for this kernel: lambda_min(K32) ~ "
-                f"{state['lam32']:.3g} is within the f32 rounding bound {e32:.3g} "
-                f"(near-duplicate inputs, seed 001 Remark 5.1); use mode='matrix-free' "
-                f"(f64 tiles recomputed) or 'persist'")
-        est = float(r @ r) / (lam * q) if q > 0 else math.inf
-        prog(rnd, est, tol, None)
-        if est <= tol:
-            converged = True
-            break
-        if rnd == MIXED_MAX_ROUNDS:
-            break
-        u = precondition(r)
-        rho_new = float(r @ u)
-        beta = (rho_new - float(r_prev @ u)) / rho
-        p = u + beta * p
-        rho, r_prev = rho_new, r.copy()
-    return (Solve(y_kinv_y=q, z=x, achieved_rel_error=est, lambda_min_estimate=lam,
-                  iterations=state["its"], converged=converged), kritz, rnd, e32)
 
 
 # ------------------------------------------------------- the Cholesky route
@@ -1487,7 +1355,10 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
     checked tile-wise on the workers. ``mode`` "persist"/"mixed"/"matrix-free" (default:
     from ``memory_budget``, half the workers' memory: "persist" when the f64 tiles fit,
     else "mixed" for relu_ntk of f64 inputs, f32 tiles held as far as the budget goes,
-    solved by a flexible f64 CG preconditioned by an inner CG on them, path "mixed+inner-cg"). ``preconditioner`` of the CG solve
+    solved by a flexible f64 CG preconditioned by an inner CG on them, path "mixed+inner-cg"). In
+    mode "mixed" the library's solvers run on the cluster's products (the single-machine
+    matrix-free path's stopping rules: ``eig_rtol`` and ``max_basis`` do not apply;
+    ``progress`` hears of each product). ``preconditioner`` of the CG solve
     (default: "cholesky" when the persisted tiles and the factor fit ``memory_budget``,
     else "spectral"; the route taken is the result's ``path``): "cholesky" (the kernel
     factored on the workers by Dask's blocked Cholesky in ``factor_precision`` "f64" or
@@ -1534,9 +1405,9 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
         lap("setup")
         if op.mode == "mixed":
             return _analyze_mixed(op, yv, top_k=top_k, eta=eta, iters=iters, tol=tol,
-                                  eig_rtol=eig_rtol, block=block, max_basis=max_basis,
-                                  max_cg_iters=max_cg_iters, seed=seed, progress=progress,
-                                  preconditioner=preconditioner, lap=lap, timings=timings)
+                                  block=block, max_cg_iters=max_cg_iters, seed=seed,
+                                  preconditioner=preconditioner, progress=progress, lap=lap,
+                                  timings=timings)
         eig = op.top_eigen(top_k, yv, block=block, rtol=eig_rtol, max_basis=max_basis,
                            seed=seed, progress=progress)
         lap("spectrum")
@@ -1611,45 +1482,61 @@ def _finish(op: DistributedKernel, yv: np.ndarray, eig: Eigen, sol: Solve, *, to
 
 
 def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: float,
-                   iters: int, tol: float, eig_rtol: float, block: Optional[int],
-                   max_basis: Optional[int], max_cg_iters: int, seed: int, progress: Any,
-                   preconditioner: Optional[str], lap: Callable[[str], None],
+                   iters: int, tol: float, block: Optional[int], max_cg_iters: int,
+                   seed: int, preconditioner: Optional[str], progress: Any,
+                   lap: Callable[[str], None],
                    timings: List[Tuple[str, float]]) -> DaskAnalysis:
     """The analysis on mode "mixed" (f32 tiles held as far as the budget goes, the rest
-    recomputed; f64 tiles recomputed for the few f64 passes): block Krylov on K32 to
-    ``MIXED_EIG_RTOL`` (or ``eig_rtol`` if looser), then the f64 Rayleigh-Ritz of its top
-    k' Ritz vectors (their f64 products ride on the solve's first f64 pass), and
-    y^T K^-1 y by :func:`_mixed_refine`; the single-machine matrix-free path's algorithm
-    (``theory::large_n``) on the cluster."""
+    recomputed; f64 tiles recomputed for the f64 passes) by the library's solvers: the
+    cluster's products (:meth:`DistributedKernel.matmul32` and
+    :meth:`DistributedKernel.matmul`) handed to ``theory::large_n::analyze_operator``
+    through the binding, i.e. the single-machine matrix-free path's algorithms, stopping
+    rules and reported accuracy (block Lanczos on K32, the spectral-cg preconditioner
+    measured against the spectral one, f64 Rayleigh-Ritz, Davidson and flexible CG);
+    only the products run here, on the workers. ``progress`` hears of each product call
+    (phases "f32 products" and "f64 passes", iteration = the call's number)."""
     if preconditioner not in (None, "inner-cg"):
         raise ValueError(f"invalid preconditioner: mode 'mixed' solves by an inner CG on "
                          f"the f32 tiles ('inner-cg'), not {preconditioner!r}")
-    inner = _F32Op(op)
-    eig32 = _block_krylov(inner, top_k, yv, block=block, rtol=max(eig_rtol, MIXED_EIG_RTOL),
-                          max_basis=max_basis, max_restarts=30, seed=seed, progress=progress,
-                          what="top-k eigenpairs (block Krylov, f32 tiles)")
-    lap("spectrum (f32 tiles)")
-    kk = eig32.k
-    kp = min(len(eig32.values), _oversample(kk))
-    ritz = eig32.vectors[:, :kp]
-    sol, kritz, rounds, e32 = _mixed_refine(op, yv, eig32, ritz, tol=tol,
-                                            max_iter=max_cg_iters, seed=seed,
-                                            progress=progress)
-    lap("flexible f64 CG (inner CG on f32 tiles)")
-    # the f64 Rayleigh-Ritz of the f32 Ritz block; the further Ritz pairs of the f32
-    # basis (orthogonal to the block) stay as eq. 8's quadrature nodes
-    th, xv, _, res = _rayleigh_ritz(ritz, kritz)
-    vals = np.concatenate([th, eig32.values[kp:]])
-    vecs = np.hstack([xv, eig32.vectors[:, kp:]])
-    mrr = float(res[:kk].max() / abs(th[0]))
-    eig = Eigen(values=vals, vectors=vecs, residuals=np.concatenate([res, eig32.residuals[kp:]]),
-                k=kk, max_rel_residual=mrr,
-                converged=bool(mrr <= max(eig_rtol, MIXED_EIG_RTOL)),
-                products=eig32.products, basis=eig32.basis)
-    fields = _finish(op, yv, eig, sol, tol=tol, eta=eta, iters=iters)
-    lap("eq. 8")
+    n = op.n
+    rms = op.f32_error_rms()
+    p32 = _Progress("f32 products (library solvers)", progress)
+    p64 = _Progress("f64 passes (library solvers)", progress)
+    calls = {"f32": 0, "f64": 0}
+
+    def product(precision: str, v: np.ndarray) -> np.ndarray:
+        calls[precision] += 1
+        (p32 if precision == "f32" else p64)(calls[precision], math.nan, math.nan, None)
+        return op.matmul32(v) if precision == "f32" else op.matmul(v)
+
+    d = json.loads(_widenet.analyze_operator(
+        yv, n, functools.partial(product, "f64"), functools.partial(product, "f32"),
+        f32_error_rms=rms, top_k=_int(top_k, "top_k", 1),
+        eta=float(eta), iters=iters, tol=float(tol), seed=_int(seed, "seed"), precond="auto",
+        block=block, max_cg_iters=_int(max_cg_iters, "max_cg_iters", 1)))
+    lap("library solvers (f32 Krylov, f64 passes)")
+    lab = d.pop("labels")[0]
+    route = "inner-cg" if d["preconditioner"] == "spectral-cg" else d["preconditioner"]
+    timings.extend((str(a), float(b)) for a, b in d["timings"])
     return DaskAnalysis(
-        path="mixed+inner-cg", preconditioner="inner-cg", factor_precision="",
-        krylov_products=eig32.products, triangular_solves=0, timings=timings,
-        products_f32=op.products32, refinement_rounds=rounds, f32_rounding_bound=e32,
-        **fields)
+        n=n, path=f"mixed+{route}", top_k=d["top_k"],
+        eigenvalues=np.asarray(d["eigenvalues"], dtype=np.float64),
+        projections=np.asarray(lab["projections"], dtype=np.float64),
+        captured_fraction=lab["captured_fraction"], y_hinv_y=lab["y_hinv_y"],
+        complexity_measure=lab["complexity_measure"],
+        achieved_rel_error=lab["achieved_rel_error"], tol=d["tol"], eta=d["eta"],
+        predicted_loss=np.asarray(lab["predicted_loss"], dtype=np.float64),
+        predicted_loss_lower=np.asarray(lab["predicted_loss_lower"], dtype=np.float64),
+        predicted_loss_upper=np.asarray(lab["predicted_loss_upper"], dtype=np.float64),
+        max_stable_eta=d["max_stable_eta"], lambda_min_estimate=d["lambda_min_estimate"],
+        condition_estimate=d["condition_estimate"],
+        eig_max_rel_residual=d["eig_max_rel_residual"], eig_converged=d["eig_converged"],
+        cg_iterations=lab["cg_iterations"], memory_budget=op.budget, timings=timings,
+        krylov_products=d["krylov_products"], inner_cg_products=d["inner_cg_products"],
+        mode=op.mode, preconditioner=route, factor_precision="",
+        krylov_basis=d["krylov_basis"], products=op.products + op.products32,
+        product_calls=op.calls, triangular_solves=0, bytes_to_workers=op.bytes_in,
+        bytes_from_workers=op.bytes_out, chunk=op.chunk, tasks_per_product=len(op.slots),
+        held_fraction=op.held_fraction, products_f32=op.products32,
+        refinement_rounds=sum(1 for p, _ in op.log if p != "f32"),
+        f32_rounding_bound=2.0 * n * rms, product_log=list(op.log))

@@ -1,0 +1,173 @@
+//! The large-n solvers on an operator known only through Python callables
+//! (`widenet.dask`'s distributed kernel, or any user's): the callables are
+//! adapted to `widenet::theory::large_n::LinearOperator` and the analysis runs
+//! in the library (`analyze_operator`), on a worker thread with the GIL
+//! released; the GIL is taken only for each product call, and Ctrl-C is
+//! checked between products (`run`).
+
+use super::{invalid, py_err, run, values, Arr};
+use numpy::PyArrayMethods;
+use pyo3::prelude::*;
+use std::sync::Mutex;
+use widenet::theory::large_n::{
+    analyze_operator as analyze_op, CostHint, LargeNConfig, LinearOperator, PrecondChoice,
+};
+use widenet::{Error, Matrix};
+
+/// A symmetric operator given by `matmul(v)` (f64 products) and optionally
+/// `matmul32(v)` (products with the kernel rounded to f32), each taking and
+/// returning an n × b float array.
+struct PyOperator {
+    n: usize,
+    matmul: Py<PyAny>,
+    matmul32: Option<Py<PyAny>>,
+    f32_rms: f64,
+    /// The first exception a callable raised (the analysis stops on it).
+    failure: Mutex<Option<PyErr>>,
+}
+
+impl PyOperator {
+    fn call(&self, f: &Py<PyAny>, name: &str, v: &Matrix<f64>) -> widenet::Result<Matrix<f64>> {
+        let (n, b) = v.shape();
+        let got = Python::attach(|py| -> PyResult<Vec<f64>> {
+            let arr = numpy::PyArray1::from_slice(py, v.as_slice()).reshape([n, b])?;
+            let out = f.call1(py, (arr,))?;
+            let a: Arr<'_> = out.extract(py)?;
+            if a.shape() != [n, b] {
+                return Err(invalid(
+                    name,
+                    format!("returned shape {:?}, expected ({n}, {b})", a.shape()),
+                ));
+            }
+            values::<f64>(&a, &format!("{name}'s result"))
+        });
+        match got {
+            Ok(x) => Matrix::from_vec(n, b, x),
+            Err(e) => {
+                let mut f = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+                f.get_or_insert(e);
+                // unwinds the analysis; the stored exception is raised instead
+                Err(Error::Interrupted)
+            }
+        }
+    }
+}
+
+impl LinearOperator for PyOperator {
+    fn size(&self) -> usize {
+        self.n
+    }
+    fn cost_hint(&self) -> CostHint {
+        let n = self.n as f64;
+        CostHint {
+            flops_per_column: 2.0 * n * n,
+            bytes_per_call: 0.0,
+        }
+    }
+    fn apply_f64(&self, v: &Matrix<f64>, _show: bool) -> widenet::Result<Matrix<f64>> {
+        self.call(&self.matmul, "matmul", v)
+    }
+    fn apply_f32(&self, v: &Matrix<f64>, _show: bool) -> widenet::Result<Matrix<f64>> {
+        match &self.matmul32 {
+            Some(f) => self.call(f, "matmul32", v),
+            None => self.call(&self.matmul, "matmul", v),
+        }
+    }
+    fn f32_entry_rms(&self) -> widenet::Result<f64> {
+        Ok(self.f32_rms)
+    }
+    fn product_name(
+        &self,
+        precision: widenet::theory::large_n::operator::Precision,
+    ) -> &'static str {
+        match precision {
+            widenet::theory::large_n::operator::Precision::F64 => "product (python f64)",
+            widenet::theory::large_n::operator::Precision::F32 => "product (python f32)",
+        }
+    }
+}
+
+/// Seed 001's large-n analysis (`theory::large_n::analyze_operator`) of the
+/// symmetric operator whose products `matmul(v)` (and `matmul32(v)`, the kernel
+/// rounded to f32; default: `matmul`) return K·v for n × b float64 blocks `v`,
+/// for the label vectors `y` (1-D, or 2-D with one label vector per row):
+/// block Lanczos on the f32 products, f64 refinement and (flexible) CG on the
+/// f64 products, the matrix-free path's algorithms and stopping rules.
+/// `f32_error_rms` is the rms of K − K₃₂ per entry (0 without `matmul32`).
+/// Returns the `LargeNAnalysis` as JSON. An exception raised by a callable stops
+/// the analysis and propagates.
+#[pyfunction]
+#[pyo3(signature = (y, n, matmul, matmul32=None, f32_error_rms=0.0, top_k=100, eta=1e-3,
+    iters=1000, tol=1e-6, seed=0, precond=None, block=None, max_cg_iters=300))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn analyze_operator(
+    py: Python<'_>,
+    y: Arr<'_>,
+    n: usize,
+    matmul: Py<PyAny>,
+    matmul32: Option<Py<PyAny>>,
+    f32_error_rms: f64,
+    top_k: usize,
+    eta: f64,
+    iters: usize,
+    tol: f64,
+    seed: u64,
+    precond: Option<String>,
+    block: Option<usize>,
+    max_cg_iters: usize,
+) -> PyResult<String> {
+    let shape = y.shape();
+    let yv = values::<f64>(&y, "y")?;
+    let labels: Vec<Vec<f64>> = match shape.as_slice() {
+        [m] if *m == n => vec![yv],
+        [_, m] if *m == n => yv.chunks_exact(n).map(|c| c.to_vec()).collect(),
+        _ => {
+            return Err(invalid(
+                "y",
+                format!("expected shape ({n},) or (labels, {n}), got {shape:?}"),
+            ))
+        }
+    };
+    if !(f32_error_rms >= 0.0 && f32_error_rms.is_finite()) {
+        return Err(invalid(
+            "f32_error_rms",
+            format!("must be finite and non-negative, got {f32_error_rms}"),
+        ));
+    }
+    if matmul32.is_none() && f32_error_rms != 0.0 {
+        return Err(invalid(
+            "f32_error_rms",
+            "describes matmul32's kernel; give matmul32 too",
+        ));
+    }
+    let precond = precond
+        .map(|s| PrecondChoice::parse("precond", &s))
+        .transpose()
+        .map_err(py_err)?
+        .unwrap_or_default();
+    let op = PyOperator {
+        n,
+        matmul,
+        matmul32,
+        f32_rms: f32_error_rms,
+        failure: Mutex::new(None),
+    };
+    let cfg = LargeNConfig {
+        top_k,
+        tol,
+        eta,
+        iters,
+        seed,
+        block,
+        max_cg_iters,
+        precond,
+        show_progress: false,
+        ..Default::default()
+    };
+    let r = run(py, || analyze_op(&op, &labels, &cfg));
+    if let Some(e) = op.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        return Err(e);
+    }
+    let r = r?;
+    serde_json::to_string(&r).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
+}
