@@ -26,6 +26,8 @@ use std::time::Duration;
 use widenet::experiments::common::{Precision, Scale};
 use widenet::{Error, Matrix, Real};
 
+mod predict;
+
 pyo3::create_exception!(
     _widenet,
     WidenetError,
@@ -1557,5 +1559,6 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rnn_concept, m)?)?;
     m.add_function(wrap_pyfunction!(elman_concept, m)?)?;
     m.add_function(wrap_pyfunction!(poly_target, m)?)?;
+    m.add_function(wrap_pyfunction!(predict::predict, m)?)?;
     Ok(())
 }

@@ -73,3 +73,12 @@ def elman_concept(n: int, len: int, dx: int, d: int = 1, p: int = 4, phi: str = 
                   noise_sd: float = 0.0, seed: int = 0) -> Dict[str, object]: ...
 def poly_target(x: np.ndarray, terms: List[Tuple[float, int]],
                 seed: int = 0) -> Tuple[np.ndarray, List[List[float]], Optional[float]]: ...
+def predict(k_train: np.ndarray, y_train: np.ndarray, k_test_train: np.ndarray, *,
+            mode: str = "gd", k_test_test: Optional[np.ndarray] = None,
+            nngp_train: Optional[np.ndarray] = None,
+            nngp_test_train: Optional[np.ndarray] = None,
+            nngp_test_test: Optional[np.ndarray] = None,
+            f0_train: Optional[np.ndarray] = None, f0_test: Optional[np.ndarray] = None,
+            y_test: Optional[np.ndarray] = None, times: List[float] = ...,
+            learning_rate: float = 1.0, schedule: str = "flow", ridge: float = 0.0,
+            loss_norm: str = "mean", noise: float = 0.0) -> Dict[str, object]: ...
