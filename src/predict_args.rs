@@ -86,6 +86,14 @@ pub struct PredictCli {
     /// Full test covariance (kernel by name) instead of the variances only.
     #[arg(long)]
     full_cov: bool,
+    /// dense (one eigendecomposition) or krylov (gd: block Lanczos, no eigendecomposition,
+    /// accuracy reported per time and output); default: dense when 3n^2 f64 fit the
+    /// memory budget.
+    #[arg(long)]
+    path: Option<String>,
+    /// Relative accuracy requested of the krylov path.
+    #[arg(long, default_value_t = 1e-6)]
+    tol: f64,
     /// Output directory.
     #[arg(long, default_value = "widenet-predict")]
     out: PathBuf,
@@ -121,6 +129,8 @@ pub fn run(a: PredictCli) -> Result<()> {
         },
         noise: a.noise,
         full_cov: a.full_cov,
+        path: a.path,
+        tol: a.tol,
         out: a.out,
     };
     let r = cli::run(&args)?;

@@ -661,6 +661,41 @@ fn cli_writes_the_library_predictions() {
     for f in ["curves.png", "curves.svg", "predict.json"] {
         assert!(out.join(f).exists(), "{f}");
     }
+    // the krylov path: the same predictions to its accuracy, and says so
+    let o = run(&[
+        "--times",
+        "0,3,100,inf",
+        "--ridge",
+        "0.01",
+        "--learning-rate",
+        "2",
+        "--path",
+        "krylov",
+        "--tol",
+        "1e-10",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, kry) = read_array::<f64>(out.join("test_mean.npy")).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("predict.json")).unwrap()).unwrap();
+    assert_eq!(json["path"], "krylov");
+    // n = 16 with 3 outputs: the basis stops one short of the whole space, and says so
+    let reported = json["achieved_rel_error"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .fold(0.0f64, f64::max);
+    let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    let err = kry
+        .iter()
+        .zip(&want)
+        .fold(0.0f64, |a, (x, y)| a.max((x - y).abs()))
+        / scale;
+    assert!(
+        err <= 10.0 * reported.max(1e-12),
+        "error {err:e}, reported {reported:e}"
+    );
     // gp with the variances
     write_matrix(p("kttd.npy"), &Matrix::from_fn(1, 5, |_, j| ktt.get(j, j))).unwrap();
     let o = run(&[

@@ -6,11 +6,8 @@ use numpy::ndarray::Array3;
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use widenet::theory::predict::dense::{
-    gp_inference_with, gradient_descent_mse_ensemble_with, gradient_descent_mse_with, NngpKernels,
-    Spectrum,
-};
-use widenet::theory::predict::{Cov, Curves, Dynamics, LossNorm, Schedule, TestTest};
+use widenet::theory::predict::cli::{predict_blocks, KernelBlocks, Mode, PredictInputs};
+use widenet::theory::predict::{Cov, Dynamics, LossNorm, Schedule};
 use widenet::Matrix;
 
 fn stack<'py>(py: Python<'py>, ms: Vec<Matrix<f64>>) -> Bound<'py, PyAny> {
@@ -35,15 +32,6 @@ fn test_test(a: &Option<Arr<'_>>, name: &str) -> PyResult<Option<Matrix<f64>>> {
             Matrix::from_vec(1, v.len(), v).map(Some).map_err(py_err)
         }
         Some(a) => matrix::<f64>(a, name).map(Some),
-    }
-}
-
-fn as_tt(m: &Option<Matrix<f64>>) -> TestTest<'_> {
-    match m {
-        None => TestTest::None,
-        Some(m) if m.rows() == 1 && m.cols() != 1 => TestTest::Diag(m.as_slice()),
-        Some(m) if m.rows() == m.cols() => TestTest::Full(m),
-        Some(m) => TestTest::Diag(m.as_slice()),
     }
 }
 
@@ -83,89 +71,47 @@ pub fn predict<'py>(
     let f0 = f0_train.map(|a| targets(&a, "f0_train")).transpose()?;
     let f0t = f0_test.map(|a| targets(&a, "f0_test")).transpose()?;
     let yt = y_test.map(|a| targets(&a, "y_test")).transpose()?;
-    let mut dynamics = Dynamics {
+    let dynamics = Dynamics {
         times,
         learning_rate,
         schedule: Schedule::parse("schedule", schedule).map_err(py_err)?,
         ridge,
         loss_norm: LossNorm::parse("loss_norm", loss_norm).map_err(py_err)?,
     };
+    let mode = Mode::parse("mode", mode).map_err(py_err)?;
     let nngp = match mode {
-        "ensemble" => {
+        Mode::Ensemble => {
             let tr = nngp_train
                 .ok_or_else(|| invalid("nngp_train", "is required with mode='ensemble'"))?;
             let tt = nngp_test_train
                 .ok_or_else(|| invalid("nngp_test_train", "is required with mode='ensemble'"))?;
-            Some((
-                matrix::<f64>(&tr, "nngp_train")?,
-                matrix::<f64>(&tt, "nngp_test_train")?,
-                test_test(&nngp_test_test, "nngp_test_test")?,
-            ))
+            Some(KernelBlocks {
+                train: matrix::<f64>(&tr, "nngp_train")?,
+                test_train: matrix::<f64>(&tt, "nngp_test_train")?,
+                test_test: test_test(&nngp_test_test, "nngp_test_test")?,
+            })
         }
-        "gd" | "gp" => None,
-        other => {
-            return Err(invalid(
-                "mode",
-                format!("'{other}' is not a mode (gd, ensemble or gp)"),
-            ))
-        }
+        _ => None,
     };
-    if mode != "gd" && (f0.is_some() || f0t.is_some()) {
-        return Err(invalid(
-            "f0_train",
-            "initial outputs are for mode='gd' (the ensemble averages over them)",
-        ));
-    }
-    let is_gp = mode == "gp";
-    let (train, test, cov, curves, times) = run(py, move || {
-        let r = if is_gp { noise } else { dynamics.ridge };
-        if is_gp {
-            dynamics.times = vec![f64::INFINITY];
-            widenet::theory::predict::check_ridge("noise", noise)?;
-        } else {
-            dynamics.validate()?;
-        }
-        let spec = Spectrum::new(&k, r, "k_train")?;
-        let (train, test, cov) = if is_gp {
-            let g = gp_inference_with(&spec, &y, &kt, as_tt(&ktt), noise)?;
-            let on_train = gp_inference_with(&spec, &y, &k, TestTest::None, noise)?;
-            (vec![on_train.mean], vec![g.mean], g.cov.map(|c| vec![c]))
-        } else {
-            let gd = gradient_descent_mse_with(
-                &spec,
-                &y,
-                Some(&kt),
-                f0.as_ref(),
-                f0t.as_ref(),
-                &dynamics,
-            )?;
-            let cov = match &nngp {
-                Some((a, b, c)) if c.is_some() => {
-                    gradient_descent_mse_ensemble_with(
-                        &spec,
-                        &kt,
-                        &y,
-                        Some(NngpKernels {
-                            train: a,
-                            test_train: b,
-                            test_test: as_tt(c),
-                        }),
-                        &dynamics,
-                    )?
-                    .cov
-                }
-                _ => None,
-            };
-            (gd.train, gd.test.unwrap_or_default(), cov)
-        };
-        let curves = Curves::new(
-            &dynamics.times,
-            &train,
-            &y,
-            yt.as_ref().map(|yt| (test.as_slice(), yt)),
-        )?;
-        Ok((train, test, cov, curves, dynamics.times))
+    let kernel = KernelBlocks {
+        train: k,
+        test_train: kt,
+        test_test: ktt,
+    };
+    let p = run(py, || {
+        predict_blocks(&PredictInputs {
+            mode,
+            kernel: &kernel,
+            nngp: nngp.as_ref(),
+            y_train: &y,
+            y_test: yt.as_ref(),
+            f0_train: f0.as_ref(),
+            f0_test: f0t.as_ref(),
+            dynamics: &dynamics,
+            noise,
+        })
     })?;
+    let (train, test, cov, curves, times) = (p.train, p.test, p.cov, p.curves, p.dynamics.times);
     let d = PyDict::new(py);
     d.set_item("times", out1(py, times))?;
     d.set_item("train", stack(py, train))?;

@@ -196,6 +196,11 @@ pub struct PredictArgs {
     pub noise: f64,
     /// Full test–test covariance instead of variances (kernel by name).
     pub full_cov: bool,
+    /// "dense", "krylov" (gd only: block Lanczos, no eigendecomposition) or `None`:
+    /// dense when K, its eigenvectors and a copy (3n² f64) fit the memory budget.
+    pub path: Option<String>,
+    /// Accuracy requested of the Krylov path.
+    pub tol: f64,
     /// Output directory.
     pub out: PathBuf,
 }
@@ -207,8 +212,12 @@ pub struct PredictReport {
     pub mode: Mode,
     /// The kernel by name, or `None` for arrays.
     pub kernel: Option<NamedKernel>,
-    /// "dense": one eigendecomposition reused for every time.
+    /// "dense" (one eigendecomposition reused for every time) or "krylov".
     pub path: String,
+    /// Krylov path: estimated relative error per time (rows) and output (columns).
+    pub achieved_rel_error: Option<Vec<Vec<f64>>>,
+    /// Krylov path: block Lanczos steps × block size (the basis size).
+    pub krylov_basis: Option<usize>,
     /// Training points.
     pub n_train: usize,
     /// Test points.
@@ -453,19 +462,70 @@ pub fn run(args: &PredictArgs) -> Result<PredictReport> {
         .as_deref()
         .map(read_matrix::<f64>)
         .transpose()?;
-    let p = predict_blocks(&PredictInputs {
-        mode: args.mode,
-        kernel: &main,
-        nngp: nngp.as_ref(),
-        y_train: &y,
-        y_test: y_test.as_ref(),
-        f0_train: f0.as_ref(),
-        f0_test: f0t.as_ref(),
-        dynamics: &args.dynamics,
-        noise: args.noise,
-    })?;
-    let (test, curves, dynamics, n_test) = (p.test, p.curves, p.dynamics, p.n_test);
-    let var = p.cov.map(|cs| cs.iter().map(Cov::diag).collect::<Vec<_>>());
+    let n = main.train.rows();
+    let dense_fits = 3 * (n as u128) * (n as u128) * 8 <= crate::runtime::memory_budget() as u128;
+    let krylov = match args.path.as_deref() {
+        Some("krylov") => true,
+        Some("dense") => false,
+        None => !dense_fits,
+        Some(other) => {
+            return Err(Error::invalid(
+                "path",
+                format!("'{other}' is not a path (dense or krylov)"),
+            ))
+        }
+    };
+    if krylov && args.mode != Mode::Gd {
+        return Err(Error::invalid(
+            "path",
+            "the krylov path computes --mode gd (the ensemble mean is gd from f0 = 0)",
+        ));
+    }
+    let (test, curves, dynamics, n_test, var, eig_range, acc, basis);
+    if krylov {
+        let kp = super::krylov::gradient_descent_mse_krylov(
+            super::krylov::Operator::Dense(&main.train),
+            &y,
+            Some(&main.test_train),
+            f0.as_ref(),
+            f0t.as_ref(),
+            &args.dynamics,
+            &super::krylov::KrylovConfig {
+                tol: args.tol,
+                ..Default::default()
+            },
+        )?;
+        let pr = kp.prediction;
+        test = pr.test.unwrap_or_default();
+        curves = Curves::new(
+            &pr.times,
+            &pr.train,
+            &y,
+            y_test.as_ref().map(|yt| (test.as_slice(), yt)),
+        )?;
+        (dynamics, n_test, var, eig_range) = (
+            args.dynamics.clone(),
+            main.test_train.rows(),
+            None,
+            pr.eig_range,
+        );
+        (acc, basis) = (Some(kp.achieved_rel_error), Some(kp.blocks * kp.block_size));
+    } else {
+        let p = predict_blocks(&PredictInputs {
+            mode: args.mode,
+            kernel: &main,
+            nngp: nngp.as_ref(),
+            y_train: &y,
+            y_test: y_test.as_ref(),
+            f0_train: f0.as_ref(),
+            f0_test: f0t.as_ref(),
+            dynamics: &args.dynamics,
+            noise: args.noise,
+        })?;
+        (test, curves, dynamics, n_test) = (p.test, p.curves, p.dynamics, p.n_test);
+        var = p.cov.map(|cs| cs.iter().map(Cov::diag).collect::<Vec<_>>());
+        (eig_range, acc, basis) = (p.eig_range, None, None);
+    }
     let c = y.cols();
     let out = &args.out;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
@@ -484,13 +544,15 @@ pub fn run(args: &PredictArgs) -> Result<PredictReport> {
     let report = PredictReport {
         mode: args.mode,
         kernel: args.kernel.clone(),
-        path: "dense".into(),
+        path: if krylov { "krylov" } else { "dense" }.into(),
+        achieved_rel_error: acc,
+        krylov_basis: basis,
         n_train: y.rows(),
         n_test,
         outputs: c,
         dynamics,
         noise: args.noise,
-        eig_range: p.eig_range,
+        eig_range,
         curves,
         files,
     };
