@@ -10,6 +10,8 @@ use widenet::experiments::common::{Precision, Scale};
 use widenet::experiments::suite;
 use widenet::report::run as report_run;
 
+mod predict_args;
+
 #[derive(Parser)]
 #[command(
     name = "widenet",
@@ -266,6 +268,8 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
+    /// Infinite-width predictions on test points (gradient descent, ensemble, NNGP posterior).
+    Predict(Box<predict_args::PredictCli>),
 }
 
 #[derive(Subcommand)]
@@ -881,6 +885,7 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&records)?);
             }
         }
+        Command::Predict(a) => predict_args::run(*a)?,
     }
     Ok(())
 }

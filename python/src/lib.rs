@@ -27,6 +27,7 @@ use widenet::experiments::common::{Precision, Scale};
 use widenet::{Error, Matrix, Real};
 
 mod solver;
+mod predict;
 
 pyo3::create_exception!(
     _widenet,
@@ -1560,5 +1561,6 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(elman_concept, m)?)?;
     m.add_function(wrap_pyfunction!(poly_target, m)?)?;
     m.add_function(wrap_pyfunction!(solver::analyze_operator, m)?)?;
+    m.add_function(wrap_pyfunction!(predict::predict, m)?)?;
     Ok(())
 }

@@ -73,6 +73,8 @@ __all__ = [
     "elman_concept",
     "ElmanConcept",
     "poly_target",
+    "predict",
+    "Prediction",
 ]
 
 __version__ = "0.1.0"
@@ -871,3 +873,89 @@ def poly_target(x: ArrayLike, terms: List[Tuple[float, int]], *, seed: int = 0
         ts.append((float(a), _int(p, "terms")))
     y, betas, bound = _widenet.poly_target(_arr(x, "x", 2), ts, _int(seed, "seed"))
     return y, betas, bound
+
+
+# -------------------------------------------------------------------------- predict
+
+
+@dataclass(repr=False)
+class Prediction(_Result):
+    """Infinite-width predictions at every time of :func:`predict`."""
+
+    #: The times t (steps; ``inf`` is kernel ridge regression / the posterior).
+    times: np.ndarray
+    #: Outputs on the training points, T x n x c (mode "gp": the posterior mean there).
+    train: np.ndarray
+    #: Outputs on the test points (mode "ensemble": their mean), T x n_test x c.
+    test_mean: np.ndarray
+    #: Covariance of the test outputs over initializations / the posterior, shared by the
+    #: c outputs: T x n_test x n_test (full test-test kernel given), T x n_test (its
+    #: diagonal given: the variances), or None.
+    test_cov: Optional[np.ndarray]
+    #: Train mean squared error (over all n*c entries) per time.
+    train_mse: np.ndarray
+    #: Train 0-1 error per time (argmax for one-hot labels, sign for one output).
+    train_error: np.ndarray
+    #: Test mean squared error per time, or None without ``y_test``.
+    test_mse: Optional[np.ndarray]
+    #: Test 0-1 error per time, or None without ``y_test``.
+    test_error: Optional[np.ndarray]
+    #: "gd", "ensemble" or "gp".
+    mode: str
+
+
+def predict(k_train: ArrayLike, y_train: ArrayLike, k_test_train: ArrayLike, *,
+            mode: str = "gd", times: Any = (float("inf"),), learning_rate: float = 1.0,
+            schedule: str = "flow", ridge: float = 0.0, loss_norm: str = "mean",
+            k_test_test: Optional[ArrayLike] = None,
+            nngp_train: Optional[ArrayLike] = None,
+            nngp_test_train: Optional[ArrayLike] = None,
+            nngp_test_test: Optional[ArrayLike] = None,
+            f0_train: Optional[ArrayLike] = None, f0_test: Optional[ArrayLike] = None,
+            y_test: Optional[ArrayLike] = None, noise: float = 0.0) -> Prediction:
+    """Outputs of an infinitely wide network on test points (the CLI's ``widenet predict``;
+    neural-tangents' ``predict`` conventions; Lee et al. 2019, *Wide neural networks of any
+    depth evolve as linear models under gradient descent*, Sec. 2).
+
+    Training minimizes 1/(2N) sum ||f(x_i) - y_i||^2 (``loss_norm="mean"``: N = n*c as in
+    neural-tangents; ``"sum"``: N = 1 as in seed 001's eq. 8) with learning rate eta on
+    the kernel K' = ``k_train`` + ``ridge`` I (absolute ridge). With K' = V diag(l) V^T:
+
+    - ``mode="gd"``: f_t(X) = Y + V e(t) V^T (f0(X) - Y) and
+      f_t(X*) = f0(X*) + K(X*, X) V (1 - e(t))/l V^T (Y - f0(X)), with
+      e(t) = exp(-eta t l / N) (``schedule="flow"``) or (1 - eta l / N)^t
+      (``schedule="steps"``, whole t); t = inf is kernel ridge regression. ``f0_train``
+      / ``f0_test`` default to 0.
+    - ``mode="ensemble"``: ``k_train``/``k_test_train`` are the NTK; the mean over random
+      initializations is the gd prediction from f0 = 0, and with the NNGP
+      (``nngp_train``, ``nngp_test_train``, ``nngp_test_test`` full or its diagonal) the
+      covariance K** - M K*^T - K* M^T + M K M^T, M = Theta* V (1 - e(t))/l V^T
+      (Lee et al. 2019 eq. 16, neural-tangents' ``gradient_descent_mse_ensemble``).
+    - ``mode="gp"``: the kernels are the NNGP; posterior mean K*(K + noise I)^-1 Y and,
+      with ``k_test_test``, covariance K** - K*(K + noise I)^-1 K*^T (``gp_inference``).
+
+    One eigendecomposition of K' serves every time. With ``y_test`` the test curves are
+    computed too. Shapes: ``k_train`` n x n, ``y_train`` n or n x c, ``k_test_train``
+    n_test x n. A kernel that is not symmetric positive semidefinite raises ValueError
+    naming it; t = inf on a singular K' raises WidenetError."""
+    y = _arr(y_train, "y_train")
+    if y.ndim not in (1, 2):
+        raise ValueError(f"invalid y_train: expected a 1-D or 2-D array, got shape {y.shape}")
+    t = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    if t.ndim != 1:
+        raise ValueError(f"invalid times: expected a list of numbers, got shape {t.shape}")
+    tt = _arr(k_test_test, "k_test_test") if k_test_test is not None else None
+    ntt = _arr(nngp_test_test, "nngp_test_test") if nngp_test_test is not None else None
+    d = _widenet.predict(
+        _arr(k_train, "k_train", 2), y, _arr(k_test_train, "k_test_train", 2),
+        mode=str(mode), k_test_test=tt,
+        nngp_train=_opt(nngp_train, "nngp_train", 2),
+        nngp_test_train=_opt(nngp_test_train, "nngp_test_train", 2),
+        nngp_test_test=ntt,
+        f0_train=_opt(f0_train, "f0_train", y.ndim if y.ndim == 2 else 1),
+        f0_test=None if f0_test is None else _arr(f0_test, "f0_test"),
+        y_test=None if y_test is None else _arr(y_test, "y_test"),
+        times=[float(v) for v in t], learning_rate=float(learning_rate),
+        schedule=str(schedule), ridge=float(ridge), loss_norm=str(loss_norm),
+        noise=float(noise))
+    return Prediction(mode=str(mode), **d)

@@ -1,0 +1,107 @@
+"""widenet.predict against numpy on the same arrays (numpy's eigh, the formulas of
+neural-tangents' predict module written out independently), and its argument errors."""
+import numpy as np
+import pytest
+
+import widenet
+
+
+def _kernels(n, m, seed):
+    rng = np.random.default_rng(seed)
+    phi = rng.standard_normal((n + m, 3 * (n + m)))
+    k = phi @ phi.T / phi.shape[1] + 0.1 * np.eye(n + m)
+    return k[:n, :n], k[n:, :n], k[n:, n:]
+
+
+def _np_gd(k, kt, y, f0, f0t, times, lr, ridge, norm, steps=False):
+    lam, v = np.linalg.eigh(k + ridge * np.eye(len(k)))
+    r = v.T @ (y - f0)
+    train, test = [], []
+    for t in times:
+        if np.isinf(t):
+            e, g = np.zeros_like(lam), 1.0 / lam
+        elif steps:
+            e = (1.0 - lr * lam / norm) ** t
+            g = (1.0 - e) / lam
+        else:
+            e = np.exp(-lr * lam * t / norm)
+            g = (1.0 - e) / lam
+        train.append(y - v @ (e[:, None] * r))
+        test.append(f0t + kt @ v @ (g[:, None] * r))
+    return np.array(train), np.array(test), v, lam
+
+
+def test_gd_matches_numpy_eigh():
+    n, m, c = 30, 9, 4
+    k, kt, _ = _kernels(n, m, 0)
+    rng = np.random.default_rng(1)
+    y = np.eye(c)[rng.integers(0, c, n)]
+    yt = np.eye(c)[rng.integers(0, c, m)]
+    f0, f0t = 0.2 * rng.standard_normal((n, c)), 0.2 * rng.standard_normal((m, c))
+    times = [0.0, 1.0, 50.0, 2000.0, np.inf]
+    for schedule, ts in [("flow", times), ("steps", [0.0, 3.0, 40.0, np.inf])]:
+        p = widenet.predict(k, y, kt, times=ts, learning_rate=0.5, ridge=0.01,
+                            schedule=schedule, f0_train=f0, f0_test=f0t, y_test=yt)
+        tr, te, _, _ = _np_gd(k, kt, y, f0, f0t, ts, 0.5, 0.01, n * c,
+                              steps=schedule == "steps")
+        assert isinstance(p, widenet.Prediction)
+        assert p.train.shape == (len(ts), n, c) and p.test_mean.shape == (len(ts), m, c)
+        np.testing.assert_allclose(p.train, tr, rtol=0, atol=1e-10 * np.abs(tr).max())
+        np.testing.assert_allclose(p.test_mean, te, rtol=0, atol=1e-10 * np.abs(te).max())
+        mse = ((te - yt[None]) ** 2).mean(axis=(1, 2))
+        np.testing.assert_allclose(p.test_mse, mse, rtol=1e-12)
+        err = (te.argmax(-1) != yt.argmax(-1)[None]).mean(axis=1)
+        np.testing.assert_array_equal(p.test_error, err)
+
+
+def test_ensemble_and_gp_match_numpy():
+    n, m = 25, 7
+    ntk, ntk_t, _ = _kernels(n, m, 2)
+    nngp, nngp_t, nngp_tt = _kernels(n, m, 3)
+    y = np.random.default_rng(4).standard_normal((n, 2))
+    times = [0.0, 10.0, np.inf]
+    p = widenet.predict(ntk, y, ntk_t, mode="ensemble", times=times, learning_rate=1.0,
+                        nngp_train=nngp, nngp_test_train=nngp_t, nngp_test_test=nngp_tt)
+    _, te, v, lam = _np_gd(ntk, ntk_t, y, np.zeros_like(y), np.zeros((m, 2)), times, 1.0,
+                           0.0, y.size)
+    np.testing.assert_allclose(p.test_mean, te, rtol=0, atol=1e-10 * np.abs(te).max())
+    for i, t in enumerate(times):
+        g = 1.0 / lam if np.isinf(t) else -np.expm1(-lam * t / y.size) / lam
+        mm = ntk_t @ v @ np.diag(g) @ v.T
+        cov = nngp_tt - mm @ nngp_t.T - nngp_t @ mm.T + mm @ nngp @ mm.T
+        np.testing.assert_allclose(p.test_cov[i], cov, rtol=0, atol=1e-10 * np.abs(cov).max())
+    # the diagonal alone gives the variances
+    d = widenet.predict(ntk, y, ntk_t, mode="ensemble", times=times, nngp_train=nngp,
+                        nngp_test_train=nngp_t, nngp_test_test=np.diag(nngp_tt).copy())
+    assert d.test_cov.shape == (3, m)
+    np.testing.assert_allclose(d.test_cov, np.diagonal(p.test_cov, axis1=1, axis2=2),
+                               rtol=0, atol=1e-12)
+    # NNGP posterior with observation noise
+    g = widenet.predict(nngp, y, nngp_t, mode="gp", noise=1e-2, k_test_test=nngp_tt)
+    a = np.linalg.solve(nngp + 1e-2 * np.eye(n), np.c_[y, nngp_t.T])
+    np.testing.assert_allclose(g.test_mean[0], nngp_t @ a[:, :2], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g.test_cov[0], nngp_tt - nngp_t @ a[:, 2:], rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_bad_arguments_name_the_keyword():
+    k, kt, _ = _kernels(6, 2, 5)
+    y = np.ones(6)
+    with pytest.raises(ValueError, match="times"):
+        widenet.predict(k, y, kt, times=[-1.0])
+    with pytest.raises(ValueError, match="ridge"):
+        widenet.predict(k, y, kt, ridge=-1.0)
+    with pytest.raises(ValueError, match="k_test_train"):
+        widenet.predict(k, y, kt[:, :5])
+    with pytest.raises(ValueError, match="k_train"):
+        widenet.predict(k - 10 * np.eye(6), y, kt)
+    with pytest.raises(ValueError, match="mode"):
+        widenet.predict(k, y, kt, mode="bayes")
+    with pytest.raises(ValueError, match="nngp_train"):
+        widenet.predict(k, y, kt, mode="ensemble")
+    with pytest.raises(ValueError, match="y_train"):
+        widenet.predict(k, y[:5], kt)
+    bad = k.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="k_train"):
+        widenet.predict(bad, y, kt)
