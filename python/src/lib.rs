@@ -26,8 +26,8 @@ use std::time::Duration;
 use widenet::experiments::common::{Precision, Scale};
 use widenet::{Error, Matrix, Real};
 
-mod solver;
 mod predict;
+mod solver;
 
 pyo3::create_exception!(
     _widenet,
