@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-cargo test
+# release profile, and the whole workspace with the features maturin gives the binding crate:
+# the widenet crate then resolves exactly as in the Python extension's build, so
+# `pip install .` below links this build of it instead of compiling it again (the binding
+# crate has no Rust tests of its own; python/tests tests it)
+cargo test --release --workspace --features widenet-python/extension-module
 
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), "the pinned test environment (python/requirements-test.lock) needs Python 3.11+; the package itself needs 3.9+"'
@@ -22,4 +26,4 @@ fi
 PATH="$VENV/bin:$PATH" "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   --no-build-isolation --no-deps --force-reinstall .
 # the CLI that `cargo test` built, for the bit-for-bit comparisons
-WIDENET_CLI="$PWD/target/debug/widenet" "$VENV/bin/python" -m pytest -q -p no:cacheprovider python/tests
+WIDENET_CLI="$PWD/target/release/widenet" "$VENV/bin/python" -m pytest -q -p no:cacheprovider python/tests

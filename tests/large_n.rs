@@ -543,12 +543,21 @@ fn clustered(n: usize, d: usize, centres: usize, spread: f64, seed: u64) -> Matr
 fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refuses() {
     let _serial = serial();
     let x = clustered(600, 10, 12, 0.02, 14);
+    // auto is right whichever route it takes; which one may depend on timed trials (the
+    // Cholesky's cost is measured), so the route is asserted only where it is decided
+    // without timings: a kernel the forced spectral route refuses as ill-conditioned
+    // must send auto to the Cholesky
     let a = check_precond(&x, PrecondChoice::Auto, 10, 1e-8).unwrap();
-    assert_eq!(a.preconditioner, "cholesky-f32", "{:?}", a.timings);
+    assert!(
+        ["cholesky-f32", "spectral-cg"].contains(&a.preconditioner.as_str()),
+        "{}",
+        a.preconditioner
+    );
     match check_precond(&x, PrecondChoice::SpectralCg, 10, 1e-8) {
         Ok(s) => assert_eq!(s.preconditioner, "spectral-cg"),
         Err(e @ Error::IllConditioned { .. }) => {
-            assert!(e.to_string().contains("--precond cholesky"), "{e}")
+            assert!(e.to_string().contains("--precond cholesky"), "{e}");
+            assert_eq!(a.preconditioner, "cholesky-f32", "{:?}", a.timings);
         }
         Err(e) => panic!("expected a result or IllConditioned, got {e}"),
     }

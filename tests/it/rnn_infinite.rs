@@ -367,33 +367,3 @@ fn infinite_kernel_rejects_bad_inputs_and_handles_zero_steps() {
     let h = rnn_ntk_infinite(Preset::Elman, &xs).unwrap();
     assert!(h.all_finite() && h.get(0, 0) > 0.0);
 }
-
-#[test]
-fn infinite_kernel_is_fast() {
-    let xs = inputs(500, 20, 5, 1.0, 6);
-    let t = std::time::Instant::now();
-    let h = rnn_ntk_infinite(Preset::Wang, &xs).unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    eprintln!("H∞ for n = 500, L = 20: {secs:.3} s");
-    assert!(h.all_finite());
-    assert!(secs < 20.0);
-}
-
-/// The measurement behind the tolerances (run with `--ignored --nocapture`): n = 4, L = 3,
-/// d_in = 3, 8 seeds, m = 256..8192.
-#[test]
-#[ignore]
-fn measure_convergence_table() {
-    let xs = inputs(4, 3, 3, 0.7, 1);
-    let widths = [256, 512, 1024, 2048, 4096, 8192];
-    for p in [Preset::Elman, Preset::Wang] {
-        let r = convergence(p, &xs, &widths, 8);
-        let single: Vec<f64> = r.iter().map(|t| t.1).collect();
-        let cross: Vec<f64> = r.iter().map(|t| t.2).collect();
-        eprintln!(
-            "{p:?}: single-seed rate m^-{:.3}, cross-time rate m^-{:.3}",
-            fitted_rate(&widths, &single),
-            fitted_rate(&widths, &cross)
-        );
-    }
-}

@@ -220,42 +220,6 @@ fn kernel_bound_threshold_is_alpha_squared_over_four_and_errors_recompute() {
     assert_eq!(pe(&r), pe(&r2));
 }
 
-/// Quick-scale timing and numbers (run with `--ignored --nocapture`).
-#[test]
-#[ignore]
-fn quick_scale_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Fig2Settings::new(Scale::Quick, 0);
-    for (name, res) in [
-        ("fig2a", resnet_fig2::run_fig2a(&s, dir.path()).unwrap()),
-        ("fig2c", resnet_fig2::run_fig2c(&s, dir.path()).unwrap()),
-    ] {
-        let (out, r) = res;
-        println!("{name}: {:.1} s", out.seconds);
-        for m in &r.records {
-            println!(
-                "  {:>13} N={:>4} beta={:<4} val-selected {:?} paper {:?} ({:.1} s)",
-                m.method, m.n, m.beta, m.test_error, m.paper_choice_test_error, m.seconds
-            );
-        }
-        for c in &out.claims {
-            println!("  [{}] {} {}", c.held(), c.claim, c.measured);
-        }
-    }
-    let kb = KernelBoundSettings::new(Scale::Quick, 0);
-    let (out, r) = resnet_kernel_bound::run(&kb, dir.path()).unwrap();
-    println!("kernel-bound: {:.1} s", out.seconds);
-    for p in &r.points {
-        println!(
-            "  {:>13} N={:>4} err {:?} lambda {:?}",
-            p.kernel, p.n, p.population_error, p.best_lambda
-        );
-    }
-    for c in &out.claims {
-        println!("  [{}] {} {}", c.held(), c.claim, c.measured);
-    }
-}
-
 /// Coordinate search (paper scale's default): every lr at wds[0], then every other wd at the
 /// validation-best lr of that first stage — |lrs| + |wds| − 1 runs, and the full grid's runs at
 /// the same (lr, wd) give identical errors (same seeds).

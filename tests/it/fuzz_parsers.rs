@@ -12,7 +12,7 @@
 //! The test suite runs a short campaign. A long one:
 //!
 //! ```text
-//! WIDENET_FUZZ_ITERS=200000 WIDENET_FUZZ_SEED=7 cargo test --test fuzz_parsers -- --nocapture
+//! WIDENET_FUZZ_ITERS=200000 WIDENET_FUZZ_SEED=7 cargo test --release --test it fuzz_parsers -- --nocapture
 //! ```
 //!
 //! (`WIDENET_FUZZ_ITERS` is the number of inputs per target, default 400, a

@@ -1,0 +1,35 @@
+//! All integration tests but three in one binary: one build and one link of the shared
+//! code instead of one per file (issue 24 item 5). Each file is a module, named as before
+//! (`cargo test --test it predict::` runs one of them). `interrupt`, `tile_interrupt` and
+//! `large_n` stay binaries of their own: they set process-wide state (the interrupt flag,
+//! the memory budget) that would reach the tests running beside them in one process.
+
+mod claim_quotes;
+mod cli;
+mod cli_hostile;
+mod complexity;
+mod compose;
+mod data_labeling;
+mod data_labels;
+mod data_loaders;
+mod experiments;
+mod fc_kernels;
+mod framework;
+mod fuzz_parsers;
+mod gd;
+mod hardening;
+mod kernels;
+mod krr;
+mod large_n_operator;
+mod layering;
+mod predict;
+mod predict_training;
+mod report;
+mod resnet;
+mod resnet_experiments;
+mod rnn;
+mod rnn_experiments;
+mod rnn_infinite;
+mod rnn_sgd;
+mod theory;
+mod tiles;
