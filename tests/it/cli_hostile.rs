@@ -2,6 +2,7 @@
 //! non-zero, print a message naming the flag or file at fault, and never
 //! panic, abort or hang.
 
+use crate::support::npy_bytes;
 use std::path::Path;
 use std::process::Command;
 use widenet::data::npy;
@@ -13,19 +14,6 @@ fn widenet(args: &[String]) -> std::process::Output {
         .env_remove("RUST_BACKTRACE")
         .output()
         .expect("the binary runs")
-}
-
-fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = dict.to_string();
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    b.extend_from_slice(header.as_bytes());
-    b.extend_from_slice(data);
-    b
 }
 
 #[test]
@@ -55,6 +43,7 @@ fn hostile_arguments_fail_cleanly_naming_the_culprit() {
     std::fs::write(
         d.join("deep.npy"),
         npy_bytes(
+            1,
             &format!(
                 "{{'descr': '<f8', 'fortran_order': False, 'shape': {}{}, }}",
                 "(".repeat(50_000),
@@ -67,6 +56,7 @@ fn hostile_arguments_fail_cleanly_naming_the_culprit() {
     std::fs::write(
         d.join("empty_rows.npy"),
         npy_bytes(
+            1,
             "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999, 0), }",
             &[],
         ),

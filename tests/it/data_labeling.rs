@@ -3,28 +3,13 @@
 //! files built here from the format specification, plus a smoke test on the
 //! local MNIST when it exists.
 
+use crate::support::{idx_images, idx_labels};
 use std::path::Path;
 use std::process::Command;
 use widenet::data::labeling::{Labeling, Splits};
 use widenet::data::mnist::load_labeled;
 use widenet::data::npy;
 use widenet::Matrix;
-
-fn idx_images(count: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
-    let mut b = vec![0, 0, 8, 3]; // 2051 big-endian
-    b.extend_from_slice(&count.to_be_bytes());
-    b.extend_from_slice(&rows.to_be_bytes());
-    b.extend_from_slice(&cols.to_be_bytes());
-    b.extend_from_slice(pixels);
-    b
-}
-
-fn idx_labels(labels: &[u8]) -> Vec<u8> {
-    let mut b = vec![0, 0, 8, 1]; // 2049 big-endian
-    b.extend_from_slice(&(labels.len() as u32).to_be_bytes());
-    b.extend_from_slice(labels);
-    b
-}
 
 const DIM: usize = 6; // 2 x 3 images
 
@@ -47,7 +32,7 @@ fn write_split(dir: &Path, prefix: &str, labels: &[u8], salt: usize) {
     .unwrap();
     std::fs::write(
         dir.join(format!("{prefix}-labels-idx1-ubyte")),
-        idx_labels(labels),
+        idx_labels(labels.len() as u32, labels),
     )
     .unwrap();
 }

@@ -1,5 +1,6 @@
 //! Tests of label operations (seed 001, Appendix A) and synthetic data.
 
+use crate::support::err_text;
 use widenet::data::labels::{
     dataset_from_npy, normalize_rows, randomize_labels, randomize_labels_with_indices,
     train_val_split, two_class, Dataset,
@@ -12,13 +13,6 @@ use widenet::data::LabeledImages;
 use widenet::linalg::sym_eigen;
 use widenet::rng::stream;
 use widenet::Matrix;
-
-fn err_text<T: std::fmt::Debug>(r: widenet::Result<T>) -> String {
-    match r {
-        Ok(v) => panic!("expected an error, got {v:?}"),
-        Err(e) => e.to_string(),
-    }
-}
 
 fn row_norm(r: &[f64]) -> f64 {
     r.iter().map(|v| v * v).sum::<f64>().sqrt()

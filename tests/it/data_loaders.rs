@@ -3,9 +3,7 @@
 //! Every reference is built independently in the test (by hand from the
 //! format specifications), never by the code under test.
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
-use std::io::Write;
+use crate::support::{err_text, gz, idx_images, idx_labels, npy_bytes};
 use std::path::{Path, PathBuf};
 use widenet::data::cifar::{load_cifar10, read_batch};
 use widenet::data::mnist::{load_mnist, read_idx_images, read_idx_labels};
@@ -18,30 +16,6 @@ use widenet::Matrix;
 // ----------------------------------------------------------------------------
 // helpers
 
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::default());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
-
-fn idx_images(count: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(&[0, 0, 8, 3]); // 2051 big-endian
-    b.extend_from_slice(&count.to_be_bytes());
-    b.extend_from_slice(&rows.to_be_bytes());
-    b.extend_from_slice(&cols.to_be_bytes());
-    b.extend_from_slice(pixels);
-    b
-}
-
-fn idx_labels(count: u32, labels: &[u8]) -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(&[0, 0, 8, 1]); // 2049 big-endian
-    b.extend_from_slice(&count.to_be_bytes());
-    b.extend_from_slice(labels);
-    b
-}
-
 /// Deterministic "pixel" bytes that differ from image to image.
 fn pixels(n: usize, dim: usize, salt: u8) -> Vec<u8> {
     (0..n * dim)
@@ -53,13 +27,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p
-}
-
-fn err_text<T: std::fmt::Debug>(r: widenet::Result<T>) -> String {
-    match r {
-        Ok(v) => panic!("expected an error, got {v:?}"),
-        Err(e) => e.to_string(),
-    }
 }
 
 fn assert_names(msg: &str, path: &Path) {
@@ -312,29 +279,6 @@ fn cifar_corruptions_are_errors_naming_the_file() {
 
 // ----------------------------------------------------------------------------
 // .npy
-
-/// A .npy file by the format specification: magic `\x93NUMPY`, version
-/// `major.0`, header length (u16 LE for 1.0, u32 LE for 2.0), the dict text
-/// padded with spaces and ended by '\n' so that the data starts at a multiple
-/// of 64 bytes, then `data`.
-fn npy_bytes(major: u8, dict: &str, data: &[u8]) -> Vec<u8> {
-    let prefix = if major == 1 { 10 } else { 12 };
-    let mut header = dict.to_string();
-    while !(prefix + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut b = b"\x93NUMPY".to_vec();
-    b.extend_from_slice(&[major, 0]);
-    if major == 1 {
-        b.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    } else {
-        b.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    }
-    b.extend_from_slice(header.as_bytes());
-    b.extend_from_slice(data);
-    b
-}
 
 fn f64_bytes(v: &[f64]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()

@@ -5,6 +5,7 @@
 
 #![allow(clippy::needless_range_loop)] // index loops mirror the formulas
 
+use crate::support::normal_matrix;
 use std::f64::consts::PI;
 use widenet::error::Error;
 use widenet::kernels::classic::{arcsin, arcsin_gram, gaussian, gaussian_gram};
@@ -12,11 +13,6 @@ use widenet::kernels::fc::{fc_nngp, fc_nngp_gram, fc_ntk, fc_ntk_gram, FcTrained
 use widenet::kernels::h_inf;
 use widenet::linalg::{sym_eigenvalues, Matrix};
 use widenet::rng;
-
-fn normal_matrix(n: usize, d: usize, seed: u64) -> Matrix<f64> {
-    let mut g = rng::stream(seed, "test");
-    Matrix::from_fn(n, d, |_, _| rng::normal(&mut g))
-}
 
 /// Inputs of different norms (so the per-layer variances differ) and one pair
 /// with a small angle.

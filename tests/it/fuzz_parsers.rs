@@ -20,8 +20,8 @@
 //! campaign, default 0. The test profile is optimized and keeps overflow checks
 //! and debug assertions on, which is what a fuzz run wants.)
 
+use crate::support::gz;
 use rand::Rng;
-use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use widenet::data::{cifar, mnist, npy, LabeledImages};
@@ -280,12 +280,6 @@ fn idx_labels(count: u32, g: &mut WRng) -> Vec<u8> {
     b.extend_from_slice(&count.to_be_bytes());
     b.extend((0..count).map(|_| g.random_range(0..10u8)));
     b
-}
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! compares against an independent reference (the same computation at another
 //! thread count, the closed form of the fc kernel's diagonal).
 
-use std::io::Write;
+use crate::support::{err_text, gz, idx_images, npy_bytes};
 use std::path::{Path, PathBuf};
 use widenet::data::{cifar, mnist, npy};
 use widenet::linalg::{sym_eigen, sym_eigenvalues, Matrix};
@@ -15,39 +15,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p
-}
-
-fn err_text<T: std::fmt::Debug>(r: widenet::Result<T>) -> String {
-    match r {
-        Ok(v) => panic!("expected an error, got {v:?}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
-
-/// A `.npy` file with header text `dict`, format `major`.0, followed by `data`.
-fn npy_bytes(major: u8, dict: &str, data: &[u8]) -> Vec<u8> {
-    let prefix = if major == 1 { 10 } else { 12 };
-    let mut header = dict.to_string();
-    while !(prefix + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut b = b"\x93NUMPY".to_vec();
-    b.extend_from_slice(&[major, 0]);
-    if major == 1 {
-        b.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    } else {
-        b.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    }
-    b.extend_from_slice(header.as_bytes());
-    b.extend_from_slice(data);
-    b
 }
 
 fn shape_dict(shape: &str) -> String {
@@ -187,15 +154,6 @@ fn npy_non_finite_inputs_are_refused_by_the_commands() {
 
 // ---------------------------------------------------------------------------
 // IDX, CIFAR, gzip
-
-fn idx_images(count: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
-    let mut b = 2051u32.to_be_bytes().to_vec();
-    for v in [count, rows, cols] {
-        b.extend_from_slice(&v.to_be_bytes());
-    }
-    b.extend_from_slice(pixels);
-    b
-}
 
 #[test]
 fn idx_gzip_bomb_is_refused_after_the_declared_size() {

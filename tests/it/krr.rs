@@ -4,17 +4,12 @@
 
 #![allow(clippy::needless_range_loop)] // index loops mirror the formulas
 
+use crate::support::normal_matrix;
 use widenet::data::resnet_targets::{fig2_paper_sets, Fig2Target, Fig3Target, Thm2Target};
 use widenet::error::Error;
 use widenet::kernels::classic::{gaussian, gaussian_gram};
 use widenet::linalg::Matrix;
 use widenet::models::krr::{mean_sq_error, search_lambda, Krr};
-use widenet::rng;
-
-fn normal_matrix(n: usize, d: usize, seed: u64) -> Matrix<f64> {
-    let mut g = rng::stream(seed, "test");
-    Matrix::from_fn(n, d, |_, _| rng::normal(&mut g))
-}
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()

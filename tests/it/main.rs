@@ -31,5 +31,6 @@ mod rnn;
 mod rnn_experiments;
 mod rnn_infinite;
 mod rnn_sgd;
+mod support;
 mod theory;
 mod tiles;
