@@ -17,8 +17,8 @@ pub enum Error {
     Shape(String),
     /// A kernel (Gram) matrix that Cholesky could not factor.
     #[error(
-        "{what} is not positive definite (smallest eigenvalue {min_eig:.3e}); \
-         duplicate or parallel inputs make H^inf singular (seed 001, Remark 5.1)"
+        "{what} is not positive definite (smallest eigenvalue {min_eig:.3e}); {}",
+        pd_hint(*.min_eig)
     )]
     NotPositiveDefinite { what: String, min_eig: f64 },
     /// Training whose loss grew past its starting value.
@@ -53,9 +53,8 @@ pub enum Error {
     },
     /// A kernel too ill-conditioned for the requested accuracy (large-n solvers).
     #[error(
-        "{what}: too ill-conditioned for the requested accuracy (estimated condition number \
-         {cond:.3e}, achieved relative error {achieved:.3e}, requested {tol:.1e}); \
-         near-duplicate inputs make H^inf (nearly) singular (seed 001, Remark 5.1)"
+        "{what}: {}",
+        ill_text(*.cond, *.achieved, *.tol)
     )]
     IllConditioned {
         what: String,
@@ -72,6 +71,37 @@ pub enum Error {
 }
 
 /// Result alias used throughout the library.
+/// What a failed factorization says about the matrix, whoever's it is: a clearly negative
+/// eigenvalue (below −1e-8, far beyond rounding for kernels of entries O(1)…O(n)) means it is not a kernel (Gram) matrix at all; one at rounding level means a
+/// singular kernel, as duplicate or parallel inputs make H^inf (seed 001, Remark 5.1).
+fn pd_hint(min_eig: f64) -> &'static str {
+    if min_eig < -1e-8 {
+        "a kernel (Gram) matrix has no negative eigenvalues: check that the matrix given is one"
+    } else {
+        "the matrix is (numerically) singular: duplicate or parallel inputs make a kernel \
+         matrix singular (for H^inf: seed 001, Remark 5.1)"
+    }
+}
+
+/// The ill-conditioning message; a condition estimate that is negative or not finite means
+/// the matrix is not positive definite, not that it is merely ill-conditioned.
+fn ill_text(cond: f64, achieved: f64, tol: f64) -> String {
+    if cond.is_finite() && cond > 0.0 {
+        format!(
+            "too ill-conditioned for the requested accuracy (estimated condition number \
+             {cond:.3e}, achieved relative error {achieved:.3e}, requested {tol:.1e}); \
+             near-duplicate inputs make a kernel matrix nearly singular (for H^inf: seed 001, \
+             Remark 5.1)"
+        )
+    } else {
+        format!(
+            "not positive definite (the solver's condition estimate is {cond:.3e}, achieved \
+             relative error {achieved:.3e}, requested {tol:.1e}): a kernel (Gram) matrix has \
+             no negative eigenvalues; check that the matrix given is one"
+        )
+    }
+}
+
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {

@@ -633,12 +633,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             let x = x.context("--x is required")?;
             let a = commands::analyze(&x, &y, eta, iters, &out)?;
-            if eta > a.max_stable_eta {
-                eprintln!(
-                    "warning: --eta {eta:e} exceeds 2/lambda_max = {:e}: gradient descent at \
-                     this step size diverges (the predicted loss grows)",
-                    a.max_stable_eta
-                );
+            for w in &a.warnings {
+                eprintln!("warning: {w}");
             }
             eprintln!(
                 "n = {}, lambda_max = {:.4e}, lambda_min = {:.4e}, y^T H^-1 y = {:.4e}, \

@@ -40,7 +40,7 @@ pyo3::create_exception!(
 /// The Python exception for a library error (the message is the library's, naming the
 /// argument, file or quantity).
 fn py_err(e: Error) -> PyErr {
-    let msg = e.to_string();
+    let msg = pythonize(&e.to_string());
     match e {
         Error::Invalid { .. } | Error::Shape(_) | Error::Format { .. } | Error::Json { .. } => {
             PyValueError::new_err(msg)
@@ -53,6 +53,61 @@ fn py_err(e: Error) -> PyErr {
         Error::Interrupted => PyKeyboardInterrupt::new_err(msg),
         Error::Io { err, .. } => PyOSError::new_err((err.raw_os_error().unwrap_or(0), msg)),
     }
+}
+
+/// The library's message in Python's words: a command-line flag `--memory-budget` becomes
+/// the call that sets it, `--set width` the keyword `width`, every other `--flag-name` the
+/// keyword argument `flag_name`
+/// (`--eta 1e2` → `eta=1e2`), since a Python caller has no flags.
+pub(crate) fn pythonize(msg: &str) -> String {
+    // an experiment's setting is a keyword of `reproduce` (`width=`), not `--set width`
+    let msg = msg
+        .replace(
+            "set --memory-budget",
+            "call widenet.set_memory_budget(bytes)",
+        )
+        .replace("--set ", "");
+    let c: Vec<char> = msg.chars().collect();
+    let mut out = String::with_capacity(msg.len());
+    let mut i = 0;
+    while i < c.len() {
+        let flag = c[i] == '-'
+            && c.get(i + 1) == Some(&'-')
+            && c.get(i + 2).is_some_and(|x| x.is_ascii_lowercase())
+            && (i == 0 || !(c[i - 1].is_alphanumeric() || c[i - 1] == '-'));
+        if !flag {
+            out.push(c[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i + 2;
+        while j < c.len()
+            && (c[j].is_ascii_alphanumeric()
+                || (c[j] == '-' && j + 1 < c.len() && c[j + 1].is_ascii_alphanumeric()))
+        {
+            j += 1;
+        }
+        out.extend(c[i + 2..j].iter().map(|&x| if x == '-' { '_' } else { x }));
+        // a value right after the flag: `--eta 1e2` → `eta=1e2`
+        let numeric = |k: usize| c.get(k).is_some_and(|x| x.is_ascii_digit() || *x == '.');
+        if c.get(j) == Some(&' ')
+            && (numeric(j + 1) || (c.get(j + 1) == Some(&'-') && numeric(j + 2)))
+        {
+            out.push('=');
+            j += 1;
+        }
+        i = j;
+    }
+    out
+}
+
+/// Sets the process-wide memory budget in bytes that every allocation check and path
+/// choice reads (the CLI's `--memory-budget`); 0 restores the default, 75% of physical
+/// memory. Returns the budget now in force.
+#[pyfunction]
+fn set_memory_budget(bytes: u64) -> u64 {
+    widenet::runtime::set_memory_budget(bytes);
+    widenet::runtime::memory_budget()
 }
 
 fn invalid(name: &str, msg: impl Into<String>) -> PyErr {
@@ -485,6 +540,7 @@ fn analyze<'py>(
     d.set_item("eta", a.eta)?;
     d.set_item("predicted_loss", out1(py, a.predicted_loss))?;
     d.set_item("max_stable_eta", a.max_stable_eta)?;
+    d.set_item("warnings", a.warnings)?;
     d.set_item("theorem_5_1_explicit", t.explicit_term)?;
     d.set_item(
         "theorem_5_1_with_proof_constants",
@@ -1532,6 +1588,7 @@ fn lanczos_largest(
 #[pymodule]
 fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WidenetError", m.py().get_type::<WidenetError>())?;
+    m.add_function(wrap_pyfunction!(set_memory_budget, m)?)?;
     m.add_function(wrap_pyfunction!(relu_ntk, m)?)?;
     m.add_function(wrap_pyfunction!(_time_relu_ntk, m)?)?;
     m.add_function(wrap_pyfunction!(fc_kernel, m)?)?;

@@ -61,12 +61,12 @@ def test_reproduce_rejects_unknown_overrides_and_names(tmp_path):
         widenet.reproduce("arora-fig1", out=tmp_path, widht=10)
     with pytest.raises(ValueError, match="invalid name: 'arora-fig9'"):
         widenet.reproduce("arora-fig9", out=tmp_path)
-    with pytest.raises(ValueError, match="invalid --set width: 0 is outside"):
+    with pytest.raises(ValueError, match="invalid width: 0 is outside"):
         widenet.reproduce("arora-fig1", out=tmp_path, width=0)
     # an old flag name the experiment has no setting for is refused, not ignored
     with pytest.raises(ValueError, match="arora-sec6.*no setting 'width'"):
         widenet.reproduce("arora-sec6", out=tmp_path, width=5, eta=1e9)
-    with pytest.raises(ValueError, match="--set sizes"):
+    with pytest.raises(ValueError, match="invalid sizes: needs at least two sample sizes"):
         widenet.reproduce("arora-sec6", out=tmp_path, sizes=[50])
     assert not (tmp_path / "arora-sec6").exists()
     with pytest.raises(ValueError, match="invalid scale"):

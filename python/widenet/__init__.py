@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, field, asdict
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _widenet
-from ._widenet import WidenetError
+from ._widenet import WidenetError, set_memory_budget
 
 __all__ = [
     "WidenetError",
+    "set_memory_budget",
     "relu_ntk",
     "h_inf",
     "fc_ntk",
@@ -266,6 +268,9 @@ class Analysis(_Result):
     theorem_5_1_with_proof_constants: float
     #: The O(.) term Theorem 5.1 adds (as text).
     theorem_5_1_o_term: str
+    #: What to know before reading the numbers (eta beyond 2/lambda_max, labels not +-1);
+    #: each is also raised as a ``UserWarning`` by :func:`analyze`.
+    warnings: List[str] = field(default_factory=list)
 
 
 def analyze(x: ArrayLike, y: ArrayLike, *, eta: float, iters: int) -> Analysis:
@@ -273,7 +278,10 @@ def analyze(x: ArrayLike, y: ArrayLike, *, eta: float, iters: int) -> Analysis:
     complexity measure (eq. 10) and Theorem 5.1's bound, for inputs ``x`` (n x d) and
     labels ``y`` (n), under H^inf of seed 001 eq. 3 (float64)."""
     d = _widenet.analyze(_arr(x, "x", 2), _arr(y, "y", 1), float(eta), _int(iters, "iters"))
-    return Analysis(**d)
+    a = Analysis(**d)
+    for w in a.warnings:
+        warnings.warn(w, UserWarning, stacklevel=2)
+    return a
 
 
 @dataclass(repr=False)

@@ -43,6 +43,32 @@ fn check_pair(x1: &Matrix<f64>, x2: &Matrix<f64>) -> Result<()> {
                 "input matrix {name} has non-finite entries"
             )));
         }
+        check_sq_norms(x, name)?;
+    }
+    Ok(())
+}
+
+/// Every ‖x_i‖² must be a finite f64: beyond about 1.3e154 in norm it overflows, and the
+/// kernels formed from it would be wrong without a sign (‖x‖² + ‖y‖² − 2⟨x, y⟩ = inf − inf
+/// is NaN, clamped to a distance 0: a Gaussian entry of 1 for distinct points).
+fn check_sq_norms(x: &Matrix<f64>, name: &str) -> Result<()> {
+    for i in 0..x.rows() {
+        let r = x.row(i);
+        if r.iter().map(|v| v * v).sum::<f64>().is_finite() {
+            continue;
+        }
+        // the norm itself, scaled so that it does not overflow
+        let m = r.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let norm = m * r.iter().map(|v| (v / m) * (v / m)).sum::<f64>().sqrt();
+        return Err(Error::invalid(
+            name,
+            format!(
+                "row {i} has norm {norm:.3e}, whose square overflows f64: the kernel \
+                 cannot be formed from it; rescale the inputs (the Gaussian kernel depends \
+                 on ‖x − y‖²/h only: scaling x by c and h by c² leaves it unchanged; arcsin \
+                 is scale-free)"
+            ),
+        ));
     }
     Ok(())
 }

@@ -80,6 +80,33 @@ pub struct Analysis {
     pub predicted_loss: Vec<f64>,
     /// 2/λ_max: GD with η above this diverges.
     pub max_stable_eta: f64,
+    /// What the caller should know before reading the numbers (η beyond 2/λ_max, labels
+    /// that are not ±1): the CLI prints each, Python raises each as a `UserWarning`.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// The analysis' warnings for step size `eta` and labels `y` ([`Analysis::warnings`]).
+/// Arguments are named `eta` and `y`, as the library, the CLI (`--eta`, `--y`) and Python
+/// (`eta=`, `y`) all call them.
+pub fn analysis_warnings(eta: f64, max_stable_eta: f64, y: &[f64]) -> Vec<String> {
+    let mut w = Vec::new();
+    if eta > max_stable_eta {
+        w.push(format!(
+            "eta = {eta:e} exceeds 2/lambda_max = {max_stable_eta:e}: gradient descent at this \
+             step size diverges (the predicted loss grows)"
+        ));
+    }
+    let pm1 = y.iter().all(|&v| v == 1.0 || v == -1.0);
+    let zero_one = y.iter().all(|&v| v == 0.0 || v == 1.0);
+    if !pm1 && zero_one {
+        w.push(
+            "labels y are in {0, 1}: seed 001's complexity measure and Theorem 5.1 are stated \
+             for labels y_i in {-1, +1} (map them with 2y - 1)"
+                .to_string(),
+        );
+    }
+    w
 }
 
 /// The spectral analysis of one kernel, shared by several label vectors: the
@@ -118,6 +145,7 @@ impl KernelAnalysis {
             eta,
             predicted_loss: predicted,
             max_stable_eta: max_stable_eta(&self.eigen.values),
+            warnings: analysis_warnings(eta, max_stable_eta(&self.eigen.values), y),
         })
     }
 }

@@ -34,3 +34,4 @@ mod rnn_sgd;
 mod support;
 mod theory;
 mod tiles;
+mod voice;

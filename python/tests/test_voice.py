@@ -1,0 +1,70 @@
+"""The Python package speaks Python (issue 24 item 4): messages name keyword arguments,
+not command-line flags; warnings are ``warnings.warn``; the memory budget is settable."""
+
+import numpy as np
+import pytest
+
+import widenet
+
+
+def _data(n=12, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    y = np.where(np.arange(n) % 3 == 0, 1.0, -1.0)
+    return x, y
+
+
+def test_errors_name_keywords_not_flags():
+    x, y = _data()
+    with pytest.raises(widenet.WidenetError) as e:
+        widenet.train_two_layer(x, y, eta=1e9, iters=5)
+    msg = str(e.value)
+    assert "--" not in msg and "eta=" in msg, msg
+
+
+def test_analyze_warns_beyond_the_stable_step_and_on_zero_one_labels():
+    x, y = _data()
+    lmax = np.linalg.eigvalsh(widenet.h_inf(x))[-1]
+    with pytest.warns(UserWarning, match="2/lambda_max"):
+        a = widenet.analyze(x, y, eta=2.05 / lmax, iters=10)
+    assert a.max_stable_eta == pytest.approx(2 / lmax, rel=1e-10)
+    with pytest.warns(UserWarning, match=r"\{0, 1\}"):
+        widenet.analyze(x, (y + 1) / 2, eta=1.0 / lmax, iters=10)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = widenet.analyze(x, y, eta=1.0 / lmax, iters=10)
+    assert a.warnings == []
+
+
+def test_a_users_kernel_is_not_blamed_on_h_inf():
+    with pytest.raises(widenet.WidenetError, match="negative eigenvalues"):
+        widenet.krr(-np.eye(5), np.ones(5), lam=0.0)
+    with pytest.raises(widenet.WidenetError) as e:
+        widenet.krr(np.ones((5, 5)), np.ones(5), lam=0.0)
+    assert "singular" in str(e.value) and "make H^inf singular" not in str(e.value)
+
+
+def test_huge_inputs_give_an_error_not_a_wrong_gaussian_kernel():
+    x, _ = _data()
+    with pytest.raises(ValueError, match="overflows"):
+        widenet.gaussian(x * 1e200, bandwidth=1.0)
+    # at norms about 1e100 the kernel is exact: it depends on |x - y|^2 / h only
+    k = widenet.gaussian(x * 1e100, bandwidth=1e200)
+    d2 = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    np.testing.assert_allclose(k, np.exp(-d2), rtol=1e-12, atol=1e-300)
+
+
+def test_the_memory_budget_is_set_from_python_and_named_in_python_words():
+    x, y = _data(n=200, d=5)
+    try:
+        assert widenet.set_memory_budget(10_000) == 10_000
+        with pytest.raises(MemoryError) as e:
+            widenet.relu_ntk(x)
+        msg = str(e.value)
+        assert "widenet.set_memory_budget" in msg and "--" not in msg, msg
+    finally:
+        default = widenet.set_memory_budget(0)
+    assert default > 10_000
+    assert widenet.relu_ntk(x).shape == (200, 200)

@@ -1,0 +1,85 @@
+//! Messages and warnings that speak about the caller's own object (issue 24 item 4):
+//! inputs whose squared norms overflow are refused instead of giving a wrong kernel, a
+//! failed factorization of a user's matrix does not blame H^inf, and the analysis' warnings
+//! (η beyond 2/λ_max, {0, 1} labels) come from the library.
+
+use crate::support::{err_text, normal_matrix};
+use widenet::kernels::classic::{arcsin, gaussian, gaussian_gram};
+use widenet::models::krr::Krr;
+use widenet::theory::spectrum::{analysis_warnings, KernelAnalysis};
+use widenet::Matrix;
+
+#[test]
+fn gaussian_kernel_of_huge_inputs_is_exact_or_refused() {
+    let x = normal_matrix(5, 3, 1);
+    let k = gaussian_gram(&x, 1.0).unwrap();
+    // norms about 1e100: squares about 1e200 are finite, and exp(-|cx - cy|^2 / (c^2 h))
+    // must equal exp(-|x - y|^2 / h) (the kernel depends on |x - y|^2/h only)
+    let c = 1e100;
+    let xc = Matrix::from_fn(5, 3, |i, j| x.get(i, j) * c);
+    let kc = gaussian(&xc, &xc, c * c).unwrap();
+    for i in 0..5 {
+        for j in 0..5 {
+            let (a, b) = (kc.get(i, j), k.get(i, j));
+            assert!(
+                (a - b).abs() <= 1e-12 * b.max(1e-300),
+                "({i},{j}): {a} vs {b}"
+            );
+        }
+    }
+    // norms about 1e200: the squares overflow; before, every entry came out 1
+    let xh = Matrix::from_fn(5, 3, |i, j| x.get(i, j) * 1e200);
+    let m = err_text(gaussian(&xh, &x, 1.0));
+    assert!(
+        m.contains("x1") && m.contains("row 0") && m.contains("overflows"),
+        "{m}"
+    );
+    let m = err_text(gaussian(&x, &xh, 1.0));
+    assert!(m.contains("x2"), "{m}");
+    let m = err_text(gaussian_gram(&xh, f64::MAX));
+    assert!(m.contains("overflows"), "{m}");
+    let m = err_text(arcsin(&xh, &xh));
+    assert!(m.contains("overflows"), "{m}");
+}
+
+#[test]
+fn a_failed_factorization_names_the_users_matrix_and_its_cause() {
+    let y = Matrix::from_fn(4, 1, |i, _| if i % 2 == 0 { 1.0 } else { -1.0 });
+    // negative definite: not a kernel at all
+    let neg = Matrix::from_fn(4, 4, |i, j| if i == j { -1.0 } else { 0.0 });
+    let m = err_text(Krr::fit(&neg, &y, 0.0));
+    assert!(
+        m.contains("negative eigenvalues") && !m.contains("duplicate"),
+        "{m}"
+    );
+    // singular (rank one): the duplicate-inputs explanation, not specific to H^inf
+    let ones = Matrix::from_fn(4, 4, |_, _| 1.0);
+    let m = err_text(Krr::fit(&ones, &y, 0.0));
+    assert!(m.contains("singular") && m.contains("duplicate"), "{m}");
+    assert!(!m.contains("make H^inf singular"), "{m}");
+}
+
+#[test]
+fn analysis_warns_about_eta_beyond_the_stable_range_and_zero_one_labels() {
+    let x = normal_matrix(8, 4, 2);
+    let h = widenet::kernels::h_inf(&x).unwrap();
+    let ka = KernelAnalysis::new(&h).unwrap();
+    let lmax = ka.eigen.values[0];
+    let pm: Vec<f64> = (0..8)
+        .map(|i| if i % 3 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let zo: Vec<f64> = pm.iter().map(|v| (v + 1.0) / 2.0).collect();
+    // inside the stable range, ±1 labels: nothing to say
+    let a = ka.analyze(&pm, 1.0 / lmax, 20).unwrap();
+    assert!(a.warnings.is_empty(), "{:?}", a.warnings);
+    // 2/λ_max is the boundary of eq. 8's contraction: just above it, a warning
+    let a = ka.analyze(&pm, 2.01 / lmax, 20).unwrap();
+    assert_eq!(a.warnings.len(), 1, "{:?}", a.warnings);
+    assert!(a.warnings[0].contains("2/lambda_max"), "{:?}", a.warnings);
+    let a = ka.analyze(&zo, 1.0 / lmax, 20).unwrap();
+    assert_eq!(a.warnings.len(), 1);
+    assert!(a.warnings[0].contains("{0, 1}"), "{:?}", a.warnings);
+    // general real labels (regression) are not flagged
+    assert!(analysis_warnings(0.1, 1.0, &[0.3, -1.2, 2.0]).is_empty());
+    assert!(analysis_warnings(0.1, 1.0, &[0.0, 0.0]).len() == 1);
+}
