@@ -296,6 +296,38 @@ pub fn load_two_class(
     Ok(ds)
 }
 
+/// Every class of a split of MNIST or CIFAR-10 (the first `limit` images), as the
+/// two-class loader prepares its rows (pixels as f64, unit-norm rows, seed 001 §3.1),
+/// with the class labels 0..=9 unchanged: the multi-class (one-hot) analyses' input.
+pub fn load_all_classes(
+    dataset: &str,
+    dir: &Path,
+    split: Split,
+    limit: Option<usize>,
+) -> Result<(Matrix<f64>, Vec<u8>)> {
+    if let Some(l) = limit {
+        validate::count("--limit", l, 1, validate::MAX_POINTS)?;
+    }
+    let images = match dataset {
+        "mnist" => mnist::load_mnist(dir, split)?,
+        "cifar10" => cifar::load_cifar10(dir, split)?,
+        other => {
+            return Err(Error::invalid(
+                "dataset",
+                format!("'{other}' is not one of mnist, cifar10"),
+            ))
+        }
+    };
+    images.check()?;
+    let n = limit.map_or(images.n(), |l| l.min(images.n()));
+    let data: Vec<f64> = (0..n)
+        .flat_map(|i| images.image(i).iter().map(|&p| p as f64))
+        .collect();
+    let mut x = Matrix::from_vec(n, images.dim, data)?;
+    normalize_rows(&mut x)?;
+    Ok((x, images.labels[..n].to_vec()))
+}
+
 /// `widenet data mnist|cifar10 --classes all --labeling L`: every image of the
 /// splits asked for that the labeling keeps, with its ±1 label, unit-norm rows;
 /// writes X, y and a JSON sidecar naming the labeling (`y` with extension
@@ -703,12 +735,26 @@ pub fn rnn_ntk_arrays(
             8,
         )?;
     }
+    // d_out is a parameter of the finite elman network only: say so instead of ignoring it
+    if d_out != 1 && (preset == Preset::Wang || width.is_none()) {
+        return Err(Error::invalid(
+            "d_out",
+            format!(
+                "d_out = {d_out} has no effect here: {}; leave it at 1",
+                if preset == Preset::Wang {
+                    "the wang preset (seed 004 eq. 14) has a scalar output"
+                } else {
+                    "the infinite-width NTK (no width) is the same kernel for every output \
+                     (Θ ⊗ I), computed once"
+                }
+            ),
+        ));
+    }
     let xs = split_steps(data, n, len, d)?;
     let Some(width) = width else {
         let h = crate::kernels::rnn_infinite::rnn_ntk_infinite(preset, &xs)?;
         return Ok((h, Vec::new()));
     };
-    let d_out = if preset == Preset::Wang { 1 } else { d_out };
     let net = Rnn::<f64>::init(preset, width, d, d_out, len, seed)?;
     let h = crate::models::rnn_ntk::rnn_ntk(&net, &xs)?;
     Ok((h, net.param_arrays()))

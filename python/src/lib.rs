@@ -996,6 +996,34 @@ fn load_two_class<'py>(
     Ok((out2(py, ds.x), out1(py, ds.y)))
 }
 
+/// Every class of a split (unit-norm rows, labels 0..=9 as int64).
+#[pyfunction]
+#[pyo3(signature = (dataset, dir, split="train", limit=None))]
+fn load_all_classes<'py>(
+    py: Python<'py>,
+    dataset: &str,
+    dir: PathBuf,
+    split: &str,
+    limit: Option<usize>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let split = match split {
+        "train" => widenet::data::Split::Train,
+        "test" => widenet::data::Split::Test,
+        other => {
+            return Err(invalid(
+                "split",
+                format!("'{other}' is not one of train, test"),
+            ))
+        }
+    };
+    let dataset = dataset.to_string();
+    let (x, labels) = run(py, || {
+        widenet::commands::load_all_classes(&dataset, &dir, split, limit)
+    })?;
+    let labels: Vec<i64> = labels.into_iter().map(i64::from).collect();
+    Ok((out2(py, x), labels.into_pyarray(py).into_any()))
+}
+
 /// The built-in structured two-class dataset (unit-norm rows, labels ±1).
 #[pyfunction]
 #[pyo3(signature = (n, d, seed=0))]
@@ -1589,6 +1617,7 @@ fn lanczos_largest(
 fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WidenetError", m.py().get_type::<WidenetError>())?;
     m.add_function(wrap_pyfunction!(set_memory_budget, m)?)?;
+    m.add_function(wrap_pyfunction!(load_all_classes, m)?)?;
     m.add_function(wrap_pyfunction!(relu_ntk, m)?)?;
     m.add_function(wrap_pyfunction!(_time_relu_ntk, m)?)?;
     m.add_function(wrap_pyfunction!(fc_kernel, m)?)?;

@@ -68,3 +68,35 @@ def test_the_memory_budget_is_set_from_python_and_named_in_python_words():
         default = widenet.set_memory_budget(0)
     assert default > 10_000
     assert widenet.relu_ntk(x).shape == (200, 200)
+
+
+def test_rnn_ntk_refuses_a_d_out_it_would_ignore():
+    x = np.random.default_rng(0).normal(size=(3, 4, 2))
+    with pytest.raises(ValueError, match="d_out = 3 has no effect"):
+        widenet.rnn_ntk(x, preset="wang", width=16, d_out=3)
+    with pytest.raises(ValueError, match="d_out = 3 has no effect"):
+        widenet.rnn_ntk(x, preset="elman", d_out=3)
+    _, p = widenet.rnn_ntk(x, preset="elman", width=16, d_out=3, return_params=True)
+    assert p["b"].shape == (3, 16)
+
+
+def test_load_mnist_all_classes(rng, tmp_path):
+    import gzip
+    import struct
+
+    imgs = rng.integers(0, 256, size=(9, 28, 28))
+    imgs[:, 0, 0] = 1  # no all-zero image
+    labels = np.array([7, 1, 2, 9, 0, 3, 5, 8, 4])
+    with gzip.open(str(tmp_path / "t10k-images-idx3-ubyte.gz"), "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, 9, 28, 28) + imgs.astype(np.uint8).tobytes())
+    with open(tmp_path / "t10k-labels-idx1-ubyte", "wb") as f:
+        f.write(struct.pack(">II", 0x801, 9) + labels.astype(np.uint8).tobytes())
+    x, y = widenet.load_mnist(tmp_path, classes=None, split="test")
+    ref = imgs.reshape(9, -1).astype(float)
+    ref /= np.linalg.norm(ref, axis=1, keepdims=True)
+    np.testing.assert_allclose(x, ref, rtol=1e-12)
+    assert y.dtype == np.int64 and np.array_equal(y, labels)
+    x4, y4 = widenet.load_mnist(tmp_path, classes=None, split="test", limit=4)
+    assert np.array_equal(x4, x[:4]) and np.array_equal(y4, labels[:4])
+    with pytest.raises(ValueError, match="split"):
+        widenet.load_mnist(tmp_path, classes=None, split="validation")

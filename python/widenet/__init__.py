@@ -206,7 +206,9 @@ def rnn_ntk(x: ArrayLike, *, preset: str, width: Optional[int] = None, d_out: in
         width: the width m of the empirical kernel (seed 004 eq. 23's factorization, the
             parameters drawn from ``seed``); None for the infinite-width limit (forward
             correlations of eq. 25, backward of eq. 28).
-        d_out: output dimension of the elman preset (wang has a scalar output).
+        d_out: output dimension of the elman preset at a finite width (the kernel is that
+            of the first output); anything but 1 is an error for wang (a scalar output) and
+            for the infinite-width kernel (the same for every output).
         return_params: also return the parameters drawn (w: m x m, a: m x d_in,
             b: d_out x m or m, and for wang m0: m); an empty dict for infinite width.
     """
@@ -722,21 +724,31 @@ def rejudge(dir: PathLike, write: bool = True) -> str:
 # ------------------------------------------------------------------------------- data
 
 
-def load_mnist(dir: PathLike, *, classes: Tuple[int, int] = (0, 1), split: str = "train",
-               limit: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
-    """Two classes of MNIST (IDX files, plain or gzipped, in ``dir``) as the experiments
-    use them: X (n x 784, float64, unit-norm rows) and y (+1 for ``classes[0]``, -1 for
-    ``classes[1]``; seed 001 App. A). ``limit`` keeps the first N images."""
-    return _widenet.load_two_class("mnist", os.fspath(dir), _classes(classes), split,
-                                   _int(limit, "limit", 0, True))
+def load_mnist(dir: PathLike, *, classes: Optional[Tuple[int, int]] = (0, 1),
+               split: str = "train", limit: Optional[int] = None
+               ) -> Tuple[np.ndarray, np.ndarray]:
+    """MNIST (IDX files, plain or gzipped, in ``dir``) as the experiments use it: X
+    (n x 784, float64, unit-norm rows). With two ``classes`` (default), the images of
+    those two with y = +1 for ``classes[0]`` and -1 for ``classes[1]`` (seed 001 App. A);
+    with ``classes=None``, every image with its class 0-9 (int64; one-hot it for
+    :func:`predict`). ``limit`` keeps the first N images."""
+    return _load("mnist", dir, classes, split, limit)
 
 
-def load_cifar10(dir: PathLike, *, classes: Tuple[int, int] = (0, 1),
+def load_cifar10(dir: PathLike, *, classes: Optional[Tuple[int, int]] = (0, 1),
                  split: str = "train", limit: Optional[int] = None
                  ) -> Tuple[np.ndarray, np.ndarray]:
-    """Two classes of CIFAR-10 (binary batches in ``dir``): X (n x 3072, float64,
-    unit-norm rows) and y (+-1), as :func:`load_mnist`."""
-    return _widenet.load_two_class("cifar10", os.fspath(dir), _classes(classes), split,
+    """CIFAR-10 (binary batches in ``dir``): X (n x 3072, float64, unit-norm rows) and
+    y, as :func:`load_mnist` (two classes as +-1, or ``classes=None`` for all ten)."""
+    return _load("cifar10", dir, classes, split, limit)
+
+
+def _load(dataset: str, dir: PathLike, classes: Any, split: str, limit: Any
+          ) -> Tuple[np.ndarray, np.ndarray]:
+    if classes is None:
+        return _widenet.load_all_classes(dataset, os.fspath(dir), split,
+                                         _int(limit, "limit", 0, True))
+    return _widenet.load_two_class(dataset, os.fspath(dir), _classes(classes), split,
                                    _int(limit, "limit", 0, True))
 
 

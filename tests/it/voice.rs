@@ -83,3 +83,27 @@ fn analysis_warns_about_eta_beyond_the_stable_range_and_zero_one_labels() {
     assert!(analysis_warnings(0.1, 1.0, &[0.3, -1.2, 2.0]).is_empty());
     assert!(analysis_warnings(0.1, 1.0, &[0.0, 0.0]).len() == 1);
 }
+
+#[test]
+fn rnn_ntk_refuses_a_d_out_it_would_ignore() {
+    let data: Vec<f64> = (0..2 * 3 * 2).map(|i| 0.1 * i as f64 - 0.5).collect();
+    for (preset, width) in [("wang", Some(8)), ("wang", None), ("elman", None)] {
+        let m = err_text(widenet::commands::rnn_ntk_arrays(
+            preset,
+            &data,
+            (2, 3, 2),
+            width,
+            3,
+            0,
+        ));
+        assert!(m.contains("d_out = 3"), "{preset} {width:?}: {m}");
+    }
+    // where it is a parameter (the finite elman network), it changes the draw of B
+    let k1 = widenet::commands::rnn_ntk_arrays("elman", &data, (2, 3, 2), Some(8), 1, 0).unwrap();
+    let k3 = widenet::commands::rnn_ntk_arrays("elman", &data, (2, 3, 2), Some(8), 3, 0).unwrap();
+    assert_eq!(
+        k3.1.iter().find(|p| p.name == "b").unwrap().shape,
+        vec![3, 8]
+    );
+    assert_ne!(k1.0.as_slice(), k3.0.as_slice());
+}
