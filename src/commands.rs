@@ -296,6 +296,34 @@ pub fn load_two_class(
     Ok(ds)
 }
 
+/// The train–test form of [`rnn_ntk_arrays`]: K(x_i, x2_j) for sequences `data`
+/// (n₁ × L × d) and `data2` (n₂ × L × d), the same network (same `seed` and `width`) or the
+/// infinite-width limit. Computed as the kernel of both sets together, whose off-diagonal
+/// block it is (the recursions couple every pair through time only), at (n₁ + n₂)² cost.
+#[allow(clippy::too_many_arguments)]
+pub fn rnn_ntk_cross_arrays(
+    preset: &str,
+    data: &[f64],
+    shape: (usize, usize, usize),
+    data2: &[f64],
+    shape2: (usize, usize, usize),
+    width: Option<usize>,
+    d_out: usize,
+    seed: u64,
+) -> Result<(Matrix<f64>, Vec<crate::models::rnn::ParamArray>)> {
+    let (n1, len, d) = shape;
+    if (shape2.1, shape2.2) != (len, d) {
+        return Err(Error::Shape(format!(
+            "x2 holds sequences of {} steps of {} features, x of {len} steps of {d}",
+            shape2.1, shape2.2
+        )));
+    }
+    let both: Vec<f64> = data.iter().chain(data2).copied().collect();
+    let (k, params) = rnn_ntk_arrays(preset, &both, (n1 + shape2.0, len, d), width, d_out, seed)?;
+    let cross = Matrix::from_fn(n1, shape2.0, |i, j| k.get(i, n1 + j));
+    Ok((cross, params))
+}
+
 /// Every class of a split of MNIST or CIFAR-10 (the first `limit` images), as the
 /// two-class loader prepares its rows (pixels as f64, unit-norm rows, seed 001 §3.1),
 /// with the class labels 0..=9 unchanged: the multi-class (one-hot) analyses' input.

@@ -456,19 +456,33 @@ fn arcsin<'py>(py: Python<'py>, x: Arr<'py>, x2: Option<Arr<'py>>) -> PyResult<B
 
 /// The empirical Gram H(W) of a two-layer net with hidden weights `w` (seed 001 eq. 5).
 #[pyfunction]
-#[pyo3(signature = (w, x))]
-fn empirical_gram<'py>(py: Python<'py>, w: Arr<'py>, x: Arr<'py>) -> PyResult<Bound<'py, PyAny>> {
-    let (n, _) = kernel_shape(&x, None);
+#[pyo3(signature = (w, x, x2=None))]
+fn empirical_gram<'py>(
+    py: Python<'py>,
+    w: Arr<'py>,
+    x: Arr<'py>,
+    x2: Option<Arr<'py>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (n, n2) = kernel_shape(&x, x2.as_ref());
     let m = w.shape().first().copied().unwrap_or(0);
-    check_kernel("the empirical Gram matrix", n, n, 8)?;
-    check_kernel("the activation patterns (m x n)", m, n, 8)?;
-    if w.is_f32() && x.is_f32() {
+    check_kernel("the empirical Gram matrix", n, n2, 8)?;
+    check_kernel("the activation patterns (m x n)", m, n.max(n2), 8)?;
+    let f32s = w.is_f32() && x.is_f32() && x2.as_ref().is_none_or(|a| a.is_f32());
+    if f32s {
         let (w, x) = (matrix::<f32>(&w, "w")?, matrix::<f32>(&x, "x")?);
-        let h = run(py, || widenet::kernels::empirical_gram(&w, &x))?;
+        let x2 = x2.map(|a| matrix::<f32>(&a, "x2")).transpose()?;
+        let h = run(py, || match &x2 {
+            None => widenet::kernels::empirical_gram(&w, &x),
+            Some(x2) => widenet::kernels::empirical_gram_cross(&w, &x, x2),
+        })?;
         Ok(out2(py, h))
     } else {
         let (w, x) = (matrix::<f64>(&w, "w")?, matrix::<f64>(&x, "x")?);
-        let h = run(py, || widenet::kernels::empirical_gram(&w, &x))?;
+        let x2 = x2.map(|a| matrix::<f64>(&a, "x2")).transpose()?;
+        let h = run(py, || match &x2 {
+            None => widenet::kernels::empirical_gram(&w, &x),
+            Some(x2) => widenet::kernels::empirical_gram_cross(&w, &x, x2),
+        })?;
         Ok(out2(py, h))
     }
 }
@@ -476,7 +490,7 @@ fn empirical_gram<'py>(py: Python<'py>, w: Arr<'py>, x: Arr<'py>) -> PyResult<Bo
 /// The recurrent NTK (empirical at `width`, or infinite-width when `width` is None).
 /// Returns (H, params) with params a dict of arrays (empty for infinite width).
 #[pyfunction]
-#[pyo3(signature = (x, preset, width=None, d_out=1, seed=0))]
+#[pyo3(signature = (x, preset, width=None, d_out=1, seed=0, x2=None))]
 fn rnn_ntk<'py>(
     py: Python<'py>,
     x: Arr<'py>,
@@ -484,26 +498,29 @@ fn rnn_ntk<'py>(
     width: Option<usize>,
     d_out: usize,
     seed: u64,
+    x2: Option<Arr<'py>>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyDict>)> {
-    let shape = x.shape();
-    if shape.len() != 3 {
-        return Err(invalid(
-            "x",
-            format!("expected an n x L x d array (one sequence per sample), got shape {shape:?}"),
-        ));
-    }
-    check_kernel("the RNN NTK", shape[0], shape[0], 8)?;
+    let seq_shape = |a: &Arr<'py>, name: &str| -> PyResult<(usize, usize, usize)> {
+        match a.shape().as_slice() {
+            &[n, l, d] => Ok((n, l, d)),
+            s => Err(invalid(
+                name,
+                format!("expected an n x L x d array (one sequence per sample), got shape {s:?}"),
+            )),
+        }
+    };
+    let shape = seq_shape(&x, "x")?;
+    let shape2 = x2.as_ref().map(|a| seq_shape(a, "x2")).transpose()?;
+    let n_all = shape.0 + shape2.map_or(0, |s| s.0);
+    check_kernel("the RNN NTK", n_all, n_all, 8)?;
     let data = values::<f64>(&x, "x")?;
+    let data2 = x2.as_ref().map(|a| values::<f64>(a, "x2")).transpose()?;
     let preset = preset.to_string();
-    let (h, params) = run(py, || {
-        widenet::commands::rnn_ntk_arrays(
-            &preset,
-            &data,
-            (shape[0], shape[1], shape[2]),
-            width,
-            d_out,
-            seed,
-        )
+    let (h, params) = run(py, || match (&data2, shape2) {
+        (Some(d2), Some(s2)) => widenet::commands::rnn_ntk_cross_arrays(
+            &preset, &data, shape, d2, s2, width, d_out, seed,
+        ),
+        _ => widenet::commands::rnn_ntk_arrays(&preset, &data, shape, width, d_out, seed),
     })?;
     let d = PyDict::new(py);
     for p in params {

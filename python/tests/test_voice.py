@@ -100,3 +100,17 @@ def test_load_mnist_all_classes(rng, tmp_path):
     assert np.array_equal(x4, x[:4]) and np.array_equal(y4, labels[:4])
     with pytest.raises(ValueError, match="split"):
         widenet.load_mnist(tmp_path, classes=None, split="validation")
+
+
+def test_train_test_forms_of_empirical_gram_and_rnn_ntk(rng):
+    w = rng.normal(size=(50, 3))
+    x, x2 = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
+    act = lambda z: (z @ w.T >= 0).astype(float)  # noqa: E731
+    want = (x @ x2.T) * (act(x) @ act(x2).T) / 50
+    np.testing.assert_allclose(widenet.empirical_gram(w, x, x2), want, rtol=1e-13)
+    s, s2 = rng.normal(size=(3, 4, 2)), rng.normal(size=(2, 4, 2))
+    k = widenet.rnn_ntk(s, s2, preset="wang")
+    full = widenet.rnn_ntk(np.concatenate([s, s2]), preset="wang")
+    np.testing.assert_allclose(k, full[:3, 3:], rtol=1e-12)
+    with pytest.raises(ValueError, match="x2"):
+        widenet.rnn_ntk(s, rng.normal(size=(2, 5, 2)), preset="wang")

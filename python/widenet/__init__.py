@@ -188,20 +188,25 @@ def arcsin(x: ArrayLike, x2: Optional[ArrayLike] = None) -> np.ndarray:
     return _widenet.arcsin(_arr(x, "x", 2), _opt(x2, "x2", 2))
 
 
-def empirical_gram(w: ArrayLike, x: ArrayLike) -> np.ndarray:
+def empirical_gram(w: ArrayLike, x: ArrayLike, x2: Optional[ArrayLike] = None
+                   ) -> np.ndarray:
     """The Gram matrix H(W) of a two-layer ReLU net with hidden weights ``w`` (m x d)
-    (seed 001, eq. 5): ``H_ij = x_i^T x_j / m * sum_r 1{w_r^T x_i >= 0, w_r^T x_j >= 0}``.
-    float32 when both ``w`` and ``x`` are float32, else float64."""
-    return _widenet.empirical_gram(_arr(w, "w", 2), _arr(x, "x", 2))
+    (seed 001, eq. 5): ``H_ij = x_i^T x_j / m * sum_r 1{w_r^T x_i >= 0, w_r^T x_j >= 0}``;
+    with ``x2``, the train-test form between the rows of ``x`` and of ``x2``.
+    float32 when ``w`` and the inputs are all float32, else float64."""
+    return _widenet.empirical_gram(_arr(w, "w", 2), _arr(x, "x", 2), _opt(x2, "x2", 2))
 
 
-def rnn_ntk(x: ArrayLike, *, preset: str, width: Optional[int] = None, d_out: int = 1,
+def rnn_ntk(x: ArrayLike, x2: Optional[ArrayLike] = None, *, preset: str, width: Optional[int] = None, d_out: int = 1,
             seed: int = 0, return_params: bool = False
             ) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, np.ndarray]]]:
     """The NTK of a ReLU RNN, normalized as <grad_W f(x_i), grad_W f(x_j)> / (m sigma_B^2).
 
     Args:
         x: n x L x d_in sequences, already in the network's input form.
+        x2: optional n2 x L x d_in sequences: the train-test kernel K(x_i, x2_j) of the
+            same network (same ``width`` and ``seed``) or of the infinite-width limit,
+            computed as the off-diagonal block of the kernel of both sets together.
         preset: "elman" (seed 002 Def. 3.3) or "wang" (seed 004 eq. 14).
         width: the width m of the empirical kernel (seed 004 eq. 23's factorization, the
             parameters drawn from ``seed``); None for the infinite-width limit (forward
@@ -213,7 +218,8 @@ def rnn_ntk(x: ArrayLike, *, preset: str, width: Optional[int] = None, d_out: in
             b: d_out x m or m, and for wang m0: m); an empty dict for infinite width.
     """
     h, params = _widenet.rnn_ntk(_arr(x, "x", 3), preset, _int(width, "width", 1, True),
-                                 _int(d_out, "d_out", 1), _int(seed, "seed"))
+                                 _int(d_out, "d_out", 1), _int(seed, "seed"),
+                                 _opt(x2, "x2", 3))
     return (h, params) if return_params else h
 
 

@@ -3,7 +3,7 @@
 pub mod empirical;
 pub mod relu_ntk;
 
-pub use empirical::empirical_gram;
+pub use empirical::{empirical_gram, empirical_gram_cross};
 pub use relu_ntk::{h_inf, h_inf_cross};
 pub mod arccos;
 pub mod classic;

@@ -107,3 +107,77 @@ fn rnn_ntk_refuses_a_d_out_it_would_ignore() {
     );
     assert_ne!(k1.0.as_slice(), k3.0.as_slice());
 }
+
+#[test]
+fn train_test_forms_of_the_empirical_gram_and_the_rnn_ntk_match_their_pairs() {
+    use widenet::kernels::{empirical_gram, empirical_gram_cross};
+    let (w, x1, x2) = (
+        normal_matrix(40, 3, 5),
+        normal_matrix(4, 3, 6),
+        normal_matrix(3, 3, 7),
+    );
+    // the cross form against the formula of eq. 5, entry by entry
+    let c = empirical_gram_cross(&w, &x1, &x2).unwrap();
+    for i in 0..4 {
+        for j in 0..3 {
+            let (a, b) = (x1.row(i), x2.row(j));
+            let dot = |u: &[f64], v: &[f64]| u.iter().zip(v).map(|(p, q)| p * q).sum::<f64>();
+            let both = (0..40)
+                .filter(|&r| dot(w.row(r), a) >= 0.0 && dot(w.row(r), b) >= 0.0)
+                .count() as f64;
+            let want = dot(a, b) * both / 40.0;
+            assert!((c.get(i, j) - want).abs() <= 1e-13 * want.abs().max(1e-300));
+        }
+    }
+    // and the same set twice is the Gram matrix
+    let g = empirical_gram(&w, &x1).unwrap();
+    let gc = empirical_gram_cross(&w, &x1, &x1).unwrap();
+    for (a, b) in g.as_slice().iter().zip(gc.as_slice()) {
+        assert!((a - b).abs() <= 1e-14 * a.abs().max(1e-300));
+    }
+    // RNN: each entry of the cross kernel is the off-diagonal entry of the pair's kernel
+    let s1: Vec<f64> = (0..2 * 3 * 2).map(|i| (0.37 * i as f64).sin()).collect();
+    let s2: Vec<f64> = (0..3 * 3 * 2).map(|i| (0.53 * i as f64).cos()).collect();
+    for (preset, width) in [("elman", None), ("wang", None), ("elman", Some(16))] {
+        let (k, _) = widenet::commands::rnn_ntk_cross_arrays(
+            preset,
+            &s1,
+            (2, 3, 2),
+            &s2,
+            (3, 3, 2),
+            width,
+            1,
+            3,
+        )
+        .unwrap();
+        assert_eq!(k.shape(), (2, 3));
+        for i in 0..2 {
+            for j in 0..3 {
+                let pair: Vec<f64> = s1[i * 6..(i + 1) * 6]
+                    .iter()
+                    .chain(&s2[j * 6..(j + 1) * 6])
+                    .copied()
+                    .collect();
+                let (kp, _) =
+                    widenet::commands::rnn_ntk_arrays(preset, &pair, (2, 3, 2), width, 1, 3)
+                        .unwrap();
+                let (a, b) = (k.get(i, j), kp.get(0, 1));
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs().max(1e-12),
+                    "{preset} {width:?} ({i},{j}): {a} vs {b}"
+                );
+            }
+        }
+    }
+    let m = err_text(widenet::commands::rnn_ntk_cross_arrays(
+        "wang",
+        &s1,
+        (2, 3, 2),
+        &s2[..12],
+        (3, 2, 2),
+        None,
+        1,
+        0,
+    ));
+    assert!(m.contains("x2"), "{m}");
+}
