@@ -1117,7 +1117,8 @@ fn resnet_target<'py>(
 /// `widenet::data::rnn_concepts::draw`).
 #[pyfunction]
 #[pyo3(signature = (n, len, d, kind="additive", psi="sin", terms=1, positions=None,
-    beta_norm=1.0, threshold=0.1, c_min=1.0, c_max=1.0, seed=0, max_draws=None))]
+    beta_norm=1.0, threshold=0.1, c_min=1.0, c_max=1.0, seed=0, max_draws=None,
+    sample_seed=None))]
 #[allow(clippy::too_many_arguments)]
 fn rnn_concept<'py>(
     py: Python<'py>,
@@ -1134,6 +1135,7 @@ fn rnn_concept<'py>(
     c_max: f64,
     seed: u64,
     max_draws: Option<usize>,
+    sample_seed: Option<u64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     use widenet::data::rnn_concepts::{
         draw, AdditiveConcept, Concept, InputSpec, NVariableConcept,
@@ -1167,7 +1169,9 @@ fn rnn_concept<'py>(
                 ))
             }
         };
-        let mut gx = widenet::rng::stream(seed, "python/rnn-concept-x");
+        // the concept from `seed`, the sequences from `sample_seed` (default `seed`): one
+        // concept, independent training and test draws
+        let mut gx = widenet::rng::stream(sample_seed.unwrap_or(seed), "python/rnn-concept-x");
         let s = draw(
             &spec,
             &concept,

@@ -114,3 +114,20 @@ def test_train_test_forms_of_empirical_gram_and_rnn_ntk(rng):
     np.testing.assert_allclose(k, full[:3, 3:], rtol=1e-12)
     with pytest.raises(ValueError, match="x2"):
         widenet.rnn_ntk(s, rng.normal(size=(2, 5, 2)), preset="wang")
+
+
+def test_rnn_concept_draws_an_independent_test_set_of_the_same_concept():
+    kw = dict(len=3, d=4, psi="sin", terms=1, threshold=0.05, seed=5)
+    tr = widenet.rnn_concept(30, **kw)
+    te = widenet.rnn_concept(20, sample_seed=9, **kw)
+    again = widenet.rnn_concept(30, sample_seed=5, **kw)  # the default is sample_seed=seed
+    assert np.array_equal(tr.x, again.x) and np.array_equal(tr.y, again.y)
+    assert tr.betas == te.betas and tr.positions == te.positions
+    assert not np.allclose(tr.x[:20], te.x)
+    # the test labels are the same concept's: eq. 9 evaluated in numpy from the betas
+    f = np.zeros(20)
+    for pos, beta in zip(te.positions, te.betas):
+        xl = te.x[:, pos[0] - 1, :]
+        f += np.sin(xl @ np.array(beta) / np.linalg.norm(xl, axis=1))
+    np.testing.assert_allclose(te.f_raw, f, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(te.y, np.sign(f))

@@ -827,7 +827,8 @@ def rnn_concept(n: int, *, len: int, d: int, kind: str = "additive", psi: str = 
                 terms: int = 1, positions: Optional[List[int]] = None,
                 beta_norm: float = 1.0, threshold: float = 0.1, c_min: float = 1.0,
                 c_max: float = 1.0, seed: int = 0,
-                max_draws: Optional[int] = None) -> RnnConcept:
+                max_draws: Optional[int] = None,
+                sample_seed: Optional[int] = None) -> RnnConcept:
     """Seed 004's concept classes for recurrent networks, with labels that satisfy
     Theorem 2's margin.
 
@@ -842,12 +843,16 @@ def rnn_concept(n: int, *, len: int, d: int, kind: str = "additive", psi: str = 
     function as in :func:`complexity` (there "exp" is e^z - 1 and "cos" is cos z - 1).
     Sequences with |F*_raw| < ``threshold`` are redrawn (at most ``max_draws``), the
     kept values are scaled by 1/threshold, and y = sign F*.
+
+    The concept (every beta) is drawn from ``seed``, the sequences from ``sample_seed``
+    (default: ``seed``): the same ``seed`` with another ``sample_seed`` gives an
+    independent test set of the same concept.
     """
     d_ = _widenet.rnn_concept(
         _int(n, "n"), _int(len, "len", 1), _int(d, "d", 1), kind, psi, _int(terms, "terms", 1),
         None if positions is None else [_int(p, "positions", 1) for p in positions],
         float(beta_norm), float(threshold), float(c_min), float(c_max), _int(seed, "seed"),
-        _int(max_draws, "max_draws", 1, True))
+        _int(max_draws, "max_draws", 1, True), _int(sample_seed, "sample_seed", 0, True))
     return RnnConcept(**d_)
 
 

@@ -75,7 +75,8 @@ def resnet_target(name: str, n: int, seed: int = 0, d: Optional[int] = None,
 def rnn_concept(n: int, len: int, d: int, kind: str = "additive", psi: str = "sin",
                 terms: int = 1, positions: Optional[List[int]] = None, beta_norm: float = 1.0,
                 threshold: float = 0.1, c_min: float = 1.0, c_max: float = 1.0, seed: int = 0,
-                max_draws: Optional[int] = None) -> Dict[str, object]: ...
+                max_draws: Optional[int] = None,
+                sample_seed: Optional[int] = None) -> Dict[str, object]: ...
 def elman_concept(n: int, len: int, dx: int, d: int = 1, p: int = 4, phi: str = "sin",
                   noise_sd: float = 0.0, seed: int = 0) -> Dict[str, object]: ...
 def poly_target(x: np.ndarray, terms: List[Tuple[float, int]],
