@@ -306,7 +306,7 @@ def main():
 
             t0 = time.perf_counter()
             with PeakRss(client) as mem_a:
-                got = wd.analyze(y, x, client=client, top_k=args.top_k, tol=args.tol,
+                got = wd.analyze(x, y, client=client, top_k=args.top_k, tol=args.tol,
                                  chunk=args.chunk, progress=True,
                                  preconditioner=args.preconditioner,
                                  factor_precision=args.factor_precision)
@@ -341,7 +341,7 @@ def main():
                                peak_worker_rss=sorted(mem_a.peak.values()))
 
             t0 = time.perf_counter()
-            ref = widenet.analyze_large(y, x, top_k=args.top_k, tol=args.tol,
+            ref = widenet.analyze_large(x, y, top_k=args.top_k, tol=args.tol,
                                         path=args.single_path)
             t_one = time.perf_counter() - t0
             print(f"widenet.analyze_large: {t_one:.1f} s, path {ref.path}, "
@@ -400,7 +400,7 @@ def main():
             if args.big_mode == "full":
                 t0 = time.perf_counter()
                 with PeakRss(client) as mem_b:
-                    big = wd.analyze(yb, xb, client=client, top_k=args.big_top_k,
+                    big = wd.analyze(xb, yb, client=client, top_k=args.big_top_k,
                                      tol=args.tol, chunk=c, progress=True,
                                      memory_budget=args.big_budget, mode=args.big_force_mode)
                 t_big = time.perf_counter() - t0

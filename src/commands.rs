@@ -68,22 +68,25 @@ fn read_xy(x_path: &Path, y_path: &Path) -> Result<(Matrix<f64>, Vec<f64>)> {
     Ok((ds.x, ds.y))
 }
 
-/// `widenet analyze`: spectrum, projections, yᵀ(H^∞)⁻¹y, complexity measure and the
-/// predicted loss curve, as JSON.
+/// `widenet analyze` on the exact path: spectrum, projections, yᵀ(H^∞)⁻¹y, complexity
+/// measure and the predicted loss curve, as JSON in the one schema of [`AnalyzeReport`].
 pub fn analyze(
     x_path: &Path,
     y_path: &Path,
     eta: f64,
     iters: usize,
     out: &Path,
-) -> Result<crate::theory::spectrum::Analysis> {
+) -> Result<AnalyzeReport> {
     validate::positive("--eta", eta)?;
     validate::count("--iters", iters, 0, validate::MAX_ITERS)?;
     check_writable(out)?;
     let (x, y) = read_xy(x_path, y_path)?;
+    let start = std::time::Instant::now();
     let a = analyze_arrays(&x, &y, eta, iters)?;
-    write_json(out, &a)?;
-    Ok(a)
+    let timings = vec![("analysis".to_string(), start.elapsed().as_secs_f64())];
+    let rep = AnalyzeReport::from_exact(a, &y, crate::runtime::memory_budget(), timings);
+    write_json(out, &rep)?;
+    Ok(rep)
 }
 
 /// The array-level twin of [`analyze`] (used by the Python package): H^∞ of the rows of
@@ -546,67 +549,12 @@ pub struct AnalyzeLargeArgs {
     pub precond: Option<String>,
 }
 
-/// What `widenet analyze` writes on the large-n path: today's fields where they
-/// make sense (`eigenvalues` and `projections` are the top k only), plus the
-/// path, the accuracy reached and the bounds of the predicted loss.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct LargeNReport {
-    /// Number of samples.
-    pub n: usize,
-    /// "dense", "f32" or "matrix-free".
-    pub path: String,
-    /// k.
-    pub top_k: usize,
-    /// Top-k eigenvalues, descending.
-    pub eigenvalues: Vec<f64>,
-    /// |v_iᵀy| on them.
-    pub projections: Vec<f64>,
-    /// Σ_{i≤k}(v_iᵀy)²/‖y‖².
-    pub captured_fraction: f64,
-    /// yᵀH⁻¹y.
-    pub y_hinv_y: f64,
-    /// sqrt(2 yᵀH⁻¹y / n).
-    pub complexity_measure: f64,
-    /// Estimated relative error of `y_hinv_y`.
-    pub achieved_rel_error: f64,
-    /// Requested relative accuracy.
-    pub tol: f64,
-    /// η.
-    pub eta: f64,
-    /// Φ̃(t), t = 0..=iters (top-k exact, rest by Krylov quadrature).
-    pub predicted_loss: Vec<f64>,
-    /// Rigorous lower bound of Φ̃(t).
-    pub predicted_loss_lower: Vec<f64>,
-    /// Rigorous upper bound of Φ̃(t).
-    pub predicted_loss_upper: Vec<f64>,
-    /// 2/λ_max.
-    pub max_stable_eta: f64,
-    /// Estimated λ_min.
-    pub lambda_min_estimate: f64,
-    /// λ_max/λ_min estimate.
-    pub condition_estimate: f64,
-    /// max ‖Kv_i − λ_i v_i‖/λ_1 over the top k.
-    pub eig_max_rel_residual: f64,
-    /// Whether the Krylov phase converged.
-    pub eig_converged: bool,
-    /// Conjugate-gradient iterations.
-    pub cg_iterations: usize,
-    /// The memory budget in bytes the path was chosen with.
-    pub memory_budget: u64,
-    /// Wall-clock seconds per phase.
-    pub timings: Vec<(String, f64)>,
-    /// Kernel products (columns) of the eigen-solve.
-    pub krylov_products: usize,
-    /// The solve's preconditioner (cholesky-f64, cholesky-f32, spectral-cg, spectral).
-    pub preconditioner: String,
-    /// Product columns with the stored f32 kernel in inner CG solves (spectral-cg).
-    pub inner_cg_products: usize,
-}
+pub use crate::theory::analysis_report::AnalyzeReport;
 
 /// `widenet analyze` on the large-n path, or `None` when today's full dense
 /// analysis applies (inputs given, no large-n flag, and about 32n² bytes for
 /// the kernel, its Cholesky factor and eigenvectors fit the memory budget).
-pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<LargeNReport>> {
+pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<AnalyzeReport>> {
     use crate::kernels::tile::TileKernel;
     use crate::kernels::{relu_ntk::HInfKernel, stored::StoredKernel};
     use crate::theory::large_n::{LargeNConfig, SolverPath};
@@ -663,7 +611,7 @@ pub fn large_n_report(
     y: &[f64],
     top_k: Option<usize>,
     cfg: crate::theory::large_n::LargeNConfig,
-) -> Result<LargeNReport> {
+) -> Result<AnalyzeReport> {
     large_n_report_named(kern, y, "y", top_k, cfg)
 }
 
@@ -676,7 +624,7 @@ pub fn large_n_report_named(
     y_name: &str,
     top_k: Option<usize>,
     cfg: crate::theory::large_n::LargeNConfig,
-) -> Result<LargeNReport> {
+) -> Result<AnalyzeReport> {
     use crate::theory::large_n::analyze_kernel;
     let n = kern.n();
     if y.len() != n {
@@ -695,39 +643,7 @@ pub fn large_n_report_named(
     });
     let cfg = crate::theory::large_n::LargeNConfig { top_k, ..cfg };
     let r = analyze_kernel(kern, &[y], &cfg)?;
-    let l = r
-        .labels
-        .into_iter()
-        .next()
-        .expect("one label vector in, one out");
-    let rep = LargeNReport {
-        n,
-        path: r.path.name().to_string(),
-        top_k: r.top_k,
-        eigenvalues: r.eigenvalues,
-        projections: l.projections,
-        captured_fraction: l.captured_fraction,
-        y_hinv_y: l.y_hinv_y,
-        complexity_measure: l.complexity_measure,
-        achieved_rel_error: l.achieved_rel_error,
-        tol: r.tol,
-        eta: r.eta,
-        predicted_loss: l.predicted_loss,
-        predicted_loss_lower: l.predicted_loss_lower,
-        predicted_loss_upper: l.predicted_loss_upper,
-        max_stable_eta: r.max_stable_eta,
-        lambda_min_estimate: r.lambda_min_estimate,
-        condition_estimate: r.condition_estimate,
-        eig_max_rel_residual: r.eig_max_rel_residual,
-        eig_converged: r.eig_converged,
-        cg_iterations: l.cg_iterations,
-        memory_budget: budget,
-        timings: r.timings,
-        krylov_products: r.krylov_products,
-        preconditioner: r.preconditioner,
-        inner_cg_products: r.inner_cg_products,
-    };
-    Ok(rep)
+    Ok(AnalyzeReport::from_large(r, y, budget))
 }
 
 /// The array-level twin of [`kernel_rnn_ntk`] (used by the Python package): the RNN NTK

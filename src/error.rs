@@ -83,21 +83,31 @@ fn pd_hint(min_eig: f64) -> &'static str {
     }
 }
 
-/// The ill-conditioning message; a condition estimate that is negative or not finite means
-/// the matrix is not positive definite, not that it is merely ill-conditioned.
+/// The ill-conditioning message. A finite positive condition estimate is ill-conditioning;
+/// an infinite (or NaN) one means a solver met a direction with p^T K p <= 0 in its working
+/// precision: a kernel matrix that is singular at that precision (near-duplicate inputs, or
+/// an f32 stage rounding a nearly singular kernel), not a user's mistake; a negative one
+/// means the matrix given has a negative eigenvalue.
 fn ill_text(cond: f64, achieved: f64, tol: f64) -> String {
+    let numbers = format!(
+        "estimated condition number {cond:.3e}, achieved relative error {achieved:.3e}, \
+         requested {tol:.1e}"
+    );
     if cond.is_finite() && cond > 0.0 {
         format!(
-            "too ill-conditioned for the requested accuracy (estimated condition number \
-             {cond:.3e}, achieved relative error {achieved:.3e}, requested {tol:.1e}); \
-             near-duplicate inputs make a kernel matrix nearly singular (for H^inf: seed 001, \
-             Remark 5.1)"
+            "too ill-conditioned for the requested accuracy ({numbers}); near-duplicate inputs \
+             make a kernel matrix nearly singular (for H^inf: seed 001, Remark 5.1)"
+        )
+    } else if cond.is_nan() || cond > 0.0 {
+        format!(
+            "singular to the solver's working precision ({numbers}): near-duplicate or \
+             parallel inputs make a kernel matrix numerically singular (for H^inf: seed 001, \
+             Remark 5.1); remove them, add a ridge, or use the f64 path"
         )
     } else {
         format!(
-            "not positive definite (the solver's condition estimate is {cond:.3e}, achieved \
-             relative error {achieved:.3e}, requested {tol:.1e}): a kernel (Gram) matrix has \
-             no negative eigenvalues; check that the matrix given is one"
+            "not positive definite ({numbers}): a kernel (Gram) matrix has no negative \
+             eigenvalues; check that the matrix given is one"
         )
     }
 }

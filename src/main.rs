@@ -615,37 +615,17 @@ fn run(cli: Cli) -> Result<()> {
                 seed,
                 precond,
             };
-            if let Some(r) = commands::analyze_large_n(&large)? {
-                eprintln!(
-                    "n = {}, path {}, top-{} lambda_max = {:.4e}, y^T H^-1 y = {:.6e} \
-                     (relative error <= {:.1e}), complexity = {:.6}, captured {:.4}; wrote {}",
-                    r.n,
-                    r.path,
-                    r.top_k,
-                    r.eigenvalues.first().copied().unwrap_or(f64::NAN),
-                    r.y_hinv_y,
-                    r.achieved_rel_error,
-                    r.complexity_measure,
-                    r.captured_fraction,
-                    out.display()
-                );
-                return Ok(());
-            }
-            let x = x.context("--x is required")?;
-            let a = commands::analyze(&x, &y, eta, iters, &out)?;
-            for w in &a.warnings {
+            let r = match commands::analyze_large_n(&large)? {
+                Some(r) => r,
+                None => {
+                    let x = x.context("--x is required")?;
+                    commands::analyze(&x, &y, eta, iters, &out)?
+                }
+            };
+            for w in &r.warnings {
                 eprintln!("warning: {w}");
             }
-            eprintln!(
-                "n = {}, lambda_max = {:.4e}, lambda_min = {:.4e}, y^T H^-1 y = {:.4e}, \
-                 complexity = {:.4}; wrote {}",
-                a.n,
-                a.eigenvalues.first().copied().unwrap_or(f64::NAN),
-                a.eigenvalues.last().copied().unwrap_or(f64::NAN),
-                a.y_hinv_y,
-                a.complexity_measure,
-                out.display()
-            );
+            eprintln!("{}; wrote {}", r.summary(), out.display());
         }
         Command::Train {
             model:

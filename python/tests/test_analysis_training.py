@@ -49,6 +49,41 @@ def test_analyze_bit_identical_to_cli(cli, rng, tmp_path):
         assert np.array_equal(getattr(a, k), np.array(want[k])), k
     assert a.y_hinv_y == want["y_hinv_y"]
     assert a.complexity_measure == want["complexity_measure"]
+    # one schema: `widenet analyze` writes the fields of widenet.LargeAnalysis on the exact
+    # path as on the large-n paths, so the typed class reads either file
+    assert set(want) == set(widenet.LargeAnalysis.__dataclass_fields__)
+    assert want["path"] == "exact" and want["tol"] is None
+    cli("analyze", "--x", tmp_path / "x.npy", "--y", tmp_path / "y.npy", "--eta", 0.05,
+        "--iters", 20, "--path", "dense", "--top-k", 5, "--out", tmp_path / "l.json")
+    large = read_json(tmp_path / "l.json")
+    assert set(large) == set(want) and large["path"] == "dense"
+    np.testing.assert_allclose(large["y_hinv_y"], want["y_hinv_y"], rtol=1e-8)
+
+
+def test_analyze_large_warns_like_analyze(rng):
+    x, y = _data(rng, n=25)
+    y01 = (y + 1) / 2
+    with pytest.warns(UserWarning, match=r"\{0, 1\}"):
+        r = widenet.analyze_large(x, y01, path="dense", top_k=5)
+    assert any("{0, 1}" in w for w in r.warnings)
+    lmax = np.linalg.eigvalsh(h_inf_numpy(x))[-1]
+    with pytest.warns(UserWarning, match="2/lambda_max"):
+        r = widenet.analyze_large(x, y, path="dense", top_k=5, eta=3.0 / lmax)
+    assert r.max_stable_eta == pytest.approx(2 / lmax, rel=1e-10)
+
+
+def test_analyze_large_takes_analyze_argument_order(rng):
+    x, y = _data(rng, n=30)
+    a = widenet.analyze(x, y, eta=0.1, iters=10)
+    b = widenet.analyze_large(x, y, path="dense", top_k=30, eta=0.1, iters=10)
+    np.testing.assert_allclose(b.eigenvalues, a.eigenvalues, rtol=1e-10)
+    np.testing.assert_allclose(b.y_hinv_y, a.y_hinv_y, rtol=1e-9)
+    # the old order still answers the same, with a FutureWarning that names the new one
+    with pytest.warns(FutureWarning, match=r"analyze_large\(x, y\)"):
+        c = widenet.analyze_large(y, x, path="dense", top_k=30, eta=0.1, iters=10)
+    assert np.array_equal(c.eigenvalues, b.eigenvalues)
+    with pytest.raises(ValueError, match="y"):
+        widenet.analyze_large(x)
 
 
 def _gd_numpy(x, y, w0, a, eta, iters):

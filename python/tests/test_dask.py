@@ -125,8 +125,8 @@ def test_distributed_analysis_matches_the_single_machine_paths(client, rng):
     h = widenet.relu_ntk(x)
     lam = np.linalg.eigvalsh(h)[::-1]
     eta = 1.0 / lam[0]
-    ref = widenet.analyze_large(y, x, top_k=k, tol=1e-11, eta=eta, iters=40)
-    got = wd.analyze(y, x, client=client, top_k=k, tol=1e-11, eta=eta, iters=40, chunk=256,
+    ref = widenet.analyze_large(x, y, top_k=k, tol=1e-11, eta=eta, iters=40)
+    got = wd.analyze(x, y, client=client, top_k=k, tol=1e-11, eta=eta, iters=40, chunk=256,
                      timeout=T)
     np.testing.assert_allclose(got.eigenvalues, ref.eigenvalues, rtol=1e-8)
     np.testing.assert_allclose(got.eigenvalues, lam[:k], rtol=1e-10)
@@ -140,7 +140,7 @@ def test_distributed_analysis_matches_the_single_machine_paths(client, rng):
     # with the Krylov space grown to all of R^n the quadrature is exact: eq. 8, y^T H^-1 y
     # and the spectrum equal seed 001's full analysis (widenet.analyze) to 1e-8
     full = widenet.analyze(x, y, eta=eta, iters=40)
-    ex = wd.analyze(y, x, client=client, top_k=k, tol=1e-11, eig_rtol=1e-300, eta=eta,
+    ex = wd.analyze(x, y, client=client, top_k=k, tol=1e-11, eig_rtol=1e-300, eta=eta,
                     iters=40, chunk=256, block=32, max_basis=n, mode="persist", timeout=T)
     assert ex.krylov_basis == n
     np.testing.assert_allclose(ex.predicted_loss, full.predicted_loss, rtol=1e-8)
@@ -155,9 +155,9 @@ def test_every_cg_route_matches_the_single_machine_path(client, rng, pre, fp):
     n, k = 700, 5
     x = _sphere(rng, n, 12)
     y = np.sign(x[:, 0] - 0.1)
-    ref = widenet.analyze_large(y, x, top_k=k, tol=1e-11)
+    ref = widenet.analyze_large(x, y, top_k=k, tol=1e-11)
     q_np = float(y @ np.linalg.solve(h_inf_numpy(x), y))
-    got = wd.analyze(y, x, client=client, top_k=k, tol=1e-11, chunk=256, mode="persist",
+    got = wd.analyze(x, y, client=client, top_k=k, tol=1e-11, chunk=256, mode="persist",
                      preconditioner=pre, factor_precision=fp, timeout=T)
     assert got.preconditioner == pre and got.mode == "persist"
     # the result is the single-machine result type with the cluster's fields added
@@ -184,11 +184,11 @@ def test_the_cg_route_follows_the_memory_budget(client, rng):
     y = np.sign(x[:, 2])
     tiles = 3 * 4 // 2 * 256 * 256 * 8  # the lower blocks at chunk 256, f64
     kw = dict(client=client, top_k=3, tol=1e-9, chunk=256, timeout=T)
-    a = wd.analyze(y, x, memory_budget=2 * tiles, **kw)  # tiles + f64 factor fit
-    b = wd.analyze(y, x, memory_budget=2 * tiles - 1, **kw)  # only the tiles fit
-    c = wd.analyze(y, x, memory_budget=tiles - 1, **kw)  # nothing fits
-    d = wd.analyze(y, x, memory_budget=2 * tiles, factor_precision="f32", **kw)
-    e = wd.analyze(y, x, memory_budget=tiles - 1, mode="matrix-free", **kw)
+    a = wd.analyze(x, y, memory_budget=2 * tiles, **kw)  # tiles + f64 factor fit
+    b = wd.analyze(x, y, memory_budget=2 * tiles - 1, **kw)  # only the tiles fit
+    c = wd.analyze(x, y, memory_budget=tiles - 1, **kw)  # nothing fits
+    d = wd.analyze(x, y, memory_budget=2 * tiles, factor_precision="f32", **kw)
+    e = wd.analyze(x, y, memory_budget=tiles - 1, mode="matrix-free", **kw)
     # the f64 tiles do not fit: H^inf of f64 inputs goes to mode "mixed" (f32 tiles,
     # here all of them: they are half the size)
     assert (a.path, b.path, c.path, d.path, e.path) == (
@@ -199,9 +199,9 @@ def test_the_cg_route_follows_the_memory_budget(client, rng):
     for r in (b, c, d, e):
         np.testing.assert_allclose(r.y_hinv_y, a.y_hinv_y, rtol=1e-8)
     with pytest.raises(ValueError, match="persisted"):
-        wd.analyze(y, x, mode="matrix-free", preconditioner="cholesky", **kw)
+        wd.analyze(x, y, mode="matrix-free", preconditioner="cholesky", **kw)
     with pytest.raises(ValueError, match="factor_precision"):
-        wd.analyze(y, x, preconditioner="cholesky", factor_precision="f16", **kw)
+        wd.analyze(x, y, preconditioner="cholesky", factor_precision="f16", **kw)
 
 
 def test_the_mixed_mode_is_the_single_machine_analysis_whatever_part_of_the_tiles_is_held(
@@ -210,13 +210,13 @@ def test_the_mixed_mode_is_the_single_machine_analysis_whatever_part_of_the_tile
     n, k = 700, 5
     x = _sphere(rng, n, 12)
     y = np.sign(x[:, 0] - 0.1)
-    ref = widenet.analyze_large(y, x, top_k=k, tol=1e-11)
+    ref = widenet.analyze_large(x, y, top_k=k, tol=1e-11)
     q_np = float(y @ np.linalg.solve(h_inf_numpy(x), y))
     lam = np.linalg.eigvalsh(h_inf_numpy(x))[::-1][:k]
     f32_tiles = 4 * (256 * 256 * 3 + 256 * 188 * 2 + 188 * 188)
     runs = []
     for budget in (f32_tiles, f32_tiles // 2, 0):
-        got = wd.analyze(y, x, client=client, top_k=k, tol=1e-10, chunk=256, mode="mixed",
+        got = wd.analyze(x, y, client=client, top_k=k, tol=1e-10, chunk=256, mode="mixed",
                          memory_budget=budget, timeout=T)
         assert got.path == "mixed+inner-cg" and got.preconditioner == "inner-cg"
         runs.append(got)
@@ -247,7 +247,7 @@ def test_the_mixed_mode_is_the_single_machine_analysis_whatever_part_of_the_tile
         np.testing.assert_allclose(op.matmul32(v), k32 @ v, rtol=0,
                                    atol=1e-5 * np.abs(k32 @ v).max())
     with pytest.raises(ValueError, match="mixed"):
-        wd.analyze(y, x, client=client, top_k=k, chunk=256, mode="mixed",
+        wd.analyze(x, y, client=client, top_k=k, chunk=256, mode="mixed",
                    preconditioner="spectral", timeout=T)
     with pytest.raises(ValueError, match="mixed"):
         wd.DistributedKernel.from_inputs(client, x, kind="gaussian", chunk=256, mode="mixed")
@@ -314,12 +314,12 @@ def test_a_user_kernel_in_npy_tiles_gets_the_same_analysis(client, rng, tmp_path
     h = widenet.relu_ntk(x)
     da.to_npy_stack(str(tmp_path / "k"), da.from_array(h, chunks=(128, n)), axis=0)
     stored = da.from_npy_stack(str(tmp_path / "k"))
-    ref = widenet.analyze_large(y, kernel=h, top_k=k, tol=1e-11)
+    ref = widenet.analyze_large(y=y, kernel=h, top_k=k, tol=1e-11)
     # (block-Jacobi's lambda_min estimate is looser: its rounding floor cond sqrt(n) eps
     # lies near 1e-10 here, so it is asked for 1e-9)
     for mode, pre, tol in (("persist", "spectral", 1e-11),
                            ("matrix-free", "block-jacobi", 1e-9)):
-        got = wd.analyze(y, kernel=stored, client=client, top_k=k, tol=tol, chunk=256,
+        got = wd.analyze(y=y, kernel=stored, client=client, top_k=k, tol=tol, chunk=256,
                          mode=mode, preconditioner=pre, timeout=T)
         assert got.mode == mode
         np.testing.assert_allclose(got.eigenvalues, ref.eigenvalues, rtol=1e-8)
@@ -333,11 +333,11 @@ def test_non_finite_or_asymmetric_user_kernels_are_refused(client, rng):
     bad = h.copy()
     bad[300, 5] = np.nan
     with pytest.raises(ValueError, match=r"non-finite entry nan at \(300, 5\)"):
-        wd.analyze(y, kernel=da.from_array(bad, chunks=256), client=client, timeout=T)
+        wd.analyze(y=y, kernel=da.from_array(bad, chunks=256), client=client, timeout=T)
     asym = h.copy()
     asym[1, 400] += 1e-6 * h[1, 1]
     with pytest.raises(ValueError, match=r"not symmetric: K\[1, 400\] = -0.0818"):
-        wd.analyze(y, kernel=da.from_array(asym, chunks=256), client=client, timeout=T)
+        wd.analyze(y=y, kernel=da.from_array(asym, chunks=256), client=client, timeout=T)
     with pytest.raises(ValueError, match="square"):
         wd.check_kernel(da.from_array(h[:, :10]), client)
     # within the f64 tolerance (rounding-level asymmetry) it is accepted
@@ -353,7 +353,7 @@ def test_ctrl_c_cancels_the_cluster_work(client, rng):
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            wd.analyze(y, x, client=client, top_k=4, chunk=256, mode="matrix-free",
+            wd.analyze(x, y, client=client, top_k=4, chunk=256, mode="matrix-free",
                        tol=1e-12, eig_rtol=1e-300, max_basis=400, timeout=T)
     finally:
         timer.cancel()
@@ -371,7 +371,7 @@ def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
     y = np.sign(x[:, 0] + 0.2)
     kw = dict(client=client, top_k=4, tol=1e-10, chunk=256, mode=mode, timeout=T,
               preconditioner=pre)
-    ref = wd.analyze(y, x, **kw)
+    ref = wd.analyze(x, y, **kw)
     pids = client.run(os.getpid)
     killed = []
     # spectral CG: inside a product; Cholesky route (CG takes 1-2 iterations): inside
@@ -387,7 +387,7 @@ def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
             killed.append(pid)
             threading.Timer(0.02, os.kill, (pid, signal.SIGKILL)).start()
 
-    got = wd.analyze(y, x, progress=kill_one, **kw)
+    got = wd.analyze(x, y, progress=kill_one, **kw)
     assert killed
     client.wait_for_workers(2, timeout=T)
     assert killed[0] not in client.run(os.getpid).values()  # the worker did die
@@ -405,8 +405,8 @@ def test_the_mixed_mode_runs_the_library_solvers_on_the_cluster_products(client,
     n, k = 700, 5
     x = _sphere(rng, n, 12)
     y = np.sign(x[:, 0] - 0.1)
-    ref = widenet.analyze_large(y, x, top_k=k, tol=1e-10, path="matrix-free")
-    got = wd.analyze(y, x, client=client, top_k=k, tol=1e-10, chunk=256, mode="mixed",
+    ref = widenet.analyze_large(x, y, top_k=k, tol=1e-10, path="matrix-free")
+    got = wd.analyze(x, y, client=client, top_k=k, tol=1e-10, chunk=256, mode="mixed",
                      memory_budget=10**6, timeout=T)
     assert ref.preconditioner == "spectral-cg" and got.path == "mixed+inner-cg"
     np.testing.assert_allclose(got.eigenvalues, ref.eigenvalues, rtol=1e-12)

@@ -22,7 +22,7 @@ def test_large_n_paths_match_numpy(rng, path):
     lam, vec = lam[::-1], vec[:, ::-1]
     q = y @ np.linalg.solve(h, y)
     eta = 1.0 / lam[0]  # a stable step: eq. 8 decays
-    a = widenet.analyze_large(y, x, top_k=k, path=path, tol=1e-9, eta=eta, iters=50)
+    a = widenet.analyze_large(x, y, top_k=k, path=path, tol=1e-9, eta=eta, iters=50)
     assert a.path == path and a.n == n and a.top_k == k
     np.testing.assert_allclose(a.eigenvalues, lam[:k], rtol=1e-10)
     np.testing.assert_allclose(a.y_hinv_y, q, rtol=1e-8)
@@ -46,8 +46,8 @@ def test_bring_your_own_kernel_matches_inputs(rng):
     x = _sphere(rng, 150, 5)
     y = np.sign(x[:, 1])
     h = h_inf_numpy(x)
-    a = widenet.analyze_large(y, kernel=h, top_k=5, path="matrix-free", tol=1e-9)
-    b = widenet.analyze_large(y, x, top_k=5, path="matrix-free", tol=1e-9)
+    a = widenet.analyze_large(y=y, kernel=h, top_k=5, path="matrix-free", tol=1e-9)
+    b = widenet.analyze_large(x, y, top_k=5, path="matrix-free", tol=1e-9)
     np.testing.assert_allclose(a.y_hinv_y, b.y_hinv_y, rtol=1e-8)
     np.testing.assert_allclose(a.eigenvalues, b.eigenvalues, rtol=1e-10)
 
@@ -59,15 +59,15 @@ def test_bad_kernels_are_refused(rng):
     bad = h.copy()
     bad[0, 1] += 1e-3
     with pytest.raises(ValueError, match="not symmetric"):
-        widenet.analyze_large(y, kernel=bad, top_k=3)
+        widenet.analyze_large(y=y, kernel=bad, top_k=3)
     nan = h.copy()
     nan[2, 2] = np.nan
     with pytest.raises(ValueError, match="kernel"):
-        widenet.analyze_large(y, kernel=nan, top_k=3)
+        widenet.analyze_large(y=y, kernel=nan, top_k=3)
     with pytest.raises(ValueError, match="x/kernel"):
-        widenet.analyze_large(y, x, kernel=h)
+        widenet.analyze_large(x, y, kernel=h)
     with pytest.raises(ValueError, match="path"):
-        widenet.analyze_large(y, x, path="gpu")
+        widenet.analyze_large(x, y, path="gpu")
 
 
 @pytest.mark.parametrize("precond", ["spectral-cg", "cholesky"])
@@ -78,9 +78,9 @@ def test_f32_preconditioners_match_numpy(rng, precond):
     y = np.sign(x[:, 0] + 0.1)
     h = h_inf_numpy(x)
     q = y @ np.linalg.solve(h, y)
-    a = widenet.analyze_large(y, x, top_k=k, path="f32", tol=1e-10, iters=5, precond=precond)
+    a = widenet.analyze_large(x, y, top_k=k, path="f32", tol=1e-10, iters=5, precond=precond)
     assert a.preconditioner == ("spectral-cg" if precond == "spectral-cg" else "cholesky-f32")
     np.testing.assert_allclose(a.y_hinv_y, q, rtol=1e-8)
     np.testing.assert_allclose(a.eigenvalues, np.linalg.eigvalsh(h)[::-1][:k], rtol=1e-10)
     with pytest.raises(ValueError, match="precond"):
-        widenet.analyze_large(y, x, top_k=k, path="f32", precond="lu")
+        widenet.analyze_large(x, y, top_k=k, path="f32", precond="lu")

@@ -62,7 +62,7 @@ def test_a_python_operator_is_analysed_to_the_stated_accuracy(rng):
         assert lab["predicted_loss_lower"][1] <= phi1 * (1 + 1e-12)
         assert lab["predicted_loss_upper"][1] >= phi1 * (1 - 1e-12)
     # the same analysis as the single-machine matrix-free path on the same kernel
-    ref = widenet.analyze_large(ys[0], kernel=h, top_k=k, tol=1e-10, path="matrix-free")
+    ref = widenet.analyze_large(y=ys[0], kernel=h, top_k=k, tol=1e-10, path="matrix-free")
     np.testing.assert_allclose(d["eigenvalues"], ref.eigenvalues, rtol=1e-10)
     np.testing.assert_allclose(d["labels"][0]["y_hinv_y"], ref.y_hinv_y, rtol=1e-9)
 

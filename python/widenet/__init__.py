@@ -299,7 +299,8 @@ class LargeAnalysis(_Result):
 
     #: Number of samples.
     n: int
-    #: "dense", "f32" (kernel stored in f32, f64 solves) or "matrix-free".
+    #: "dense", "f32" (kernel stored in f32, f64 solves) or "matrix-free" (``widenet
+    #: analyze``'s JSON, the same schema, also says "exact": a full eigendecomposition).
     path: str
     #: k, the number of top eigenpairs.
     top_k: int
@@ -315,8 +316,8 @@ class LargeAnalysis(_Result):
     complexity_measure: float
     #: Estimated relative error of ``y_hinv_y`` (an a-posteriori bound).
     achieved_rel_error: float
-    #: The requested relative accuracy.
-    tol: float
+    #: The requested relative accuracy (None on the exact path).
+    tol: Optional[float]
     #: The eta of the predicted curve.
     eta: float
     #: eq. 8, top-k exact plus Krylov quadrature for the rest.
@@ -331,8 +332,8 @@ class LargeAnalysis(_Result):
     lambda_min_estimate: float
     #: Estimated lambda_max / lambda_min.
     condition_estimate: float
-    #: max ||K v_i - lambda_i v_i|| / lambda_1 over the top k.
-    eig_max_rel_residual: float
+    #: max ||K v_i - lambda_i v_i|| / lambda_1 over the top k (None on the exact path).
+    eig_max_rel_residual: Optional[float]
     #: Whether the Krylov phase converged.
     eig_converged: bool
     #: Conjugate-gradient iterations.
@@ -347,9 +348,23 @@ class LargeAnalysis(_Result):
     preconditioner: str = ""
     #: Product columns with the stored f32 kernel spent in inner CG solves (spectral-cg).
     inner_cg_products: int = 0
+    #: What to know before reading the numbers (eta beyond 2 / lambda_max, labels in
+    #: {0, 1}); each was also raised as a ``UserWarning``.
+    warnings: list = field(default_factory=list)
 
 
-def analyze_large(y: ArrayLike, x: Optional[ArrayLike] = None, *,
+def _x_then_y(fn: str, x: Any, y: Any) -> Tuple[Any, Any]:
+    """(x, y) as :func:`analyze` orders them; the old order ``fn(y, x)`` (a 1-D first
+    argument) still works for now, with a ``FutureWarning``."""
+    if x is not None and np.ndim(x) == 1 and (y is None or np.ndim(y) == 2):
+        warnings.warn(f"{fn}(y, x) is the old argument order: call {fn}(x, y) (inputs "
+                      "first, as analyze(x, y)), or pass y= and kernel= by keyword",
+                      FutureWarning, stacklevel=3)
+        return y, x
+    return x, y
+
+
+def analyze_large(x: Optional[ArrayLike] = None, y: Optional[ArrayLike] = None, *,
                   kernel: Optional[ArrayLike] = None, eta: float = 1e-3, iters: int = 1000,
                   top_k: Optional[int] = None, path: Optional[str] = None,
                   tol: float = 1e-6, seed: int = 0,
@@ -363,7 +378,12 @@ def analyze_large(y: ArrayLike, x: Optional[ArrayLike] = None, *,
     "dense", "f32" or "matrix-free"; by default it follows the memory budget. A kernel
     too ill-conditioned for ``tol`` raises :class:`WidenetError` with its estimated
     condition number. ``precond`` ("auto", "cholesky", "spectral-cg") picks the f32
-    path's preconditioner (default: measured)."""
+    path's preconditioner (default: measured). Arguments in :func:`analyze`'s order:
+    ``analyze_large(x, y)``, or ``analyze_large(y=y, kernel=K)``."""
+    x, y = _x_then_y("analyze_large", x, y)
+    if y is None:
+        raise ValueError("y: the labels are required (analyze_large(x, y) or "
+                         "analyze_large(y=y, kernel=K))")
     d = json.loads(_widenet.analyze_large(
         _arr(y, "y", 1),
         None if x is None else _arr(x, "x", 2),
@@ -374,6 +394,8 @@ def analyze_large(y: ArrayLike, x: Optional[ArrayLike] = None, *,
     for k in ("eigenvalues", "projections", "predicted_loss", "predicted_loss_lower",
               "predicted_loss_upper"):
         d[k] = np.asarray(d[k], dtype=np.float64)
+    for w in d.get("warnings", []):
+        warnings.warn(w, UserWarning, stacklevel=2)
     return LargeAnalysis(**d)
 
 

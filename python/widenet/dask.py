@@ -1336,7 +1336,7 @@ class DaskAnalysis(LargeAnalysis):
     product_log: list = field(default_factory=list)
 
 
-def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
+def analyze(x: Any = None, y: Any = None, *, client: Any, kernel: Any = None,
             kind: str = "relu_ntk", top_k: int = 10, eta: float = 1e-3, iters: int = 1000,
             tol: float = 1e-6, eig_rtol: float = 1e-8, chunk: int = 2048,
             mode: Optional[str] = None, memory_budget: Optional[int] = None,
@@ -1367,8 +1367,14 @@ def analyze(y: Any, x: Any = None, *, client: Any, kernel: Any = None,
     the diagonal blocks inverted on the workers; on MNIST it took more CG iterations
     than "spectral", see docs/dask.md). ``timeout`` bounds each product and each pair
     of triangular solves (s).
-    Ctrl-C cancels the cluster work and raises KeyboardInterrupt."""
-    from . import WidenetError
+    Ctrl-C cancels the cluster work and raises KeyboardInterrupt. Arguments in
+    :func:`widenet.analyze`'s order: ``analyze(x, y, client=...)``, or
+    ``analyze(y=y, kernel=K, client=...)``."""
+    from . import WidenetError, _x_then_y
+    x, y = _x_then_y("widenet.dask.analyze", x, y)
+    if y is None:
+        raise ValueError("y: the labels are required (analyze(x, y, client=...) or "
+                         "analyze(y=y, kernel=K, client=...))")
     clock = time.perf_counter()
     timings: List[Tuple[str, float]] = []
 

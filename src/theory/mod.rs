@@ -1,5 +1,6 @@
 //! Theory: spectra, predicted dynamics, complexity measures and bounds.
 
+pub mod analysis_report;
 pub mod bounds;
 pub mod bounds_001;
 pub mod bounds_004;

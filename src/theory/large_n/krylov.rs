@@ -200,19 +200,24 @@ pub(super) fn block_lanczos(
 ) -> Result<Spectrum> {
     let mut rng = crate::rng::stream(seed, "large-n block lanczos start");
     let nl = labels.cols();
-    let mut start = Matrix::zeros(n, b);
-    for i in 0..n {
-        for j in 0..b {
-            let v = if j < nl {
+    // When the basis may reach R^n (cap plus one block beyond n, small n or k near n),
+    // a block could need more new directions than remain, and orthonormalizing rounding
+    // noise would corrupt T: take the whole space as the one block instead (Q = I, so
+    // T = K exactly and the spectrum is the operator's, from n product columns).
+    let whole = m_cap + b > n;
+    let start = if whole {
+        Matrix::from_fn(n, n, |i, j| if i == j { 1.0 } else { 0.0 })
+    } else {
+        Matrix::from_fn(n, b, |i, j| {
+            if j < nl {
                 labels.get(i, j)
             } else {
                 crate::rng::normal(&mut rng)
-            };
-            start.set(i, j, v);
-        }
-    }
+            }
+        })
+    };
     let (q0, _) = orthonormalize(start, &[] as &[Matrix<f64>], 0.0, &mut rng)?;
-    let mut basis = Basis::new(n, m_cap.max(kp + b));
+    let mut basis = Basis::new(n, if whole { n } else { m_cap.max(kp + b) });
     basis.push(&q0);
     // the current block: columns oj..oj + bj of the basis
     let (mut oj, mut bj) = (0usize, q0.cols());
