@@ -26,6 +26,7 @@ use std::time::Duration;
 use widenet::experiments::common::{Precision, Scale};
 use widenet::{Error, Matrix, Real};
 
+mod compose;
 mod predict;
 mod solver;
 
@@ -1669,5 +1670,9 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(poly_target, m)?)?;
     m.add_function(wrap_pyfunction!(solver::analyze_operator, m)?)?;
     m.add_function(wrap_pyfunction!(predict::predict, m)?)?;
+    // widenet.stax (issue 23)
+    m.add_function(wrap_pyfunction!(compose::compose_spec, m)?)?;
+    m.add_function(wrap_pyfunction!(compose::compose_kernel, m)?)?;
+    m.add_function(wrap_pyfunction!(compose::compose_rnn_preset, m)?)?;
     Ok(())
 }
