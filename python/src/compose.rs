@@ -11,9 +11,10 @@ use widenet::kernels::rnn_infinite::Preset;
 use widenet::Matrix;
 
 /// Parses `spec`; returns (canonical spec, the net as one layer's spec, "mean" or
-/// "dot", the sequence length of a recurrent net or None).
+/// "dot", the sequence length of a recurrent net or None, whether it reads out
+/// every step).
 #[pyfunction]
-pub fn compose_spec(spec: &str) -> PyResult<(String, String, String, Option<usize>)> {
+pub fn compose_spec(spec: &str) -> PyResult<(String, String, String, Option<usize>, bool)> {
     let arch = Arch::parse(spec).map_err(py_err)?;
     // a top-level list prints bare; as one layer it is a serial(...)
     let one = arch.net.to_string();
@@ -21,7 +22,13 @@ pub fn compose_spec(spec: &str) -> PyResult<(String, String, String, Option<usiz
         Gram::Mean => "mean",
         Gram::Dot => "dot",
     };
-    Ok((arch.to_string(), one, gram.into(), arch.seq_len()))
+    Ok((
+        arch.to_string(),
+        one,
+        gram.into(),
+        arch.seq_len(),
+        arch.readout_all(),
+    ))
 }
 
 /// The spec of `rnn_ntk_infinite`'s preset ("elman" or "wang") of length `len`.

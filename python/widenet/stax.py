@@ -58,11 +58,12 @@ class Net:
     ``spec`` is the canonical text; two nets are equal when their specs are.
     """
 
-    __slots__ = ("_spec", "_one", "_gram", "_seq_len")
+    __slots__ = ("_spec", "_one", "_gram", "_seq_len", "_all")
 
     def __init__(self, spec: str):
-        spec, one, gram, seq_len = _widenet.compose_spec(spec)
+        spec, one, gram, seq_len, all_steps = _widenet.compose_spec(spec)
         self._spec, self._one, self._gram, self._seq_len = spec, one, gram, seq_len
+        self._all = all_steps
 
     @property
     def spec(self) -> str:
@@ -79,6 +80,12 @@ class Net:
         """The sequence length L of a recurrent net (inputs n x L x d), else None."""
         return self._seq_len
 
+    @property
+    def readout_all(self) -> bool:
+        """Whether the net outputs every step of a sequence (``Rnn(readout="all")``):
+        its kernels are then n x L x n2 x L."""
+        return self._all
+
     def __repr__(self) -> str:
         return f"stax.from_spec({self._spec!r})"
 
@@ -93,7 +100,9 @@ class Net:
         """The ``output`` ("ntk" or "nngp") kernel on the rows of ``x`` (n x n), or
         between the rows of ``x`` and ``x2`` (n x n2). ``x`` is n x d, or n x L x d
         sequences for a recurrent net (given to a feed-forward net they are an
-        error: flatten them to read each sequence as one vector)."""
+        error: flatten them to read each sequence as one vector). A net reading out
+        every step (``Rnn(readout="all")``) gives K[i, t, j, u] = K((x_i, step t),
+        (x2_j, step u)), shape n x L x n2 x L."""
         from . import _arr
         a = _arr(x, "x")
         b = None if x2 is None else _arr(x2, "x2")
@@ -104,7 +113,11 @@ class Net:
                     f"a recurrent net), got shape {v.shape}")
         if output not in ("ntk", "nngp"):
             raise ValueError(f"invalid output: {output!r} is neither 'ntk' nor 'nngp'")
-        return _widenet.compose_kernel(self._spec, a, b, output)
+        k = _widenet.compose_kernel(self._spec, a, b, output)
+        if self._all:
+            L = self._seq_len
+            k = k.reshape(k.shape[0] // L, L, k.shape[1] // L, L)
+        return k
 
     def nngp(self, x: Any, x2: Any = None) -> np.ndarray:
         """The NNGP Σ(x, x2) of the network's output (float64; see :meth:`kernel`)."""
@@ -425,13 +438,16 @@ def Activation(expr: str, nodes: int = 48) -> Net:
 
 def Rnn(step: Net, len: int, W_std: float = 1.0, A_std: float = 1.0, b_std: float = 0.0,
         h0_std: float = 0.0, train_W: bool = True, train_A: bool = True,
-        train_b: bool = True) -> Net:
+        train_b: bool = True, readout: str = "last") -> Net:
     """A recurrent layer (the net's first layer; its inputs are n x len x d sequences):
     g_t = W_std·W h_{t−1}/√m + A_std·A x_t/√d + b_std·β, h_t = step(g_t), t = 1..len,
     the output h_len. ``h0_std=0`` starts from h_0 = 0 (seed 002), ``h0_std > 0``
     from h_0 = step(M_0), M_0 ~ N(0, h0_std²), the same for every input (seed 004).
     ``train_W``/``train_A``/``train_b`` choose the weights whose gradients enter the
-    NTK. Its kernels follow seed 004 eq. 25 (forward) and eq. 28 (backward)."""
+    NTK. ``readout="last"`` outputs h_len; ``"all"`` every h_t (sequence labelling;
+    the kernels are then over (sequence, step) pairs, n x L x n2 x L). Its kernels
+    follow seed 004 eq. 25 (forward) and eq. 28 (backward), the cross-time NTK
+    terms of paths of unequal length through W vanishing (Theorem 6)."""
     call = "stax.Rnn"
     s = _one(step, f"{call}: step")
     if isinstance(len, bool) or not isinstance(len, (int, np.integer)) or len < 1:
@@ -445,6 +461,10 @@ def Rnn(step: Net, len: int, W_std: float = 1.0, A_std: float = 1.0, b_std: floa
     for k, v in (("train_w", train_W), ("train_a", train_A), ("train_b", train_b)):
         if _flag(v, _KEYWORD.get(k, k), call) == "false":
             fields.append(f"{k}=false")
+    if readout not in ("last", "all"):
+        raise ValueError(f"{call}: invalid readout: {readout!r} is neither 'last' nor 'all'")
+    if readout == "all":
+        fields.append("readout=all")
     return _build(f"rnn({s}, {', '.join(fields)})", call)
 
 

@@ -187,6 +187,10 @@ fn bad_recurrent_specs_and_inputs_are_named() {
         &["layer 1 'rnn'", "'w'", "negative"],
     );
     expect_invalid(Arch::parse("rnn(relu, len=0)"), &["'len'"]);
+    expect_invalid(
+        Arch::parse("rnn(relu, len=2, readout=first)"),
+        &["layer 1 'rnn'", "'readout'", "neither"],
+    );
     expect_invalid(Arch::parse("rnn(relu, len=2.5)"), &["'len'", "whole"]);
     expect_invalid(Arch::parse("rnn(relu, len=2, h0=nan)"), &["'h0'"]);
     expect_invalid(Arch::parse("rnn(bogus, len=2)"), &["layer 1.1", "'bogus'"]);
@@ -244,4 +248,49 @@ fn recurrent_specs_round_trip() {
         assert_eq!(a.seq_len(), Some(len));
     }
     assert_eq!(Arch::parse("dense, relu").unwrap().seq_len(), None);
+}
+
+/// readout=all: the kernel over (sequence, step) pairs. Its (t, t) entries are
+/// the readout=last kernel of the sequences cut after t steps (a recurrence does
+/// not look ahead), computed by the other code path; the cross kernel is the
+/// off-diagonal block. (The cross-time entries are checked against a Monte Carlo
+/// of finite networks in python/tests/test_stax.py.)
+#[test]
+fn readout_all_is_every_prefix() {
+    let (n, len, d) = (5, 4, 3);
+    let (_, x) = sequences(n, len, d, 11);
+    let base = "rnn(erf(b=0.8), len=4, w=1.2, a=0.9, b=0.3, h0=0.7";
+    let all = Arch::parse(&format!("{base}, readout=all), dense(b=0.2)")).unwrap();
+    assert_eq!(Arch::parse(&all.to_string()).unwrap(), all);
+    for out in [Output::Nngp, Output::Ntk] {
+        let k = composed_gram(&all, &x, out).unwrap();
+        assert_eq!(k.shape(), (n * len, n * len));
+        for t in 1..=len {
+            let cut = Matrix::from_fn(n, t * d, |i, c| x.get(i, c));
+            let last = Arch::parse(&format!(
+                "{}, dense(b=0.2)",
+                base.replace("len=4", &format!("len={t}")) + ")"
+            ))
+            .unwrap();
+            let want = composed_gram(&last, &cut, out).unwrap();
+            let got = Matrix::from_fn(n, n, |i, j| k.get(i * len + t - 1, j * len + t - 1));
+            let e = rel(&got, &want);
+            assert!(e < 1e-14, "{} t = {t}: {e:e}", out.name());
+        }
+        let (_, y) = sequences(3, len, d, 12);
+        let cross = composed_cross(&all, &x, &y, out).unwrap();
+        let both = Matrix::from_fn(n + 3, len * d, |i, c| {
+            if i < n {
+                x.get(i, c)
+            } else {
+                y.get(i - n, c)
+            }
+        });
+        let full = composed_gram(&all, &both, out).unwrap();
+        let block = Matrix::from_fn(n * len, 3 * len, |r, c| full.get(r, n * len + c));
+        let e = rel(&cross, &block);
+        assert!(e < 1e-14, "{} cross: {e:e}", out.name());
+        let self_cross = composed_cross(&all, &x, &x, out).unwrap();
+        assert!(rel(&self_cross, &k) < 1e-14);
+    }
 }

@@ -12,7 +12,8 @@
 //!        | exp(a=1, b=1) | gaussian(a=1, b=-1) | expr('tanh(z)', nodes=48)
 //!        | identity | scale(alpha)
 //!        | serial(layer, ...) | sum(layer, ...) | prod(layer, ...) | concat(layer, ...)
-//!        | rnn(step, len=L, w=1, a=1, b=0, h0=0, train_w=true, train_a=true, train_b=true)
+//!        | rnn(step, len=L, w=1, a=1, b=0, h0=0, train_w=true, train_a=true, train_b=true,
+//!              readout=last|all)
 //! ```
 //!
 //! `rnn` (only as the net's first layer: it reads the input sequence) runs the
@@ -21,7 +22,9 @@
 //! seed 004 eq. 14), and passes h_L on; `h0` = 0 starts from h_0 = 0 (Elman),
 //! `h0` > 0 from h_0 = step(M_0) with M_0 ~ N(0, h0²) per unit, the same vector
 //! for every input (Wang). Its input rows hold the L steps one after the other
-//! (an n × L × d array flattened to n × (L·d)).
+//! (an n × L × d array flattened to n × (L·d)). `readout=last` passes h_L on;
+//! `readout=all` every h_t (sequence labelling: the kernel is over the n·L pairs
+//! (sequence i, step t), row i·L + t).
 //!
 //! `gram=mean` (the default, neural-tangents' convention) starts from the input
 //! covariance xᵀx'/d; `gram=dot` from xᵀx' (seed 001's H^∞ and seed 003's
@@ -127,6 +130,20 @@ pub struct Rnn {
     pub train_w: bool,
     pub train_a: bool,
     pub train_b: bool,
+    /// The output: the last state h_L, or every state h_1..h_L (sequence labelling).
+    #[serde(default)]
+    pub readout: Readout,
+}
+
+/// What a recurrent layer outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Readout {
+    /// The last state: one output per sequence.
+    #[default]
+    Last,
+    /// Every state: L outputs per sequence; the kernel is over (sequence, step)
+    /// pairs, row i·L + t.
+    All,
 }
 
 /// How parallel branches are joined.
@@ -256,6 +273,7 @@ impl Arch {
                     train_w: true,
                     train_a: false,
                     train_b: false,
+                    readout: Readout::Last,
                 })),
                 Layer::Dense {
                     w_std: std::f64::consts::FRAC_1_SQRT_2,
@@ -266,6 +284,12 @@ impl Arch {
                 },
             ]),
         }
+    }
+
+    /// Whether the net is recurrent with `readout=all` (a kernel over (sequence,
+    /// step) pairs).
+    pub fn readout_all(&self) -> bool {
+        matches!(self.top_layers().next(), Some((_, Layer::Rnn(r))) if r.readout == Readout::All)
     }
 
     /// The sequence length of a recurrent net (its first layer an `rnn`), None
@@ -699,18 +723,24 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A true/false field (true when absent).
-    fn flag(&self, f: &str) -> Result<bool> {
+    /// A field of two words: false for `first` (or absent), true for `second`.
+    fn second(&self, f: &str, first: &str, second: &str) -> Result<bool> {
         match self.word(f)?.as_deref() {
-            None | Some("true") => Ok(true),
-            Some("false") => Ok(false),
+            None => Ok(false),
+            Some(w) if w == first => Ok(false),
+            Some(w) if w == second => Ok(true),
             Some(o) => Err(field_err(
                 self.path,
                 self.layer,
                 f,
-                format!("= '{o}' is neither 'true' nor 'false'"),
+                format!("= '{o}' is neither '{first}' nor '{second}'"),
             )),
         }
+    }
+
+    /// A true/false field (true when absent).
+    fn flag(&self, f: &str) -> Result<bool> {
+        Ok(!self.second(f, "true", "false")?)
     }
 
     fn word(&self, f: &str) -> Result<Option<String>> {
@@ -767,7 +797,9 @@ fn build(name: &str, args: Vec<Arg>, path: &str) -> Result<Layer> {
             let f = Fields::new(
                 path,
                 name,
-                &["len", "w", "a", "b", "h0", "train_w", "train_a", "train_b"],
+                &[
+                    "len", "w", "a", "b", "h0", "train_w", "train_a", "train_b", "readout",
+                ],
                 args,
             )?;
             let len = f
@@ -783,21 +815,19 @@ fn build(name: &str, args: Vec<Arg>, path: &str) -> Result<Layer> {
                 train_w: f.flag("train_w")?,
                 train_a: f.flag("train_a")?,
                 train_b: f.flag("train_b")?,
+                readout: if f.second("readout", "last", "all")? {
+                    Readout::All
+                } else {
+                    Readout::Last
+                },
             }))
         }
         "dense" => {
             let f = Fields::new(path, name, &["w", "b", "param", "trainable", "width"], args)?;
-            let param = match f.word("param")?.as_deref() {
-                None | Some("ntk") => Param::Ntk,
-                Some("standard") => Param::Standard,
-                Some(o) => {
-                    return Err(field_err(
-                        path,
-                        name,
-                        "param",
-                        format!("= '{o}' is neither 'ntk' nor 'standard'"),
-                    ))
-                }
+            let param = if f.second("param", "ntk", "standard")? {
+                Param::Standard
+            } else {
+                Param::Ntk
             };
             let trainable = f.flag("trainable")?;
             let width = f.whole("width", 1e15)?;
@@ -1008,6 +1038,9 @@ impl fmt::Display for Layer {
                     if !v {
                         write!(f, ", {k}=false")?;
                     }
+                }
+                if r.readout == Readout::All {
+                    write!(f, ", readout=all")?;
                 }
                 write!(f, ")")
             }

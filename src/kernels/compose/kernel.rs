@@ -24,7 +24,7 @@
 //!   ([`crate::kernels::rnn_infinite`] derives it; `rnn_preset` builds its two
 //!   presets as compositions).
 
-use super::arch::{Arch, FanIn, Gram, Layer, Param, Rnn};
+use super::arch::{Arch, FanIn, Gram, Layer, Param, Readout, Rnn};
 use super::maps::{ActMap, Cov};
 use crate::error::{Error, Result};
 use crate::kernels::tile::{check_tile, gemm_tile, inner_tile, TileKernel};
@@ -118,6 +118,10 @@ struct RnnProg {
     train_b: bool,
     /// K^0 (the same for every pair).
     k0: f64,
+    /// h0² (0: h_0 = 0).
+    h0v: f64,
+    /// readout=all: every state is an output.
+    all: bool,
 }
 
 struct Compiler {
@@ -324,6 +328,50 @@ impl Program {
         (e.s, e.t)
     }
 
+    /// Whether the program outputs every step of a sequence (readout=all).
+    pub fn readout_all(&self) -> bool {
+        self.rnn.as_ref().is_some_and(|r| r.all)
+    }
+
+    /// readout=all: the L × L `output` values of the sequences `xi`, `xj` (rows of
+    /// L·d values) into vals[t·L + u]; `c1`, `c2` their C^{t,t}
+    /// ([`RnnProg::diag_pre`]), `scale` the input Gram's factor.
+    #[allow(clippy::too_many_arguments)]
+    fn block_all(
+        &self,
+        (xi, xj, d): (&[f64], &[f64], usize),
+        scale: f64,
+        c1: &[f64],
+        c2: &[f64],
+        same: bool,
+        output: Output,
+        (xx, st): (&mut [f64], &mut [St]),
+        vals: &mut [f64],
+    ) {
+        let r = self.rnn.as_ref().expect("a recurrent program");
+        for (k, v) in xx.iter_mut().enumerate() {
+            let (t, u) = (k / r.len, k % r.len);
+            let (a, b) = (&xi[t * d..(t + 1) * d], &xj[u * d..(u + 1) * d]);
+            *v = a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>() * scale;
+        }
+        r.run_all(xx, c1, c2, same, st);
+        for (k, (v, e)) in vals.iter_mut().zip(st.iter()).enumerate() {
+            let e = self.eval(*e, same && k / r.len == k % r.len);
+            *v = pick(output, (e.s, e.t));
+        }
+    }
+
+    /// readout=all: every sequence's C^{t,t} (n × L) from the step norms.
+    fn diag_all(&self, nrm: &[f64], n: usize) -> Vec<f64> {
+        let r = self.rnn.as_ref().expect("a recurrent program");
+        (0..n)
+            .flat_map(|i| {
+                let q: Vec<f64> = (0..r.len).map(|t| nrm[t * n + i]).collect();
+                r.diag_pre(&q)
+            })
+            .collect()
+    }
+
     /// The ops applied to the pair state `init`.
     fn eval(&self, init: St, same: bool) -> St {
         // a small stack on the stack for the usual nets (zeroing MAX_STACK
@@ -468,9 +516,87 @@ impl RnnProg {
                 train_a: r.train_a,
                 train_b: r.train_b,
                 k0,
+                h0v: r.h0_std * r.h0_std,
+                all: r.readout == Readout::All,
             },
             st,
         ))
+    }
+
+    /// K^{0,t} between h_0 and a state of pre-activation variance `var`:
+    /// E[step(M_0)·step(g)] with M_0 independent of g (M_0 is drawn apart from W,
+    /// A, β), i.e. the step's map at covariance 0; 0 for h_0 = 0.
+    fn k0_cross(&self, var: f64) -> f64 {
+        if self.h0v == 0.0 {
+            return 0.0;
+        }
+        let st = St {
+            q1: self.h0v,
+            q2: var,
+            s: 0.0,
+            t: 0.0,
+        };
+        self.step.eval(st, false).s
+    }
+
+    /// The pre-activation variances C^{t,t} (t = 1..L) of one sequence from its
+    /// step norms `q`.
+    fn diag_pre(&self, q: &[f64]) -> Vec<f64> {
+        let mut k = self.k0;
+        q.iter()
+            .map(|&qt| {
+                let c = self.w2 * k + self.a2 * qt + self.b2;
+                let st = St {
+                    q1: c,
+                    q2: c,
+                    s: c,
+                    t: 0.0,
+                };
+                k = self.step.eval(st, true).s;
+                c
+            })
+            .collect()
+    }
+
+    /// readout=all: the states (h_{t+1} of x, h_{u+1} of x') into out[t·L + u]
+    /// (the recursion of the module docs on the grid of step pairs; the
+    /// pre-activation NTK couples (t, u) to (t − 1, u − 1) only, the paths of
+    /// unequal length through W vanishing as in seed 004 Theorem 6).
+    /// `xx[t·L + u]` = Σ⁰(x_{t+1}, x'_{u+1}); `c1`, `c2` the sequences' C^{t,t}.
+    fn run_all(&self, xx: &[f64], c1: &[f64], c2: &[f64], same: bool, out: &mut [St]) {
+        let l = self.len;
+        let (w2, a2, b2) = (self.w2, self.a2, self.b2);
+        for t in 0..l {
+            for u in 0..l {
+                let (kk, th) = match (t, u) {
+                    (0, 0) => (self.k0, 0.0),
+                    (0, _) => (self.k0_cross(c2[u - 1]), 0.0),
+                    (_, 0) => (self.k0_cross(c1[t - 1]), 0.0),
+                    _ => {
+                        let p = out[(t - 1) * l + u - 1];
+                        (p.s, p.t)
+                    }
+                };
+                let x = xx[t * l + u];
+                let mut tg = w2 * th;
+                if self.train_w {
+                    tg += w2 * kk;
+                }
+                if self.train_a {
+                    tg += a2 * x;
+                }
+                if self.train_b {
+                    tg += b2;
+                }
+                let g = St {
+                    q1: c1[t],
+                    q2: c2[u],
+                    s: w2 * kk + a2 * x + b2,
+                    t: tg,
+                };
+                out[t * l + u] = self.step.eval(g, same && t == u);
+            }
+        }
     }
 
     /// The state (K^L, Θ_h^L) of the last step (the recursion of the module docs).
@@ -604,6 +730,8 @@ pub struct ComposedKernel<'a> {
     scale: f64,
     /// The input dimension (per step for a recurrent net).
     d: usize,
+    /// readout=all: each sequence's C^{t,t} (n × L), else empty.
+    diag: Vec<f64>,
 }
 
 impl<'a> ComposedKernel<'a> {
@@ -619,6 +747,11 @@ impl<'a> ComposedKernel<'a> {
             None => sq_norms(x, div),
             Some(len) => step_norms(x, len, d, div),
         };
+        let diag = if prog.readout_all() {
+            prog.diag_all(&nrm, x.rows())
+        } else {
+            vec![]
+        };
         Ok(ComposedKernel {
             x,
             arch: arch.clone(),
@@ -627,7 +760,43 @@ impl<'a> ComposedKernel<'a> {
             output,
             scale,
             d,
+            diag,
         })
+    }
+
+    /// readout=all: the tile's entries (i·L + t, j·L + u), one L × L block per
+    /// pair of sequences it touches.
+    fn tile_all(&self, len: usize, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) {
+        let (d, w) = (self.d, cols.len());
+        let mut xx = vec![0.0; len * len];
+        let mut st = vec![St::default(); len * len];
+        let mut vals = vec![0.0; len * len];
+        for i in rows.start / len..=(rows.end - 1) / len {
+            for j in cols.start / len..=(cols.end - 1) / len {
+                self.prog.block_all(
+                    (self.x.row(i), self.x.row(j), d),
+                    self.scale,
+                    &self.diag[i * len..(i + 1) * len],
+                    &self.diag[j * len..(j + 1) * len],
+                    i == j,
+                    self.output,
+                    (&mut xx, &mut st),
+                    &mut vals,
+                );
+                for t in 0..len {
+                    let r = i * len + t;
+                    if !rows.contains(&r) {
+                        continue;
+                    }
+                    for u in 0..len {
+                        let c = j * len + u;
+                        if cols.contains(&c) {
+                            out[(r - rows.start) * w + c - cols.start] = vals[t * len + u];
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// A recurrent net's tile: one strided GEMM per step, then the recursion.
@@ -679,7 +848,7 @@ impl<'a> ComposedKernel<'a> {
             gram: self.arch.gram,
             net: double_nodes(&self.arch.net),
         };
-        let r = rows.min(self.x.rows());
+        let r = rows.min(self.n());
         let k2 = ComposedKernel::new(&fine, self.x, self.output)?;
         let mut a = vec![0.0; r * r];
         let mut b = vec![0.0; r * r];
@@ -720,7 +889,11 @@ fn double_nodes(l: &Layer) -> Layer {
 
 impl TileKernel for ComposedKernel<'_> {
     fn n(&self) -> usize {
-        self.x.rows()
+        if self.prog.readout_all() {
+            self.x.rows() * self.prog.seq_len().unwrap_or(1)
+        } else {
+            self.x.rows()
+        }
     }
     fn name(&self) -> String {
         format!("composed {} [{}]", self.output.name(), self.arch)
@@ -728,7 +901,14 @@ impl TileKernel for ComposedKernel<'_> {
     fn tile_f64(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) -> Result<()> {
         check_tile(self.n(), &rows, &cols, out.len())?;
         if let Some(len) = self.prog.seq_len() {
-            self.tile_seq(len, rows, cols, out);
+            if cols.is_empty() || rows.is_empty() {
+                return Ok(());
+            }
+            if self.prog.readout_all() {
+                self.tile_all(len, rows, cols, out);
+            } else {
+                self.tile_seq(len, rows, cols, out);
+            }
             return Ok(());
         }
         let d = self.x.cols();
@@ -785,6 +965,9 @@ pub fn composed_cross(
     let scale = prog.gram_scale(d);
     let div = prog.gram_div(d);
     let c = x2.rows();
+    if prog.readout_all() {
+        return cross_all(&prog, (x1, x2, d), (scale, div), output);
+    }
     let mut g = Matrix::try_zeros(x1.rows(), x2.rows(), "the composed kernel matrix")?;
     if let Some(len) = prog.seq_len() {
         let (n1, n2) = (step_norms(x1, len, d, div), step_norms(x2, len, d, div));
@@ -824,6 +1007,57 @@ pub fn composed_cross(
             output.name(),
             p / c.max(1),
             p % c.max(1)
+        )));
+    }
+    Ok(g)
+}
+
+/// readout=all's cross kernel: (n1·L) × (n2·L), sequences of x1 in parallel.
+fn cross_all(
+    prog: &Program,
+    (x1, x2, d): (&Matrix<f64>, &Matrix<f64>, usize),
+    (scale, div): (f64, f64),
+    output: Output,
+) -> Result<Matrix<f64>> {
+    use rayon::prelude::*;
+    let len = prog.seq_len().expect("a recurrent program");
+    let (r1, r2) = (x1.rows(), x2.rows());
+    let c1 = prog.diag_all(&step_norms(x1, len, d, div), r1);
+    let c2 = prog.diag_all(&step_norms(x2, len, d, div), r2);
+    let mut g = Matrix::try_zeros(r1 * len, r2 * len, "the composed kernel matrix")?;
+    let wide = r2 * len;
+    g.as_mut_slice()
+        .par_chunks_mut((len * wide).max(1))
+        .enumerate()
+        .for_each(|(i, rows)| {
+            if crate::runtime::interrupted() {
+                return;
+            }
+            let mut xx = vec![0.0; len * len];
+            let mut st = vec![St::default(); len * len];
+            let mut vals = vec![0.0; len * len];
+            for j in 0..r2 {
+                prog.block_all(
+                    (x1.row(i), x2.row(j), d),
+                    scale,
+                    &c1[i * len..(i + 1) * len],
+                    &c2[j * len..(j + 1) * len],
+                    x1.row(i) == x2.row(j),
+                    output,
+                    (&mut xx, &mut st),
+                    &mut vals,
+                );
+                for t in 0..len {
+                    rows[t * wide + j * len..t * wide + (j + 1) * len]
+                        .copy_from_slice(&vals[t * len..(t + 1) * len]);
+                }
+            }
+        });
+    crate::runtime::check_interrupt()?;
+    if g.as_slice().iter().any(|v| !v.is_finite()) {
+        return Err(Error::Numerical(format!(
+            "the composed {} kernel has a non-finite entry",
+            output.name()
         )));
     }
     Ok(g)
