@@ -5,7 +5,7 @@
 use super::{check_kernel, invalid, matrix, out2, py_err, run, values, Arr};
 use pyo3::prelude::*;
 use widenet::kernels::compose::{
-    composed_cross, composed_gram, sequence_input, Arch, Gram, Output,
+    composed_cross, composed_gram, sequence_input, Arch, ComposedKernel, Gram, Output,
 };
 use widenet::kernels::rnn_infinite::Preset;
 use widenet::Matrix;
@@ -78,4 +78,24 @@ pub fn compose_kernel<'py>(
         Some(b) => composed_cross(&arch, &xm, b, out),
     })?;
     Ok(out2(py, k))
+}
+
+/// For expression activations: the largest relative change of the `output` kernel
+/// on the first `rows` inputs at twice the quadrature nodes (the accuracy reached);
+/// None for a net of closed forms only.
+#[pyfunction]
+#[pyo3(signature = (spec, x, output="ntk", rows=16))]
+pub fn compose_quadrature_accuracy(
+    py: Python<'_>,
+    spec: &str,
+    x: Arr<'_>,
+    output: &str,
+    rows: usize,
+) -> PyResult<Option<f64>> {
+    let arch = Arch::parse(spec).map_err(py_err)?;
+    let out = Output::parse(output).map_err(py_err)?;
+    let xm = inputs(&arch, &x, "x")?;
+    run(py, || {
+        ComposedKernel::new(&arch, &xm, out)?.quadrature_accuracy(rows)
+    })
 }

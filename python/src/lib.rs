@@ -1674,5 +1674,6 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compose::compose_spec, m)?)?;
     m.add_function(wrap_pyfunction!(compose::compose_kernel, m)?)?;
     m.add_function(wrap_pyfunction!(compose::compose_rnn_preset, m)?)?;
+    m.add_function(wrap_pyfunction!(compose::compose_quadrature_accuracy, m)?)?;
     Ok(())
 }

@@ -119,6 +119,18 @@ class Net:
             k = k.reshape(k.shape[0] // L, L, k.shape[1] // L, L)
         return k
 
+    def quadrature_accuracy(self, x: Any, output: str = "ntk", rows: int = 16
+                            ) -> Optional[float]:
+        """For a net with expression activations (:func:`Activation`): the largest
+        relative change of its ``output`` kernel on the first ``rows`` inputs of ``x``
+        when the quadrature nodes double (capped at 400), i.e. the accuracy the
+        quadrature reached; None when every activation is a closed form."""
+        from . import _arr, _int
+        if output not in ("ntk", "nngp"):
+            raise ValueError(f"invalid output: {output!r} is neither 'ntk' nor 'nngp'")
+        return _widenet.compose_quadrature_accuracy(self._spec, _arr(x, "x"), output,
+                                                    _int(rows, "rows", 1))
+
     def nngp(self, x: Any, x2: Any = None) -> np.ndarray:
         """The NNGP Σ(x, x2) of the network's output (float64; see :meth:`kernel`)."""
         return self.kernel(x, x2, "nngp")
