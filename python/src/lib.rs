@@ -32,6 +32,7 @@ use kernels::*;
 use pyo3::prelude::*;
 use training::*;
 
+mod compose;
 mod predict;
 mod solver;
 
@@ -79,5 +80,10 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(poly_target, m)?)?;
     m.add_function(wrap_pyfunction!(solver::analyze_operator, m)?)?;
     m.add_function(wrap_pyfunction!(predict::predict, m)?)?;
+    // widenet.stax (issue 23)
+    m.add_function(wrap_pyfunction!(compose::compose_spec, m)?)?;
+    m.add_function(wrap_pyfunction!(compose::compose_kernel, m)?)?;
+    m.add_function(wrap_pyfunction!(compose::compose_rnn_preset, m)?)?;
+    m.add_function(wrap_pyfunction!(compose::compose_quadrature_accuracy, m)?)?;
     Ok(())
 }

@@ -1012,3 +1012,7 @@ def predict(k_train: ArrayLike, y_train: ArrayLike, k_test_train: ArrayLike, *,
         schedule=str(schedule), ridge=float(ridge), loss_norm=str(loss_norm),
         noise=float(noise))
     return Prediction(mode=str(mode), **d)
+
+
+# widenet.stax (issue 23): architectures as values and their infinite-width kernels
+from . import stax  # noqa: E402

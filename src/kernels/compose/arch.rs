@@ -12,7 +12,19 @@
 //!        | exp(a=1, b=1) | gaussian(a=1, b=-1) | expr('tanh(z)', nodes=48)
 //!        | identity | scale(alpha)
 //!        | serial(layer, ...) | sum(layer, ...) | prod(layer, ...) | concat(layer, ...)
+//!        | rnn(step, len=L, w=1, a=1, b=0, h0=0, train_w=true, train_a=true, train_b=true,
+//!              readout=last|all)
 //! ```
+//!
+//! `rnn` (only as the net's first layer: it reads the input sequence) runs the
+//! step layers over a sequence of `len` steps with the state fed back,
+//! g_t = w·W h_{t−1}/√m + a·A x_t/√d + b·β, h_t = step(g_t) (seed 002 Def. 3.3,
+//! seed 004 eq. 14), and passes h_L on; `h0` = 0 starts from h_0 = 0 (Elman),
+//! `h0` > 0 from h_0 = step(M_0) with M_0 ~ N(0, h0²) per unit, the same vector
+//! for every input (Wang). Its input rows hold the L steps one after the other
+//! (an n × L × d array flattened to n × (L·d)). `readout=last` passes h_L on;
+//! `readout=all` every h_t (sequence labelling: the kernel is over the n·L pairs
+//! (sequence i, step t), row i·L + t).
 //!
 //! `gram=mean` (the default, neural-tangents' convention) starts from the input
 //! covariance xᵀx'/d; `gram=dot` from xᵀx' (seed 001's H^∞ and seed 003's
@@ -92,6 +104,46 @@ pub enum Layer {
     Serial(Vec<Layer>),
     /// Branches applied to the same input, joined by `fanin`.
     Parallel { fanin: FanIn, branches: Vec<Layer> },
+    /// A recurrent layer over the input sequence (the net's first layer).
+    Rnn(Box<Rnn>),
+}
+
+/// A recurrent layer: g_t = w·W h_{t−1}/√m + a·A x_t/√d + b·β, h_t = step(g_t),
+/// t = 1..len, in the NTK parameterization (every entry of W, A, β ~ N(0, 1)); the
+/// output is the last state h_len (seed 004 eq. 14 with W, A, M_0 scaled by their
+/// standard deviations; seed 002 Def. 3.3 for h_0 = 0).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rnn {
+    /// The layers applied to the pre-activation at every step (e.g. `relu`).
+    pub step: Layer,
+    /// The sequence length L.
+    pub len: usize,
+    /// Standard deviation of the recurrent weight W.
+    pub w_std: f64,
+    /// Standard deviation of the input weight A.
+    pub a_std: f64,
+    /// Standard deviation of the bias β.
+    pub b_std: f64,
+    /// 0: h_0 = 0; > 0: h_0 = step(M_0), M_0 ~ N(0, h0²) per unit (not trained).
+    pub h0_std: f64,
+    /// Which of W, A, β are trained (their gradients enter the NTK).
+    pub train_w: bool,
+    pub train_a: bool,
+    pub train_b: bool,
+    /// The output: the last state h_L, or every state h_1..h_L (sequence labelling).
+    #[serde(default)]
+    pub readout: Readout,
+}
+
+/// What a recurrent layer outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Readout {
+    /// The last state: one output per sequence.
+    #[default]
+    Last,
+    /// Every state: L outputs per sequence; the kernel is over (sequence, step)
+    /// pairs, row i·L + t.
+    All,
 }
 
 /// How parallel branches are joined.
@@ -117,7 +169,7 @@ pub(crate) const MAX_NODES: usize = 400;
 
 /// The layer names the parser knows (for error messages).
 pub const KNOWN_LAYERS: &str = "dense, relu, leaky_relu, abrelu, abs, sign, erf, gelu, sin, cos, \
-     exp, gaussian, expr, identity, scale, serial, sum, prod, concat";
+     exp, gaussian, expr, identity, scale, serial, sum, prod, concat, rnn";
 
 impl Layer {
     /// A dense layer with NTK parameterization, trainable, no width.
@@ -194,6 +246,61 @@ impl Arch {
             .try_for_each(|(path, l)| validate_layer(l, &path))
     }
 
+    /// [`crate::kernels::rnn_infinite`]'s presets as compositions of length `len`
+    /// (its NTK, [`crate::kernels::rnn_infinite::rnn_ntk_infinite`], is this
+    /// architecture's NTK):
+    /// `gram=dot; rnn(relu, len=L, w=√2, a=√2 (Elman) | √(2/L³) (Wang), h0=0 (Elman) | √2 (Wang),
+    /// train_a=false, train_b=false), dense(w=√½, trainable=false)`.
+    /// W ~ N(0, 2/m) and A ~ N(0, 2/m) or N(0, 2/(L³m)) (seed 002 Def. 3.3, seed 004
+    /// eq. 14) are w = √2 and a = √2 or √(2/L³) on the plain inner product of the steps;
+    /// h_0 = relu(M_0), M_0 ~ N(0, 2/m), is h0 = √2; only W is trained. The readout
+    /// of standard deviation √½ (not trained) converts the NTK parameterization's
+    /// gradient, ∂/∂W̃ = (√2/√m)·∂/∂W, to rnn_ntk_infinite's normalization
+    /// ⟨∇_W f, ∇_W f'⟩/(m σ_B²): its NTK is ½ of that of a unit readout.
+    pub fn rnn_preset(preset: crate::kernels::rnn_infinite::Preset, len: usize) -> Arch {
+        use crate::kernels::rnn_infinite::{input_scale, Preset};
+        let two = std::f64::consts::SQRT_2;
+        Arch {
+            gram: Gram::Dot,
+            net: Layer::Serial(vec![
+                Layer::Rnn(Box::new(Rnn {
+                    step: Layer::Act(Act::Relu),
+                    len,
+                    w_std: two,
+                    a_std: (2.0 * input_scale(preset, len)).sqrt(),
+                    b_std: 0.0,
+                    h0_std: if preset == Preset::Wang { two } else { 0.0 },
+                    train_w: true,
+                    train_a: false,
+                    train_b: false,
+                    readout: Readout::Last,
+                })),
+                Layer::Dense {
+                    w_std: std::f64::consts::FRAC_1_SQRT_2,
+                    b_std: 0.0,
+                    param: Param::Ntk,
+                    trainable: false,
+                    width: None,
+                },
+            ]),
+        }
+    }
+
+    /// Whether the net is recurrent with `readout=all` (a kernel over (sequence,
+    /// step) pairs).
+    pub fn readout_all(&self) -> bool {
+        matches!(self.top_layers().next(), Some((_, Layer::Rnn(r))) if r.readout == Readout::All)
+    }
+
+    /// The sequence length of a recurrent net (its first layer an `rnn`), None
+    /// for a feed-forward net.
+    pub fn seq_len(&self) -> Option<usize> {
+        match self.top_layers().next() {
+            Some((_, Layer::Rnn(r))) => Some(r.len),
+            _ => None,
+        }
+    }
+
     /// The top-level layers with their paths ("layer 1", "layer 2", ...): the
     /// members of a top-level serial list, or the one layer.
     pub(crate) fn top_layers(&self) -> impl Iterator<Item = (String, &Layer)> {
@@ -228,6 +335,21 @@ fn validate_layer(l: &Layer, path: &str) -> Result<()> {
             ))
         }
     };
+    // finite, non-negative standard deviations
+    let stds = |layer: &str, fields: &[(&str, f64)]| -> Result<()> {
+        for &(f, v) in fields {
+            finite(layer, f, v)?;
+            if v < 0.0 {
+                return Err(field_err(
+                    path,
+                    layer,
+                    f,
+                    format!("= {v} is a negative standard deviation"),
+                ));
+            }
+        }
+        Ok(())
+    };
     match l {
         Layer::Dense {
             w_std,
@@ -235,17 +357,7 @@ fn validate_layer(l: &Layer, path: &str) -> Result<()> {
             width,
             ..
         } => {
-            for (f, v) in [("w", *w_std), ("b", *b_std)] {
-                finite("dense", f, v)?;
-                if v < 0.0 {
-                    return Err(field_err(
-                        path,
-                        "dense",
-                        f,
-                        format!("= {v} is a negative standard deviation"),
-                    ));
-                }
-            }
+            stds("dense", &[("w", *w_std), ("b", *b_std)])?;
             if *width == Some(0) {
                 return Err(field_err(
                     path,
@@ -276,6 +388,26 @@ fn validate_layer(l: &Layer, path: &str) -> Result<()> {
         }
         Layer::Identity => {}
         Layer::Scale(a) => finite("scale", "alpha", *a)?,
+        Layer::Rnn(r) => {
+            stds(
+                "rnn",
+                &[
+                    ("w", r.w_std),
+                    ("a", r.a_std),
+                    ("b", r.b_std),
+                    ("h0", r.h0_std),
+                ],
+            )?;
+            if r.len == 0 {
+                return Err(field_err(
+                    path,
+                    "rnn",
+                    "len",
+                    "= 0: a sequence needs at least one step",
+                ));
+            }
+            validate_layer(&r.step, &format!("{path}.1"))?;
+        }
         Layer::Serial(ls) | Layer::Parallel { branches: ls, .. } => {
             if ls.is_empty() {
                 return Err(arch_err(format!(
@@ -442,7 +574,7 @@ impl Parser {
             }
         };
         let combinator = matches!(name.as_str(), "serial" | "sum" | "prod" | "concat");
-        let mut args = vec![];
+        let mut args: Vec<Arg> = vec![];
         if self.peek() == Some(&Tok::LParen) {
             self.pos += 1;
             if self.peek() == Some(&Tok::RParen) {
@@ -450,7 +582,14 @@ impl Parser {
             } else {
                 loop {
                     let sub = format!("{path}.{}", args.len() + 1);
-                    args.push(self.arg(combinator, &sub, &name)?);
+                    // an rnn's first argument is its step (unless it is a key=value)
+                    let step = name == "rnn"
+                        && args.is_empty()
+                        && !matches!(
+                            (self.peek(), self.toks.get(self.pos + 1)),
+                            (Some(Tok::Ident(_)), Some(Tok::Eq))
+                        );
+                    args.push(self.arg(combinator || step, &sub, &name)?);
                     match self.next() {
                         Some(Tok::Comma) => {}
                         Some(Tok::RParen) => break,
@@ -568,6 +707,42 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A whole-number field below `max` (None when absent).
+    fn whole(&self, f: &str, max: f64) -> Result<Option<usize>> {
+        match self.tok(f) {
+            None => Ok(None),
+            Some(Tok::Num(v, _)) if *v >= 0.0 && v.fract() == 0.0 && *v < max => {
+                Ok(Some(*v as usize))
+            }
+            Some(t) => Err(field_err(
+                self.path,
+                self.layer,
+                f,
+                format!("must be a whole number, found {}", show(&Some(t.clone()))),
+            )),
+        }
+    }
+
+    /// A field of two words: false for `first` (or absent), true for `second`.
+    fn second(&self, f: &str, first: &str, second: &str) -> Result<bool> {
+        match self.word(f)?.as_deref() {
+            None => Ok(false),
+            Some(w) if w == first => Ok(false),
+            Some(w) if w == second => Ok(true),
+            Some(o) => Err(field_err(
+                self.path,
+                self.layer,
+                f,
+                format!("= '{o}' is neither '{first}' nor '{second}'"),
+            )),
+        }
+    }
+
+    /// A true/false field (true when absent).
+    fn flag(&self, f: &str) -> Result<bool> {
+        Ok(!self.second(f, "true", "false")?)
+    }
+
     fn word(&self, f: &str) -> Result<Option<String>> {
         match self.tok(f) {
             None => Ok(None),
@@ -603,46 +778,59 @@ fn build(name: &str, args: Vec<Arg>, path: &str) -> Result<Layer> {
             },
             branches: layers(args),
         },
+        "rnn" => {
+            let mut args = args;
+            let step = match args.first() {
+                Some(Arg::Layer(_)) => match args.remove(0) {
+                    Arg::Layer(l) => l,
+                    _ => unreachable!("checked just above"),
+                },
+                _ => {
+                    return Err(field_err(
+                        path,
+                        name,
+                        "step",
+                        "is required: the step's layers come first, e.g. rnn(relu, len=5)",
+                    ))
+                }
+            };
+            let f = Fields::new(
+                path,
+                name,
+                &[
+                    "len", "w", "a", "b", "h0", "train_w", "train_a", "train_b", "readout",
+                ],
+                args,
+            )?;
+            let len = f
+                .whole("len", 1e9)?
+                .ok_or_else(|| field_err(path, name, "len", "is required (the sequence length)"))?;
+            Layer::Rnn(Box::new(Rnn {
+                step,
+                len,
+                w_std: f.num("w", Some(1.0))?,
+                a_std: f.num("a", Some(1.0))?,
+                b_std: f.num("b", Some(0.0))?,
+                h0_std: f.num("h0", Some(0.0))?,
+                train_w: f.flag("train_w")?,
+                train_a: f.flag("train_a")?,
+                train_b: f.flag("train_b")?,
+                readout: if f.second("readout", "last", "all")? {
+                    Readout::All
+                } else {
+                    Readout::Last
+                },
+            }))
+        }
         "dense" => {
             let f = Fields::new(path, name, &["w", "b", "param", "trainable", "width"], args)?;
-            let param = match f.word("param")?.as_deref() {
-                None | Some("ntk") => Param::Ntk,
-                Some("standard") => Param::Standard,
-                Some(o) => {
-                    return Err(field_err(
-                        path,
-                        name,
-                        "param",
-                        format!("= '{o}' is neither 'ntk' nor 'standard'"),
-                    ))
-                }
+            let param = if f.second("param", "ntk", "standard")? {
+                Param::Standard
+            } else {
+                Param::Ntk
             };
-            let trainable = match f.word("trainable")?.as_deref() {
-                None | Some("true") => true,
-                Some("false") => false,
-                Some(o) => {
-                    return Err(field_err(
-                        path,
-                        name,
-                        "trainable",
-                        format!("= '{o}' is neither 'true' nor 'false'"),
-                    ))
-                }
-            };
-            let width = match f.tok("width") {
-                None => None,
-                Some(Tok::Num(v, _)) if *v >= 0.0 && v.fract() == 0.0 && *v < 1e15 => {
-                    Some(*v as usize)
-                }
-                Some(t) => {
-                    return Err(field_err(
-                        path,
-                        name,
-                        "width",
-                        format!("must be a whole number, found {}", show(&Some(t.clone()))),
-                    ))
-                }
-            };
+            let trainable = f.flag("trainable")?;
+            let width = f.whole("width", 1e15)?;
             Layer::Dense {
                 w_std: f.num("w", Some(1.0))?,
                 b_std: f.num("b", Some(0.0))?,
@@ -716,18 +904,7 @@ fn build(name: &str, args: Vec<Arg>, path: &str) -> Result<Layer> {
                     "is required (an expression in z, quoted)",
                 )
             })?;
-            let nodes = match f.tok("nodes") {
-                None => DEFAULT_NODES,
-                Some(Tok::Num(v, _)) if *v >= 0.0 && v.fract() == 0.0 && *v < 1e9 => *v as usize,
-                Some(t) => {
-                    return Err(field_err(
-                        path,
-                        name,
-                        "nodes",
-                        format!("must be a whole number, found {}", show(&Some(t.clone()))),
-                    ))
-                }
-            };
+            let nodes = f.whole("nodes", 1e9)?.unwrap_or(DEFAULT_NODES);
             return act(Act::Expr { src, nodes });
         }
         _ => {
@@ -841,6 +1018,32 @@ impl fmt::Display for Layer {
                     write_fields(f, act_name(a), &fields)
                 }
             },
+            Layer::Rnn(r) => {
+                write!(f, "rnn({}, len={}", r.step, r.len)?;
+                for (k, v, d) in [
+                    ("w", r.w_std, 1.0),
+                    ("a", r.a_std, 1.0),
+                    ("b", r.b_std, 0.0),
+                    ("h0", r.h0_std, 0.0),
+                ] {
+                    if v.to_bits() != f64::to_bits(d) {
+                        write!(f, ", {k}={v:?}")?;
+                    }
+                }
+                for (k, v) in [
+                    ("train_w", r.train_w),
+                    ("train_a", r.train_a),
+                    ("train_b", r.train_b),
+                ] {
+                    if !v {
+                        write!(f, ", {k}=false")?;
+                    }
+                }
+                if r.readout == Readout::All {
+                    write!(f, ", readout=all")?;
+                }
+                write!(f, ")")
+            }
             Layer::Identity => write!(f, "identity"),
             Layer::Scale(a) => write!(f, "scale({a:?})"),
             Layer::Serial(ls) => {

@@ -11,12 +11,23 @@
 //! - activation φ: Σ ↦ E[φ(u)φ(v)], Θ ↦ E[φ'(u)φ'(v)]·Θ ([`super::maps`]);
 //! - scale α: Σ ↦ α²Σ, Θ ↦ α²Θ;
 //! - sum of branches: Σ = ΣᵢΣᵢ, Θ = ΣᵢΘᵢ; concat: their averages; product:
-//!   Σ = ΠᵢΣᵢ, Θ = Σᵢ Θᵢ Π_{j≠i} Σⱼ.
+//!   Σ = ΠᵢΣᵢ, Θ = Σᵢ Θᵢ Π_{j≠i} Σⱼ;
+//! - recurrent layer (the first layer; X^t = Σ⁰(x_t, x'_t) the step-t input
+//!   covariance, K the state's covariance, K^0 = 0 for h_0 = 0 and
+//!   E[step(M_0)²] for every pair otherwise, Θ_h^0 = 0):
+//!   C^t = w²K^{t−1} + a²X^t + b² (seed 004 eq. 25's pre-activation covariance),
+//!   Θ_g^t = w²Θ_h^{t−1} + [W trained]·w²K^{t−1} + [A trained]·a²X^t + [β trained]·b²,
+//!   (K^t, Θ_h^t) = the step's maps of (C^t, Θ_g^t); the output is (K^L, Θ_h^L).
+//!   For a ReLU step this is seed 004 eq. 25 (forward) and eq. 28 (backward,
+//!   F^ℓ = ½ Π_{s≥ℓ} Σ(ρ^s) unrolled as Θ_h^t = Σ̇^t·(w²Θ_h^{t−1} + w²K^{t−1})),
+//!   with the cross-time terms vanishing as Theorem 6 shows
+//!   ([`crate::kernels::rnn_infinite`] derives it; `rnn_preset` builds its two
+//!   presets as compositions).
 
-use super::arch::{Arch, FanIn, Gram, Layer, Param};
+use super::arch::{Arch, FanIn, Gram, Layer, Param, Readout, Rnn};
 use super::maps::{ActMap, Cov};
 use crate::error::{Error, Result};
-use crate::kernels::tile::{check_tile, inner_tile, TileKernel};
+use crate::kernels::tile::{check_tile, gemm_tile, inner_tile, TileKernel};
 use crate::linalg::{gemm_into, Matrix};
 use std::ops::Range;
 
@@ -82,13 +93,35 @@ impl Output {
     }
 }
 
-/// An architecture compiled to maps: evaluate a pair with [`Program::entry`].
+/// An architecture compiled to maps: evaluate a pair with [`Program::entry`]
+/// (or [`Program::entry_seq`] for a recurrent net).
 #[derive(Clone, Debug)]
 pub struct Program {
+    /// The recurrent first layer, if any.
+    rnn: Option<Box<RnnProg>>,
     ops: Vec<Op>,
     gram: Gram,
     /// Largest number of stack entries in use at once.
     max_depth: usize,
+}
+
+/// A compiled recurrent layer (see the module documentation).
+#[derive(Clone, Debug)]
+struct RnnProg {
+    step: Program,
+    len: usize,
+    w2: f64,
+    a2: f64,
+    b2: f64,
+    train_w: bool,
+    train_a: bool,
+    train_b: bool,
+    /// K^0 (the same for every pair).
+    k0: f64,
+    /// h0² (0: h_0 = 0).
+    h0v: f64,
+    /// readout=all: every state is an output.
+    all: bool,
 }
 
 struct Compiler {
@@ -146,6 +179,15 @@ impl Compiler {
                     })?));
                 (width, false)
             }
+            Layer::Rnn(_) => {
+                return Err(Error::invalid(
+                    "arch",
+                    format!(
+                        "{path} 'rnn': a recurrent layer must be the net's first layer (it \
+                         reads the input sequence); nest the other layers after it"
+                    ),
+                ))
+            }
             Layer::Identity => (width, gauss),
             Layer::Scale(a) => {
                 self.ops.push(Op::Scale(a * a));
@@ -201,7 +243,7 @@ impl Compiler {
 }
 
 impl Program {
-    /// Compiles `arch` for inputs of dimension `d`.
+    /// Compiles `arch` for inputs of dimension `d` (per step for a recurrent net).
     pub fn new(arch: &Arch, d: usize) -> Result<Program> {
         arch.validate()?;
         let mut c = Compiler {
@@ -210,14 +252,37 @@ impl Program {
             max_depth: 1,
         };
         let mut state = (Some(d), false);
-        for (path, l) in arch.top_layers() {
-            state = c.layer(l, &path, state)?;
+        let mut rnn = None;
+        for (k, (path, l)) in arch.top_layers().enumerate() {
+            match l {
+                Layer::Rnn(r) if k == 0 => {
+                    let (prog, st) = RnnProg::new(r, arch.gram, &path)?;
+                    rnn = Some(Box::new(prog));
+                    state = st;
+                }
+                _ => state = c.layer(l, &path, state)?,
+            }
         }
         Ok(Program {
+            rnn,
             ops: c.ops,
             gram: arch.gram,
             max_depth: c.max_depth,
         })
+    }
+
+    /// The sequence length of a recurrent program, None for a feed-forward one.
+    pub fn seq_len(&self) -> Option<usize> {
+        self.rnn.as_ref().map(|r| r.len)
+    }
+
+    /// Number of maps evaluated per pair (the cost model's unit).
+    fn cost(&self) -> usize {
+        self.ops.len()
+            + self
+                .rnn
+                .as_ref()
+                .map_or(0, |r| r.len * (r.step.ops.len() + 1))
     }
 
     /// The factor of the input Gram: 1/d (`gram=mean`) or 1 (`gram=dot`).
@@ -239,30 +304,89 @@ impl Program {
         self.ops
             .iter()
             .any(|o| matches!(o, Op::Act(ActMap::Quad { .. })))
+            || self.rnn.as_ref().is_some_and(|r| r.step.has_quadrature())
     }
 
     /// (NNGP, NTK) of one pair from its input covariances: `s` = Σ⁰(x, x'),
     /// `q1` = Σ⁰(x, x), `q2` = Σ⁰(x', x'); `same` for x = x' (correlation exactly 1).
+    /// For a feed-forward program (a recurrent one takes [`Program::entry_seq`]).
     pub fn entry(&self, s: f64, q1: f64, q2: f64, same: bool) -> (f64, f64) {
+        debug_assert!(self.rnn.is_none(), "a recurrent program takes entry_seq");
+        let e = self.eval(St { q1, q2, s, t: 0.0 }, same);
+        (e.s, e.t)
+    }
+
+    /// (NNGP, NTK) of one pair of sequences of a recurrent program from the
+    /// step covariances: `s[t]` = Σ⁰(x_t, x'_t), `q1[t]` = Σ⁰(x_t, x_t),
+    /// `q2[t]` = Σ⁰(x'_t, x'_t) (t < L); `same` for x = x'.
+    pub fn entry_seq(&self, s: &[f64], q1: &[f64], q2: &[f64], same: bool) -> (f64, f64) {
+        let r = self
+            .rnn
+            .as_ref()
+            .expect("entry_seq is for a recurrent program");
+        let e = self.eval(r.run(s, q1, q2, same), same);
+        (e.s, e.t)
+    }
+
+    /// Whether the program outputs every step of a sequence (readout=all).
+    pub fn readout_all(&self) -> bool {
+        self.rnn.as_ref().is_some_and(|r| r.all)
+    }
+
+    /// readout=all: the L × L `output` values of the sequences `xi`, `xj` (rows of
+    /// L·d values) into vals[t·L + u]; `c1`, `c2` their C^{t,t}
+    /// ([`RnnProg::diag_pre`]), `scale` the input Gram's factor.
+    #[allow(clippy::too_many_arguments)]
+    fn block_all(
+        &self,
+        (xi, xj, d): (&[f64], &[f64], usize),
+        scale: f64,
+        c1: &[f64],
+        c2: &[f64],
+        same: bool,
+        output: Output,
+        (xx, st): (&mut [f64], &mut [St]),
+        vals: &mut [f64],
+    ) {
+        let r = self.rnn.as_ref().expect("a recurrent program");
+        for (k, v) in xx.iter_mut().enumerate() {
+            let (t, u) = (k / r.len, k % r.len);
+            let (a, b) = (&xi[t * d..(t + 1) * d], &xj[u * d..(u + 1) * d]);
+            *v = a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>() * scale;
+        }
+        r.run_all(xx, c1, c2, same, st);
+        for (k, (v, e)) in vals.iter_mut().zip(st.iter()).enumerate() {
+            let e = self.eval(*e, same && k / r.len == k % r.len);
+            *v = pick(output, (e.s, e.t));
+        }
+    }
+
+    /// readout=all: every sequence's C^{t,t} (n × L) from the step norms.
+    fn diag_all(&self, nrm: &[f64], n: usize) -> Vec<f64> {
+        let r = self.rnn.as_ref().expect("a recurrent program");
+        (0..n)
+            .flat_map(|i| {
+                let q: Vec<f64> = (0..r.len).map(|t| nrm[t * n + i]).collect();
+                r.diag_pre(&q)
+            })
+            .collect()
+    }
+
+    /// The ops applied to the pair state `init`.
+    fn eval(&self, init: St, same: bool) -> St {
         // a small stack on the stack for the usual nets (zeroing MAX_STACK
         // entries per pair cost as much as the maps of a depth-3 ReLU net)
         if self.max_depth < SMALL_STACK {
-            self.run(&mut [St::default(); SMALL_STACK], s, q1, q2, same)
+            self.run(&mut [St::default(); SMALL_STACK], init, same)
         } else {
-            self.run(
-                &mut vec![St::default(); self.max_depth + 1],
-                s,
-                q1,
-                q2,
-                same,
-            )
+            self.run(&mut vec![St::default(); self.max_depth + 1], init, same)
         }
     }
 
     #[inline(always)]
-    fn run(&self, stack: &mut [St], s: f64, q1: f64, q2: f64, same: bool) -> (f64, f64) {
+    fn run(&self, stack: &mut [St], init: St, same: bool) -> St {
         let mut top = 0usize; // index of the top entry
-        stack[0] = St { q1, q2, s, t: 0.0 };
+        stack[0] = init;
         for op in &self.ops {
             match op {
                 Op::Dense {
@@ -346,8 +470,164 @@ impl Program {
                 }
             }
         }
-        let e = stack[top];
-        (e.s, e.t)
+        stack[top]
+    }
+}
+
+impl RnnProg {
+    /// Compiles a recurrent layer; returns it with the (width, gauss) state after it.
+    fn new(r: &Rnn, gram: Gram, path: &str) -> Result<(RnnProg, (Option<usize>, bool))> {
+        let mut c = Compiler {
+            ops: vec![],
+            depth: 1,
+            max_depth: 1,
+        };
+        let st = c.layer(&r.step, &format!("{path}.1"), (None, true))?;
+        let step = Program {
+            rnn: None,
+            ops: c.ops,
+            gram,
+            max_depth: c.max_depth,
+        };
+        // h_0 = step(M_0), the same vector for every input: K^0 = E[step(u)²], u ~ N(0, h0²)
+        let k0 = if r.h0_std > 0.0 {
+            let v = r.h0_std * r.h0_std;
+            step.eval(
+                St {
+                    q1: v,
+                    q2: v,
+                    s: v,
+                    t: 0.0,
+                },
+                true,
+            )
+            .s
+        } else {
+            0.0
+        };
+        Ok((
+            RnnProg {
+                step,
+                len: r.len,
+                w2: r.w_std * r.w_std,
+                a2: r.a_std * r.a_std,
+                b2: r.b_std * r.b_std,
+                train_w: r.train_w,
+                train_a: r.train_a,
+                train_b: r.train_b,
+                k0,
+                h0v: r.h0_std * r.h0_std,
+                all: r.readout == Readout::All,
+            },
+            st,
+        ))
+    }
+
+    /// K^{0,t} between h_0 and a state of pre-activation variance `var`:
+    /// E[step(M_0)·step(g)] with M_0 independent of g (M_0 is drawn apart from W,
+    /// A, β), i.e. the step's map at covariance 0; 0 for h_0 = 0.
+    fn k0_cross(&self, var: f64) -> f64 {
+        if self.h0v == 0.0 {
+            return 0.0;
+        }
+        let st = St {
+            q1: self.h0v,
+            q2: var,
+            s: 0.0,
+            t: 0.0,
+        };
+        self.step.eval(st, false).s
+    }
+
+    /// The pre-activation variances C^{t,t} (t = 1..L) of one sequence from its
+    /// step norms `q`.
+    fn diag_pre(&self, q: &[f64]) -> Vec<f64> {
+        let mut k = self.k0;
+        q.iter()
+            .map(|&qt| {
+                let c = self.w2 * k + self.a2 * qt + self.b2;
+                let st = St {
+                    q1: c,
+                    q2: c,
+                    s: c,
+                    t: 0.0,
+                };
+                k = self.step.eval(st, true).s;
+                c
+            })
+            .collect()
+    }
+
+    /// readout=all: the states (h_{t+1} of x, h_{u+1} of x') into out[t·L + u]
+    /// (the recursion of the module docs on the grid of step pairs; the
+    /// pre-activation NTK couples (t, u) to (t − 1, u − 1) only, the paths of
+    /// unequal length through W vanishing as in seed 004 Theorem 6).
+    /// `xx[t·L + u]` = Σ⁰(x_{t+1}, x'_{u+1}); `c1`, `c2` the sequences' C^{t,t}.
+    fn run_all(&self, xx: &[f64], c1: &[f64], c2: &[f64], same: bool, out: &mut [St]) {
+        let l = self.len;
+        let (w2, a2, b2) = (self.w2, self.a2, self.b2);
+        for t in 0..l {
+            for u in 0..l {
+                let (kk, th) = match (t, u) {
+                    (0, 0) => (self.k0, 0.0),
+                    (0, _) => (self.k0_cross(c2[u - 1]), 0.0),
+                    (_, 0) => (self.k0_cross(c1[t - 1]), 0.0),
+                    _ => {
+                        let p = out[(t - 1) * l + u - 1];
+                        (p.s, p.t)
+                    }
+                };
+                let x = xx[t * l + u];
+                let mut tg = w2 * th;
+                if self.train_w {
+                    tg += w2 * kk;
+                }
+                if self.train_a {
+                    tg += a2 * x;
+                }
+                if self.train_b {
+                    tg += b2;
+                }
+                let g = St {
+                    q1: c1[t],
+                    q2: c2[u],
+                    s: w2 * kk + a2 * x + b2,
+                    t: tg,
+                };
+                out[t * l + u] = self.step.eval(g, same && t == u);
+            }
+        }
+    }
+
+    /// The state (K^L, Θ_h^L) of the last step (the recursion of the module docs).
+    fn run(&self, x: &[f64], q1: &[f64], q2: &[f64], same: bool) -> St {
+        let mut h = St {
+            q1: self.k0,
+            q2: self.k0,
+            s: self.k0,
+            t: 0.0,
+        };
+        let (w2, a2, b2) = (self.w2, self.a2, self.b2);
+        for t in 0..self.len {
+            let mut th = w2 * h.t;
+            if self.train_w {
+                th += w2 * h.s;
+            }
+            if self.train_a {
+                th += a2 * x[t];
+            }
+            if self.train_b {
+                th += b2;
+            }
+            let g = St {
+                q1: w2 * h.q1 + a2 * q1[t] + b2,
+                q2: w2 * h.q2 + a2 * q2[t] + b2,
+                s: w2 * h.s + a2 * x[t] + b2,
+                t: th,
+            };
+            h = self.step.eval(g, same);
+        }
+        h
     }
 }
 
@@ -363,10 +643,66 @@ fn check_x(x: &Matrix<f64>, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The input dimension per step: d for a feed-forward net, cols / L for a
+/// recurrent one (whose rows hold the L steps one after the other).
+fn step_dim(arch: &Arch, x: &Matrix<f64>, name: &str) -> Result<usize> {
+    match arch.seq_len() {
+        None => Ok(x.cols()),
+        Some(len) if x.cols().is_multiple_of(len) => Ok(x.cols() / len),
+        Some(len) => Err(Error::invalid(
+            name,
+            format!(
+                "{} columns are not len = {len} steps of one dimension (layer 1 'rnn' reads \
+                 each row as its L steps one after the other: n × (L·d))",
+                x.cols()
+            ),
+        )),
+    }
+}
+
 fn sq_norms(x: &Matrix<f64>, div: f64) -> Vec<f64> {
     (0..x.rows())
         .map(|i| x.row(i).iter().map(|v| v * v).sum::<f64>() / div)
         .collect()
+}
+
+/// Squared norms per step, divided by `div`: out[t·n + i] = ‖x_{i,t}‖²/div.
+fn step_norms(x: &Matrix<f64>, len: usize, d: usize, div: f64) -> Vec<f64> {
+    let n = x.rows();
+    let mut out = vec![0.0; len * n];
+    for i in 0..n {
+        for (t, c) in x.row(i).chunks_exact(d).enumerate() {
+            out[t * n + i] = c.iter().map(|v| v * v).sum::<f64>() / div;
+        }
+    }
+    out
+}
+
+/// The rows of `n × L × d` sequences (`data` row-major, shape `(n, len, d)`) as the
+/// n × (L·d) input matrix of `arch`, which must be recurrent with that length:
+/// a sequence given to a feed-forward net, or of the wrong length, is an error
+/// naming `name`.
+pub fn sequence_input(
+    arch: &Arch,
+    data: Vec<f64>,
+    (n, len, d): (usize, usize, usize),
+    name: &str,
+) -> Result<Matrix<f64>> {
+    match arch.seq_len() {
+        None => Err(Error::invalid(
+            name,
+            format!(
+                "sequence inputs (n × L × d = {n} × {len} × {d}) need a recurrent net (an \
+                 rnn(...) first layer), and [{arch}] has none; flatten them to n × (L·d) to \
+                 read each sequence as one vector"
+            ),
+        )),
+        Some(l) if l != len => Err(Error::invalid(
+            name,
+            format!("sequences of L = {len} steps, but layer 1 'rnn' has len = {l}"),
+        )),
+        Some(_) => Matrix::from_vec(n, len * d, data),
+    }
 }
 
 #[inline(always)]
@@ -380,29 +716,119 @@ fn pick(o: Output, (nngp, ntk): (f64, f64)) -> f64 {
 /// The NTK or NNGP of a composed architecture over the rows of X, as a
 /// [`TileKernel`]: a tile is one GEMM for Σ⁰ = XᵢXⱼᵀ·(1/d or 1), then
 /// [`Program::entry`] per entry (correlation exactly 1 on the diagonal).
+///
+/// For a recurrent net (an `rnn` first layer of length L) each row of X holds
+/// the L steps one after the other (n × (L·d)); a tile is then one GEMM per
+/// step (strided, no copy) and [`Program::entry_seq`] per entry.
 pub struct ComposedKernel<'a> {
     x: &'a Matrix<f64>,
     arch: Arch,
     prog: Program,
     output: Output,
+    /// ‖x_i‖²/div, or per step for a recurrent net (nrm[t·n + i]).
     nrm: Vec<f64>,
     scale: f64,
+    /// The input dimension (per step for a recurrent net).
+    d: usize,
+    /// readout=all: each sequence's C^{t,t} (n × L), else empty.
+    diag: Vec<f64>,
 }
 
 impl<'a> ComposedKernel<'a> {
-    /// The `output` kernel of `arch` on the rows of `x`.
+    /// The `output` kernel of `arch` on the rows of `x` (n × d, or n × (L·d) for
+    /// a recurrent net).
     pub fn new(arch: &Arch, x: &'a Matrix<f64>, output: Output) -> Result<Self> {
         check_x(x, "x")?;
-        let prog = Program::new(arch, x.cols())?;
-        let scale = prog.gram_scale(x.cols());
+        let d = step_dim(arch, x, "x")?;
+        let prog = Program::new(arch, d)?;
+        let scale = prog.gram_scale(d);
+        let div = prog.gram_div(d);
+        let nrm = match prog.seq_len() {
+            None => sq_norms(x, div),
+            Some(len) => step_norms(x, len, d, div),
+        };
+        let diag = if prog.readout_all() {
+            prog.diag_all(&nrm, x.rows())
+        } else {
+            vec![]
+        };
         Ok(ComposedKernel {
             x,
             arch: arch.clone(),
-            nrm: sq_norms(x, prog.gram_div(x.cols())),
+            nrm,
             prog,
             output,
             scale,
+            d,
+            diag,
         })
+    }
+
+    /// readout=all: the tile's entries (i·L + t, j·L + u), one L × L block per
+    /// pair of sequences it touches.
+    fn tile_all(&self, len: usize, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) {
+        let (d, w) = (self.d, cols.len());
+        let mut xx = vec![0.0; len * len];
+        let mut st = vec![St::default(); len * len];
+        let mut vals = vec![0.0; len * len];
+        for i in rows.start / len..=(rows.end - 1) / len {
+            for j in cols.start / len..=(cols.end - 1) / len {
+                self.prog.block_all(
+                    (self.x.row(i), self.x.row(j), d),
+                    self.scale,
+                    &self.diag[i * len..(i + 1) * len],
+                    &self.diag[j * len..(j + 1) * len],
+                    i == j,
+                    self.output,
+                    (&mut xx, &mut st),
+                    &mut vals,
+                );
+                for t in 0..len {
+                    let r = i * len + t;
+                    if !rows.contains(&r) {
+                        continue;
+                    }
+                    for u in 0..len {
+                        let c = j * len + u;
+                        if cols.contains(&c) {
+                            out[(r - rows.start) * w + c - cols.start] = vals[t * len + u];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A recurrent net's tile: one strided GEMM per step, then the recursion.
+    fn tile_seq(&self, len: usize, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) {
+        let (n, d, w, m) = (self.x.rows(), self.d, cols.len(), out.len());
+        let stride = self.x.cols();
+        let xs = self.x.as_slice();
+        let mut dots = vec![0.0; len * m];
+        for (t, buf) in dots.chunks_exact_mut(m).enumerate() {
+            gemm_tile(
+                buf,
+                (rows.len(), w, d),
+                (&xs[rows.start * stride + t * d..], stride, 1),
+                (&xs[cols.start * stride + t * d..], 1, stride),
+                self.scale,
+                false,
+            );
+        }
+        let (mut s, mut q1, mut q2) = (vec![0.0; len], vec![0.0; len], vec![0.0; len]);
+        for (k, v) in out.iter_mut().enumerate() {
+            let (i, j) = (rows.start + k / w, cols.start + k % w);
+            for t in 0..len {
+                s[t] = dots[t * m + k];
+                q1[t] = self.nrm[t * n + i];
+                q2[t] = self.nrm[t * n + j];
+            }
+            *v = if i == j {
+                pick(self.output, self.prog.entry_seq(&q1, &q1, &q1, true))
+            } else {
+                pick(self.output, self.prog.entry_seq(&s, &q1, &q2, false))
+            };
+        }
     }
 
     /// The architecture this kernel is built from.
@@ -422,7 +848,7 @@ impl<'a> ComposedKernel<'a> {
             gram: self.arch.gram,
             net: double_nodes(&self.arch.net),
         };
-        let r = rows.min(self.x.rows());
+        let r = rows.min(self.n());
         let k2 = ComposedKernel::new(&fine, self.x, self.output)?;
         let mut a = vec![0.0; r * r];
         let mut b = vec![0.0; r * r];
@@ -453,19 +879,38 @@ fn double_nodes(l: &Layer) -> Layer {
             fanin: *fanin,
             branches: branches.iter().map(double_nodes).collect(),
         },
+        Layer::Rnn(r) => Layer::Rnn(Box::new(Rnn {
+            step: double_nodes(&r.step),
+            ..(**r).clone()
+        })),
         o => o.clone(),
     }
 }
 
 impl TileKernel for ComposedKernel<'_> {
     fn n(&self) -> usize {
-        self.x.rows()
+        if self.prog.readout_all() {
+            self.x.rows() * self.prog.seq_len().unwrap_or(1)
+        } else {
+            self.x.rows()
+        }
     }
     fn name(&self) -> String {
         format!("composed {} [{}]", self.output.name(), self.arch)
     }
     fn tile_f64(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) -> Result<()> {
         check_tile(self.n(), &rows, &cols, out.len())?;
+        if let Some(len) = self.prog.seq_len() {
+            if cols.is_empty() || rows.is_empty() {
+                return Ok(());
+            }
+            if self.prog.readout_all() {
+                self.tile_all(len, rows, cols, out);
+            } else {
+                self.tile_seq(len, rows, cols, out);
+            }
+            return Ok(());
+        }
         let d = self.x.cols();
         inner_tile(
             self.x.as_slice(),
@@ -494,7 +939,7 @@ impl TileKernel for ComposedKernel<'_> {
         Ok(())
     }
     fn cost_per_entry(&self) -> f64 {
-        2.0 * self.x.cols() as f64 + 30.0 * self.prog.ops.len() as f64
+        2.0 * self.x.cols() as f64 + 30.0 * self.prog.cost() as f64
     }
 }
 
@@ -515,30 +960,104 @@ pub fn composed_cross(
             x2.cols()
         )));
     }
-    let prog = Program::new(arch, x1.cols())?;
-    let scale = prog.gram_scale(x1.cols());
-    let div = prog.gram_div(x1.cols());
-    let (n1, n2) = (sq_norms(x1, div), sq_norms(x2, div));
-    let mut g = Matrix::try_zeros(x1.rows(), x2.rows(), "the composed kernel matrix")?;
-    gemm_into(&mut g, x1.view(), x2.t(), scale, false)?;
+    let d = step_dim(arch, x1, "x1")?;
+    let prog = Program::new(arch, d)?;
+    let scale = prog.gram_scale(d);
+    let div = prog.gram_div(d);
     let c = x2.rows();
-    crate::kernels::classic::map_cross(&mut g, |v, i, j| {
-        // a row of x1 equal to a row of x2 is a diagonal entry (correlation
-        // exactly 1: arccos of a rounded one is off by ~1e-8); only pairs
-        // with a correlation within 1e-12 of 1 are compared
-        let same = v * v >= (1.0 - 1e-12) * n1[i] * n2[j] && x1.row(i) == x2.row(j);
-        if same {
-            pick(output, prog.entry(n1[i], n1[i], n1[i], true))
-        } else {
-            pick(output, prog.entry(v, n1[i], n2[j], false))
-        }
-    })?;
+    if prog.readout_all() {
+        return cross_all(&prog, (x1, x2, d), (scale, div), output);
+    }
+    let mut g = Matrix::try_zeros(x1.rows(), x2.rows(), "the composed kernel matrix")?;
+    if let Some(len) = prog.seq_len() {
+        let (n1, n2) = (step_norms(x1, len, d, div), step_norms(x2, len, d, div));
+        let (r1, r2) = (x1.rows(), x2.rows());
+        crate::kernels::classic::map_cross(&mut g, |_, i, j| {
+            let (a, b) = (x1.row(i), x2.row(j));
+            let q1: Vec<f64> = (0..len).map(|t| n1[t * r1 + i]).collect();
+            if a == b {
+                return pick(output, prog.entry_seq(&q1, &q1, &q1, true));
+            }
+            let q2: Vec<f64> = (0..len).map(|t| n2[t * r2 + j]).collect();
+            let s: Vec<f64> = a
+                .chunks_exact(d)
+                .zip(b.chunks_exact(d))
+                .map(|(u, v)| u.iter().zip(v).map(|(p, q)| p * q).sum::<f64>() * scale)
+                .collect();
+            pick(output, prog.entry_seq(&s, &q1, &q2, false))
+        })?;
+    } else {
+        let (n1, n2) = (sq_norms(x1, div), sq_norms(x2, div));
+        gemm_into(&mut g, x1.view(), x2.t(), scale, false)?;
+        crate::kernels::classic::map_cross(&mut g, |v, i, j| {
+            // a row of x1 equal to a row of x2 is a diagonal entry (correlation
+            // exactly 1: arccos of a rounded one is off by ~1e-8); only pairs
+            // with a correlation within 1e-12 of 1 are compared
+            let same = v * v >= (1.0 - 1e-12) * n1[i] * n2[j] && x1.row(i) == x2.row(j);
+            if same {
+                pick(output, prog.entry(n1[i], n1[i], n1[i], true))
+            } else {
+                pick(output, prog.entry(v, n1[i], n2[j], false))
+            }
+        })?;
+    }
     if let Some(p) = g.as_slice().iter().position(|v| !v.is_finite()) {
         return Err(Error::Numerical(format!(
             "the composed {} kernel [{arch}] has a non-finite entry at ({}, {})",
             output.name(),
             p / c.max(1),
             p % c.max(1)
+        )));
+    }
+    Ok(g)
+}
+
+/// readout=all's cross kernel: (n1·L) × (n2·L), sequences of x1 in parallel.
+fn cross_all(
+    prog: &Program,
+    (x1, x2, d): (&Matrix<f64>, &Matrix<f64>, usize),
+    (scale, div): (f64, f64),
+    output: Output,
+) -> Result<Matrix<f64>> {
+    use rayon::prelude::*;
+    let len = prog.seq_len().expect("a recurrent program");
+    let (r1, r2) = (x1.rows(), x2.rows());
+    let c1 = prog.diag_all(&step_norms(x1, len, d, div), r1);
+    let c2 = prog.diag_all(&step_norms(x2, len, d, div), r2);
+    let mut g = Matrix::try_zeros(r1 * len, r2 * len, "the composed kernel matrix")?;
+    let wide = r2 * len;
+    g.as_mut_slice()
+        .par_chunks_mut((len * wide).max(1))
+        .enumerate()
+        .for_each(|(i, rows)| {
+            if crate::runtime::interrupted() {
+                return;
+            }
+            let mut xx = vec![0.0; len * len];
+            let mut st = vec![St::default(); len * len];
+            let mut vals = vec![0.0; len * len];
+            for j in 0..r2 {
+                prog.block_all(
+                    (x1.row(i), x2.row(j), d),
+                    scale,
+                    &c1[i * len..(i + 1) * len],
+                    &c2[j * len..(j + 1) * len],
+                    x1.row(i) == x2.row(j),
+                    output,
+                    (&mut xx, &mut st),
+                    &mut vals,
+                );
+                for t in 0..len {
+                    rows[t * wide + j * len..t * wide + (j + 1) * len]
+                        .copy_from_slice(&vals[t * len..(t + 1) * len]);
+                }
+            }
+        });
+    crate::runtime::check_interrupt()?;
+    if g.as_slice().iter().any(|v| !v.is_finite()) {
+        return Err(Error::Numerical(format!(
+            "the composed {} kernel has a non-finite entry",
+            output.name()
         )));
     }
     Ok(g)

@@ -11,5 +11,5 @@ pub mod expr;
 pub mod kernel;
 pub mod maps;
 
-pub use arch::{Act, Arch, FanIn, Gram, Layer, Param};
-pub use kernel::{composed_cross, composed_gram, ComposedKernel, Output, Program};
+pub use arch::{Act, Arch, FanIn, Gram, Layer, Param, Readout, Rnn};
+pub use kernel::{composed_cross, composed_gram, sequence_input, ComposedKernel, Output, Program};
