@@ -9,6 +9,7 @@ mod cli;
 mod cli_hostile;
 mod complexity;
 mod compose;
+mod compose_finite;
 mod data_labeling;
 mod data_labels;
 mod data_loaders;
