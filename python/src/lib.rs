@@ -26,6 +26,7 @@ use std::time::Duration;
 use widenet::experiments::common::{Precision, Scale};
 use widenet::{Error, Matrix, Real};
 
+mod composed;
 mod predict;
 mod solver;
 
@@ -1669,5 +1670,9 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(poly_target, m)?)?;
     m.add_function(wrap_pyfunction!(solver::analyze_operator, m)?)?;
     m.add_function(wrap_pyfunction!(predict::predict, m)?)?;
+    m.add_function(wrap_pyfunction!(composed::composed_init, m)?)?;
+    m.add_function(wrap_pyfunction!(composed::composed_apply, m)?)?;
+    m.add_function(wrap_pyfunction!(composed::composed_empirical_ntk, m)?)?;
+    m.add_function(wrap_pyfunction!(composed::composed_train_gd, m)?)?;
     Ok(())
 }

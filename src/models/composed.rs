@@ -423,11 +423,16 @@ impl ComposedNet {
                 return Err(Error::invalid(
                     "params",
                     format!(
-                        "weights of {} 'dense' are {}x{} but its input has width {}",
+                        "weights of {} 'dense' are {}x{} but its input has width {}{}",
                         s.path,
                         p.w.rows(),
                         p.w.cols(),
-                        s.fan_in
+                        s.fan_in,
+                        if s.fan_in == d {
+                            " (the inputs' dimension d)"
+                        } else {
+                            ""
+                        }
                     ),
                 ));
             }
@@ -469,6 +474,55 @@ impl ComposedNet {
             }
         }
         Ok(Self::assemble(arch, d, root, dense, params))
+    }
+
+    /// [`Self::from_params`] from a flat list of arrays as (shape, row-major
+    /// values): each dense layer's weights (2-D, out × in), followed by its bias
+    /// (1-D) when the layer has one — the order [`Self::to_arrays`] gives.
+    /// Errors name `params[i]`.
+    pub fn from_arrays(arch: &Arch, d: usize, arrays: Vec<(Vec<usize>, Vec<f64>)>) -> Result<Self> {
+        let mut params: Vec<DenseParams> = Vec::new();
+        for (i, (shape, data)) in arrays.into_iter().enumerate() {
+            let bad = |msg: String| Error::invalid("params", format!("params[{i}]: {msg}"));
+            match shape[..] {
+                [r, c] => params.push(DenseParams {
+                    w: Matrix::from_vec(r, c, data).map_err(|e| bad(e.to_string()))?,
+                    b: None,
+                }),
+                [n] => match params.last_mut() {
+                    Some(DenseParams { b: b @ None, .. }) => {
+                        if data.len() != n {
+                            return Err(bad(format!("{} values for shape ({n},)", data.len())));
+                        }
+                        *b = Some(data)
+                    }
+                    _ => {
+                        return Err(bad(
+                            "a 1-D array (a bias) must follow its layer's 2-D weights".into(),
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(bad(format!(
+                        "shape {shape:?}: expected 2-D weights or a 1-D bias"
+                    )))
+                }
+            }
+        }
+        Self::from_params(arch, d, params)
+    }
+
+    /// The parameters as a flat list of (shape, row-major values): each dense
+    /// layer's weights (out × in), then its bias when it has one.
+    pub fn to_arrays(&self) -> Vec<(Vec<usize>, Vec<f64>)> {
+        let mut out = Vec::new();
+        for p in &self.params {
+            out.push((vec![p.w.rows(), p.w.cols()], p.w.as_slice().to_vec()));
+            if let Some(b) = &p.b {
+                out.push((vec![b.len()], b.clone()));
+            }
+        }
+        out
     }
 
     /// The architecture.

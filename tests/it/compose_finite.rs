@@ -371,3 +371,66 @@ fn bad_input_names_the_argument() {
     };
     assert!(e.contains("recurrent"), "{e}");
 }
+
+#[test]
+fn closed_form_activations_match_their_expressions_pointwise() {
+    use widenet::kernels::compose::maps::{closed_point, ActMap};
+    use widenet::kernels::compose::Act;
+    // each closed form against the same function written as an expression (values
+    // and derivatives by the expression parser's dual numbers)
+    let cases = [
+        (Act::Relu, "relu(z)"),
+        (Act::LeakyRelu { alpha: 0.1 }, "relu(z) - 0.1*relu(-z)"),
+        (
+            Act::AbRelu { a: -0.3, b: 1.2 },
+            "1.2*relu(z) + 0.3*relu(-z)",
+        ),
+        (Act::Abs, "abs(z)"),
+        (Act::Sign, "sign(z)"),
+        (
+            Act::Erf {
+                a: 1.5,
+                b: 0.7,
+                c: -0.2,
+            },
+            "1.5*erf(0.7z) - 0.2",
+        ),
+        (Act::Gelu, "z*(1 + erf(z/sqrt(2)))/2"),
+        (
+            Act::Sin {
+                a: 0.8,
+                b: 1.3,
+                c: 0.4,
+            },
+            "0.8*sin(1.3z + 0.4)",
+        ),
+        (
+            Act::Cos {
+                a: 0.8,
+                b: 1.3,
+                c: 0.4,
+            },
+            "0.8*cos(1.3z + 0.4)",
+        ),
+        (Act::Exp { a: 0.6, b: 0.5 }, "0.6*exp(0.5z)"),
+        (Act::Gaussian { a: 1.3, b: -0.4 }, "1.3*exp(-0.4*z^2)"),
+    ];
+    for (act, src) in cases {
+        let closed = ActMap::new(&act).unwrap();
+        let expr = ActMap::new(&Act::Expr {
+            src: src.into(),
+            nodes: 8,
+        })
+        .unwrap();
+        for k in -12..=12 {
+            let z = 0.37 * k as f64 + 0.011;
+            let ((v1, d1), (v2, d2)) = (closed.point(z), expr.point(z));
+            assert_eq!((v1, d1), closed_point(&act, z));
+            assert!(
+                (v1 - v2).abs() <= 1e-14 * (1.0 + v2.abs())
+                    && (d1 - d2).abs() <= 1e-14 * (1.0 + d2.abs()),
+                "{src} at {z}: ({v1}, {d1}) vs ({v2}, {d2})"
+            );
+        }
+    }
+}
