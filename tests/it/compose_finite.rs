@@ -434,3 +434,28 @@ fn closed_form_activations_match_their_expressions_pointwise() {
         }
     }
 }
+
+#[test]
+fn standard_parameterization_matches_its_kernel_at_the_stated_widths() {
+    // the standard parameterization's NTK depends on the layer widths (the kernel
+    // reads them from `width`), so the finite network is checked at those widths;
+    // gram=dot exercises the input scaling h⁰ = √d·x of the first layer's n·Σ⁰ term
+    let mut x = normal_matrix(6, 3, 61);
+    x.row_mut(2).iter_mut().for_each(|v| *v *= 1.8);
+    for spec in [
+        "dense(param=standard, w=1.3, b=0.2, width=2048), erf, dense(param=standard, b=0.1)",
+        "gram=dot; dense(param=standard, w=0.6, width=2048), relu, dense(w=1.1, b=0.3, param=standard)",
+    ] {
+        let ar = Arch::parse(spec).unwrap();
+        for output in [Output::Ntk, Output::Nngp] {
+            // every hidden width is fixed by `width=`: the `width` argument is unused
+            let (rms, mean) = mc_errors(&ar, &x, 1, 8, output);
+            println!("{spec} {}: rms {rms:.3e}, mean of 8 {mean:.3e}", output.name());
+            assert!(
+                rms < 0.1 && mean < 0.05,
+                "{spec} {}: rms error {rms}, error of the mean {mean}",
+                output.name()
+            );
+        }
+    }
+}
