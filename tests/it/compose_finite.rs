@@ -459,3 +459,52 @@ fn standard_parameterization_matches_its_kernel_at_the_stated_widths() {
         }
     }
 }
+
+#[test]
+fn cli_train_composed_writes_the_library_run() {
+    use widenet::data::npy;
+    let dir = tempfile::tempdir().unwrap();
+    let x = normal_matrix(10, 3, 71);
+    let y: Vec<f64> = (0..10).map(|i| (0.7 * i as f64).cos()).collect();
+    let (xp, yp, out) = (
+        dir.path().join("X.npy"),
+        dir.path().join("y.npy"),
+        dir.path().join("run"),
+    );
+    npy::write_matrix(&xp, &x).unwrap();
+    npy::write_vector(&yp, &y).unwrap();
+    let spec = "dense(b=0.1), relu, dense";
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_widenet"))
+            .args(["train", "composed", "--arch", spec, "--x"])
+            .arg(&xp)
+            .arg("--y")
+            .arg(&yp)
+            .args(extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "--width", "32", "--eta", "0.05", "--steps", "7", "--seed", "4",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // the same run through the library, bit for bit
+    let mut net = ComposedNet::init(&Arch::parse(spec).unwrap(), 3, 32, 4).unwrap();
+    let loss = net.train_gd(&x, &y, 0.05, 7).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let got: Vec<f64> = serde_json::from_value(m["loss"].clone()).unwrap();
+    assert_eq!(got, loss);
+    assert_eq!(m["spec"], spec);
+    let arrays = net.to_arrays();
+    assert_eq!(m["params"].as_array().unwrap().len(), arrays.len());
+    for (i, (shape, data)) in arrays.iter().enumerate() {
+        let (s2, d2) = npy::read_array::<f64>(out.join(format!("param{i}.npy"))).unwrap();
+        assert_eq!((&s2, &d2), (shape, data));
+    }
+    // bad flags are named
+    let o = run(&["--width", "0", "--eta", "0.05", "--steps", "7"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--width"));
+}
