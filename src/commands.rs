@@ -703,3 +703,79 @@ pub fn rnn_ntk_arrays(
     let h = crate::models::rnn_ntk::rnn_ntk(&net, &xs)?;
     Ok((h, net.param_arrays()))
 }
+
+/// Arguments of `widenet train composed`.
+#[derive(Clone, Debug)]
+pub struct TrainComposedArgs {
+    /// The architecture's spec (docs/compose.md).
+    pub arch: String,
+    /// Training inputs and targets.
+    pub x: PathBuf,
+    pub y: PathBuf,
+    /// Width m of the dense layers without a `width` field.
+    pub width: usize,
+    pub eta: f64,
+    pub steps: usize,
+    pub seed: u64,
+    /// Output directory.
+    pub out: PathBuf,
+}
+
+/// What `widenet train composed` wrote to `metrics.json`.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ComposedRun {
+    /// The architecture's canonical spec and its tree.
+    pub spec: String,
+    pub arch: crate::kernels::compose::Arch,
+    pub width: usize,
+    pub seed: u64,
+    pub eta: f64,
+    pub steps: usize,
+    pub n: usize,
+    pub d: usize,
+    /// Φ = ½ Σ (f(xᵢ) − yᵢ)² at steps 0..=steps.
+    pub loss: Vec<f64>,
+    /// f(xᵢ) after training.
+    pub predictions: Vec<f64>,
+    /// The trained parameters' files (`param{i}.npy`: each dense layer's weights,
+    /// then its bias when it has one).
+    pub params: Vec<String>,
+}
+
+/// `widenet train composed`: the finite network of `--arch` at `--width`, trained by
+/// full-batch GD ([`crate::models::composed::ComposedNet::train_gd`]); writes
+/// `metrics.json` and the trained parameters as `.npy`.
+pub fn train_composed_cmd(a: &TrainComposedArgs) -> Result<ComposedRun> {
+    use crate::models::composed::ComposedNet;
+    validate::count("--width", a.width, 1, validate::MAX_WIDTH)?;
+    validate::count("--steps", a.steps, 0, validate::MAX_ITERS)?;
+    validate::positive("--eta", a.eta)?;
+    let arch = crate::kernels::compose::Arch::parse(&a.arch)?;
+    check_writable(&a.out.join("metrics.json"))?;
+    let _lock = crate::lock::OutputLock::acquire(&a.out)?;
+    let (x, y) = read_xy(&a.x, &a.y)?;
+    let mut net = ComposedNet::init(&arch, x.cols(), a.width, a.seed)?;
+    let loss = net.train_gd(&x, &y, a.eta, a.steps)?;
+    let predictions = net.apply(&x)?;
+    let mut params = vec![];
+    for (i, (shape, data)) in net.to_arrays().iter().enumerate() {
+        let name = format!("param{i}.npy");
+        npy::write_array(a.out.join(&name), shape, data)?;
+        params.push(name);
+    }
+    let run = ComposedRun {
+        spec: arch.to_string(),
+        arch,
+        width: a.width,
+        seed: a.seed,
+        eta: a.eta,
+        steps: a.steps,
+        n: x.rows(),
+        d: x.cols(),
+        loss,
+        predictions,
+        params,
+    };
+    write_json(a.out.join("metrics.json"), &run)?;
+    Ok(run)
+}

@@ -400,6 +400,31 @@ enum TrainCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The finite network of any architecture (a spec, docs/compose.md) by full-batch
+    /// GD on the squared loss; writes metrics.json (loss per step) and param{i}.npy.
+    Composed {
+        /// The architecture, e.g. "dense(b=0.1), relu, dense".
+        #[arg(long)]
+        arch: String,
+        #[arg(long)]
+        x: PathBuf,
+        #[arg(long)]
+        y: PathBuf,
+        /// Width m of the dense layers without a width field.
+        #[arg(long, default_value_t = 512)]
+        width: usize,
+        /// Learning rate eta.
+        #[arg(long)]
+        eta: f64,
+        /// GD steps.
+        #[arg(long)]
+        steps: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn default_run(out: PathBuf, seed: u64) -> Result<()> {
@@ -666,6 +691,40 @@ fn run(cli: Cli) -> Result<()> {
                 m["iterations"],
                 loss.unwrap_or_default(),
                 out.display()
+            );
+        }
+        Command::Train {
+            model:
+                TrainCmd::Composed {
+                    arch,
+                    x,
+                    y,
+                    width,
+                    eta,
+                    steps,
+                    seed,
+                    out,
+                },
+        } => {
+            let r = commands::train_composed_cmd(&commands::TrainComposedArgs {
+                arch,
+                x,
+                y,
+                width,
+                eta,
+                steps,
+                seed,
+                out: out.clone(),
+            })?;
+            eprintln!(
+                "trained [{}] at width {} for {} steps, loss {:.4e} -> {:.4e}; wrote {}/metrics.json and {} parameter files",
+                r.spec,
+                r.width,
+                r.steps,
+                r.loss.first().copied().unwrap_or(f64::NAN),
+                r.loss.last().copied().unwrap_or(f64::NAN),
+                out.display(),
+                r.params.len()
             );
         }
         Command::Data {

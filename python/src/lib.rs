@@ -33,6 +33,7 @@ use pyo3::prelude::*;
 use training::*;
 
 mod compose;
+mod composed;
 mod predict;
 mod solver;
 
@@ -85,5 +86,9 @@ fn _widenet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compose::compose_kernel, m)?)?;
     m.add_function(wrap_pyfunction!(compose::compose_rnn_preset, m)?)?;
     m.add_function(wrap_pyfunction!(compose::compose_quadrature_accuracy, m)?)?;
+    m.add_function(wrap_pyfunction!(composed::composed_init, m)?)?;
+    m.add_function(wrap_pyfunction!(composed::composed_apply, m)?)?;
+    m.add_function(wrap_pyfunction!(composed::composed_empirical_ntk, m)?)?;
+    m.add_function(wrap_pyfunction!(composed::composed_train_gd, m)?)?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Learner networks, one file per model.
 
+pub mod composed;
 pub mod two_layer;
 
 pub use two_layer::TwoLayerNet;

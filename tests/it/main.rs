@@ -10,6 +10,7 @@ mod cli_hostile;
 mod complexity;
 mod compose;
 mod compose_rnn;
+mod compose_finite;
 mod data_labeling;
 mod data_labels;
 mod data_loaders;

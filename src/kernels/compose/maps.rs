@@ -10,7 +10,7 @@
 //! Expressions: Gauss–Hermite quadrature with `nodes` nodes per axis.
 
 use super::arch::Act;
-use super::expr::Expr;
+use super::expr::{erf, Expr};
 use crate::kernels::arccos::relu_j;
 use std::f64::consts::PI;
 
@@ -60,6 +60,17 @@ impl ActMap {
         }
     }
 
+    /// φ(z) and φ'(z) at one point: the finite network's activation
+    /// ([`crate::models::composed`]), from the same definitions as the dual maps
+    /// ([`closed_point`] for closed forms, the parsed expression otherwise).
+    #[inline]
+    pub fn point(&self, z: f64) -> (f64, f64) {
+        match self {
+            ActMap::Closed(a) => closed_point(a, z),
+            ActMap::Quad { expr, .. } => expr.eval(z),
+        }
+    }
+
     /// Σ' of the diagonal: E[φ(u)²] with Var u = q.
     #[inline]
     pub fn var(&self, q: f64) -> f64 {
@@ -75,6 +86,55 @@ impl ActMap {
                 .0
             }
         }
+    }
+}
+
+/// φ(z) and φ'(z) of a closed-form activation, as its [`Act`] variant defines it
+/// (the functions whose Gaussian expectations [`closed_pair`] gives). Kinks take
+/// the right derivative (ReLU: 1{z ≥ 0}, seed 001 eq. 5); sign' = 0.
+pub fn closed_point(act: &Act, z: f64) -> (f64, f64) {
+    let abrelu = |a: f64, b: f64| {
+        if z >= 0.0 {
+            (b * z, b)
+        } else {
+            (a * z, a)
+        }
+    };
+    match *act {
+        Act::Relu => abrelu(0.0, 1.0),
+        Act::LeakyRelu { alpha } => abrelu(alpha, 1.0),
+        Act::AbRelu { a, b } => abrelu(a, b),
+        Act::Abs => abrelu(-1.0, 1.0),
+        Act::Sign => (
+            if z > 0.0 {
+                1.0
+            } else if z < 0.0 {
+                -1.0
+            } else {
+                0.0
+            },
+            0.0,
+        ),
+        Act::Erf { a, b, c } => (
+            a * erf(b * z) + c,
+            a * b * std::f64::consts::FRAC_2_SQRT_PI * (-(b * z) * (b * z)).exp(),
+        ),
+        Act::Gelu => {
+            let cdf = 0.5 * (1.0 + erf(z * std::f64::consts::FRAC_1_SQRT_2));
+            let pdf = (-0.5 * z * z).exp() / (2.0 * PI).sqrt();
+            (z * cdf, cdf + z * pdf)
+        }
+        Act::Sin { a, b, c } => (a * (b * z + c).sin(), a * b * (b * z + c).cos()),
+        Act::Cos { a, b, c } => (a * (b * z + c).cos(), -a * b * (b * z + c).sin()),
+        Act::Exp { a, b } => {
+            let e = (b * z).exp();
+            (a * e, a * b * e)
+        }
+        Act::Gaussian { a, b } => {
+            let e = (b * z * z).exp();
+            (a * e, 2.0 * a * b * z * e)
+        }
+        Act::Expr { .. } => unreachable!("expressions are ActMap::Quad"),
     }
 }
 
