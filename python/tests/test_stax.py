@@ -316,13 +316,29 @@ def test_sequence_inputs_need_a_recurrent_net():
     assert np.array_equal(net.ntk(y), net.ntk(y.reshape(3, 10)))
 
 
-def test_finite_network_hooks():
-    net = stax.serial(stax.Dense(), stax.Relu(), stax.Dense())
-    if hasattr(_widenet, "composed_init"):
-        pytest.skip("this build has the finite network")
-    with pytest.raises(NotImplementedError, match="composed_init"):
-        net.init(0, 64, 3)
-    with pytest.raises(NotImplementedError, match="composed_apply"):
-        net.apply([], np.ones((2, 3)))
-    with pytest.raises(NotImplementedError, match="composed_empirical_ntk"):
-        net.empirical_ntk([], np.ones((2, 3)))
+def test_finite_network_of_a_stax_net_tends_to_its_kernel():
+    """Net.init/apply/empirical_ntk/train_gd on the finite network of the same
+    architecture: the empirical NTK averaged over seeds approaches Net.ntk as the width
+    grows (Monte Carlo, the error falling with m), apply is the readout, and the GD loss
+    history starts at the loss of apply's outputs and falls."""
+    net = stax.serial(stax.Dense(b_std=0.1), stax.Relu(), stax.Dense(W_std=1.5), stax.Erf(),
+                      stax.Dense())
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 3))
+    theta = net.ntk(x)
+    errs = []
+    for m in (32, 2048):
+        emp = np.mean([net.empirical_ntk(net.init(s, m, 3), x) for s in range(6)], axis=0)
+        errs.append(np.abs(emp - theta).max() / np.abs(theta).max())
+    assert errs[1] < 0.05 and errs[1] < errs[0] / 2, errs
+    params = net.init(1, 64, 3)
+    f = net.apply(params, x)
+    assert f.shape == (5,)
+    y = np.sign(rng.normal(size=5))
+    new, loss = net.train_gd(params, x, y, eta=0.1, steps=20)
+    assert loss.shape == (21,)
+    assert loss[0] == pytest.approx(0.5 * np.sum((f - y) ** 2), rel=1e-12)
+    assert loss[-1] < loss[0]
+    assert loss[-1] == pytest.approx(0.5 * np.sum((net.apply(new, x) - y) ** 2), rel=1e-12)
+    with pytest.raises(ValueError, match="width"):
+        net.init(0, 0, 3)

@@ -24,13 +24,13 @@ and an activation φ maps Σ ↦ E[φ(u)φ(v)], Θ ↦ E[φ'(u)φ'(v)]·Θ with 
 Gaussian of covariance Σ.
 
 The finite network of the same architecture (:meth:`Net.init`, :meth:`Net.apply`,
-:meth:`Net.empirical_ntk`) is computed by native functions that a build may lack;
-then those methods raise NotImplementedError naming the missing piece.
+:meth:`Net.empirical_ntk`, :meth:`Net.train_gd`) is the library's
+(``src/models/composed.rs``), for feed-forward nets.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -140,33 +140,40 @@ class Net:
         return self.kernel(x, x2, "ntk")
 
     # ------------------------------------------------------------ finite network
+    # The finite network of the same architecture (src/models/composed.rs): parameters
+    # are a list of float64 arrays, each dense layer's weights (out x in) then its bias
+    # (when b_std > 0); recurrent nets have no finite network here yet.
     def init(self, seed: int, width: int, d: int) -> List[np.ndarray]:
         """The parameters of the finite network at hidden width ``width`` for inputs
         of dimension ``d``, drawn from ``seed`` as the parameterization says."""
-        return _native("composed_init", "init")(self._spec, int(seed), int(width), int(d))
+        from . import _int
+        return _widenet.composed_init(self._spec, _int(seed, "seed"),
+                                      _int(width, "width", 1), _int(d, "d", 1))
 
     def apply(self, params: Sequence[np.ndarray], x: Any) -> np.ndarray:
-        """The finite network's outputs on the rows of ``x``."""
+        """The finite network's outputs on the rows of ``x`` (shape (n,))."""
         from . import _arr
-        return _native("composed_apply", "apply")(self._spec, list(params), _arr(x, "x"))
+        return _widenet.composed_apply(self._spec, list(params), _arr(x, "x"))
 
     def empirical_ntk(self, params: Sequence[np.ndarray], x: Any,
                       x2: Any = None) -> np.ndarray:
-        """The finite network's NTK JJᵀ (or J(x)J(x2)ᵀ) at ``params``."""
+        """The finite network's NTK J(x)J(x2)ᵀ at ``params`` (J: the Jacobian of the
+        outputs in the trainable parameters); it tends to :meth:`ntk` as the width
+        grows."""
         from . import _arr
         b = None if x2 is None else _arr(x2, "x2")
-        return _native("composed_empirical_ntk", "empirical_ntk")(
-            self._spec, list(params), _arr(x, "x"), b)
+        return _widenet.composed_empirical_ntk(self._spec, list(params), _arr(x, "x"), b)
 
-
-def _native(name: str, method: str):
-    f = getattr(_widenet, name, None)
-    if f is None:
-        raise NotImplementedError(
-            f"Net.{method} needs the finite network of a composed architecture (the "
-            f"native function _widenet.{name}, from src/models/composed.rs), which this "
-            f"build of widenet does not have; the kernels (Net.nngp, Net.ntk) work")
-    return f
+    def train_gd(self, params: Sequence[np.ndarray], x: Any, y: Any, *, eta: float,
+                 steps: int) -> Tuple[List[np.ndarray], np.ndarray]:
+        """Full-batch gradient descent on ½‖f(x) − y‖² from ``params`` for ``steps``
+        steps of size ``eta``: the final parameters and the loss at every step
+        (``steps + 1`` values), so that seed 001's question (does gradient descent
+        follow the kernel's prediction?) can be asked of this architecture."""
+        from . import _arr, _int
+        return _widenet.composed_train_gd(self._spec, list(params), _arr(x, "x"),
+                                          _arr(y, "y", 1), eta=float(eta),
+                                          steps=_int(steps, "steps"))
 
 
 def _build(spec: str, call: str) -> Net:
