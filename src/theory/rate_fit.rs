@@ -80,6 +80,15 @@ pub fn fit_power_law(x: &[f64], y: &[f64]) -> Result<PowerFit> {
     })
 }
 
+/// The exponent a rate function r has across a sweep: the least-squares slope of ln r(x)
+/// against ln x at the sweep's points (the exponent [`fit_power_law`] would fit to an exact
+/// r). For r(m) = log²m/m (seed 004 eq. 24) over m ∈ {128, 512, 2048} it is −0.674: a bound
+/// with logarithmic factors is compared with a fitted exponent through this number.
+pub fn rate_exponent(x: &[f64], rate: impl Fn(f64) -> f64) -> Result<f64> {
+    let y: Vec<f64> = x.iter().map(|&t| rate(t)).collect();
+    Ok(fit_power_law(x, &y)?.exponent)
+}
+
 /// A fitted exponent against a predicted one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateComparison {
@@ -181,5 +190,18 @@ mod tests {
             Err(Error::Invalid { name, .. }) if name == "x"
         ));
         assert!(fit_power_law(&[1.0], &[1.0, 2.0]).is_err());
+    }
+
+    #[test]
+    fn rate_exponent_of_log_squared_over_m_is_the_two_point_slope() {
+        // three points equally spaced in ln m: the least-squares slope is the slope between
+        // the end points, computed here by hand
+        let r = |m: f64| m.ln().powi(2) / m;
+        let two = ((r(2048.0)).ln() - (r(128.0)).ln()) / (2048f64.ln() - 128f64.ln());
+        let p = rate_exponent(&[128.0, 512.0, 2048.0], r).unwrap();
+        assert!((p - two).abs() < 1e-12, "{p} {two}");
+        assert!((p + 0.674).abs() < 1e-3, "{p}");
+        // an exact power law gives its exponent
+        assert!((rate_exponent(&[1.0, 4.0, 9.0], |x| x.powf(-0.25)).unwrap() + 0.25).abs() < 1e-12);
     }
 }
