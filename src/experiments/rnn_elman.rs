@@ -744,7 +744,8 @@ fn claims(s: &ElmanSettings, r: &ElmanResult) -> Vec<Claim> {
 /// log m over the sweep ([`rate_exponent`]): a sample complexity growing like log m leaves the
 /// excess at a fixed N growing no faster. Not held when the interval lies entirely above it;
 /// inconclusive when a run diverged or outside Theorem 1's η and ε_x (checked per width: η's
-/// ratio to Theorem 1's, which has m in it).
+/// ratio to Theorem 1's, which has m in it), or when SGD learned nothing at some width (the
+/// final test objective not below the zero predictor's: a flat excess would then say nothing).
 fn log_m_check(
     r: &ElmanResult,
     (eta_ok, eta_ratio): (bool, f64),
@@ -789,7 +790,17 @@ fn log_m_check(
             Err(e) => Claim::inconclusive(text, format!("no sweep in m: {e}"), measured),
         }
     };
+    // a width at which SGD learned nothing leaves the excess flat in m whatever the theorem
+    let zero = r.lengths.first().map_or(f64::NAN, |l| l.zero_objective);
+    let learned = w.iter().all(|x| x.run.test_objective < zero);
     c.quote(&super::quotes::E002_THM_1)
+        .requires(
+            learned,
+            format!(
+                "SGD learned nothing at some width: the final test objective is not below the \
+                 zero predictor's {zero:.4} at every m"
+            ),
+        )
         .assume(
             "eta = Theta~(1/(eps L^2 d^2 m))",
             eta_ok && sweep_eta_ok,
@@ -1048,6 +1059,98 @@ mod tests {
         // zero predictor: (½(1 + 0) + ½(4 + 1))/2 = 1.5; against b: (½(¼ + 1) + 0)/2 = 0.3125
         assert!((mean_sq(&a, None) - 1.5).abs() < 1e-15);
         assert!((mean_sq(&a, Some(&b)) - 0.3125).abs() < 1e-15);
+    }
+
+    /// A result whose width sweep has the averaged test objective OPT + excess(m) at
+    /// m = 32, 64, 128 (OPT = 0.02, zero predictor 1.0) and η at `eta_ratio` x Theorem 1's.
+    fn sweep_result(excess: &dyn Fn(f64) -> f64, eta_ratio: f64) -> ElmanResult {
+        let s = ElmanSettings::new(Scale::Quick, 0);
+        let run = |m: usize| ElmanRun {
+            len: 4,
+            n_train: 512,
+            eta: 0.1,
+            eta_over_theorem: eta_ratio,
+            lambda: 0.1,
+            test_objective: 0.02 + excess(m as f64),
+            test_objective_avg: 0.02 + excess(m as f64),
+            train_objective: 0.0,
+            record_steps: Vec::new(),
+            test_curve: Vec::new(),
+            w_shift_fro: 1.0,
+            seconds: 0.0,
+            failed: None,
+        };
+        ElmanResult {
+            lengths: vec![ElmanLength {
+                len: 4,
+                eps_x: 0.5,
+                lambda: 0.1,
+                eta: 0.1,
+                eta_theorem: 0.1 / eta_ratio,
+                target_scale: 1.0,
+                opt: 0.02,
+                opt_test: 0.02,
+                zero_objective: 1.0,
+                runs: vec![run(128)],
+                spearman_n_objective: -1.0,
+            }],
+            width_sweep: [32, 64, 128]
+                .iter()
+                .map(|&m| ElmanWidthRun {
+                    width: m,
+                    opt: 0.02,
+                    run: run(m),
+                })
+                .collect(),
+            settings: s,
+        }
+    }
+
+    #[test]
+    fn log_m_has_three_verdicts() {
+        let judge = |r: &ElmanResult| {
+            let ratio = r.lengths[0].eta / r.lengths[0].eta_theorem;
+            let ok = (0.1..=10.0).contains(&ratio);
+            log_m_check(r, (ok, ratio), (true, &[0.5]))
+        };
+        // log m's exponent over 32..128 is (ln ln 128 - ln ln 32)/ln 4 = 0.242
+        let bound = ((128f64.ln()).ln() - (32f64.ln()).ln()) / 4f64.ln();
+        // the excess falls like m^-0.5: held
+        let c = judge(&sweep_result(&|m| m.powf(-0.5), 1.0));
+        assert!(c.held(), "{c:?}");
+        match &c.rule {
+            Some(crate::experiments::claim::BoundRule::Scaling { bound_exponent, .. }) => {
+                assert!(
+                    (bound_exponent - bound).abs() < 1e-3,
+                    "{bound_exponent} {bound}"
+                )
+            }
+            r => panic!("{r:?}"),
+        }
+        // the excess grows like m^0.5 (the sample complexity growing polynomially): not held
+        let c = judge(&sweep_result(&|m| 0.01 * m.powf(0.5), 1.0));
+        assert_eq!(c.verdict.word(), "not held", "{c:?}");
+        // eta 100 x Theorem 1's: outside, named
+        let c = judge(&sweep_result(&|m| m.powf(-0.5), 100.0));
+        assert!(
+            matches!(&c.verdict, crate::experiments::claim::Verdict::Inconclusive { reason }
+                if reason.contains("eta = Theta~")),
+            "{c:?}"
+        );
+        // nothing learned at some width (objective above the zero predictor's): inconclusive
+        let c = judge(&sweep_result(&|m| 2.0 * m.powf(-0.1), 1.0));
+        assert!(
+            matches!(&c.verdict, crate::experiments::claim::Verdict::Inconclusive { reason }
+                if reason.contains("learned nothing")),
+            "{c:?}"
+        );
+        // a diverged width
+        let mut r = sweep_result(&|m| m.powf(-0.5), 1.0);
+        r.width_sweep[1].run.test_objective_avg = f64::NAN;
+        assert!(
+            matches!(&judge(&r).verdict, crate::experiments::claim::Verdict::Inconclusive { reason }
+                if reason.contains("diverged"))
+        );
     }
 
     #[test]
