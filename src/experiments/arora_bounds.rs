@@ -10,6 +10,12 @@
 //!   uniform" (the KS distance of the cumulative energy Σ_{i≤k}(v_iᵀy)²/‖y‖² from k/n, against
 //!   the 95% quantile of the same distance for i.i.d. N(0, 1) projections).
 //!
+//! - §5.1: "our bound is completely independent of the network width m": the same GD at every
+//!   width of `sweep_widths` (quick 500, 1,000 next to m = 2,000; paper 2,500, 5,000 next to
+//!   10,000), the test loss's fitted exponent in m against 0 (rule (b)). Inconclusive at every
+//!   runnable scale: Theorem 5.1's κ = O(λ₀δ/n) (implied constant ≤ `assumption_cap`) needs
+//!   κ ≤ 1.9·10⁻⁴ on the quick data, and then m κ² ≥ 1 needs m ≥ 2.9·10⁷.
+//!
 //! The computations are [`crate::theory::bounds_001`]; GD is eq. 6 ([`crate::train::gd`]).
 
 use super::claim::Claim;

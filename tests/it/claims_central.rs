@@ -45,6 +45,11 @@ fn scaling_fit_judges_the_interval_against_the_exponent() {
     let (p, lo, hi) = fitted(&c);
     assert!(lo < p && p < hi && hi < -0.5, "{p} [{lo}, {hi}]");
     assert!(c.held());
+    // 4 points, 2 degrees of freedom: the half-width is t = 4.303 standard errors (Student's
+    // t, whose dof-2 quantile is 0.95 sqrt(2 / (4 x 0.975 x 0.025)) in closed form)
+    let se = c.measured["fit"]["exponent_se"].as_f64().unwrap();
+    let t2 = 0.95 * (2.0f64 / (4.0 * 0.975 * 0.025)).sqrt();
+    assert!(((hi - p) / se - t2).abs() < 1e-3, "{}", (hi - p) / se);
     // the same data against a bound exponent of -1.5: the interval lies above it
     let c = Claim::scaling_fit("c", "x", -1.5, &x, &y, serde_json::json!({}));
     assert_eq!(c.verdict, Verdict::NotHeld);

@@ -1,5 +1,13 @@
 //! `rnn-length`: seed 004's additive targets (eq. 9) against the sequence length L (the
 //! kernel part), with the SGD learning curves of [`super::sgd_curves`] on the same targets.
+//!
+//! Two more claims of seed 004 ride on the same runs: Remark 4.2 ([`remark_4_2_check`]: the
+//! smallest entry of the backward correlation F¹ on the kernel part's sample, against L) and
+//! Remark 3.1 ([`remark_3_1_check`]: the SGD steps to test error `remark31_epsilon` against
+//! (L·C*)², C* measured by the kernel part). Remark 3.1 is inconclusive at quick scale (the
+//! curves do not reach ε = 0.3 at L = 2 by N = 6,400, and η·m = 12.8 exceeds the cap 10 on
+//! Theorem 2's η = O(1/m)); the paper-scale command is `widenet reproduce rnn-length --scale
+//! paper --set sgd.eta=0.0195` (η·m ≤ 10 at m = 512; not run here).
 
 use super::sgd_curves::{curve_claims, write_curves};
 use super::*;
