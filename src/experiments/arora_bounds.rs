@@ -285,6 +285,7 @@ impl Experiment for AroraBounds {
             Precision::F32 => train_and_predict::<f32>(x, y, xt, s, &cfg)?,
             Precision::F64 => train_and_predict::<f64>(x, y, xt, s, &cfg)?,
         };
+        let seconds = t0.elapsed().as_secs_f64();
         let mut width_sweep = vec![WidthPoint {
             width: s.width,
             test_clipped_l1: f64::NAN,
@@ -307,7 +308,6 @@ impl Experiment for AroraBounds {
                 final_loss: mt.loss.last().copied().unwrap_or(f64::NAN),
             });
         }
-        let seconds = t0.elapsed().as_secs_f64();
         let r0: Vec<f64> = y.iter().zip(&u0).map(|(a, b)| a - b).collect();
         let thm = theorem_5_1_check(q, lmin, s.delta, (&u, y), (&ut, yt))?;
         width_sweep[0].test_clipped_l1 = thm.test_clipped_l1;
