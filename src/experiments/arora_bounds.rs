@@ -10,6 +10,12 @@
 //!   uniform" (the KS distance of the cumulative energy Σ_{i≤k}(v_iᵀy)²/‖y‖² from k/n, against
 //!   the 95% quantile of the same distance for i.i.d. N(0, 1) projections).
 //!
+//! - §5.1: "our bound is completely independent of the network width m": the same GD at every
+//!   width of `sweep_widths` (quick 500, 1,000 next to m = 2,000; paper 2,500, 5,000 next to
+//!   10,000), the test loss's fitted exponent in m against 0 (rule (b)). Inconclusive at every
+//!   runnable scale: Theorem 5.1's κ = O(λ₀δ/n) (implied constant ≤ `assumption_cap`) needs
+//!   κ ≤ 1.9·10⁻⁴ on the quick data, and then m κ² ≥ 1 needs m ≥ 2.9·10⁷.
+//!
 //! The computations are [`crate::theory::bounds_001`]; GD is eq. 6 ([`crate::train::gd`]).
 
 use super::claim::Claim;
@@ -79,6 +85,10 @@ pub struct BoundsSettings {
     /// its implied constant (e.g. κn/(λ₀δ)) is at most this.
     #[serde(default = "default_assumption_cap")]
     pub assumption_cap: f64,
+    /// Further widths m for the width-independence of Theorem 5.1's bound: the same data, κ,
+    /// η and iterations, trained again at each; with `width` they form the sweep in m.
+    #[serde(default)]
+    pub sweep_widths: Vec<usize>,
 }
 
 fn default_o_cap() -> f64 {
@@ -127,6 +137,21 @@ pub struct BoundsResults {
     pub random_uniformity: ProjectionUniformity,
     /// Training seconds.
     pub seconds: f64,
+    /// The width sweep (`sweep_widths` then `width`, ascending): per width, the test loss
+    /// of min(|u − y|, 1) and Φ(W(T)) (empty in results written before issue 26).
+    #[serde(default)]
+    pub width_sweep: Vec<WidthPoint>,
+}
+
+/// One width of the sweep.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WidthPoint {
+    /// m.
+    pub width: usize,
+    /// Test loss of min(|u − y|, 1) (Theorem 5.1's left side).
+    pub test_clipped_l1: f64,
+    /// Φ(W(T)).
+    pub final_loss: f64,
 }
 
 /// The experiment `arora-bounds`.
@@ -179,6 +204,11 @@ impl Experiment for AroraBounds {
             o_constant_cap: default_o_cap(),
             movement_constant_cap: default_movement_cap(),
             assumption_cap: default_assumption_cap(),
+            sweep_widths: if quick {
+                vec![500, 1_000]
+            } else {
+                vec![2_500, 5_000]
+            },
         }
     }
     fn validate(&self, s: &BoundsSettings) -> Result<()> {
@@ -189,6 +219,9 @@ impl Experiment for AroraBounds {
         count("--set width", s.width, 1, MAX_WIDTH)?;
         count("--set iters", s.iters, 1, MAX_ITERS)?;
         count("--set null_draws", s.null_draws, 20, 1_000_000)?;
+        for &m in &s.sweep_widths {
+            count("--set sweep_widths", m, 1, MAX_WIDTH)?;
+        }
         let pos = |k: &str, v: f64| {
             if v.is_finite() && v > 0.0 {
                 Ok(())
@@ -253,8 +286,32 @@ impl Experiment for AroraBounds {
             Precision::F64 => train_and_predict::<f64>(x, y, xt, s, &cfg)?,
         };
         let seconds = t0.elapsed().as_secs_f64();
+        let mut width_sweep = vec![WidthPoint {
+            width: s.width,
+            test_clipped_l1: f64::NAN,
+            final_loss: metrics.loss.last().copied().unwrap_or(f64::NAN),
+        }];
+        for &m in s.sweep_widths.iter().filter(|&&m| m != s.width) {
+            crate::runtime::check_interrupt()?;
+            let sm = BoundsSettings {
+                width: m,
+                ..s.clone()
+            };
+            let (mt, _, um, _, utm) = match s.precision {
+                Precision::F32 => train_and_predict::<f32>(x, y, xt, &sm, &cfg)?,
+                Precision::F64 => train_and_predict::<f64>(x, y, xt, &sm, &cfg)?,
+            };
+            width_sweep.push(WidthPoint {
+                width: m,
+                test_clipped_l1: theorem_5_1_check(q, lmin, s.delta, (&um, y), (&utm, yt))?
+                    .test_clipped_l1,
+                final_loss: mt.loss.last().copied().unwrap_or(f64::NAN),
+            });
+        }
         let r0: Vec<f64> = y.iter().zip(&u0).map(|(a, b)| a - b).collect();
         let thm = theorem_5_1_check(q, lmin, s.delta, (&u, y), (&ut, yt))?;
+        width_sweep[0].test_clipped_l1 = thm.test_clipped_l1;
+        width_sweep.sort_by_key(|p| p.width);
         let (_, test_error) = crate::train::gd::l1_and_error(&ut, yt);
         let movement = movement_check(
             &metrics.w_dist_fro,
@@ -334,6 +391,7 @@ impl Experiment for AroraBounds {
             true_uniformity,
             random_uniformity,
             seconds,
+            width_sweep,
         };
         let description = format!(
             "{}; H^inf eigendecomposition, one GD run (eq. 6) on the true labels: m = {}, \
@@ -438,7 +496,11 @@ impl Experiment for AroraBounds {
         .quote(&quotes::A001_COR_5_2)
         .requires(trained, not_trained.clone())
         .requires(non_vacuous, vacuous)
-        .assume("kappa = O(lambda_0 delta / n)", kappa_ok, kappa_detail)
+        .assume(
+            "kappa = O(lambda_0 delta / n)",
+            kappa_ok,
+            kappa_detail.clone(),
+        )
         .assume(width_name, mk2 >= 1.0, width_detail);
         let mv = &r.movement;
         let lemma_c1 = Claim::new(
@@ -508,8 +570,80 @@ impl Experiment for AroraBounds {
                    "true_ks": tu.ks, "null_q95": tu.ks_null_q95}),
         )
         .quote(&quotes::A001_TRUE_ALIGN);
-        vec![thm, cor, lemma_c1, lemma_53, decay, uniform, aligned]
+        let mut out = vec![thm, cor, lemma_c1, lemma_53, decay, uniform, aligned];
+        if !r.width_sweep.is_empty() {
+            out.push(width_independence(s, r, (kappa_ok, kappa_detail)));
+        }
+        out
     }
+}
+
+/// Theorem 5.1's bound sqrt(2yᵀ(H^∞)⁻¹y/n) + O(sqrt(log(n/(λ₀δ))/n)) has no m in it, by rule
+/// (b) of [`crate::experiments::claim`]: the test loss of min(|u − y|, 1) across the width
+/// sweep, its fitted exponent in m (95% interval) against the bound's 0; not held when the
+/// interval lies entirely above 0 (the loss grows with m, which a bound free of m cannot
+/// allow once m is large enough). Inconclusive when a width's GD did not reach Φ ≤ ½ (App.
+/// D.3 (i)) or outside Theorem 5.1's assumptions (κ = O(λ₀δ/n) and m κ² ≥ 1 at the smallest
+/// width).
+fn width_independence(
+    s: &BoundsSettings,
+    r: &BoundsResults,
+    (kappa_ok, kappa_detail): (bool, String),
+) -> Claim {
+    let ms: Vec<f64> = r.width_sweep.iter().map(|p| p.width as f64).collect();
+    let loss: Vec<f64> = r.width_sweep.iter().map(|p| p.test_clipped_l1).collect();
+    let worst_phi = r
+        .width_sweep
+        .iter()
+        .map(|p| p.final_loss)
+        .fold(
+            f64::NEG_INFINITY,
+            |a, b| if b.is_nan() { b } else { a.max(b) },
+        );
+    let m_min = r
+        .width_sweep
+        .iter()
+        .map(|p| p.width)
+        .min()
+        .unwrap_or(s.width);
+    let mk2 = m_min as f64 * s.kappa * s.kappa;
+    let text = "Theorem 5.1's bound does not depend on the width m: the test loss of \
+                min(|u - y|, 1) does not grow with m across the sweep (fitted exponent in m, \
+                95% interval, against the bound's 0)";
+    let measured = json!({"widths": ms, "test_clipped_l1": loss,
+           "final_loss": r.width_sweep.iter().map(|p| p.final_loss).collect::<Vec<_>>(),
+           "bound_explicit_part": r.theorem_5_1.explicit_with_proof_constants});
+    let bad = loss.iter().filter(|v| !v.is_finite()).count();
+    // a diverged width says nothing (checked before the fit, which refuses NaN)
+    let c = if bad > 0 {
+        Claim::inconclusive(
+            text,
+            format!(
+                "the run diverged: {bad} of {} values of the test loss are not finite",
+                loss.len()
+            ),
+            measured,
+        )
+    } else {
+        Claim::scaling_fit(text, "m", 0.0, &ms, &loss, measured)
+    };
+    c.quote(&quotes::A001_WIDTH_FREE)
+        .requires(
+            worst_phi <= 0.5,
+            format!(
+                "GD did not reach Phi(W(T)) <= 1/2 at every width (App. D.3 (i)): worst Phi = \
+             {worst_phi:.3e}"
+            ),
+        )
+        .assume("kappa = O(lambda_0 delta / n)", kappa_ok, kappa_detail)
+        .assume(
+            "m >= kappa^-2 poly(n, 1/lambda_0, 1/delta) (necessary part: m kappa^2 >= 1)",
+            mk2 >= 1.0,
+            format!(
+                "m kappa^2 = {mk2:.3e} at the smallest width m = {m_min} (kappa = {})",
+                s.kappa
+            ),
+        )
 }
 
 #[cfg(test)]
@@ -572,7 +706,47 @@ mod tests {
             },
             random_uniformity: u,
             seconds: 0.0,
+            width_sweep: Vec::new(),
         }
+    }
+
+    #[test]
+    fn width_independence_has_three_verdicts() {
+        let e = AroraBounds;
+        let mut s = e.settings(Scale::Quick, 0);
+        s.width = 20_000; // m kappa^2 >= 1 at every width below; kappa n/(lambda_0 delta) = 10
+        let sweep = |loss: &dyn Fn(f64) -> f64, phi: f64| {
+            let mut r = results(0.01, 0.3, 1.0);
+            r.width_sweep = [10_000, 20_000, 40_000]
+                .iter()
+                .map(|&m| WidthPoint {
+                    width: m,
+                    test_clipped_l1: loss(m as f64),
+                    final_loss: phi,
+                })
+                .collect();
+            r
+        };
+        // falling like m^-0.1 (exponent < 0 = the bound's): held
+        let c = &e.claims(&s, &sweep(&|m| m.powf(-0.1), 0.01))[7];
+        assert!(c.held(), "{c:?}");
+        assert!(c.claim.contains("width m"));
+        assert_eq!(c.inside_assumptions(), Some(true));
+        // growing like m^0.5 (faster than a bound free of m allows): not held
+        let c = &e.claims(&s, &sweep(&|m| 1e-3 * m.powf(0.5), 0.01))[7];
+        assert_eq!(c.verdict, Verdict::NotHeld);
+        // GD did not train at some width: inconclusive
+        let c = &e.claims(&s, &sweep(&|m| m.powf(-0.1), 0.9))[7];
+        assert!(matches!(&c.verdict, Verdict::Inconclusive { reason } if reason.contains("D.3")));
+        // kappa = 1: kappa n/(lambda_0 delta) = 1000 > 10, named
+        let mut wide = s.clone();
+        wide.kappa = 1.0;
+        let c = &e.claims(&wide, &sweep(&|m| m.powf(-0.1), 0.01))[7];
+        assert!(
+            matches!(&c.verdict, Verdict::Inconclusive { reason }
+                if reason.contains("kappa = O(lambda_0 delta / n)")),
+            "{c:?}"
+        );
     }
 
     #[test]
@@ -639,6 +813,7 @@ mod tests {
         s.n_test = 40;
         s.d = 10;
         s.width = 500;
+        s.sweep_widths = vec![1_000, 250];
         s.iters = 300;
         s.null_draws = 50;
         s.precision = Precision::F64;
@@ -654,6 +829,13 @@ mod tests {
         assert!((r.theorem_5_1.explicit_term - (2.0 * q / 40.0).sqrt()).abs() < 1e-12);
         assert!((r.movement.total_bound_leading - q.sqrt()).abs() < 1e-12);
         assert_eq!(r.decay.n, 40);
+        // the sweep: ascending widths, the main run's loss at its own width
+        let ws: Vec<usize> = r.width_sweep.iter().map(|p| p.width).collect();
+        assert_eq!(ws, [250, 500, 1_000]);
+        assert_eq!(
+            r.width_sweep[1].test_clipped_l1.to_bits(),
+            r.theorem_5_1.test_clipped_l1.to_bits()
+        );
         let saved = std::fs::read_to_string(tmp.join("arora-bounds/result.json")).unwrap();
         assert!(saved.contains("Thm 5.1"));
         let _ = std::fs::remove_dir_all(&tmp);

@@ -299,6 +299,58 @@ impl Claim {
         c
     }
 
+    /// Rule (b) from the sweep itself: fits y ≈ C·x^p by least squares on (ln x, ln y)
+    /// ([`crate::theory::rate_fit::fit_power_law`]) and judges p with its 95% interval
+    /// against `bound_exponent` as [`Claim::scaling`] does, the interval's half-width being
+    /// Student's t quantile ([`crate::theory::rate_fit::t95`], k − 2 degrees of freedom for
+    /// k points) times the standard error, not the normal's 1.96 (a sweep has few points).
+    /// The sweep's values go into
+    /// `measured` (under "sweep"). A sweep that cannot be fitted (fewer than three points,
+    /// a value that is not positive and finite) is inconclusive, saying why.
+    pub fn scaling_fit(
+        claim: impl Into<String>,
+        variable: &str,
+        bound_exponent: f64,
+        x: &[f64],
+        y: &[f64],
+        mut measured: serde_json::Value,
+    ) -> Self {
+        let claim = claim.into();
+        if let serde_json::Value::Object(m) = &mut measured {
+            m.insert(
+                "sweep".into(),
+                serde_json::json!({ variable: x, "measured": y }),
+            );
+        }
+        if x.len() < 3 {
+            return Claim::inconclusive(
+                claim,
+                format!(
+                    "the sweep in {variable} has {} point(s); a fitted exponent with a 95% \
+                     interval needs at least 3",
+                    x.len()
+                ),
+                measured,
+            );
+        }
+        match crate::theory::rate_fit::fit_power_law(x, y) {
+            Ok(f) => {
+                if let serde_json::Value::Object(m) = &mut measured {
+                    m.insert("fit".into(), serde_json::json!(f));
+                }
+                // Claim::scaling's interval is ±Z95·se: pass the se scaled to ±t·se
+                let t = crate::theory::rate_fit::t95(f.points.saturating_sub(2));
+                let se = f.exponent_se * t / Z95;
+                Claim::scaling(claim, variable, bound_exponent, f.exponent, se, measured)
+            }
+            Err(e) => Claim::inconclusive(
+                claim,
+                format!("the sweep in {variable} cannot be fitted: {e}"),
+                measured,
+            ),
+        }
+    }
+
     /// Records rule (a): the bound was checked with the proof's `constant` (from `source`).
     pub fn proof_constant(mut self, constant: f64, source: impl Into<String>) -> Self {
         self.rule = Some(BoundRule::ProofConstant {

@@ -53,6 +53,9 @@ quotes! {
     A001_THM_5_1 = ("001", "Thm 3.3 (informal Thm 5.1), eqs. (4), (9)",
         "For any 1-Lipschitz loss function, the generalization error of the two-layer ReLU \
          network found by GD is at most sqrt(2 y^T (H^∞)^{-1} y / n).");
+    /// Seed 001 §5.1 after Theorem 5.1: the bound has no m.
+    A001_WIDTH_FREE = ("001", "§5.1, after Thm 5.1",
+        "our bound is completely independent of the network width m");
     /// Seed 001 Corollary 5.2's lead-in.
     A001_COR_5_2 = ("001", "§5, Cor. 5.2",
         "for binary classification problems (i.e., labels are ±1), we can show that (9) also \
@@ -117,6 +120,21 @@ quotes! {
     /// Seed 004 Theorem 4, eq. 20.
     W004_EQ_20 = ("004", "Thm 4, eq. (20)",
         "sqrt(y~^T (H^∞)^{-1} y~) ≤ O(C^*)");
+    /// Seed 004 Theorem 5, eq. 24.
+    W004_EQ_24 = ("004", "Thm 5, eq. (24)",
+        "|\\langle h_l(x_i), h_l(x_j) \\rangle - K_{i,j}^l| \\leq \\mathcal{O}(l^2 \\cdot \\log^2 m/m)");
+    /// Seed 004 §5, on Remark 4.2: the backward correlation's constant part.
+    W004_BACK_POLY = ("004", "§5 (on Remark 4.2)",
+        "since we do no use the normalized condition, we must show the polynomial decay of the \
+         constant part in Back");
+    /// Seed 004 Remark 3.1.
+    W004_REMARK_3_1 = ("004", "Remark 3.1",
+        "to achieve population 0 – 1 error (rather than empirical loss) being less than ϵ, it is \
+         enough to train the network using Algorithm 1 with \\tilde{\\Omega}((L \\cdot \\mathcal{C}^*)^2/\\epsilon) steps");
+    /// Seed 003 App. A.1, Fig. 3(b)'s norm statement.
+    R003_FIG3B_NORM = ("003", "App. A.1, Fig. 3(b)",
+        "SGD cannot find solution with small training error and small Frobenius norm (see \
+         Figure 3(b))");
     /// Seed 002 Theorem 1's sample and width conditions.
     E002_THM_1 = ("002", "Thm 1",
         "if the number of neurons m ≥ poly(C, ε^{-1}) and the number of samples is \

@@ -4,8 +4,11 @@
 //! "cannot find solution with test error better than 0.98".
 //!
 //! Test error is E|F(W; x) − y|² (App. A.1), on fresh test points; ‖W‖_F/√d is reported for the
-//! norm half of the statement. Every grid point runs App. A's schedule (momentum 0.9, E epochs,
-//! then E at lr/10) with mini-batch 100.
+//! norm half of the statement ("SGD cannot find solution with small training error and small
+//! Frobenius norm", judged against App. A.1's hand-built W*: training error ≤ 0.12 and
+//! ‖W‖_F ≤ 13.8√d; inconclusive at quick scale, where the best training error is 0.42). Every
+//! grid point runs App. A's schedule (momentum 0.9, E epochs, then E at lr/10) with mini-batch
+//! 100.
 //!
 //! Scales: quick is one grid point (m = 200, lr = 20, wd = 0, E = 20, ~10 s of CPU) at which SGD
 //! fits the training set (training error 0.42 ≤ 0.5), so the claim is tested; the seed's grid
@@ -58,6 +61,22 @@ pub struct Fig3bSettings {
     /// SGD "fits" when its best training error is at most this (the claim is about solutions
     /// SGD finds; one that fits nothing says nothing about generalization). E|y|² = 1.
     pub fit_threshold: f64,
+    /// The norm half of the statement ("SGD cannot find solution with small training error
+    /// and small Frobenius norm"): "small training error" is at most this, the largest error
+    /// of App. A.1's hand-built W* (0.12).
+    #[serde(default = "default_small_error")]
+    pub small_error: f64,
+    /// ... and "small Frobenius norm" is ‖W‖_F/√d at most this, the largest norm of App.
+    /// A.1's hand-built W* (13.8).
+    #[serde(default = "default_small_norm")]
+    pub small_norm: f64,
+}
+
+fn default_small_error() -> f64 {
+    0.12
+}
+fn default_small_norm() -> f64 {
+    13.8
 }
 
 /// One grid point.
@@ -123,6 +142,8 @@ impl Experiment for Fig3b {
             epochs: if quick { 20 } else { 400 },
             sgd_error_bound: 0.98,
             fit_threshold: 0.5,
+            small_error: default_small_error(),
+            small_norm: default_small_norm(),
         }
     }
     fn validate(&self, s: &Fig3bSettings) -> Result<()> {
@@ -269,18 +290,73 @@ impl Experiment for Fig3b {
             ),
             None => Claim::inconclusive(text, "every grid point diverged", measured),
         };
-        vec![claim.paper(
-            "003",
-            "App. A.1, Fig. 3(b)",
-            "We also tried d = 100 and N = 50000 ... SGD cannot find solution with test error \
-             better than 0.98",
-        )]
+        vec![
+            claim.paper(
+                "003",
+                "App. A.1, Fig. 3(b)",
+                "We also tried d = 100 and N = 50000 ... SGD cannot find solution with test error \
+                 better than 0.98",
+            ),
+            norm_check(s, r),
+        ]
     }
+}
+
+/// Fig. 3(b)'s norm statement: no grid point has both training error <= `small_error` and
+/// ‖W‖_F/√d <= `small_norm` (App. A.1's hand-built W*'s largest error and norm, as
+/// resnet-fig3 judges Fig. 3(a)); inconclusive when no point reaches that training error, or
+/// when the run is not Fig. 3(b)'s d = 100, N = 50,000.
+fn norm_check(s: &Fig3bSettings, r: &Fig3bResults) -> Claim {
+    let fitted: Vec<&Fig3bPoint> = r
+        .points
+        .iter()
+        .filter(|p| p.train_error.is_some_and(|e| e <= s.small_error))
+        .collect();
+    let small = fitted
+        .iter()
+        .filter(|p| p.norm_over_sqrt_d.is_some_and(|n| n <= s.small_norm))
+        .count();
+    let best_train = r
+        .points
+        .iter()
+        .filter_map(|p| p.train_error.filter(|e| e.is_finite()))
+        .reduce(f64::min);
+    Claim::new(
+        format!(
+            "no SGD solution has both training error <= {} and ||W||_F <= {} sqrt(d) (the \
+             hand-built W*'s largest error and norm)",
+            s.small_error, s.small_norm
+        ),
+        small == 0,
+        json!({
+            "solutions_with_small_train_error": fitted.len(),
+            "of_which_with_small_norm": small,
+            "smallest_norm_over_sqrt_d_among_them":
+                fitted.iter().filter_map(|p| p.norm_over_sqrt_d).reduce(f64::min),
+            "best_train_error": best_train,
+            "all_norms_over_sqrt_d": r.points.iter().map(|p| p.norm_over_sqrt_d).collect::<Vec<_>>(),
+        }),
+    )
+    .quote(&super::quotes::R003_FIG3B_NORM)
+    .requires(
+        !fitted.is_empty(),
+        format!(
+            "no SGD solution reached training error <= {} (best {}): nothing to compare",
+            s.small_error,
+            best_train.map_or("(none)".to_string(), |e| format!("{e:.3}"))
+        ),
+    )
+    .assume(
+        "d = 100 and N = 50000 (Fig. 3(b)'s instance)",
+        s.d == 100 && s.n_train == 50_000,
+        format!("d = {}, N = {}", s.d, s.n_train),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiments::claim::Verdict;
 
     fn point(train: f64, test: f64) -> Fig3bPoint {
         Fig3bPoint {
@@ -311,6 +387,38 @@ mod tests {
         );
         // no fit: inconclusive
         assert!(e.claims(&s, &r(vec![point(0.95, 1.0)]))[0].is_inconclusive());
+    }
+
+    #[test]
+    fn the_norm_statement_has_three_verdicts() {
+        let e = Fig3b;
+        let s = e.settings(Scale::Quick, 0);
+        let r = |train: f64, norm: f64| {
+            let mut p = point(train, 1.0);
+            p.norm_over_sqrt_d = Some(norm);
+            Fig3bResults {
+                points: vec![p, point(0.9, 1.0)],
+                indices: vec![0, 1, 2, 3, 4, 5],
+            }
+        };
+        // a fitted solution with a large norm: held; with W*'s norm: not held
+        assert!(e.claims(&s, &r(0.05, 40.0))[1].held());
+        assert_eq!(e.claims(&s, &r(0.05, 13.0))[1].verdict.word(), "not held");
+        // nothing fitted to 0.12: inconclusive, saying so
+        let c = &e.claims(&s, &r(0.3, 13.0))[1];
+        assert!(
+            matches!(&c.verdict, Verdict::Inconclusive { reason } if reason.contains("<= 0.12")),
+            "{c:?}"
+        );
+        // outside Fig. 3(b)'s instance: inconclusive naming it
+        let mut s2 = s.clone();
+        s2.d = 40;
+        let c = &e.claims(&s2, &r(0.05, 13.0))[1];
+        assert!(
+            matches!(&c.verdict, Verdict::Inconclusive { reason } if reason.contains("d = 100")),
+            "{c:?}"
+        );
+        assert_eq!(c.inside_assumptions(), Some(false));
     }
 
     #[test]

@@ -80,6 +80,36 @@ pub fn fit_power_law(x: &[f64], y: &[f64]) -> Result<PowerFit> {
     })
 }
 
+/// The exponent a rate function r has across a sweep: the least-squares slope of ln r(x)
+/// against ln x at the sweep's points (the exponent [`fit_power_law`] would fit to an exact
+/// r). For r(m) = log²m/m (seed 004 eq. 24) over m ∈ {128, 512, 2048} it is −0.674: a bound
+/// with logarithmic factors is compared with a fitted exponent through this number.
+pub fn rate_exponent(x: &[f64], rate: impl Fn(f64) -> f64) -> Result<f64> {
+    let y: Vec<f64> = x.iter().map(|&t| rate(t)).collect();
+    Ok(fit_power_law(x, &y)?.exponent)
+}
+
+/// The 97.5% quantile of Student's t with `dof` degrees of freedom: the half-width, in
+/// standard errors, of a two-sided 95% interval for a least-squares slope fitted to dof + 2
+/// points (standard table values to three decimals; 1.960, the normal's, beyond 120). With
+/// three points (one degree of freedom) it is 12.706, not 1.96: the standard error of so
+/// small a fit is itself uncertain. 0 degrees of freedom gives NaN (no interval).
+pub fn t95(dof: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match dof {
+        0 => f64::NAN,
+        1..=30 => TABLE[dof - 1],
+        31..=40 => 2.021,
+        41..=60 => 2.000,
+        61..=120 => 1.980,
+        _ => 1.960,
+    }
+}
+
 /// A fitted exponent against a predicted one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateComparison {
@@ -181,5 +211,32 @@ mod tests {
             Err(Error::Invalid { name, .. }) if name == "x"
         ));
         assert!(fit_power_law(&[1.0], &[1.0, 2.0]).is_err());
+    }
+
+    #[test]
+    fn rate_exponent_of_log_squared_over_m_is_the_two_point_slope() {
+        // three points equally spaced in ln m: the least-squares slope is the slope between
+        // the end points, computed here by hand
+        let r = |m: f64| m.ln().powi(2) / m;
+        let two = ((r(2048.0)).ln() - (r(128.0)).ln()) / (2048f64.ln() - 128f64.ln());
+        let p = rate_exponent(&[128.0, 512.0, 2048.0], r).unwrap();
+        assert!((p - two).abs() < 1e-12, "{p} {two}");
+        assert!((p + 0.674).abs() < 1e-3, "{p}");
+        // an exact power law gives its exponent
+        assert!((rate_exponent(&[1.0, 4.0, 9.0], |x| x.powf(-0.25)).unwrap() + 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn t_quantiles_match_their_closed_forms() {
+        // dof 1 is the Cauchy distribution: tan(π (p − ½)) at p = 0.975
+        let cauchy = (std::f64::consts::PI * 0.475).tan();
+        assert!((t95(1) - cauchy).abs() < 5e-4, "{cauchy}");
+        // dof 2: t = (2p − 1) sqrt(2 / (4 p (1 − p)))
+        let p = 0.975f64;
+        let two = (2.0 * p - 1.0) * (2.0 / (4.0 * p * (1.0 - p))).sqrt();
+        assert!((t95(2) - two).abs() < 5e-4, "{two}");
+        // decreasing towards the normal's 1.96
+        assert!((1..200).all(|k| t95(k) >= t95(k + 1) && t95(k) >= 1.96));
+        assert!(t95(0).is_nan());
     }
 }

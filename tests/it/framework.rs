@@ -280,6 +280,7 @@ fn tiny(name: &str) -> Vec<(&'static str, &'static str)> {
             ("sizes", "8,16"),
             ("n_test", "16"),
             ("width", "8"),
+            ("sweep_widths", "4,16"),
             ("steps", "20"),
             ("eval_every", "10"),
             ("rms_samples", "100"),
@@ -330,6 +331,7 @@ fn tiny(name: &str) -> Vec<(&'static str, &'static str)> {
             ("n_test", "20"),
             ("d", "5"),
             ("width", "40"),
+            ("sweep_widths", "20,80"),
             ("iters", "7"),
             ("null_draws", "20"),
         ],
@@ -599,7 +601,8 @@ fn a_diverged_elman_run_is_inconclusive_and_names_why() {
     };
     let o = elman(&[("eta", "1e30")]);
     let out = suite::reproduce("rnn-elman", &o).unwrap();
-    assert_eq!(out.claims.len(), 3);
+    // widenet's two checks, Theorem 1 and Theorem 1's log m across the width sweep
+    assert_eq!(out.claims.len(), 4);
     for c in &out.claims {
         match &c.verdict {
             widenet::experiments::claim::Verdict::Inconclusive { reason } => {

@@ -5,6 +5,7 @@
 //! the memory budget) that would reach the tests running beside them in one process.
 
 mod claim_quotes;
+mod claims_central;
 mod cli;
 mod cli_hostile;
 mod complexity;

@@ -227,8 +227,20 @@ fn rnn_length_tiny_is_finite_and_the_exponent_is_a_least_squares_fit() {
     }
     assert!((r.power_exponent - hand_slope(&x, &y)).abs() < 1e-9);
     assert!((r.exp_rate - hand_slope(&xl, &y)).abs() < 1e-9);
-    // the kernel claim, Theorem 4's eq. 20 and the two learning-curve claims
-    assert_eq!(out.claims.len(), 4);
+    // the kernel claim, Theorem 4's eq. 20, the two learning-curve claims, Remark 4.2 and
+    // Remark 3.1
+    assert_eq!(out.claims.len(), 6);
+    // Remark 4.2's K(L) = min F^1 lies between 1/2 (F^1_ii) and Remark 4.2's naive
+    // estimate 2^-L / 2 (every factor Sigma(rho) >= 1/2 for the non-negative rho of ReLU
+    // features)
+    assert_eq!(r.backward_min.len(), r.points.len());
+    for (k, p) in r.backward_min.iter().zip(&r.points) {
+        assert!(
+            *k <= 0.5 + 1e-15 && *k >= 0.5f64.powi(p.len as i32 + 1),
+            "{k} at {}",
+            p.len
+        );
+    }
     // eq. 20's implied constant is the worst measured complexity over eq. 10's closed form
     let worst = r
         .points

@@ -40,7 +40,9 @@ mod length;
 mod nvar;
 mod sgd_curves;
 
-pub use length::{run_length, LengthResult, LengthSettings, RnnLength};
+pub use length::{
+    remark_3_1_check, remark_4_2_check, run_length, LengthResult, LengthSettings, RnnLength,
+};
 pub use nvar::{run_nvar, spread_positions, NvarResult, NvarSettings, RnnNvar};
 pub use sgd_curves::{learning_curves, CurvePoint, LearningCurve, SgdCurveSettings};
 
@@ -53,7 +55,7 @@ use crate::data::rnn_concepts::{
     draw, AdditiveConcept, Concept, ConceptSample, InputSpec, NVariableConcept,
 };
 use crate::error::{Error, Result};
-use crate::kernels::rnn_infinite::rnn_ntk_infinite;
+use crate::kernels::rnn_infinite::{backward_correlations, rnn_ntk_infinite};
 use crate::linalg::least_squares;
 use crate::linalg::{Cholesky, Matrix, Real};
 use crate::models::rnn::{Objective, Preset, Rnn};
