@@ -203,28 +203,6 @@ fn array_blocks(
     })
 }
 
-/// The inputs of [`predict_blocks`].
-pub struct PredictInputs<'a> {
-    /// gd, ensemble or gp.
-    pub mode: Mode,
-    /// The NTK (gd, ensemble) or the NNGP (gp) blocks.
-    pub kernel: &'a KernelBlocks,
-    /// The NNGP blocks of `ensemble` (its covariance needs their test–test block).
-    pub nngp: Option<&'a KernelBlocks>,
-    /// n × c labels.
-    pub y_train: &'a Matrix<f64>,
-    /// n* × c test labels, for the test curves.
-    pub y_test: Option<&'a Matrix<f64>>,
-    /// Initial outputs (gd only).
-    pub f0_train: Option<&'a Matrix<f64>>,
-    /// See `f0_train`.
-    pub f0_test: Option<&'a Matrix<f64>>,
-    /// Times, learning rate, schedule, ridge, loss normalization.
-    pub dynamics: &'a Dynamics,
-    /// Observation-noise variance (gp).
-    pub noise: f64,
-}
-
 /// What [`predict_blocks`] returns.
 pub struct PredictOutputs {
     /// The dynamics used (gp: the single time ∞).
@@ -252,10 +230,16 @@ pub struct PredictOutputs {
     pub top_k: Option<usize>,
 }
 
-/// One dense prediction of any mode from kernel blocks (the CLI's and the Python
-/// binding's common core): one eigendecomposition of the training kernel + ridge (gp:
+/// One dense prediction of any mode from the kernel blocks `kernel` (the NTK for gd and
+/// the ensemble, the NNGP for gp) and the ensemble's NNGP blocks `nngp`, for the labels,
+/// initial outputs, dynamics and noise of `inp` (its kernel input, path and large-n
+/// settings are not used): one eigendecomposition of the training kernel + ridge (gp:
 /// + noise) serves every time, the gd outputs and the ensemble's covariance.
-pub fn predict_blocks(inp: &PredictInputs<'_>) -> Result<PredictOutputs> {
+pub fn predict_blocks(
+    kernel: &KernelBlocks,
+    nngp: Option<&KernelBlocks>,
+    inp: &PredictRequest<'_>,
+) -> Result<PredictOutputs> {
     let mode = inp.mode;
     let mut dynamics = inp.dynamics.clone();
     if mode == Mode::Gp {
@@ -270,7 +254,7 @@ pub fn predict_blocks(inp: &PredictInputs<'_>) -> Result<PredictOutputs> {
             "initial outputs are for mode gd (the ensemble averages over them)",
         ));
     }
-    let main = inp.kernel;
+    let main = kernel;
     let ridge = if mode == Mode::Gp {
         inp.noise
     } else {
@@ -288,7 +272,7 @@ pub fn predict_blocks(inp: &PredictInputs<'_>) -> Result<PredictOutputs> {
                 inp.f0_test,
                 &dynamics,
             )?;
-            let cov = match (inp.nngp, mode) {
+            let cov = match (nngp, mode) {
                 (None, Mode::Ensemble) => {
                     return Err(Error::invalid(
                         "nngp_train",
@@ -525,19 +509,8 @@ pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
             top_k: Some(kp.top_k),
         })
     };
-    let dense = |kernel: &KernelBlocks, nngp: Option<&KernelBlocks>| {
-        predict_blocks(&PredictInputs {
-            mode,
-            kernel,
-            nngp,
-            y_train: req.y_train,
-            y_test: req.y_test,
-            f0_train: req.f0_train,
-            f0_test: req.f0_test,
-            dynamics: req.dynamics,
-            noise: req.noise,
-        })
-    };
+    let dense =
+        |kernel: &KernelBlocks, nngp: Option<&KernelBlocks>| predict_blocks(kernel, nngp, req);
     let krylov = |op: &(dyn crate::theory::large_n::LinearOperator + Sync),
                   stored: Option<&Matrix<f64>>,
                   test: &super::krylov::TestKernel<'_>| {
