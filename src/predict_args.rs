@@ -15,10 +15,15 @@ pub struct PredictCli {
     /// gd, ensemble or gp.
     #[arg(long, default_value = "gd")]
     mode: String,
-    /// A kernel by name, computed from --x-train/--x-test: relu-ntk (H^inf), fc-ntk
-    /// (its NNGP is fc-nngp), fc-nngp, gaussian or arcsin. Without it, give the arrays.
+    /// A kernel by name, computed from --x-train/--x-test: any of the registry
+    /// (relu_ntk = H^inf, fc_ntk (its NNGP is fc_nngp), fc_nngp, gaussian, arcsin,
+    /// compose with --arch; dashes may replace underscores). Without it, give the arrays.
     #[arg(long)]
     kernel: Option<String>,
+    /// An architecture spec (docs/compose.md): its NTK (NNGP for gp and the ensemble's
+    /// covariance) is the kernel; implies --kernel compose.
+    #[arg(long)]
+    arch: Option<String>,
     /// Depth of fc-ntk / fc-nngp.
     #[arg(long, default_value_t = 3)]
     depth: usize,
@@ -86,14 +91,22 @@ pub struct PredictCli {
     /// Full test covariance (kernel by name) instead of the variances only.
     #[arg(long)]
     full_cov: bool,
-    /// dense (one eigendecomposition) or krylov (gd: block Lanczos, no eigendecomposition,
-    /// accuracy reported per time and output); default: dense when 3n^2 f64 fit the
-    /// memory budget.
+    /// dense (one eigendecomposition), krylov (gd: the kernel stored, top-k deflation and
+    /// block Lanczos, Cholesky at t = inf) or matrix-free (gd, a kernel by name: tiles
+    /// recomputed at every product); accuracy reported per time and output. Default:
+    /// dense when 3n^2 + n_test*n f64 fit the memory budget, else krylov when the kernel
+    /// and its Cholesky factor do, else matrix-free.
     #[arg(long)]
     path: Option<String>,
-    /// Relative accuracy requested of the krylov path.
+    /// Top eigenpairs deflated on the krylov and matrix-free paths.
+    #[arg(long, default_value_t = 50)]
+    top_k: usize,
+    /// Relative accuracy requested of the krylov and matrix-free paths.
     #[arg(long, default_value_t = 1e-6)]
     tol: f64,
+    /// Progress bars with ETA on stderr.
+    #[arg(long)]
+    progress: bool,
     /// Output directory.
     #[arg(long, default_value = "widenet-predict")]
     out: PathBuf,
@@ -102,11 +115,15 @@ pub struct PredictCli {
 /// Runs `widenet predict` and prints a summary line.
 pub fn run(a: PredictCli) -> Result<()> {
     let args = PredictArgs {
-        kernel: a.kernel.map(|name| NamedKernel {
-            name,
-            depth: a.depth,
-            bandwidth: a.bandwidth,
-        }),
+        kernel: match (a.kernel, a.arch) {
+            (None, None) => None,
+            (name, arch) => Some(NamedKernel {
+                name: name.unwrap_or_else(|| "compose".into()),
+                depth: a.depth,
+                bandwidth: a.bandwidth,
+                arch,
+            }),
+        },
         x_train: a.x_train,
         x_test: a.x_test,
         k_train: a.k_train,
@@ -130,7 +147,9 @@ pub fn run(a: PredictCli) -> Result<()> {
         noise: a.noise,
         full_cov: a.full_cov,
         path: a.path,
+        top_k: a.top_k,
         tol: a.tol,
+        show_progress: a.progress,
         out: a.out,
     };
     let r = cli::run(&args)?;
@@ -140,12 +159,20 @@ pub fn run(a: PredictCli) -> Result<()> {
         (Some(m), Some(e)) => format!(", test MSE {:.4e}, test 0-1 error {:.4}", m[last], e[last]),
         _ => String::new(),
     };
+    let acc = match &r.achieved_rel_error {
+        Some(a) => format!(
+            ", achieved relative error <= {:.1e}",
+            a.iter().flatten().fold(0.0f64, |m, v| m.max(*v))
+        ),
+        None => String::new(),
+    };
     eprintln!(
-        "n = {}, n_test = {}, {} outputs, path {}; at t = {}: train MSE {:.4e}{test}; wrote {}",
+        "n = {}, n_test = {}, {} outputs, path {}{acc} ({:.1} s); at t = {}: train MSE {:.4e}{test}; wrote {}",
         r.n_train,
         r.n_test,
         r.outputs,
         r.path,
+        r.seconds,
         c.times[last],
         c.train_mse[last],
         args.out.display()

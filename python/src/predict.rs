@@ -6,7 +6,10 @@ use numpy::ndarray::Array3;
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use widenet::theory::predict::cli::{predict_blocks, KernelBlocks, Mode, PredictInputs};
+use widenet::theory::predict::cli::{
+    predict as predict_core, KernelBlocks, KernelInput, Mode, NamedKernel, PathChoice,
+    PredictRequest,
+};
 use widenet::theory::predict::{Cov, Dynamics, LossNorm, Schedule};
 use widenet::Matrix;
 
@@ -35,20 +38,23 @@ fn test_test(a: &Option<Arr<'_>>, name: &str) -> PyResult<Option<Matrix<f64>>> {
     }
 }
 
-/// Predictions by `mode` ("gd", "ensemble", "gp"); returns a dict with `times`, `train`
-/// (T × n × c), `test_mean` (T × n* × c), `test_cov` (T × n* × n* or T × n*, or None) and
-/// the curves.
+/// Predictions by `mode` ("gd", "ensemble", "gp") from kernel arrays (`k_train`,
+/// `k_test_train`, ...) or a kernel by name (`kernel` with `x_train`, `x_test`); returns a
+/// dict with `times`, `train` (T × n × c), `test_mean` (T × n* × c), `test_cov`
+/// (T × n* × n* or T × n*, or None), the curves, `accuracy` (1 − test 0–1 error), `path`
+/// and `achieved_rel_error` (T × c on the large-n paths, else None).
 #[pyfunction]
 #[pyo3(signature = (k_train, y_train, k_test_train, *, mode="gd", k_test_test=None,
     nngp_train=None, nngp_test_train=None, nngp_test_test=None, f0_train=None, f0_test=None,
     y_test=None, times=vec![f64::INFINITY], learning_rate=1.0, schedule="flow", ridge=0.0,
-    loss_norm="mean", noise=0.0))]
+    loss_norm="mean", noise=0.0, kernel=None, x_train=None, x_test=None, depth=3,
+    bandwidth=1.0, arch=None, full_cov=false, path=None, top_k=50, tol=1e-6))]
 #[allow(clippy::too_many_arguments)]
 pub fn predict<'py>(
     py: Python<'py>,
-    k_train: Arr<'py>,
+    k_train: Option<Arr<'py>>,
     y_train: Arr<'py>,
-    k_test_train: Arr<'py>,
+    k_test_train: Option<Arr<'py>>,
     mode: &str,
     k_test_test: Option<Arr<'py>>,
     nngp_train: Option<Arr<'py>>,
@@ -63,11 +69,18 @@ pub fn predict<'py>(
     ridge: f64,
     loss_norm: &str,
     noise: f64,
+    kernel: Option<String>,
+    x_train: Option<Arr<'py>>,
+    x_test: Option<Arr<'py>>,
+    depth: usize,
+    bandwidth: f64,
+    arch: Option<String>,
+    full_cov: bool,
+    path: Option<&str>,
+    top_k: usize,
+    tol: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let k = matrix::<f64>(&k_train, "k_train")?;
     let y = targets(&y_train, "y_train")?;
-    let kt = matrix::<f64>(&k_test_train, "k_test_train")?;
-    let ktt = test_test(&k_test_test, "k_test_test")?;
     let f0 = f0_train.map(|a| targets(&a, "f0_train")).transpose()?;
     let f0t = f0_test.map(|a| targets(&a, "f0_test")).transpose()?;
     let yt = y_test.map(|a| targets(&a, "y_test")).transpose()?;
@@ -79,40 +92,120 @@ pub fn predict<'py>(
         loss_norm: LossNorm::parse("loss_norm", loss_norm).map_err(py_err)?,
     };
     let mode = Mode::parse("mode", mode).map_err(py_err)?;
-    let nngp = match mode {
-        Mode::Ensemble => {
-            let tr = nngp_train
-                .ok_or_else(|| invalid("nngp_train", "is required with mode='ensemble'"))?;
-            let tt = nngp_test_train
-                .ok_or_else(|| invalid("nngp_test_train", "is required with mode='ensemble'"))?;
-            Some(KernelBlocks {
-                train: matrix::<f64>(&tr, "nngp_train")?,
-                test_train: matrix::<f64>(&tt, "nngp_test_train")?,
-                test_test: test_test(&nngp_test_test, "nngp_test_test")?,
-            })
+    let path = path
+        .map(|p| PathChoice::parse("path", p))
+        .transpose()
+        .map_err(py_err)?;
+    let named = match (kernel, arch) {
+        (None, None) => None,
+        (name, arch) => Some(NamedKernel {
+            name: name.unwrap_or_else(|| "compose".into()),
+            depth,
+            bandwidth,
+            arch,
+        }),
+    };
+    let (blocks, xs) = match &named {
+        Some(_) => {
+            for (v, name) in [
+                (k_train.is_some(), "k_train"),
+                (k_test_train.is_some(), "k_test_train"),
+            ] {
+                if v {
+                    return Err(invalid(
+                        name,
+                        "give either kernel arrays or a kernel by name, not both",
+                    ));
+                }
+            }
+            let x =
+                x_train.ok_or_else(|| invalid("x_train", "is required with a kernel by name"))?;
+            let xt =
+                x_test.ok_or_else(|| invalid("x_test", "is required with a kernel by name"))?;
+            (
+                None,
+                Some((matrix::<f64>(&x, "x_train")?, matrix::<f64>(&xt, "x_test")?)),
+            )
         }
-        _ => None,
+        None => {
+            let k =
+                k_train.ok_or_else(|| invalid("k_train", "is required without a kernel name"))?;
+            let kt = k_test_train
+                .ok_or_else(|| invalid("k_test_train", "is required without a kernel name"))?;
+            let nngp = match mode {
+                Mode::Ensemble => {
+                    let tr = nngp_train
+                        .ok_or_else(|| invalid("nngp_train", "is required with mode='ensemble'"))?;
+                    let tt = nngp_test_train.ok_or_else(|| {
+                        invalid("nngp_test_train", "is required with mode='ensemble'")
+                    })?;
+                    Some(KernelBlocks {
+                        train: matrix::<f64>(&tr, "nngp_train")?,
+                        test_train: matrix::<f64>(&tt, "nngp_test_train")?,
+                        test_test: test_test(&nngp_test_test, "nngp_test_test")?,
+                    })
+                }
+                _ => None,
+            };
+            let kernel = KernelBlocks {
+                train: matrix::<f64>(&k, "k_train")?,
+                test_train: matrix::<f64>(&kt, "k_test_train")?,
+                test_test: test_test(&k_test_test, "k_test_test")?,
+            };
+            (Some((kernel, nngp)), None)
+        }
     };
-    let kernel = KernelBlocks {
-        train: k,
-        test_train: kt,
-        test_test: ktt,
-    };
-    let p = run(py, || {
-        predict_blocks(&PredictInputs {
-            mode,
-            kernel: &kernel,
+    let input = match (&named, &xs, &blocks) {
+        (Some(k), Some((x, xt)), _) => KernelInput::Named {
+            kernel: k,
+            x_train: x,
+            x_test: xt,
+            full_cov,
+        },
+        (_, _, Some((kernel, nngp))) => KernelInput::Arrays {
+            kernel,
             nngp: nngp.as_ref(),
+        },
+        _ => unreachable!("a kernel by name has inputs, arrays otherwise"),
+    };
+    let c = y.cols();
+    let p = run(py, || {
+        predict_core(&PredictRequest {
+            input,
+            mode,
             y_train: &y,
             y_test: yt.as_ref(),
             f0_train: f0.as_ref(),
             f0_test: f0t.as_ref(),
             dynamics: &dynamics,
             noise,
+            path,
+            top_k,
+            tol,
+            show_progress: false,
         })
     })?;
     let (train, test, cov, curves, times) = (p.train, p.test, p.cov, p.curves, p.dynamics.times);
+    let (path_name, acc) = (p.path, p.achieved_rel_error);
     let d = PyDict::new(py);
+    d.set_item("path", path_name)?;
+    d.set_item(
+        "achieved_rel_error",
+        match acc {
+            None => None,
+            Some(a) => Some(out2(
+                py,
+                Matrix::from_vec(a.len(), c, a.concat()).map_err(py_err)?,
+            )),
+        },
+    )?;
+    d.set_item(
+        "accuracy",
+        curves
+            .test_error
+            .as_ref()
+            .map(|e| out1(py, e.iter().map(|v| 1.0 - v).collect())),
+    )?;
     d.set_item("times", out1(py, times))?;
     d.set_item("train", stack(py, train))?;
     d.set_item("test_mean", stack(py, test))?;

@@ -105,3 +105,55 @@ def test_bad_arguments_name_the_keyword():
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="k_train"):
         widenet.predict(bad, y, kt)
+
+
+def _sphere(n, d, rng):
+    x = rng.standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_kernel_by_name_equals_the_array_form():
+    rng = np.random.default_rng(6)
+    n, m, c = 40, 9, 3
+    x, xt = _sphere(n, 4, rng), _sphere(m, 4, rng)
+    y, yt = np.eye(c)[rng.integers(0, c, n)], np.eye(c)[rng.integers(0, c, m)]
+    times = [0.0, 10.0, 1000.0, np.inf]
+    k, kt = widenet.fc_ntk(x, depth=3), widenet.fc_ntk(xt, x, depth=3)
+    a = widenet.predict(k, y, kt, times=times, ridge=1e-3, y_test=yt)
+    b = widenet.predict("fc_ntk", y, x_train=x, x_test=xt, depth=3, times=times, ridge=1e-3,
+                        y_test=yt)
+    assert a.path == b.path == "dense" and b.achieved_rel_error is None
+    np.testing.assert_allclose(b.test_mean, a.test_mean, rtol=0,
+                               atol=1e-9 * np.abs(a.test_mean).max())
+    # accuracy: the fraction of argmax hits, counted here with numpy
+    acc = (b.test_mean.argmax(-1) == yt.argmax(-1)[None]).mean(axis=1)
+    np.testing.assert_array_equal(b.accuracy, acc)
+    # the krylov path (no eigendecomposition) within 10x its reported accuracy
+    h, ht = widenet.relu_ntk(x), widenet.relu_ntk(xt, x)
+    d = widenet.predict(h, y, ht, times=times, ridge=1e-2)
+    for path in ("krylov", "matrix-free"):
+        kr = widenet.predict(kernel="relu_ntk", y_train=y, x_train=x, x_test=xt, times=times,
+                             ridge=1e-2, path=path, tol=1e-10)
+        assert kr.path == path and kr.achieved_rel_error.shape == (len(times), c)
+        err = np.abs(kr.test_mean - d.test_mean).max(axis=(1, 2)) / np.abs(d.test_mean).max()
+        assert np.all(err <= 10 * np.maximum(kr.achieved_rel_error.max(axis=1), 1e-12))
+
+
+def test_kernel_by_name_bad_arguments_name_the_keyword():
+    rng = np.random.default_rng(7)
+    x, xt = _sphere(12, 3, rng), _sphere(4, 3, rng)
+    y = np.ones(12)
+    with pytest.raises(ValueError, match="kernel"):
+        widenet.predict("no_such_kernel", y, x_train=x, x_test=xt)
+    with pytest.raises(ValueError, match="x_test"):
+        widenet.predict("relu_ntk", y, x_train=x, x_test=_sphere(4, 5, rng))
+    with pytest.raises(ValueError, match="x_test"):
+        widenet.predict("relu_ntk", y, x_train=x)
+    with pytest.raises(ValueError, match="path"):
+        widenet.predict("relu_ntk", y, x_train=x, x_test=xt, path="sideways")
+    with pytest.raises(ValueError, match="ridge"):
+        widenet.predict("relu_ntk", y, x_train=x, x_test=xt, ridge=-1.0, path="matrix-free")
+    with pytest.raises(ValueError, match="times"):
+        widenet.predict("relu_ntk", y, x_train=x, x_test=xt, times=[-2.0])
+    with pytest.raises(ValueError, match="y_train"):
+        widenet.predict("relu_ntk", y[:5], x_train=x, x_test=xt)

@@ -953,11 +953,21 @@ class Prediction(_Result):
     test_mse: Optional[np.ndarray]
     #: Test 0-1 error per time, or None without ``y_test``.
     test_error: Optional[np.ndarray]
+    #: Test accuracy (1 - the test 0-1 error: argmax for one-hot labels) per time, or
+    #: None without ``y_test``.
+    accuracy: Optional[np.ndarray]
+    #: "dense" (one eigendecomposition), "krylov" (kernel stored, no eigendecomposition)
+    #: or "matrix-free" (kernel recomputed by tiles at every product).
+    path: str
+    #: Large-n paths: the estimated relative error of every prediction, T x c (time,
+    #: output); None on the dense path.
+    achieved_rel_error: Optional[np.ndarray]
     #: "gd", "ensemble" or "gp".
     mode: str
 
 
-def predict(k_train: ArrayLike, y_train: ArrayLike, k_test_train: ArrayLike, *,
+def predict(k_train: Any = None, y_train: Optional[ArrayLike] = None,
+            k_test_train: Optional[ArrayLike] = None, *,
             mode: str = "gd", times: Any = (float("inf"),), learning_rate: float = 1.0,
             schedule: str = "flow", ridge: float = 0.0, loss_norm: str = "mean",
             k_test_test: Optional[ArrayLike] = None,
@@ -965,7 +975,11 @@ def predict(k_train: ArrayLike, y_train: ArrayLike, k_test_train: ArrayLike, *,
             nngp_test_train: Optional[ArrayLike] = None,
             nngp_test_test: Optional[ArrayLike] = None,
             f0_train: Optional[ArrayLike] = None, f0_test: Optional[ArrayLike] = None,
-            y_test: Optional[ArrayLike] = None, noise: float = 0.0) -> Prediction:
+            y_test: Optional[ArrayLike] = None, noise: float = 0.0,
+            kernel: Optional[str] = None, x_train: Optional[ArrayLike] = None,
+            x_test: Optional[ArrayLike] = None, depth: int = 3, bandwidth: float = 1.0,
+            arch: Optional[str] = None, full_cov: bool = False, path: Optional[str] = None,
+            top_k: int = 50, tol: float = 1e-6) -> Prediction:
     """Outputs of an infinitely wide network on test points (the CLI's ``widenet predict``;
     neural-tangents' ``predict`` conventions; Lee et al. 2019, *Wide neural networks of any
     depth evolve as linear models under gradient descent*, Sec. 2).
@@ -987,10 +1001,28 @@ def predict(k_train: ArrayLike, y_train: ArrayLike, k_test_train: ArrayLike, *,
     - ``mode="gp"``: the kernels are the NNGP; posterior mean K*(K + noise I)^-1 Y and,
       with ``k_test_test``, covariance K** - K*(K + noise I)^-1 K*^T (``gp_inference``).
 
-    One eigendecomposition of K' serves every time. With ``y_test`` the test curves are
-    computed too. Shapes: ``k_train`` n x n, ``y_train`` n or n x c, ``k_test_train``
-    n_test x n. A kernel that is not symmetric positive semidefinite raises ValueError
-    naming it; t = inf on a singular K' raises WidenetError."""
+    The kernel is given as arrays (``k_train``, ``k_test_train``, ...) or by name:
+    ``kernel`` (any of the registry: "relu_ntk", "fc_ntk" with ``depth``, "fc_nngp",
+    "gaussian" with ``bandwidth``, "arcsin", or ``arch`` = an architecture spec for
+    "compose") computed on ``x_train`` (n x d) and ``x_test`` (n_test x d); a string as
+    the first argument is taken as ``kernel``. For the ensemble and gp the NNGP of the
+    named kernel is used (``full_cov``: the full test covariance, else the variances).
+
+    ``path`` "dense": one eigendecomposition of K' serves every time. "krylov" (mode gd,
+    the kernel stored) and "matrix-free" (mode gd, a kernel by name recomputed by tiles):
+    no eigendecomposition; the top ``top_k`` eigenpairs are deflated and the rest
+    evaluated by block Lanczos to relative accuracy ``tol`` (t = inf on a stored kernel by
+    Cholesky), reported per time and output in ``achieved_rel_error``. By default the
+    path follows n and the memory budget. With ``y_test`` the test curves (and
+    ``accuracy``) are computed too. Shapes: ``k_train`` n x n, ``y_train`` n or n x c,
+    ``k_test_train`` n_test x n. A kernel that is not symmetric positive semidefinite
+    raises ValueError naming it; t = inf on a singular K' raises WidenetError."""
+    if isinstance(k_train, str):
+        if kernel is not None:
+            raise ValueError("invalid kernel: given twice (first argument and kernel=)")
+        k_train, kernel = None, k_train
+    if y_train is None:
+        raise ValueError("invalid y_train: is required")
     y = _arr(y_train, "y_train")
     if y.ndim not in (1, 2):
         raise ValueError(f"invalid y_train: expected a 1-D or 2-D array, got shape {y.shape}")
@@ -1000,7 +1032,7 @@ def predict(k_train: ArrayLike, y_train: ArrayLike, k_test_train: ArrayLike, *,
     tt = _arr(k_test_test, "k_test_test") if k_test_test is not None else None
     ntt = _arr(nngp_test_test, "nngp_test_test") if nngp_test_test is not None else None
     d = _widenet.predict(
-        _arr(k_train, "k_train", 2), y, _arr(k_test_train, "k_test_train", 2),
+        _opt(k_train, "k_train", 2), y, _opt(k_test_train, "k_test_train", 2),
         mode=str(mode), k_test_test=tt,
         nngp_train=_opt(nngp_train, "nngp_train", 2),
         nngp_test_train=_opt(nngp_test_train, "nngp_test_train", 2),
@@ -1010,7 +1042,12 @@ def predict(k_train: ArrayLike, y_train: ArrayLike, k_test_train: ArrayLike, *,
         y_test=None if y_test is None else _arr(y_test, "y_test"),
         times=[float(v) for v in t], learning_rate=float(learning_rate),
         schedule=str(schedule), ridge=float(ridge), loss_norm=str(loss_norm),
-        noise=float(noise))
+        noise=float(noise), kernel=None if kernel is None else str(kernel),
+        x_train=_opt(x_train, "x_train", 2), x_test=_opt(x_test, "x_test", 2),
+        depth=_int(depth, "depth", 1), bandwidth=float(bandwidth),
+        arch=None if arch is None else str(arch), full_cov=bool(full_cov),
+        path=None if path is None else str(path), top_k=_int(top_k, "top_k"),
+        tol=float(tol))
     return Prediction(mode=str(mode), **d)
 
 

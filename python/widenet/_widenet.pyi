@@ -87,7 +87,8 @@ def analyze_operator(y: np.ndarray, n: int, matmul: Callable[[np.ndarray], np.nd
                      iters: int = 1000, tol: float = 1e-6, seed: int = 0,
                      precond: Optional[str] = None, block: Optional[int] = None,
                      max_cg_iters: int = 300) -> str: ...
-def predict(k_train: np.ndarray, y_train: np.ndarray, k_test_train: np.ndarray, *,
+def predict(k_train: Optional[np.ndarray], y_train: np.ndarray,
+            k_test_train: Optional[np.ndarray], *,
             mode: str = "gd", k_test_test: Optional[np.ndarray] = None,
             nngp_train: Optional[np.ndarray] = None,
             nngp_test_train: Optional[np.ndarray] = None,
@@ -95,7 +96,11 @@ def predict(k_train: np.ndarray, y_train: np.ndarray, k_test_train: np.ndarray, 
             f0_train: Optional[np.ndarray] = None, f0_test: Optional[np.ndarray] = None,
             y_test: Optional[np.ndarray] = None, times: List[float] = ...,
             learning_rate: float = 1.0, schedule: str = "flow", ridge: float = 0.0,
-            loss_norm: str = "mean", noise: float = 0.0) -> Dict[str, object]: ...
+            loss_norm: str = "mean", noise: float = 0.0, kernel: Optional[str] = None,
+            x_train: Optional[np.ndarray] = None, x_test: Optional[np.ndarray] = None,
+            depth: int = 3, bandwidth: float = 1.0, arch: Optional[str] = None,
+            full_cov: bool = False, path: Optional[str] = None, top_k: int = 50,
+            tol: float = 1e-6) -> Dict[str, object]: ...
 # widenet.stax (issue 23)
 def compose_spec(spec: str) -> Tuple[str, str, str, Optional[int], bool]: ...
 def compose_kernel(spec: str, x: np.ndarray, x2: Optional[np.ndarray] = None,

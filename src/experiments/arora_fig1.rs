@@ -1,6 +1,7 @@
 //! Seed 001, Figure 1: GD convergence for true, random and worst-case labels, the
 //! actual training loss next to eq. 8's prediction, and the spectrum of H^∞ with
-//! the projections |v_iᵀy| of each label vector.
+//! the projections |v_iᵀy| of each label vector; for the true labels also the network's
+//! measured test loss next to the kernel's prediction of it (`theory::predict`).
 
 use super::claim::Claim;
 use super::common::{load_two_class, DataSource, ExperimentOutput, Precision, RunCache, Scale};
@@ -9,11 +10,14 @@ use super::quotes;
 use crate::artifacts::files::write_csv;
 use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::error::{Error, Result};
+use crate::kernels::relu_ntk::h_inf_cross;
 use crate::kernels::{empirical_gram, h_inf};
 use crate::linalg::sym_eigen;
+use crate::linalg::Matrix;
 use crate::models::TwoLayerNet;
 use crate::rng;
 use crate::theory::bounds::lemma_5_3;
+use crate::theory::predict::{gradient_descent_mse, Dynamics, LossNorm, Schedule};
 use crate::theory::spectrum::{
     predicted_loss, predicted_movement, worst_case_labels, KernelAnalysis,
 };
@@ -169,6 +173,16 @@ pub struct LabelRun {
     pub lemma_5_3_per_neuron_bound: f64,
     /// Training seconds.
     pub seconds: f64,
+    /// Iterations at which the test set was evaluated (true labels; else empty).
+    #[serde(default)]
+    pub test_iteration: Vec<usize>,
+    /// The network's measured test ℓ1 loss (1/n') Σ |f(x) − y| at those iterations.
+    #[serde(default)]
+    pub test_l1: Vec<f64>,
+    /// The same predicted from H^∞: the linearized network trained by GD from the
+    /// network's own u(0) and f₀(X*) (Lee et al. 2019 eq. 9–10, `theory::predict`).
+    #[serde(default)]
+    pub predicted_test_l1: Vec<f64>,
 }
 
 /// Typed result of Figure 1.
@@ -215,6 +229,9 @@ pub const QUICK_D: usize = 100;
 /// own; 0.1 is `arora-bounds`' default).
 pub const THEOREM_DELTA: f64 = 0.1;
 
+/// Test points of the predicted-vs-measured test loss (at most the held-out set).
+pub const TEST_POINTS: usize = 200;
+
 /// Tolerance on Theorem 4.1's relative ε (see [`LabelRun::max_rel_deviation`]).
 pub const FOLLOW_TOL: f64 = 0.1;
 /// Tolerance on |‖W(T) − W(0)‖_F / predicted − 1|.
@@ -231,8 +248,8 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
     let data = load_two_class(
         &source,
         Some(cfg.n_train),
-        Some(0),
-        (cfg.n_train, 0),
+        Some(TEST_POINTS),
+        (cfg.n_train, TEST_POINTS),
         QUICK_D,
         cfg.seed,
     )?;
@@ -263,6 +280,12 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
     // regime follows its linear dynamics exactly; H(0) → H^∞ as m → ∞ (Lemma C.3)
     let net0 = TwoLayerNet::<f64>::init(settings.width, x.cols(), settings.kappa, cfg.seed)?;
     let h0 = empirical_gram(&net0.w, x)?;
+    let (xt, yt) = (&data.test.x, &data.test.y);
+    let f0_test = if xt.rows() > 0 {
+        net0.predict(xt)?
+    } else {
+        vec![]
+    };
     drop(net0);
     let kernel_gap = h0
         .as_slice()
@@ -297,13 +320,18 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
                 settings.precision,
                 x,
                 &y,
-                None,
+                (label == "true" && xt.rows() > 0).then_some((xt, yt.as_slice())),
                 settings.width,
                 settings.kappa,
                 cfg.seed,
                 &gd,
             )
         })?;
+        let predicted_test_l1 = if rec.metrics.test_iteration.is_empty() {
+            vec![]
+        } else {
+            predicted_test_l1(&h, x, xt, yt, &y, &rec, &f0_test, eta)?
+        };
         let actual = rec.metrics.loss.clone();
         let phi0 = actual[0].max(f64::MIN_POSITIVE);
         let r0: Vec<f64> = y.iter().zip(&rec.u0).map(|(a, b)| a - b).collect();
@@ -341,6 +369,9 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
             )?
             .per_neuron_bound,
             seconds: rec.seconds,
+            test_iteration: rec.metrics.test_iteration.clone(),
+            test_l1: rec.metrics.test_l1.clone(),
+            predicted_test_l1,
         });
     }
     // Theorem 4.1's ε shrinks as m grows: the random labels again at width m/4
@@ -429,6 +460,48 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
             files,
         },
     ))
+}
+
+/// The kernel's prediction of the network's test ℓ1 loss at the iterations the
+/// training evaluated it: f_k(X*) = f₀(X*) + H^∞(X*, X) g_k(H^∞)(y − u(0)) for discrete
+/// GD with step η on ½‖y − u‖² (seed 001 eq. 7 continued to test points).
+#[allow(clippy::too_many_arguments)]
+fn predicted_test_l1(
+    h: &Matrix<f64>,
+    x: &Matrix<f64>,
+    xt: &Matrix<f64>,
+    yt: &[f64],
+    y: &[f64],
+    rec: &TwoLayerRecord,
+    f0_test: &[f64],
+    eta: f64,
+) -> Result<Vec<f64>> {
+    let (n, nt) = (x.rows(), xt.rows());
+    let d = Dynamics {
+        times: rec
+            .metrics
+            .test_iteration
+            .iter()
+            .map(|&k| k as f64)
+            .collect(),
+        learning_rate: eta,
+        schedule: Schedule::Steps,
+        ridge: 0.0,
+        loss_norm: LossNorm::Sum,
+    };
+    let p = gradient_descent_mse(
+        h,
+        &Matrix::from_vec(n, 1, y.to_vec())?,
+        Some(&h_inf_cross(xt, x)?),
+        Some(&Matrix::from_vec(n, 1, rec.u0.clone())?),
+        Some(&Matrix::from_vec(nt, 1, f0_test.to_vec())?),
+        &d,
+    )?;
+    Ok(p.test
+        .unwrap_or_default()
+        .iter()
+        .map(|f| (0..nt).map(|i| (f.get(i, 0) - yt[i]).abs()).sum::<f64>() / nt as f64)
+        .collect())
 }
 
 /// η: the user's value or App. A's 10⁻³ (paper) / 1/λ_max (quick), capped at
@@ -640,6 +713,38 @@ fn write_files(r: &Fig1Result, dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>
     };
     let (a_png, _) = save_figure(&fig_a, dir, "fig1a_loss")?;
     let (b_png, _) = save_figure(&fig_b, dir, "fig1b_spectrum")?;
+    let mut pngs = vec![a_png, b_png];
+    let mut csvs = vec![];
+    if let Some(run) = r.runs.iter().find(|run| !run.test_l1.is_empty()) {
+        let k: Vec<f64> = run.test_iteration.iter().map(|&k| k as f64).collect();
+        let fig_c = Figure {
+            title: format!(
+                "Test loss, {} labels: network (solid) vs the kernel's prediction (dashed)",
+                run.labels
+            ),
+            x_label: "iteration k".into(),
+            y_label: "test l1 loss".into(),
+            log_x: false,
+            log_y: false,
+            series: vec![
+                Series::new("measured", k.clone(), run.test_l1.clone(), Style::Line),
+                Series::new(
+                    "predicted (H^inf)",
+                    k.clone(),
+                    run.predicted_test_l1.clone(),
+                    Style::Dashed,
+                ),
+            ],
+        };
+        pngs.push(save_figure(&fig_c, dir, "fig1c_test_loss")?.0);
+        let csv = dir.join("test_loss.csv");
+        write_csv(
+            &csv,
+            &["iteration", "measured_test_l1", "predicted_test_l1"],
+            &[k, run.test_l1.clone(), run.predicted_test_l1.clone()],
+        )?;
+        csvs.push(csv);
+    }
     let loss_csv = dir.join("loss_curves.csv");
     let mut headers = vec!["iteration".to_string()];
     let mut cols = vec![iters];
@@ -668,5 +773,6 @@ fn write_files(r: &Fig1Result, dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>
         ],
         &cols,
     )?;
-    Ok((vec![a_png, b_png], vec![loss_csv, spec_csv]))
+    csvs.splice(0..0, [loss_csv, spec_csv]);
+    Ok((pngs, csvs))
 }

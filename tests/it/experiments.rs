@@ -48,6 +48,13 @@ fn fig1_records_are_consistent_with_the_theory() {
     assert_eq!(claims[0]["verdict"], if held { "held" } else { "not_held" });
     assert!(dir.path().join("arora-fig1/fig1a_loss.png").exists());
     assert!(dir.path().join("arora-fig1/fig1b_spectrum.svg").exists());
+    // the true labels' test loss, measured and predicted from H^∞ at the same iterations;
+    // at k = 0 the prediction is the network's own initial output (f32 training: 1e-4)
+    assert_eq!(t.test_iteration[0], 0);
+    assert_eq!(t.test_l1.len(), t.predicted_test_l1.len());
+    assert!((t.predicted_test_l1[0] - t.test_l1[0]).abs() <= 1e-4 * t.test_l1[0]);
+    assert!(rnd.test_l1.is_empty());
+    assert!(dir.path().join("arora-fig1/fig1c_test_loss.png").exists());
 }
 
 fn tiny_fig2(data: Option<std::path::PathBuf>, width: usize) -> Fig2Config {

@@ -26,6 +26,7 @@ mod krr;
 mod large_n_operator;
 mod layering;
 mod predict;
+mod predict_large;
 mod predict_training;
 mod report;
 mod resnet;

@@ -14,7 +14,7 @@ use crate::runtime::{check_interrupt, progress_bar};
 /// Directions lost to cancellation (|R_jj| ≤ `tiny`) are replaced by random
 /// vectors orthogonal to everything, with zero rows in R, so the basis always
 /// grows by b orthonormal columns.
-pub(super) fn orthonormalize<P: ProjectOut + ?Sized>(
+pub(crate) fn orthonormalize<P: ProjectOut + ?Sized>(
     mut z: Matrix<f64>,
     qs: &P,
     tiny: f64,
@@ -72,11 +72,11 @@ pub(super) fn orthonormalize<P: ProjectOut + ?Sized>(
 }
 
 /// The top of the spectrum plus a quadrature rule for the rest.
-pub(super) struct Spectrum {
+pub(crate) struct Spectrum {
     /// Top k' eigenvalue estimates, descending.
-    pub(super) vals: Vec<f64>,
+    pub(crate) vals: Vec<f64>,
     /// Their vectors (n × k'), orthonormal.
-    pub(super) vecs: Matrix<f64>,
+    pub(crate) vecs: Matrix<f64>,
     /// ‖Kv_i − θ_i v_i‖ for the top k'.
     pub(super) resid: Vec<f64>,
     /// Further Ritz values (quadrature nodes beyond k').
@@ -90,7 +90,7 @@ pub(super) struct Spectrum {
 
 /// Something whose orthonormal columns Q can be projected out of a block:
 /// z ← z − Q(Qᵀz).
-pub(super) trait ProjectOut {
+pub(crate) trait ProjectOut {
     fn project_out(&self, z: &mut Matrix<f64>) -> Result<()>;
 }
 
@@ -108,7 +108,7 @@ impl ProjectOut for [Matrix<f64>] {
 /// that the projections against the whole basis are two large GEMMs (Qᵀz and
 /// z − QC, classical Gram–Schmidt applied twice) rather than two small GEMMs per
 /// block, which ran far below the GEMM rate at n in the tens of thousands.
-pub(super) struct Basis {
+pub(crate) struct Basis {
     data: Vec<f64>,
     n: usize,
     cap: usize,
@@ -116,7 +116,7 @@ pub(super) struct Basis {
 }
 
 impl Basis {
-    pub(super) fn new(n: usize, cap: usize) -> Self {
+    pub(crate) fn new(n: usize, cap: usize) -> Self {
         Basis {
             data: vec![0.0; n * cap],
             n,
@@ -125,12 +125,22 @@ impl Basis {
         }
     }
 
-    pub(super) fn view(&self) -> Result<View<'_, f64>> {
+    pub(crate) fn view(&self) -> Result<View<'_, f64>> {
         View::leading_cols(&self.data, self.n, self.m, self.cap)
     }
 
+    /// Columns in use.
+    pub(crate) fn len(&self) -> usize {
+        self.m
+    }
+
+    /// Keeps the first `m` columns in use.
+    pub(crate) fn truncate(&mut self, m: usize) {
+        self.m = self.m.min(m);
+    }
+
     /// Appends the columns of `q` (at most cap − m of them).
-    pub(super) fn push(&mut self, q: &Matrix<f64>) {
+    pub(crate) fn push(&mut self, q: &Matrix<f64>) {
         let (b, m, cap) = (q.cols(), self.m, self.cap);
         assert!(m + b <= cap, "Krylov basis capacity");
         for (row, src) in self
@@ -144,24 +154,24 @@ impl Basis {
     }
 
     /// Columns off..off + b as a matrix.
-    pub(super) fn cols(&self, off: usize, b: usize) -> Matrix<f64> {
+    pub(crate) fn cols(&self, off: usize, b: usize) -> Matrix<f64> {
         Matrix::from_fn(self.n, b, |i, j| self.data[i * self.cap + off + j])
     }
 
     /// Qᵀz over the columns in use.
-    pub(super) fn proj(&self, z: &Matrix<f64>) -> Result<Matrix<f64>> {
+    pub(crate) fn proj(&self, z: &Matrix<f64>) -> Result<Matrix<f64>> {
         let mut c = Matrix::zeros(self.m, z.cols());
         gemm_into(&mut c, self.view()?.t(), z.view(), 1.0, false)?;
         Ok(c)
     }
 
     /// z −= Q c.
-    pub(super) fn sub(&self, z: &mut Matrix<f64>, c: &Matrix<f64>) -> Result<()> {
+    pub(crate) fn sub(&self, z: &mut Matrix<f64>, c: &Matrix<f64>) -> Result<()> {
         gemm_into(z, self.view()?, c.view(), -1.0, true)
     }
 
     /// Q U[:m, :kp] (Ritz vectors from the eigenvectors U of T).
-    pub(super) fn times(&self, u: &Matrix<f64>, kp: usize) -> Result<Matrix<f64>> {
+    pub(crate) fn times(&self, u: &Matrix<f64>, kp: usize) -> Result<Matrix<f64>> {
         let m = self.m;
         let ub = Matrix::from_fn(m, kp, |a, c| u.get(a, c));
         let mut out = Matrix::zeros(self.n, kp);
@@ -185,7 +195,7 @@ impl ProjectOut for Basis {
 /// Ritz residuals ‖Kx_i − θ_i x_i‖ (from the block recurrence: ‖R_{j+1} u_i^{(j)}‖)
 /// fall below `rtol`·θ_1, or at the basis cap.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn block_lanczos(
+pub(crate) fn block_lanczos(
     op: &dyn LinearOperator,
     precision: Precision,
     n: usize,

@@ -6,14 +6,12 @@ use super::dense::{
     gp_inference_with, gradient_descent_mse_ensemble_with, gradient_descent_mse_with, NngpKernels,
     Spectrum,
 };
+pub use super::named::NamedKernel;
 use super::{Cov, Curves, Dynamics, TestTest};
 use crate::artifacts::files::{write_csv, write_json};
 use crate::artifacts::plot::{save_figure, Figure, Series};
 use crate::data::npy::{read_array, read_matrix, write_array};
 use crate::error::{Error, Result};
-use crate::kernels::classic::{arcsin, arcsin_gram, gaussian, gaussian_gram};
-use crate::kernels::fc::{fc_nngp, fc_nngp_gram, fc_ntk, fc_ntk_gram, FcTrained};
-use crate::kernels::relu_ntk::{h_inf, h_inf_cross};
 use crate::linalg::Matrix;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -45,17 +43,6 @@ impl Mode {
     }
 }
 
-/// A kernel named on the command line, computed from the inputs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NamedKernel {
-    /// relu-ntk (H^∞, seed 001 eq. 3), fc-ntk, fc-nngp, gaussian or arcsin.
-    pub name: String,
-    /// Depth of fc-ntk / fc-nngp.
-    pub depth: usize,
-    /// Bandwidth h of the Gaussian kernel.
-    pub bandwidth: f64,
-}
-
 /// The three blocks of a kernel: train–train, test–train and test–test (full or diagonal).
 pub struct KernelBlocks {
     /// n × n.
@@ -75,86 +62,6 @@ impl KernelBlocks {
             Some(m) if m.rows() == m.cols() => TestTest::Full(m),
             Some(m) => TestTest::Diag(m.as_slice()),
         }
-    }
-}
-
-impl NamedKernel {
-    fn gram(&self, x: &Matrix<f64>, nngp: bool) -> Result<Matrix<f64>> {
-        match (self.name.as_str(), nngp) {
-            ("relu-ntk", false) => h_inf(x),
-            ("fc-ntk", false) => fc_ntk_gram(x, self.depth, FcTrained::All),
-            ("fc-ntk", true) | ("fc-nngp", _) => fc_nngp_gram(x, self.depth),
-            ("gaussian", _) => gaussian_gram(x, self.bandwidth),
-            ("arcsin", _) => arcsin_gram(x),
-            _ => Err(self.unknown(nngp)),
-        }
-    }
-
-    fn cross(&self, x1: &Matrix<f64>, x2: &Matrix<f64>, nngp: bool) -> Result<Matrix<f64>> {
-        match (self.name.as_str(), nngp) {
-            ("relu-ntk", false) => h_inf_cross(x1, x2),
-            ("fc-ntk", false) => fc_ntk(x1, x2, self.depth, FcTrained::All),
-            ("fc-ntk", true) | ("fc-nngp", _) => fc_nngp(x1, x2, self.depth),
-            ("gaussian", _) => gaussian(x1, x2, self.bandwidth),
-            ("arcsin", _) => arcsin(x1, x2),
-            _ => Err(self.unknown(nngp)),
-        }
-    }
-
-    fn unknown(&self, nngp: bool) -> Error {
-        if nngp && self.name == "relu-ntk" {
-            Error::invalid(
-                "kernel",
-                "relu-ntk has no NNGP here: use fc-ntk (its NNGP is fc-nngp) or give the \
-                 NNGP arrays for --mode ensemble",
-            )
-        } else {
-            Error::invalid(
-                "kernel",
-                format!(
-                    "'{}' is not a kernel (relu-ntk, fc-ntk, fc-nngp, gaussian, arcsin)",
-                    self.name
-                ),
-            )
-        }
-    }
-
-    /// The blocks of the kernel (its NNGP when `nngp`) on the inputs; the test–test block
-    /// when `test_test` is `Some(full)`.
-    pub fn blocks(
-        &self,
-        x_train: &Matrix<f64>,
-        x_test: &Matrix<f64>,
-        nngp: bool,
-        test_test: Option<bool>,
-    ) -> Result<KernelBlocks> {
-        if x_train.cols() != x_test.cols() {
-            return Err(Error::Shape(format!(
-                "x_test has {} features but x_train has {}",
-                x_test.cols(),
-                x_train.cols()
-            )));
-        }
-        let train = self.gram(x_train, nngp)?;
-        let test_train = self.cross(x_test, x_train, nngp)?;
-        let test_test = match test_test {
-            None => None,
-            Some(true) => Some(self.gram(x_test, nngp)?),
-            Some(false) => {
-                let mut d = Vec::with_capacity(x_test.rows());
-                for i in 0..x_test.rows() {
-                    crate::runtime::check_interrupt()?;
-                    let xi = x_test.select_rows(&[i]);
-                    d.push(self.cross(&xi, &xi, nngp)?.get(0, 0));
-                }
-                Some(Matrix::from_vec(1, d.len(), d)?)
-            }
-        };
-        Ok(KernelBlocks {
-            train,
-            test_train,
-            test_test,
-        })
     }
 }
 
@@ -196,11 +103,15 @@ pub struct PredictArgs {
     pub noise: f64,
     /// Full test–test covariance instead of variances (kernel by name).
     pub full_cov: bool,
-    /// "dense", "krylov" (gd only: block Lanczos, no eigendecomposition) or `None`:
-    /// dense when K, its eigenvectors and a copy (3n² f64) fit the memory budget.
+    /// "dense", "krylov", "matrix-free" or `None` (chosen from n and the memory
+    /// budget); see [`PathChoice`].
     pub path: Option<String>,
-    /// Accuracy requested of the Krylov path.
+    /// Top eigenpairs deflated on the large-n paths.
+    pub top_k: usize,
+    /// Accuracy requested of the large-n paths.
     pub tol: f64,
+    /// Progress bars (with ETA) on stderr.
+    pub show_progress: bool,
     /// Output directory.
     pub out: PathBuf,
 }
@@ -212,12 +123,19 @@ pub struct PredictReport {
     pub mode: Mode,
     /// The kernel by name, or `None` for arrays.
     pub kernel: Option<NamedKernel>,
-    /// "dense" (one eigendecomposition reused for every time) or "krylov".
+    /// "dense" (one eigendecomposition reused for every time), "krylov" (the kernel
+    /// stored, no eigendecomposition) or "matrix-free" (the kernel recomputed by tiles).
     pub path: String,
-    /// Krylov path: estimated relative error per time (rows) and output (columns).
+    /// Large-n paths: estimated relative error per time (rows) and output (columns).
     pub achieved_rel_error: Option<Vec<Vec<f64>>>,
-    /// Krylov path: block Lanczos steps × block size (the basis size).
+    /// Large-n paths: columns of the Krylov basis beyond the deflated eigenvectors.
     pub krylov_basis: Option<usize>,
+    /// Large-n paths: eigenpairs deflated.
+    #[serde(default)]
+    pub top_k: Option<usize>,
+    /// Wall-clock seconds of the computation (reading and writing files excluded).
+    #[serde(default)]
+    pub seconds: f64,
     /// Training points.
     pub n_train: usize,
     /// Test points.
@@ -285,28 +203,6 @@ fn array_blocks(
     })
 }
 
-/// The inputs of [`predict_blocks`].
-pub struct PredictInputs<'a> {
-    /// gd, ensemble or gp.
-    pub mode: Mode,
-    /// The NTK (gd, ensemble) or the NNGP (gp) blocks.
-    pub kernel: &'a KernelBlocks,
-    /// The NNGP blocks of `ensemble` (its covariance needs their test–test block).
-    pub nngp: Option<&'a KernelBlocks>,
-    /// n × c labels.
-    pub y_train: &'a Matrix<f64>,
-    /// n* × c test labels, for the test curves.
-    pub y_test: Option<&'a Matrix<f64>>,
-    /// Initial outputs (gd only).
-    pub f0_train: Option<&'a Matrix<f64>>,
-    /// See `f0_train`.
-    pub f0_test: Option<&'a Matrix<f64>>,
-    /// Times, learning rate, schedule, ridge, loss normalization.
-    pub dynamics: &'a Dynamics,
-    /// Observation-noise variance (gp).
-    pub noise: f64,
-}
-
 /// What [`predict_blocks`] returns.
 pub struct PredictOutputs {
     /// The dynamics used (gp: the single time ∞).
@@ -324,12 +220,26 @@ pub struct PredictOutputs {
     pub eig_range: (f64, f64),
     /// Number of test points.
     pub n_test: usize,
+    /// "dense", "krylov" or "matrix-free".
+    pub path: String,
+    /// Large-n paths: estimated relative error per time (rows) and output (columns).
+    pub achieved_rel_error: Option<Vec<Vec<f64>>>,
+    /// Large-n paths: columns of the Krylov basis beyond the deflated eigenvectors.
+    pub krylov_basis: Option<usize>,
+    /// Large-n paths: eigenpairs deflated.
+    pub top_k: Option<usize>,
 }
 
-/// One dense prediction of any mode from kernel blocks (the CLI's and the Python
-/// binding's common core): one eigendecomposition of the training kernel + ridge (gp:
+/// One dense prediction of any mode from the kernel blocks `kernel` (the NTK for gd and
+/// the ensemble, the NNGP for gp) and the ensemble's NNGP blocks `nngp`, for the labels,
+/// initial outputs, dynamics and noise of `inp` (its kernel input, path and large-n
+/// settings are not used): one eigendecomposition of the training kernel + ridge (gp:
 /// + noise) serves every time, the gd outputs and the ensemble's covariance.
-pub fn predict_blocks(inp: &PredictInputs<'_>) -> Result<PredictOutputs> {
+pub fn predict_blocks(
+    kernel: &KernelBlocks,
+    nngp: Option<&KernelBlocks>,
+    inp: &PredictRequest<'_>,
+) -> Result<PredictOutputs> {
     let mode = inp.mode;
     let mut dynamics = inp.dynamics.clone();
     if mode == Mode::Gp {
@@ -344,7 +254,7 @@ pub fn predict_blocks(inp: &PredictInputs<'_>) -> Result<PredictOutputs> {
             "initial outputs are for mode gd (the ensemble averages over them)",
         ));
     }
-    let main = inp.kernel;
+    let main = kernel;
     let ridge = if mode == Mode::Gp {
         inp.noise
     } else {
@@ -362,7 +272,7 @@ pub fn predict_blocks(inp: &PredictInputs<'_>) -> Result<PredictOutputs> {
                 inp.f0_test,
                 &dynamics,
             )?;
-            let cov = match (inp.nngp, mode) {
+            let cov = match (nngp, mode) {
                 (None, Mode::Ensemble) => {
                     return Err(Error::invalid(
                         "nngp_train",
@@ -407,7 +317,285 @@ pub fn predict_blocks(inp: &PredictInputs<'_>) -> Result<PredictOutputs> {
         curves,
         eig_range: spec.range(),
         n_test: main.test_train.rows(),
+        path: "dense".into(),
+        achieved_rel_error: None,
+        krylov_basis: None,
+        top_k: None,
     })
+}
+
+/// How the kernel is held and the predictions computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathChoice {
+    /// One eigendecomposition of the stored kernel, reused for every time (every mode).
+    Dense,
+    /// The kernel stored in f64, no eigendecomposition: top-k deflation plus block
+    /// Lanczos for finite times, a Cholesky solve at t = ∞ (mode gd).
+    Krylov,
+    /// The kernel recomputed tile by tile at every product (a kernel by name; mode gd).
+    MatrixFree,
+}
+
+impl PathChoice {
+    /// The flag spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            PathChoice::Dense => "dense",
+            PathChoice::Krylov => "krylov",
+            PathChoice::MatrixFree => "matrix-free",
+        }
+    }
+
+    /// Parses the value of the flag / keyword `name`.
+    pub fn parse(name: &str, s: &str) -> Result<Self> {
+        match s {
+            "dense" => Ok(PathChoice::Dense),
+            "krylov" => Ok(PathChoice::Krylov),
+            "matrix-free" => Ok(PathChoice::MatrixFree),
+            _ => Err(Error::invalid(
+                name,
+                format!("'{s}' is not a path (dense, krylov or matrix-free)"),
+            )),
+        }
+    }
+
+    /// The path within `budget` bytes for n training and n* test points: dense when the
+    /// kernel, its eigenvectors, a copy and the test–train block fit (3n² + n*n f64),
+    /// krylov when the kernel and its Cholesky factor (plus a shifted copy with a ridge)
+    /// and a Krylov basis of `basis` columns do, matrix-free otherwise (arrays are
+    /// stored already: never matrix-free).
+    pub fn choose(
+        n: usize,
+        n_test: usize,
+        ridge: bool,
+        basis: usize,
+        named: bool,
+        budget: u64,
+    ) -> Self {
+        let (n, nt, b) = (n as u128, n_test as u128, budget as u128);
+        if 8 * (3 * n * n + nt * n) <= b {
+            PathChoice::Dense
+        } else if 8 * ((2 + ridge as u128) * n * n + n * basis as u128) <= b || !named {
+            PathChoice::Krylov
+        } else {
+            PathChoice::MatrixFree
+        }
+    }
+}
+
+/// Where the kernel comes from.
+pub enum KernelInput<'a> {
+    /// Kernel arrays: the NTK (gd, ensemble) or NNGP (gp) blocks, and the NNGP blocks of
+    /// the ensemble.
+    Arrays {
+        /// See the enum.
+        kernel: &'a KernelBlocks,
+        /// See the enum.
+        nngp: Option<&'a KernelBlocks>,
+    },
+    /// A kernel by name on the inputs.
+    Named {
+        /// The kernel.
+        kernel: &'a NamedKernel,
+        /// n × d.
+        x_train: &'a Matrix<f64>,
+        /// n* × d.
+        x_test: &'a Matrix<f64>,
+        /// The full test covariance (ensemble, gp) instead of the variances.
+        full_cov: bool,
+    },
+}
+
+/// Everything one prediction needs (the common core of `widenet predict` and Python's
+/// `widenet.predict`).
+pub struct PredictRequest<'a> {
+    /// The kernel.
+    pub input: KernelInput<'a>,
+    /// gd, ensemble or gp.
+    pub mode: Mode,
+    /// n × c labels.
+    pub y_train: &'a Matrix<f64>,
+    /// n* × c test labels, for the test curves.
+    pub y_test: Option<&'a Matrix<f64>>,
+    /// Initial outputs (gd only).
+    pub f0_train: Option<&'a Matrix<f64>>,
+    /// See `f0_train`.
+    pub f0_test: Option<&'a Matrix<f64>>,
+    /// Times, learning rate, schedule, ridge, loss normalization.
+    pub dynamics: &'a Dynamics,
+    /// Observation-noise variance (gp).
+    pub noise: f64,
+    /// A forced path, or `None` to choose from n and the memory budget.
+    pub path: Option<PathChoice>,
+    /// Top eigenpairs deflated on the large-n paths.
+    pub top_k: usize,
+    /// Accuracy requested of the large-n paths.
+    pub tol: f64,
+    /// Progress bars on stderr.
+    pub show_progress: bool,
+}
+
+/// One prediction of any mode from a kernel by name or arrays, on the path the request
+/// forces or the memory budget chooses: the dense path ([`predict_blocks`]) or the
+/// large-n paths ([`super::krylov`], mode gd).
+pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
+    let mode = req.mode;
+    if mode == Mode::Gp {
+        super::check_ridge("noise", req.noise)?;
+    } else {
+        req.dynamics.validate()?;
+    }
+    if !(req.tol > 0.0 && req.tol < 1.0) {
+        return Err(Error::invalid(
+            "tol",
+            format!("must lie in (0, 1), got {}", req.tol),
+        ));
+    }
+    let kcfg = super::krylov::KrylovConfig {
+        tol: req.tol,
+        top_k: req.top_k,
+        show_progress: req.show_progress,
+        ..Default::default()
+    };
+    let (n, n_test, named) = match &req.input {
+        KernelInput::Arrays { kernel, .. } => {
+            (kernel.train.rows(), kernel.test_train.rows(), false)
+        }
+        KernelInput::Named {
+            x_train, x_test, ..
+        } => (x_train.rows(), x_test.rows(), true),
+    };
+    let path = req.path.unwrap_or_else(|| {
+        PathChoice::choose(
+            n,
+            n_test,
+            req.dynamics.ridge != 0.0,
+            kcfg.top_k + kcfg.max_basis,
+            named,
+            crate::runtime::memory_budget(),
+        )
+    });
+    if path != PathChoice::Dense && mode != Mode::Gd {
+        return Err(Error::invalid(
+            "path",
+            format!(
+                "the {} path computes mode gd (the ensemble's mean is gd from f0 = 0); \
+                 the ensemble's covariance and the GP posterior take the dense path",
+                path.name()
+            ),
+        ));
+    }
+    let finish = |train: Vec<Matrix<f64>>,
+                  test: Vec<Matrix<f64>>,
+                  kp: super::krylov::KrylovPrediction|
+     -> Result<PredictOutputs> {
+        let curves = Curves::new(
+            &req.dynamics.times,
+            &train,
+            req.y_train,
+            req.y_test.map(|yt| (test.as_slice(), yt)),
+        )?;
+        Ok(PredictOutputs {
+            dynamics: req.dynamics.clone(),
+            train,
+            test,
+            cov: None,
+            curves,
+            eig_range: kp.prediction.eig_range,
+            n_test,
+            path: path.name().into(),
+            achieved_rel_error: Some(kp.achieved_rel_error),
+            krylov_basis: Some(kp.basis),
+            top_k: Some(kp.top_k),
+        })
+    };
+    let dense =
+        |kernel: &KernelBlocks, nngp: Option<&KernelBlocks>| predict_blocks(kernel, nngp, req);
+    let krylov = |op: &(dyn crate::theory::large_n::LinearOperator + Sync),
+                  stored: Option<&Matrix<f64>>,
+                  test: &super::krylov::TestKernel<'_>| {
+        let kp = super::krylov::gradient_descent_mse_krylov(
+            op,
+            stored,
+            req.y_train,
+            Some(test),
+            req.f0_train,
+            req.f0_test,
+            req.dynamics,
+            &kcfg,
+        )?;
+        let (train, test) = (
+            kp.prediction.train.clone(),
+            kp.prediction.test.clone().unwrap_or_default(),
+        );
+        finish(train, test, kp)
+    };
+    use crate::theory::large_n::operator::{DenseF64, F32Products, KernelOp};
+    match (&req.input, path) {
+        (KernelInput::Arrays { kernel, nngp }, PathChoice::Dense) => dense(kernel, *nngp),
+        (KernelInput::Arrays { kernel, .. }, PathChoice::Krylov) => {
+            super::check_train_kernel("k_train", &kernel.train)?;
+            krylov(
+                &DenseF64(&kernel.train),
+                Some(&kernel.train),
+                &super::krylov::TestKernel::Dense(&kernel.test_train),
+            )
+        }
+        (KernelInput::Arrays { .. }, PathChoice::MatrixFree) => Err(Error::invalid(
+            "path",
+            "matrix-free recomputes a kernel by name from x_train and x_test; kernel \
+             arrays are stored (use dense or krylov)",
+        )),
+        (
+            KernelInput::Named {
+                kernel,
+                x_train,
+                x_test,
+                full_cov,
+            },
+            PathChoice::Dense,
+        ) => {
+            let show = req.show_progress;
+            let tt = (mode != Mode::Gd).then_some(*full_cov);
+            let (main, nngp) = match mode {
+                Mode::Gd => (kernel.blocks(x_train, x_test, false, None, show)?, None),
+                Mode::Gp => (kernel.blocks(x_train, x_test, true, tt, show)?, None),
+                Mode::Ensemble => (
+                    kernel.blocks(x_train, x_test, false, None, show)?,
+                    Some(kernel.blocks(x_train, x_test, true, tt, show)?),
+                ),
+            };
+            dense(&main, nngp.as_ref())
+        }
+        (
+            KernelInput::Named {
+                kernel,
+                x_train,
+                x_test,
+                ..
+            },
+            _,
+        ) => {
+            let stacked = super::named::stack(x_train, x_test)?;
+            let k = kernel.tile_kernel(&stacked, false)?;
+            let lead = super::named::Leading { k: &*k, n };
+            let test = super::krylov::TestKernel::Tiles {
+                kernel: &*k,
+                n_train: n,
+            };
+            if path == PathChoice::Krylov {
+                let stored =
+                    crate::kernels::tile::dense_with_progress::<f64, _>(&lead, req.show_progress)?;
+                krylov(&DenseF64(&stored), Some(&stored), &test)
+            } else {
+                let op = KernelOp {
+                    kernel: &lead,
+                    f32: F32Products::F64,
+                };
+                krylov(&op, None, &test)
+            }
+        }
+    }
 }
 
 /// Runs `widenet predict`: computes the predictions and writes `predict.json`,
@@ -415,23 +603,29 @@ pub fn predict_blocks(inp: &PredictInputs<'_>) -> Result<PredictOutputs> {
 /// covariance, `test_var.npy` (T × n*) into `args.out`.
 pub fn run(args: &PredictArgs) -> Result<PredictReport> {
     args.dynamics.validate()?;
+    let path = args
+        .path
+        .as_deref()
+        .map(|p| PathChoice::parse("path", p))
+        .transpose()?;
     let y = labels(&args.y_train)?;
     let y_test = opt_labels(&args.y_test)?;
-    let want_cov = args.mode != Mode::Gd;
-    let (main, nngp) = match &args.kernel {
-        Some(nk) => {
+    let f0 = args
+        .f0_train
+        .as_deref()
+        .map(read_matrix::<f64>)
+        .transpose()?;
+    let f0t = args
+        .f0_test
+        .as_deref()
+        .map(read_matrix::<f64>)
+        .transpose()?;
+    let (xs, arrays) = match &args.kernel {
+        Some(_) => {
             let why = "with --kernel";
             let x = read_matrix::<f64>(need(&args.x_train, "x-train", why)?)?;
             let xt = read_matrix::<f64>(need(&args.x_test, "x-test", why)?)?;
-            let tt = want_cov.then_some(args.full_cov);
-            match args.mode {
-                Mode::Gd => (nk.blocks(&x, &xt, false, None)?, None),
-                Mode::Gp => (nk.blocks(&x, &xt, true, tt)?, None),
-                Mode::Ensemble => (
-                    nk.blocks(&x, &xt, false, None)?,
-                    Some(nk.blocks(&x, &xt, true, tt)?),
-                ),
-            }
+            (Some((x, xt)), None)
         }
         None => {
             let main = array_blocks(
@@ -449,83 +643,43 @@ pub fn run(args: &PredictArgs) -> Result<PredictReport> {
                 )?),
                 _ => None,
             };
-            (main, nngp)
+            (None, Some((main, nngp)))
         }
     };
-    let f0 = args
-        .f0_train
-        .as_deref()
-        .map(read_matrix::<f64>)
-        .transpose()?;
-    let f0t = args
-        .f0_test
-        .as_deref()
-        .map(read_matrix::<f64>)
-        .transpose()?;
-    let n = main.train.rows();
-    let dense_fits = 3 * (n as u128) * (n as u128) * 8 <= crate::runtime::memory_budget() as u128;
-    let krylov = match args.path.as_deref() {
-        Some("krylov") => true,
-        Some("dense") => false,
-        None => !dense_fits,
-        Some(other) => {
-            return Err(Error::invalid(
-                "path",
-                format!("'{other}' is not a path (dense or krylov)"),
-            ))
-        }
-    };
-    if krylov && args.mode != Mode::Gd {
-        return Err(Error::invalid(
-            "path",
-            "the krylov path computes --mode gd (the ensemble mean is gd from f0 = 0)",
-        ));
-    }
-    let (test, curves, dynamics, n_test, var, eig_range, acc, basis);
-    if krylov {
-        let kp = super::krylov::gradient_descent_mse_krylov(
-            super::krylov::Operator::Dense(&main.train),
-            &y,
-            Some(&main.test_train),
-            f0.as_ref(),
-            f0t.as_ref(),
-            &args.dynamics,
-            &super::krylov::KrylovConfig {
-                tol: args.tol,
-                ..Default::default()
-            },
-        )?;
-        let pr = kp.prediction;
-        test = pr.test.unwrap_or_default();
-        curves = Curves::new(
-            &pr.times,
-            &pr.train,
-            &y,
-            y_test.as_ref().map(|yt| (test.as_slice(), yt)),
-        )?;
-        (dynamics, n_test, var, eig_range) = (
-            args.dynamics.clone(),
-            main.test_train.rows(),
-            None,
-            pr.eig_range,
-        );
-        (acc, basis) = (Some(kp.achieved_rel_error), Some(kp.blocks * kp.block_size));
-    } else {
-        let p = predict_blocks(&PredictInputs {
-            mode: args.mode,
-            kernel: &main,
+    let input = match (&args.kernel, &xs, &arrays) {
+        (Some(k), Some((x, xt)), _) => KernelInput::Named {
+            kernel: k,
+            x_train: x,
+            x_test: xt,
+            full_cov: args.full_cov,
+        },
+        (_, _, Some((main, nngp))) => KernelInput::Arrays {
+            kernel: main,
             nngp: nngp.as_ref(),
-            y_train: &y,
-            y_test: y_test.as_ref(),
-            f0_train: f0.as_ref(),
-            f0_test: f0t.as_ref(),
-            dynamics: &args.dynamics,
-            noise: args.noise,
-        })?;
-        (test, curves, dynamics, n_test) = (p.test, p.curves, p.dynamics, p.n_test);
-        var = p.cov.map(|cs| cs.iter().map(Cov::diag).collect::<Vec<_>>());
-        (eig_range, acc, basis) = (p.eig_range, None, None);
-    }
+        },
+        _ => unreachable!("a kernel by name has inputs, arrays otherwise"),
+    };
+    let start = std::time::Instant::now();
+    let p = predict(&PredictRequest {
+        input,
+        mode: args.mode,
+        y_train: &y,
+        y_test: y_test.as_ref(),
+        f0_train: f0.as_ref(),
+        f0_test: f0t.as_ref(),
+        dynamics: &args.dynamics,
+        noise: args.noise,
+        path,
+        top_k: args.top_k,
+        tol: args.tol,
+        show_progress: args.show_progress,
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    let var = p
+        .cov
+        .as_ref()
+        .map(|cs| cs.iter().map(Cov::diag).collect::<Vec<_>>());
+    let (test, n_test) = (&p.test, p.n_test);
     let c = y.cols();
     let out = &args.out;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
@@ -538,22 +692,24 @@ pub fn run(args: &PredictArgs) -> Result<PredictReport> {
         write_array(out.join("test_var.npy"), &[v.len(), n_test], &flat)?;
         files.push("test_var.npy".to_string());
     }
-    write_curves(out, &curves)?;
+    write_curves(out, &p.curves)?;
     files.extend(["curves.csv", "curves.png", "curves.svg"].map(String::from));
     files.push("predict.json".to_string());
     let report = PredictReport {
         mode: args.mode,
         kernel: args.kernel.clone(),
-        path: if krylov { "krylov" } else { "dense" }.into(),
-        achieved_rel_error: acc,
-        krylov_basis: basis,
+        path: p.path,
+        achieved_rel_error: p.achieved_rel_error,
+        krylov_basis: p.krylov_basis,
+        top_k: p.top_k,
+        seconds,
         n_train: y.rows(),
         n_test,
         outputs: c,
-        dynamics,
+        dynamics: p.dynamics,
         noise: args.noise,
-        eig_range,
-        curves,
+        eig_range: p.eig_range,
+        curves: p.curves,
         files,
     };
     write_json(out.join("predict.json"), &report)?;

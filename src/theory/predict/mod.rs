@@ -32,12 +32,16 @@
 //! −[`PSD_TOL`]·λ_max is refused as not positive semidefinite.
 //!
 //! The dense path ([`dense`]) computes one symmetric eigendecomposition of K' and reuses
-//! it for every t.
+//! it for every t; the large-n paths ([`krylov`]) deflate the top-k eigenpairs and
+//! evaluate the matrix functions on the rest by block Lanczos (t = ∞ on a stored kernel
+//! by Cholesky), with the kernel stored or recomputed tile by tile ([`named`]), and
+//! report their achieved accuracy per time and output.
 
 pub mod cli;
 pub mod curves;
 pub mod dense;
 pub mod krylov;
+pub mod named;
 
 pub use curves::{zero_one_error, Curves};
 pub use dense::{gp_inference, gradient_descent_mse, gradient_descent_mse_ensemble, Spectrum};
