@@ -385,10 +385,17 @@ def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
         if info["phase"].startswith(phase) and info["iteration"] == at and not killed:
             pid = sorted(pids.values())[0]
             killed.append(pid)
-            threading.Timer(0.02, os.kill, (pid, signal.SIGKILL)).start()
+            timer = threading.Timer(0.02, os.kill, (pid, signal.SIGKILL))
+            timers.append(timer)
+            timer.start()
 
+    timers = []
     got = wd.analyze(x, y, progress=kill_one, **kw)
     assert killed
+    # the kill has been delivered before the wait for the restarted worker (once the
+    # timer thread ran only at teardown, and the wait below timed out)
+    for timer in timers:
+        timer.join()
     client.wait_for_workers(2, timeout=T)
     assert killed[0] not in client.run(os.getpid).values()  # the worker did die
     # products are summed in a fixed order from deterministic tiles: bit for bit
