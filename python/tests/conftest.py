@@ -1,6 +1,7 @@
 """Shared helpers: the CLI binary (for bit-for-bit comparisons) and numpy references."""
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -8,6 +9,13 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# A process started in the background by a non-interactive shell inherits SIGINT ignored,
+# and Python then installs no handler: `_thread.interrupt_main()` is a no-op and the
+# Ctrl-C tests (widenet's and widenet.dask's) would wait for a call that never stops.
+# The tests need Python's own handler, as in an interactive session.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _cli_path():
