@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 # the widenet crate then resolves exactly as in the Python extension's build, so
 # `pip install .` below links this build of it instead of compiling it again (the binding
 # crate has no Rust tests of its own; python/tests tests it)
-cargo test --release --workspace --features widenet-python/extension-module
+cargo test --release --workspace --features widenet-python/extension-module --tests
 
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), "the pinned test environment (python/requirements-test.lock) needs Python 3.11+; the package itself needs 3.9+"'

@@ -159,28 +159,5 @@ pub fn progress_bar(len: u64, prefix: &str, show: bool) -> ProgressBar {
     b
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_sizes() {
-        assert_eq!(parse_bytes("b", "20G").unwrap(), 20 << 30);
-        assert_eq!(parse_bytes("b", "512M").unwrap(), 512 << 20);
-        assert_eq!(parse_bytes("b", "1.5GiB").unwrap(), 3 << 29);
-        assert_eq!(parse_bytes("b", "4096").unwrap(), 4096);
-        assert!(parse_bytes("b", "-1G").is_err());
-        assert!(parse_bytes("b", "12Q").is_err());
-        assert!(parse_bytes("b", "").is_err());
-    }
-
-    #[test]
-    fn alloc_check_refuses_overflow_and_over_budget() {
-        let e = check_alloc("kernel", u128::MAX, 8).unwrap_err();
-        assert!(e.to_string().contains("kernel"), "{e}");
-        assert!(check_alloc("tiny", 10, 8).is_ok());
-    }
-}
-
 /// Per-phase wall-clock profiling of long solvers (`WIDENET_PROFILE`).
 pub mod profile;

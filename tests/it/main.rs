@@ -38,4 +38,5 @@ mod rnn_sgd;
 mod support;
 mod theory;
 mod tiles;
+mod unit;
 mod voice;

@@ -49,7 +49,7 @@
 //! the kernels of kernel ridge regression are [`crate::models::krr::KernelKind`].
 
 mod fig2a;
-mod fig2c;
+pub mod fig2c;
 
 pub use fig2a::{run_fig2a, Fig2A, FIG2A_PAPER_N};
 pub use fig2c::{run_fig2c, Fig2C};
@@ -353,7 +353,7 @@ fn prefix(m: &Matrix<f64>, n: usize) -> Matrix<f64> {
     m.select_rows(&(0..n).collect::<Vec<_>>())
 }
 
-fn sub_seed(seed: u64, purpose: &str) -> u64 {
+pub fn sub_seed(seed: u64, purpose: &str) -> u64 {
     rng::stream(seed, purpose).random::<u64>()
 }
 

@@ -121,7 +121,7 @@ pub struct LengthResult {
 
 /// The additive target of length L (eq. 9) and the stream it was drawn from, which then draws
 /// the kernel part's sample: the same target for the kernel part and the learning curves.
-pub(super) fn length_concept(
+pub fn length_concept(
     settings: &LengthSettings,
     len: usize,
     psi: &AnalyticFn,

@@ -36,9 +36,9 @@
 //! measurement, the log fits, the CSV/figure writer); `length.rs` is `rnn-length`'s kernel
 //! part and experiment, `sgd_curves.rs` its SGD learning curves, `nvar.rs` is `rnn-nvar`.
 
-mod length;
-mod nvar;
-mod sgd_curves;
+pub mod length;
+pub mod nvar;
+pub mod sgd_curves;
 
 pub use length::{
     remark_3_1_check, remark_4_2_check, run_length, LengthResult, LengthSettings, RnnLength,
@@ -120,7 +120,7 @@ fn fitted(points: &[ComplexityPoint], x: impl Fn(&ComplexityPoint) -> f64) -> (V
         .unzip()
 }
 
-fn spec_of(len: usize, d: usize, c_min: f64, c_max: f64) -> InputSpec {
+pub fn spec_of(len: usize, d: usize, c_min: f64, c_max: f64) -> InputSpec {
     InputSpec {
         len,
         d,

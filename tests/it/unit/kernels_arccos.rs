@@ -1,0 +1,52 @@
+//! Unit tests of `widenet::kernels::arccos` (formerly in src/kernels/arccos.rs; the library is built without a
+//! unit-test harness of its own, see tests/it/unit/mod.rs).
+
+use std::f64::consts::PI;
+use widenet::kernels::arccos::*;
+
+#[test]
+fn acos_select_is_within_one_ulp_of_libm() {
+    let mut xs: Vec<f64> = (0..=200_000).map(|k| -1.0 + k as f64 * 1e-5).collect();
+    for base in [-1.0, -0.5, 0.0, 0.5, 1.0f64] {
+        for e in 1..60 {
+            let t = 2f64.powi(-e);
+            xs.extend([base - t, base + t]);
+        }
+    }
+    xs.extend([-1.0, 1.0, 0.5, -0.5, 0.0, -0.0]);
+    for x in xs.into_iter().filter(|x| (-1.0..=1.0).contains(x)) {
+        let (got, want) = (acos_select(x), x.acos());
+        let ulps = (got.to_bits() as i64 - want.to_bits() as i64).abs();
+        assert!(ulps <= 1, "acos({x:e}) = {got:e}, libm {want:e}");
+    }
+    assert_eq!(acos_select(1.0), 0.0);
+    assert_eq!(acos_select(-1.0), PI);
+    assert!(acos_select(f64::NAN).is_nan());
+}
+
+/// J₀/(2π) and J₁/(2π) against a Monte-Carlo estimate of the two Gaussian
+/// expectations they stand for.
+#[test]
+fn j_functions_are_the_gaussian_expectations() {
+    let mut g = widenet::rng::stream(3, "test/arccos");
+    let m = 400_000;
+    for rho in [-0.9, -0.3, 0.0, 0.5, 0.95] {
+        let (mut e0, mut e1) = (0.0, 0.0);
+        for _ in 0..m {
+            let a = widenet::rng::normal(&mut g);
+            let b = widenet::rng::normal(&mut g);
+            let u = a;
+            let v = rho * a + (1.0f64 - rho * rho).sqrt() * b;
+            if u > 0.0 && v > 0.0 {
+                e0 += 1.0;
+                e1 += u * v;
+            }
+        }
+        let (j0, j1) = relu_j_of(rho);
+        let (e0, e1) = (e0 / m as f64, e1 / m as f64);
+        assert!((e0 - j0 / (2.0 * PI)).abs() < 4e-3, "rho {rho}: {e0} vs J0");
+        assert!((e1 - j1 / (2.0 * PI)).abs() < 6e-3, "rho {rho}: {e1} vs J1");
+    }
+    assert_eq!(relu_j_of(1.0), (PI, 1.0 * PI));
+    assert_eq!(relu_j_of(2.0), relu_j_of(1.0));
+}
