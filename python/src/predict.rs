@@ -93,15 +93,7 @@ pub fn predict<'py>(
     };
     let mode: Mode = option("mode", mode)?;
     let path = path.map(|p| option::<PathChoice>("path", p)).transpose()?;
-    let named = match (kernel, arch) {
-        (None, None) => None,
-        (name, arch) => Some(NamedKernel {
-            name: name.unwrap_or_else(|| "compose".into()),
-            depth,
-            bandwidth,
-            arch,
-        }),
-    };
+    let named = NamedKernel::from_request(kernel, arch, depth, bandwidth);
     let (blocks, xs) = match &named {
         Some(_) => {
             for (v, name) in [

@@ -116,15 +116,7 @@ pub struct PredictCli {
 /// Runs `widenet predict` and prints a summary line.
 pub fn run(a: PredictCli) -> Result<()> {
     let args = PredictArgs {
-        kernel: match (a.kernel, a.arch) {
-            (None, None) => None,
-            (name, arch) => Some(NamedKernel {
-                name: name.unwrap_or_else(|| "compose".into()),
-                depth: a.depth,
-                bandwidth: a.bandwidth,
-                arch,
-            }),
-        },
+        kernel: NamedKernel::from_request(a.kernel, a.arch, a.depth, a.bandwidth),
         x_train: a.x_train,
         x_test: a.x_test,
         k_train: a.k_train,
