@@ -3,7 +3,7 @@
 
 use crate::artifacts::files::write_json;
 use crate::data::labels::{normalize_rows, two_class};
-use crate::data::{cifar, mnist, npy, Split};
+use crate::data::{cifar, mnist, npy, DatasetName, Split};
 use crate::error::{Error, Result};
 use crate::kernels::h_inf;
 use crate::kernels::tile::{write_npy, NpyDtype, TileKernel};
@@ -284,15 +284,9 @@ pub fn load_two_class(
     if let Some(l) = limit {
         validate::count("--limit", l, 1, validate::MAX_POINTS)?;
     }
-    let images = match dataset {
-        "mnist" => mnist::load_mnist(dir, split)?,
-        "cifar10" => cifar::load_cifar10(dir, split)?,
-        other => {
-            return Err(Error::invalid(
-                "dataset",
-                format!("'{other}' is not one of mnist, cifar10"),
-            ))
-        }
+    let images = match dataset.parse::<DatasetName>()? {
+        DatasetName::Mnist => mnist::load_mnist(dir, split)?,
+        DatasetName::Cifar10 => cifar::load_cifar10(dir, split)?,
     };
     let mut ds = two_class(&images, classes.0, classes.1, limit)?;
     normalize_rows(&mut ds.x)?;
@@ -339,15 +333,9 @@ pub fn load_all_classes(
     if let Some(l) = limit {
         validate::count("--limit", l, 1, validate::MAX_POINTS)?;
     }
-    let images = match dataset {
-        "mnist" => mnist::load_mnist(dir, split)?,
-        "cifar10" => cifar::load_cifar10(dir, split)?,
-        other => {
-            return Err(Error::invalid(
-                "dataset",
-                format!("'{other}' is not one of mnist, cifar10"),
-            ))
-        }
+    let images = match dataset.parse::<DatasetName>()? {
+        DatasetName::Mnist => mnist::load_mnist(dir, split)?,
+        DatasetName::Cifar10 => cifar::load_cifar10(dir, split)?,
     };
     images.check()?;
     let n = limit.map_or(images.n(), |l| l.min(images.n()));
@@ -374,15 +362,9 @@ pub fn export_labeled(
     out_y: &Path,
 ) -> Result<crate::data::labeling::LabeledSummary> {
     use crate::data::labeling::{label_images, load_splits, LabeledSummary};
-    let images = match dataset {
-        "mnist" => load_splits(splits, |s| mnist::load_mnist(dir, s))?,
-        "cifar10" => load_splits(splits, |s| cifar::load_cifar10(dir, s))?,
-        other => {
-            return Err(Error::invalid(
-                "dataset",
-                format!("'{other}' is not one of mnist, cifar10"),
-            ))
-        }
+    let images = match dataset.parse::<DatasetName>()? {
+        DatasetName::Mnist => load_splits(splits, |s| mnist::load_mnist(dir, s))?,
+        DatasetName::Cifar10 => load_splits(splits, |s| cifar::load_cifar10(dir, s))?,
     };
     let (ds, classes) = label_images(&images, labeling, limit)?;
     let summary = LabeledSummary::new(dataset, splits, labeling, &ds, &classes);
@@ -412,12 +394,88 @@ pub fn parse_classes(s: &str) -> Result<(u8, u8)> {
     Ok((a, b))
 }
 
+/// The settings of `widenet data`.
+#[derive(Clone, Debug)]
+pub struct DataArgs {
+    /// Which dataset's files `dir` holds.
+    pub dataset: DatasetName,
+    /// The directory with the dataset's files.
+    pub dir: PathBuf,
+    /// `--classes`: two classes `A,B` (the first labelled +1) or `all`.
+    pub classes: String,
+    /// `--labeling` (with `--classes all`): `even-odd`, `one-vs-rest:K` or `pair:A,B`.
+    pub labeling: Option<String>,
+    /// Which split(s).
+    pub split: crate::data::labeling::Splits,
+    /// Keep only the first `limit` images.
+    pub limit: Option<usize>,
+    /// Output inputs (.npy, n × d).
+    pub out_x: PathBuf,
+    /// Output labels (.npy, n).
+    pub out_y: PathBuf,
+}
+
+/// What `widenet data` wrote.
+#[derive(Clone, Debug)]
+pub enum DataExport {
+    /// Two classes of one split (`--classes A,B`): n × d inputs.
+    TwoClass {
+        /// Number of images.
+        n: usize,
+        /// Their dimension.
+        d: usize,
+    },
+    /// A labeling (`--classes all --labeling L`, or `--split both`), with its sidecar.
+    Labeled(crate::data::labeling::LabeledSummary),
+}
+
+/// `widenet data mnist|cifar10`: decides between the two-class export
+/// ([`export_two_class`]) and a labeling of every class ([`export_labeled`]): `--classes
+/// all` needs `--labeling`, `--labeling` needs `--classes all`, and `--split both` with
+/// `--classes A,B` is the labeling `pair:A,B`.
+pub fn export_data(a: &DataArgs) -> Result<DataExport> {
+    use crate::data::labeling::{Labeling, Splits};
+    let labeled = match (a.classes.trim(), a.labeling.as_deref()) {
+        ("all", Some(l)) => Some(crate::options::parse::<Labeling>("--labeling", l)?),
+        ("all", None) => {
+            return Err(Error::invalid(
+                "--classes",
+                "all needs --labeling even-odd, one-vs-rest:K or pair:A,B",
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(Error::invalid(
+                "--labeling",
+                "needs --classes all (--classes A,B is the same as pair:A,B)",
+            ))
+        }
+        (c, None) if a.split == Splits::Both => {
+            let (x, y) = parse_classes(c)?;
+            Some(Labeling::Pair(x, y))
+        }
+        _ => None,
+    };
+    let name = a.dataset.name();
+    if let Some(labeling) = labeled {
+        let s = export_labeled(name, &a.dir, a.split, labeling, a.limit, &a.out_x, &a.out_y)?;
+        return Ok(DataExport::Labeled(s));
+    }
+    let split = match a.split {
+        Splits::Train => Split::Train,
+        Splits::Test => Split::Test,
+        Splits::Both => unreachable!("--split both goes through the labeled path"),
+    };
+    let classes = parse_classes(&a.classes)?;
+    let (n, d) = export_two_class(name, &a.dir, classes, split, a.limit, &a.out_x, &a.out_y)?;
+    Ok(DataExport::TwoClass { n, d })
+}
+
 /// `widenet kernel fc-ntk`: the infinite-width NTK of a fully connected ReLU net with
 /// `depth` weight layers (seed 003's "NTK" baseline; the recursion is in
 /// [`crate::kernels::fc`]), f64.
 pub fn kernel_fc_ntk(x_path: &Path, depth: usize, trained: &str, out: &Path) -> Result<usize> {
     validate::count("--depth", depth, 1, validate::MAX_DEPTH)?;
-    let trained = crate::kernels::fc::FcTrained::parse(trained)?;
+    let trained: crate::kernels::fc::FcTrained = crate::options::parse("--trained", trained)?;
     let x: Matrix<f64> = read_input_matrix(x_path, out)?;
     let k = crate::kernels::fc::FcKernel::ntk(&x, depth, trained)?;
     // a zero diagonal entry of a nonzero input is underflow, not a kernel value
@@ -454,7 +512,7 @@ pub fn kernel_arcsin(x_path: &Path, out: &Path) -> Result<usize> {
 /// that width (seed 004 eq. 23's factorization; the parameters go to `save_params` as
 /// w.npy, a.npy, b.npy and, for `wang`, m0.npy); with `None` its infinite-width limit
 /// ([`crate::kernels::rnn_infinite`]). X is n × L × d_in, already in the network's
-/// input form.
+/// input form. `save_params` is created first (with its parents).
 pub fn kernel_rnn_ntk(
     preset: &str,
     x_path: &Path,
@@ -465,7 +523,10 @@ pub fn kernel_rnn_ntk(
     out: &Path,
 ) -> Result<(usize, usize, usize)> {
     use crate::models::rnn::{split_steps, Preset};
-    let preset = Preset::parse(preset)?;
+    if let Some(dir) = save_params {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let preset: Preset = crate::options::parse("--preset", preset)?;
     validate::count_opt("--width", width, 1, validate::MAX_WIDTH)?;
     validate::count("--d-out", d_out, 1, 1_000_000)?;
     check_writable(out)?;
@@ -562,7 +623,7 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<AnalyzeReport>> {
     let path = a
         .path
         .as_deref()
-        .map(|s| SolverPath::parse("--path", s))
+        .map(|s| crate::options::parse::<SolverPath>("--path", s))
         .transpose()?;
     let kern: Box<dyn TileKernel> = match (&a.x, &a.kernel) {
         (Some(xp), None) => {
@@ -590,7 +651,7 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<AnalyzeReport>> {
         precond: a
             .precond
             .as_deref()
-            .map(|s| crate::theory::large_n::PrecondChoice::parse("--precond", s))
+            .map(|s| crate::options::parse::<crate::theory::large_n::PrecondChoice>("--precond", s))
             .transpose()?
             .unwrap_or_default(),
         ..Default::default()
@@ -599,6 +660,92 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<AnalyzeReport>> {
     let rep = large_n_report_named(kern.as_ref(), &y, &y_name, a.top_k, cfg)?;
     write_json(&a.out, &rep)?;
     Ok(Some(rep))
+}
+
+/// `widenet analyze`: the large-n path where it applies ([`analyze_large_n`]), else the
+/// exact analysis of the inputs ([`analyze`]); writes the one [`AnalyzeReport`] schema.
+pub fn analyze_cmd(a: &AnalyzeLargeArgs) -> Result<AnalyzeReport> {
+    match analyze_large_n(a)? {
+        Some(r) => Ok(r),
+        None => {
+            let x =
+                a.x.as_deref()
+                    .ok_or_else(|| Error::invalid("--x", "is required"))?;
+            analyze(x, &a.y, a.eta, a.iters, &a.out)
+        }
+    }
+}
+
+/// `widenet analyze-mnist`: seed 001's analysis of every local MNIST image
+/// ([`crate::experiments::large_n_mnist`]) with the predicted loss at η = 1e-3 for 1000
+/// iterations; writes `out`.
+pub fn analyze_mnist(
+    dir: &Path,
+    top_k: usize,
+    max_n: Option<usize>,
+    tol: f64,
+    seed: u64,
+    out: &Path,
+) -> Result<crate::experiments::large_n_mnist::MnistLargeN> {
+    use crate::experiments::large_n_mnist::{run, MnistLargeNConfig};
+    let cfg = MnistLargeNConfig {
+        top_k,
+        max_n,
+        tol,
+        seed,
+        eta: 1e-3,
+        iters: 1000,
+    };
+    run(dir, &cfg, out, true)
+}
+
+/// What `widenet reproduce` did: printed the settings, or ran the experiment.
+#[derive(Clone, Debug)]
+pub enum Reproduced {
+    /// `--show-settings`: the resolved settings, as text.
+    Settings(String),
+    /// The experiment ran: its claims table, its result.json and the report.
+    Ran {
+        /// The claims table.
+        table: String,
+        /// OUT/NAME/result.json.
+        result: PathBuf,
+        /// The HTML report.
+        report: PathBuf,
+    },
+}
+
+/// `widenet reproduce NAME`: applies the `--set key=value` assignments to `opts`,
+/// checks them, then prints the resolved settings (`show_settings`) or runs the
+/// experiment into OUT/NAME/ (owning OUT while it runs) and writes its report.
+pub fn reproduce_cmd(
+    name: &str,
+    mut opts: crate::experiments::suite::ReproduceOptions,
+    set: &[String],
+    show_settings: bool,
+) -> Result<Reproduced> {
+    use crate::experiments::{framework, suite};
+    opts.set = set
+        .iter()
+        .map(|a| framework::parse_assignment(a))
+        .collect::<Result<Vec<_>>>()?;
+    opts.validate()?;
+    if show_settings {
+        let resolved = suite::resolve(name, &opts)?;
+        return Ok(Reproduced::Settings(framework::show_settings(
+            name, opts.scale, &resolved,
+        )));
+    }
+    let out = opts.out.clone();
+    let _lock = crate::lock::OutputLock::acquire(&out)?;
+    let o = suite::reproduce(name, &opts)?;
+    let (report, table) =
+        crate::report::run::finish_report(&out, &out.join(name), std::slice::from_ref(&o))?;
+    Ok(Reproduced::Ran {
+        table,
+        result: out.join(name).join("result.json"),
+        report,
+    })
 }
 
 /// The large-n analysis of one label vector on any kernel (inputs' H^∞, a stored
@@ -660,7 +807,7 @@ pub fn rnn_ntk_arrays(
     seed: u64,
 ) -> Result<(Matrix<f64>, Vec<crate::models::rnn::ParamArray>)> {
     use crate::models::rnn::{split_steps, Preset, Rnn};
-    let preset = Preset::parse(preset)?;
+    let preset: Preset = preset.parse()?;
     let (n, len, d) = shape;
     if n == 0 || len == 0 || d == 0 {
         return Err(Error::Shape(format!(

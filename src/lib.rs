@@ -21,6 +21,7 @@ pub mod kernels;
 pub mod linalg;
 pub mod lock;
 pub mod models;
+pub mod options;
 pub mod report;
 pub mod rng;
 pub mod runtime;

@@ -16,6 +16,11 @@ pub enum Precision {
     F64,
 }
 
+crate::options::option_enum!(Precision, "precision", {
+    F32 => "f32" | "float32",
+    F64 => "f64" | "float64",
+});
+
 /// The floating-point types widenet computes in (f32 and f64).
 pub trait Real:
     num_traits::Float

@@ -634,7 +634,7 @@ fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refus
 #[test]
 fn precond_flag_is_parsed_and_bad_values_name_the_flag() {
     assert_eq!(
-        PrecondChoice::parse("--precond", "spectral-cg").unwrap(),
+        "spectral-cg".parse::<PrecondChoice>().unwrap(),
         PrecondChoice::SpectralCg
     );
     for c in [
@@ -642,9 +642,9 @@ fn precond_flag_is_parsed_and_bad_values_name_the_flag() {
         PrecondChoice::Cholesky,
         PrecondChoice::SpectralCg,
     ] {
-        assert_eq!(PrecondChoice::parse("--precond", c.name()).unwrap(), c);
+        assert_eq!(c.name().parse::<PrecondChoice>().unwrap(), c);
     }
-    let e = PrecondChoice::parse("--precond", "lu")
+    let e = widenet::options::parse::<PrecondChoice>("--precond", "lu")
         .unwrap_err()
         .to_string();
     assert!(e.contains("--precond"), "{e}");

@@ -68,15 +68,11 @@ pub(crate) fn analyze_large<'py>(
     use widenet::kernels::{relu_ntk::HInfKernel, stored::StoredKernel, tile::TileKernel};
     use widenet::theory::large_n::{LargeNConfig, PrecondChoice, SolverPath};
     let precond = precond
-        .map(|s| PrecondChoice::parse("precond", &s))
-        .transpose()
-        .map_err(py_err)?
+        .map(|s| option::<PrecondChoice>("precond", &s))
+        .transpose()?
         .unwrap_or_default();
     let yv = vector(&y, "y")?;
-    let path = path
-        .map(|s| SolverPath::parse("path", &s))
-        .transpose()
-        .map_err(py_err)?;
+    let path = path.map(|s| option::<SolverPath>("path", &s)).transpose()?;
     let (m, is_kernel) = match (x, kernel) {
         (Some(x), None) => (matrix::<f64>(&x, "x")?, false),
         (None, Some(k)) => (matrix::<f64>(&k, "kernel")?, true),

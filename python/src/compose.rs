@@ -2,7 +2,7 @@
 //! half): specs parsed and printed by the library's parser, kernels computed by
 //! `widenet::kernels::compose` with the GIL released.
 
-use super::{check_kernel, invalid, matrix, out2, py_err, run, values, Arr};
+use super::{check_kernel, invalid, matrix, option, out2, py_err, run, values, Arr};
 use pyo3::prelude::*;
 use widenet::kernels::compose::{
     composed_cross, composed_gram, sequence_input, Arch, ComposedKernel, Gram, Output,
@@ -34,7 +34,7 @@ pub fn compose_spec(spec: &str) -> PyResult<(String, String, String, Option<usiz
 /// The spec of `rnn_ntk_infinite`'s preset ("elman" or "wang") of length `len`.
 #[pyfunction]
 pub fn compose_rnn_preset(preset: &str, len: usize) -> PyResult<String> {
-    let p = Preset::parse(preset).map_err(py_err)?;
+    let p: Preset = option("preset", preset)?;
     if len == 0 {
         return Err(invalid("len", "a sequence needs at least one step"));
     }
@@ -64,7 +64,7 @@ pub fn compose_kernel<'py>(
     output: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let arch = Arch::parse(spec).map_err(py_err)?;
-    let out = Output::parse(output).map_err(py_err)?;
+    let out: Output = option("output", output)?;
     let xm = inputs(&arch, &x, "x")?;
     let x2m = x2.as_ref().map(|a| inputs(&arch, a, "x2")).transpose()?;
     check_kernel(
@@ -93,7 +93,7 @@ pub fn compose_quadrature_accuracy(
     rows: usize,
 ) -> PyResult<Option<f64>> {
     let arch = Arch::parse(spec).map_err(py_err)?;
-    let out = Output::parse(output).map_err(py_err)?;
+    let out: Output = option("output", output)?;
     let xm = inputs(&arch, &x, "x")?;
     run(py, || {
         ComposedKernel::new(&arch, &xm, out)?.quadrature_accuracy(rows)

@@ -9,7 +9,6 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
-use widenet::experiments::common::Precision;
 use widenet::{Error, Matrix, Real};
 
 /// A float32 or float64 numpy array (the Python layer converts everything else).
@@ -205,17 +204,6 @@ pub(crate) fn out2<T: numpy::Element + Real>(py: Python<'_>, m: Matrix<T>) -> Bo
 
 pub(crate) fn out1<T: numpy::Element>(py: Python<'_>, v: Vec<T>) -> Bound<'_, PyAny> {
     Array1::from_vec(v).into_pyarray(py).into_any()
-}
-
-pub(crate) fn parse_precision(p: &str) -> PyResult<Precision> {
-    match p {
-        "f32" | "float32" => Ok(Precision::F32),
-        "f64" | "float64" => Ok(Precision::F64),
-        other => Err(invalid(
-            "precision",
-            format!("'{other}' is not one of f32, f64"),
-        )),
-    }
 }
 
 /// Sequences (n, L, d) as L step matrices in precision `T`.

@@ -19,16 +19,7 @@ pub(crate) fn load_two_class<'py>(
     split: &str,
     limit: Option<usize>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-    let split = match split {
-        "train" => widenet::data::Split::Train,
-        "test" => widenet::data::Split::Test,
-        other => {
-            return Err(invalid(
-                "split",
-                format!("'{other}' is not one of train, test"),
-            ))
-        }
-    };
+    let split: widenet::data::Split = option("split", split)?;
     let (a, b) = classes;
     if a > 9 || b > 9 || a == b {
         return Err(invalid(
@@ -53,16 +44,7 @@ pub(crate) fn load_all_classes<'py>(
     split: &str,
     limit: Option<usize>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-    let split = match split {
-        "train" => widenet::data::Split::Train,
-        "test" => widenet::data::Split::Test,
-        other => {
-            return Err(invalid(
-                "split",
-                format!("'{other}' is not one of train, test"),
-            ))
-        }
-    };
+    let split: widenet::data::Split = option("split", split)?;
     let dataset = dataset.to_string();
     let (x, labels) = run(py, || {
         widenet::commands::load_all_classes(&dataset, &dir, split, limit)

@@ -79,6 +79,12 @@ pub(crate) fn pythonize(msg: &str) -> String {
     out
 }
 
+/// The option `s` of the keyword argument `keyword`, read with the library's `FromStr` (an
+/// option enum, a labeling): a ValueError names `keyword` and lists the accepted values.
+pub(crate) fn option<T: std::str::FromStr<Err = Error>>(keyword: &str, s: &str) -> PyResult<T> {
+    widenet::options::parse(keyword, s).map_err(py_err)
+}
+
 pub(crate) fn invalid(name: &str, msg: impl Into<String>) -> PyErr {
     py_err(Error::invalid(name, msg))
 }

@@ -43,16 +43,7 @@ pub(crate) fn reproduce(
     show_only: bool,
 ) -> PyResult<(String, String, String)> {
     use widenet::experiments::suite;
-    let scale = match scale {
-        "quick" => Scale::Quick,
-        "paper" => Scale::Paper,
-        other => {
-            return Err(invalid(
-                "scale",
-                format!("'{other}' is not one of quick, paper"),
-            ))
-        }
-    };
+    let scale: Scale = option("scale", scale)?;
     let mut opts = suite::ReproduceOptions::quick(out.clone(), seed);
     opts.scale = scale;
     opts.set = settings;

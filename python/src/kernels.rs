@@ -19,7 +19,7 @@ pub(crate) fn relu_ntk<'py>(
     precision: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let p = match precision {
-        Some(p) => parse_precision(p)?,
+        Some(p) => option::<Precision>("precision", p)?,
         None if x.is_f32() => Precision::F32,
         None => Precision::F64,
     };
@@ -70,7 +70,7 @@ pub(crate) fn _time_relu_ntk(
             Ok(best)
         })
     }
-    match parse_precision(precision)? {
+    match option::<Precision>("precision", precision)? {
         Precision::F32 => go::<f32>(py, &x, repeats),
         Precision::F64 => go::<f64>(py, &x, repeats),
     }
@@ -115,7 +115,7 @@ pub(crate) fn fc_kernel<'py>(
     let (n, n2) = kernel_shape(&x, x2.as_ref());
     check_kernel("the fully connected kernel", n, n2, 8)?;
     let (a, b) = pair(&x, x2.as_ref())?;
-    let trained = fc::FcTrained::parse(trained).map_err(py_err)?;
+    let trained: fc::FcTrained = option("trained", trained)?;
     let h = run(py, || match (&b, nngp) {
         (None, false) => fc::fc_ntk_gram(&a, depth, trained),
         (Some(b), false) => fc::fc_ntk(&a, b, depth, trained),
@@ -312,7 +312,7 @@ pub(crate) fn kernel_block<'py>(
             .into_pyarray(py)
             .into_any())
     }
-    let p = parse_precision(precision)?;
+    let p = option::<Precision>("precision", precision)?;
     if p == Precision::F32 && kind != "relu_ntk" {
         return Err(invalid(
             "precision",
@@ -350,7 +350,7 @@ pub(crate) fn kernel_block<'py>(
         "fc_ntk" | "fc_nngp" => {
             let m = two_d(stacked::<f64>(&xa, xb.as_ref())?)?;
             let k = if kind == "fc_ntk" {
-                let t = fc::FcTrained::parse(trained).map_err(py_err)?;
+                let t: fc::FcTrained = option("trained", trained)?;
                 fc::FcKernel::ntk(&m, depth, t)
             } else {
                 fc::FcKernel::nngp(&m, depth)
@@ -378,7 +378,7 @@ pub(crate) fn kernel_block<'py>(
                     ),
                 ));
             }
-            let preset = Preset::parse(preset.unwrap_or("")).map_err(py_err)?;
+            let preset: Preset = option("preset", preset.unwrap_or(""))?;
             let v = stacked::<f64>(&xa, xb.as_ref())?;
             let xs = split_steps(&v, n, sa[1], sa[2]).map_err(py_err)?;
             let k =

@@ -1,7 +1,7 @@
 //! `_widenet.predict`: infinite-width predictions on test points (the library's
 //! `theory::predict`), arrays in and a dict of arrays out.
 
-use super::{invalid, matrix, out1, out2, py_err, run, targets, Arr};
+use super::{invalid, matrix, option, out1, out2, py_err, run, targets, Arr};
 use numpy::ndarray::Array3;
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
@@ -10,7 +10,7 @@ use widenet::theory::predict::cli::{
     predict as predict_core, KernelBlocks, KernelInput, Mode, NamedKernel, PathChoice,
     PredictRequest,
 };
-use widenet::theory::predict::{Cov, Dynamics, LossNorm, Schedule};
+use widenet::theory::predict::{Cov, Dynamics};
 use widenet::Matrix;
 
 fn stack<'py>(py: Python<'py>, ms: Vec<Matrix<f64>>) -> Bound<'py, PyAny> {
@@ -87,24 +87,13 @@ pub fn predict<'py>(
     let dynamics = Dynamics {
         times,
         learning_rate,
-        schedule: Schedule::parse("schedule", schedule).map_err(py_err)?,
+        schedule: option("schedule", schedule)?,
         ridge,
-        loss_norm: LossNorm::parse("loss_norm", loss_norm).map_err(py_err)?,
+        loss_norm: option("loss_norm", loss_norm)?,
     };
-    let mode = Mode::parse("mode", mode).map_err(py_err)?;
-    let path = path
-        .map(|p| PathChoice::parse("path", p))
-        .transpose()
-        .map_err(py_err)?;
-    let named = match (kernel, arch) {
-        (None, None) => None,
-        (name, arch) => Some(NamedKernel {
-            name: name.unwrap_or_else(|| "compose".into()),
-            depth,
-            bandwidth,
-            arch,
-        }),
-    };
+    let mode: Mode = option("mode", mode)?;
+    let path = path.map(|p| option::<PathChoice>("path", p)).transpose()?;
+    let named = NamedKernel::from_request(kernel, arch, depth, bandwidth);
     let (blocks, xs) = match &named {
         Some(_) => {
             for (v, name) in [

@@ -5,7 +5,7 @@
 //! released; the GIL is taken only for each product call, and Ctrl-C is
 //! checked between products (`run`).
 
-use super::{invalid, py_err, run, values, Arr};
+use super::{invalid, option, run, values, Arr};
 use numpy::PyArrayMethods;
 use pyo3::prelude::*;
 use std::sync::Mutex;
@@ -141,9 +141,8 @@ pub(crate) fn analyze_operator(
         ));
     }
     let precond = precond
-        .map(|s| PrecondChoice::parse("precond", &s))
-        .transpose()
-        .map_err(py_err)?
+        .map(|s| option::<PrecondChoice>("precond", &s))
+        .transpose()?
         .unwrap_or_default();
     let op = PyOperator {
         n,

@@ -78,7 +78,7 @@ pub(crate) fn train_two_layer<'py>(
         Ok(())
     }
     let t = test.as_ref().map(|(a, b)| (a, b.as_slice()));
-    match parse_precision(precision)? {
+    match option::<Precision>("precision", precision)? {
         Precision::F32 => {
             let o = run(py, || {
                 widenet::train::train_two_layer::<f32>(&xm, &yv, t, width, kappa, seed, &cfg)
@@ -118,11 +118,11 @@ pub(crate) fn train_rnn<'py>(
     x_test: Option<Arr<'py>>,
     y_test: Option<Arr<'py>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    use widenet::models::rnn::{Loss, Objective, Outputs, Preset, Rnn};
+    use widenet::models::rnn::{Objective, Outputs, Preset, Rnn};
     use widenet::train::rnn_sgd::{train_rnn_sgd, RnnData, RnnSgdConfig};
-    let preset = Preset::parse(preset).map_err(py_err)?;
+    let preset: Preset = option("preset", preset)?;
     let obj = Objective {
-        loss: Loss::parse(loss).map_err(py_err)?,
+        loss: option("loss", loss)?,
         outputs: outputs.map_or(Outputs::Last, Outputs::From),
         scale,
     };
@@ -214,7 +214,7 @@ pub(crate) fn train_resnet<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     use widenet::models::resnet::LearnerKind;
     use widenet::train::sgd::{train, SgdConfig};
-    let kind = LearnerKind::parse(learner).map_err(py_err)?;
+    let kind: LearnerKind = option("learner", learner)?;
     let xm = matrix::<f64>(&x, "x")?;
     let ym = targets(&y, "y")?;
     check_count("y", ym.rows(), "targets", xm.rows(), "rows of x")?;

@@ -23,13 +23,14 @@ pub enum Labeling {
     Pair(u8, u8),
 }
 
-impl Labeling {
-    /// Parses `even-odd`, `one-vs-rest:K` or `pair:A,B` (classes 0-9) for the flag
-    /// `--labeling`.
-    pub fn parse(s: &str) -> Result<Self> {
+/// Reads `even-odd`, `one-vs-rest:K` or `pair:A,B` (classes 0-9); an error names
+/// `labeling` ([`crate::options::parse`] names the caller's flag or keyword instead).
+impl std::str::FromStr for Labeling {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
         let bad = |why: &str| {
             Error::invalid(
-                "--labeling",
+                "labeling",
                 format!("'{s}': {why} (use even-odd, one-vs-rest:K or pair:A,B with classes 0-9)"),
             )
         };
@@ -59,9 +60,11 @@ impl Labeling {
         }
         Err(bad("unknown labeling"))
     }
+}
 
+impl Labeling {
     /// The canonical name (`even-odd`, `one-vs-rest:3`, `pair:0,1`), which
-    /// [`Labeling::parse`] reads back.
+    /// `FromStr` reads back.
     pub fn name(&self) -> String {
         match self {
             Labeling::EvenOdd => "even-odd".into(),
@@ -111,16 +114,13 @@ pub enum Splits {
     Both,
 }
 
-impl Splits {
-    /// "train", "test" or "both".
-    pub fn name(self) -> &'static str {
-        match self {
-            Splits::Train => "train",
-            Splits::Test => "test",
-            Splits::Both => "both",
-        }
-    }
+crate::options::option_enum!(Splits, "split", {
+    Train => "train",
+    Test => "test",
+    Both => "both"; "Train then test, as one set (with --classes all or A,B)",
+});
 
+impl Splits {
     /// The splits in load order.
     pub fn parts(self) -> &'static [Split] {
         match self {

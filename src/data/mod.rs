@@ -30,21 +30,18 @@ pub enum Split {
     Test,
 }
 
-impl Split {
-    /// "train" or "test".
-    pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Test => "test",
-        }
-    }
+crate::options::option_enum!(Split, "split", { Train => "train", Test => "test" });
+
+/// A dataset of labelled images that the loaders read (MNIST or CIFAR-10 files).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DatasetName {
+    /// MNIST IDX files.
+    Mnist,
+    /// CIFAR-10 binary batches.
+    Cifar10,
 }
 
-impl std::fmt::Display for Split {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::options::option_enum!(DatasetName, "dataset", { Mnist => "mnist", Cifar10 => "cifar10" });
 
 /// Labelled 8-bit images, as stored by MNIST and CIFAR-10.
 ///

@@ -21,6 +21,8 @@ pub enum Scale {
     Paper,
 }
 
+crate::options::option_enum!(Scale, "scale", { Quick => "quick", Paper => "paper" });
+
 // Precision lives next to the real types (linalg); re-exported here for the experiments.
 pub use crate::linalg::Precision;
 

@@ -54,7 +54,7 @@ fn build(
     lr_v_ratio: f64,
     seed: u64,
 ) -> Result<Box<dyn Learner>> {
-    let kind = LearnerKind::parse(learner)?;
+    let kind: LearnerKind = learner.parse()?;
     if kind != LearnerKind::ResNet3 {
         return kind.build(d, m, k, seed);
     }
@@ -192,7 +192,8 @@ impl Experiment for FgDynamics {
     }
     fn validate(&self, s: &FgSettings) -> Result<()> {
         use crate::validate::{count, MAX_POINTS, MAX_WIDTH};
-        LearnerKind::parse(&s.learner)
+        s.learner
+            .parse::<LearnerKind>()
             .map_err(|e| Error::invalid("--set learner", e.to_string()))?;
         count("--set n_train", s.n_train, 1, MAX_POINTS)?;
         count("--set n_test", s.n_test, 1, MAX_POINTS)?;

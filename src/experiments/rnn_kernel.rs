@@ -195,7 +195,7 @@ fn compute_run(
     let xs = draw_inputs(&spec, settings.n, settings.seed, "rnn-kernel/x")?;
     let mut curves = Vec::new();
     for pname in &settings.presets {
-        let preset = Preset::parse(pname)?;
+        let preset: Preset = pname.parse()?;
         let h_inf = rnn_ntk_infinite(preset, &xs)?;
         let k_inf = forward_correlations(preset, &xs)?;
         let (mut rel_error, mut rel_error_std, mut runs, mut cross) =

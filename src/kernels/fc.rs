@@ -41,27 +41,7 @@ pub enum FcTrained {
     Hidden,
 }
 
-impl FcTrained {
-    /// "all" or "hidden" (the `--trained` flag's values).
-    pub fn name(self) -> &'static str {
-        match self {
-            FcTrained::All => "all",
-            FcTrained::Hidden => "hidden",
-        }
-    }
-
-    /// Parses "all" or "hidden".
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "all" => Ok(FcTrained::All),
-            "hidden" => Ok(FcTrained::Hidden),
-            _ => Err(Error::invalid(
-                "trained",
-                format!("'{s}' is neither 'all' nor 'hidden'"),
-            )),
-        }
-    }
-}
+crate::options::option_enum!(FcTrained, "trained", { All => "all", Hidden => "hidden" });
 
 /// Σ^D and Θ^D for one pair of inputs.
 #[derive(Clone, Copy, Debug, PartialEq)]

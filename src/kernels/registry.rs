@@ -126,7 +126,7 @@ pub fn build<'a>(
     Ok(match name {
         "relu_ntk" => Box::new(HInfKernel::new(x)?),
         "fc_ntk" => {
-            let t = fc::FcTrained::parse(p.trained.as_deref().unwrap_or("all"))?;
+            let t: fc::FcTrained = p.trained.as_deref().unwrap_or("all").parse()?;
             Box::new(fc::FcKernel::ntk(x, depth, t)?)
         }
         "fc_nngp" => Box::new(fc::FcKernel::nngp(x, depth)?),
@@ -136,7 +136,7 @@ pub fn build<'a>(
             let spec = p.arch.as_deref().ok_or_else(|| {
                 Error::invalid("arch", "the compose kernel needs an architecture spec")
             })?;
-            let out = Output::parse(p.output.as_deref().unwrap_or("ntk"))?;
+            let out: Output = p.output.as_deref().unwrap_or("ntk").parse()?;
             Box::new(ComposedKernel::new(&Arch::parse(spec)?, x, out)?)
         }
         _ => unreachable!("every rank-2 kernel of KERNELS has a constructor"),

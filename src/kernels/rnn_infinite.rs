@@ -110,26 +110,7 @@ pub enum Preset {
     Wang,
 }
 
-impl Preset {
-    /// The name used on the command line ("elman" or "wang").
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Elman => "elman",
-            Preset::Wang => "wang",
-        }
-    }
-    /// Parses "elman" or "wang".
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "elman" => Ok(Preset::Elman),
-            "wang" => Ok(Preset::Wang),
-            _ => Err(Error::invalid(
-                "preset",
-                format!("expected elman or wang, got {s:?}"),
-            )),
-        }
-    }
-}
+crate::options::option_enum!(Preset, "preset", { Elman => "elman", Wang => "wang" });
 
 /// The Hermite coefficients a_0..a_{terms−1} of relu in the orthonormal basis
 /// h_r = He_r/√(r!) of L²(N(0, 1)): a_0 = 1/√(2π), a_1 = ½, a_{2k+1} = 0 (k ≥ 1),

@@ -820,6 +820,15 @@ pub enum LearnerKind {
     Ntk,
 }
 
+// The report names ("3resnet", "3layer", "2layer", "last", "ntk").
+crate::options::option_enum!(LearnerKind, "learner", {
+    ResNet3 => "3resnet",
+    Fc3 => "3layer",
+    Fc2 => "2layer",
+    Last => "last",
+    Ntk => "ntk",
+});
+
 impl LearnerKind {
     /// All five, in Figure 2's legend order.
     pub const ALL: [LearnerKind; 5] = [
@@ -829,30 +838,6 @@ impl LearnerKind {
         LearnerKind::Last,
         LearnerKind::Ntk,
     ];
-    /// The report name ("3resnet", "3layer", "2layer", "last", "ntk").
-    pub fn name(self) -> &'static str {
-        match self {
-            LearnerKind::ResNet3 => "3resnet",
-            LearnerKind::Fc3 => "3layer",
-            LearnerKind::Fc2 => "2layer",
-            LearnerKind::Last => "last",
-            LearnerKind::Ntk => "ntk",
-        }
-    }
-    /// Parses a report name.
-    pub fn parse(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "learner",
-                    format!(
-                        "unknown learner {s:?}; expected one of 3resnet, 3layer, 2layer, last, ntk"
-                    ),
-                )
-            })
-    }
     /// A freshly initialized learner (App. A initialization) of width m.
     pub fn build(self, d: usize, m: usize, k: usize, seed: u64) -> Result<Box<dyn Learner>> {
         Ok(match self {

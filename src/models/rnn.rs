@@ -154,20 +154,13 @@ pub enum Loss {
     CrossEntropy,
 }
 
-impl Loss {
-    /// Parses "logistic", "l2" or "cross-entropy" ("ce").
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "logistic" => Ok(Loss::Logistic),
-            "l2" => Ok(Loss::L2),
-            "cross-entropy" | "ce" => Ok(Loss::CrossEntropy),
-            _ => Err(Error::invalid(
-                "loss",
-                format!("expected logistic, l2 or cross-entropy, got {s:?}"),
-            )),
-        }
-    }
+crate::options::option_enum!(Loss, "loss", {
+    Logistic => "logistic",
+    L2 => "l2",
+    CrossEntropy => "cross-entropy" | "ce",
+});
 
+impl Loss {
     /// G(z, y) and, when `grad` is given, ∂G/∂z written into it. The one place the losses live.
     pub fn eval(self, z: &[f64], y: &[f64], grad: Option<&mut [f64]>) -> f64 {
         debug_assert_eq!(z.len(), y.len());

@@ -121,7 +121,7 @@ fn every_labeling_keeps_the_right_images_with_the_right_signs() {
 #[test]
 fn labelings_parse_and_name_themselves() {
     for s in ["even-odd", "one-vs-rest:3", "pair:0,1", "pair:9,2"] {
-        assert_eq!(Labeling::parse(s).unwrap().name(), s);
+        assert_eq!(s.parse::<Labeling>().unwrap().name(), s);
     }
     assert_eq!(Labeling::EvenOdd.positive_classes(), vec![0, 2, 4, 6, 8]);
     assert_eq!(Labeling::OneVsRest(7).positive_classes(), vec![7]);
@@ -134,7 +134,9 @@ fn labelings_parse_and_name_themselves() {
         "pair:a,b",
         "",
     ] {
-        let e = Labeling::parse(bad).unwrap_err().to_string();
+        let e = widenet::options::parse::<Labeling>("--labeling", bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--labeling"), "{bad}: {e}");
     }
 }

@@ -1,6 +1,6 @@
 //! The layering of the crate (developer guide: no module imports from a layer above it):
 //! data < kernels < models < train < theory < experiments < report, with the low-level
-//! modules error, linalg, rng, runtime, validate, lock and artifacts usable from anywhere
+//! modules options, error, linalg, rng, runtime, validate, lock and artifacts usable from anywhere
 //! (and themselves importing no layer). Every `crate::…`, `super::…` and `widenet::…` path
 //! in the code of src/ (comments skipped) is resolved to its top-level module and checked.
 //! A file's `#[cfg(test)] mod … {` block is not checked: a test may use a higher layer as an
@@ -21,7 +21,8 @@ const LAYERS: [&str; 7] = [
 ];
 
 /// Usable from every layer; they import only each other (artifacts: only error).
-const LOW_LEVEL: [&str; 8] = [
+const LOW_LEVEL: [&str; 9] = [
+    "options",
     "error",
     "linalg",
     "rng",

@@ -25,6 +25,7 @@ mod kernels;
 mod krr;
 mod large_n_operator;
 mod layering;
+mod options;
 mod predict;
 mod predict_large;
 mod predict_training;

@@ -218,7 +218,7 @@ impl Fig2Settings {
     fn validate(&self) -> Result<()> {
         self.target.validate()?;
         for l in &self.learners {
-            LearnerKind::parse(l)?;
+            l.parse::<LearnerKind>()?;
         }
         if self.learners.is_empty() && self.kernels.is_empty() && !self.ntk_exact {
             return Err(Error::invalid("methods", "no learner and no kernel"));
@@ -607,7 +607,7 @@ fn run_all(
             } else {
                 run_learner(
                     s,
-                    LearnerKind::parse(&name)?,
+                    name.parse::<LearnerKind>()?,
                     &x,
                     &y,
                     data,

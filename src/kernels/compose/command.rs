@@ -43,12 +43,7 @@ pub fn kernel_compose(
     out: &Path,
 ) -> Result<ComposeRecord> {
     let arch = Arch::parse(spec)?;
-    let output = Output::parse(output).map_err(|_| {
-        Error::invalid(
-            "--output",
-            format!("'{output}' is neither 'ntk' nor 'nngp'"),
-        )
-    })?;
+    let output: Output = crate::options::parse("--output", output)?;
     crate::validate::check_writable(out)?;
     let x: Matrix<f64> = crate::data::npy::read_matrix(x_path)?;
     if !x.all_finite() {

@@ -72,26 +72,7 @@ pub enum Output {
     Nngp,
 }
 
-impl Output {
-    /// "ntk" or "nngp".
-    pub fn name(self) -> &'static str {
-        match self {
-            Output::Ntk => "ntk",
-            Output::Nngp => "nngp",
-        }
-    }
-    /// Parses "ntk" or "nngp".
-    pub fn parse(s: &str) -> Result<Output> {
-        match s {
-            "ntk" => Ok(Output::Ntk),
-            "nngp" => Ok(Output::Nngp),
-            _ => Err(Error::invalid(
-                "output",
-                format!("'{s}' is neither 'ntk' nor 'nngp'"),
-            )),
-        }
-    }
-}
+crate::options::option_enum!(Output, "output", { Ntk => "ntk", Nngp => "nngp" });
 
 /// An architecture compiled to maps: evaluate a pair with [`Program::entry`]
 /// (or [`Program::entry_seq`] for a recurrent net).

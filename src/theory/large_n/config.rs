@@ -1,7 +1,6 @@
 //! The settings of the large-n analysis, its result types, the three paths
 //! and what each needs in memory.
 
-use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// How the kernel is held while it is analysed.
@@ -17,29 +16,11 @@ pub enum SolverPath {
     MatrixFree,
 }
 
-impl SolverPath {
-    /// The flag spelling (`dense`, `f32`, `matrix-free`).
-    pub fn name(self) -> &'static str {
-        match self {
-            SolverPath::Dense => "dense",
-            SolverPath::F32 => "f32",
-            SolverPath::MatrixFree => "matrix-free",
-        }
-    }
-
-    /// Parses the value of the flag `flag`.
-    pub fn parse(flag: &str, s: &str) -> Result<Self> {
-        match s {
-            "dense" => Ok(SolverPath::Dense),
-            "f32" => Ok(SolverPath::F32),
-            "matrix-free" => Ok(SolverPath::MatrixFree),
-            _ => Err(Error::invalid(
-                flag,
-                format!("'{s}' is not a path (dense, f32 or matrix-free)"),
-            )),
-        }
-    }
-}
+crate::options::option_enum!(SolverPath, "path", {
+    Dense => "dense",
+    F32 => "f32",
+    MatrixFree => "matrix-free",
+});
 
 /// The preconditioner of the f64 solve on the f32 path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -55,29 +36,11 @@ pub enum PrecondChoice {
     SpectralCg,
 }
 
-impl PrecondChoice {
-    /// The flag spelling (`auto`, `cholesky`, `spectral-cg`).
-    pub fn name(self) -> &'static str {
-        match self {
-            PrecondChoice::Auto => "auto",
-            PrecondChoice::Cholesky => "cholesky",
-            PrecondChoice::SpectralCg => "spectral-cg",
-        }
-    }
-
-    /// Parses the value of the flag `flag`.
-    pub fn parse(flag: &str, s: &str) -> Result<Self> {
-        match s {
-            "auto" => Ok(PrecondChoice::Auto),
-            "cholesky" => Ok(PrecondChoice::Cholesky),
-            "spectral-cg" => Ok(PrecondChoice::SpectralCg),
-            _ => Err(Error::invalid(
-                flag,
-                format!("'{s}' is not a preconditioner (auto, cholesky or spectral-cg)"),
-            )),
-        }
-    }
-}
+crate::options::option_enum!(PrecondChoice, "precond", {
+    Auto => "auto",
+    Cholesky => "cholesky",
+    SpectralCg => "spectral-cg",
+});
 
 /// Settings of [`super::analyze_kernel`].
 #[derive(Clone, Debug)]

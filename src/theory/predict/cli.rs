@@ -28,20 +28,7 @@ pub enum Mode {
     Gp,
 }
 
-impl Mode {
-    /// Parses the value of `--mode` / `mode=`.
-    pub fn parse(name: &str, s: &str) -> Result<Self> {
-        match s {
-            "gd" => Ok(Mode::Gd),
-            "ensemble" => Ok(Mode::Ensemble),
-            "gp" => Ok(Mode::Gp),
-            _ => Err(Error::invalid(
-                name,
-                format!("'{s}' is not a mode (gd, ensemble or gp)"),
-            )),
-        }
-    }
-}
+crate::options::option_enum!(Mode, "mode", { Gd => "gd", Ensemble => "ensemble", Gp => "gp" });
 
 /// The three blocks of a kernel: train–train, test–train and test–test (full or diagonal).
 pub struct KernelBlocks {
@@ -336,29 +323,13 @@ pub enum PathChoice {
     MatrixFree,
 }
 
+crate::options::option_enum!(PathChoice, "path", {
+    Dense => "dense",
+    Krylov => "krylov",
+    MatrixFree => "matrix-free",
+});
+
 impl PathChoice {
-    /// The flag spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            PathChoice::Dense => "dense",
-            PathChoice::Krylov => "krylov",
-            PathChoice::MatrixFree => "matrix-free",
-        }
-    }
-
-    /// Parses the value of the flag / keyword `name`.
-    pub fn parse(name: &str, s: &str) -> Result<Self> {
-        match s {
-            "dense" => Ok(PathChoice::Dense),
-            "krylov" => Ok(PathChoice::Krylov),
-            "matrix-free" => Ok(PathChoice::MatrixFree),
-            _ => Err(Error::invalid(
-                name,
-                format!("'{s}' is not a path (dense, krylov or matrix-free)"),
-            )),
-        }
-    }
-
     /// The path within `budget` bytes for n training and n* test points: dense when the
     /// kernel, its eigenvectors, a copy and the test–train block fit (3n² + n*n f64),
     /// krylov when the kernel and its Cholesky factor (plus a shifted copy with a ridge)
@@ -606,7 +577,7 @@ pub fn run(args: &PredictArgs) -> Result<PredictReport> {
     let path = args
         .path
         .as_deref()
-        .map(|p| PathChoice::parse("path", p))
+        .map(|p| p.parse::<PathChoice>())
         .transpose()?;
     let y = labels(&args.y_train)?;
     let y_test = opt_labels(&args.y_test)?;

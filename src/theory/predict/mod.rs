@@ -65,25 +65,9 @@ pub enum LossNorm {
     Sum,
 }
 
+crate::options::option_enum!(LossNorm, "loss_norm", { Mean => "mean", Sum => "sum" });
+
 impl LossNorm {
-    /// The flag spelling (`mean`, `sum`).
-    pub fn name(self) -> &'static str {
-        match self {
-            LossNorm::Mean => "mean",
-            LossNorm::Sum => "sum",
-        }
-    }
-    /// Parses the value of the flag / keyword `name`.
-    pub fn parse(name: &str, s: &str) -> Result<Self> {
-        match s {
-            "mean" => Ok(LossNorm::Mean),
-            "sum" => Ok(LossNorm::Sum),
-            _ => Err(Error::invalid(
-                name,
-                format!("'{s}' is not a loss normalization (mean or sum)"),
-            )),
-        }
-    }
     /// N for n training points with c outputs.
     pub fn value(self, n: usize, c: usize) -> f64 {
         match self {
@@ -104,26 +88,7 @@ pub enum Schedule {
     Steps,
 }
 
-impl Schedule {
-    /// The flag spelling (`flow`, `steps`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Schedule::Flow => "flow",
-            Schedule::Steps => "steps",
-        }
-    }
-    /// Parses the value of the flag / keyword `name`.
-    pub fn parse(name: &str, s: &str) -> Result<Self> {
-        match s {
-            "flow" => Ok(Schedule::Flow),
-            "steps" => Ok(Schedule::Steps),
-            _ => Err(Error::invalid(
-                name,
-                format!("'{s}' is not a schedule (flow or steps)"),
-            )),
-        }
-    }
-}
+crate::options::option_enum!(Schedule, "schedule", { Flow => "flow", Steps => "steps" });
 
 /// The training dynamics: times, learning rate, schedule, ridge and loss normalization.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -30,6 +30,26 @@ pub struct NamedKernel {
 }
 
 impl NamedKernel {
+    /// The kernel a caller asked for by name and/or architecture (the CLI's `--kernel`
+    /// and `--arch`, Python's `kernel=` and `arch=`): `None` when neither is given (the
+    /// kernel is then given as arrays); an architecture alone means `compose`.
+    pub fn from_request(
+        name: Option<String>,
+        arch: Option<String>,
+        depth: usize,
+        bandwidth: f64,
+    ) -> Option<Self> {
+        match (name, arch) {
+            (None, None) => None,
+            (name, arch) => Some(NamedKernel {
+                name: name.unwrap_or_else(|| "compose".into()),
+                depth,
+                bandwidth,
+                arch,
+            }),
+        }
+    }
+
     /// The registry name and parameters of the kernel (`nngp`: of its NNGP, for the
     /// ensemble's covariance and the GP posterior).
     pub fn resolve(&self, nngp: bool) -> Result<(String, KernelParams)> {

@@ -1,10 +1,11 @@
-//! The arguments of `widenet predict` (the binary's part; the logic is
-//! `widenet::theory::predict::cli`).
+//! `widenet predict`: infinite-width predictions on test points (the logic is
+//! [`widenet::theory::predict::cli`]).
 
 use anyhow::Result;
 use std::path::PathBuf;
-use widenet::theory::predict::cli::{self, Mode, NamedKernel, PredictArgs};
-use widenet::theory::predict::{Dynamics, LossNorm, Schedule};
+use widenet::options::parse;
+use widenet::theory::predict::cli::{self, NamedKernel, PredictArgs};
+use widenet::theory::predict::Dynamics;
 
 /// Infinite-width predictions on test points: gradient flow / descent on the squared
 /// loss (`--mode gd`), the ensemble over initializations (`ensemble`: mean and
@@ -115,15 +116,7 @@ pub struct PredictCli {
 /// Runs `widenet predict` and prints a summary line.
 pub fn run(a: PredictCli) -> Result<()> {
     let args = PredictArgs {
-        kernel: match (a.kernel, a.arch) {
-            (None, None) => None,
-            (name, arch) => Some(NamedKernel {
-                name: name.unwrap_or_else(|| "compose".into()),
-                depth: a.depth,
-                bandwidth: a.bandwidth,
-                arch,
-            }),
-        },
+        kernel: NamedKernel::from_request(a.kernel, a.arch, a.depth, a.bandwidth),
         x_train: a.x_train,
         x_test: a.x_test,
         k_train: a.k_train,
@@ -136,13 +129,13 @@ pub fn run(a: PredictCli) -> Result<()> {
         y_test: a.y_test,
         f0_train: a.f0_train,
         f0_test: a.f0_test,
-        mode: Mode::parse("--mode", &a.mode)?,
+        mode: parse("--mode", &a.mode)?,
         dynamics: Dynamics {
             times: a.times,
             learning_rate: a.learning_rate,
-            schedule: Schedule::parse("--schedule", &a.schedule)?,
+            schedule: parse("--schedule", &a.schedule)?,
             ridge: a.ridge,
-            loss_norm: LossNorm::parse("--loss-norm", &a.loss_norm)?,
+            loss_norm: parse("--loss-norm", &a.loss_norm)?,
         },
         noise: a.noise,
         full_cov: a.full_cov,
