@@ -105,28 +105,3 @@ macro_rules! option_enum {
     };
 }
 pub(crate) use option_enum;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    enum Fruit {
-        Apple,
-        Pear,
-        Fig,
-    }
-    crate::options::option_enum!(Fruit, "fruit", { Apple => "apple" | "malus", Pear => "pear", Fig => "fig" });
-
-    #[test]
-    fn names_aliases_and_errors() {
-        assert_eq!("pear".parse::<Fruit>().unwrap(), Fruit::Pear);
-        assert_eq!("malus".parse::<Fruit>().unwrap(), Fruit::Apple);
-        assert_eq!(Fruit::Fig.to_string(), "fig");
-        assert_eq!(accepted::<Fruit>(), "apple, pear or fig");
-        let e = "kiwi".parse::<Fruit>().unwrap_err().to_string();
-        assert_eq!(e, "invalid fruit: 'kiwi' is not one of apple, pear or fig");
-        let e = parse::<Fruit>("--fruit", "Apple").unwrap_err().to_string();
-        assert!(e.starts_with("invalid --fruit: 'Apple'"), "{e}");
-    }
-}
