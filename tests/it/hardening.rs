@@ -509,6 +509,24 @@ fn eigensolver_is_bit_identical_across_thread_counts() {
     }
 }
 
+/// A result.json as text without its wall-clock times (the only fields allowed to differ
+/// between runs).
+fn result_without_times(path: &std::path::Path) -> String {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|k, _| !k.contains("seconds"));
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    strip(&mut v);
+    v.to_string()
+}
+
 #[test]
 fn arora_fig1_is_bit_identical_across_thread_counts() {
     let run = |threads: usize| {
@@ -521,23 +539,7 @@ fn arora_fig1_is_bit_identical_across_thread_counts() {
         in_pool(threads, || {
             widenet::experiments::suite::reproduce("arora-fig1", &o).unwrap()
         });
-        let mut v: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dir.path().join("arora-fig1/result.json")).unwrap(),
-        )
-        .unwrap();
-        // wall-clock times are the only fields allowed to differ
-        fn strip(v: &mut serde_json::Value) {
-            match v {
-                serde_json::Value::Object(m) => {
-                    m.retain(|k, _| !k.contains("seconds"));
-                    m.values_mut().for_each(strip);
-                }
-                serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
-                _ => {}
-            }
-        }
-        strip(&mut v);
-        v.to_string()
+        result_without_times(&dir.path().join("arora-fig1/result.json"))
     };
     let (a, b) = (run(1), run(2));
     let at = a.bytes().zip(b.bytes()).position(|(x, y)| x != y);
@@ -546,4 +548,49 @@ fn arora_fig1_is_bit_identical_across_thread_counts() {
         "result.json differs between 1 and 2 threads near: {:?}",
         at.map(|i| &a[i.saturating_sub(80)..(i + 40).min(a.len())])
     );
+}
+
+#[test]
+fn the_concurrent_default_run_writes_what_a_sequential_run_writes() {
+    // the default run's runner: on 2 and 3 threads the experiments run concurrently
+    // (heaviest first, each parallel inside); on 1 thread one after the other in order.
+    // Every result.json must be the same bits, the outputs come back in the given order
+    // and each experiment is reported once.
+    let names = [
+        "rnn-length",
+        "rnn-kernel",
+        "rnn-wang-checks",
+        "rnn-nvar",
+        "complexity-examples",
+        "resnet-kernel-bound",
+    ];
+    let run = |threads: usize| {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = widenet::experiments::suite::ReproduceOptions::quick(dir.path(), 3);
+        let mut done: Vec<String> = Vec::new();
+        let outs = in_pool(threads, || {
+            widenet::report::run::run_concurrently(&names, &opts, |o| done.push(o.name.clone()))
+                .unwrap()
+        });
+        let got: Vec<&str> = outs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(got, names, "{threads} threads");
+        done.sort();
+        let mut want: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        want.sort();
+        assert_eq!(done, want, "{threads} threads");
+        names
+            .iter()
+            .map(|n| result_without_times(&dir.path().join(n).join("result.json")))
+            .collect::<Vec<_>>()
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        let other = run(threads);
+        for (i, n) in names.iter().enumerate() {
+            assert!(
+                one[i] == other[i],
+                "{n}: result.json differs at {threads} threads"
+            );
+        }
+    }
 }

@@ -220,9 +220,11 @@ fn nvar_claims(r: &NvarResult) -> Vec<Claim> {
 /// N = `n_vars`): (i) every measured complexity sqrt(F*_rawᵀ(H^∞)⁻¹F*_raw) is at most eq.
 /// 12's l_0-independent form L² Σ_r C_N(ψ_r, C_0√L) (eq. 12: C(F*) is at most both forms,
 /// with constant 1), and (ii) it grows at most polynomially in l_0: rule (b) with the fitted
-/// exponent of c against l_0 and `degree_cap`. The exponential l_0 form is not a test: it
-/// only grows, so a check against it cannot fail. Inconclusive when N > 2 (the remark is about
-/// small N) or the sweep gives no fit.
+/// exponent of c against l_0 and `degree_cap`, judged by [`Claim::scaling_fit`] (the 95%
+/// interval is Student's t with k − 2 degrees of freedom for k values of l_0, as for every
+/// scaling claim). The exponential l_0 form is not a test: it only grows, so a check against
+/// it cannot fail. Inconclusive when N > 2 (the remark is about small N) or the sweep gives no
+/// fit (fewer than three l_0 values, a complexity that is not positive and finite).
 pub fn remark_2_2_check(
     points: &[ComplexityPoint],
     n_vars: usize,
@@ -255,12 +257,12 @@ pub fn remark_2_2_check(
         points.iter().map(|p| p.l0).max().unwrap_or(0),
         len.saturating_sub(1)
     );
-    let fit = crate::theory::rate_fit::fit_power_law(&l0s, &cs);
-    let mut c = match fit {
+    let mut c = if n_vars > 2 {
         // outside the remark (N > 2) the assumption below gives the reason, not the fit
-        _ if n_vars > 2 => Claim::new(text, false, measured),
-        Ok(f) => Claim::scaling(text, "l0", degree_cap, f.exponent, f.exponent_se, measured),
-        Err(e) => Claim::inconclusive(text, format!("no power-law fit across l0: {e}"), measured),
+        Claim::new(text, false, measured)
+    } else {
+        // the framework's rule (b): Student's t interval with k - 2 degrees of freedom
+        Claim::scaling_fit(text, "l0", degree_cap, &l0s, &cs, measured)
     };
     if c.held() && !under {
         c.verdict = crate::experiments::claim::Verdict::NotHeld;
