@@ -182,16 +182,18 @@ ACCURACY_FIELDS = ("achieved_rel_error", "lambda_min_estimate", "condition_estim
                    "max_stable_eta", "captured_fraction")
 
 
-def _same_analysis(got, ref, rtol=1e-12, accuracy=True):
+def _same_analysis(got, ref, rtol=1e-12, accuracy=True, achieved_rtol=1e-12):
     """Eigenvalues, y^T K^-1 y, eq. 8 with its bounds and (``accuracy``) the reported
-    accuracy fields of ``got`` equal ``ref``'s to ``rtol``."""
+    accuracy fields of ``got`` equal ``ref``'s to ``rtol`` (the achieved accuracy, a
+    residual's norm, to ``achieved_rtol``)."""
     for f in ("eigenvalues", "predicted_loss", "predicted_loss_lower",
               "predicted_loss_upper", "y_hinv_y", "complexity_measure"):
         np.testing.assert_allclose(getattr(got, f), getattr(ref, f), rtol=rtol, err_msg=f)
     if accuracy:
         for f in ACCURACY_FIELDS:
-            np.testing.assert_allclose(getattr(got, f), getattr(ref, f), rtol=rtol,
-                                       err_msg=f)
+            np.testing.assert_allclose(getattr(got, f), getattr(ref, f), err_msg=f,
+                                       rtol=achieved_rtol if f == "achieved_rel_error"
+                                       else rtol)
         assert got.cg_iterations == ref.cg_iterations
 
 
@@ -207,21 +209,26 @@ def test_each_route_is_the_single_machine_analysis_to_1e12(client, rng, mode, pr
     # preconditioner; "spectral": its precond="spectral"), to rounding of the products.
     # The f32 factor and block-Jacobi have no single-machine twin: their spectrum and
     # eq. 8 are the dense path's (the same Krylov phase), y^T K^-1 y to tol.
-    n, k, eta = 600, 5, 0.05
+    n, k, eta = 600, 5, 0.01
     x = _sphere(rng, n, 10)
     y = np.sign(x[:, 0] - 0.1)
-    kw = dict(top_k=k, tol=1e-10, eta=eta, iters=60)
+    kw = dict(top_k=k, tol=1e-9, eta=eta, iters=30)
     ref = widenet.analyze_large(x, y, path="dense", precond=precond, **kw)
     got = wd.analyze(x, y, client=client, chunk=256, mode=mode, preconditioner=pre,
                      factor_precision=fp, timeout=T, **kw)
     assert got.path == f"{mode}+{pre}" + (f"-{fp}" if pre == "cholesky" else "")
     assert ref.preconditioner == ("spectral" if precond else "cholesky-f64")
     twin = pre != "block-jacobi" and fp == "f64"
-    _same_analysis(got, ref, accuracy=twin, rtol=1e-12 if twin else 1e-9)
+    # the spectral CG stops after dozens of iterations with ||r||^2 / (lambda q) near
+    # tol: its residual r = y - K z carries the products' rounding (relative 1e-9 of it
+    # here), so the reported accuracy agrees to that; with the factor, CG stops at the
+    # rounding floor cond sqrt(n) eps, a function of lambda_min alone
+    _same_analysis(got, ref, accuracy=twin, rtol=1e-12 if twin else 1e-9,
+                   achieved_rtol=1e-12 if pre == "cholesky" else 1e-6)
     np.testing.assert_allclose(got.eigenvalues, ref.eigenvalues, rtol=1e-12)
     np.testing.assert_allclose(got.predicted_loss, ref.predicted_loss, rtol=1e-12)
     np.testing.assert_allclose(got.projections, ref.projections, rtol=1e-10)
-    assert got.achieved_rel_error <= 1e-10
+    assert got.achieved_rel_error <= 1e-9
 
 
 def test_the_cg_route_follows_the_memory_budget(client, rng):
