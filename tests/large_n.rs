@@ -662,10 +662,13 @@ fn small_n_where_the_basis_reaches_n_matches_the_full_analysis() {
         let ys = labels(&x, 13);
         let ka = KernelAnalysis::new(&h_inf(&x).unwrap()).unwrap();
         for path in [SolverPath::Dense, SolverPath::F32, SolverPath::MatrixFree] {
+            let eta = 1.0 / ka.eigen.values[0];
             let cfg = LargeNConfig {
                 path: Some(path),
                 top_k: 5,
                 tol: 1e-8,
+                eta,
+                iters: 40,
                 ..Default::default()
             };
             let a = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg).unwrap();
@@ -675,6 +678,18 @@ fn small_n_where_the_basis_reaches_n_matches_the_full_analysis() {
             }
             let q = ka.y_hinv_y(&ys[0]).unwrap();
             assert!(rel(a.labels[0].y_hinv_y, q) < 1e-7, "n={n} {path:?}");
+            // the basis is R^n: eq. 8's Gauss rule over the Ritz pairs is exact (the
+            // tail's weights on the labels' scale), to the products' precision
+            let full = ka.analyze(&ys[0], eta, 40).unwrap();
+            let tolp = if path == SolverPath::Dense {
+                1e-9
+            } else {
+                1e-5
+            };
+            for t in 0..=40 {
+                let e = rel(a.labels[0].predicted_loss[t], full.predicted_loss[t]);
+                assert!(e < tolp, "n={n} {path:?} predicted loss at t = {t}: {e:e}");
+            }
         }
     }
 }

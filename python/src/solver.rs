@@ -10,7 +10,8 @@ use numpy::PyArrayMethods;
 use pyo3::prelude::*;
 use std::sync::Mutex;
 use widenet::theory::large_n::{
-    analyze_operator as analyze_op, CostHint, LargeNConfig, LinearOperator, PrecondChoice,
+    analyze_operator_with, CostHint, LargeNConfig, LinearOperator, PrecondChoice, Preconditioner,
+    SolverPath,
 };
 use widenet::{Error, Matrix};
 
@@ -28,28 +29,61 @@ struct PyOperator {
 
 impl PyOperator {
     fn call(&self, f: &Py<PyAny>, name: &str, v: &Matrix<f64>) -> widenet::Result<Matrix<f64>> {
-        let (n, b) = v.shape();
-        let got = Python::attach(|py| -> PyResult<Vec<f64>> {
-            let arr = numpy::PyArray1::from_slice(py, v.as_slice()).reshape([n, b])?;
-            let out = f.call1(py, (arr,))?;
-            let a: Arr<'_> = out.extract(py)?;
-            if a.shape() != [n, b] {
-                return Err(invalid(
-                    name,
-                    format!("returned shape {:?}, expected ({n}, {b})", a.shape()),
-                ));
-            }
-            values::<f64>(&a, &format!("{name}'s result"))
-        });
-        match got {
-            Ok(x) => Matrix::from_vec(n, b, x),
-            Err(e) => {
-                let mut f = self.failure.lock().unwrap_or_else(|e| e.into_inner());
-                f.get_or_insert(e);
-                // unwinds the analysis; the stored exception is raised instead
-                Err(Error::Interrupted)
-            }
+        call_block(f, name, v, &self.failure)
+    }
+}
+
+/// `f(v)` for an n × b block `v`, checked to be an n × b float array; an
+/// exception is stored in `failure` (the first one wins) and unwinds the
+/// analysis as [`Error::Interrupted`], to be raised in its place.
+fn call_block(
+    f: &Py<PyAny>,
+    name: &str,
+    v: &Matrix<f64>,
+    failure: &Mutex<Option<PyErr>>,
+) -> widenet::Result<Matrix<f64>> {
+    let (n, b) = v.shape();
+    let got = Python::attach(|py| -> PyResult<Vec<f64>> {
+        let arr = numpy::PyArray1::from_slice(py, v.as_slice()).reshape([n, b])?;
+        let out = f.call1(py, (arr,))?;
+        let a: Arr<'_> = out.extract(py)?;
+        if a.shape() != [n, b] {
+            return Err(invalid(
+                name,
+                format!("returned shape {:?}, expected ({n}, {b})", a.shape()),
+            ));
         }
+        values::<f64>(&a, &format!("{name}'s result"))
+    });
+    match got {
+        Ok(x) => Matrix::from_vec(n, b, x),
+        Err(e) => {
+            let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
+            f.get_or_insert(e);
+            // unwinds the analysis; the stored exception is raised instead
+            Err(Error::Interrupted)
+        }
+    }
+}
+
+/// A preconditioner given by `apply(r)` (M⁻¹R for n × c float64 blocks), e.g.
+/// `widenet.dask`'s Cholesky factor held on the workers.
+struct PyPreconditioner<'a> {
+    apply: Py<PyAny>,
+    name: String,
+    deflated: bool,
+    failure: &'a Mutex<Option<PyErr>>,
+}
+
+impl Preconditioner for PyPreconditioner<'_> {
+    fn apply(&self, r: &Matrix<f64>) -> widenet::Result<Matrix<f64>> {
+        call_block(&self.apply, "preconditioner", r, self.failure)
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn deflated(&self) -> bool {
+        self.deflated
     }
 }
 
@@ -94,11 +128,19 @@ impl LinearOperator for PyOperator {
 /// block Lanczos on the f32 products, f64 refinement and (flexible) CG on the
 /// f64 products, the matrix-free path's algorithms and stopping rules.
 /// `f32_error_rms` is the rms of K − K₃₂ per entry (0 without `matmul32`).
-/// Returns the `LargeNAnalysis` as JSON. An exception raised by a callable stops
-/// the analysis and propagates.
+/// `path="dense"` (no `matmul32`): the products are f64 only and the dense
+/// path's algorithms run on them (`analyze_operator_with`). `preconditioner`
+/// (a callable, `preconditioner(r)` = M⁻¹R for n × c float64 blocks, reported
+/// as `preconditioner_name`; with `deflated`, applied between the top-k' Ritz
+/// pairs' deflation, block-Jacobi style) replaces the path's own preconditioner.
+/// `eig_rtol` and `max_basis` override block Lanczos's stopping rule and basis
+/// cap. Returns the `LargeNAnalysis` as JSON. An exception raised by a callable
+/// stops the analysis and propagates.
 #[pyfunction]
 #[pyo3(signature = (y, n, matmul, matmul32=None, f32_error_rms=0.0, top_k=100, eta=1e-3,
-    iters=1000, tol=1e-6, seed=0, precond=None, block=None, max_cg_iters=300))]
+    iters=1000, tol=1e-6, seed=0, precond=None, block=None, max_cg_iters=300, path=None,
+    preconditioner=None, preconditioner_name="external", deflated=false, eig_rtol=None,
+    max_basis=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn analyze_operator(
     py: Python<'_>,
@@ -115,6 +157,12 @@ pub(crate) fn analyze_operator(
     precond: Option<String>,
     block: Option<usize>,
     max_cg_iters: usize,
+    path: Option<String>,
+    preconditioner: Option<Py<PyAny>>,
+    preconditioner_name: &str,
+    deflated: bool,
+    eig_rtol: Option<f64>,
+    max_basis: Option<usize>,
 ) -> PyResult<String> {
     let shape = y.shape();
     let yv = values::<f64>(&y, "y")?;
@@ -144,6 +192,25 @@ pub(crate) fn analyze_operator(
         .map(|s| option::<PrecondChoice>("precond", &s))
         .transpose()?
         .unwrap_or_default();
+    let path = match path.as_deref() {
+        None | Some("matrix-free") => None,
+        Some("dense") if matmul32.is_some() => {
+            return Err(invalid(
+                "path",
+                "'dense' runs on f64 products only; give no matmul32",
+            ))
+        }
+        Some("dense") => Some(SolverPath::Dense),
+        Some(p) => {
+            return Err(invalid(
+                "path",
+                format!("expected 'matrix-free' or 'dense', got '{p}'"),
+            ))
+        }
+    };
+    if preconditioner.is_none() && deflated {
+        return Err(invalid("deflated", "describes a preconditioner; give one"));
+    }
     let op = PyOperator {
         n,
         matmul,
@@ -161,9 +228,24 @@ pub(crate) fn analyze_operator(
         max_cg_iters,
         precond,
         show_progress: false,
-        ..Default::default()
+        path,
+        eig_rtol,
+        max_basis,
     };
-    let r = run(py, || analyze_op(&op, &labels, &cfg));
+    let ext = preconditioner.map(|apply| PyPreconditioner {
+        apply,
+        name: preconditioner_name.to_string(),
+        deflated,
+        failure: &op.failure,
+    });
+    let r = run(py, || {
+        analyze_operator_with(
+            &op,
+            &labels,
+            &cfg,
+            ext.as_ref().map(|p| p as &dyn Preconditioner),
+        )
+    });
     if let Some(e) = op.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
         return Err(e);
     }

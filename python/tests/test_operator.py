@@ -102,3 +102,67 @@ def test_a_failing_or_malformed_operator_is_reported_by_name(rng):
         _widenet.analyze_operator(y, n, lambda v: h @ v, f32_error_rms=1e-7, top_k=3)
     with pytest.raises(ValueError, match="precond"):
         _widenet.analyze_operator(y, n, lambda v: h @ v, top_k=3, precond="lu")
+    with pytest.raises(ValueError, match="path"):
+        _widenet.analyze_operator(y, n, lambda v: h @ v, top_k=3, path="f32")
+    with pytest.raises(ValueError, match="path"):
+        _widenet.analyze_operator(y, n, lambda v: h @ v, lambda v: h @ v, top_k=3,
+                                  path="dense")
+    with pytest.raises(ValueError, match="deflated"):
+        _widenet.analyze_operator(y, n, lambda v: h @ v, top_k=3, deflated=True)
+    with pytest.raises(ValueError, match="preconditioner"):
+        _widenet.analyze_operator(y, n, lambda v: h @ v, top_k=3, path="dense",
+                                  preconditioner=lambda r: r[:-1])
+    with pytest.raises(RuntimeError, match="factor lost"):
+        _widenet.analyze_operator(y, n, lambda v: h @ v, top_k=3, path="dense",
+                                  preconditioner=lambda r: (_ for _ in ()).throw(
+                                      RuntimeError("factor lost")))
+    with pytest.raises(ValueError, match="eig_rtol"):
+        _widenet.analyze_operator(y, n, lambda v: h @ v, top_k=3, eig_rtol=0.0)
+
+
+def test_an_external_preconditioner_gives_the_dense_path_analysis(rng):
+    # the products and the Cholesky factor as callables (numpy's, not the library's):
+    # the dense path's algorithms on them give analyze_large(path="dense")'s result
+    # to rounding, reported accuracy included; block-Jacobi between the spectral
+    # deflation (deflated=True) solves to the stated accuracy
+    n, k = 400, 5
+    x = _sphere(rng, n, 9)
+    h = h_inf_numpy(x)
+    y = np.sign(x[:, 0] + 0.2)
+    lo = np.linalg.cholesky(h)
+    calls = []
+
+    def chol(r):
+        calls.append(r.shape[1])
+        return np.linalg.solve(lo.T, np.linalg.solve(lo, r))
+
+    kw = dict(top_k=k, tol=1e-10, eta=0.05, iters=30)
+    d = json.loads(_widenet.analyze_operator(y, n, lambda v: h @ v, path="dense",
+                                             preconditioner=chol,
+                                             preconditioner_name="cholesky-f64", **kw))
+    ref = widenet.analyze_large(y=y, kernel=h, path="dense", **kw)
+    lab = d["labels"][0]
+    assert d["path"] == "dense" and d["preconditioner"] == "cholesky-f64"
+    assert ref.preconditioner == "cholesky-f64"
+    # 30 Lanczos steps on M^-1 for lambda_min(M), then CG
+    assert len(calls) >= 31 and lab["cg_iterations"] == ref.cg_iterations <= 2
+    for f in ("eigenvalues", "max_stable_eta", "lambda_min_estimate", "condition_estimate"):
+        np.testing.assert_allclose(d[f], getattr(ref, f), rtol=1e-12, err_msg=f)
+    for f in ("y_hinv_y", "achieved_rel_error", "predicted_loss", "predicted_loss_lower",
+              "predicted_loss_upper", "projections", "captured_fraction"):
+        np.testing.assert_allclose(lab[f], getattr(ref, f), rtol=1e-12, err_msg=f)
+    q = y @ np.linalg.solve(h, y)
+    assert abs(lab["y_hinv_y"] - q) / q <= 1e-12
+    # block-Jacobi: the diagonal 100 x 100 blocks inverted, deflated by the Ritz pairs
+    binv = [np.linalg.inv(h[i:i + 100, i:i + 100]) for i in range(0, n, 100)]
+
+    def jacobi(r):
+        return np.concatenate([b @ r[i * 100:(i + 1) * 100] for i, b in enumerate(binv)])
+
+    d = json.loads(_widenet.analyze_operator(y, n, lambda v: h @ v, path="dense",
+                                             preconditioner=jacobi, deflated=True,
+                                             preconditioner_name="block-jacobi", **kw))
+    lab = d["labels"][0]
+    assert d["preconditioner"] == "block-jacobi" and lab["achieved_rel_error"] <= 1e-10
+    assert abs(lab["y_hinv_y"] - q) / q <= lab["achieved_rel_error"] + 1e-13
+    np.testing.assert_allclose(d["eigenvalues"], ref.eigenvalues, rtol=1e-12)

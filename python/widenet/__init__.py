@@ -378,7 +378,8 @@ def analyze_large(x: Optional[ArrayLike] = None, y: Optional[ArrayLike] = None, 
     "dense", "f32" or "matrix-free"; by default it follows the memory budget. A kernel
     too ill-conditioned for ``tol`` raises :class:`WidenetError` with its estimated
     condition number. ``precond`` ("auto", "cholesky", "spectral-cg") picks the f32
-    path's preconditioner (default: measured). Arguments in :func:`analyze`'s order:
+    path's preconditioner (default: measured); "spectral" takes the top-k' spectral
+    deflation alone on any path (no factorization: one f64 product per CG iteration). Arguments in :func:`analyze`'s order:
     ``analyze_large(x, y)``, or ``analyze_large(y=y, kernel=K)``."""
     x, y = _x_then_y("analyze_large", x, y)
     if y is None:

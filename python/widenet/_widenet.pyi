@@ -86,7 +86,11 @@ def analyze_operator(y: np.ndarray, n: int, matmul: Callable[[np.ndarray], np.nd
                      f32_error_rms: float = 0.0, top_k: int = 100, eta: float = 1e-3,
                      iters: int = 1000, tol: float = 1e-6, seed: int = 0,
                      precond: Optional[str] = None, block: Optional[int] = None,
-                     max_cg_iters: int = 300) -> str: ...
+                     max_cg_iters: int = 300, path: Optional[str] = None,
+                     preconditioner: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                     preconditioner_name: str = "external", deflated: bool = False,
+                     eig_rtol: Optional[float] = None,
+                     max_basis: Optional[int] = None) -> str: ...
 def predict(k_train: Optional[np.ndarray], y_train: np.ndarray,
             k_test_train: Optional[np.ndarray], *,
             mode: str = "gd", k_test_test: Optional[np.ndarray] = None,

@@ -24,29 +24,29 @@ Design (see docs/dask.md for the cost model and cluster recipes):
   ``mode="matrix-free"`` every product recomputes its tiles from the inputs; with
   ``mode="mixed"`` (H^inf of f64 inputs whose f64 tiles do not fit) the f32 tiles are
   held as far as the budget goes and the rest recomputed, the solvers working on the
-  f32 kernel under a flexible f64 CG: the library's solvers on the cluster's products
-  (see :func:`_analyze_mixed`). The mode is chosen from
+  f32 kernel under a flexible f64 CG. The mode is chosen from
   the memory budget (half the cluster's worker memory by default).
   The inputs are one task result on the cluster (recomputable by the scheduler if its
   worker dies), a dependency of every tile task: each worker fetches it from a peer
   when it first needs it (the kernel itself never travels, only n x b blocks).
-- The solvers run the small dense steps on the client with numpy, as the single-machine
-  path (``src/theory/large_n/``) does: block Krylov (block Lanczos with full
-  reorthogonalization, thick restarts) with a Rayleigh-Ritz of the whole basis from the
-  stored f64 products (eigenvalues f64-accurate, residuals exact); preconditioned CG for
-  y^T K^-1 y, the preconditioner chosen by the memory budget: when the persisted tiles
-  and a Cholesky factor fit, the kernel factored on the workers by Dask's blocked
-  Cholesky (``dask.array.linalg.cholesky``, f64 or f32) and applied by distributed
-  triangular solves (as the single-machine dense and f32 paths factor it; a couple of
-  CG iterations); otherwise the spectral preconditioner M = V Theta V^T + sigma
-  (I - V V^T) built from the Ritz pairs (no extra products and nothing n x n on the
-  client; the single-machine matrix-free path's choice). lambda_min is estimated from
-  CG's own Lanczos coefficients (times lambda_min(M), by block Krylov on M^-1 for the
-  Cholesky factor, by Lanczos on M^-1 for block-Jacobi),
-  the accuracy reported as ||r||^2 / (lambda_min q) from the true f64 residual; eq. 8
-  as top-k exact plus the Krylov Gauss quadrature of the rest, with rigorous bounds.
-  The small tridiagonal and eq. 8 steps are the single-machine Rust functions
-  (``theory::large_n``, through ``_widenet``).
+- The solvers are the library's (``src/theory/large_n/``), run through the binding
+  (``_widenet.analyze_operator``) on the cluster's products: this module keeps only the
+  distribution (the graph, the slots, the persisted tiles, the products, the Cholesky
+  factor and the block-Jacobi blocks on the workers) and hands its product (and its
+  preconditioner) to the Rust solvers as Python callables, the GIL released between
+  them. Modes "persist" and "matrix-free" (f64 products) run the single-machine dense
+  path's algorithms: block Lanczos with full reorthogonalization and thick restarts on
+  the f64 products, then CG for y^T K^-1 y preconditioned as the memory budget allows:
+  when the persisted tiles and a Cholesky factor fit, the kernel factored on the workers
+  by Dask's blocked Cholesky (``dask.array.linalg.cholesky``, f64 or f32) and applied by
+  distributed triangular solves (the library's external-preconditioner hook; a couple
+  of CG iterations); otherwise the spectral preconditioner M = V Theta V^T +
+  sigma (I - V V^T) from the Ritz pairs (no extra products and nothing n x n on the
+  client). Mode "mixed" runs the single-machine matrix-free path's (see
+  :func:`_analyze_library`). The stopping rules, lambda_min's estimate, the reported
+  accuracy ||r||^2 / (lambda_min q) and eq. 8 with its rigorous bounds are the
+  library's, so the distributed result is the single-machine one (to rounding; bit
+  for bit where the products are the same bits).
 - Progress: ``progress=True`` prints one line per iteration with the accuracy reached
   and an ETA on stderr (or pass a callable). Ctrl-C cancels the in-flight futures and
   raises KeyboardInterrupt.
@@ -65,7 +65,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import LargeAnalysis, _widenet, _Result, _arr, _int
+from . import LargeAnalysis, _widenet, _arr, _int
 
 
 
@@ -125,8 +125,6 @@ __all__ = [
     "kernel_block",
     "DistributedKernel",
     "CholeskyFactor",
-    "Eigen",
-    "Solve",
     "DaskAnalysis",
     "analyze",
     "check_kernel",
@@ -728,23 +726,6 @@ class DistributedKernel:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    # -- the solvers
-    def top_eigen(self, k: int, y: Optional[np.ndarray] = None, *, block: Optional[int] = None,
-                  rtol: float = 1e-8, max_basis: Optional[int] = None, max_restarts: int = 30,
-                  seed: int = 0, progress: Any = False) -> "Eigen":
-        """Top-k eigenpairs by block Krylov (see :func:`_block_krylov`)."""
-        return _block_krylov(self, k, y, block=block, rtol=rtol, max_basis=max_basis,
-                             max_restarts=max_restarts, seed=seed, progress=progress)
-
-    def solve(self, y: np.ndarray, eig: "Eigen", *, tol: float = 1e-6, max_iter: int = 300,
-              seed: int = 0, progress: Any = False, preconditioner: str = "spectral",
-              factor: Optional["CholeskyFactor"] = None) -> "Solve":
-        """y^T K^-1 y by preconditioned CG (see :func:`_pcg`; "cholesky" needs
-        ``factor``, see :meth:`cholesky`)."""
-        return _pcg(self, np.asarray(y, dtype=np.float64), eig, tol=tol, max_iter=max_iter,
-                    seed=seed, progress=progress, preconditioner=preconditioner,
-                    factor=factor)
-
     def cholesky(self, precision: str = "f64") -> "CholeskyFactor":
         """The blocked Cholesky factor of the persisted kernel on the workers (see
         :class:`CholeskyFactor`); release it with its ``close``."""
@@ -803,321 +784,6 @@ def _choose_mode(client: Any, n: int, c: int, itemsize: int, mode: Optional[str]
     if need <= budget:
         return "persist"
     return "mixed" if mixed_ok else "matrix-free"
-
-
-# ----------------------------------------------------------- block Krylov
-
-
-@dataclass(repr=False)
-class Eigen(_Result):
-    """Ritz pairs of the final Krylov basis (all of them, descending)."""
-
-    #: Ritz values, descending (the first k are the top-k eigenvalues).
-    values: np.ndarray
-    #: Ritz vectors, n x m.
-    vectors: np.ndarray
-    #: ||K x_i - theta_i x_i|| from the f64 products, per Ritz pair.
-    residuals: np.ndarray
-    #: k.
-    k: int
-    #: max_{i<k} residual_i / theta_1.
-    max_rel_residual: float
-    #: Whether the top k met ``rtol``.
-    converged: bool
-    #: Kernel products (columns).
-    products: int
-    #: Size of the final basis.
-    basis: int
-
-
-def _orth(w: np.ndarray, q: Optional[np.ndarray]) -> np.ndarray:
-    """W orthogonalized against the columns of Q twice, then orthonormalized (columns
-    that vanish, the Krylov space exhausted, are dropped)."""
-    for _ in range(2):
-        if q is not None and q.shape[1]:
-            w = w - q @ (q.T @ w)
-    qr, r = np.linalg.qr(w)
-    keep = np.abs(np.diag(r)) > 1e-10 * max(1.0, np.abs(np.diag(r)).max(initial=0.0))
-    qr = qr[:, keep]
-    if q is not None and q.shape[1] and qr.shape[1]:
-        qr = qr - q @ (q.T @ qr)
-        qr, _ = np.linalg.qr(qr)
-    return qr
-
-
-def _rayleigh_ritz(q: np.ndarray, kq: np.ndarray) -> Tuple[np.ndarray, np.ndarray,
-                                                          np.ndarray, np.ndarray]:
-    t = q.T @ kq
-    t = 0.5 * (t + t.T)
-    th, s = np.linalg.eigh(t)
-    idx = np.argsort(th)[::-1]
-    th, s = th[idx], s[:, idx]
-    x, kx = q @ s, kq @ s
-    res = np.linalg.norm(kx - x * th, axis=0)
-    return th, x, kx, res
-
-
-class _InverseOp:
-    """A preconditioner's inverse M^-1 as an operator for :func:`_block_krylov` (its top
-    eigenvalue is 1 / lambda_min(M))."""
-
-    def __init__(self, apply: Callable[[np.ndarray], np.ndarray], n: int):
-        self.apply, self.n, self.products = apply, n, 0
-
-    def matmul(self, v: np.ndarray) -> np.ndarray:
-        self.products += v.shape[1]
-        return self.apply(v)
-
-
-def _oversample(k: int) -> int:
-    """k' = k + max(k/10, 8): the Ritz pairs kept beyond the k wanted (restarts, the
-    Rayleigh-Ritz block)."""
-    return k + max(k // 10, 8)
-
-
-def _block_krylov(op: Any, k: int, y: Optional[np.ndarray], *,
-                  block: Optional[int], rtol: float, max_basis: Optional[int],
-                  max_restarts: int, seed: int, progress: Any,
-                  what: str = "top-k eigenpairs (block Krylov)") -> Eigen:
-    """Block Lanczos with full reorthogonalization: the basis grows by K Q_j (one
-    distributed product of the block), and a Rayleigh-Ritz of the whole basis from the
-    stored f64 products gives the Ritz pairs and their exact residuals (the projected
-    matrix is block tridiagonal in exact arithmetic; it is formed as Q^T (KQ) and solved
-    densely on the client, which keeps it exact to rounding). The first block holds the
-    normalized labels (so eq. 8's quadrature is a Gauss rule for y^T f(K) y), the rest is
-    seeded random. At the basis cap, a thick restart keeps the top k' Ritz pairs (no
-    products). Stops when max_{i<k} ||K x_i - theta_i x_i|| <= rtol theta_1."""
-    n = op.n
-    k = _int(k, "top_k", 1)
-    if k > n:
-        raise ValueError(f"invalid top_k: must be in 1..={n}, got {k}")
-    kp = min(n, _oversample(k))
-    # one product round costs a scheduler round trip plus a pass over the tiles, nearly
-    # independent of b: wide blocks (fewer rounds) pay on a cluster
-    b = block if block is not None else min(64, max(16, kp))
-    b = max(1, min(b, n))
-    cap = max_basis if max_basis is not None else min(n, max(4 * kp, kp + 8 * b))
-    cap = max(min(cap, n), min(n, kp + b))
-    rng = np.random.default_rng(seed)
-    cols = []
-    if y is not None:
-        ym = np.asarray(y, dtype=np.float64).reshape(n, -1)
-        cols.append(ym / np.linalg.norm(ym, axis=0))
-    cols.append(rng.standard_normal((n, max(0, b - sum(c.shape[1] for c in cols)))))
-    q = _orth(np.hstack(cols), None)
-    kq = np.zeros((n, 0))
-    basis = np.zeros((n, 0))
-    prog = _Progress(what, progress)
-    restarts, it, first_err = 0, 0, None
-    while True:
-        it += 1
-        w = op.matmul(q)
-        basis = np.hstack([basis, q])
-        kq = np.hstack([kq, w])
-        th, x, kx, res = _rayleigh_ritz(basis, kq)
-        kk = min(k, len(th))
-        err = float(res[:kk].max() / abs(th[0])) if len(th) else 0.0
-        first_err = first_err or err
-        rate = math.log(first_err / err) / it if err > 0 and first_err > err else None
-        prog(it, err, rtol, rate)
-        done = basis.shape[1] >= n or (len(th) >= k and err <= rtol)
-        if done:
-            break
-        if basis.shape[1] >= cap:
-            if restarts >= max_restarts:
-                break
-            restarts += 1
-            keep = min(kp, len(th))
-            resid = kx[:, :keep] - x[:, :keep] * th[:keep]
-            basis, kq = x[:, :keep].copy(), kx[:, :keep].copy()
-            q = _orth(resid, basis)
-            if q.shape[1] < b:  # converged directions leave no residual: new random ones
-                q = _orth(np.hstack([q, rng.standard_normal((n, b - q.shape[1]))]), basis)
-        else:
-            q = _orth(w, basis)
-        q = q[:, :max(0, cap - basis.shape[1])] if basis.shape[1] < cap else q
-        if q.shape[1] == 0:
-            break  # the Krylov space is invariant: the Ritz pairs are exact
-    kk = min(k, len(th))
-    return Eigen(values=th, vectors=x, residuals=res, k=kk,
-                 max_rel_residual=float(res[:kk].max() / abs(th[0])),
-                 converged=bool(res[:kk].max() <= rtol * abs(th[0]) or basis.shape[1] >= n),
-                 products=op.products, basis=basis.shape[1])
-
-
-# ------------------------------------------------------------ the CG solve
-
-
-@dataclass(repr=False)
-class Solve(_Result):
-    """y^T K^-1 y by preconditioned CG."""
-
-    #: q = y^T z + z^T r (error second order in the residual).
-    y_kinv_y: float
-    #: z with K z ~ y.
-    z: np.ndarray
-    #: ||r||^2 / (lambda_min q) from the true f64 residual: bounds the relative error.
-    achieved_rel_error: float
-    #: Estimated lambda_min(K) (CG's Lanczos coefficients times lambda_min(M)).
-    lambda_min_estimate: float
-    #: CG iterations (each one product of the label and a random probe column).
-    iterations: int
-    #: Whether ``tol`` was reached.
-    converged: bool
-
-
-def _pcg(op: DistributedKernel, y: np.ndarray, eig: Eigen, *, tol: float, max_iter: int,
-         seed: int, progress: Any, preconditioner: str = "spectral",
-         factor: Optional["CholeskyFactor"] = None, what: str = "y^T K^-1 y (PCG)") -> Solve:
-    """PCG for K z = y. Preconditioners (nothing n x n on the client):
-    "cholesky": M = L L^T, the blocked Cholesky factor of the persisted kernel on the
-    workers (:class:`CholeskyFactor`, ``factor``), applied by distributed triangular
-    solves (an f64 factor makes M = K to rounding: one or two iterations);
-    "spectral": M^-1 r = V (Theta^-1 - 1/sigma) V^T r + r / sigma (V, Theta: the Ritz pairs of
-    the Krylov basis, sigma the smallest of them; lambda_min(M) = sigma), the single-machine
-    matrix-free path's choice; "block-jacobi": M^-1 = V Theta^-1 V^T + P B^-1 P with
-    P = I - V V^T and B the diagonal blocks K_II, inverted on the workers (SPD).
-    lambda_min(M): of block-Jacobi by 30 steps of Lanczos on M^-1
-    (``theory::large_n::lanczos_largest``, as the single-machine Cholesky
-    preconditioner's); of the distributed factor by block Krylov on M^-1 (16 columns per
-    pair of triangular solves, whose cost is latency: a few rounds instead of 30). A seeded random probe column runs alongside in the same products
-    and preconditioner applications: its CG coefficients estimate lambda_min(K) in every
-    direction (``theory::large_n::tridiag_min``). Converged when
-    ||r||^2 / (lambda_min q) <= tol on the true f64 residual (one extra product to check)."""
-    n = op.n
-    if y.shape != (n,):
-        raise ValueError(f"invalid y: expected length {n}, got shape {y.shape}")
-    if not np.all(np.isfinite(y)) or not np.any(y):
-        raise ValueError("invalid y: must be finite and not all zero")
-    # every Ritz pair of the final basis (positive ones): M is SPD for any orthonormal V
-    # and positive Theta, and more pairs deflate more of the spectrum at no product cost
-    kp = max(1, int(np.sum(eig.values > 0)))
-    v, vals = eig.vectors[:, :kp], eig.values[:kp]
-    if vals[-1] <= 0:
-        from . import WidenetError
-        raise WidenetError("the kernel is not positive definite (a non-positive Ritz value)")
-    sigma = float(vals[-1])
-    coef = 1.0 / vals - 1.0 / sigma
-    lam_m = sigma
-
-    def pre(r: np.ndarray) -> np.ndarray:
-        return v @ (coef[:, None] * (v.T @ r)) + r / sigma
-
-    def lanczos_lambda_min(apply: Callable[[np.ndarray], np.ndarray]) -> float:
-        prog = _Progress("lambda_min(M) (Lanczos on M^-1, block-Jacobi)", progress)
-        steps = [0]
-
-        def one(u: np.ndarray) -> np.ndarray:
-            out = apply(u[:, None])[:, 0]
-            steps[0] += 1
-            prog(steps[0], math.nan, math.nan, None)
-            return np.ascontiguousarray(out, dtype=np.float64)
-
-        return 1.0 / _widenet.lanczos_largest(n, 30, seed, one)
-
-    if preconditioner == "cholesky":
-        if factor is None:
-            raise ValueError("invalid preconditioner: 'cholesky' needs the factor")
-        pre = factor.apply  # noqa: F811
-        # a pair of distributed triangular solves costs a chain of 2 nb task latencies
-        # for one column or sixteen: block Krylov on M^-1 (at most 4 rounds of 16
-        # columns, or 1e-2 relative residual; an estimate from below, as 30 Lanczos
-        # steps are) instead of 30 single-vector Lanczos steps
-        inv = _InverseOp(pre, n)
-        top = _block_krylov(inv, 1, None, block=16, rtol=1e-2, max_basis=64,
-                            max_restarts=0, seed=seed, progress=progress,
-                            what="lambda_min(M) (block Krylov on M^-1)")
-        lam_m = 1.0 / float(top.values[0])
-    elif preconditioner == "block-jacobi":
-        binv = op.diag_block_inverses()
-        c = op.chunk
-
-        def pre(r: np.ndarray) -> np.ndarray:  # noqa: F811
-            s = v.T @ r
-            out = v @ (s / vals[:, None])
-            pr = r - v @ s
-            for i, b in enumerate(binv):
-                out[i * c:i * c + b.shape[0]] += b @ pr[i * c:i * c + b.shape[0]]
-            return out
-
-        lam_m = lanczos_lambda_min(pre)
-    elif preconditioner != "spectral":
-        raise ValueError(f"invalid preconditioner: expected 'cholesky', 'spectral' or "
-                         f"'block-jacobi', got {preconditioner!r}")
-
-    rng = np.random.default_rng([seed, 17])
-    ys = np.stack([y, rng.standard_normal(n)], axis=1)
-    z = np.zeros_like(ys)
-    r = ys.copy()
-    u = pre(r)
-    rho = np.einsum("ij,ij->j", r, u)
-    p = u.copy()
-    alphas: List[List[float]] = [[], []]
-    betas: List[List[float]] = [[], []]
-    lam = math.inf
-    live = [True, True]
-    prog = _Progress(what, progress)
-    first, its, est, q = None, 0, math.inf, math.nan
-
-    def estimate(q: float, rr: float, lam: float) -> float:
-        return rr / (lam * q) if q > 0 and lam > 0 else math.inf
-
-    converged = False
-    while its < max_iter:
-        act = [j for j in range(2) if live[j]]
-        w = op.matmul(p[:, act])
-        its += 1
-        upd = []
-        for a, j in enumerate(act):
-            pw = float(p[:, j] @ w[:, a])
-            if not pw > 0:
-                live[j] = False
-                if pw < 0:
-                    lam = min(lam, 0.0)
-                continue
-            al = rho[j] / pw
-            z[:, j] += al * p[:, j]
-            r[:, j] -= al * w[:, a]
-            alphas[j].append(al)
-            upd.append(j)
-        # one preconditioner application for the live columns together (a distributed
-        # pair of triangular solves costs about the same for one column or two)
-        u = pre(r[:, upd]) if upd else np.zeros((n, 0))
-        for a, j in enumerate(upd):
-            rn = float(r[:, j] @ u[:, a])
-            be = rn / rho[j]
-            p[:, j] = u[:, a] + be * p[:, j]
-            rho[j] = rn
-            betas[j].append(be)
-            lam = min(lam, _widenet.tridiag_min(alphas[j], betas[j]) * lam_m)
-            if j == 1 and rn <= 1e-28 * float(ys[:, 1] @ ys[:, 1]):
-                live[1] = False
-        q = float(ys[:, 0] @ z[:, 0] + z[:, 0] @ r[:, 0])
-        est = estimate(q, float(r[:, 0] @ r[:, 0]), lam)
-        # the progress shows what the stopping rule tests
-        rel = est
-        first = first or rel
-        rate = math.log(first / rel) / its if 0 < rel < first else None
-        prog(its, rel, tol, rate)
-        if lam <= 0:
-            break
-        if est <= tol / 4 or not live[0]:
-            rt = ys[:, 0] - op.matmul(z[:, 0])
-            q = float(ys[:, 0] @ z[:, 0] + z[:, 0] @ rt)
-            est = estimate(q, float(rt @ rt), lam)
-            if est <= tol:
-                converged = True
-                break
-            # restart from the true residual (the recursive one drifted)
-            r[:, 0] = rt
-            u0 = pre(r[:, :1])[:, 0]
-            rho[0] = float(r[:, 0] @ u0)
-            p[:, 0] = u0
-            alphas[0].clear()
-            betas[0].clear()
-            live[0] = True
-    return Solve(y_kinv_y=q, z=z[:, 0].copy(), achieved_rel_error=est,
-                 lambda_min_estimate=lam, iterations=its, converged=converged)
 
 
 # ------------------------------------------------------- the Cholesky route
@@ -1277,19 +943,6 @@ def _choose_preconditioner(op: DistributedKernel, preconditioner: Optional[str],
     return "cholesky" if need <= op.budget else "spectral"
 
 
-# ------------------------------------------------------------------ eq. 8
-
-
-def _loss_curves(top: np.ndarray, topw: np.ndarray, tail: np.ndarray, tailw: np.ndarray,
-                 rest: float, lam_k: float, eta: float, iters: int
-                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Eq. 8 by the single-machine function (``theory::large_n::loss_curves``): the top k
-    exact, the rest (mass ``rest``) by the Krylov Gauss rule (``tail``, weights rescaled
-    to ``rest``), and its rigorous range over lambda in [0, lambda_k]."""
-    return _widenet.loss_curves(np.stack([top, topw], axis=1), np.stack([tail, tailw], axis=1),
-                                float(rest), float(lam_k), float(eta), int(iters))
-
-
 # ----------------------------------------------------------------- analyze
 
 
@@ -1338,7 +991,7 @@ class DaskAnalysis(LargeAnalysis):
 
 def analyze(x: Any = None, y: Any = None, *, client: Any, kernel: Any = None,
             kind: str = "relu_ntk", top_k: int = 10, eta: float = 1e-3, iters: int = 1000,
-            tol: float = 1e-6, eig_rtol: float = 1e-8, chunk: int = 2048,
+            tol: float = 1e-6, eig_rtol: Optional[float] = None, chunk: int = 2048,
             mode: Optional[str] = None, memory_budget: Optional[int] = None,
             block: Optional[int] = None, max_basis: Optional[int] = None,
             max_cg_iters: int = 300, seed: int = 0, progress: Any = False,
@@ -1355,10 +1008,13 @@ def analyze(x: Any = None, y: Any = None, *, client: Any, kernel: Any = None,
     checked tile-wise on the workers. ``mode`` "persist"/"mixed"/"matrix-free" (default:
     from ``memory_budget``, half the workers' memory: "persist" when the f64 tiles fit,
     else "mixed" for relu_ntk of f64 inputs, f32 tiles held as far as the budget goes,
-    solved by a flexible f64 CG preconditioned by an inner CG on them, path "mixed+inner-cg"). In
-    mode "mixed" the library's solvers run on the cluster's products (the single-machine
-    matrix-free path's stopping rules: ``eig_rtol`` and ``max_basis`` do not apply;
-    ``progress`` hears of each product). ``preconditioner`` of the CG solve
+    solved by a flexible f64 CG preconditioned by an inner CG on them, path "mixed+inner-cg").
+    Every mode runs the library's solvers on the cluster's products (modes "persist" and
+    "matrix-free": the single-machine dense path's algorithms on f64 products; "mixed":
+    the matrix-free path's), with the library's stopping rules; ``eig_rtol`` (default:
+    the path's, 1e-9 on f64 products) and ``max_basis`` (the Krylov basis cap; n makes
+    the spectrum and eq. 8 exact) override block Lanczos's; ``progress`` hears of each
+    product and triangular solve. ``preconditioner`` of the CG solve
     (default: "cholesky" when the persisted tiles and the factor fit ``memory_budget``,
     else "spectral"; the route taken is the result's ``path``): "cholesky" (the kernel
     factored on the workers by Dask's blocked Cholesky in ``factor_precision`` "f64" or
@@ -1410,15 +1066,15 @@ def analyze(x: Any = None, y: Any = None, *, client: Any, kernel: Any = None,
             raise ValueError("invalid y: must be finite and not all zero")
         lap("setup")
         if op.mode == "mixed":
-            return _analyze_mixed(op, yv, top_k=top_k, eta=eta, iters=iters, tol=tol,
-                                  block=block, max_cg_iters=max_cg_iters, seed=seed,
-                                  preconditioner=preconditioner, progress=progress, lap=lap,
-                                  timings=timings)
-        eig = op.top_eigen(top_k, yv, block=block, rtol=eig_rtol, max_basis=max_basis,
-                           seed=seed, progress=progress)
-        lap("spectrum")
-        eig_products = op.products
-        route = _choose_preconditioner(op, preconditioner, factor_precision)
+            if preconditioner not in (None, "inner-cg"):
+                raise ValueError(f"invalid preconditioner: mode 'mixed' solves by an inner CG "
+                                 f"on the f32 tiles ('inner-cg'), not {preconditioner!r}")
+            route = "inner-cg"
+        else:
+            route = _choose_preconditioner(op, preconditioner, factor_precision)
+            if route not in ("cholesky", "spectral", "block-jacobi"):
+                raise ValueError(f"invalid preconditioner: expected 'cholesky', 'spectral' or "
+                                 f"'block-jacobi', got {route!r}")
         factor = None
         if route == "cholesky":
             _Progress("Cholesky factor (dask blocked)", progress)(0, math.nan, math.nan, None)
@@ -1431,83 +1087,47 @@ def analyze(x: Any = None, y: Any = None, *, client: Any, kernel: Any = None,
                 route = "spectral"
             lap("cholesky factor")
         try:
-            sol = op.solve(yv, eig, tol=tol, max_iter=max_cg_iters, seed=seed,
-                           progress=progress, preconditioner=route, factor=factor)
+            return _analyze_library(
+                op, yv, route=route, factor=factor, top_k=_int(top_k, "top_k", 1),
+                eta=float(eta), iters=iters, tol=float(tol), eig_rtol=eig_rtol, block=block,
+                max_basis=max_basis, max_cg_iters=_int(max_cg_iters, "max_cg_iters", 1),
+                seed=_int(seed, "seed"), progress=progress, lap=lap, timings=timings)
         finally:
-            solves = factor.solves if factor is not None else 0
             if factor is not None:
                 factor.close()
-        lap("cg")
-        fields = _finish(op, yv, eig, sol, tol=tol, eta=eta, iters=iters)
-        lap("eq. 8")
-        fp = factor_precision if route == "cholesky" else ""
-        return DaskAnalysis(
-            path=f"{op.mode}+{route}" + (f"-{fp}" if fp else ""),
-            preconditioner=route, factor_precision=fp,
-            krylov_products=eig_products, triangular_solves=solves,
-            timings=timings, **fields)
 
 
-def _finish(op: DistributedKernel, yv: np.ndarray, eig: Eigen, sol: Solve, *, tol: float,
-            eta: float, iters: int) -> Dict[str, Any]:
-    """The fields every route computes the same way from its spectrum, its solve and
-    the operator's accounting: the accuracy check, projections, eq. 8, and what the
-    cluster did."""
-    from . import WidenetError
+def _analyze_library(op: DistributedKernel, yv: np.ndarray, *, route: str,
+                     factor: Optional[CholeskyFactor], top_k: int, eta: float, iters: int,
+                     tol: float, eig_rtol: Optional[float], block: Optional[int],
+                     max_basis: Optional[int], max_cg_iters: int, seed: int, progress: Any,
+                     lap: Callable[[str], None],
+                     timings: List[Tuple[str, float]]) -> DaskAnalysis:
+    """The analysis by the library's solvers on the cluster's products: the products
+    (:meth:`DistributedKernel.matmul`, and in mode "mixed" :meth:`DistributedKernel.matmul32`)
+    and the distributed preconditioner are handed to ``theory::large_n::analyze_operator``
+    through the binding (the GIL released between products); only the products, the
+    triangular solves and the block-Jacobi blocks run here, on the workers.
+
+    - mode "mixed": the single-machine matrix-free path's algorithms (block Lanczos on
+      K32, the spectral-cg preconditioner measured against the spectral one, f64
+      Rayleigh-Ritz, Davidson and flexible CG);
+    - modes "persist" and "matrix-free" (f64 products only): the single-machine dense
+      path's (block Lanczos on f64 products, no refinement), with the CG preconditioned
+      by the Cholesky factor on the workers (``route`` "cholesky": lambda_min(M) by
+      Lanczos on M^-1, as for the dense path's factor), by the spectral deflation
+      ("spectral") or by the diagonal blocks' inverses between the deflation
+      ("block-jacobi", M^-1 = V Theta^-1 V^T + P B^-1 P).
+
+    ``progress`` hears of each product call (phases "f32 products", "f64 passes" in
+    mode "mixed", else "f64 products", and "Cholesky triangular solves"; iteration =
+    the call's number)."""
     n = op.n
-    theta1 = float(eig.values[0])
-    lam = sol.lambda_min_estimate
-    cond = theta1 / lam if lam > 0 else math.inf
-    floor = cond * math.sqrt(n) * np.finfo(np.float64).eps
-    achieved = max(sol.achieved_rel_error, floor)
-    if not sol.converged or achieved > tol:
-        raise WidenetError(
-            f"y^T K^-1 y did not reach tol = {tol:g}: achieved {achieved:.3g} after "
-            f"{sol.iterations} CG iterations (estimated condition number {cond:.3g}; "
-            f"near-duplicate inputs make H^inf singular, seed 001 Remark 5.1)")
-    k = eig.k
-    proj = eig.vectors.T @ yv
-    y2 = float(yv @ yv)
-    top2 = float(np.sum(proj[:k] ** 2))
-    rest = max(y2 - top2, 0.0)
-    mid, lo, hi = _loss_curves(eig.values[:k], proj[:k] ** 2, eig.values[k:],
-                               proj[k:] ** 2, rest, float(eig.values[k - 1]), eta, iters)
-    return dict(n=n, top_k=k, eigenvalues=eig.values[:k].copy(),
-                projections=np.abs(proj[:k]), captured_fraction=top2 / y2,
-                y_hinv_y=sol.y_kinv_y, complexity_measure=math.sqrt(2 * sol.y_kinv_y / n),
-                achieved_rel_error=achieved, tol=tol, eta=eta, predicted_loss=mid,
-                predicted_loss_lower=lo, predicted_loss_upper=hi,
-                max_stable_eta=2 / theta1, lambda_min_estimate=lam,
-                condition_estimate=cond, eig_max_rel_residual=eig.max_rel_residual,
-                eig_converged=eig.converged, krylov_basis=eig.basis,
-                cg_iterations=sol.iterations, mode=op.mode, memory_budget=op.budget,
-                products=op.products + op.products32, product_calls=op.calls,
-                bytes_to_workers=op.bytes_in, bytes_from_workers=op.bytes_out,
-                chunk=op.chunk, tasks_per_product=len(op.slots),
-                held_fraction=op.held_fraction, product_log=list(op.log))
-
-
-def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: float,
-                   iters: int, tol: float, block: Optional[int], max_cg_iters: int,
-                   seed: int, preconditioner: Optional[str], progress: Any,
-                   lap: Callable[[str], None],
-                   timings: List[Tuple[str, float]]) -> DaskAnalysis:
-    """The analysis on mode "mixed" (f32 tiles held as far as the budget goes, the rest
-    recomputed; f64 tiles recomputed for the f64 passes) by the library's solvers: the
-    cluster's products (:meth:`DistributedKernel.matmul32` and
-    :meth:`DistributedKernel.matmul`) handed to ``theory::large_n::analyze_operator``
-    through the binding, i.e. the single-machine matrix-free path's algorithms, stopping
-    rules and reported accuracy (block Lanczos on K32, the spectral-cg preconditioner
-    measured against the spectral one, f64 Rayleigh-Ritz, Davidson and flexible CG);
-    only the products run here, on the workers. ``progress`` hears of each product call
-    (phases "f32 products" and "f64 passes", iteration = the call's number)."""
-    if preconditioner not in (None, "inner-cg"):
-        raise ValueError(f"invalid preconditioner: mode 'mixed' solves by an inner CG on "
-                         f"the f32 tiles ('inner-cg'), not {preconditioner!r}")
-    n = op.n
-    rms = op.f32_error_rms()
+    mixed = op.mode == "mixed"
+    rms = op.f32_error_rms() if mixed else 0.0
     p32 = _Progress("f32 products (library solvers)", progress)
-    p64 = _Progress("f64 passes (library solvers)", progress)
+    p64 = _Progress(("f64 passes" if mixed else "f64 products") + " (library solvers)",
+                    progress)
     calls = {"f32": 0, "f64": 0}
 
     def product(precision: str, v: np.ndarray) -> np.ndarray:
@@ -1515,17 +1135,43 @@ def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: fl
         (p32 if precision == "f32" else p64)(calls[precision], math.nan, math.nan, None)
         return op.matmul32(v) if precision == "f32" else op.matmul(v)
 
+    kw: Dict[str, Any] = {}
+    fp = ""
+    if route == "cholesky":
+        assert factor is not None
+        fp = factor.precision
+        psolve = _Progress("Cholesky triangular solves", progress)
+
+        def solve(r: np.ndarray) -> np.ndarray:
+            psolve(factor.solves + 1, math.nan, math.nan, None)
+            return factor.apply(r)
+
+        kw = dict(preconditioner=solve, preconditioner_name=f"cholesky-{fp}")
+    elif route == "block-jacobi":
+        binv = op.diag_block_inverses()
+        c = op.chunk
+
+        def jacobi(r: np.ndarray) -> np.ndarray:
+            out = np.empty_like(r)
+            for i, b in enumerate(binv):
+                out[i * c:i * c + b.shape[0]] = b @ r[i * c:i * c + b.shape[0]]
+            return out
+
+        kw = dict(preconditioner=jacobi, preconditioner_name="block-jacobi", deflated=True)
+        lap("block-Jacobi factors")
     d = json.loads(_widenet.analyze_operator(
-        yv, n, functools.partial(product, "f64"), functools.partial(product, "f32"),
-        f32_error_rms=rms, top_k=_int(top_k, "top_k", 1),
-        eta=float(eta), iters=iters, tol=float(tol), seed=_int(seed, "seed"), precond="auto",
-        block=block, max_cg_iters=_int(max_cg_iters, "max_cg_iters", 1)))
-    lap("library solvers (f32 Krylov, f64 passes)")
+        yv, n, functools.partial(product, "f64"),
+        functools.partial(product, "f32") if mixed else None, f32_error_rms=rms,
+        top_k=top_k, eta=eta, iters=iters, tol=tol, seed=seed,
+        precond="auto" if mixed else "spectral" if route == "spectral" else None,
+        block=block, max_cg_iters=max_cg_iters, path=None if mixed else "dense",
+        eig_rtol=None if eig_rtol is None else float(eig_rtol),
+        max_basis=None if max_basis is None else _int(max_basis, "max_basis", 1), **kw))
+    lap("library solvers" + (" (f32 Krylov, f64 passes)" if mixed else " (f64 products)"))
     lab = d.pop("labels")[0]
-    route = "inner-cg" if d["preconditioner"] == "spectral-cg" else d["preconditioner"]
     timings.extend((str(a), float(b)) for a, b in d["timings"])
     return DaskAnalysis(
-        n=n, path=f"mixed+{route}", top_k=d["top_k"],
+        n=n, path=f"{op.mode}+{route}" + (f"-{fp}" if fp else ""), top_k=d["top_k"],
         eigenvalues=np.asarray(d["eigenvalues"], dtype=np.float64),
         projections=np.asarray(lab["projections"], dtype=np.float64),
         captured_fraction=lab["captured_fraction"], y_hinv_y=lab["y_hinv_y"],
@@ -1539,10 +1185,12 @@ def _analyze_mixed(op: DistributedKernel, yv: np.ndarray, *, top_k: int, eta: fl
         eig_max_rel_residual=d["eig_max_rel_residual"], eig_converged=d["eig_converged"],
         cg_iterations=lab["cg_iterations"], memory_budget=op.budget, timings=timings,
         krylov_products=d["krylov_products"], inner_cg_products=d["inner_cg_products"],
-        mode=op.mode, preconditioner=route, factor_precision="",
+        mode=op.mode, preconditioner=route, factor_precision=fp,
         krylov_basis=d["krylov_basis"], products=op.products + op.products32,
-        product_calls=op.calls, triangular_solves=0, bytes_to_workers=op.bytes_in,
-        bytes_from_workers=op.bytes_out, chunk=op.chunk, tasks_per_product=len(op.slots),
-        held_fraction=op.held_fraction, products_f32=op.products32,
-        refinement_rounds=sum(1 for p, _ in op.log if p != "f32"),
+        product_calls=op.calls,
+        triangular_solves=factor.solves if factor is not None else 0,
+        bytes_to_workers=op.bytes_in, bytes_from_workers=op.bytes_out, chunk=op.chunk,
+        tasks_per_product=len(op.slots), held_fraction=op.held_fraction,
+        products_f32=op.products32,
+        refinement_rounds=sum(1 for p, _ in op.log if p != "f32") if mixed else 0,
         f32_rounding_bound=2.0 * n * rms, product_log=list(op.log))

@@ -5,12 +5,13 @@
 
 use widenet::error::Error;
 use widenet::kernels::relu_ntk::HInfKernel;
+use widenet::kernels::tile::dense_f64;
 use widenet::kernels::tile_cache::TileCache;
 use widenet::linalg::{sym_eigen, Matrix};
-use widenet::theory::large_n::operator::{F32Products, KernelOp, Precision};
+use widenet::theory::large_n::operator::{DenseF64, F32Products, KernelOp, Precision};
 use widenet::theory::large_n::{
-    analyze_kernel, analyze_operator, CostHint, LargeNAnalysis, LargeNConfig, LinearOperator,
-    PrecondChoice, SolverPath,
+    analyze_kernel, analyze_operator, analyze_operator_with, CostHint, LargeNAnalysis,
+    LargeNConfig, LinearOperator, PrecondChoice, Preconditioner, SolverPath,
 };
 
 fn sphere(n: usize, d: usize, seed: u64) -> Matrix<f64> {
@@ -244,7 +245,7 @@ fn a_spectrum_known_in_closed_form_is_found_to_the_stated_accuracy() {
 }
 
 #[test]
-fn an_operator_refuses_a_path_that_stores_the_kernel() {
+fn an_operator_refuses_the_f32_path_that_stores_the_kernel() {
     let n = 50;
     let op = Known {
         k: (0..n * n)
@@ -256,18 +257,104 @@ fn an_operator_refuses_a_path_that_stores_the_kernel() {
         n,
     };
     let y = signs(n, 1);
-    for path in [SolverPath::Dense, SolverPath::F32] {
-        let cfg = LargeNConfig {
-            path: Some(path),
-            top_k: 3,
-            ..Default::default()
-        };
-        match analyze_operator(&op, &[&y], &cfg) {
-            Err(e @ Error::Invalid { .. }) => {
-                let m = e.to_string();
-                assert!(m.contains("path") && m.contains(path.name()), "{m}");
-            }
-            other => panic!("{path:?}: {:?}", other.map(|a| a.n)),
+    // (the dense path's algorithms run on an operator's f64 products: see below)
+    let path = SolverPath::F32;
+    let cfg = LargeNConfig {
+        path: Some(path),
+        top_k: 3,
+        ..Default::default()
+    };
+    match analyze_operator(&op, &[&y], &cfg) {
+        Err(e @ Error::Invalid { .. }) => {
+            let m = e.to_string();
+            assert!(m.contains("path") && m.contains(path.name()), "{m}");
         }
+        other => panic!("{path:?}: {:?}", other.map(|a| a.n)),
     }
+}
+
+/// M⁻¹ = K⁻¹ exactly, from the full eigendecomposition (a factor held elsewhere,
+/// computed differently from the dense path's Cholesky), counting its calls.
+struct ExactInverse {
+    v: Matrix<f64>,
+    inv: Vec<f64>,
+    calls: std::cell::Cell<usize>,
+}
+
+impl Preconditioner for ExactInverse {
+    fn apply(&self, r: &Matrix<f64>) -> widenet::Result<Matrix<f64>> {
+        self.calls.set(self.calls.get() + 1);
+        let (n, c) = r.shape();
+        let mut coef = Matrix::zeros(n, c);
+        for j in 0..n {
+            for a in 0..c {
+                let s: f64 = (0..n).map(|i| self.v.get(i, j) * r.get(i, a)).sum();
+                coef.set(j, a, s * self.inv[j]);
+            }
+        }
+        Ok(Matrix::from_fn(n, c, |i, a| {
+            (0..n).map(|j| self.v.get(i, j) * coef.get(j, a)).sum()
+        }))
+    }
+    fn name(&self) -> &str {
+        "exact-inverse"
+    }
+}
+
+#[test]
+fn an_operator_with_f64_products_gives_the_dense_path_result() {
+    // the dense path's algorithms on an operator's f64 products (a cluster's): with
+    // the stored kernel's own products and the spectral preconditioner, bit for bit
+    // the dense path; with the caller's preconditioner (here K⁻¹ exactly, the dense
+    // path's Cholesky factor to rounding), the same spectrum and eq. 8 bit for bit
+    // and y^T K^-1 y, λ_min and the reported accuracy to rounding
+    let n = 300;
+    let kern = HInfKernel::owned(sphere(n, 7, 4)).unwrap();
+    let ys = vec![signs(n, 5)];
+    let k = dense_f64(&kern).unwrap();
+    let cfg = LargeNConfig {
+        path: Some(SolverPath::Dense),
+        top_k: 6,
+        tol: 1e-10,
+        eta: 1e-2,
+        iters: 20,
+        ..Default::default()
+    };
+    let spectral = LargeNConfig {
+        precond: PrecondChoice::Spectral,
+        ..cfg.clone()
+    };
+    let a = analyze_operator(&DenseF64(&k), &ys, &spectral).unwrap();
+    let b = analyze_kernel(&kern, &ys, &spectral).unwrap();
+    assert_eq!(
+        (a.preconditioner.as_str(), a.path),
+        ("spectral", SolverPath::Dense)
+    );
+    assert_eq!(numbers(a), numbers(b));
+
+    let e = sym_eigen(&k).unwrap();
+    let ext = ExactInverse {
+        inv: e.values.iter().map(|l| 1.0 / l).collect(),
+        v: e.vectors,
+        calls: std::cell::Cell::new(0),
+    };
+    let a = analyze_operator_with(&DenseF64(&k), &ys, &cfg, Some(&ext)).unwrap();
+    let b = analyze_kernel(&kern, &ys, &cfg).unwrap();
+    assert_eq!(
+        (a.preconditioner.as_str(), b.preconditioner.as_str()),
+        ("exact-inverse", "cholesky-f64")
+    );
+    // λ_min(M) by 30 Lanczos steps on M⁻¹, as for the dense path's factor, then CG
+    assert!(ext.calls.get() > 30, "{} applications", ext.calls.get());
+    assert_eq!(a.eigenvalues, b.eigenvalues);
+    let (la, lb) = (&a.labels[0], &b.labels[0]);
+    assert_eq!(la.predicted_loss, lb.predicted_loss);
+    assert_eq!(la.cg_iterations, lb.cg_iterations);
+    let close = |x: f64, y: f64, what: &str| {
+        assert!((x - y).abs() <= 1e-12 * y.abs(), "{what}: {x} vs {y}");
+    };
+    close(la.y_hinv_y, lb.y_hinv_y, "y^T K^-1 y");
+    close(a.lambda_min_estimate, b.lambda_min_estimate, "lambda_min");
+    close(a.condition_estimate, b.condition_estimate, "condition");
+    close(la.achieved_rel_error, lb.achieved_rel_error, "achieved");
 }

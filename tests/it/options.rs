@@ -84,7 +84,11 @@ fn every_option_enum_round_trips_and_lists_its_values_on_error() {
     check::<Mode>("mode", &["gd", "ensemble", "gp"], &[]);
     check::<PathChoice>("path", &["dense", "krylov", "matrix-free"], &[]);
     check::<SolverPath>("path", &["dense", "f32", "matrix-free"], &[]);
-    check::<PrecondChoice>("precond", &["auto", "cholesky", "spectral-cg"], &[]);
+    check::<PrecondChoice>(
+        "precond",
+        &["auto", "cholesky", "spectral-cg", "spectral"],
+        &[],
+    );
     check::<Precision>(
         "precision",
         &["f32", "f64"],

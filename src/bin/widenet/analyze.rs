@@ -38,7 +38,8 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Preconditioner of the f32 path's solve: auto (measured), cholesky (f32
-    /// factor) or spectral-cg (inner CG on the stored f32 kernel).
+    /// factor), spectral-cg (inner CG on the stored f32 kernel) or spectral (the top-k'
+    /// spectral deflation alone, on every path).
     #[arg(long)]
     precond: Option<String>,
 }

@@ -22,7 +22,8 @@ crate::options::option_enum!(SolverPath, "path", {
     MatrixFree => "matrix-free",
 });
 
-/// The preconditioner of the f64 solve on the f32 path.
+/// The preconditioner of the f64 solve (`Auto` and `Cholesky` are the paths'
+/// defaults; `Spectral` is honoured on every path).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum PrecondChoice {
@@ -34,12 +35,16 @@ pub enum PrecondChoice {
     /// The stored f32 kernel's inverse applied by an inner CG on f32 products,
     /// preconditioned by the top-k' spectral deflation; flexible outer CG.
     SpectralCg,
+    /// The top-k' spectral deflation alone, one f64 product per CG iteration
+    /// (the matrix-free path's fallback; on the dense path, no factorization).
+    Spectral,
 }
 
 crate::options::option_enum!(PrecondChoice, "precond", {
     Auto => "auto",
     Cholesky => "cholesky",
     SpectralCg => "spectral-cg",
+    Spectral => "spectral",
 });
 
 /// Settings of [`super::analyze_kernel`].
@@ -63,8 +68,16 @@ pub struct LargeNConfig {
     pub seed: u64,
     /// Progress bars on stderr for steps over a few seconds.
     pub show_progress: bool,
-    /// Preconditioner of the f64 solve on the f32 path (ignored on the others).
+    /// Preconditioner of the f64 solve: `Auto`/`Cholesky`/`SpectralCg` choose on
+    /// the f32 path (the dense path factors, the matrix-free path measures);
+    /// `Spectral` takes the top-k' deflation on every path.
     pub precond: PrecondChoice,
+    /// Stopping rule of block Lanczos, max_{i<k} ‖Kx_i − θ_i x_i‖ ≤ rtol·θ_1
+    /// (`None`: the path's, 1e-9 on f64 products and 2e-6 on f32 ones).
+    pub eig_rtol: Option<f64>,
+    /// Krylov basis cap before a thick restart (`None`: max(4k', k' + 6b));
+    /// n takes the whole space, so the spectrum and eq. 8 are exact.
+    pub max_basis: Option<usize>,
 }
 
 impl Default for LargeNConfig {
@@ -80,6 +93,8 @@ impl Default for LargeNConfig {
             seed: 0,
             show_progress: false,
             precond: PrecondChoice::Auto,
+            eig_rtol: None,
+            max_basis: None,
         }
     }
 }

@@ -7,7 +7,9 @@ use super::config::*;
 use super::inner_cg::{spectral_cg_trial, F32Kernel, Trial, MAX_INNER};
 use super::krylov::{block_lanczos, Spectrum};
 use super::operator::*;
-use super::precond::{chol_in_place_f32, chol_in_place_f64, ill_from_pivot, Factor, Precond};
+use super::precond::{
+    chol_in_place_f32, chol_in_place_f64, ill_from_pivot, Factor, Precond, Preconditioner,
+};
 use super::quadrature::loss_curves;
 use super::refine::Refine;
 use crate::error::{Error, Result};
@@ -25,7 +27,7 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
     labels: &[L],
     cfg: &LargeNConfig,
 ) -> Result<LargeNAnalysis> {
-    analyze(Source::Kernel(k), labels, cfg)
+    analyze(Source::Kernel(k), labels, cfg, None)
 }
 
 /// [`analyze_kernel`] for a kernel known only through its products (a
@@ -34,13 +36,34 @@ pub fn analyze_kernel<L: AsRef<[f64]>>(
 /// preconditioner measured against the spectral one (no Cholesky: nothing is
 /// stored), f64 refinement and CG on the f64 products — with the same stopping
 /// rules and reported accuracy. Given the same products, the result is the
-/// `matrix-free` path's, bit for bit. `cfg.path` must be `None` or `matrix-free`.
+/// `matrix-free` path's, bit for bit. `cfg.path` must be `None`, `matrix-free`
+/// or `dense` (see [`analyze_operator_with`]).
 pub fn analyze_operator<L: AsRef<[f64]>>(
     op: &dyn LinearOperator,
     labels: &[L],
     cfg: &LargeNConfig,
 ) -> Result<LargeNAnalysis> {
-    analyze(Source::Operator(op), labels, cfg)
+    analyze(Source::Operator(op), labels, cfg, None)
+}
+
+/// [`analyze_operator`] with the caller's preconditioner `pre` of the f64
+/// solve (a Cholesky factor held elsewhere, a block-Jacobi one; `None`: the
+/// path's own). With `cfg.path = Some(dense)` the operator's products are f64
+/// ones only (its f32 product is never asked for) and the `dense` path's
+/// algorithms run on them — block Lanczos on f64 products to `eig_rtol`
+/// (default 1e-9), no refinement, CG preconditioned by `pre` (λ_min(M) by
+/// Lanczos on M⁻¹, as for the dense path's factor) or by the top-k' spectral
+/// deflation — so that an operator whose factor is the dense path's gives the
+/// dense path's result (the one step it cannot take: with 2k ≥ n the dense
+/// path decomposes the stored kernel fully; an operator runs Lanczos, whose
+/// basis then is the whole space).
+pub fn analyze_operator_with<L: AsRef<[f64]>>(
+    op: &dyn LinearOperator,
+    labels: &[L],
+    cfg: &LargeNConfig,
+    pre: Option<&dyn Preconditioner>,
+) -> Result<LargeNAnalysis> {
+    analyze(Source::Operator(op), labels, cfg, pre)
 }
 
 /// What is analysed: a kernel whose tiles can be computed (every path), or an
@@ -55,6 +78,7 @@ fn analyze<L: AsRef<[f64]>>(
     src: Source<'_>,
     labels: &[L],
     cfg: &LargeNConfig,
+    ext: Option<&dyn Preconditioner>,
 ) -> Result<LargeNAnalysis> {
     let labels: Vec<&[f64]> = labels.iter().map(|l| l.as_ref()).collect();
     let n = match src {
@@ -102,18 +126,27 @@ fn analyze<L: AsRef<[f64]>>(
             format!("must be positive, got {}", cfg.eta),
         ));
     }
+    if let Some(r) = cfg.eig_rtol {
+        if !(r > 0.0 && r < 1.0) {
+            return Err(Error::invalid(
+                "eig_rtol",
+                format!("must lie in (0, 1), got {r}"),
+            ));
+        }
+    }
     let kk = cfg.top_k;
     let kp = oversample(kk, n);
     let nl = labels.len();
     let show = cfg.show_progress && n >= 5_000;
     let path = match (src, cfg.path) {
         (Source::Operator(_), None | Some(SolverPath::MatrixFree)) => SolverPath::MatrixFree,
+        (Source::Operator(_), Some(SolverPath::Dense)) => SolverPath::Dense,
         (Source::Operator(_), Some(p)) => {
             return Err(Error::invalid(
                 "path",
                 format!(
                     "the {} path stores the kernel; an operator known only through its \
-                     products takes the matrix-free path",
+                     products takes the matrix-free path (or the dense one: f64 products)",
                     p.name()
                 ),
             ))
@@ -123,17 +156,29 @@ fn analyze<L: AsRef<[f64]>>(
         }
     };
     // the kernel's tiles, on every path but an operator's
-    let tk = match src {
-        Source::Kernel(k) => Some(k),
-        Source::Operator(_) => None,
+    let (tk, src_op) = match src {
+        Source::Kernel(k) => (Some(k), None),
+        Source::Operator(op) => (None, Some(op)),
     };
     let kernel = || tk.expect("a path that stores the kernel has its tiles");
     let b = cfg
         .block
         .unwrap_or_else(|| default_block(kk, nl, path))
         .clamp(1, n);
-    let m_cap = basis_cap(kk, n, b);
-    let need = path_bytes(path, n, m_cap);
+    let m_cap = match cfg.max_basis {
+        Some(m) => m.max(kp + b).min(n),
+        None => basis_cap(kk, n, b),
+    };
+    // an operator stores nothing: the basis and a few blocks, whatever the path
+    let need = path_bytes(
+        if src_op.is_some() {
+            SolverPath::MatrixFree
+        } else {
+            path
+        },
+        n,
+        m_cap,
+    );
     check_alloc(
         &format!("the {} path at n = {n} (basis {m_cap})", path.name()),
         need,
@@ -141,7 +186,7 @@ fn analyze<L: AsRef<[f64]>>(
     )?;
     let ys = Matrix::from_fn(n, nl, |i, l| labels[l][i]);
     let ynorm = Matrix::from_fn(n, nl, |i, l| labels[l][i] / crate::linalg::norm2(labels[l]));
-    let full_eig = path == SolverPath::Dense && 2 * kk >= n;
+    let full_eig = path == SolverPath::Dense && 2 * kk >= n && src_op.is_none();
 
     let mut timings: Vec<(String, f64)> = Vec::new();
     let mut clock = std::time::Instant::now();
@@ -155,7 +200,7 @@ fn analyze<L: AsRef<[f64]>>(
         clock = std::time::Instant::now();
     };
     // 1. storage
-    let dense = if path == SolverPath::Dense {
+    let dense = if path == SolverPath::Dense && src_op.is_none() {
         Some(dense_f64(kernel())?)
     } else {
         None
@@ -233,6 +278,10 @@ fn analyze<L: AsRef<[f64]>>(
         let dense_op;
         let stored_op;
         let (op, precision, rtol): (&dyn LinearOperator, _, _) = match path {
+            // an operator's f64 products
+            SolverPath::Dense if src_op.is_some() => {
+                (free_op.expect("built above"), Precision::F64, 1e-9)
+            }
             SolverPath::Dense => {
                 dense_op = DenseF64(dense.as_ref().expect("stored"));
                 (&dense_op, Precision::F64, 1e-9)
@@ -248,6 +297,7 @@ fn analyze<L: AsRef<[f64]>>(
             // in f64 below like the f32 path's
             SolverPath::MatrixFree => (free_op.expect("built above"), Precision::F32, 2e-6),
         };
+        let rtol = cfg.eig_rtol.unwrap_or(rtol);
         block_lanczos(
             op, precision, n, &ynorm, kk, kp, b, m_cap, rtol, cfg.seed, show,
         )?
@@ -266,7 +316,32 @@ fn analyze<L: AsRef<[f64]>>(
         SolverPath::MatrixFree => "spectral",
     };
     let mut pre_inner: Option<Precond> = None;
+    let spectral = |spec: &Spectrum| Precond::Spectral {
+        v: spec.vecs.clone(),
+        vals: spec.vals.clone(),
+        sigma: *spec.vals.last().expect("k' >= 1"),
+    };
     let pre = match path {
+        _ if ext.is_some() => {
+            let ext = ext.expect("matched");
+            pre_name = ext.name();
+            Precond::External {
+                ext,
+                defl: ext
+                    .deflated()
+                    .then(|| (spec.vecs.clone(), spec.vals.clone())),
+            }
+        }
+        _ if cfg.precond == PrecondChoice::Spectral => {
+            drop(stored32.take()); // the f32 path's kernel is not factored
+            pre_name = "spectral";
+            spectral(&spec)
+        }
+        // an operator with f64 products and no factor: the spectral deflation
+        SolverPath::Dense if src_op.is_some() => {
+            pre_name = "spectral";
+            spectral(&spec)
+        }
         SolverPath::Dense => {
             let kd = dense.as_ref().expect("stored");
             check_alloc("f64 Cholesky factor", (n * n) as u128, 8)?;
@@ -337,11 +412,6 @@ fn analyze<L: AsRef<[f64]>>(
             }
         }
         SolverPath::MatrixFree => {
-            let spectral = |spec: &Spectrum| Precond::Spectral {
-                v: spec.vecs.clone(),
-                vals: spec.vals.clone(),
-                sigma: *spec.vals.last().expect("k' >= 1"),
-            };
             match free_op {
                 // --precond cholesky needs the stored kernel: the spectral
                 // preconditioner with f64 products is this path's alternative
@@ -370,6 +440,7 @@ fn analyze<L: AsRef<[f64]>>(
     let dense_op;
     let recomputed;
     let op64: &dyn LinearOperator = match path {
+        SolverPath::Dense if src_op.is_some() => free_op.expect("built above"),
         SolverPath::Dense => {
             dense_op = DenseF64(dense.as_ref().expect("stored"));
             &dense_op
@@ -460,11 +531,14 @@ fn analyze<L: AsRef<[f64]>>(
         let mut tail: Vec<(f64, f64)> = (kk..spec.vals.len())
             .map(|i| (spec.vals[i], proj[i] * proj[i]))
             .collect();
+        // the Krylov tail's weights are of the normalized label (the first
+        // Lanczos block): scaled by ‖y‖² to the pairs k..k' above, whose weights
+        // are of y itself, before the rule is rescaled to the rest's mass
         tail.extend(
             spec.tail_vals
                 .iter()
                 .zip(&spec.tail_weights[l])
-                .map(|(a, b)| (*a, *b)),
+                .map(|(a, b)| (*a, *b * y2)),
         );
         let (mid, lo, hi) = loss_curves(&top, &tail, rest, lam_k, cfg.eta, cfg.iters);
         let c = &cg[l];

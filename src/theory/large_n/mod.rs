@@ -47,7 +47,8 @@
 //!   in f64 and in f32, the size, a cost hint) and the single-machine operators
 //!   (dense f64, stored f32, f32 tiles plus f64 recomputation);
 //! - [`krylov`]: block Lanczos with thick restarts, and Lanczos for λ_max;
-//! - [`precond`]: Cholesky factors and the spectral deflation;
+//! - [`precond`]: Cholesky factors, the spectral deflation and the caller's
+//!   [`Preconditioner`] (a factor held on a cluster);
 //! - [`inner_cg`]: the spectral-cg preconditioner (inner CG on f32 products) and
 //!   the measured trial that chooses it;
 //! - [`cg`]: the outer preconditioned (flexible) CG and the shared f64 passes;
@@ -74,7 +75,8 @@ pub use config::{
     choose_path, path_bytes, path_need, LabelResult, LargeNAnalysis, LargeNConfig, PrecondChoice,
     SolverPath,
 };
-pub use driver::{analyze_kernel, analyze_operator};
+pub use driver::{analyze_kernel, analyze_operator, analyze_operator_with};
 pub use krylov::lanczos_largest;
 pub use operator::{CostHint, LinearOperator};
+pub use precond::Preconditioner;
 pub use quadrature::loss_curves;

@@ -1,5 +1,7 @@
-//! Preconditioners of the f64 solve: a Cholesky factor (f64 or f32, in place)
-//! and the top-k' spectral deflation; the inner-CG one is in [`super::inner_cg`].
+//! Preconditioners of the f64 solve: a Cholesky factor (f64 or f32, in place),
+//! the top-k' spectral deflation, and a caller's [`Preconditioner`] (e.g. a
+//! Cholesky factor held on a cluster's workers); the inner-CG one is in
+//! [`super::inner_cg`].
 
 use super::blocks::{at_b, col};
 use super::inner_cg::InnerCg;
@@ -68,6 +70,25 @@ macro_rules! chol_fns {
 chol_fns!(chol_in_place_f64, chol_solve_f64, f64);
 chol_fns!(chol_in_place_f32, chol_solve_f32, f32);
 
+/// A preconditioner given by the caller: M⁻¹ applied to n × c row-major blocks
+/// (symmetric positive definite; deterministic for a run to be reproducible).
+/// The solvers treat it as they treat a stored Cholesky factor: λ_min(M) by 30
+/// steps of Lanczos on M⁻¹ ([`lanczos_largest`]), then CG with M.
+pub trait Preconditioner {
+    /// M⁻¹R for the n × c block R.
+    fn apply(&self, r: &Matrix<f64>) -> Result<Matrix<f64>>;
+
+    /// The name reported as the analysis's `preconditioner`.
+    fn name(&self) -> &str;
+
+    /// Whether the solver deflates the top-k' Ritz pairs around it:
+    /// M⁻¹ = VΘ⁻¹Vᵀ + P B⁻¹ P with P = I − VVᵀ and B⁻¹ this preconditioner's
+    /// apply (a block-Jacobi B, say); `false` uses it as M⁻¹ itself.
+    fn deflated(&self) -> bool {
+        false
+    }
+}
+
 pub(super) enum Precond<'a> {
     Chol {
         f: Factor,
@@ -81,6 +102,11 @@ pub(super) enum Precond<'a> {
     },
     /// K₃₂⁻¹ applied approximately by an inner CG on the f32 kernel.
     Inner(Box<InnerCg<'a>>),
+    /// The caller's M⁻¹, deflated by the Ritz pairs `(v, vals)` when given.
+    External {
+        ext: &'a dyn Preconditioner,
+        defl: Option<(Matrix<f64>, Vec<f64>)>,
+    },
 }
 
 impl Precond<'_> {
@@ -140,6 +166,43 @@ impl Precond<'_> {
                 Ok((0..c).map(|j| col(&out, j)).collect())
             }
             Precond::Inner(ic) => ic.apply_cols(rs),
+            Precond::External { ext, defl } => {
+                let (n, c) = (rs[0].len(), rs.len());
+                let mut r = Matrix::from_fn(n, c, |i, j| rs[j][i]);
+                // M⁻¹r = VΘ⁻¹Vᵀr + B⁻¹(r − VVᵀr) when deflated (P B⁻¹ P: B⁻¹'s
+                // output projected too, so M stays symmetric)
+                let mut top = None;
+                if let Some((v, vals)) = defl {
+                    let coef = at_b(v, &r)?;
+                    gemm_into(&mut r, v.view(), coef.view(), -1.0, true)?;
+                    top = Some((v, vals, coef));
+                }
+                let mut out = ext.apply(&r)?;
+                if out.shape() != (n, c) {
+                    return Err(Error::Shape(format!(
+                        "the preconditioner '{}' returned {:?} for a {n}x{c} block",
+                        ext.name(),
+                        out.shape()
+                    )));
+                }
+                if !out.as_slice().iter().all(|x| x.is_finite()) {
+                    return Err(Error::invalid(
+                        "preconditioner",
+                        format!("'{}' returned non-finite entries", ext.name()),
+                    ));
+                }
+                if let Some((v, vals, mut coef)) = top {
+                    let back = at_b(v, &out)?;
+                    gemm_into(&mut out, v.view(), back.view(), -1.0, true)?;
+                    for (j, l) in vals.iter().enumerate() {
+                        for a in 0..c {
+                            coef.set(j, a, coef.get(j, a) / l);
+                        }
+                    }
+                    gemm_into(&mut out, v.view(), coef.view(), 1.0, true)?;
+                }
+                Ok((0..c).map(|j| col(&out, j)).collect())
+            }
         }
     }
 
@@ -152,13 +215,14 @@ impl Precond<'_> {
     }
 
     /// λ_min(M): closed form for the spectral preconditioner, Lanczos on M⁻¹
-    /// (its largest eigenvalue, 1/λ_min(M)) for a Cholesky factor.
+    /// (its largest eigenvalue, 1/λ_min(M)) for a Cholesky factor or the
+    /// caller's preconditioner.
     pub(super) fn lambda_min(&self, n: usize, seed: u64) -> Result<f64> {
         match self {
             Precond::Spectral { vals, sigma, .. } => {
                 Ok(vals.iter().cloned().fold(*sigma, f64::min))
             }
-            Precond::Chol { .. } => {
+            Precond::Chol { .. } | Precond::External { .. } => {
                 let top = lanczos_largest(n, 30, seed, |v| self.apply(v))?;
                 Ok(1.0 / top)
             }
