@@ -298,7 +298,10 @@ def FanInProd(*branches: Net):
 
 
 def FanInConcat(*branches: Net):
-    """The concatenation of equal-width branches (kernels average)."""
+    """The concatenation of the branches: kernels average, weighted by the branches'
+    widths as neural-tangents' ``FanInConcat`` does (widths all fixed by
+    ``Dense(width=N)``, or all the network width). An activation may not follow it
+    directly (its blocks have different covariances): put a Dense layer between."""
     return _fanin("concat", branches, None)
 
 

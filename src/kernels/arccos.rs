@@ -30,6 +30,28 @@ pub fn relu_j(rho: f64, theta: f64) -> (f64, f64) {
     (j0, j1)
 }
 
+/// The ReLU dual maps of a pair off the diagonal (Cho & Saul 2009; seed 003 §3):
+/// for centred Gaussians of variances q₁, q₂ and covariance s,
+/// (E[relu(u)relu(v)], E[relu'(u)relu'(v)]) = (√(q₁q₂)·J₁(θ)/(2π), J₀(θ)/(2π)),
+/// cos θ = s/√(q₁q₂) clamped; (0, ½) when a variance is 0. Branch-free (arccos by
+/// [`acos_select`], the zero variance selected afterwards) so that a loop over it
+/// vectorizes; the fc kernels ([`crate::kernels::fc`]) and the compositional
+/// engine's `relu` both evaluate it, so they agree bit for bit.
+#[inline(always)]
+pub fn relu_pair(q1: f64, q2: f64, s: f64) -> (f64, f64) {
+    let nab = (q1 * q2).sqrt();
+    let r = (s / nab).clamp(-1.0, 1.0);
+    let (j0, j1) = relu_j(r, acos_select(r));
+    // nab = 0: r is NaN (0/0) or ±1, and selected away
+    let sig = nab * j1 / (2.0 * PI);
+    let dot = j0 / (2.0 * PI);
+    if nab == 0.0 {
+        (0.0, 0.5)
+    } else {
+        (sig, dot)
+    }
+}
+
 /// [`relu_j`] of a correlation clamped to [−1, 1], with libm's arccos.
 #[inline(always)]
 pub fn relu_j_of(rho: f64) -> (f64, f64) {

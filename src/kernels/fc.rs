@@ -25,11 +25,10 @@
 //! dropped, Θ_hidden = Θ^{D−1} Σ̇^D.
 
 use crate::error::{Error, Result};
-use crate::kernels::arccos::relu_j;
+use crate::kernels::arccos::relu_pair;
 use crate::kernels::tile::{check_tile, dense_f64, inner_tile, TileKernel};
 use crate::linalg::{gemm_into, Matrix};
 use rayon::prelude::*;
-use std::f64::consts::PI;
 use std::ops::Range;
 
 /// Which weights the NTK differentiates with respect to.
@@ -77,15 +76,10 @@ pub fn fc_entry(
     };
     let (mut a, mut b) = (s11, s22);
     for layer in 2..=depth {
-        let nab = (a * b).sqrt();
         let (sig_next, dot) = if same {
-            (0.5 * nab, 0.5)
-        } else if nab == 0.0 {
-            (0.0, 0.5)
+            (0.5 * (a * b).sqrt(), 0.5)
         } else {
-            let c = (sig / nab).clamp(-1.0, 1.0);
-            let (j0, j1) = relu_j(c, c.acos());
-            (nab * j1 / (2.0 * PI), j0 / (2.0 * PI))
+            relu_pair(a, b, sig)
         };
         let own = if layer == depth && trained == FcTrained::Hidden {
             0.0

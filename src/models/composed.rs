@@ -21,7 +21,11 @@
 //!   is scalar-valued; each output unit of a wider readout has the same kernel);
 //! - activations φ, φ' from [`ActMap::point`], the definitions the dual maps use;
 //!   `scale(α)` multiplies by α; `sum`/`prod` join equal-width branches
-//!   elementwise, `concat` stacks them;
+//!   elementwise, `concat` stacks them (so the next dense layer weighs each
+//!   branch by its width, as the kernel does);
+//! - nets whose kernel the engine would not compute the same way are refused
+//!   ([`Arch::check_net`]): an activation on the raw input or on another
+//!   activation's output, for instance (φ(x) is deterministic, not Gaussian);
 //! - the loss is Φ(θ) = ½ Σᵢ (f(xᵢ) − yᵢ)² (seed 001 eq. 4, a sum) and GD is
 //!   θ ← θ − η ∇Φ on the trainable layers (seed 001 eq. 6).
 //!
@@ -290,7 +294,7 @@ impl ComposedNet {
         d: usize,
         out_width: &mut OutWidth<'_>,
     ) -> Result<(Node, Vec<DenseSpec>)> {
-        arch.validate()?;
+        arch.check_net()?;
         if d == 0 {
             return Err(Error::invalid(
                 "d",

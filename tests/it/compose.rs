@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use widenet::error::Error;
 use widenet::kernels::compose::maps::{closed_pair, gauss_hermite_normal, quad_pair, Cov};
 use widenet::kernels::compose::{composed_cross, composed_gram, Act, Arch, ComposedKernel, Output};
-use widenet::kernels::tile::dense_f64;
+use widenet::kernels::tile::{dense_f64, TileKernel};
 use widenet::linalg::Matrix;
 use widenet::rng;
 
@@ -90,6 +90,59 @@ fn neural_tangents_oracle() {
         "worst relative error against neural-tangents: {:.3e} ({})",
         worst.0, worst.1
     );
+}
+
+#[test]
+fn tiles_equal_the_pair_by_pair_maps_bit_for_bit() {
+    // a tile maps a row of pairs layer by layer (vectorized); each entry must have
+    // the bits of Program::entry, the pair-by-pair evaluation the cross kernels use
+    let x = widenet::data::npy::read_matrix::<f64>(fixture("x.npy")).unwrap();
+    let mut specs: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("archs.json")).unwrap()).unwrap();
+    specs.push(
+        "dense(b=0.1), concat(serial(dense(width=5), relu), serial(dense(width=3), erf), \
+         dense(width=2, b=0.3)), dense(param=standard, b=0.2), relu, dense"
+            .into(),
+    );
+    let (n, d) = (x.rows(), x.cols());
+    let (rows, cols) = (1..n - 1, 0..n - 2); // crosses the diagonal, odd widths
+    for spec in &specs {
+        let arch = Arch::parse(spec).unwrap();
+        let prog = widenet::kernels::compose::Program::new(&arch, d).unwrap();
+        let div = prog.gram_div(d);
+        let nrm: Vec<f64> = (0..n)
+            .map(|i| x.row(i).iter().map(|v| v * v).sum::<f64>() / div)
+            .collect();
+        let mut gram = vec![0.0; rows.len() * cols.len()];
+        widenet::kernels::tile::inner_tile(
+            x.as_slice(),
+            d,
+            rows.clone(),
+            cols.clone(),
+            prog.gram_scale(d),
+            &mut gram,
+        );
+        for out in [Output::Nngp, Output::Ntk] {
+            let k = ComposedKernel::new(&arch, &x, out).unwrap();
+            let mut tile = vec![0.0; gram.len()];
+            k.tile_f64(rows.clone(), cols.clone(), &mut tile).unwrap();
+            for (p, (&t, &g)) in tile.iter().zip(&gram).enumerate() {
+                let (i, j) = (rows.start + p / cols.len(), cols.start + p % cols.len());
+                let (nngp, ntk) = if i == j {
+                    prog.entry(nrm[i], nrm[i], nrm[i], true)
+                } else {
+                    prog.entry(g, nrm[i], nrm[j], false)
+                };
+                let want = if out == Output::Ntk { ntk } else { nngp };
+                assert_eq!(
+                    t.to_bits(),
+                    want.to_bits(),
+                    "{spec} {} at ({i}, {j}): {t} vs {want}",
+                    out.name()
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -271,6 +324,43 @@ fn bad_specs_name_the_layer_and_field() {
         &["'sum'", "branch 2"],
     );
     expect_invalid("", &["empty"]);
+    // an activation's dual map needs a Gaussian input (neural-tangents refuses the
+    // same nets); the finite network refuses them too (compose_finite.rs)
+    expect_invalid(
+        "relu, dense",
+        &["layer 1 'relu'", "Gaussian input", "raw input"],
+    );
+    expect_invalid(
+        "dense, sum(dense, serial(erf, dense)), relu, relu, dense",
+        &["layer 4 'relu'", "an activation's output"],
+    );
+    expect_invalid(
+        "dense, concat(dense, serial(dense, erf)), sin, dense",
+        &["layer 3 'sin'", "a concatenation"],
+    );
+    expect_invalid(
+        "dense, prod(dense, dense), gelu, dense",
+        &["layer 3 'gelu'", "a product"],
+    );
+    expect_invalid(
+        "rnn(erf, len=2), relu, dense",
+        &["layer 2 'relu'", "recurrent layer's states"],
+    );
+    expect_invalid(
+        "sum(identity, dense), relu, dense",
+        &["layer 1 'sum'", "branch 1", "raw input"],
+    );
+    // concatenated widths: all fixed or all the network width
+    expect_invalid(
+        "dense, concat(dense(width=3), serial(dense, relu)), dense",
+        &["layer 2 'concat'", "branch 2", "network width m", "width=N"],
+    );
+    expect_invalid(
+        "concat(identity, serial(dense, relu)), dense",
+        &["layer 1 'concat'", "branch 2", "fixed width"],
+    );
+    // a lone activation still parses (a fragment to put in a larger net)
+    assert!(Arch::parse("relu").is_ok());
     expect_invalid("dense(w=1", &["expected ',' or ')'"]);
 }
 

@@ -19,8 +19,8 @@ const ARCHS: &[&str] = &[
     "gram=dot; dense, relu, dense(trainable=false)",
     "dense(w=1.2, b=0.4, width=6), erf, dense(param=standard, b=0.5, width=5), tanh_expr, dense(param=standard)",
     "dense, sum(identity, serial(relu, dense(b=0.1), scale(0.5))), gelu, dense(b=0.2)",
-    "dense, prod(serial(sin, dense), serial(cos(a=0.7, b=1.3, c=0.2), dense)), leaky_relu(0.2), dense",
-    "dense(trainable=false), concat(serial(abs, dense), serial(expr('z^2/2 + arctan(z)'), dense)), exp(0.5, 0.3), dense",
+    "dense, prod(serial(sin, dense), serial(cos(a=0.7, b=1.3, c=0.2), dense)), dense, leaky_relu(0.2), dense",
+    "dense(trainable=false), concat(serial(abs, dense(width=5)), serial(expr('z^2/2 + arctan(z)'), dense(width=7))), dense, exp(0.5, 0.3), dense",
     "dense(b=0.5), gaussian(1.1, -0.3), dense(w=0.8), abrelu(-0.4, 1.1), dense(b=0.1, trainable=false)",
 ];
 
@@ -363,6 +363,29 @@ fn bad_input_names_the_argument() {
         1,
     ));
     assert!(e.contains("layer 2 'sum'") && e.contains("width"), "{e}");
+    // nets whose kernel the engine refuses are refused here too (an activation
+    // needs a Gaussian input: the finite net would apply φ to x itself, the
+    // kernel treat x as Gaussian), by the same message
+    for (spec, needle) in [
+        ("relu, dense", "layer 1 'relu'"),
+        ("dense, relu, erf, dense", "layer 3 'erf'"),
+        (
+            "dense, concat(dense, serial(dense, sin)), relu, dense",
+            "layer 3 'relu'",
+        ),
+        (
+            "dense, concat(dense(width=4), dense), dense",
+            "layer 2 'concat'",
+        ),
+    ] {
+        let a = Arch::parse(spec).unwrap();
+        let e = err_text(ComposedNet::init(&a, 4, 8, 1));
+        let k = err_text(composed_gram(&a, &x, Output::Ntk));
+        assert!(
+            e.contains(needle) && e == k,
+            "{spec}: net '{e}', kernel '{k}'"
+        );
+    }
     // a recurrent layer is refused by name (by the parser, or by the finite network
     // where the engine knows the layer)
     let e = match Arch::parse("dense, recurrent(serial(dense, relu), steps=3), dense") {
@@ -507,4 +530,59 @@ fn cli_train_composed_writes_the_library_run() {
     // bad flags are named
     let o = run(&["--width", "0", "--eta", "0.05", "--steps", "7"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--width"));
+}
+
+#[test]
+fn concatenation_of_unequal_widths_weighs_the_branches_by_width() {
+    // one hidden layer per branch: the empirical NNGP and NTK of a finite network
+    // average exactly to the infinite-width kernels (the first pre-activations are
+    // exactly Gaussian, the readout independent of them), so the mean over seeds
+    // must match the kernel within its standard error; widths 3:1
+    let ar = Arch::parse(
+        "concat(serial(dense(w=1.8, b=0.3, width=48), relu), \
+         serial(dense(w=1.2, width=16), erf(a=0.6, b=0.8, c=0.0))), dense(b=0.2)",
+    )
+    .unwrap();
+    let mut x = normal_matrix(6, 3, 77);
+    x.row_mut(2).iter_mut().for_each(|v| *v *= 2.0);
+    x.row_mut(4).iter_mut().for_each(|v| *v *= 0.5);
+    // the same net with the branches averaged (equal widths 16:16) differs from it
+    let even = Arch::parse(
+        "concat(serial(dense(w=1.8, b=0.3, width=16), relu), \
+         serial(dense(w=1.2, width=16), erf(a=0.6, b=0.8, c=0.0))), dense(b=0.2)",
+    )
+    .unwrap();
+    let seeds = 600u64;
+    for output in [Output::Nngp, Output::Ntk] {
+        let exact = composed_gram(&ar, &x, output).unwrap();
+        let averaged = composed_gram(&even, &x, output).unwrap();
+        let nn = exact.as_slice().len();
+        let (mut sum, mut sq) = (vec![0.0; nn], vec![0.0; nn]);
+        for s in 0..seeds {
+            let net = ComposedNet::init(&ar, 3, 8, 5000 + s).unwrap();
+            let k = match output {
+                Output::Ntk => net.empirical_ntk(&x, None).unwrap(),
+                Output::Nngp => net.empirical_nngp(&x, None).unwrap(),
+            };
+            for (i, v) in k.as_slice().iter().enumerate() {
+                sum[i] += v;
+                sq[i] += v * v;
+            }
+        }
+        let sf = seeds as f64;
+        let (mut worst, mut worst_avg) = (0.0f64, 0.0f64);
+        for i in 0..nn {
+            let mean = sum[i] / sf;
+            let se = ((sq[i] / sf - mean * mean).max(0.0) / (sf - 1.0)).sqrt();
+            worst = worst.max((mean - exact.as_slice()[i]).abs() / se);
+            worst_avg = worst_avg.max((mean - averaged.as_slice()[i]).abs() / se);
+        }
+        println!(
+            "{}: worst |mean − kernel| {worst:.2} standard errors; against the plain \
+             average of the branches {worst_avg:.1}",
+            output.name()
+        );
+        assert!(worst < 4.5, "{}: {worst} standard errors", output.name());
+        assert!(worst_avg > 10.0, "{}: {worst_avg}", output.name());
+    }
 }

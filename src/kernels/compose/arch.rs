@@ -153,7 +153,8 @@ pub enum FanIn {
     Sum,
     /// Elementwise product of the branches' outputs (kernels multiply).
     Prod,
-    /// Concatenation of equal-width branches (kernels average).
+    /// Concatenation of the branches (kernels average, weighted by the branches'
+    /// widths as neural-tangents' `FanInConcat` does).
     Concat,
 }
 
@@ -244,6 +245,19 @@ impl Arch {
     pub fn validate(&self) -> Result<()> {
         self.top_layers()
             .try_for_each(|(path, l)| validate_layer(l, &path))
+    }
+
+    /// Checks, for the architecture as a whole network on the raw input, that
+    /// every layer receives what its infinite-width map assumes ([`check_flow`]).
+    /// The kernel engine ([`super::Program::new`]) and the finite network
+    /// ([`crate::models::composed`]) both call this, so a spec means the same
+    /// network to both or is refused by both. (A spec that is only a fragment,
+    /// such as a lone `relu` to be put in a larger net, parses.)
+    pub fn check_net(&self) -> Result<()> {
+        self.validate()?;
+        self.top_layers()
+            .try_fold(Flow::INPUT, |f, (path, l)| check_flow(l, &path, f))
+            .map(|_| ())
     }
 
     /// [`crate::kernels::rnn_infinite`]'s presets as compositions of length `len`
@@ -420,6 +434,161 @@ fn validate_layer(l: &Layer, path: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What the layers after a layer may assume of its output in the infinite-width
+/// limit (neural-tangents' `Kernel.is_gaussian` and channel widths).
+#[derive(Clone, Copy, Debug)]
+struct Flow {
+    /// A centred Gaussian process (a dense layer's output, possibly scaled, or a
+    /// sum of such): what an activation's dual map E[φ(u)φ(v)] assumes.
+    gauss: bool,
+    /// Otherwise what it is, for the error message.
+    what: &'static str,
+    /// A width fixed by the spec (the input's d, or a dense layer's `width=N`),
+    /// rather than the network width m that goes to infinity.
+    fixed: bool,
+}
+
+impl Flow {
+    /// The raw input x: deterministic, neither Gaussian nor of width m.
+    const INPUT: Flow = Flow {
+        gauss: false,
+        what: "the raw input x (deterministic, not a Gaussian: put a dense layer first)",
+        fixed: true,
+    };
+}
+
+/// Checks that each layer gets what its infinite-width map assumes, with
+/// neural-tangents' rules (Novak et al. 2020; `stax` refuses the same specs):
+/// - an activation's input must be Gaussian — not the raw input (the finite
+///   network would apply φ to x itself, a deterministic map, while the dual map
+///   treats its input as Gaussian), nor another activation's output, a
+///   concatenation (blocks of different covariances) or a product;
+/// - `sum` adds kernels only of independent Gaussian branches (each ending in a
+///   dense layer, or the identity of one's output);
+/// - `concat` weights its branches' kernels by their widths, so the widths must
+///   all be fixed (the input's d, `width=N`) or all the network width m: a mix
+///   has no infinite-width ratio.
+fn check_flow(l: &Layer, path: &str, f: Flow) -> Result<Flow> {
+    Ok(match l {
+        Layer::Dense { width, .. } => Flow {
+            gauss: true,
+            what: "",
+            fixed: width.is_some(),
+        },
+        Layer::Act(a) => {
+            if !f.gauss {
+                return Err(arch_err(format!(
+                    "{path} '{}': an activation's infinite-width map needs a Gaussian input (a \
+                     dense layer's output), but its input is {}",
+                    act_name(a),
+                    f.what
+                )));
+            }
+            Flow {
+                gauss: false,
+                what: "an activation's output (not a Gaussian: put a dense layer between)",
+                fixed: f.fixed,
+            }
+        }
+        Layer::Identity | Layer::Scale(_) => f,
+        Layer::Serial(ls) => {
+            let mut g = f;
+            for (i, c) in ls.iter().enumerate() {
+                g = check_flow(c, &format!("{path}.{}", i + 1), g)?;
+            }
+            g
+        }
+        Layer::Rnn(r) => {
+            // the step reads the pre-activation W h + A x + b, a Gaussian of width m
+            let step_in = Flow {
+                gauss: true,
+                what: "",
+                fixed: false,
+            };
+            let g = check_flow(&r.step, &format!("{path}.1"), step_in)?;
+            Flow {
+                what: if g.gauss {
+                    ""
+                } else {
+                    "a recurrent layer's states (not a Gaussian: put a dense layer between)"
+                },
+                ..g
+            }
+        }
+        Layer::Parallel { fanin, branches } => {
+            let name = match fanin {
+                FanIn::Sum => "sum",
+                FanIn::Prod => "prod",
+                FanIn::Concat => "concat",
+            };
+            let outs = branches
+                .iter()
+                .enumerate()
+                .map(|(k, b)| check_flow(b, &format!("{path}.{}", k + 1), f))
+                .collect::<Result<Vec<Flow>>>()?;
+            let single = outs.len() == 1;
+            match fanin {
+                FanIn::Sum => {
+                    if let Some(k) = outs.iter().position(|o| !o.gauss) {
+                        return Err(arch_err(format!(
+                            "{path} 'sum': branch {} does not end in a dense layer (nor is the \
+                             identity of one's output): its output is {}, so the branches \
+                             are not independent Gaussians and their kernels do not add; put \
+                             a dense layer at its end",
+                            k + 1,
+                            outs[k].what
+                        )));
+                    }
+                    Flow {
+                        gauss: true,
+                        what: "",
+                        fixed: outs[0].fixed,
+                    }
+                }
+                FanIn::Prod => Flow {
+                    gauss: single && outs[0].gauss,
+                    what: if single {
+                        outs[0].what
+                    } else {
+                        "a product of branches (not a Gaussian: put a dense layer between)"
+                    },
+                    fixed: outs[0].fixed,
+                },
+                FanIn::Concat => {
+                    if let Some(k) = outs.iter().position(|o| o.fixed != outs[0].fixed) {
+                        let w = |o: &Flow| {
+                            if o.fixed {
+                                "a fixed width (the input's d or a dense layer's width=N)"
+                            } else {
+                                "the network width m"
+                            }
+                        };
+                        return Err(arch_err(format!(
+                            "{path} '{name}': branch 1 has {} but branch {} has {}; the \
+                             kernel weights concatenated branches by their widths, which \
+                             have no ratio as m grows: give every branch's last dense layer \
+                             a width=N, or none",
+                            w(&outs[0]),
+                            k + 1,
+                            w(&outs[k])
+                        )));
+                    }
+                    Flow {
+                        gauss: single && outs[0].gauss,
+                        what: if single {
+                            outs[0].what
+                        } else {
+                            "a concatenation (blocks of different covariances, not one \
+                             Gaussian: put a dense layer between)"
+                        },
+                        fixed: outs[0].fixed,
+                    }
+                }
+            }
+        }
+    })
 }
 
 pub(crate) fn act_name(a: &Act) -> &'static str {

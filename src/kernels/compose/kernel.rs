@@ -10,7 +10,9 @@
 //!   (n the input width: d, or the previous dense layer's `width`);
 //! - activation φ: Σ ↦ E[φ(u)φ(v)], Θ ↦ E[φ'(u)φ'(v)]·Θ ([`super::maps`]);
 //! - scale α: Σ ↦ α²Σ, Θ ↦ α²Θ;
-//! - sum of branches: Σ = ΣᵢΣᵢ, Θ = ΣᵢΘᵢ; concat: their averages; product:
+//! - sum of branches: Σ = ΣᵢΣᵢ, Θ = ΣᵢΘᵢ; concat: their averages weighted by
+//!   the branches' widths nᵢ/Σⱼnⱼ (plain means for equal widths, as
+//!   neural-tangents' `FanInConcat`); product:
 //!   Σ = ΠᵢΣᵢ, Θ = Σᵢ Θᵢ Π_{j≠i} Σⱼ;
 //! - recurrent layer (the first layer; X^t = Σ⁰(x_t, x'_t) the step-t input
 //!   covariance, K the state's covariance, K^0 = 0 for h_0 = 0 and
@@ -51,6 +53,9 @@ enum Op {
     Pick(usize),
     /// Pop `n` branch results and their input, push the joined result.
     Join(usize, FanIn),
+    /// Pop the branch results and their input, push Σᵢ wᵢ·(branch i) with the
+    /// weights wᵢ = nᵢ/Σⱼnⱼ of branches of unequal widths nᵢ (a concatenation).
+    Concat(Vec<f64>),
 }
 
 /// One pair's state: NNGP covariances and NTK.
@@ -113,15 +118,11 @@ struct Compiler {
 
 impl Compiler {
     /// Compiles `l` applied to the top of the stack. `width` is the current
-    /// layer width (None when unknown), `gauss` whether the current values are
-    /// centred Gaussian in the limit (a dense layer's output, possibly scaled or
-    /// summed); returns both after `l`.
-    fn layer(
-        &mut self,
-        l: &Layer,
-        path: &str,
-        (width, gauss): (Option<usize>, bool),
-    ) -> Result<(Option<usize>, bool)> {
+    /// layer width (None for the network width m); returns the width after `l`.
+    /// The architecture is validated ([`Arch::validate`]): activations get
+    /// Gaussian inputs, sums independent Gaussian branches, and a concatenation's
+    /// widths are all fixed or all m.
+    fn layer(&mut self, l: &Layer, path: &str, width: Option<usize>) -> Result<Option<usize>> {
         Ok(match l {
             Layer::Dense {
                 w_std,
@@ -151,14 +152,14 @@ impl Compiler {
                     trainable: *trainable,
                     standard,
                 });
-                (*out, true)
+                *out
             }
             Layer::Act(a) => {
                 self.ops
                     .push(Op::Act(ActMap::new(a).map_err(|e| {
                         Error::invalid("arch", format!("{path} 'expr': {e}"))
                     })?));
-                (width, false)
+                width
             }
             Layer::Rnn(_) => {
                 return Err(Error::invalid(
@@ -169,21 +170,20 @@ impl Compiler {
                     ),
                 ))
             }
-            Layer::Identity => (width, gauss),
+            Layer::Identity => width,
             Layer::Scale(a) => {
                 self.ops.push(Op::Scale(a * a));
-                (width, gauss)
+                width
             }
             Layer::Serial(ls) => {
-                let mut w = (width, gauss);
+                let mut w = width;
                 for (i, c) in ls.iter().enumerate() {
                     w = self.layer(c, &format!("{path}.{}", i + 1), w)?;
                 }
                 w
             }
             Layer::Parallel { fanin, branches } => {
-                let mut w_out = None;
-                let mut all_gauss = true;
+                let mut widths = Vec::with_capacity(branches.len());
                 for (k, b) in branches.iter().enumerate() {
                     self.ops.push(Op::Pick(k));
                     self.depth += 1;
@@ -194,29 +194,29 @@ impl Compiler {
                             format!("{path}: branches nested deeper than {MAX_STACK}"),
                         ));
                     }
-                    let (w, g) = self.layer(b, &format!("{path}.{}", k + 1), (width, gauss))?;
-                    if *fanin == FanIn::Sum && !g {
-                        // kernels add only for uncorrelated branches: each must end in a
-                        // dense layer (or be the identity of one), as neural-tangents requires
-                        return Err(Error::invalid(
-                            "arch",
-                            format!(
-                                "{path} 'sum': branch {} does not end in a dense layer (nor is the \
-                                 identity of one's output), so the branches are correlated and \
-                                 their kernels do not add; put a dense layer at its end",
-                                k + 1
-                            ),
-                        ));
-                    }
-                    all_gauss &= g;
-                    w_out = w_out.or(w);
+                    widths.push(self.layer(b, &format!("{path}.{}", k + 1), width)?);
                 }
                 self.depth -= branches.len();
-                self.ops.push(Op::Join(branches.len(), *fanin));
                 match fanin {
-                    FanIn::Concat => (w_out.map(|w| w * branches.len()), all_gauss),
-                    FanIn::Sum => (w_out, true),
-                    FanIn::Prod => (w_out, branches.len() == 1 && all_gauss),
+                    FanIn::Concat => {
+                        // all fixed or all m (Arch::validate); equal widths average
+                        // (neural-tangents' FanInConcat), unequal ones weigh by width
+                        let fixed: Option<Vec<usize>> = widths.iter().copied().collect();
+                        match &fixed {
+                            Some(ws) if ws.iter().any(|&w| w != ws[0]) => {
+                                let total: usize = ws.iter().sum();
+                                self.ops.push(Op::Concat(
+                                    ws.iter().map(|&w| w as f64 / total as f64).collect(),
+                                ));
+                            }
+                            _ => self.ops.push(Op::Join(branches.len(), FanIn::Concat)),
+                        }
+                        fixed.map(|ws| ws.iter().sum())
+                    }
+                    FanIn::Sum | FanIn::Prod => {
+                        self.ops.push(Op::Join(branches.len(), *fanin));
+                        widths.iter().copied().flatten().next()
+                    }
                 }
             }
         })
@@ -226,13 +226,13 @@ impl Compiler {
 impl Program {
     /// Compiles `arch` for inputs of dimension `d` (per step for a recurrent net).
     pub fn new(arch: &Arch, d: usize) -> Result<Program> {
-        arch.validate()?;
+        arch.check_net()?;
         let mut c = Compiler {
             ops: vec![],
             depth: 1,
             max_depth: 1,
         };
-        let mut state = (Some(d), false);
+        let mut state = Some(d);
         let mut rnn = None;
         for (k, (path, l)) in arch.top_layers().enumerate() {
             match l {
@@ -427,6 +427,7 @@ impl Program {
                                 o.t += b.t;
                             }
                             if *fanin == FanIn::Concat {
+                                // equal widths: the plain mean
                                 let k = *n as f64;
                                 o.s /= k;
                                 o.q1 /= k;
@@ -449,21 +450,193 @@ impl Program {
                     top -= n;
                     stack[top] = out;
                 }
+                Op::Concat(ws) => {
+                    let n = ws.len();
+                    let br = &stack[top + 1 - n..=top];
+                    let mut o = St::default();
+                    for (b, w) in br.iter().zip(ws) {
+                        o.s += w * b.s;
+                        o.q1 += w * b.q1;
+                        o.q2 += w * b.q2;
+                        o.t += w * b.t;
+                    }
+                    top -= n;
+                    stack[top] = o;
+                }
             }
         }
         stack[top]
     }
 }
 
+/// Entry `k` of a lane buffer: its q1, q2, s and t arrays (`w` values each).
+#[inline(always)]
+fn entry4(buf: &mut [f64], k: usize, w: usize) -> [&mut [f64]; 4] {
+    let (q1, rest) = buf[4 * k * w..4 * (k + 1) * w].split_at_mut(w);
+    let (q2, rest) = rest.split_at_mut(w);
+    let (s, t) = rest.split_at_mut(w);
+    [q1, q2, s, t]
+}
+
+impl Program {
+    /// The ops on `w` pairs at once (one row of a tile): `buf` holds
+    /// `max_depth + 1` stack entries of 4·`w` values (q1, q2, s, t arrays); entry 0
+    /// is the pairs' input on entry and their result on exit. Every lane takes
+    /// exactly the operations of [`Program::run`] (same = false) in the same
+    /// order, so its bits equal [`Program::entry`]'s; the layer-by-layer loops
+    /// over the lanes vectorize (ReLU's arccos is branch-free,
+    /// [`crate::kernels::arccos::relu_pair`]). Compiled for the best instruction set
+    /// the CPU has; no operation is fused or reordered, so the bits are the same on
+    /// every one.
+    fn run_lanes(&self, buf: &mut [f64], w: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            unsafe fn avx512(p: &Program, buf: &mut [f64], w: usize) {
+                p.lanes_impl(buf, w)
+            }
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2(p: &Program, buf: &mut [f64], w: usize) {
+                p.lanes_impl(buf, w)
+            }
+            if is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports AVX-512F (checked just above).
+                return unsafe { avx512(self, buf, w) };
+            }
+            if is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above).
+                return unsafe { avx2(self, buf, w) };
+            }
+        }
+        self.lanes_impl(buf, w)
+    }
+
+    #[inline(always)]
+    fn lanes_impl(&self, buf: &mut [f64], w: usize) {
+        let e = 4 * w;
+        let mut top = 0usize;
+        for op in &self.ops {
+            match op {
+                Op::Dense {
+                    w2,
+                    b2,
+                    trainable,
+                    standard,
+                } => {
+                    let (w2, b2) = (*w2, *b2);
+                    let [q1, q2, s, t] = entry4(buf, top, w);
+                    for v in q1.iter_mut().chain(q2.iter_mut()) {
+                        *v = w2 * *v + b2;
+                    }
+                    // the NTK's own term: W²Σ + b² (ntk) or n·Σ + [b > 0] (standard)
+                    let (c, d) = standard.unwrap_or((w2, b2));
+                    for (sv, tv) in s.iter_mut().zip(t.iter_mut()) {
+                        let own = c * *sv + d;
+                        *sv = w2 * *sv + b2;
+                        *tv = if *trainable { own + *tv * w2 } else { *tv * w2 };
+                    }
+                }
+                Op::Act(m) => {
+                    let [q1, q2, s, t] = entry4(buf, top, w);
+                    act_lanes(m, q1, q2, s, t);
+                }
+                Op::Scale(a2) => buf[top * e..(top + 1) * e]
+                    .iter_mut()
+                    .for_each(|v| *v *= a2),
+                Op::Pick(k) => {
+                    let (lo, hi) = buf.split_at_mut((top + 1) * e);
+                    hi[..e].copy_from_slice(&lo[(top - k) * e..(top - k + 1) * e]);
+                    top += 1;
+                }
+                Op::Join(n, fanin) => {
+                    let base = top - n;
+                    let (lo, hi) = buf.split_at_mut((base + 1) * e);
+                    let dst = &mut lo[base * e..];
+                    let br = &hi[..n * e];
+                    dst.copy_from_slice(&br[..e]);
+                    match fanin {
+                        FanIn::Sum | FanIn::Concat => {
+                            for b in br[e..].chunks_exact(e) {
+                                dst.iter_mut().zip(b).for_each(|(o, v)| *o += v);
+                            }
+                            if *fanin == FanIn::Concat {
+                                let k = *n as f64;
+                                dst.iter_mut().for_each(|o| *o /= k);
+                            }
+                        }
+                        FanIn::Prod => {
+                            let (oq, os) = dst.split_at_mut(2 * w);
+                            let (os, ot) = os.split_at_mut(w);
+                            for b in br[e..].chunks_exact(e) {
+                                let (bq, bs) = b.split_at(2 * w);
+                                let (bs, bt) = bs.split_at(w);
+                                for (((o_t, o_s), b_s), b_t) in
+                                    ot.iter_mut().zip(os.iter_mut()).zip(bs).zip(bt)
+                                {
+                                    *o_t = *o_t * b_s + *o_s * b_t;
+                                    *o_s *= b_s;
+                                }
+                                oq.iter_mut().zip(bq).for_each(|(o, v)| *o *= v);
+                            }
+                        }
+                    }
+                    top = base;
+                }
+                Op::Concat(ws) => {
+                    let base = top - ws.len();
+                    let (lo, hi) = buf.split_at_mut((base + 1) * e);
+                    let dst = &mut lo[base * e..];
+                    dst.iter_mut().for_each(|o| *o = 0.0);
+                    for (b, wt) in hi.chunks_exact(e).zip(ws) {
+                        dst.iter_mut().zip(b).for_each(|(o, v)| *o += wt * v);
+                    }
+                    top = base;
+                }
+            }
+        }
+        debug_assert_eq!(top, 0);
+    }
+}
+
+/// An activation's maps on lanes (off the diagonal): ReLU in one vectorized loop,
+/// the others pair by pair through [`ActMap::pair`] — the operations of
+/// [`Program::run`] either way.
+#[inline(always)]
+fn act_lanes(m: &ActMap, q1: &mut [f64], q2: &mut [f64], s: &mut [f64], t: &mut [f64]) {
+    use super::arch::Act;
+    if let ActMap::Closed(Act::Relu) = m {
+        for (((a, b), c), d) in q1.iter_mut().zip(q2.iter_mut()).zip(s.iter_mut()).zip(t) {
+            let (s2, dot) = crate::kernels::arccos::relu_pair(*a, *b, *c);
+            *a *= 0.5;
+            *b *= 0.5;
+            *c = s2;
+            *d *= dot;
+        }
+        return;
+    }
+    for (((a, b), c), d) in q1.iter_mut().zip(q2.iter_mut()).zip(s.iter_mut()).zip(t) {
+        let (s2, dot) = m.pair(Cov {
+            q1: *a,
+            q2: *b,
+            s: *c,
+            same: false,
+        });
+        *a = m.var(*a);
+        *b = m.var(*b);
+        *c = s2;
+        *d *= dot;
+    }
+}
+
 impl RnnProg {
-    /// Compiles a recurrent layer; returns it with the (width, gauss) state after it.
-    fn new(r: &Rnn, gram: Gram, path: &str) -> Result<(RnnProg, (Option<usize>, bool))> {
+    /// Compiles a recurrent layer; returns it with the width after it.
+    fn new(r: &Rnn, gram: Gram, path: &str) -> Result<(RnnProg, Option<usize>)> {
         let mut c = Compiler {
             ops: vec![],
             depth: 1,
             max_depth: 1,
         };
-        let st = c.layer(&r.step, &format!("{path}.1"), (None, true))?;
+        let st = c.layer(&r.step, &format!("{path}.1"), None)?;
         let step = Program {
             rnn: None,
             ops: c.ops,
@@ -905,16 +1078,28 @@ impl TileKernel for ComposedKernel<'_> {
         if w == 0 {
             return Ok(());
         }
+        // a tile row at a time, layer by layer over the row (Program::run_lanes);
+        // the diagonal (correlation exactly 1) pair by pair
+        let mut buf = vec![0.0; 4 * w * (self.prog.max_depth + 1)];
+        let nj = &self.nrm[cols.clone()];
         for (ii, row) in out.chunks_exact_mut(w).enumerate() {
             let i = rows.start + ii;
             let ni = self.nrm[i];
-            for (jj, v) in row.iter_mut().enumerate() {
-                let j = cols.start + jj;
-                *v = if i == j {
-                    pick(self.output, self.prog.entry(ni, ni, ni, true))
-                } else {
-                    pick(self.output, self.prog.entry(*v, ni, self.nrm[j], false))
-                };
+            {
+                let [q1, q2, s, t] = entry4(&mut buf, 0, w);
+                q1.fill(ni);
+                q2.copy_from_slice(nj);
+                s.copy_from_slice(row);
+                t.fill(0.0);
+            }
+            self.prog.run_lanes(&mut buf, w);
+            let res = match self.output {
+                Output::Nngp => &buf[2 * w..3 * w],
+                Output::Ntk => &buf[3 * w..4 * w],
+            };
+            row.copy_from_slice(res);
+            if cols.contains(&i) {
+                row[i - cols.start] = pick(self.output, self.prog.entry(ni, ni, ni, true));
             }
         }
         Ok(())

@@ -11,7 +11,7 @@
 
 use super::arch::Act;
 use super::expr::{erf, Expr};
-use crate::kernels::arccos::relu_j;
+use crate::kernels::arccos::{relu_j, relu_pair};
 use std::f64::consts::PI;
 
 /// A covariance pair: Var u = q1, Var v = q2, Cov(u, v) = s; `same` marks x = x'
@@ -294,15 +294,10 @@ pub fn closed_pair(act: &Act, c: Cov) -> (f64, f64) {
     match *act {
         Act::Relu => {
             // the order of operations of crate::kernels::fc::fc_entry, bit for bit
-            let nab = (c.q1 * c.q2).sqrt();
             if c.same {
-                (0.5 * nab, 0.5)
-            } else if nab == 0.0 {
-                (0.0, 0.5)
+                (0.5 * (c.q1 * c.q2).sqrt(), 0.5)
             } else {
-                let r = (c.s / nab).clamp(-1.0, 1.0);
-                let (j0, j1) = relu_j(r, r.acos());
-                (nab * j1 / (2.0 * PI), j0 / (2.0 * PI))
+                relu_pair(c.q1, c.q2, c.s)
             }
         }
         Act::LeakyRelu { alpha } => abrelu(alpha, 1.0, c),
