@@ -1,8 +1,8 @@
-//! All integration tests but three in one binary: one build and one link of the shared
-//! code instead of one per file (issue 24 item 5). Each file is a module, named as before
-//! (`cargo test --test it predict::` runs one of them). `interrupt`, `tile_interrupt` and
-//! `large_n` stay binaries of their own: they set process-wide state (the interrupt flag,
-//! the memory budget) that would reach the tests running beside them in one process.
+//! All integration tests and the library's unit tests (`unit/`) in one binary: one build
+//! and one link of the shared code instead of one per file (issue 24 item 5). Each file is
+//! a module, named as before (`cargo test --test it predict::` runs one of them). The tests
+//! that set process-wide state (the interrupt flag, the memory budget), which would reach
+//! the tests running beside them here, are the binary `tests/process/`.
 
 mod claim_quotes;
 mod claims_central;

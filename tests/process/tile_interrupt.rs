@@ -1,6 +1,6 @@
 //! Ctrl-C during a kernel write: an interrupt requested from another thread
 //! mid-write stops the tile drivers with `Error::Interrupted` and leaves no file.
-//! (Its own test binary: the interrupt flag is process-wide.)
+//! (The interrupt flag is process-wide: the binary's tests run one at a time.)
 
 use std::ops::Range;
 use std::sync::mpsc;
@@ -69,6 +69,7 @@ fn run_interrupted<T>(x: &Matrix<f64>, f: impl FnOnce(&Tripwire<'_>) -> Result<T
 
 #[test]
 fn an_interrupt_mid_write_leaves_no_file() {
+    let _serial = crate::serial();
     let (n, d) = (6 * TILE + 10, 5);
     let mut g = widenet::rng::stream(1, "test/interrupt");
     let x = Matrix::from_fn(n, d, |_, _| widenet::rng::normal(&mut g));

@@ -1,7 +1,7 @@
 //! A requested interrupt (Ctrl-C in the CLI, KeyboardInterrupt in Python) stops every long
 //! library loop with `Error::Interrupted`, and clearing it lets the same calls finish.
-//! One test in its own binary: the interrupt flag is process-wide, so no other test may
-//! run beside it.
+//! The interrupt flag is process-wide, so no other test may run beside it (the binary's
+//! tests run one at a time, `crate::serial`).
 
 use widenet::error::Error;
 use widenet::kernels::{classic, fc, h_inf, h_inf_cross, rnn_infinite};
@@ -85,6 +85,7 @@ fn all_calls() -> Vec<(&'static str, Result<(), Error>)> {
 
 #[test]
 fn a_requested_interrupt_stops_every_long_loop_and_clearing_it_resumes() {
+    let _serial = crate::serial();
     request_interrupt();
     for (name, r) in all_calls() {
         assert!(

@@ -10,13 +10,7 @@ use widenet::theory::large_n::{
 };
 use widenet::theory::spectrum::KernelAnalysis;
 
-/// Some tests here set the process-wide memory budget, which every allocation
-/// check reads: the tests of this binary run one at a time so that a tiny budget
-/// never reaches another test.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::serial;
 
 fn sphere(n: usize, d: usize, seed: u64) -> Matrix<f64> {
     let mut rng = widenet::rng::stream(seed, "large-n test inputs");
@@ -633,6 +627,7 @@ fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refus
 
 #[test]
 fn precond_flag_is_parsed_and_bad_values_name_the_flag() {
+    let _serial = crate::serial();
     assert_eq!(
         "spectral-cg".parse::<PrecondChoice>().unwrap(),
         PrecondChoice::SpectralCg
