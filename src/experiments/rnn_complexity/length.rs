@@ -7,7 +7,8 @@
 //! (L·C*)², C* measured by the kernel part). Remark 3.1 is inconclusive at quick scale (the
 //! curves do not reach ε = 0.3 at L = 2 by N = 6,400, and η·m = 12.8 exceeds the cap 10 on
 //! Theorem 2's η = O(1/m)); the paper-scale command is `widenet reproduce rnn-length --scale
-//! paper --set sgd.eta=0.0195` (η·m ≤ 10 at m = 512; not run here).
+//! paper --set sgd.eta=0.0195` (η·m ≤ 10 at m = 512), inconclusive as well when run on
+//! 2026-12-07: the averaged test error does not reach 0.3 at L = 4 by N = 25,600 (README).
 
 use super::sgd_curves::{curve_claims, write_curves};
 use super::*;
