@@ -155,36 +155,6 @@ def test_distributed_analysis_matches_the_single_machine_paths(client, rng):
     np.testing.assert_allclose(ex.eigenvalues, full.eigenvalues[:k], rtol=1e-10)
 
 
-@pytest.mark.parametrize("pre,fp", [("cholesky", "f64"), ("cholesky", "f32"),
-                                    ("spectral", "f64")])
-def test_every_cg_route_matches_the_single_machine_path(client, rng, pre, fp):
-    # n = 700 at chunk 256: the last block row is short (the Cholesky route pads it)
-    n, k = 700, 5
-    x = _sphere(rng, n, 12)
-    y = np.sign(x[:, 0] - 0.1)
-    ref = widenet.analyze_large(x, y, top_k=k, tol=1e-11)
-    q_np = float(y @ np.linalg.solve(h_inf_numpy(x), y))
-    got = wd.analyze(x, y, client=client, top_k=k, tol=1e-11, chunk=256, mode="persist",
-                     preconditioner=pre, factor_precision=fp, timeout=T)
-    assert got.preconditioner == pre and got.mode == "persist"
-    # the result is the single-machine result type with the cluster's fields added
-    assert isinstance(got, widenet.LargeAnalysis)
-    assert set(ref.to_dict()) <= set(got.to_dict())
-    assert got.path == ("persist+cholesky-" + fp if pre == "cholesky" else "persist+spectral")
-    np.testing.assert_allclose(got.y_hinv_y, ref.y_hinv_y, rtol=1e-8)
-    np.testing.assert_allclose(got.y_hinv_y, q_np, rtol=1e-8)
-    np.testing.assert_allclose(got.complexity_measure, ref.complexity_measure, rtol=1e-8)
-    assert got.achieved_rel_error <= 1e-11
-    if pre == "cholesky":
-        # the factor makes M = K (f64) or K + s I (f32): a handful of CG iterations
-        # against the spectral route's dozens
-        assert got.cg_iterations <= (2 if fp == "f64" else 6)
-        assert got.triangular_solves >= 31  # 30 Lanczos steps on M^-1 for lambda_min(M), CG
-        assert 0.5 < got.lambda_min_estimate / np.linalg.eigvalsh(h_inf_numpy(x))[0] < 2
-    else:
-        assert got.triangular_solves == 0
-
-
 ACCURACY_FIELDS = ("achieved_rel_error", "lambda_min_estimate", "condition_estimate",
                    "max_stable_eta", "captured_fraction")
 
@@ -236,6 +206,20 @@ def test_each_route_is_the_single_machine_analysis_to_1e12(client, rng, mode, pr
     np.testing.assert_allclose(got.predicted_loss, ref.predicted_loss, rtol=1e-12)
     np.testing.assert_allclose(got.projections, ref.projections, rtol=1e-10)
     assert got.achieved_rel_error <= 1e-9
+    # numpy's solve on the same kernel (independent of both)
+    h = h_inf_numpy(x)
+    np.testing.assert_allclose(got.y_hinv_y, float(y @ np.linalg.solve(h, y)), rtol=1e-8)
+    # the result is the single-machine result type with the cluster's fields added
+    assert isinstance(got, widenet.LargeAnalysis)
+    assert set(ref.to_dict()) <= set(got.to_dict())
+    if pre == "cholesky":
+        # the factor makes M = K (f64) or K + s I (f32): a handful of CG iterations
+        # against the spectral route's dozens
+        assert got.cg_iterations <= (2 if fp == "f64" else 6)
+        assert got.triangular_solves >= 31  # 30 Lanczos steps on M^-1 for lambda_min(M), CG
+        assert 0.5 < got.lambda_min_estimate / np.linalg.eigvalsh(h)[0] < 2
+    else:
+        assert got.triangular_solves == 0
 
 
 def test_the_cg_route_follows_the_memory_budget(client, rng):
@@ -243,8 +227,10 @@ def test_the_cg_route_follows_the_memory_budget(client, rng):
     x = _sphere(rng, n, 6)
     y = np.sign(x[:, 2])
     tiles = 3 * 4 // 2 * 256 * 256 * 8  # the lower blocks at chunk 256, f64
-    kw = dict(client=client, top_k=3, tol=1e-9, chunk=256, timeout=T)
-    a = wd.analyze(x, y, memory_budget=2 * tiles, **kw)  # tiles + f64 factor fit
+    kw = dict(client=client, top_k=3, tol=1e-6, chunk=256, timeout=T)
+    # (the other routes are checked to 1e-12 against the single machine above: here the
+    # route chosen is the point, and the same y^T K^-1 y to their tolerance)
+    a = wd.analyze(x, y, memory_budget=2 * tiles, **dict(kw, tol=1e-9))  # tiles + f64 factor fit
     b = wd.analyze(x, y, memory_budget=2 * tiles - 1, **kw)  # only the tiles fit
     c = wd.analyze(x, y, memory_budget=tiles - 1, **kw)  # nothing fits
     d = wd.analyze(x, y, memory_budget=2 * tiles, factor_precision="f32", **kw)
@@ -257,7 +243,7 @@ def test_the_cg_route_follows_the_memory_budget(client, rng):
     assert c.held_fraction == 1.0 and e.held_fraction == 0.0 and a.held_fraction == 1.0
     assert a.memory_budget == 2 * tiles
     for r in (b, c, d, e):
-        np.testing.assert_allclose(r.y_hinv_y, a.y_hinv_y, rtol=1e-8)
+        np.testing.assert_allclose(r.y_hinv_y, a.y_hinv_y, rtol=1e-5)
     with pytest.raises(ValueError, match="persisted"):
         wd.analyze(x, y, mode="matrix-free", preconditioner="cholesky", **kw)
     with pytest.raises(ValueError, match="factor_precision"):
@@ -275,7 +261,8 @@ def test_the_mixed_mode_is_the_single_machine_analysis_whatever_part_of_the_tile
     lam = np.linalg.eigvalsh(h_inf_numpy(x))[::-1][:k]
     f32_tiles = 4 * (256 * 256 * 3 + 256 * 188 * 2 + 188 * 188)
     runs = []
-    for budget in (f32_tiles, f32_tiles // 2, 0):
+    # (every tile held: the budget test's mode "mixed" run)
+    for budget in (f32_tiles // 2, 0):
         got = wd.analyze(x, y, client=client, top_k=k, tol=1e-10, chunk=256, mode="mixed",
                          memory_budget=budget, timeout=T)
         assert got.path == "mixed+inner-cg" and got.preconditioner == "inner-cg"
@@ -292,8 +279,7 @@ def test_the_mixed_mode_is_the_single_machine_analysis_whatever_part_of_the_tile
         k64, k32 = h_inf_numpy(x), widenet.relu_ntk(x, precision="f32").astype(np.float64)
         assert np.linalg.norm(k64 - k32, 2) <= got.f32_rounding_bound
         assert got.lambda_min_estimate <= np.linalg.eigvalsh(k64)[0] * (1 + 1e-6)
-    assert [r.held_fraction for r in runs][0] == 1.0 and runs[2].held_fraction == 0.0
-    assert 0 < runs[1].held_fraction < 1
+    assert 0 < runs[0].held_fraction < 1 and runs[1].held_fraction == 0.0
     # held or recomputed, the f32 tiles are the same bits: so is every result
     for r in runs[1:]:
         assert r.y_hinv_y == runs[0].y_hinv_y
@@ -375,15 +361,15 @@ def test_a_user_kernel_in_npy_tiles_gets_the_same_analysis(client, rng, tmp_path
     da.to_npy_stack(str(tmp_path / "k"), da.from_array(h, chunks=(128, n)), axis=0)
     stored = da.from_npy_stack(str(tmp_path / "k"))
     ref = widenet.analyze_large(y=y, kernel=h, top_k=k, tol=1e-11)
-    # (block-Jacobi's lambda_min estimate is looser: its rounding floor cond sqrt(n) eps
-    # lies near 1e-10 here, so it is asked for 1e-9)
-    for mode, pre, tol in (("persist", "spectral", 1e-11),
-                           ("matrix-free", "block-jacobi", 1e-9)):
+    # (block-Jacobi with two diagonal blocks takes about 90 CG iterations to 1e-9 here,
+    # each a pass over the stored tiles: it is asked for 1e-6)
+    for mode, pre, tol in (("persist", "spectral", 1e-9),
+                           ("matrix-free", "block-jacobi", 1e-6)):
         got = wd.analyze(y=y, kernel=stored, client=client, top_k=k, tol=tol, chunk=256,
                          mode=mode, preconditioner=pre, timeout=T)
         assert got.mode == mode
         np.testing.assert_allclose(got.eigenvalues, ref.eigenvalues, rtol=1e-8)
-        np.testing.assert_allclose(got.y_hinv_y, ref.y_hinv_y, rtol=1e-8)
+        np.testing.assert_allclose(got.y_hinv_y, ref.y_hinv_y, rtol=100 * tol)
 
 
 def test_non_finite_or_asymmetric_user_kernels_are_refused(client, rng):
@@ -429,7 +415,10 @@ def test_a_killed_worker_does_not_change_the_answer(client, rng, mode, pre):
     n = 700
     x = _sphere(rng, n, 16)
     y = np.sign(x[:, 0] + 0.2)
-    kw = dict(top_k=4, tol=1e-10, chunk=256, mode=mode, timeout=T, preconditioner=pre)
+    # (the answer is compared bit for bit, so any tolerance tests it: a loose one keeps
+    # the rounds of products few; mode "mixed" needs two f64 passes for its kill)
+    kw = dict(top_k=3, tol=1e-10 if mode == "mixed" else 1e-8, chunk=256, mode=mode,
+              timeout=T, preconditioner=pre)
     ref = wd.analyze(x, y, client=client, **kw)
     # the kill goes to a cluster of its own: the shared one never waits for a nanny to
     # bring a worker back (that wait once took over 60 s after a long module run)
