@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README, CI): the Rust tests, then the Python package's tests.
+# The test command (README, CI): the Rust tests and the Python package's tests.
 # On a fresh machine with Rust and Python 3.9+ it creates a virtual environment under
 # target/pyenv, installs the pinned test environment python/requirements-test.lock from PyPI
 # (maturin, numpy, pytest, matplotlib for the notebook plots, dask[array] + distributed + scipy
@@ -28,16 +28,34 @@ trap 'kill $venv 2>/dev/null || true' EXIT
 # the widenet crate then resolves exactly as in the Python extension's build, so
 # `pip install .` below links this build of it instead of compiling it again (the binding
 # crate has no Rust tests of its own; python/tests tests it)
-cargo test --release --workspace --features widenet-python/extension-module --tests
+CARGO_TEST=(cargo test --release --workspace --features widenet-python/extension-module --tests)
+"${CARGO_TEST[@]}" --no-run
 
 if ! wait "$venv"; then
   cat target/pyenv-setup.log
   echo "creating the Python test environment failed (above)" >&2
   exit 1
 fi
-trap - EXIT
 # build once (maturin is on PATH for the build backend), then install over any old build
 PATH="$VENV/bin:$PATH" "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   --no-build-isolation --no-deps --force-reinstall .
+
+# The Rust tests (built above) run while pytest runs: most Python tests wait on a Dask
+# cluster's round trips, so the two share 2 cores well (issue 24: CI time). The Rust
+# tests' output follows pytest's.
+"${CARGO_TEST[@]}" >target/rust-tests.log 2>&1 &
+rust=$!
+trap 'kill $rust 2>/dev/null || true' EXIT
 # the CLI that `cargo test` built, for the bit-for-bit comparisons
-WIDENET_CLI="$PWD/target/release/widenet" "$VENV/bin/python" -m pytest -q -p no:cacheprovider python/tests
+py=0
+WIDENET_CLI="$PWD/target/release/widenet" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+  python/tests || py=$?
+rs=0
+wait "$rust" || rs=$?
+trap - EXIT
+echo "---- Rust tests (cargo test; exit status $rs) ----"
+cat target/rust-tests.log
+if [ "$rs" -ne 0 ] || [ "$py" -ne 0 ]; then
+  echo "tests failed: Rust exit status $rs, Python (pytest) exit status $py" >&2
+  exit 1
+fi
