@@ -626,7 +626,8 @@ def complexity(function: str, *, measure: str = "C", R: float = 1.0,
         function: exp, sin, cos, tanh, sigmoid, "arctan(z/2)", "z*arctan(z/2)", a scale
             inside ("exp(2z)"), or "poly:c0,c1,...".
         measure: "C" (seed 004 eq. 6), "CN" (eq. 7), "ceps" / "cs" (seeds 002/003),
-            "arora" (seed 001 Cor. 6.2).
+            "cs1" (cs with seed 003's exponent 1 of (i+1)), "arora" (seed 001 Cor. 6.2);
+            case and underscores are ignored ("C_N" is "CN").
         R: the radius at which the series is evaluated.
         N: number of variables (CN); L: sequence length (C, CN); eps: target error (ceps).
 

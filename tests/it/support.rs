@@ -63,3 +63,13 @@ pub fn normal_matrix(n: usize, d: usize, seed: u64) -> Matrix<f64> {
     let mut g = rng::stream(seed, "test");
     Matrix::from_fn(n, d, |_, _| rng::normal(&mut g))
 }
+
+/// Runs the `widenet` binary with `args` (no backtrace variable, so a panic would show
+/// as one, not as a backtrace hint).
+pub fn widenet_cli<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_widenet"))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
