@@ -4,19 +4,12 @@
 #![allow(clippy::needless_range_loop)] // index loops mirror the formulas
 
 use std::path::Path;
-use std::process::Command;
 use widenet::data::npy;
 use widenet::kernels::h_inf;
 use widenet::linalg::Matrix;
 use widenet::rng;
 
-fn widenet(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_widenet"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
+use crate::support::widenet_cli as widenet;
 
 fn ok(args: &[&str]) -> String {
     let o = widenet(args);
@@ -82,15 +75,9 @@ fn kernel_relu_ntk_writes_h_inf() {
 fn analyze_reports_spectrum_projections_and_prediction() {
     let dir = tempfile::tempdir().unwrap();
     let x = unit(25, 8, 2);
-    let mut g = rng::stream(3, "y");
-    let y: Vec<f64> = (0..25).map(|_| rng::rademacher(&mut g)).collect();
-    let (xp, yp, out) = (
-        dir.path().join("X.npy"),
-        dir.path().join("y.npy"),
-        dir.path().join("a.json"),
-    );
-    npy::write_matrix(&xp, &x).unwrap();
-    npy::write_vector(&yp, &y).unwrap();
+    let y = crate::support::random_signs(25, 3, "y");
+    let (xp, yp) = crate::support::write_xy(dir.path(), &x, &y);
+    let out = dir.path().join("a.json");
     ok(&[
         "analyze",
         "--x",
@@ -162,11 +149,8 @@ fn analyze_reports_spectrum_projections_and_prediction() {
 fn train_two_layer_writes_weights_and_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let x = unit(20, 5, 4);
-    let mut g = rng::stream(5, "y");
-    let y: Vec<f64> = (0..20).map(|_| rng::rademacher(&mut g)).collect();
-    let (xp, yp) = (dir.path().join("X.npy"), dir.path().join("y.npy"));
-    npy::write_matrix(&xp, &x).unwrap();
-    npy::write_vector(&yp, &y).unwrap();
+    let y = crate::support::random_signs(20, 5, "y");
+    let (xp, yp) = crate::support::write_xy(dir.path(), &x, &y);
     let out = dir.path().join("run");
     ok(&[
         "train",

@@ -15,26 +15,11 @@ use widenet::theory::large_n::{
 };
 
 fn sphere(n: usize, d: usize, seed: u64) -> Matrix<f64> {
-    let mut rng = widenet::rng::stream(seed, "large-n operator test inputs");
-    let mut x = Matrix::zeros(n, d);
-    for i in 0..n {
-        let p = widenet::rng::sphere_point(d, 1.0, &mut rng);
-        x.row_mut(i).copy_from_slice(&p);
-    }
-    x
+    crate::support::sphere(n, d, seed, "large-n operator test inputs")
 }
 
 fn signs(n: usize, seed: u64) -> Vec<f64> {
-    let mut rng = widenet::rng::stream(seed, "large-n operator test labels");
-    (0..n)
-        .map(|_| {
-            if widenet::rng::normal(&mut rng) >= 0.0 {
-                1.0
-            } else {
-                -1.0
-            }
-        })
-        .collect()
+    crate::support::random_signs(n, seed, "large-n operator test labels")
 }
 
 /// Every number of the analysis but the wall-clock timings, bit for bit.
