@@ -572,3 +572,69 @@ fn rnn_ntk_command_saves_a_network_that_rebuilds_the_kernel() {
     ]);
     assert!(e.contains("bad.npy") && e.contains("n x L x d"), "{e}");
 }
+
+/// WIDENET_PROFILE, for users: the large-n path's phases are reported on stderr as they
+/// end (through the runtime's reporter), the same phases, in the same order, as the
+/// JSON's `timings` records; without the variable nothing is reported.
+#[test]
+fn widenet_profile_reports_the_recorded_phases() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = unit(40, 6, 8);
+    let y = crate::support::random_signs(40, 9, "y");
+    let (xp, yp) = crate::support::write_xy(dir.path(), &x, &y);
+    let out = dir.path().join("a.json");
+    let args = [
+        "analyze",
+        "--x",
+        xp.to_str().unwrap(),
+        "--y",
+        yp.to_str().unwrap(),
+        "--eta",
+        "0.1",
+        "--iters",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "--path",
+        "dense",
+        "--top-k",
+        "4",
+    ];
+    let run = |profile: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_widenet"));
+        c.args(args).env_remove("WIDENET_PROFILE");
+        if profile {
+            c.env("WIDENET_PROFILE", "1");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let quiet = run(false);
+    assert!(!quiet.contains("[profile]"), "{quiet}");
+    let loud = run(true);
+    let reported: Vec<&str> = loud
+        .lines()
+        .filter_map(|l| l.strip_prefix("[profile] phase '"))
+        .map(|l| l.split('\'').next().unwrap())
+        .collect();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let recorded: Vec<&str> = json["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t[0].as_str().unwrap())
+        .collect();
+    assert_eq!(reported, recorded);
+    assert_eq!(
+        recorded,
+        [
+            "storage",
+            "spectrum (Krylov)",
+            "preconditioner",
+            "preconditioner lambda_min",
+            "f64 passes (Rayleigh-Ritz, Davidson, CG)"
+        ]
+    );
+}

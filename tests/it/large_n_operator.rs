@@ -343,3 +343,39 @@ fn an_operator_with_f64_products_gives_the_dense_path_result() {
     close(a.condition_estimate, b.condition_estimate, "condition");
     close(la.achieved_rel_error, lb.achieved_rel_error, "achieved");
 }
+
+/// The result's `timings` are the runtime's record of the phases that ran (issue 24:
+/// profiling in the runtime), in order, named for what ran: the dense path's full
+/// eigendecomposition where 2k ≥ n, the Krylov phase otherwise, on every path. (Names
+/// only; no timing is asserted.)
+#[test]
+fn the_timings_record_the_phases_that_ran() {
+    let (full, krylov) = ("spectrum (full eigendecomposition)", "spectrum (Krylov)");
+    for (n, path, spectrum) in [
+        (8, SolverPath::Dense, full),
+        (120, SolverPath::Dense, krylov),
+        (120, SolverPath::F32, krylov),
+        (120, SolverPath::MatrixFree, krylov),
+    ] {
+        let kern = HInfKernel::owned(sphere(n, 8, 1)).unwrap();
+        let cfg = LargeNConfig {
+            path: Some(path),
+            top_k: 4,
+            tol: 1e-6,
+            ..Default::default()
+        };
+        let a = analyze_kernel(&kern, &[signs(n, 2)], &cfg).unwrap();
+        let names: Vec<&str> = a.timings.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "storage",
+                spectrum,
+                "preconditioner",
+                "preconditioner lambda_min",
+                "f64 passes (Rayleigh-Ritz, Davidson, CG)"
+            ],
+            "{path:?} at n = {n}"
+        );
+    }
+}
