@@ -98,16 +98,43 @@ pub fn analyze_arrays(
     eta: f64,
     iters: usize,
 ) -> Result<crate::theory::spectrum::Analysis> {
-    if y.len() != x.rows() {
-        return Err(Error::Shape(format!(
-            "{} labels for {} inputs",
-            y.len(),
-            x.rows()
-        )));
+    check_labels(y, x.rows(), "inputs")?;
+    analyze_gram(&h_inf(x)?, y, eta, iters)
+}
+
+/// `y` has one finite label for each of the `n` `what` (inputs, kernel rows).
+fn check_labels(y: &[f64], n: usize, what: &str) -> Result<()> {
+    if y.len() != n {
+        return Err(Error::Shape(format!("{} labels for {n} {what}", y.len())));
     }
-    validate::finite_values(Path::new("y"), y)?;
-    let h = h_inf(x)?;
-    let ka = KernelAnalysis::new(&h)?;
+    validate::finite_values(Path::new("y"), y)
+}
+
+/// [`analyze_arrays`] of a kernel matrix `k` the caller brings instead of H^∞ of inputs
+/// (n × n, finite, symmetric like a `--kernel` file; a neural-tangents kernel, say):
+/// its spectrum, the projections of `y`, yᵀK⁻¹y, the complexity measure and eq. 8 with K
+/// in H^∞'s place. Errors name `kernel` and `y`.
+pub fn analyze_kernel_arrays(
+    k: Matrix<f64>,
+    y: &[f64],
+    eta: f64,
+    iters: usize,
+) -> Result<crate::theory::spectrum::Analysis> {
+    check_labels(y, k.rows(), "kernel rows")?;
+    // validated as a stored kernel is: square, finite, symmetric
+    let k =
+        crate::kernels::tile::dense_f64(&crate::kernels::stored::StoredKernel::from_matrix(k)?)?;
+    analyze_gram(&k, y, eta, iters)
+}
+
+/// The exact analysis of the kernel matrix `h` (H^∞ or a caller's) for labels `y`.
+fn analyze_gram(
+    h: &Matrix<f64>,
+    y: &[f64],
+    eta: f64,
+    iters: usize,
+) -> Result<crate::theory::spectrum::Analysis> {
+    let ka = KernelAnalysis::new(h)?;
     let a = ka.analyze(y, eta, iters)?;
     if let Err(e) = finite_output("the predicted loss curve", &a.predicted_loss) {
         // blame eta only when it is the cause: above 2/lambda_max eq. 8's factors

@@ -303,6 +303,24 @@ fn analyze<L: AsRef<[f64]>>(
     } else {
         "spectrum (Krylov)"
     });
+    // a kernel (Gram) matrix has no negative eigenvalues: a top-k Ritz value below zero
+    // (beyond the f32 products' rounding of θ_1) means the matrix given is not one; said
+    // here, before a solver would blame its conditioning on near-duplicate inputs
+    let lowest = spec.vals[..kk]
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    if theta1 <= 0.0 || lowest < -1e-4 * theta1 {
+        return Err(Error::IllConditioned {
+            what: format!(
+                "the kernel (its top-{kk} spectrum reaches {lowest:.3e}, its largest \
+                 eigenvalue {theta1:.3e})"
+            ),
+            cond: f64::NEG_INFINITY,
+            achieved: f64::INFINITY,
+            tol: cfg.tol,
+        });
+    }
     // 3. the preconditioner (the f32 kernel is factored in place: the Krylov
     // phase no longer needs it, and the kernel is never held twice)
     let mut pre_name = match path {
