@@ -98,16 +98,43 @@ pub fn analyze_arrays(
     eta: f64,
     iters: usize,
 ) -> Result<crate::theory::spectrum::Analysis> {
-    if y.len() != x.rows() {
-        return Err(Error::Shape(format!(
-            "{} labels for {} inputs",
-            y.len(),
-            x.rows()
-        )));
+    check_labels(y, x.rows(), "inputs")?;
+    analyze_gram(&h_inf(x)?, y, eta, iters)
+}
+
+/// `y` has one finite label for each of the `n` `what` (inputs, kernel rows).
+fn check_labels(y: &[f64], n: usize, what: &str) -> Result<()> {
+    if y.len() != n {
+        return Err(Error::Shape(format!("{} labels for {n} {what}", y.len())));
     }
-    validate::finite_values(Path::new("y"), y)?;
-    let h = h_inf(x)?;
-    let ka = KernelAnalysis::new(&h)?;
+    validate::finite_values(Path::new("y"), y)
+}
+
+/// [`analyze_arrays`] of a kernel matrix `k` the caller brings instead of H^∞ of inputs
+/// (n × n, finite, symmetric like a `--kernel` file; a neural-tangents kernel, say):
+/// its spectrum, the projections of `y`, yᵀK⁻¹y, the complexity measure and eq. 8 with K
+/// in H^∞'s place. Errors name `kernel` and `y`.
+pub fn analyze_kernel_arrays(
+    k: Matrix<f64>,
+    y: &[f64],
+    eta: f64,
+    iters: usize,
+) -> Result<crate::theory::spectrum::Analysis> {
+    check_labels(y, k.rows(), "kernel rows")?;
+    // validated as a stored kernel is: square, finite, symmetric
+    let k =
+        crate::kernels::tile::dense_f64(&crate::kernels::stored::StoredKernel::from_matrix(k)?)?;
+    analyze_gram(&k, y, eta, iters)
+}
+
+/// The exact analysis of the kernel matrix `h` (H^∞ or a caller's) for labels `y`.
+fn analyze_gram(
+    h: &Matrix<f64>,
+    y: &[f64],
+    eta: f64,
+    iters: usize,
+) -> Result<crate::theory::spectrum::Analysis> {
+    let ka = KernelAnalysis::new(h)?;
     let a = ka.analyze(y, eta, iters)?;
     if let Err(e) = finite_output("the predicted loss curve", &a.predicted_loss) {
         // blame eta only when it is the cause: above 2/lambda_max eq. 8's factors
@@ -473,9 +500,13 @@ pub fn export_data(a: &DataArgs) -> Result<DataExport> {
 /// `widenet kernel fc-ntk`: the infinite-width NTK of a fully connected ReLU net with
 /// `depth` weight layers (seed 003's "NTK" baseline; the recursion is in
 /// [`crate::kernels::fc`]), f64.
-pub fn kernel_fc_ntk(x_path: &Path, depth: usize, trained: &str, out: &Path) -> Result<usize> {
+pub fn kernel_fc_ntk(
+    x_path: &Path,
+    depth: usize,
+    trained: crate::kernels::fc::FcTrained,
+    out: &Path,
+) -> Result<usize> {
     validate::count("--depth", depth, 1, validate::MAX_DEPTH)?;
-    let trained: crate::kernels::fc::FcTrained = crate::options::parse("--trained", trained)?;
     let x: Matrix<f64> = read_input_matrix(x_path, out)?;
     let k = crate::kernels::fc::FcKernel::ntk(&x, depth, trained)?;
     // a zero diagonal entry of a nonzero input is underflow, not a kernel value
@@ -514,7 +545,7 @@ pub fn kernel_arcsin(x_path: &Path, out: &Path) -> Result<usize> {
 /// ([`crate::kernels::rnn_infinite`]). X is n × L × d_in, already in the network's
 /// input form. `save_params` is created first (with its parents).
 pub fn kernel_rnn_ntk(
-    preset: &str,
+    preset: crate::kernels::rnn_infinite::Preset,
     x_path: &Path,
     width: Option<usize>,
     d_out: usize,
@@ -522,11 +553,10 @@ pub fn kernel_rnn_ntk(
     save_params: Option<&Path>,
     out: &Path,
 ) -> Result<(usize, usize, usize)> {
-    use crate::models::rnn::{split_steps, Preset};
+    use crate::models::rnn::split_steps;
     if let Some(dir) = save_params {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let preset: Preset = crate::options::parse("--preset", preset)?;
     validate::count_opt("--width", width, 1, validate::MAX_WIDTH)?;
     validate::count("--d-out", d_out, 1, 1_000_000)?;
     check_writable(out)?;
@@ -599,15 +629,15 @@ pub struct AnalyzeLargeArgs {
     /// Output JSON.
     pub out: PathBuf,
     /// `--path` (dense, f32, matrix-free).
-    pub path: Option<String>,
+    pub path: Option<crate::theory::large_n::SolverPath>,
     /// `--top-k`.
     pub top_k: Option<usize>,
     /// `--tol`.
     pub tol: f64,
     /// `--seed`.
     pub seed: u64,
-    /// `--precond` (auto, cholesky, spectral-cg; f32 path).
-    pub precond: Option<String>,
+    /// `--precond` (auto, cholesky, spectral-cg, spectral).
+    pub precond: Option<crate::theory::large_n::PrecondChoice>,
 }
 
 pub use crate::theory::analysis_report::AnalyzeReport;
@@ -618,13 +648,9 @@ pub use crate::theory::analysis_report::AnalyzeReport;
 pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<AnalyzeReport>> {
     use crate::kernels::tile::TileKernel;
     use crate::kernels::{relu_ntk::HInfKernel, stored::StoredKernel};
-    use crate::theory::large_n::{LargeNConfig, SolverPath};
+    use crate::theory::large_n::LargeNConfig;
     let budget = crate::runtime::memory_budget();
-    let path = a
-        .path
-        .as_deref()
-        .map(|s| crate::options::parse::<SolverPath>("--path", s))
-        .transpose()?;
+    let path = a.path;
     let kern: Box<dyn TileKernel> = match (&a.x, &a.kernel) {
         (Some(xp), None) => {
             let x: Matrix<f64> = npy::read_matrix(xp)?;
@@ -648,12 +674,7 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<AnalyzeReport>> {
         iters: a.iters,
         seed: a.seed,
         show_progress: true,
-        precond: a
-            .precond
-            .as_deref()
-            .map(|s| crate::options::parse::<crate::theory::large_n::PrecondChoice>("--precond", s))
-            .transpose()?
-            .unwrap_or_default(),
+        precond: a.precond.unwrap_or_default(),
         ..Default::default()
     };
     let y_name = format!("--y {}", a.y.display());

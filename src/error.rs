@@ -87,7 +87,8 @@ fn pd_hint(min_eig: f64) -> &'static str {
 /// an infinite (or NaN) one means a solver met a direction with p^T K p <= 0 in its working
 /// precision: a kernel matrix that is singular at that precision (near-duplicate inputs, or
 /// an f32 stage rounding a nearly singular kernel), not a user's mistake; a negative one
-/// means the matrix given has a negative eigenvalue.
+/// means the matrix given has a negative eigenvalue (the message then quotes no condition
+/// number).
 fn ill_text(cond: f64, achieved: f64, tol: f64) -> String {
     let numbers = format!(
         "estimated condition number {cond:.3e}, achieved relative error {achieved:.3e}, \
@@ -105,9 +106,12 @@ fn ill_text(cond: f64, achieved: f64, tol: f64) -> String {
              Remark 5.1); remove them, add a ridge, or use the f64 path"
         )
     } else {
+        // a negative "condition number" (λ_max estimate < 0, or negative curvature) is no
+        // condition number: quoting it (e.g. -4.5e307) would only confuse
         format!(
-            "not positive definite ({numbers}): a kernel (Gram) matrix has no negative \
-             eigenvalues; check that the matrix given is one"
+            "not positive definite (the solver met a negative eigenvalue or a direction v with \
+             v^T K v < 0; requested relative error {tol:.1e}): a kernel (Gram) matrix has no \
+             negative eigenvalues; check that the matrix given is one"
         )
     }
 }

@@ -25,6 +25,15 @@ pub trait OptionEnum: Copy + Sized + 'static {
     fn aliases(self) -> &'static [&'static str] {
         &[]
     }
+    /// Whether `FromStr` ignores ASCII case, underscores and surrounding blanks (an enum
+    /// declared `option_enum!(Type, "arg", loose, { … })`, e.g. the complexity measures,
+    /// read as `CN`, `cn` or `C_N`); the others read their names exactly.
+    const LOOSE: bool = false;
+}
+
+/// `s` as a [`OptionEnum::LOOSE`] enum compares it: trimmed, lower case, no underscores.
+fn fold(s: &str) -> String {
+    s.trim().to_ascii_lowercase().replace('_', "")
 }
 
 /// "a, b or c": the accepted names of `T`.
@@ -39,11 +48,29 @@ pub fn accepted<T: OptionEnum>() -> String {
 /// The value of `T` named `s`; an unknown name is an [`Error::Invalid`] naming
 /// [`OptionEnum::ARG`] and listing the accepted names. `FromStr` of every option enum.
 pub fn lookup<T: OptionEnum>(s: &str) -> Result<T> {
-    T::ALL
-        .iter()
-        .copied()
-        .find(|v| v.name() == s || v.aliases().contains(&s))
-        .ok_or_else(|| Error::invalid(T::ARG, format!("'{s}' is not one of {}", accepted::<T>())))
+    let found = if T::LOOSE {
+        let key = fold(s);
+        T::ALL
+            .iter()
+            .copied()
+            .find(|v| fold(v.name()) == key || v.aliases().iter().any(|a| fold(a) == key))
+    } else {
+        T::ALL
+            .iter()
+            .copied()
+            .find(|v| v.name() == s || v.aliases().contains(&s))
+    };
+    let loose = if T::LOOSE {
+        " (case and underscores ignored)"
+    } else {
+        ""
+    };
+    found.ok_or_else(|| {
+        Error::invalid(
+            T::ARG,
+            format!("'{s}' is not one of {}{loose}", accepted::<T>()),
+        )
+    })
 }
 
 /// Reads `s` with `T`'s `FromStr` for the argument `arg` as the caller spells it (a
@@ -57,9 +84,16 @@ pub fn parse<T: FromStr<Err = Error>>(arg: &str, s: &str) -> Result<T> {
 
 /// Implements [`OptionEnum`], `FromStr`, `Display` and `clap::ValueEnum` for an enum
 /// from one table: `option_enum!(Type, "arg", { Variant => "name" | "alias", … })`; a
-/// variant may end with `; "help"` (its help in `--help`).
+/// variant may end with `; "help"` (its help in `--help`). `option_enum!(Type, "arg",
+/// loose, { … })` reads the names ignoring case and underscores ([`OptionEnum::LOOSE`]).
 macro_rules! option_enum {
-    ($ty:ident, $arg:literal, { $( $var:ident => $name:literal $(| $alias:literal)* $(; $help:literal)? ),+ $(,)? }) => {
+    ($ty:ident, $arg:literal, loose, { $($body:tt)* }) => {
+        $crate::options::option_enum!(@impl $ty, $arg, true, { $($body)* });
+    };
+    ($ty:ident, $arg:literal, { $($body:tt)* }) => {
+        $crate::options::option_enum!(@impl $ty, $arg, false, { $($body)* });
+    };
+    (@impl $ty:ident, $arg:literal, $loose:literal, { $( $var:ident => $name:literal $(| $alias:literal)* $(; $help:literal)? ),+ $(,)? }) => {
         impl $ty {
             /// The name of the value (what `Display` writes and `FromStr` reads).
             pub fn name(self) -> &'static str {
@@ -71,6 +105,7 @@ macro_rules! option_enum {
         impl $crate::options::OptionEnum for $ty {
             const ARG: &'static str = $arg;
             const ALL: &'static [Self] = &[$($ty::$var),+];
+            const LOOSE: bool = $loose;
             fn name(self) -> &'static str {
                 $ty::name(self)
             }

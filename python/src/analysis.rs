@@ -10,18 +10,27 @@ use widenet::Error;
 /// Spectrum, projections, yᵀ(H^∞)⁻¹y, complexity measure, predicted loss (eq. 8) and
 /// Theorem 5.1's explicit term, as a dict.
 #[pyfunction]
-#[pyo3(signature = (x, y, eta, iters))]
+#[pyo3(signature = (x, y, eta, iters, kernel=None))]
 pub(crate) fn analyze<'py>(
     py: Python<'py>,
-    x: Arr<'py>,
+    x: Option<Arr<'py>>,
     y: Arr<'py>,
     eta: f64,
     iters: usize,
+    kernel: Option<Arr<'py>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let xm = matrix::<f64>(&x, "x")?;
     let yv = vector(&y, "y")?;
-    let a = run(py, || {
-        widenet::commands::analyze_arrays(&xm, &yv, eta, iters)
+    let (m, is_kernel) = match (x, kernel) {
+        (Some(x), None) => (matrix::<f64>(&x, "x")?, false),
+        (None, Some(k)) => (matrix::<f64>(&k, "kernel")?, true),
+        _ => return Err(invalid("x/kernel", "give exactly one of x and kernel")),
+    };
+    let a = run(py, move || {
+        if is_kernel {
+            widenet::commands::analyze_kernel_arrays(m, &yv, eta, iters)
+        } else {
+            widenet::commands::analyze_arrays(&m, &yv, eta, iters)
+        }
     })?;
     let t = widenet::theory::bounds::theorem_5_1(a.y_hinv_y, a.n);
     let d = PyDict::new(py);

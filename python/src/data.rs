@@ -6,7 +6,7 @@ use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
-use widenet::{Error, Matrix};
+use widenet::Matrix;
 
 /// Two classes of MNIST or CIFAR-10 from `dir`, unit-norm rows, labels ±1.
 #[pyfunction]
@@ -93,10 +93,10 @@ pub(crate) fn resnet_target<'py>(
     beta: f64,
     index_seed: u64,
 ) -> PyResult<Sample<'py>> {
-    use widenet::data::resnet_targets::{Fig2Target, Fig3Target, Thm2Target};
-    let name = name.to_string();
-    let (x, y, idx) = run(py, || match name.as_str() {
-        "fig2" => {
+    use widenet::data::resnet_targets::{Fig2Target, Fig3Target, TargetName, Thm2Target};
+    let name: TargetName = option("name", name)?;
+    let (x, y, idx) = run(py, || match name {
+        TargetName::Fig2 => {
             let mut t = Fig2Target::new(alpha, beta);
             if let Some(d) = d {
                 t.d = d;
@@ -104,22 +104,18 @@ pub(crate) fn resnet_target<'py>(
             let (x, y) = t.sample(n, seed)?;
             Ok((x, y, t.g_sets))
         }
-        "thm2" => {
+        TargetName::Thm2 => {
             let d = d.unwrap_or(16);
             let mut t = Thm2Target::random(d, k.unwrap_or(4), alpha, index_seed)?;
             t.beta = beta;
             let (x, y) = t.sample(n, seed)?;
             Ok((x, y, vec![t.indices]))
         }
-        "fig3" => {
+        TargetName::Fig3 => {
             let t = Fig3Target::random(d.unwrap_or(40), index_seed)?;
             let (x, y) = t.sample(n, seed)?;
             Ok((x, y, vec![t.indices]))
         }
-        other => Err(Error::invalid(
-            "name",
-            format!("'{other}' is not one of fig2, thm2, fig3"),
-        )),
     })?;
     Ok((out2(py, x), out2(py, y), idx))
 }
@@ -149,9 +145,7 @@ pub(crate) fn rnn_concept<'py>(
     max_draws: Option<usize>,
     sample_seed: Option<u64>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    use widenet::data::rnn_concepts::{
-        draw, AdditiveConcept, Concept, InputSpec, NVariableConcept,
-    };
+    use widenet::data::rnn_concepts::{draw, Concept, ConceptKind, InputSpec};
     use widenet::taylor::AnalyticFn;
     let spec = InputSpec {
         len,
@@ -160,27 +154,11 @@ pub(crate) fn rnn_concept<'py>(
         c_max,
     };
     let f = AnalyticFn::parse(psi).map_err(py_err)?;
-    let kind = kind.to_string();
+    let kind: ConceptKind = option("kind", kind)?;
     let (sample, concept) = run(py, || {
         spec.check()?;
         let mut g = widenet::rng::stream(seed, "python/rnn-concept");
-        let concept = match kind.as_str() {
-            "additive" => Concept::Additive(AdditiveConcept::random(
-                len, d, terms, &f, beta_norm, &mut g,
-            )?),
-            "n-variable" => {
-                let pos = positions.clone().unwrap_or_else(|| vec![1, len]);
-                Concept::NVariable(NVariableConcept::random(
-                    len, d, pos, terms, &f, beta_norm, &mut g,
-                )?)
-            }
-            other => {
-                return Err(Error::invalid(
-                    "kind",
-                    format!("'{other}' is not one of additive, n-variable"),
-                ))
-            }
-        };
+        let concept = Concept::random(kind, len, d, positions, terms, &f, beta_norm, &mut g)?;
         // the concept from `seed`, the sequences from `sample_seed` (default `seed`): one
         // concept, independent training and test draws
         let mut gx = widenet::rng::stream(sample_seed.unwrap_or(seed), "python/rnn-concept-x");

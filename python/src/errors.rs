@@ -35,8 +35,8 @@ pub(crate) fn py_err(e: Error) -> PyErr {
 
 /// The library's message in Python's words: a command-line flag `--memory-budget` becomes
 /// the call that sets it, `--set width` the keyword `width`, every other `--flag-name` the
-/// keyword argument `flag_name`
-/// (`--eta 1e2` → `eta=1e2`), since a Python caller has no flags.
+/// keyword argument `flag_name` (`--eta 1e2` → `eta=1e2`; `--N` → `N`, as `complexity`
+/// spells its keywords), since a Python caller has no flags.
 pub(crate) fn pythonize(msg: &str) -> String {
     // an experiment's setting is a keyword of `reproduce` (`width=`), not `--set width`
     let msg = msg
@@ -51,7 +51,7 @@ pub(crate) fn pythonize(msg: &str) -> String {
     while i < c.len() {
         let flag = c[i] == '-'
             && c.get(i + 1) == Some(&'-')
-            && c.get(i + 2).is_some_and(|x| x.is_ascii_lowercase())
+            && c.get(i + 2).is_some_and(|x| x.is_ascii_alphabetic())
             && (i == 0 || !(c[i - 1].is_alphanumeric() || c[i - 1] == '-'));
         if !flag {
             out.push(c[i]);

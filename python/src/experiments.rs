@@ -17,9 +17,10 @@ pub(crate) fn complexity(
     l: Option<usize>,
     eps: Option<f64>,
 ) -> PyResult<String> {
-    let (f, m) = (function.to_string(), measure.to_string());
+    let m = option("measure", measure)?;
+    let f = function.to_string();
     let v = run(py, || {
-        widenet::theory::complexity::complexity_json(&f, &m, r, n, l, eps)
+        widenet::theory::complexity::complexity_json(&f, m, r, n, l, eps)
     })?;
     Ok(v.to_string())
 }

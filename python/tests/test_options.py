@@ -53,3 +53,23 @@ def test_documented_spellings_are_accepted_alike():
     # trained: "all" equals the default
     np.testing.assert_array_equal(widenet.fc_ntk(x, depth=2, trained="all"),
                                   widenet.fc_ntk(x, depth=2))
+
+
+def test_the_remaining_string_options_name_their_keyword():
+    _expect(lambda: widenet.complexity("exp", measure="bogus"), "measure",
+            ["C", "CN", "ceps", "cs", "cs1", "arora"])
+    _expect(lambda: widenet.rnn_concept(5, len=2, d=2, kind="bogus"), "kind",
+            ["additive", "n-variable"])
+    _expect(lambda: widenet.resnet_target("bogus", 4), "name", ["fig2", "thm2", "fig3"])
+    # the measure's documented spellings: case and underscores ignored, cs1 = seed 003's c_s
+    a = widenet.complexity("exp", measure="C_N", R=1.0, N=2, L=3)
+    b = widenet.complexity("exp", measure="cn", R=1.0, N=2, L=3)
+    assert a.value == b.value and a.measure == b.measure == "CN"
+    c = widenet.complexity("exp", measure="cs1", R=0.5)
+    # c_s = C* sum_{i>=1} (i+1) R^i / i! of "exp" (e^z - 1): C* ((1 + R) e^R - 1)
+    assert c.details["cs_exponent"] == 1.0
+    np.testing.assert_allclose(c.value, c.details["C_star"] * (1.5 * np.exp(0.5) - 1),
+                               rtol=1e-10)
+    # positions belong to the n-variable concept only
+    with pytest.raises(ValueError, match="invalid positions"):
+        widenet.rnn_concept(5, len=2, d=2, kind="additive", positions=[1, 2])

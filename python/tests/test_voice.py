@@ -131,3 +131,41 @@ def test_rnn_concept_draws_an_independent_test_set_of_the_same_concept():
         f += np.sin(xl @ np.array(beta) / np.linalg.norm(xl, axis=1))
     np.testing.assert_allclose(te.f_raw, f, rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(te.y, np.sign(f))
+
+
+def test_analyze_takes_a_users_kernel_like_analyze_large():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((12, 4))
+    y = np.where(rng.standard_normal(12) > 0, 1.0, -1.0)
+    a = widenet.analyze(x, y, eta=0.1, iters=5)
+    b = widenet.analyze(y=y, kernel=widenet.relu_ntk(x), eta=0.1, iters=5)
+    np.testing.assert_array_equal(a.eigenvalues, b.eigenvalues)
+    assert a.y_hinv_y == b.y_hinv_y
+    k = widenet.gaussian(x, bandwidth=4.0)
+    c = widenet.analyze(y=y, kernel=k, eta=0.1, iters=5)
+    np.testing.assert_allclose(c.eigenvalues, np.linalg.eigvalsh(k)[::-1], rtol=1e-10)
+    np.testing.assert_allclose(c.y_hinv_y, y @ np.linalg.solve(k, y), rtol=1e-9)
+    with pytest.raises(ValueError, match="x/kernel"):
+        widenet.analyze(x, y, kernel=k, eta=0.1, iters=5)
+    with pytest.raises(ValueError, match="invalid y"):
+        widenet.analyze(x, eta=0.1, iters=5)
+
+
+def test_complexity_errors_name_the_python_keywords():
+    with pytest.raises(ValueError) as e:
+        widenet.complexity("exp", measure="CN", R=1.0, N=2)
+    assert str(e.value).startswith("invalid L:") and "--" not in str(e.value), e.value
+    with pytest.raises(ValueError) as e:
+        widenet.complexity("exp", measure="C", R=1.0, N=2)
+    assert str(e.value).startswith("invalid N: N does not apply to measure C"), e.value
+
+
+def test_a_negative_definite_kernel_is_not_blamed_on_near_duplicate_inputs():
+    k = -np.diag(1.0 + np.arange(12))
+    y = np.array([1.0, -1.0] * 6)
+    for path in ("dense", "f32", "matrix-free"):
+        with pytest.raises(widenet.WidenetError) as e:
+            widenet.analyze_large(y=y, kernel=k, path=path, top_k=3)
+        m = str(e.value)
+        assert "negative eigenvalues" in m and "duplicate" not in m, (path, m)
+        assert "condition number -" not in m, (path, m)

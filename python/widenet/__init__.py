@@ -281,11 +281,20 @@ class Analysis(_Result):
     warnings: List[str] = field(default_factory=list)
 
 
-def analyze(x: ArrayLike, y: ArrayLike, *, eta: float, iters: int) -> Analysis:
+def analyze(x: Optional[ArrayLike] = None, y: Optional[ArrayLike] = None, *,
+            kernel: Optional[ArrayLike] = None, eta: float, iters: int) -> Analysis:
     """Spectrum, label projections, predicted loss (eq. 8), y^T (H^inf)^-1 y, the
     complexity measure (eq. 10) and Theorem 5.1's bound, for inputs ``x`` (n x d) and
-    labels ``y`` (n), under H^inf of seed 001 eq. 3 (float64)."""
-    d = _widenet.analyze(_arr(x, "x", 2), _arr(y, "y", 1), float(eta), _int(iters, "iters"))
+    labels ``y`` (n), under H^inf of seed 001 eq. 3 (float64); or, as
+    :func:`analyze_large` takes it, under any symmetric PSD ``kernel`` matrix you bring
+    (``analyze(y=y, kernel=K)``; the fields keep their names, ``y_hinv_y`` is then
+    y^T K^-1 y)."""
+    if y is None:
+        raise ValueError("invalid y: the labels are required (analyze(x, y) or "
+                         "analyze(y=y, kernel=K))")
+    d = _widenet.analyze(None if x is None else _arr(x, "x", 2), _arr(y, "y", 1),
+                         float(eta), _int(iters, "iters"),
+                         None if kernel is None else _arr(kernel, "kernel", 2))
     a = Analysis(**d)
     for w in a.warnings:
         warnings.warn(w, UserWarning, stacklevel=2)
@@ -626,7 +635,8 @@ def complexity(function: str, *, measure: str = "C", R: float = 1.0,
         function: exp, sin, cos, tanh, sigmoid, "arctan(z/2)", "z*arctan(z/2)", a scale
             inside ("exp(2z)"), or "poly:c0,c1,...".
         measure: "C" (seed 004 eq. 6), "CN" (eq. 7), "ceps" / "cs" (seeds 002/003),
-            "arora" (seed 001 Cor. 6.2).
+            "cs1" (cs with seed 003's exponent 1 of (i+1)), "arora" (seed 001 Cor. 6.2);
+            case and underscores are ignored ("C_N" is "CN").
         R: the radius at which the series is evaluated.
         N: number of variables (CN); L: sequence length (C, CN); eps: target error (ceps).
 

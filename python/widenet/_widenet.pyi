@@ -27,7 +27,8 @@ def empirical_gram(w: np.ndarray, x: np.ndarray,
 def rnn_ntk(x: np.ndarray, preset: str, width: Optional[int] = None, d_out: int = 1,
             seed: int = 0, x2: Optional[np.ndarray] = None
             ) -> Tuple[np.ndarray, Dict[str, np.ndarray]]: ...
-def analyze(x: np.ndarray, y: np.ndarray, eta: float, iters: int) -> Dict[str, object]: ...
+def analyze(x: Optional[np.ndarray], y: np.ndarray, eta: float, iters: int,
+            kernel: Optional[np.ndarray] = None) -> Dict[str, object]: ...
 def analyze_large(y: np.ndarray, x: Optional[np.ndarray] = None,
                   kernel: Optional[np.ndarray] = None, eta: float = 1e-3, iters: int = 1000,
                   top_k: Optional[int] = None, path: Optional[str] = None, tol: float = 1e-6,

@@ -20,6 +20,23 @@ use crate::linalg::Matrix;
 use crate::rng::{self, WRng};
 use serde::{Deserialize, Serialize};
 
+/// A target by name (Python's `resnet_target(name)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetName {
+    /// [`Fig2Target`].
+    Fig2,
+    /// [`Thm2Target`].
+    Thm2,
+    /// [`Fig3Target`].
+    Fig3,
+}
+
+crate::options::option_enum!(TargetName, "name", {
+    Fig2 => "fig2"; "seed 003 Figure 2",
+    Thm2 => "thm2"; "seed 003 Theorem 2",
+    Fig3 => "fig3"; "seed 003 Figure 3's degree-6 parity",
+});
+
 /// `n` points uniform on {−scale, +scale}^d, one per row.
 pub fn hypercube(n: usize, d: usize, scale: f64, rng: &mut WRng) -> Matrix<f64> {
     Matrix::from_fn(n, d, |_, _| scale * rng::rademacher(rng))

@@ -329,7 +329,57 @@ pub enum Concept {
     NVariable(NVariableConcept),
 }
 
+/// The concept class by name (Python's `rnn_concept(kind=)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConceptKind {
+    /// Eq. 9 ([`AdditiveConcept`]).
+    Additive,
+    /// Eq. 11 ([`NVariableConcept`]).
+    NVariable,
+}
+
+crate::options::option_enum!(ConceptKind, "kind", {
+    Additive => "additive"; "seed 004 eq. 9",
+    NVariable => "n-variable"; "seed 004 eq. 11",
+});
+
 impl Concept {
+    /// A random concept of class `kind` on sequences of `len` inputs in R^d: `terms` terms
+    /// ψ (per position for [`ConceptKind::Additive`], in all for
+    /// [`ConceptKind::NVariable`], which reads the 1-based `positions`, default [1, L]),
+    /// each β uniform on the sphere of radius `beta_norm`. `positions` with the additive
+    /// class is an error naming `positions` (eq. 9 has a term at every position).
+    #[allow(clippy::too_many_arguments)]
+    pub fn random(
+        kind: ConceptKind,
+        len: usize,
+        d: usize,
+        positions: Option<Vec<usize>>,
+        terms: usize,
+        psi: &AnalyticFn,
+        beta_norm: f64,
+        g: &mut WRng,
+    ) -> Result<Concept> {
+        Ok(match kind {
+            ConceptKind::Additive => {
+                if positions.is_some() {
+                    return Err(Error::invalid(
+                        "positions",
+                        "applies to kind n-variable (eq. 9's additive concept has terms at \
+                         every position)",
+                    ));
+                }
+                Concept::Additive(AdditiveConcept::random(len, d, terms, psi, beta_norm, g)?)
+            }
+            ConceptKind::NVariable => {
+                let pos = positions.unwrap_or_else(|| vec![1, len]);
+                Concept::NVariable(NVariableConcept::random(
+                    len, d, pos, terms, psi, beta_norm, g,
+                )?)
+            }
+        })
+    }
+
     /// (L, d).
     pub fn shape(&self) -> (usize, usize) {
         match self {

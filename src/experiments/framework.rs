@@ -353,7 +353,7 @@ pub fn parse_assignment(s: &str) -> Result<(String, String)> {
 
 /// The resolved settings as `key = value` lines, for `--show-settings`.
 pub fn show_settings(name: &str, scale: Scale, settings: &Value) -> String {
-    let mut out = format!("{name} at {} scale:\n", scale_name(scale));
+    let mut out = format!("{name} at {} scale:\n", scale.name());
     let keys = setting_keys(settings);
     let w = keys.iter().map(String::len).max().unwrap_or(0);
     for k in &keys {
@@ -381,13 +381,6 @@ fn compact(v: &Value) -> String {
         Value::Null => "none".into(),
         Value::Array(a) => a.iter().map(compact).collect::<Vec<_>>().join(","),
         other => other.to_string(),
-    }
-}
-
-fn scale_name(s: Scale) -> &'static str {
-    match s {
-        Scale::Quick => "quick",
-        Scale::Paper => "paper",
     }
 }
 

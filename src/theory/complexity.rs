@@ -745,32 +745,59 @@ pub enum Measure {
     Arora,
 }
 
-impl Measure {
-    /// Parses `C`, `CN`, `ceps`, `cs`, `arora` (case-insensitive; also `C_N`,
-    /// `c_eps`, `c_s`). Returns the measure and, for `cs1`/`cs-resnet`, the seed
-    /// 003 exponent 1 of (i+1) (plain `cs` is seed 002's 1.75).
-    pub fn parse(s: &str) -> Result<(Measure, Option<f64>)> {
-        let t = s.trim().to_ascii_lowercase().replace('_', "");
-        Ok(match t.as_str() {
-            "c" => (Measure::C, None),
-            "cn" => (Measure::CN, None),
-            "ceps" | "cepsilon" => (Measure::Ceps, None),
-            "cs" => (Measure::Cs, Some(CS_EXPONENT_RNN)),
-            "cs1" | "cs-resnet" => (Measure::Cs, Some(CS_EXPONENT_RESNET)),
-            "arora" | "cor6.2" => (Measure::Arora, None),
-            _ => {
-                return Err(Error::invalid(
-                    "measure",
-                    format!(
-                        "unknown measure '{s}'; known measures are C (seed 004 eq. 6), CN (eq. 7), \
-                         ceps, cs (seed 002, (i+1)^1.75), cs1 (seed 003, (i+1)), arora (seed 001 \
-                         Cor. 6.2)"
-                    ),
-                ))
-            }
-        })
+/// The measure a caller names (the `complexity` command's `--measure`, Python's
+/// `measure=`): [`Measure`] plus, for 𝔠_s, which paper's exponent of (i + 1). Read
+/// ignoring case and underscores (`CN`, `cn`, `C_N`; `ceps`, `c_eps`; `cs`, `c_s`);
+/// also `cepsilon`, `cs-resnet` (= `cs1`) and `cor6.2` (= `arora`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeasureChoice {
+    /// Seed 004 eq. 6.
+    C,
+    /// Seed 004 eq. 7.
+    CN,
+    /// 𝔠_ε of seeds 002/003.
+    Ceps,
+    /// 𝔠_s with seed 002's exponent 1.75 of (i + 1).
+    Cs,
+    /// 𝔠_s with seed 003's exponent 1 of (i + 1).
+    Cs1,
+    /// Seed 001 Cor. 6.2.
+    Arora,
+}
+
+crate::options::option_enum!(MeasureChoice, "measure", loose, {
+    C => "C"; "seed 004 eq. 6",
+    CN => "CN"; "seed 004 eq. 7",
+    Ceps => "ceps" | "cepsilon"; "c_eps of seeds 002/003",
+    Cs => "cs"; "c_s of seed 002, (i+1)^1.75",
+    Cs1 => "cs1" | "cs-resnet"; "c_s of seed 003, (i+1)",
+    Arora => "arora" | "cor6.2"; "seed 001 Cor. 6.2",
+});
+
+impl MeasureChoice {
+    /// The measure [`evaluate`] computes.
+    pub fn measure(self) -> Measure {
+        match self {
+            MeasureChoice::C => Measure::C,
+            MeasureChoice::CN => Measure::CN,
+            MeasureChoice::Ceps => Measure::Ceps,
+            MeasureChoice::Cs | MeasureChoice::Cs1 => Measure::Cs,
+            MeasureChoice::Arora => Measure::Arora,
+        }
     }
 
+    /// The exponent of (i + 1) in 𝔠_s: seed 002's 1.75 for `cs`, seed 003's 1 for `cs1`;
+    /// `None` for the other measures.
+    pub fn cs_exponent(self) -> Option<f64> {
+        match self {
+            MeasureChoice::Cs => Some(CS_EXPONENT_RNN),
+            MeasureChoice::Cs1 => Some(CS_EXPONENT_RESNET),
+            _ => None,
+        }
+    }
+}
+
+impl Measure {
     /// The short name used on the command line.
     pub fn name(&self) -> &'static str {
         match self {
@@ -905,8 +932,9 @@ pub fn evaluate(
 }
 
 /// The `complexity` command's JSON: parses `function` ([`AnalyticFn::parse`])
-/// and `measure` ([`Measure::parse`]), evaluates it with [`evaluate`] at `R = r`
-/// with `--N n`, `--L l`, `--eps eps` and default constants, and returns
+/// and evaluates `measure` (a [`MeasureChoice`], which the caller parses naming its
+/// argument) with [`evaluate`] at `R = r` with `--N n`, `--L l`, `--eps eps` and
+/// default constants, and returns
 /// `{"function", "input", "measure", "R", "value", "finite", "log10_value",
 /// "equation", "radius", "effective_radius", "degree", "terms", "rel_tail",
 /// "rel_tol", "c0", "N", "L", "eps", "C1", "C_star", "cs_exponent", "note"}`.
@@ -915,19 +943,19 @@ pub fn evaluate(
 /// `effective_radius` are numbers or "inf"; absent settings are null.
 pub fn complexity_json(
     function: &str,
-    measure: &str,
+    measure: MeasureChoice,
     r: f64,
     n: Option<usize>,
     l: Option<usize>,
     eps: Option<f64>,
 ) -> Result<serde_json::Value> {
     let f = AnalyticFn::parse(function)?;
-    let (m, exponent) = Measure::parse(measure)?;
+    let m = measure.measure();
     let params = MeasureParams {
         n,
         l,
         eps,
-        cs_exponent: exponent.unwrap_or(CS_EXPONENT_RNN),
+        cs_exponent: measure.cs_exponent().unwrap_or(CS_EXPONENT_RNN),
         ..MeasureParams::default()
     };
     let v = evaluate(&f, m, r, &params)?;

@@ -4,19 +4,12 @@
 #![allow(clippy::needless_range_loop)] // index loops mirror the formulas
 
 use std::path::Path;
-use std::process::Command;
 use widenet::data::npy;
 use widenet::kernels::h_inf;
 use widenet::linalg::Matrix;
 use widenet::rng;
 
-fn widenet(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_widenet"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
+use crate::support::widenet_cli as widenet;
 
 fn ok(args: &[&str]) -> String {
     let o = widenet(args);
@@ -82,15 +75,9 @@ fn kernel_relu_ntk_writes_h_inf() {
 fn analyze_reports_spectrum_projections_and_prediction() {
     let dir = tempfile::tempdir().unwrap();
     let x = unit(25, 8, 2);
-    let mut g = rng::stream(3, "y");
-    let y: Vec<f64> = (0..25).map(|_| rng::rademacher(&mut g)).collect();
-    let (xp, yp, out) = (
-        dir.path().join("X.npy"),
-        dir.path().join("y.npy"),
-        dir.path().join("a.json"),
-    );
-    npy::write_matrix(&xp, &x).unwrap();
-    npy::write_vector(&yp, &y).unwrap();
+    let y = crate::support::random_signs(25, 3, "y");
+    let (xp, yp) = crate::support::write_xy(dir.path(), &x, &y);
+    let out = dir.path().join("a.json");
     ok(&[
         "analyze",
         "--x",
@@ -162,11 +149,8 @@ fn analyze_reports_spectrum_projections_and_prediction() {
 fn train_two_layer_writes_weights_and_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let x = unit(20, 5, 4);
-    let mut g = rng::stream(5, "y");
-    let y: Vec<f64> = (0..20).map(|_| rng::rademacher(&mut g)).collect();
-    let (xp, yp) = (dir.path().join("X.npy"), dir.path().join("y.npy"));
-    npy::write_matrix(&xp, &x).unwrap();
-    npy::write_vector(&yp, &y).unwrap();
+    let y = crate::support::random_signs(20, 5, "y");
+    let (xp, yp) = crate::support::write_xy(dir.path(), &x, &y);
     let out = dir.path().join("run");
     ok(&[
         "train",
@@ -587,4 +571,70 @@ fn rnn_ntk_command_saves_a_network_that_rebuilds_the_kernel() {
         s(&dir.path().join("h.npy")),
     ]);
     assert!(e.contains("bad.npy") && e.contains("n x L x d"), "{e}");
+}
+
+/// WIDENET_PROFILE, for users: the large-n path's phases are reported on stderr as they
+/// end (through the runtime's reporter), the same phases, in the same order, as the
+/// JSON's `timings` records; without the variable nothing is reported.
+#[test]
+fn widenet_profile_reports_the_recorded_phases() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = unit(40, 6, 8);
+    let y = crate::support::random_signs(40, 9, "y");
+    let (xp, yp) = crate::support::write_xy(dir.path(), &x, &y);
+    let out = dir.path().join("a.json");
+    let args = [
+        "analyze",
+        "--x",
+        xp.to_str().unwrap(),
+        "--y",
+        yp.to_str().unwrap(),
+        "--eta",
+        "0.1",
+        "--iters",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "--path",
+        "dense",
+        "--top-k",
+        "4",
+    ];
+    let run = |profile: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_widenet"));
+        c.args(args).env_remove("WIDENET_PROFILE");
+        if profile {
+            c.env("WIDENET_PROFILE", "1");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let quiet = run(false);
+    assert!(!quiet.contains("[profile]"), "{quiet}");
+    let loud = run(true);
+    let reported: Vec<&str> = loud
+        .lines()
+        .filter_map(|l| l.strip_prefix("[profile] phase '"))
+        .map(|l| l.split('\'').next().unwrap())
+        .collect();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let recorded: Vec<&str> = json["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t[0].as_str().unwrap())
+        .collect();
+    assert_eq!(reported, recorded);
+    assert_eq!(
+        recorded,
+        [
+            "storage",
+            "spectrum (Krylov)",
+            "preconditioner",
+            "preconditioner lambda_min",
+            "f64 passes (Rayleigh-Ritz, Davidson, CG)"
+        ]
+    );
 }

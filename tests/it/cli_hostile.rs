@@ -4,17 +4,10 @@
 
 use crate::support::npy_bytes;
 use std::path::Path;
-use std::process::Command;
 use widenet::data::npy;
 use widenet::linalg::Matrix;
 
-fn widenet(args: &[String]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_widenet"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
+use crate::support::widenet_cli as widenet;
 
 #[test]
 fn hostile_arguments_fail_cleanly_naming_the_culprit() {

@@ -5,8 +5,13 @@ use widenet::taylor::AnalyticFn;
 use widenet::theory::complexity::{
     arora_cor62_bound, arora_series, complexity_c, complexity_ceps, complexity_cn, complexity_cs,
     complexity_json, concept_additive, concept_n_variable, evaluate, ln_multinomial_max,
-    multinomial_max_exact, multinomial_max_positive, Measure, MeasureParams, C1, C_STAR, REL_TOL,
+    multinomial_max_exact, multinomial_max_positive, Measure, MeasureChoice, MeasureParams, C1,
+    C_STAR, REL_TOL,
 };
+
+fn m(s: &str) -> MeasureChoice {
+    s.parse().unwrap()
+}
 use widenet::Error;
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -432,18 +437,18 @@ fn parse_accepts_every_spelling_and_rejects_junk() {
 
 #[test]
 fn json_reports_inf_and_numbers() {
-    let j = complexity_json("arctan(z/2)", "C", 2.0, None, None, None).unwrap();
+    let j = complexity_json("arctan(z/2)", m("C"), 2.0, None, None, None).unwrap();
     assert_eq!(j["value"], "inf");
     assert_eq!(j["finite"], false);
     assert_eq!(j["function"], "arctan(z/2)");
     assert_eq!(j["measure"], "C");
     assert_eq!(j["R"], 2.0);
-    let j = complexity_json("exp", "C", 1.0, None, None, None).unwrap();
+    let j = complexity_json("exp", m("C"), 1.0, None, None, None).unwrap();
     let v = j["value"].as_f64().unwrap();
     assert!(close(v, 1.0 + 1f64.exp(), 1e-11));
     assert_eq!(j["radius"], "inf");
     // --L with C: eq. 10 over L positions: L^4 C(psi, R)
-    let j = complexity_json("exp", "C", 1.0, None, Some(2), None).unwrap();
+    let j = complexity_json("exp", m("C"), 1.0, None, Some(2), None).unwrap();
     assert!(close(
         j["value"].as_f64().unwrap(),
         16.0 * (1.0 + 1f64.exp()),
@@ -451,29 +456,29 @@ fn json_reports_inf_and_numbers() {
     ));
     // CN needs N and L
     assert!(
-        complexity_json("exp", "CN", 1.0, Some(2), Some(3), None).unwrap()["value"].is_number()
+        complexity_json("exp", m("CN"), 1.0, Some(2), Some(3), None).unwrap()["value"].is_number()
     );
-    let e = complexity_json("exp", "CN", 1.0, Some(2), None, None).unwrap_err();
+    let e = complexity_json("exp", m("CN"), 1.0, Some(2), None, None).unwrap_err();
     assert!(e.to_string().contains("--L"));
-    let e = complexity_json("exp", "CN", 1.0, None, Some(2), None).unwrap_err();
+    let e = complexity_json("exp", m("CN"), 1.0, None, Some(2), None).unwrap_err();
     assert!(e.to_string().contains("--N"));
     // --L does not apply to cs; --eps required by ceps
-    let e = complexity_json("exp", "cs", 1.0, None, Some(3), None).unwrap_err();
+    let e = complexity_json("exp", m("cs"), 1.0, None, Some(3), None).unwrap_err();
     assert!(e.to_string().contains("--L"), "{e}");
-    let e = complexity_json("exp", "ceps", 1.0, None, None, None).unwrap_err();
+    let e = complexity_json("exp", m("ceps"), 1.0, None, None, None).unwrap_err();
     assert!(e.to_string().contains("--eps"));
     // convergent beyond f64: a string in scientific notation, not "inf"
-    let j = complexity_json("exp", "ceps", 1.0, None, None, Some(0.01)).unwrap();
+    let j = complexity_json("exp", m("ceps"), 1.0, None, None, Some(0.01)).unwrap();
     assert_eq!(j["finite"], true);
     let s = j["value"].as_str().unwrap();
     assert!(s.contains("e434"), "{s}");
     // tanh ceps at R = 1 diverges (C* R >= pi/2)
-    let j = complexity_json("tanh", "ceps", 1.0, None, None, Some(0.1)).unwrap();
+    let j = complexity_json("tanh", m("ceps"), 1.0, None, None, Some(0.1)).unwrap();
     assert_eq!(j["value"], "inf");
     // unknown measure
-    assert!(complexity_json("exp", "zz", 1.0, None, None, None).is_err());
+    assert!("zz".parse::<MeasureChoice>().is_err());
     // bad R
-    assert!(complexity_json("exp", "C", -1.0, None, None, None).is_err());
+    assert!(complexity_json("exp", m("C"), -1.0, None, None, None).is_err());
 }
 
 #[test]
@@ -483,8 +488,58 @@ fn evaluate_matches_direct_calls() {
     let a = evaluate(&f, Measure::Cs, 1.5, &p).unwrap();
     let b = complexity_cs(&f, 1.5, 1.75, C_STAR, false, REL_TOL).unwrap();
     assert_eq!(a.value, b.value);
-    let (m, ex) = Measure::parse("cs1").unwrap();
-    assert_eq!((m, ex), (Measure::Cs, Some(1.0)));
+    // cs1 is 𝔠_s with seed 003's exponent 1 of (i + 1)
+    let c = m("cs1");
+    assert_eq!((c.measure(), c.cs_exponent()), (Measure::Cs, Some(1.0)));
+    let b1 = complexity_cs(&f, 1.5, 1.0, C_STAR, false, REL_TOL).unwrap();
+    let j = complexity_json("sin(2z)", c, 1.5, None, None, None).unwrap();
+    assert_eq!(j["value"].as_f64().unwrap(), b1.value);
+    assert_eq!(j["cs_exponent"], 1.0);
+}
+
+/// The measure's name: the spellings the docs list (case and underscores ignored, the old
+/// parser's aliases) read to the measure and exponent written out here by hand; any other
+/// name is an error naming the argument as the caller wrote it and listing the six names.
+#[test]
+fn measure_names_are_read_loosely_and_errors_list_them() {
+    use widenet::options::parse;
+    let cases = [
+        ("C", Measure::C, None),
+        ("c", Measure::C, None),
+        ("CN", Measure::CN, None),
+        ("C_N", Measure::CN, None),
+        ("cn", Measure::CN, None),
+        ("ceps", Measure::Ceps, None),
+        ("c_eps", Measure::Ceps, None),
+        ("CEPS", Measure::Ceps, None),
+        ("cepsilon", Measure::Ceps, None),
+        ("cs", Measure::Cs, Some(1.75)),
+        ("c_s", Measure::Cs, Some(1.75)),
+        (" CS ", Measure::Cs, Some(1.75)),
+        ("cs1", Measure::Cs, Some(1.0)),
+        ("cs-resnet", Measure::Cs, Some(1.0)),
+        ("c_s1", Measure::Cs, Some(1.0)),
+        ("arora", Measure::Arora, None),
+        ("Arora", Measure::Arora, None),
+        ("cor6.2", Measure::Arora, None),
+    ];
+    for (s, want, ex) in cases {
+        let c = m(s);
+        assert_eq!((c.measure(), c.cs_exponent()), (want, ex), "{s}");
+        // Display writes the canonical name, which reads back to the same choice
+        assert_eq!(m(&c.to_string()), c);
+    }
+    for (bad, arg) in [("cs2", "--measure"), ("", "measure"), ("c-n", "--measure")] {
+        let e = parse::<MeasureChoice>(arg, bad).unwrap_err();
+        assert!(matches!(e, Error::Invalid { .. }));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "invalid {arg}: '{bad}' is not one of C, CN, ceps, cs, cs1 or arora \
+                 (case and underscores ignored)"
+            )
+        );
+    }
 }
 
 #[test]

@@ -489,13 +489,8 @@ fn cli_train_composed_writes_the_library_run() {
     let dir = tempfile::tempdir().unwrap();
     let x = normal_matrix(10, 3, 71);
     let y: Vec<f64> = (0..10).map(|i| (0.7 * i as f64).cos()).collect();
-    let (xp, yp, out) = (
-        dir.path().join("X.npy"),
-        dir.path().join("y.npy"),
-        dir.path().join("run"),
-    );
-    npy::write_matrix(&xp, &x).unwrap();
-    npy::write_vector(&yp, &y).unwrap();
+    let (xp, yp) = crate::support::write_xy(dir.path(), &x, &y);
+    let out = dir.path().join("run");
     let spec = "dense(b=0.1), relu, dense";
     let run = |extra: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_widenet"))

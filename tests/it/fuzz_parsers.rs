@@ -500,7 +500,10 @@ fn fuzz_complexity_parser() {
         }
         let t0 = std::time::Instant::now();
         guarded("complexity", k, f.as_bytes(), || {
-            match widenet::theory::complexity::complexity_json(&f, measure, r, n, l, eps) {
+            let parsed = widenet::options::parse("--measure", measure);
+            match parsed
+                .and_then(|m| widenet::theory::complexity::complexity_json(&f, m, r, n, l, eps))
+            {
                 Ok(v) => {
                     // a value is a number or a string ("inf", or "8.81e4342" beyond f64)
                     let val = &v["value"];

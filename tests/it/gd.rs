@@ -22,8 +22,7 @@ fn unit(n: usize, d: usize, seed: u64) -> Matrix<f64> {
 }
 
 fn signs(n: usize, seed: u64) -> Vec<f64> {
-    let mut g = rng::stream(seed, "labels");
-    (0..n).map(|_| rng::rademacher(&mut g)).collect()
+    crate::support::random_signs(n, seed, "labels")
 }
 
 #[test]

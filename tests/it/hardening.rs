@@ -8,6 +8,7 @@
 use crate::support::{err_text, gz, idx_images, npy_bytes};
 use std::path::{Path, PathBuf};
 use widenet::data::{cifar, mnist, npy};
+use widenet::kernels::fc::FcTrained;
 use widenet::linalg::{sym_eigen, sym_eigenvalues, Matrix};
 use widenet::{rng, Error};
 
@@ -350,7 +351,12 @@ fn overflowing_outputs_are_errors_and_nothing_is_written() {
     let big = Matrix::from_fn(3, 2, |i, j| 1e200 * (i + 2 * j + 1) as f64);
     npy::write_matrix(&xp, &big).unwrap();
     let out = dir.path().join("K.npy");
-    let m = err_text(widenet::commands::kernel_fc_ntk(&xp, 2, "all", &out));
+    let m = err_text(widenet::commands::kernel_fc_ntk(
+        &xp,
+        2,
+        FcTrained::All,
+        &out,
+    ));
     assert!(m.contains("non-finite"), "{m}");
     assert!(!out.exists());
 }
@@ -365,7 +371,7 @@ fn fc_ntk_depth_is_bounded_and_underflow_refused() {
     let m = err_text(widenet::commands::kernel_fc_ntk(
         &xp,
         1_000_000_000,
-        "all",
+        FcTrained::All,
         &out,
     ));
     assert!(m.contains("--depth") && m.contains("1..=1000"), "{m}");
@@ -381,7 +387,7 @@ fn fc_ntk_depth_is_bounded_and_underflow_refused() {
     let m = err_text(widenet::commands::kernel_fc_ntk(
         &xp,
         depth as usize,
-        "all",
+        FcTrained::All,
         &out,
     ));
     assert!(m.contains("underflow") && m.contains("--depth"), "{m}");

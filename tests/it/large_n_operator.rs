@@ -15,26 +15,11 @@ use widenet::theory::large_n::{
 };
 
 fn sphere(n: usize, d: usize, seed: u64) -> Matrix<f64> {
-    let mut rng = widenet::rng::stream(seed, "large-n operator test inputs");
-    let mut x = Matrix::zeros(n, d);
-    for i in 0..n {
-        let p = widenet::rng::sphere_point(d, 1.0, &mut rng);
-        x.row_mut(i).copy_from_slice(&p);
-    }
-    x
+    crate::support::sphere(n, d, seed, "large-n operator test inputs")
 }
 
 fn signs(n: usize, seed: u64) -> Vec<f64> {
-    let mut rng = widenet::rng::stream(seed, "large-n operator test labels");
-    (0..n)
-        .map(|_| {
-            if widenet::rng::normal(&mut rng) >= 0.0 {
-                1.0
-            } else {
-                -1.0
-            }
-        })
-        .collect()
+    crate::support::random_signs(n, seed, "large-n operator test labels")
 }
 
 /// Every number of the analysis but the wall-clock timings, bit for bit.
@@ -357,4 +342,40 @@ fn an_operator_with_f64_products_gives_the_dense_path_result() {
     close(a.lambda_min_estimate, b.lambda_min_estimate, "lambda_min");
     close(a.condition_estimate, b.condition_estimate, "condition");
     close(la.achieved_rel_error, lb.achieved_rel_error, "achieved");
+}
+
+/// The result's `timings` are the runtime's record of the phases that ran (issue 24:
+/// profiling in the runtime), in order, named for what ran: the dense path's full
+/// eigendecomposition where 2k ≥ n, the Krylov phase otherwise, on every path. (Names
+/// only; no timing is asserted.)
+#[test]
+fn the_timings_record_the_phases_that_ran() {
+    let (full, krylov) = ("spectrum (full eigendecomposition)", "spectrum (Krylov)");
+    for (n, path, spectrum) in [
+        (8, SolverPath::Dense, full),
+        (120, SolverPath::Dense, krylov),
+        (120, SolverPath::F32, krylov),
+        (120, SolverPath::MatrixFree, krylov),
+    ] {
+        let kern = HInfKernel::owned(sphere(n, 8, 1)).unwrap();
+        let cfg = LargeNConfig {
+            path: Some(path),
+            top_k: 4,
+            tol: 1e-6,
+            ..Default::default()
+        };
+        let a = analyze_kernel(&kern, &[signs(n, 2)], &cfg).unwrap();
+        let names: Vec<&str> = a.timings.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "storage",
+                spectrum,
+                "preconditioner",
+                "preconditioner lambda_min",
+                "f64 passes (Rayleigh-Ritz, Davidson, CG)"
+            ],
+            "{path:?} at n = {n}"
+        );
+    }
 }

@@ -58,10 +58,12 @@ where
 #[test]
 fn every_option_enum_round_trips_and_lists_its_values_on_error() {
     use widenet::data::{labeling::Splits, DatasetName, Split};
+    use widenet::data::{resnet_targets::TargetName, rnn_concepts::ConceptKind};
     use widenet::experiments::common::Scale;
     use widenet::kernels::{compose::Output, fc::FcTrained, rnn_infinite::Preset};
     use widenet::linalg::Precision;
     use widenet::models::{resnet::LearnerKind, rnn::Loss};
+    use widenet::theory::complexity::MeasureChoice;
     use widenet::theory::large_n::{PrecondChoice, SolverPath};
     use widenet::theory::predict::cli::{Mode, PathChoice};
     use widenet::theory::predict::{LossNorm, Schedule};
@@ -98,6 +100,18 @@ fn every_option_enum_round_trips_and_lists_its_values_on_error() {
     check::<Split>("split", &["train", "test"], &[]);
     check::<Splits>("split", &["train", "test", "both"], &[]);
     check::<DatasetName>("dataset", &["mnist", "cifar10"], &[]);
+    check::<ConceptKind>("kind", &["additive", "n-variable"], &[]);
+    check::<TargetName>("name", &["fig2", "thm2", "fig3"], &[]);
+    check::<MeasureChoice>(
+        "measure",
+        &["C", "CN", "ceps", "cs", "cs1", "arora"],
+        &[
+            ("C_N", "CN"),
+            ("cepsilon", "ceps"),
+            ("cs-resnet", "cs1"),
+            ("cor6.2", "arora"),
+        ],
+    );
 }
 
 #[test]
@@ -110,4 +124,83 @@ fn an_unknown_value_error_reads_as_a_sentence() {
         e,
         "invalid --path: 'sparse' is not one of dense, f32 or matrix-free"
     );
+}
+
+/// The flags whose value is an option enum, on the command line: an unknown value exits
+/// with status 1 (the library's error, as for every string flag read with
+/// `options::parse`; clap's own usage errors exit 2) and names the flag as written, with
+/// every accepted value. Nothing is read or written first (the input files do not exist).
+#[test]
+fn cli_option_flags_name_the_flag_and_exit_with_status_1() {
+    use crate::support::widenet_cli;
+    let cases: Vec<(Vec<&str>, &str, &[&str])> = vec![
+        (
+            vec![
+                "analyze", "--y", "y.npy", "--eta", "1", "--iters", "1", "--path", "bogus",
+            ],
+            "--path",
+            &["dense", "f32", "matrix-free"],
+        ),
+        (
+            vec![
+                "analyze",
+                "--y",
+                "y.npy",
+                "--eta",
+                "1",
+                "--iters",
+                "1",
+                "--precond",
+                "bogus",
+            ],
+            "--precond",
+            &["auto", "cholesky", "spectral-cg", "spectral"],
+        ),
+        (
+            vec!["predict", "--y-train", "y.npy", "--path", "bogus"],
+            "--path",
+            &["dense", "krylov", "matrix-free"],
+        ),
+        (
+            vec!["kernel", "fc-ntk", "--depth", "2", "--trained", "bogus"],
+            "--trained",
+            &["all", "hidden"],
+        ),
+        (
+            vec!["kernel", "compose", "--arch", "dense", "--output", "bogus"],
+            "--output",
+            &["ntk", "nngp"],
+        ),
+        (
+            vec!["kernel", "rnn-ntk", "--width", "4", "--preset", "bogus"],
+            "--preset",
+            &["elman", "wang"],
+        ),
+        (
+            vec!["complexity", "exp", "--R", "1", "--measure", "bogus"],
+            "--measure",
+            &["C", "CN", "ceps", "cs", "cs1", "arora"],
+        ),
+    ];
+    for (mut args, flag, accepted) in cases {
+        if args[0] != "complexity" {
+            // analyze's --x and predict's --x-train stand for the inputs
+            let x = if args[0] == "predict" {
+                "--x-train"
+            } else {
+                "--x"
+            };
+            args.extend([x, "no-such-X.npy", "--out", "no-such-dir/K.npy"]);
+        }
+        let o = widenet_cli(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "widenet {args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid {flag}: 'bogus' is not one of")),
+            "widenet {args:?}: {stderr}"
+        );
+        for v in accepted {
+            assert!(stderr.contains(v), "{flag}: {v} missing in {stderr}");
+        }
+    }
 }

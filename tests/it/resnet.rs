@@ -1,6 +1,7 @@
 //! Seed 003's learners and SGD against independent references: finite
 //! differences, hand-written forward passes and a hand-rolled momentum update.
 
+use crate::support::max_abs_diff;
 use widenet::data::resnet_targets::Fig2Target;
 use widenet::error::Error;
 use widenet::linalg::Matrix;
@@ -97,20 +98,10 @@ fn ntk_model_equals_network_at_init() {
     let net = Fc2::new(d, m, k, 12).unwrap();
     let lin = Ntk::from_fc2(&net);
     let (f, fl) = (net.forward(&x).unwrap(), lin.forward(&x).unwrap());
-    let dout = f
-        .as_slice()
-        .iter()
-        .zip(fl.as_slice())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let dout = max_abs_diff(f.as_slice(), fl.as_slice());
     let (_, g) = net.loss_and_grads(&x, &y).unwrap();
     let (_, gl) = lin.loss_and_grads(&x, &y).unwrap();
-    let dgrad = g[0]
-        .as_slice()
-        .iter()
-        .zip(gl[0].as_slice())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let dgrad = max_abs_diff(g[0].as_slice(), gl[0].as_slice());
     println!("ntk at W0: max |f - f_lin| = {dout:.3e}, max |grad diff| = {dgrad:.3e}");
     assert!(dout < 1e-12 && dgrad < 1e-12);
     // Away from W0 the linear model is exactly linear in W: f_lin(W0 + 2Δ) − f_lin(W0)
@@ -203,12 +194,7 @@ fn resnet_reparameterized_form_by_hand() {
     let (w, b1, u, b2) = moved.to_eq21().unwrap();
     let e21 = eq21_forward(&x, &moved.a, &w, &b1, &u, &b2).unwrap();
     let f6 = moved.forward(&x).unwrap();
-    let diff = e21
-        .as_slice()
-        .iter()
-        .zip(f6.as_slice())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let diff = max_abs_diff(e21.as_slice(), f6.as_slice());
     println!("eq. (2.1) vs §6 form: max diff {diff:.3e}");
     assert!(diff < 1e-12);
 }
@@ -303,12 +289,7 @@ fn momentum_matches_hand_rolled_update() {
             }
         }
         state.step(&mut l, &x, &y, lr).unwrap();
-        let diff = a
-            .as_slice()
-            .iter()
-            .zip(l.a.as_slice())
-            .map(|(p, q)| (p - q).abs())
-            .fold(0.0, f64::max);
+        let diff = max_abs_diff(a.as_slice(), l.a.as_slice());
         println!("step {}: max |A_hand − A_sgd| = {diff:.3e}", step + 1);
         assert!(diff < 1e-13);
     }

@@ -1,6 +1,7 @@
 //! Fixtures shared by the integration tests: small files built in the formats the loaders
-//! read (IDX, gzip, `.npy`), seeded inputs, and the error-text helper. One copy here instead
-//! of one per test file.
+//! read (IDX, gzip, `.npy`), seeded inputs and labels, comparisons, the binary, and the
+//! error-text helper. One copy here instead of one per test file; tests/process includes
+//! this file too (`#[path]`), so the two test binaries share one copy.
 
 use std::io::Write;
 use widenet::{rng, Matrix};
@@ -62,4 +63,46 @@ pub fn npy_bytes(major: u8, dict: &str, data: &[u8]) -> Vec<u8> {
 pub fn normal_matrix(n: usize, d: usize, seed: u64) -> Matrix<f64> {
     let mut g = rng::stream(seed, "test");
     Matrix::from_fn(n, d, |_, _| rng::normal(&mut g))
+}
+
+/// Runs the `widenet` binary with `args` (no backtrace variable, so a panic would show
+/// as one, not as a backtrace hint).
+pub fn widenet_cli<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_widenet"))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+/// n points uniform on the unit sphere of R^d from the seeded stream `stream`.
+pub fn sphere(n: usize, d: usize, seed: u64, stream: &str) -> Matrix<f64> {
+    widenet::data::synthetic::unit_sphere(n, d, &mut rng::stream(seed, stream))
+}
+
+/// n independent ±1 labels (Rademacher) from the seeded stream `stream`.
+pub fn random_signs(n: usize, seed: u64, stream: &str) -> Vec<f64> {
+    let mut g = rng::stream(seed, stream);
+    (0..n).map(|_| rng::rademacher(&mut g)).collect()
+}
+
+/// max_i |a_i − b_i| (0 for empty slices); panics on different lengths.
+pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len(), "max_abs_diff of different lengths");
+    a.iter()
+        .zip(b)
+        .map(|(u, v)| (u - v).abs())
+        .fold(0.0, f64::max)
+}
+
+/// Writes inputs `x` to `dir/X.npy` and labels `y` to `dir/y.npy`; returns the two paths.
+pub fn write_xy(
+    dir: &std::path::Path,
+    x: &Matrix<f64>,
+    y: &[f64],
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (xp, yp) = (dir.join("X.npy"), dir.join("y.npy"));
+    widenet::data::npy::write_matrix(&xp, x).unwrap();
+    widenet::data::npy::write_vector(&yp, y).unwrap();
+    (xp, yp)
 }

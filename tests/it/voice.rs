@@ -181,3 +181,85 @@ fn train_test_forms_of_the_empirical_gram_and_the_rnn_ntk_match_their_pairs() {
     ));
     assert!(m.contains("x2"), "{m}");
 }
+
+/// A negative definite kernel on the large-n path: "not positive definite", naming the
+/// user's kernel, with no (negative) condition number quoted (it once read "estimated
+/// condition number -4.494e307"); on every path.
+#[test]
+fn a_negative_definite_kernel_on_the_large_n_path_quotes_no_condition_number() {
+    use widenet::kernels::stored::StoredKernel;
+    use widenet::theory::large_n::{analyze_kernel, LargeNConfig, SolverPath};
+    let n = 12;
+    let neg = Matrix::from_fn(n, n, |i, j| if i == j { -1.0 - i as f64 } else { 0.0 });
+    let y: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let k = StoredKernel::from_matrix(neg).unwrap();
+    for path in [SolverPath::Dense, SolverPath::F32, SolverPath::MatrixFree] {
+        let cfg = LargeNConfig {
+            path: Some(path),
+            top_k: 3,
+            ..Default::default()
+        };
+        let m = err_text(analyze_kernel(&k, std::slice::from_ref(&y), &cfg));
+        assert!(
+            m.contains("not positive definite") && m.contains("negative eigenvalues"),
+            "{path:?}: {m}"
+        );
+        assert!(!m.contains("condition number -"), "{path:?}: {m}");
+        assert!(!m.contains("H^inf"), "{path:?}: {m}");
+    }
+}
+
+/// `analyze` of a kernel the caller brings (issue 24: one argument order, `kernel=` in
+/// both analyses): H^∞ given as a matrix gives the inputs' analysis bit for bit; another
+/// kernel's yᵀK⁻¹y is the one a Cholesky solve gives; a kernel that is not one, or labels
+/// of the wrong count, are refused naming the argument.
+#[test]
+fn the_exact_analysis_takes_a_users_kernel() {
+    use widenet::commands::{analyze_arrays, analyze_kernel_arrays};
+    let x = normal_matrix(9, 3, 4);
+    let y: Vec<f64> = (0..9)
+        .map(|i| if i % 3 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let h = widenet::kernels::h_inf(&x).unwrap();
+    let a = analyze_arrays(&x, &y, 0.1, 5).unwrap();
+    let b = analyze_kernel_arrays(h, &y, 0.1, 5).unwrap();
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+    // a Gaussian kernel: yᵀK⁻¹y by Cholesky (L Lᵀ z = y)
+    let g = gaussian_gram(&x, 2.0).unwrap();
+    let c = analyze_kernel_arrays(g.clone(), &y, 0.1, 5).unwrap();
+    // L Lᵀ = K by hand (Cholesky–Banachiewicz), then L z = y: yᵀK⁻¹y = |z|²
+    let n = 9;
+    let mut l = Matrix::zeros(n, n);
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l.get(i, k) * l.get(j, k)).sum();
+            let v = if i == j {
+                (g.get(i, i) - s).sqrt()
+            } else {
+                (g.get(i, j) - s) / l.get(j, j)
+            };
+            l.set(i, j, v);
+        }
+    }
+    let mut z = y.clone();
+    for i in 0..n {
+        for j in 0..i {
+            z[i] -= l.get(i, j) * z[j];
+        }
+        z[i] /= l.get(i, i);
+    }
+    let q: f64 = z.iter().map(|v| v * v).sum();
+    assert!((c.y_hinv_y - q).abs() <= 1e-10 * q, "{} vs {q}", c.y_hinv_y);
+    // not a kernel: asymmetric; the labels' count
+    let mut asym = g.clone();
+    asym.set(0, 1, asym.get(0, 1) + 0.5);
+    let m = err_text(analyze_kernel_arrays(asym, &y, 0.1, 5));
+    assert!(m.contains("kernel") && m.contains("symmetric"), "{m}");
+    let m = err_text(analyze_kernel_arrays(g, &y[..5], 0.1, 5));
+    assert!(m.contains("5 labels"), "{m}");
+}

@@ -10,41 +10,21 @@ use widenet::theory::large_n::{
 };
 use widenet::theory::spectrum::KernelAnalysis;
 
-use crate::serial;
+use crate::{serial, support};
 
 fn sphere(n: usize, d: usize, seed: u64) -> Matrix<f64> {
-    let mut rng = widenet::rng::stream(seed, "large-n test inputs");
-    let mut x = Matrix::zeros(n, d);
-    for i in 0..n {
-        let p = widenet::rng::sphere_point(d, 1.0, &mut rng);
-        x.row_mut(i).copy_from_slice(&p);
-    }
-    x
+    support::sphere(n, d, seed, "large-n test inputs")
 }
 
 /// Labels of a smooth target (sign of a linear form) and random ±1 labels.
 fn labels(x: &Matrix<f64>, seed: u64) -> Vec<Vec<f64>> {
-    let mut rng = widenet::rng::stream(seed, "large-n test labels");
-    let n = x.rows();
-    let t: Vec<f64> = (0..n)
-        .map(|i| {
-            if x.get(i, 0) + 0.5 * x.get(i, 1) >= 0.0 {
-                1.0
-            } else {
-                -1.0
-            }
-        })
+    let t: Vec<f64> = (0..x.rows())
+        .map(|i| (x.get(i, 0) + 0.5 * x.get(i, 1)).signum())
         .collect();
-    let r: Vec<f64> = (0..n)
-        .map(|_| {
-            if widenet::rng::normal(&mut rng) >= 0.0 {
-                1.0
-            } else {
-                -1.0
-            }
-        })
-        .collect();
-    vec![t, r]
+    vec![
+        t,
+        support::random_signs(x.rows(), seed, "large-n test labels"),
+    ]
 }
 
 fn rel(a: f64, b: f64) -> f64 {
@@ -141,21 +121,15 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
 }
 
 #[test]
-fn dense_path_matches_full_analysis() {
+fn every_path_matches_full_analysis() {
     let _serial = serial();
-    check_path(SolverPath::Dense, 400, 8, 12);
-}
-
-#[test]
-fn f32_path_matches_full_analysis() {
-    let _serial = serial();
-    check_path(SolverPath::F32, 400, 8, 12);
-}
-
-#[test]
-fn matrix_free_path_matches_full_analysis() {
-    let _serial = serial();
-    check_path(SolverPath::MatrixFree, 300, 8, 12);
+    for (path, n) in [
+        (SolverPath::Dense, 400),
+        (SolverPath::F32, 400),
+        (SolverPath::MatrixFree, 300),
+    ] {
+        check_path(path, n, 8, 12);
+    }
 }
 
 #[test]
@@ -306,27 +280,38 @@ fn matrix_free_path_is_the_same_whatever_part_of_the_tiles_is_held() {
     }
 }
 
-#[test]
-fn near_duplicate_rows_give_the_ill_conditioning_error() {
-    let _serial = serial();
-    let n = 200;
-    let mut x = sphere(n, 8, 6);
-    // row 1 = row 0 perturbed by 1e-9, renormalized
+/// n points on the sphere of R^d whose row 1 is row 0 perturbed by 1e-9 (renormalized).
+fn near_duplicate(n: usize, d: usize, seed: u64) -> Matrix<f64> {
+    let mut x = sphere(n, d, seed);
     let mut r: Vec<f64> = x.row(0).to_vec();
     r[1] += 1e-9;
     let s = widenet::linalg::norm2(&r);
     r.iter_mut().for_each(|v| *v /= s);
     x.row_mut(1).copy_from_slice(&r);
+    x
+}
+
+/// The error of the top-10 analysis of H^∞(x) at tol 1e-6 (at most 100 CG iterations) on
+/// `path` with `precond` (panics if it succeeds).
+fn refusal(x: &Matrix<f64>, ys: &[Vec<f64>], path: SolverPath, precond: PrecondChoice) -> Error {
+    let cfg = LargeNConfig {
+        path: Some(path),
+        precond,
+        top_k: 10,
+        tol: 1e-6,
+        max_cg_iters: 100,
+        ..Default::default()
+    };
+    analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), ys, &cfg).unwrap_err()
+}
+
+#[test]
+fn near_duplicate_rows_give_the_ill_conditioning_error() {
+    let _serial = serial();
+    let x = near_duplicate(200, 8, 6);
     let ys = labels(&x, 7);
     for path in [SolverPath::Dense, SolverPath::F32, SolverPath::MatrixFree] {
-        let cfg = LargeNConfig {
-            path: Some(path),
-            top_k: 10,
-            tol: 1e-6,
-            max_cg_iters: 100,
-            ..Default::default()
-        };
-        let e = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg).unwrap_err();
+        let e = refusal(&x, &ys, path, PrecondChoice::Auto);
         match &e {
             Error::IllConditioned { cond, .. } => assert!(*cond > 1e8, "{path:?}: {e}"),
             other => panic!("{path:?}: expected IllConditioned, got {other}"),
@@ -387,13 +372,8 @@ fn analyze_command_large_n_path_and_kernel_file() {
     let dir = tempfile::tempdir().unwrap();
     let x = sphere(250, 6, 10);
     let y = labels(&x, 11).remove(0);
-    let (xp, yp, kp) = (
-        dir.path().join("X.npy"),
-        dir.path().join("y.npy"),
-        dir.path().join("K.npy"),
-    );
-    npy::write_matrix(&xp, &x).unwrap();
-    npy::write_vector(&yp, &y).unwrap();
+    let (xp, yp) = support::write_xy(dir.path(), &x, &y);
+    let kp = dir.path().join("K.npy");
     let dense = analyze(&xp, &yp, 1e-2, 20, &dir.path().join("d.json")).unwrap();
     let mut args = AnalyzeLargeArgs {
         x: Some(xp.clone()),
@@ -410,7 +390,7 @@ fn analyze_command_large_n_path_and_kernel_file() {
     };
     // no large-n flag and a small n: today's analysis (None)
     assert!(analyze_large_n(&args).unwrap().is_none());
-    args.path = Some("matrix-free".into());
+    args.path = Some(widenet::theory::large_n::SolverPath::MatrixFree);
     args.top_k = Some(5);
     let r = analyze_large_n(&args).unwrap().unwrap();
     assert_eq!(r.path, "matrix-free");
@@ -454,13 +434,7 @@ fn analyze_command_large_n_path_and_kernel_file() {
     args.kernel = Some(kp.clone());
     let r2 = analyze_large_n(&args).unwrap().unwrap();
     assert!(rel(r2.y_hinv_y, dense.y_hinv_y) < 1e-8);
-    // a bad --path and an asymmetric kernel are refused, naming the flag / file
-    args.path = Some("gpu".into());
-    assert!(analyze_large_n(&args)
-        .unwrap_err()
-        .to_string()
-        .contains("--path"));
-    args.path = None;
+    // an asymmetric kernel is refused, naming the file (a bad --path: tests/it/options.rs)
     let mut k = h_inf(&x).unwrap();
     k.set(0, 3, k.get(0, 3) + 0.1);
     npy::write_matrix(&kp, &k).unwrap();
@@ -575,12 +549,7 @@ fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refus
         Err(e) => panic!("expected a result or IllConditioned, got {e}"),
     }
     // near-duplicate rows: the forced route refuses with the documented error
-    let mut x = sphere(300, 40, 15);
-    let mut r: Vec<f64> = x.row(0).to_vec();
-    r[1] += 1e-9;
-    let s = widenet::linalg::norm2(&r);
-    r.iter_mut().for_each(|v| *v /= s);
-    x.row_mut(1).copy_from_slice(&r);
+    let x = near_duplicate(300, 40, 15);
     let ys = labels(&x, 16);
     // on the matrix-free path the kernel is held as tiles, so there is no Cholesky to
     // point to: the forced route's refusal names the spectral fallback instead
@@ -589,15 +558,7 @@ fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refus
         (SolverPath::F32, PrecondChoice::Auto),
         (SolverPath::MatrixFree, PrecondChoice::SpectralCg),
     ] {
-        let cfg = LargeNConfig {
-            path: Some(path),
-            precond,
-            top_k: 10,
-            tol: 1e-6,
-            max_cg_iters: 100,
-            ..Default::default()
-        };
-        let e = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg).unwrap_err();
+        let e = refusal(&x, &ys, path, precond);
         match &e {
             // Auto falls back to the Cholesky route, whose f64 CG resolves the
             // condition (> 1e8); the forced route cannot see below the f32 kernel's
@@ -623,26 +584,6 @@ fn auto_takes_cholesky_on_a_hard_kernel_and_forced_spectral_cg_is_right_or_refus
             );
         }
     }
-}
-
-#[test]
-fn precond_flag_is_parsed_and_bad_values_name_the_flag() {
-    let _serial = crate::serial();
-    assert_eq!(
-        "spectral-cg".parse::<PrecondChoice>().unwrap(),
-        PrecondChoice::SpectralCg
-    );
-    for c in [
-        PrecondChoice::Auto,
-        PrecondChoice::Cholesky,
-        PrecondChoice::SpectralCg,
-    ] {
-        assert_eq!(c.name().parse::<PrecondChoice>().unwrap(), c);
-    }
-    let e = widenet::options::parse::<PrecondChoice>("--precond", "lu")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("--precond"), "{e}");
 }
 
 /// Small n, where the Krylov basis cap reaches n (n = 25, k = 5: cap 25 with blocks

@@ -4,7 +4,11 @@
 //! three files instead of three: one link, the CI wall time (issue 24 item 5).
 
 mod interrupt;
+// the fixtures of tests/it, one copy for both binaries (not every helper is used here)
 mod large_n;
+#[allow(dead_code)]
+#[path = "../it/support.rs"]
+mod support;
 mod tile_interrupt;
 
 /// Every test of this binary holds this lock for its whole run.

@@ -4,6 +4,7 @@
 use anyhow::Result;
 use std::path::PathBuf;
 use widenet::commands::{analyze_cmd, AnalyzeLargeArgs};
+use widenet::options::parse;
 
 #[derive(clap::Args)]
 pub struct AnalyzeArgs {
@@ -52,11 +53,15 @@ pub fn run(a: AnalyzeArgs) -> Result<()> {
         eta: a.eta,
         iters: a.iters,
         out: a.out.clone(),
-        path: a.path,
+        path: a.path.as_deref().map(|p| parse("--path", p)).transpose()?,
         top_k: a.top_k,
         tol: a.tol,
         seed: a.seed,
-        precond: a.precond,
+        precond: a
+            .precond
+            .as_deref()
+            .map(|p| parse("--precond", p))
+            .transpose()?,
     })?;
     for w in &r.warnings {
         eprintln!("warning: {w}");

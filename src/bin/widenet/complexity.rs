@@ -2,13 +2,15 @@
 //! function ([`widenet::theory::complexity::complexity_json`]).
 
 use anyhow::Result;
+use widenet::options::parse;
 
 #[derive(clap::Args)]
 pub struct ComplexityArgs {
     /// exp, sin, cos, tanh, sigmoid, arctan(z/2), z*arctan(z/2), a scale inside
     /// (exp(2z), sin(3z)), or poly:c0,c1,...
     function: String,
-    /// C (seed 004 eq. 6), CN (eq. 7), ceps / cs (seeds 002/003), arora (seed 001 Cor. 6.2).
+    /// C (seed 004 eq. 6), CN (eq. 7), ceps / cs (seeds 002/003), cs1 (cs with seed 003's
+    /// exponent), arora (seed 001 Cor. 6.2); case and underscores ignored.
     #[arg(long)]
     measure: String,
     /// The radius R at which the series is evaluated.
@@ -31,7 +33,7 @@ pub struct ComplexityArgs {
 pub fn run(a: ComplexityArgs) -> Result<()> {
     let v = widenet::theory::complexity::complexity_json(
         &a.function,
-        &a.measure,
+        parse("--measure", &a.measure)?,
         a.r,
         a.n,
         a.l,

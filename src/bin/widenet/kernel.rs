@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use widenet::commands;
 use widenet::kernels::compose::command as compose;
 use widenet::linalg::Precision;
+use widenet::options::parse;
 
 #[derive(Subcommand)]
 pub enum KernelCmd {
@@ -130,7 +131,8 @@ pub fn run(kind: KernelCmd) -> Result<()> {
             );
         }
         KernelCmd::FcNtk(a) => {
-            let n = commands::kernel_fc_ntk(&a.x, a.depth, &a.trained, &a.out)?;
+            let n =
+                commands::kernel_fc_ntk(&a.x, a.depth, parse("--trained", &a.trained)?, &a.out)?;
             eprintln!(
                 "wrote {} ({n}x{n} fc NTK, depth {}, {})",
                 a.out.display(),
@@ -151,7 +153,7 @@ pub fn run(kind: KernelCmd) -> Result<()> {
             eprintln!("wrote {} ({n}x{n} arc-sine kernel)", a.out.display());
         }
         KernelCmd::Compose(a) => {
-            let r = compose::kernel_compose(&a.arch, &a.x, &a.output, &a.out)?;
+            let r = compose::kernel_compose(&a.arch, &a.x, parse("--output", &a.output)?, &a.out)?;
             let acc = r
                 .quadrature_accuracy
                 .map(|q| format!(", quadrature accuracy {q:.1e}"))
@@ -167,7 +169,7 @@ pub fn run(kind: KernelCmd) -> Result<()> {
         }
         KernelCmd::RnnNtk(a) => {
             let (n, len, d) = commands::kernel_rnn_ntk(
-                &a.preset,
+                parse("--preset", &a.preset)?,
                 &a.x,
                 a.width,
                 a.d_out,

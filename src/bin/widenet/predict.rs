@@ -139,7 +139,7 @@ pub fn run(a: PredictCli) -> Result<()> {
         },
         noise: a.noise,
         full_cov: a.full_cov,
-        path: a.path,
+        path: a.path.as_deref().map(|p| parse("--path", p)).transpose()?,
         top_k: a.top_k,
         tol: a.tol,
         show_progress: a.progress,

@@ -39,11 +39,10 @@ pub fn record_path(out: &Path) -> PathBuf {
 pub fn kernel_compose(
     spec: &str,
     x_path: &Path,
-    output: &str,
+    output: Output,
     out: &Path,
 ) -> Result<ComposeRecord> {
     let arch = Arch::parse(spec)?;
-    let output: Output = crate::options::parse("--output", output)?;
     crate::validate::check_writable(out)?;
     let x: Matrix<f64> = crate::data::npy::read_matrix(x_path)?;
     if !x.all_finite() {

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::kernels::tile::{dense_f64, dense_with_progress, matvec_scratch_bytes, TileKernel};
 use crate::kernels::tile_cache::TileCache;
 use crate::linalg::{gemm_into, sym_eigen, Matrix, View};
-use crate::runtime::profile::{print_profile, prof, profiling};
+use crate::runtime::profile::{prof, report, Phases};
 use crate::runtime::{check_alloc, memory_budget, progress_bar};
 
 /// Seed 001's analysis of the kernel `k` for the label vectors `labels`
@@ -188,17 +188,8 @@ fn analyze<L: AsRef<[f64]>>(
     let ynorm = Matrix::from_fn(n, nl, |i, l| labels[l][i] / crate::linalg::norm2(labels[l]));
     let full_eig = path == SolverPath::Dense && 2 * kk >= n && src_op.is_none();
 
-    let mut timings: Vec<(String, f64)> = Vec::new();
-    let mut clock = std::time::Instant::now();
-    let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
-        let dt = clock.elapsed().as_secs_f64();
-        if profiling() {
-            // as each phase ends, so that a run stopped early still tells its split
-            eprintln!("[profile] phase '{name}' done: {dt:.3} s");
-        }
-        timings.push((name.to_string(), dt));
-        clock = std::time::Instant::now();
-    };
+    // the phases as they end: the result's `timings` (reported with WIDENET_PROFILE)
+    let mut phases = Phases::start();
     // 1. storage
     let dense = if path == SolverPath::Dense && src_op.is_none() {
         Some(dense_f64(kernel())?)
@@ -231,14 +222,14 @@ fn analyze<L: AsRef<[f64]>>(
         let c = prof("kernel tiles f32 (held part)", || {
             TileCache::new(k, room, show)
         })?;
-        if profiling() {
-            eprintln!(
-                "[profile] matrix-free: {:.1}% of the f32 tiles held ({:.2} GB of {:.2} GB)",
+        report(|| {
+            format!(
+                "matrix-free: {:.1}% of the f32 tiles held ({:.2} GB of {:.2} GB)",
                 100.0 * c.held_fraction(),
                 c.held_bytes() as f64 / 1e9,
                 TileCache::full_bytes(n) as f64 / 1e9
-            );
-        }
+            )
+        });
         Some(c)
     } else {
         None
@@ -252,7 +243,7 @@ fn analyze<L: AsRef<[f64]>>(
         Source::Operator(op) => Some(op),
         Source::Kernel(_) => tiled.as_ref().map(|t| t as &dyn LinearOperator),
     };
-    lap("storage", &mut timings);
+    phases.lap("storage");
     // 2. the spectrum
     let spec = if full_eig {
         let kd = dense.as_ref().expect("dense path stores the kernel");
@@ -307,7 +298,29 @@ fn analyze<L: AsRef<[f64]>>(
     // for the preconditioner's messages).
     let mut spec = spec;
     let theta1 = spec.vals[0];
-    lap("spectrum (Krylov)", &mut timings);
+    phases.lap(if full_eig {
+        "spectrum (full eigendecomposition)"
+    } else {
+        "spectrum (Krylov)"
+    });
+    // a kernel (Gram) matrix has no negative eigenvalues: a top-k Ritz value below zero
+    // (beyond the f32 products' rounding of θ_1) means the matrix given is not one; said
+    // here, before a solver would blame its conditioning on near-duplicate inputs
+    let lowest = spec.vals[..kk]
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    if theta1 <= 0.0 || lowest < -1e-4 * theta1 {
+        return Err(Error::IllConditioned {
+            what: format!(
+                "the kernel (its top-{kk} spectrum reaches {lowest:.3e}, its largest \
+                 eigenvalue {theta1:.3e})"
+            ),
+            cond: f64::NEG_INFINITY,
+            achieved: f64::INFINITY,
+            tol: cfg.tol,
+        });
+    }
     // 3. the preconditioner (the f32 kernel is factored in place: the Krylov
     // phase no longer needs it, and the kernel is never held twice)
     let mut pre_name = match path {
@@ -381,9 +394,7 @@ fn analyze<L: AsRef<[f64]>>(
                 let rms = sampled_f32_rms(kernel(), |bi, bj| Ok(stored_tile(&a, n, bi, bj)))?;
                 let (trial, note) =
                     spectral_cg_trial(rms, F32Kernel::Full(a), &spec, &ys, cfg, theta1, shift)?;
-                if profiling() {
-                    eprintln!("[profile] {note}");
-                }
+                report(|| note);
                 match trial {
                     Trial::Spectral(ic) => {
                         pre_name = "spectral-cg";
@@ -419,9 +430,7 @@ fn analyze<L: AsRef<[f64]>>(
                     let rms = op.f32_entry_rms()?;
                     let (trial, note) =
                         spectral_cg_trial(rms, F32Kernel::Op(op), &spec, &ys, cfg, theta1, 0.0)?;
-                    if profiling() {
-                        eprintln!("[profile] {note}");
-                    }
+                    report(|| note);
                     match trial {
                         Trial::Spectral(ic) => {
                             pre_name = "spectral-cg";
@@ -434,9 +443,9 @@ fn analyze<L: AsRef<[f64]>>(
             }
         }
     };
-    lap("preconditioner", &mut timings);
+    phases.lap("preconditioner");
     let lam_m = pre.lambda_min(n, cfg.seed)?;
-    lap("preconditioner lambda_min", &mut timings);
+    phases.lap("preconditioner lambda_min");
     let dense_op;
     let recomputed;
     let op64: &dyn LinearOperator = match path {
@@ -480,14 +489,14 @@ fn analyze<L: AsRef<[f64]>>(
     let cg = solver.finish(theta1)?;
     let inner_cg_products = match &pre {
         Precond::Inner(ic) => {
-            if profiling() {
-                eprintln!(
-                    "[profile] inner cg: {} product columns on the f32 kernel, \
+            report(|| {
+                format!(
+                    "inner cg: {} product columns on the f32 kernel, \
                      {} runs stopped at {MAX_INNER} iterations",
                     ic.products.get(),
                     ic.unconverged.get()
-                );
-            }
+                )
+            });
             ic.products.get()
         }
         _ => 0,
@@ -511,7 +520,7 @@ fn analyze<L: AsRef<[f64]>>(
         });
     }
 
-    lap("f64 passes (Rayleigh-Ritz, Davidson, CG)", &mut timings);
+    phases.lap("f64 passes (Rayleigh-Ritz, Davidson, CG)");
     // 4. per label: projections, captured fraction, eq. 8
     let mut out = Vec::with_capacity(nl);
     for (l, y) in labels.iter().enumerate() {
@@ -554,7 +563,7 @@ fn analyze<L: AsRef<[f64]>>(
             predicted_loss_upper: hi,
         });
     }
-    print_profile();
+    let timings = phases.finish();
     Ok(LargeNAnalysis {
         n,
         path,

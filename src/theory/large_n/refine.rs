@@ -6,7 +6,7 @@ use super::krylov::orthonormalize;
 use super::quadrature::ritz_error_bounds;
 use crate::error::Result;
 use crate::linalg::{sym_eigen, Matrix};
-use crate::runtime::profile::{profiling, ProfTimer};
+use crate::runtime::profile::{report, ProfTimer};
 
 /// Most f64 block-Davidson refinement steps after the f32 Krylov phase (each one
 /// f64 product of the Ritz block; taken only while ‖r_i‖²/gap_i > 1e-11·θ_i).
@@ -128,18 +128,18 @@ impl Refine {
         // of the block); the residuals reached are reported either way
         let stalled = self.last.is_some_and(|(_, w)| worst > 0.1 * w);
         self.last = Some((bad.len(), worst));
-        if profiling() {
+        report(|| {
             let res = (0..self.kk.min(c))
                 .map(|i| self.resid[i] / self.vals[0].abs())
                 .fold(0.0, f64::max);
-            eprintln!(
-                "[profile] refinement step {}: {} of {} pairs above the error target \
+            format!(
+                "refinement step {}: {} of {} pairs above the error target \
                  (worst bound/theta {worst:.1e}), max rel. residual {res:.1e}",
                 self.steps,
                 bad.len(),
                 self.kk.min(c)
-            );
-        }
+            )
+        });
         if bad.is_empty() || stalled {
             return Ok(());
         }

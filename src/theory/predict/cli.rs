@@ -92,7 +92,7 @@ pub struct PredictArgs {
     pub full_cov: bool,
     /// "dense", "krylov", "matrix-free" or `None` (chosen from n and the memory
     /// budget); see [`PathChoice`].
-    pub path: Option<String>,
+    pub path: Option<PathChoice>,
     /// Top eigenpairs deflated on the large-n paths.
     pub top_k: usize,
     /// Accuracy requested of the large-n paths.
@@ -574,11 +574,7 @@ pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
 /// covariance, `test_var.npy` (T × n*) into `args.out`.
 pub fn run(args: &PredictArgs) -> Result<PredictReport> {
     args.dynamics.validate()?;
-    let path = args
-        .path
-        .as_deref()
-        .map(|p| p.parse::<PathChoice>())
-        .transpose()?;
+    let path = args.path;
     let y = labels(&args.y_train)?;
     let y_test = opt_labels(&args.y_test)?;
     let f0 = args

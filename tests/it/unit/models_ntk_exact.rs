@@ -1,6 +1,7 @@
 //! Unit tests of `widenet::models::ntk_exact` (formerly in src/models/ntk_exact.rs; the library is built without a
 //! unit-test harness of its own, see tests/it/unit/mod.rs).
 
+use crate::support::max_abs_diff;
 use widenet::error::Error;
 use widenet::linalg::sym_eigenvalues;
 use widenet::linalg::Matrix;
@@ -15,6 +16,17 @@ fn toy(n: usize, d: usize, k: usize, seed: u64) -> (Matrix<f64>, Matrix<f64>) {
     let x = Matrix::from_fn(n, d, |_, _| rng::normal(&mut g));
     let y = Matrix::from_fn(n, k, |_, _| rng::normal(&mut g));
     (x, y)
+}
+
+/// The learner `Ntk` of (d, m, k) from `net_seed` and a toy sample of n points (seed
+/// `data_seed`) for it.
+fn ntk_and_toy(
+    (d, m, k, n): (usize, usize, usize, usize),
+    net_seed: u64,
+    data_seed: u64,
+) -> (Ntk, Matrix<f64>, Matrix<f64>) {
+    let (x, y) = toy(n, d, k, data_seed);
+    (Ntk::new(d, m, k, net_seed).unwrap(), x, y)
 }
 
 /// ∇_W f_c(x_i) from `Ntk::loss_and_grads` on the one-sample batch x_i with
@@ -112,12 +124,7 @@ fn primal_and_dual_forms_agree() {
             let a = dual.solve(lambda).unwrap();
             let b = primal.solve(lambda).unwrap();
             let (pa, pb) = (a.forward(&xt).unwrap(), b.forward(&xt).unwrap());
-            let diff = pa
-                .as_slice()
-                .iter()
-                .zip(pb.as_slice())
-                .map(|(u, v)| (u - v).abs())
-                .fold(0.0, f64::max);
+            let diff = max_abs_diff(pa.as_slice(), pb.as_slice());
             assert!(diff < 1e-9, "n = {n}, lambda = {lambda}: {diff:e}");
         }
     }
@@ -141,9 +148,7 @@ fn several_targets_share_one_factorization() {
 /// 2 ∂L/∂W + 2λ(W − W⁽⁰⁾) = 0 with ∂L/∂W from the learner's own backward pass.
 #[test]
 fn ridge_solution_is_stationary() {
-    let (d, m, k, n) = (4, 6, 3, 9);
-    let ntk = Ntk::new(d, m, k, 11).unwrap();
-    let (x, y) = toy(n, d, k, 5);
+    let (ntk, x, y) = ntk_and_toy((4, 6, 3, 9), 11, 5);
     for form in [NtkForm::Dual, NtkForm::Primal] {
         let ex = NtkExact::with_form(&ntk, &x, std::slice::from_ref(&y), form).unwrap();
         let lambda = 0.05;
@@ -168,9 +173,8 @@ fn ridge_solution_is_stationary() {
 /// in that limit.
 #[test]
 fn full_batch_gd_converges_to_min_norm_solution() {
-    let (d, m, k, n) = (3, 16, 2, 6);
-    let ntk = Ntk::new(d, m, k, 21).unwrap();
-    let (x, y) = toy(n, d, k, 8);
+    let (ntk, x, y) = ntk_and_toy((3, 16, 2, 6), 21, 8);
+    let (d, k, n) = (3, 2, 6);
     let (xt, _) = toy(20, d, k, 30);
     let ex = NtkExact::new(&ntk, &x, &y).unwrap();
     assert_eq!(ex.form(), NtkForm::Dual);
@@ -200,12 +204,7 @@ fn full_batch_gd_converges_to_min_norm_solution() {
     let mut gd = ntk.clone();
     train(&mut gd, &x, &y, None, &cfg).unwrap();
     let (pa, pb) = (gd.forward(&xt).unwrap(), exact.forward(&xt).unwrap());
-    let diff = pa
-        .as_slice()
-        .iter()
-        .zip(pb.as_slice())
-        .map(|(u, v)| (u - v).abs())
-        .fold(0.0, f64::max);
+    let diff = max_abs_diff(pa.as_slice(), pb.as_slice());
     let wdiff =
         gd.w.as_slice()
             .iter()

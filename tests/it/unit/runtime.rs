@@ -20,3 +20,18 @@ fn alloc_check_refuses_overflow_and_over_budget() {
     assert!(e.to_string().contains("kernel"), "{e}");
     assert!(check_alloc("tiny", 10, 8).is_ok());
 }
+
+#[test]
+fn phases_record_each_lap_in_order() {
+    use widenet::runtime::profile::Phases;
+    let mut p = Phases::start();
+    assert!(p.names().is_empty());
+    for name in ["storage", "solve", "storage"] {
+        p.lap(name);
+    }
+    assert_eq!(p.names(), ["storage", "solve", "storage"]);
+    let record = p.finish();
+    let names: Vec<&str> = record.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["storage", "solve", "storage"]);
+    assert!(record.iter().all(|(_, s)| s.is_finite() && *s >= 0.0));
+}
