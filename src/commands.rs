@@ -922,7 +922,9 @@ pub fn train_composed_cmd(a: &TrainComposedArgs) -> Result<ComposedRun> {
     check_writable(&a.out.join("metrics.json"))?;
     let _lock = crate::lock::OutputLock::acquire(&a.out)?;
     let (x, y) = read_xy(&a.x, &a.y)?;
-    let mut net = ComposedNet::init(&arch, x.cols(), a.width, a.seed)?;
+    // a recurrent net's rows hold its len steps (n × L·d): d per step
+    let d = (x.cols() / arch.seq_len().unwrap_or(1)).max(1);
+    let mut net = ComposedNet::init(&arch, d, a.width, a.seed)?;
     let loss = net.train_gd(&x, &y, a.eta, a.steps)?;
     let predictions = net.apply(&x)?;
     let mut params = vec![];
@@ -939,7 +941,7 @@ pub fn train_composed_cmd(a: &TrainComposedArgs) -> Result<ComposedRun> {
         eta: a.eta,
         steps: a.steps,
         n: x.rows(),
-        d: x.cols(),
+        d,
         loss,
         predictions,
         params,

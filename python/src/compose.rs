@@ -43,7 +43,7 @@ pub fn compose_rnn_preset(preset: &str, len: usize) -> PyResult<String> {
 
 /// The inputs as the library's matrix: n × d, or n × L × d sequences (flattened to
 /// n × (L·d), and only for a recurrent net of length L).
-fn inputs(arch: &Arch, a: &Arr<'_>, name: &str) -> PyResult<Matrix<f64>> {
+pub(crate) fn inputs(arch: &Arch, a: &Arr<'_>, name: &str) -> PyResult<Matrix<f64>> {
     match a.shape().as_slice() {
         &[n, l, d] => {
             sequence_input(arch, values::<f64>(a, name)?, (n, l, d), name).map_err(py_err)

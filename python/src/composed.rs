@@ -2,16 +2,17 @@
 //! (`widenet::models::composed`), for `widenet.stax`'s `init`, `apply`,
 //! `empirical_ntk` and training. Parameters travel as a list of float64 arrays:
 //! each dense layer's weights (out × in), then its bias (1-D) when the layer has
-//! b > 0, in the spec's order.
+//! b > 0, in the spec's order; a recurrent layer gives W (with M_0 as its bias
+//! when h0 > 0), then A (with β when b > 0), then its step's dense layers.
 
-use super::{matrix, out1, out2, py_err, run, vector, Arr};
+use super::{out1, out2, py_err, run, vector, Arr};
 use numpy::ndarray::{Array1, Array2};
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use widenet::kernels::compose::Arch;
 use widenet::models::composed::ComposedNet;
-use widenet::Error;
+use widenet::{Error, Matrix};
 
 /// Library errors about the architecture name the Python argument, `spec`.
 fn rename(e: Error) -> Error {
@@ -41,8 +42,20 @@ fn arrays(params: &[Arr<'_>]) -> PyResult<Vec<(Vec<usize>, Vec<f64>)>> {
         .collect()
 }
 
-fn net(spec: &str, params: &[Arr<'_>], d: usize) -> PyResult<ComposedNet> {
-    ComposedNet::from_arrays(&parse(spec)?, d, arrays(params)?).map_err(spec_err)
+/// The network of `spec` with `params`, and the inputs `x` as its matrix: n × d,
+/// or for a recurrent net of length L n × L × d sequences (or n × (L·d) rows).
+fn net_and_x(
+    spec: &str,
+    params: &[Arr<'_>],
+    x: &Arr<'_>,
+    name: &str,
+) -> PyResult<(ComposedNet, Matrix<f64>)> {
+    let arch = parse(spec)?;
+    let xm = super::compose::inputs(&arch, x, name)?;
+    // d per step; a row length that is not len·d is refused by the net, naming x
+    let d = (xm.cols() / arch.seq_len().unwrap_or(1)).max(1);
+    let net = ComposedNet::from_arrays(&arch, d, arrays(params)?).map_err(spec_err)?;
+    Ok((net, xm))
 }
 
 fn param_list<'py>(py: Python<'py>, net: &ComposedNet) -> PyResult<Bound<'py, PyList>> {
@@ -87,8 +100,7 @@ pub fn composed_apply<'py>(
     params: Vec<Arr<'py>>,
     x: Arr<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let xm = matrix::<f64>(&x, "x")?;
-    let net = net(spec, &params, xm.cols())?;
+    let (net, xm) = net_and_x(spec, &params, &x, "x")?;
     Ok(out1(py, run(py, || net.apply(&xm))?))
 }
 
@@ -102,9 +114,10 @@ pub fn composed_empirical_ntk<'py>(
     x: Arr<'py>,
     x2: Option<Arr<'py>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let xm = matrix::<f64>(&x, "x")?;
-    let x2m = x2.map(|a| matrix::<f64>(&a, "x2")).transpose()?;
-    let net = net(spec, &params, xm.cols())?;
+    let (net, xm) = net_and_x(spec, &params, &x, "x")?;
+    let x2m = x2
+        .map(|a| super::compose::inputs(net.arch(), &a, "x2"))
+        .transpose()?;
     Ok(out2(py, run(py, || net.empirical_ntk(&xm, x2m.as_ref()))?))
 }
 
@@ -121,9 +134,8 @@ pub fn composed_train_gd<'py>(
     eta: f64,
     steps: usize,
 ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyAny>)> {
-    let xm = matrix::<f64>(&x, "x")?;
+    let (mut net, xm) = net_and_x(spec, &params, &x, "x")?;
     let yv = vector(&y, "y")?;
-    let mut net = net(spec, &params, xm.cols())?;
     let hist = run(py, || net.train_gd(&xm, &yv, eta, steps))?;
     Ok((param_list(py, &net)?, out1(py, hist)))
 }

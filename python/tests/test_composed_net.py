@@ -145,3 +145,57 @@ def test_bad_input_names_the_argument():
         native.composed_train_gd(SPEC, params, x, np.zeros(4), eta=0.0, steps=2)
     with pytest.raises(TypeError):
         native.composed_train_gd(SPEC, params, x, np.zeros(4), 0.1, 2)  # keywords only
+
+
+def _rnn_forward(params, x, w_std, a_std, b_std, h0, readout_all):
+    """numpy: g_t = w·W h_{t−1}/√m + a·A x_t/√d + b·β, h_t = erf(g_t), readout dense."""
+    from math import erf
+    verf = np.vectorize(erf)
+    W, M0, A, beta, V = params
+    n, L, d = x.shape
+    m = W.shape[0]
+    h = np.tile(verf(M0), (n, 1)) if h0 > 0 else np.zeros((n, m))
+    outs = []
+    for t in range(L):
+        g = w_std * h @ W.T / np.sqrt(m) + a_std * x[:, t] @ A.T / np.sqrt(d) + b_std * beta
+        h = verf(g)
+        outs.append(h @ V.T / np.sqrt(m))
+    f = np.stack(outs, axis=1)[..., 0]
+    return f if readout_all else f[:, -1]
+
+
+@pytest.mark.parametrize("readout", ["last", "all"])
+def test_recurrent_net_matches_numpy(readout):
+    from widenet import stax
+    net = stax.serial(stax.Rnn(stax.Erf(), len=3, W_std=1.2, A_std=0.9, b_std=0.3,
+                               h0_std=0.8, readout=readout), stax.Dense())
+    n, L, d, m = 4, 3, 2, 5
+    x = np.random.default_rng(3).standard_normal((n, L, d))
+    params = net.init(7, m, d)
+    assert [p.shape for p in params] == [(m, m), (m,), (m, d), (m,), (1, m)]
+    args = (1.2, 0.9, 0.3, 0.8, readout == "all")
+    f = net.apply(params, x)
+    np.testing.assert_allclose(f, _rnn_forward(params, x, *args), rtol=1e-12, atol=1e-14)
+    # the empirical NTK against numpy central differences of every trained entry
+    # (M_0, the bias slot of W, is not trained)
+    cols = []
+    for k, p in enumerate(params):
+        if k == 1:
+            continue
+        for idx in np.ndindex(p.shape):
+            plus = [q.copy() for q in params]
+            minus = [q.copy() for q in params]
+            plus[k][idx] += 1e-6
+            minus[k][idx] -= 1e-6
+            cols.append((_rnn_forward(plus, x, *args) - _rnn_forward(minus, x, *args)) / 2e-6)
+    J = np.stack([c.reshape(-1) for c in cols], axis=1)
+    K = net.empirical_ntk(params, x)
+    if readout == "all":
+        assert K.shape == (n, L, n, L)
+        K = K.reshape(n * L, n * L)
+    np.testing.assert_allclose(K, J @ J.T, rtol=1e-6, atol=1e-8)
+    # GD's first loss is ½‖f − y‖²; y of shape (n, L) for readout="all"
+    y = np.zeros_like(f) + 0.5
+    _, hist = net.train_gd(params, x, y, eta=0.1, steps=2)
+    assert abs(hist[0] - 0.5 * np.sum((f - y) ** 2)) < 1e-12
+    assert hist[2] < hist[0]

@@ -142,37 +142,49 @@ class Net:
     # ------------------------------------------------------------ finite network
     # The finite network of the same architecture (src/models/composed.rs): parameters
     # are a list of float64 arrays, each dense layer's weights (out x in) then its bias
-    # (when b_std > 0); recurrent nets have no finite network here yet.
+    # (when b_std > 0). A recurrent first layer gives W (m x s; M_0 follows as its bias
+    # when h0 > 0), then A (m x d; beta follows when b > 0), then its step's dense layers.
     def init(self, seed: int, width: int, d: int) -> List[np.ndarray]:
         """The parameters of the finite network at hidden width ``width`` for inputs
-        of dimension ``d``, drawn from ``seed`` as the parameterization says."""
+        of dimension ``d`` (per step for a recurrent net), drawn from ``seed`` as the
+        parameterization says."""
         from . import _int
         return _widenet.composed_init(self._spec, _int(seed, "seed"),
                                       _int(width, "width", 1), _int(d, "d", 1))
 
     def apply(self, params: Sequence[np.ndarray], x: Any) -> np.ndarray:
-        """The finite network's outputs on the rows of ``x`` (shape (n,))."""
+        """The finite network's outputs on the rows of ``x`` (shape (n,); ``x`` as in
+        :meth:`kernel`; shape (n, L) for a net reading out every step)."""
         from . import _arr
-        return _widenet.composed_apply(self._spec, list(params), _arr(x, "x"))
+        f = _widenet.composed_apply(self._spec, list(params), _arr(x, "x"))
+        return f.reshape(-1, self._seq_len) if self._all else f
 
     def empirical_ntk(self, params: Sequence[np.ndarray], x: Any,
                       x2: Any = None) -> np.ndarray:
         """The finite network's NTK J(x)J(x2)ᵀ at ``params`` (J: the Jacobian of the
         outputs in the trainable parameters); it tends to :meth:`ntk` as the width
-        grows."""
+        grows (shape as :meth:`kernel`'s)."""
         from . import _arr
         b = None if x2 is None else _arr(x2, "x2")
-        return _widenet.composed_empirical_ntk(self._spec, list(params), _arr(x, "x"), b)
+        k = _widenet.composed_empirical_ntk(self._spec, list(params), _arr(x, "x"), b)
+        if self._all:
+            L = self._seq_len
+            k = k.reshape(k.shape[0] // L, L, k.shape[1] // L, L)
+        return k
 
     def train_gd(self, params: Sequence[np.ndarray], x: Any, y: Any, *, eta: float,
                  steps: int) -> Tuple[List[np.ndarray], np.ndarray]:
         """Full-batch gradient descent on ½‖f(x) − y‖² from ``params`` for ``steps``
         steps of size ``eta``: the final parameters and the loss at every step
         (``steps + 1`` values), so that seed 001's question (does gradient descent
-        follow the kernel's prediction?) can be asked of this architecture."""
+        follow the kernel's prediction?) can be asked of this architecture. For a net
+        reading out every step, ``y`` has shape (n, L)."""
         from . import _arr, _int
+        yy = _arr(y, "y")
+        if self._all and yy.ndim == 2:
+            yy = yy.reshape(-1)
         return _widenet.composed_train_gd(self._spec, list(params), _arr(x, "x"),
-                                          _arr(y, "y", 1), eta=float(eta),
+                                          _arr(yy, "y", 1), eta=float(eta),
                                           steps=_int(steps, "steps"))
 
 

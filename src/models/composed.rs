@@ -26,6 +26,19 @@
 //! - nets whose kernel the engine would not compute the same way are refused
 //!   ([`Arch::check_net`]): an activation on the raw input or on another
 //!   activation's output, for instance (φ(x) is deterministic, not Gaussian);
+//! - a recurrent layer `rnn(step, len=L, w, a, b, h0, ...)` (the net's first
+//!   layer; rows of x hold the L steps of d values one after the other):
+//!   g_t = w·W h_{t−1}/√s + a·A x_t/√d + b·β, h_t = step(g_t), t = 1..L, with
+//!   every entry of W (m × s, s the step's output width), A (m × d), β (m) ~
+//!   N(0, 1), weights shared by all steps (seed 004 eq. 14 with W, A, M_0 scaled
+//!   by their standard deviations; seed 002 Def. 3.3); h_0 = 0 (h0 = 0) or
+//!   step(M_0), M_0 ~ N(0, h0²) per unit, the same vector for every input and
+//!   never trained. Its parameters are two dense entries: W with M_0 in its bias
+//!   slot, then A with β; the step's dense layers follow. Gradients are by
+//!   backpropagation through time (a shared weight's gradient is the sum of
+//!   its uses', and the empirical NTK sums every pair of uses (t, u)).
+//!   `readout=last` passes h_L on; `readout=all` passes every h_t on, as row
+//!   i·L + t − 1, so the net has L outputs per input row;
 //! - the loss is Φ(θ) = ½ Σᵢ (f(xᵢ) − yᵢ)² (seed 001 eq. 4, a sum) and GD is
 //!   θ ← θ − η ∇Φ on the trainable layers (seed 001 eq. 6).
 //!
@@ -43,7 +56,7 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::compose::maps::ActMap;
-use crate::kernels::compose::{Arch, FanIn, Gram, Layer, Param};
+use crate::kernels::compose::{Arch, FanIn, Gram, Layer, Param, Readout, Rnn};
 use crate::linalg::{gemm_into, Matrix};
 use crate::rng;
 use rayon::prelude::*;
@@ -56,11 +69,12 @@ pub struct DenseParams {
     pub b: Option<Vec<f64>>,
 }
 
-/// A compiled dense layer.
+/// A compiled dense layer (or a recurrent layer's W or A with its bias).
 #[derive(Clone, Debug)]
 struct DenseSpec {
-    /// "layer 2" or "layer 3.2.1" (for error messages).
-    path: String,
+    /// "layer 2 'dense'", "layer 3.2.1 'dense'" or "layer 1 'rnn' W" (for error
+    /// messages).
+    label: String,
     fan_in: usize,
     out: usize,
     w_std: f64,
@@ -73,8 +87,26 @@ struct DenseSpec {
     w_init: f64,
     /// Standard deviation of the initial draws of b: 1 (ntk) or b_std.
     b_init: f64,
+    /// Whether the bias entry exists (for a recurrent layer's W: M_0, h0 > 0).
     bias: bool,
-    trainable: bool,
+    /// Whether W is trained.
+    train_w: bool,
+    /// Whether the bias is trained (when there is one).
+    train_b: bool,
+}
+
+/// A compiled recurrent layer: dense-layer indices of W (its bias slot holds
+/// M_0 when h0 > 0, never trained) and A (its bias β when b > 0).
+#[derive(Clone, Debug)]
+struct RnnNode {
+    w: usize,
+    a: usize,
+    step: Node,
+    len: usize,
+    /// The input dimension per step.
+    d: usize,
+    /// readout=all: every state is an output (row i·L + t).
+    all: bool,
 }
 
 /// The layer tree with dense layers replaced by their index.
@@ -86,6 +118,7 @@ enum Node {
     Scale(f64),
     Serial(Vec<Node>),
     Parallel { fanin: FanIn, branches: Vec<Node> },
+    Rnn(Box<RnnNode>),
 }
 
 /// What the backward pass needs from the forward pass.
@@ -98,10 +131,38 @@ enum Cache {
         outs: Vec<Matrix<f64>>,
         caches: Vec<Cache>,
     },
+    /// The step inputs x_1..x_L, states h_0..h_{L−1} and the step's caches
+    /// (t = 0: h_0 = step(M_0), None for h_0 = 0).
+    Rnn {
+        xs: Vec<Matrix<f64>>,
+        states: Vec<Matrix<f64>>,
+        steps: Vec<Option<Cache>>,
+        /// Run per output ([`Keep::PerOutput`]): copy i·L + t read out at step t + 1.
+        expand: bool,
+    },
 }
 
-/// Per dense layer: its input rows H and output sensitivities G (∂(seed·f)/∂z).
-type LayerGrads = Vec<Option<(Matrix<f64>, Matrix<f64>)>>;
+/// What the forward pass keeps for a backward pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keep {
+    /// Nothing (outputs only).
+    No,
+    /// The caches: the backward pass sums over the outputs (a loss gradient).
+    Yes,
+    /// The caches, one backward row per output (Jacobian rows, the empirical
+    /// NTK): a readout=all recurrent layer runs each sequence once per output
+    /// step t, copy (i, t) read out at step t only, so that row i·L + t − 1 of
+    /// every sensitivity belongs to output (i, t) alone.
+    PerOutput,
+}
+
+/// A recurrent layer's cache, taken apart: inputs, states, step caches, expand.
+type Parts = (Vec<Matrix<f64>>, Vec<Matrix<f64>>, Vec<Option<Cache>>, bool);
+
+/// Per dense layer, one entry per use (a recurrent layer's weights are used at
+/// every step): its input rows H and output sensitivities G (∂(seed·f)/∂z).
+/// The gradient of a shared weight is the sum over its uses.
+type LayerGrads = Vec<Vec<(Matrix<f64>, Matrix<f64>)>>;
 
 /// The finite network of a composed architecture, with its parameters.
 #[derive(Clone, Debug)]
@@ -109,6 +170,10 @@ pub struct ComposedNet {
     arch: Arch,
     d: usize,
     input_scale: f64,
+    /// The sequence length L (1 for a feed-forward net): rows of x hold L·d values.
+    seq: usize,
+    /// Outputs per input row: L for readout=all, else 1.
+    outs_per_row: usize,
     root: Node,
     dense: Vec<DenseSpec>,
     params: Vec<DenseParams>,
@@ -124,11 +189,11 @@ fn arch_err(msg: String) -> Error {
     Error::invalid("arch", msg)
 }
 
-/// The output width of the k-th dense layer from (k, path, its `width` field,
-/// whether it is the readout).
+/// The output width of the k-th dense layer from (k, its label, its `width`
+/// field, whether it is the readout).
 type OutWidth<'a> = dyn FnMut(usize, &str, Option<usize>, bool) -> Result<usize> + 'a;
 
-/// Compiles the layer tree; `out_width(k, path, width field, readout)` gives the
+/// Compiles the layer tree; `out_width(k, label, width field, readout)` gives the
 /// output width of the k-th dense layer.
 struct Builder<'a> {
     dense: Vec<DenseSpec>,
@@ -136,7 +201,66 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    #[allow(unreachable_patterns)] // the wildcard: layers added to the engine later (recurrent)
+    /// Compiles a recurrent layer reading inputs of dimension `d` per step;
+    /// returns it with its state width. Dense indices: W, A, then the step's.
+    fn rnn(&mut self, r: &Rnn, path: &str, d: usize) -> Result<(Node, usize)> {
+        let (lw, la) = (format!("{path} 'rnn' W"), format!("{path} 'rnn' A"));
+        let kw = self.dense.len();
+        let m = (self.out_width)(kw, &lw, None, false)?;
+        let recurrent = DenseSpec {
+            label: lw,
+            fan_in: 0, // the state width, set once the step is compiled
+            out: m,
+            w_std: r.w_std,
+            b_std: r.h0_std,
+            w_mult: 0.0,
+            b_mult: 1.0,
+            w_init: 1.0,
+            b_init: r.h0_std,
+            bias: r.h0_std > 0.0,
+            train_w: r.train_w,
+            train_b: false,
+        };
+        self.dense.push(recurrent);
+        let ka = self.dense.len();
+        let ma = (self.out_width)(ka, &la, None, false)?;
+        if ma != m {
+            return Err(Error::invalid(
+                "params",
+                format!("{la} has {ma} output rows but W has {m}: both give the pre-activation"),
+            ));
+        }
+        self.dense.push(DenseSpec {
+            label: la,
+            fan_in: d,
+            out: m,
+            w_std: r.a_std,
+            b_std: r.b_std,
+            w_mult: r.a_std / (d as f64).sqrt(),
+            b_mult: r.b_std,
+            w_init: 1.0,
+            b_init: 1.0,
+            bias: r.b_std > 0.0,
+            train_w: r.train_a,
+            train_b: r.train_b,
+        });
+        let (step, s) = self.layer(&r.step, &format!("{path}.1"), m, false)?;
+        let w = &mut self.dense[kw];
+        w.fan_in = s;
+        w.w_mult = r.w_std / (s as f64).sqrt();
+        Ok((
+            Node::Rnn(Box::new(RnnNode {
+                w: kw,
+                a: ka,
+                step,
+                len: r.len,
+                d,
+                all: r.readout == Readout::All,
+            })),
+            s,
+        ))
+    }
+
     fn layer(
         &mut self,
         l: &Layer,
@@ -153,14 +277,15 @@ impl Builder<'_> {
                 width: wf,
             } => {
                 let k = self.dense.len();
-                let out = (self.out_width)(k, path, *wf, readout)?;
+                let label = format!("{path} 'dense'");
+                let out = (self.out_width)(k, &label, *wf, readout)?;
                 let n = width as f64;
                 let (w_mult, b_mult, w_init, b_init) = match param {
                     Param::Ntk => (w_std / n.sqrt(), *b_std, 1.0, 1.0),
                     Param::Standard => (1.0, 1.0, w_std / n.sqrt(), *b_std),
                 };
                 self.dense.push(DenseSpec {
-                    path: path.to_string(),
+                    label,
                     fan_in: width,
                     out,
                     w_std: *w_std,
@@ -170,7 +295,8 @@ impl Builder<'_> {
                     w_init,
                     b_init,
                     bias: *b_std > 0.0,
-                    trainable: *trainable,
+                    train_w: *trainable,
+                    train_b: *trainable,
                 });
                 (Node::Dense(k), out)
             }
@@ -222,23 +348,32 @@ impl Builder<'_> {
                     out,
                 )
             }
-            other => {
+            // a recurrent layer reads the input sequence: Program::new (called
+            // first) refuses one anywhere but first, with the kernel's message
+            Layer::Rnn(_) => {
                 return Err(arch_err(format!(
-                    "{path} '{}': the finite network does not implement this layer \
-                     (recurrent layers have their own networks, crate::models::rnn)",
-                    layer_name(other)
+                    "{path} 'rnn': a recurrent layer must be the net's first layer"
                 )))
             }
         })
     }
 }
 
-fn check_x(x: &Matrix<f64>, d: usize, name: &str) -> Result<()> {
-    if x.cols() != d {
+/// Checks inputs of `d` columns per step, `seq` steps per row.
+fn check_x(x: &Matrix<f64>, d: usize, seq: usize, name: &str) -> Result<()> {
+    if x.cols() != d * seq {
+        let takes = if seq == 1 {
+            format!("d = {d}")
+        } else {
+            format!(
+                "len·d = {seq}·{d} = {} columns (the {seq} steps of a sequence one after the other)",
+                d * seq
+            )
+        };
         return Err(Error::invalid(
             name,
             format!(
-                "inputs of dimension {} but the network takes d = {d}",
+                "inputs of dimension {} but the network takes {takes}",
                 x.cols()
             ),
         ));
@@ -294,13 +429,14 @@ impl ComposedNet {
         d: usize,
         out_width: &mut OutWidth<'_>,
     ) -> Result<(Node, Vec<DenseSpec>)> {
-        arch.check_net()?;
         if d == 0 {
             return Err(Error::invalid(
                 "d",
                 "the input dimension must be at least 1",
             ));
         }
+        // the kernel's compiler: the nets it refuses are refused with its message
+        crate::kernels::compose::Program::new(arch, d)?;
         let top: Vec<(String, &Layer)> = arch.top_layers().collect();
         let (last_path, last) = top.last().expect("an architecture has a layer");
         if !matches!(last, Layer::Dense { .. }) {
@@ -317,7 +453,10 @@ impl ComposedNet {
         let mut nodes = Vec::with_capacity(top.len());
         let mut w = d;
         for (i, (path, l)) in top.iter().enumerate() {
-            let (node, w2) = b.layer(l, path, w, i + 1 == top.len())?;
+            let (node, w2) = match l {
+                Layer::Rnn(r) if i == 0 => b.rnn(r, path, d)?,
+                _ => b.layer(l, path, w, i + 1 == top.len())?,
+            };
             nodes.push(node);
             w = w2;
         }
@@ -338,24 +477,31 @@ impl ComposedNet {
                 Gram::Mean => 1.0,
                 Gram::Dot => (d as f64).sqrt(),
             },
+            seq: arch.seq_len().unwrap_or(1),
+            outs_per_row: if arch.readout_all() {
+                arch.seq_len().unwrap_or(1)
+            } else {
+                1
+            },
             root,
             dense,
             params,
         }
     }
 
-    /// The network of `arch` at width `width` for inputs of dimension `d`, its
+    /// The network of `arch` at width `width` for inputs of dimension `d` (per
+    /// step for a recurrent net, whose inputs have len·d columns), its
     /// parameters drawn from `seed` as the parameterization says (module docs).
     pub fn init(arch: &Arch, d: usize, width: usize, seed: u64) -> Result<Self> {
         if width == 0 {
             return Err(Error::invalid("width", "must be at least 1"));
         }
-        let (root, dense) = Self::compile(arch, d, &mut |_, path, wf, readout| {
+        let (root, dense) = Self::compile(arch, d, &mut |_, label, wf, readout| {
             if readout {
                 return match wf {
                     None | Some(1) => Ok(1),
                     Some(w) => Err(arch_err(format!(
-                        "{path} 'dense': field 'width' = {w}, but the readout has one output"
+                        "{label}: field 'width' = {w}, but the readout has one output"
                     ))),
                 };
             }
@@ -388,12 +534,12 @@ impl ComposedNet {
     pub fn from_params(arch: &Arch, d: usize, params: Vec<DenseParams>) -> Result<Self> {
         let np = params.len();
         let shapes: Vec<(usize, usize)> = params.iter().map(|p| p.w.shape()).collect();
-        let (root, dense) = Self::compile(arch, d, &mut |k, path, wf, readout| {
+        let (root, dense) = Self::compile(arch, d, &mut |k, label, wf, readout| {
             let (out, _) = *shapes.get(k).ok_or_else(|| {
                 Error::invalid(
                     "params",
                     format!(
-                        "{np} dense layers' parameters given but {path} is dense layer {}",
+                        "{np} dense layers' parameters given but {label} is dense layer {}",
                         k + 1
                     ),
                 )
@@ -402,13 +548,13 @@ impl ComposedNet {
             if let Some(w) = want.filter(|&w| w != out) {
                 return Err(Error::invalid(
                     "params",
-                    format!("params for {path} 'dense' have {out} output rows, expected {w}"),
+                    format!("params for {label} have {out} output rows, expected {w}"),
                 ));
             }
             if out == 0 {
                 return Err(Error::invalid(
                     "params",
-                    format!("params for {path} 'dense' have 0 output rows"),
+                    format!("params for {label} have 0 output rows"),
                 ));
             }
             Ok(out)
@@ -427,8 +573,8 @@ impl ComposedNet {
                 return Err(Error::invalid(
                     "params",
                     format!(
-                        "weights of {} 'dense' are {}x{} but its input has width {}{}",
-                        s.path,
+                        "weights of {} are {}x{} but its input has width {}{}",
+                        s.label,
                         p.w.rows(),
                         p.w.cols(),
                         s.fan_in,
@@ -445,8 +591,8 @@ impl ComposedNet {
                     return Err(Error::invalid(
                         "params",
                         format!(
-                            "bias of {} 'dense' has {} entries, expected {}",
-                            s.path,
+                            "bias of {} has {} entries, expected {}",
+                            s.label,
                             b.len(),
                             s.out
                         ),
@@ -455,16 +601,13 @@ impl ComposedNet {
                 (None, true) => {
                     return Err(Error::invalid(
                         "params",
-                        format!("{} 'dense' has b > 0 but no bias was given", s.path),
+                        format!("{} has b > 0 but no bias was given", s.label),
                     ))
                 }
                 (Some(_), false) => {
                     return Err(Error::invalid(
                         "params",
-                        format!(
-                            "{} 'dense' has b = 0 (no bias) but a bias was given",
-                            s.path
-                        ),
+                        format!("{} has b = 0 (no bias) but a bias was given", s.label),
                     ))
                 }
                 _ => {}
@@ -473,7 +616,7 @@ impl ComposedNet {
             if !finite {
                 return Err(Error::invalid(
                     "params",
-                    format!("parameters of {} 'dense' have non-finite entries", s.path),
+                    format!("parameters of {} have non-finite entries", s.label),
                 ));
             }
         }
@@ -545,17 +688,28 @@ impl ComposedNet {
     pub fn into_params(self) -> Vec<DenseParams> {
         self.params
     }
+    /// Per dense entry of [`Self::params`]: whether its weights and its bias
+    /// are trained (the bias only when it exists; a recurrent layer's M_0 never).
+    pub fn trained(&self) -> Vec<(bool, bool)> {
+        self.dense
+            .iter()
+            .map(|s| (s.train_w, s.bias && s.train_b))
+            .collect()
+    }
+    /// Outputs per input row: len for a recurrent net with readout=all, else 1.
+    pub fn outputs_per_row(&self) -> usize {
+        self.outs_per_row
+    }
     /// Number of trainable parameters (the columns of [`Self::jacobian`]).
     pub fn num_trainable(&self) -> usize {
         self.dense
             .iter()
-            .filter(|s| s.trainable)
-            .map(|s| s.out * (s.fan_in + s.bias as usize))
+            .map(|s| s.out * (s.fan_in * s.train_w as usize + (s.bias && s.train_b) as usize))
             .sum()
     }
 
     fn input(&self, x: &Matrix<f64>, name: &str) -> Result<Matrix<f64>> {
-        check_x(x, self.d, name)?;
+        check_x(x, self.d, self.seq, name)?;
         let mut h = x.clone();
         if self.input_scale != 1.0 {
             let c = self.input_scale;
@@ -564,7 +718,7 @@ impl ComposedNet {
         Ok(h)
     }
 
-    fn fwd(&self, node: &Node, h: Matrix<f64>, keep: bool) -> Result<(Matrix<f64>, Cache)> {
+    fn fwd(&self, node: &Node, h: Matrix<f64>, keep: Keep) -> Result<(Matrix<f64>, Cache)> {
         Ok(match node {
             Node::Dense(k) => {
                 let (s, p) = (&self.dense[*k], &self.params[*k]);
@@ -573,14 +727,16 @@ impl ComposedNet {
                 if let Some(b) = &p.b {
                     add_bias(&mut z, b, s.b_mult);
                 }
-                (z, if keep { Cache::Dense(h) } else { Cache::Plain })
+                let kept = keep != Keep::No;
+                (z, if kept { Cache::Dense(h) } else { Cache::Plain })
             }
             Node::Act(m) => {
                 let mut out = h.clone();
                 out.as_mut_slice()
                     .par_iter_mut()
                     .for_each(|v| *v = m.point(*v).0);
-                (out, if keep { Cache::Act(h) } else { Cache::Plain })
+                let kept = keep != Keep::No;
+                (out, if kept { Cache::Act(h) } else { Cache::Plain })
             }
             Node::Identity => (h, Cache::Plain),
             Node::Scale(a) => {
@@ -635,12 +791,147 @@ impl ComposedNet {
                         o
                     }
                 };
-                if !keep {
+                if keep == Keep::No {
                     outs.clear();
                 }
                 (out, Cache::Parallel { outs, caches })
             }
+            Node::Rnn(r) => self.fwd_rnn(r, &h, keep)?,
         })
+    }
+
+    /// A recurrent layer over the sequences in the rows of `x` (n × L·d):
+    /// g_t = w·W h_{t−1}/√s + a·A x_t/√d + b·β, h_t = step(g_t) (seed 004 eq. 14
+    /// in the NTK parameterization, the arch module's docs), h_0 = 0 or
+    /// step(M_0) for every input. Outputs h_L (n × s) or, for readout=all, every
+    /// h_t at row i·L + t − 1 (n·L × s).
+    fn fwd_rnn(&self, r: &RnnNode, x: &Matrix<f64>, keep: Keep) -> Result<(Matrix<f64>, Cache)> {
+        let expand = r.all && keep == Keep::PerOutput;
+        // Keep::PerOutput: copy (i, t) of sequence i at row i·L + t
+        let copies = if expand { r.len } else { 1 };
+        let n = x.rows() * copies;
+        let (sw, pw) = (&self.dense[r.w], &self.params[r.w]);
+        let (sa, pa) = (&self.dense[r.a], &self.params[r.a]);
+        let (m, s, d) = (sw.out, sw.fan_in, r.d);
+        let mut states = Vec::with_capacity(r.len + 1);
+        let mut steps = Vec::with_capacity(r.len + 1);
+        let mut xs = Vec::with_capacity(r.len);
+        match &pw.b {
+            Some(m0) => {
+                let g0 = Matrix::from_fn(n, m, |_, j| m0[j]);
+                let (h0, c) = self.fwd(&r.step, g0, keep)?;
+                states.push(h0);
+                steps.push(Some(c));
+            }
+            None => {
+                states.push(Matrix::try_zeros(n, s, "a recurrent layer's states")?);
+                steps.push(None);
+            }
+        }
+        for t in 0..r.len {
+            let xt = Matrix::from_fn(n, d, |i, k| x.get(i / copies, t * d + k));
+            let mut g = Matrix::try_zeros(n, m, "a recurrent layer's pre-activations")?;
+            gemm_into(&mut g, xt.view(), pa.w.t(), sa.w_mult, false)?;
+            gemm_into(&mut g, states[t].view(), pw.w.t(), sw.w_mult, true)?;
+            if let Some(b) = &pa.b {
+                add_bias(&mut g, b, sa.b_mult);
+            }
+            let (ht, c) = self.fwd(&r.step, g, keep)?;
+            states.push(ht);
+            steps.push(Some(c));
+            if keep != Keep::No {
+                xs.push(xt);
+            }
+        }
+        let out = if expand {
+            Matrix::from_fn(n, s, |i, c| states[i % r.len + 1].get(i, c))
+        } else if r.all {
+            let mut o = Matrix::try_zeros(n * r.len, s, "a recurrent layer's states")?;
+            for i in 0..n {
+                for t in 0..r.len {
+                    o.row_mut(i * r.len + t)
+                        .copy_from_slice(states[t + 1].row(i));
+                }
+            }
+            o
+        } else {
+            states.pop().expect("a sequence has a step")
+        };
+        if keep == Keep::No {
+            return Ok((out, Cache::Plain));
+        }
+        states.truncate(r.len);
+        let cache = Cache::Rnn {
+            xs,
+            states,
+            steps,
+            expand,
+        };
+        Ok((out, cache))
+    }
+
+    /// Backpropagation through time of a recurrent layer: δh_{t−1} =
+    /// w/√s·(∂g_t)·W plus step t − 1's own output sensitivity (readout=all);
+    /// W's and A's uses (h_{t−1}, ∂g_t) and (x_t, ∂g_t) go to `grads`, the
+    /// step's dense layers' through the step's backward pass (h_0 = step(M_0)
+    /// included: the step's weights shape h_0 too).
+    fn bwd_rnn(
+        &self,
+        r: &RnnNode,
+        (mut xs, mut states, mut steps, expand): Parts,
+        g: Matrix<f64>,
+        grads: &mut LayerGrads,
+    ) -> Result<Matrix<f64>> {
+        let (sw, pw) = (&self.dense[r.w], &self.params[r.w]);
+        let s = sw.fan_in;
+        let n = if r.all && !expand {
+            g.rows() / r.len
+        } else {
+            g.rows()
+        };
+        let mut carried: Option<Matrix<f64>> = None;
+        let mut last = Some(g.clone());
+        for t in (1..=r.len).rev() {
+            let own = if expand {
+                // copy i·L + t − 1 is read out at step t only
+                Some(Matrix::from_fn(n, s, |i, c| {
+                    if i % r.len == t - 1 {
+                        g.get(i, c)
+                    } else {
+                        0.0
+                    }
+                }))
+            } else if r.all {
+                Some(Matrix::from_fn(n, s, |i, c| g.get(i * r.len + t - 1, c)))
+            } else {
+                last.take()
+            };
+            let gt = match (own, carried.take()) {
+                (Some(mut a), Some(b)) => {
+                    a.as_mut_slice()
+                        .iter_mut()
+                        .zip(b.as_slice())
+                        .for_each(|(x, y)| *x += y);
+                    a
+                }
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => unreachable!("the last step has the output's sensitivity"),
+            };
+            let cache = steps.pop().flatten().expect("every step has a cache");
+            let dg = self.bwd(&r.step, cache, gt, grads)?;
+            let hprev = states.pop().expect("a state per step");
+            let xt = xs.pop().expect("an input per step");
+            let mut dh = Matrix::try_zeros(n, s, "a recurrent layer's gradient")?;
+            gemm_into(&mut dh, dg.view(), pw.w.view(), sw.w_mult, false)?;
+            grads[r.a].push((xt, dg.clone()));
+            grads[r.w].push((hprev, dg));
+            carried = Some(dh);
+        }
+        if let (Some(Some(c)), Some(dh)) = (steps.pop(), carried) {
+            self.bwd(&r.step, c, dh, grads)?;
+        }
+        // the recurrent layer reads the input: no layer before it needs ∂/∂x
+        Ok(Matrix::zeros(n, 0))
     }
 
     /// Backward pass: `g` = ∂L/∂(node output) row by row; returns ∂L/∂(node
@@ -659,7 +950,7 @@ impl ComposedNet {
                 // on the input; it is cheap next to the forward pass, so always formed
                 let mut gin = Matrix::try_zeros(g.rows(), s.fan_in, "a layer's gradient")?;
                 gemm_into(&mut gin, g.view(), p.w.view(), s.w_mult, false)?;
-                grads[*k] = Some((h, g));
+                grads[*k].push((h, g));
                 gin
             }
             (Node::Act(m), Cache::Act(pre)) => {
@@ -717,13 +1008,22 @@ impl ComposedNet {
                 }
                 total.expect("a combinator has a branch")
             }
+            (
+                Node::Rnn(r),
+                Cache::Rnn {
+                    xs,
+                    states,
+                    steps,
+                    expand,
+                },
+            ) => self.bwd_rnn(r, (xs, states, steps, expand), g, grads)?,
             _ => unreachable!("the forward pass kept a cache for every layer"),
         })
     }
 
     /// Outputs f(xᵢ) for the rows of `x` (n × d).
     pub fn apply(&self, x: &Matrix<f64>) -> Result<Vec<f64>> {
-        let (out, _) = self.fwd(&self.root, self.input(x, "x")?, false)?;
+        let (out, _) = self.fwd(&self.root, self.input(x, "x")?, Keep::No)?;
         Ok(out.into_vec())
     }
 
@@ -733,12 +1033,13 @@ impl ComposedNet {
         &self,
         x: &Matrix<f64>,
         name: &str,
+        keep: Keep,
         seed: impl FnOnce(&[f64]) -> Result<Vec<f64>>,
     ) -> Result<(Vec<f64>, LayerGrads)> {
-        let (out, cache) = self.fwd(&self.root, self.input(x, name)?, true)?;
+        let (out, cache) = self.fwd(&self.root, self.input(x, name)?, keep)?;
         let f = out.into_vec();
         let s = seed(&f)?;
-        let mut grads: LayerGrads = vec![None; self.dense.len()];
+        let mut grads: LayerGrads = vec![vec![]; self.dense.len()];
         self.bwd(
             &self.root,
             cache,
@@ -752,7 +1053,15 @@ impl ComposedNet {
         if y.len() != n {
             return Err(Error::invalid(
                 "y",
-                format!("{} targets for {n} rows of x", y.len()),
+                if self.outs_per_row == 1 {
+                    format!("{} targets for {n} rows of x", y.len())
+                } else {
+                    format!(
+                        "{} targets for {n} outputs (readout=all: one per step of each row of x, \
+                         row i·len + t)",
+                        y.len()
+                    )
+                },
             ));
         }
         if let Some(i) = y.iter().position(|v| !v.is_finite()) {
@@ -762,9 +1071,11 @@ impl ComposedNet {
     }
 
     /// Φ = ½ Σᵢ (f(xᵢ) − yᵢ)² and its gradient by backpropagation, one
-    /// [`DenseParams`] per dense layer (zero for non-trainable layers).
+    /// [`DenseParams`] per dense layer (zero for non-trainable layers; a
+    /// recurrent layer's weights get the sum over the steps, backpropagation
+    /// through time).
     pub fn loss_gradient(&self, x: &Matrix<f64>, y: &[f64]) -> Result<(f64, Vec<DenseParams>)> {
-        let (f, grads) = self.backprop(x, "x", |f| {
+        let (f, grads) = self.backprop(x, "x", Keep::Yes, |f| {
             self.check_y(y, f.len())?;
             Ok(f.iter().zip(y).map(|(a, b)| a - b).collect())
         })?;
@@ -777,11 +1088,14 @@ impl ComposedNet {
             .map(|((s, p), hg)| {
                 let mut w = Matrix::zeros(s.out, s.fan_in);
                 let mut b = p.b.as_ref().map(|b| vec![0.0; b.len()]);
-                if s.trainable {
-                    let (h, g) = hg.expect("every dense layer is reached");
-                    gemm_into(&mut w, g.t(), h.view(), s.w_mult, false)?;
-                    if let Some(b) = &mut b {
-                        *b = col_sums(&g).into_iter().map(|v| s.b_mult * v).collect();
+                for (u, (h, g)) in hg.iter().enumerate() {
+                    if s.train_w {
+                        gemm_into(&mut w, g.t(), h.view(), s.w_mult, u > 0)?;
+                    }
+                    if let (Some(b), true) = (&mut b, s.train_b) {
+                        for (a, v) in b.iter_mut().zip(col_sums(g)) {
+                            *a += s.b_mult * v;
+                        }
                     }
                 }
                 Ok(DenseParams { w, b })
@@ -793,7 +1107,7 @@ impl ComposedNet {
     /// The Jacobian J (n × P): row i = ∂f(xᵢ)/∂θ over the trainable parameters,
     /// layer by layer in the spec's order, each layer's W row-major then b.
     pub fn jacobian(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
-        let (f, grads) = self.backprop(x, "x", ones)?;
+        let (f, grads) = self.backprop(x, "x", Keep::PerOutput, ones)?;
         let n = f.len();
         let p = self.num_trainable();
         crate::runtime::check_alloc("the Jacobian (n x P)", n as u128 * p as u128, 8)?;
@@ -802,20 +1116,24 @@ impl ComposedNet {
             let row = j.row_mut(i);
             let mut at = 0;
             for (s, hg) in self.dense.iter().zip(&grads) {
-                if !s.trainable {
-                    continue;
-                }
-                let (h, g) = hg.as_ref().expect("every dense layer is reached");
-                for o in 0..s.out {
-                    let go = g.get(i, o) * s.w_mult;
-                    for (v, hj) in row[at..at + s.fan_in].iter_mut().zip(h.row(i)) {
-                        *v = go * hj;
+                // a weight used at several steps: the sum of the uses' gradients
+                if s.train_w {
+                    for (h, g) in hg {
+                        for o in 0..s.out {
+                            let go = g.get(i, o) * s.w_mult;
+                            let cols = &mut row[at + o * s.fan_in..at + (o + 1) * s.fan_in];
+                            for (v, hj) in cols.iter_mut().zip(h.row(i)) {
+                                *v += go * hj;
+                            }
+                        }
                     }
-                    at += s.fan_in;
+                    at += s.out * s.fan_in;
                 }
-                if s.bias {
-                    for o in 0..s.out {
-                        row[at + o] = g.get(i, o) * s.b_mult;
+                if s.bias && s.train_b {
+                    for (_, g) in hg {
+                        for o in 0..s.out {
+                            row[at + o] += g.get(i, o) * s.b_mult;
+                        }
                     }
                     at += s.out;
                 }
@@ -827,8 +1145,10 @@ impl ComposedNet {
     /// The empirical NTK Θ̂(X, X2) = J(X) J(X2)ᵀ (n × n2; X2 = X when `x2` is
     /// None), formed layer by layer as (G G₂ᵀ)∘(H H₂ᵀ) without the Jacobian.
     pub fn empirical_ntk(&self, x: &Matrix<f64>, x2: Option<&Matrix<f64>>) -> Result<Matrix<f64>> {
-        let (f1, g1) = self.backprop(x, "x", ones)?;
-        let other = x2.map(|x2| self.backprop(x2, "x2", ones)).transpose()?;
+        let (f1, g1) = self.backprop(x, "x", Keep::PerOutput, ones)?;
+        let other = x2
+            .map(|x2| self.backprop(x2, "x2", Keep::PerOutput, ones))
+            .transpose()?;
         let (n1, g2) = match &other {
             Some((f2, g2)) => (f2.len(), g2),
             None => (f1.len(), &g1),
@@ -837,23 +1157,29 @@ impl ComposedNet {
         let mut gg = Matrix::zeros(f1.len(), n1);
         let mut hh = Matrix::zeros(f1.len(), n1);
         for (s, (a, b)) in self.dense.iter().zip(g1.iter().zip(g2)) {
-            if !s.trainable {
+            let train_b = s.bias && s.train_b;
+            if !(s.train_w || train_b) {
                 continue;
             }
-            let ((h1, gr1), (h2, gr2)) = (
-                a.as_ref().expect("every dense layer is reached"),
-                b.as_ref().expect("every dense layer is reached"),
-            );
-            gemm_into(&mut gg, gr1.view(), gr2.t(), 1.0, false)?;
-            gemm_into(&mut hh, h1.view(), h2.t(), s.w_mult * s.w_mult, false)?;
-            if s.bias {
-                let c = s.b_mult * s.b_mult;
-                hh.as_mut_slice().iter_mut().for_each(|v| *v += c);
+            // a weight used at several steps: every pair of uses (t, u)
+            for (h1, gr1) in a {
+                for (h2, gr2) in b {
+                    gemm_into(&mut gg, gr1.view(), gr2.t(), 1.0, false)?;
+                    let c = if train_b { s.b_mult * s.b_mult } else { 0.0 };
+                    if s.train_w {
+                        gemm_into(&mut hh, h1.view(), h2.t(), s.w_mult * s.w_mult, false)?;
+                        if train_b {
+                            hh.as_mut_slice().iter_mut().for_each(|v| *v += c);
+                        }
+                    } else {
+                        hh.as_mut_slice().iter_mut().for_each(|v| *v = c);
+                    }
+                    k.as_mut_slice()
+                        .par_iter_mut()
+                        .zip(gg.as_slice().par_iter().zip(hh.as_slice().par_iter()))
+                        .for_each(|(kv, (g, h))| *kv += g * h);
+                }
             }
-            k.as_mut_slice()
-                .par_iter_mut()
-                .zip(gg.as_slice().par_iter().zip(hh.as_slice().par_iter()))
-                .for_each(|(kv, (g, h))| *kv += g * h);
         }
         Ok(k)
     }
@@ -862,8 +1188,9 @@ impl ComposedNet {
     /// W_std²/n·H H₂ᵀ + b_std² (n × n2; X2 = X when `x2` is None).
     pub fn empirical_nngp(&self, x: &Matrix<f64>, x2: Option<&Matrix<f64>>) -> Result<Matrix<f64>> {
         let feats = |x: &Matrix<f64>, name: &str| -> Result<Matrix<f64>> {
-            let (_, mut g) = self.backprop(x, name, ones)?;
-            Ok(g.pop().flatten().expect("the readout is reached").0)
+            let (_, mut g) = self.backprop(x, name, Keep::Yes, ones)?;
+            let readout = g.pop().and_then(|u| u.into_iter().next());
+            Ok(readout.expect("the readout is reached").0)
         };
         let h1 = feats(x, "x")?;
         let h2 = x2.map(|x2| feats(x2, "x2")).transpose()?;
@@ -899,8 +1226,8 @@ impl ComposedNet {
                 format!("must be positive and finite, got {eta}"),
             ));
         }
-        check_x(x, self.d, "x")?;
-        self.check_y(y, x.rows())?;
+        check_x(x, self.d, self.seq, "x")?;
+        self.check_y(y, x.rows() * self.outs_per_row)?;
         let mut history = Vec::with_capacity(steps + 1);
         for k in 0..=steps {
             crate::runtime::check_interrupt()?;
@@ -919,14 +1246,13 @@ impl ComposedNet {
                 break;
             }
             for ((s, p), g) in self.dense.iter().zip(&mut self.params).zip(grad) {
-                if !s.trainable {
-                    continue;
+                if s.train_w {
+                    p.w.as_mut_slice()
+                        .iter_mut()
+                        .zip(g.w.as_slice())
+                        .for_each(|(w, d)| *w -= eta * d);
                 }
-                p.w.as_mut_slice()
-                    .iter_mut()
-                    .zip(g.w.as_slice())
-                    .for_each(|(w, d)| *w -= eta * d);
-                if let (Some(b), Some(db)) = (&mut p.b, &g.b) {
+                if let (Some(b), Some(db), true) = (&mut p.b, &g.b, s.train_b) {
                     b.iter_mut().zip(db).for_each(|(v, d)| *v -= eta * d);
                 }
             }

@@ -32,8 +32,22 @@ fn max_abs(a: &[f64]) -> f64 {
     a.iter().fold(0.0f64, |m, v| m.max(v.abs()))
 }
 
+/// A layer's parameters (or gradient) flat: W row-major, then b.
+pub(crate) fn flat(p: &DenseParams) -> Vec<f64> {
+    p.w.as_slice()
+        .iter()
+        .chain(p.b.iter().flatten())
+        .copied()
+        .collect()
+}
+
 /// Every trainable parameter as (layer, position in w then b), in the Jacobian's order.
-fn perturbed(params: &[DenseParams], layer: usize, pos: usize, h: f64) -> Vec<DenseParams> {
+pub(crate) fn perturbed(
+    params: &[DenseParams],
+    layer: usize,
+    pos: usize,
+    h: f64,
+) -> Vec<DenseParams> {
     let mut p = params.to_vec();
     let nw = p[layer].w.as_slice().len();
     if pos < nw {
@@ -65,13 +79,7 @@ fn jacobian_and_loss_gradient_match_central_differences() {
             .map(|k| !layer_frozen(&ar, k))
             .collect();
         for k in 0..net.params().len() {
-            let gk: Vec<f64> = grad[k]
-                .w
-                .as_slice()
-                .iter()
-                .chain(grad[k].b.iter().flatten())
-                .copied()
-                .collect();
+            let gk = flat(&grad[k]);
             if !trainable[k] {
                 assert!(
                     gk.iter().all(|&g| g == 0.0),
@@ -226,13 +234,14 @@ fn gd_of_the_composed_two_layer_net_equals_seed_001_network() {
 /// Over `seeds` networks of width `width`: the root-mean-square relative error of
 /// the empirical kernel, sqrt(mean_s ‖K̂_s − K‖²_F)/‖K‖_F, and the relative error
 /// of their average, ‖mean_s K̂_s − K‖_F/‖K‖_F, against the infinite kernel K.
+/// (A recurrent net's rows of x hold its len steps.)
 fn mc_errors(ar: &Arch, x: &Matrix<f64>, width: usize, seeds: u64, output: Output) -> (f64, f64) {
     let exact = composed_gram(ar, x, output).unwrap();
-    let n = x.rows();
-    let mut mean = vec![0.0; n * n];
+    let d = x.cols() / ar.seq_len().unwrap_or(1);
+    let mut mean = vec![0.0; exact.as_slice().len()];
     let mut sq = 0.0;
     for s in 0..seeds {
-        let net = ComposedNet::init(ar, x.cols(), width, 1000 + s).unwrap();
+        let net = ComposedNet::init(ar, d, width, 1000 + s).unwrap();
         let k = match output {
             Output::Ntk => net.empirical_ntk(x, None).unwrap(),
             Output::Nngp => net.empirical_nngp(x, None).unwrap(),
@@ -267,38 +276,58 @@ fn empirical_kernels_converge_to_the_composed_kernel_at_rate_one_over_root_m() {
     let mut x = normal_matrix(8, 4, 41);
     x.row_mut(1).iter_mut().for_each(|v| *v *= 2.5);
     x.row_mut(3).iter_mut().for_each(|v| *v *= 0.4);
-    let widths = [32usize, 64, 128, 256, 512, 1024];
-    let seeds = 24;
     for output in [Output::Ntk, Output::Nngp] {
-        let errs: Vec<(f64, f64)> = widths
-            .iter()
-            .map(|&w| mc_errors(&ar, &x, w, seeds, output))
-            .collect();
-        let lx: Vec<f64> = widths.iter().map(|&w| (w as f64).ln()).collect();
-        let ly: Vec<f64> = errs.iter().map(|e| e.0.ln()).collect();
-        let (slope, _, _) = least_squares(&lx, &ly);
-        let shown: Vec<String> = errs
-            .iter()
-            .map(|e| format!("{:.3e}/{:.3e}", e.0, e.1))
-            .collect();
-        println!(
-            "{}: rms/mean-of-{seeds} errors {shown:?} at m = {widths:?}, log-log slope {slope:.3}",
-            output.name()
-        );
-        assert!(
-            (-0.8..=-0.25).contains(&slope),
-            "{}: slope {slope} of the error in m (errors {shown:?})",
-            output.name()
-        );
-        // the average over seeds is unbiased: its error is the fluctuation's, about
-        // rms/√seeds, not a plateau (a wrong kernel would leave its difference)
-        let (rms, mean) = errs[widths.len() - 1];
-        assert!(
-            rms < 0.1 && mean < 2.0 * rms / (seeds as f64).sqrt(),
-            "{}: at m = 1024 rms error {rms}, error of the mean {mean}",
-            output.name()
+        assert_converges(
+            &ar,
+            &x,
+            &[32, 64, 128, 256, 512, 1024],
+            24,
+            output,
+            0.1,
+            -0.25,
         );
     }
+}
+
+/// Fits the log-log slope of the RMS error ([`mc_errors`]) over `widths` and asserts
+/// it in [−0.8, `slope_max`]; at the widest width, the RMS error below `rms_max` and
+/// the error of the seeds' mean below 2·RMS/√seeds: the average over seeds is
+/// unbiased, its error the fluctuation's, not a plateau (a wrong kernel would
+/// leave its difference).
+pub(crate) fn assert_converges(
+    ar: &Arch,
+    x: &Matrix<f64>,
+    widths: &[usize],
+    seeds: u64,
+    output: Output,
+    rms_max: f64,
+    slope_max: f64,
+) {
+    let errs: Vec<(f64, f64)> = widths
+        .iter()
+        .map(|&w| mc_errors(ar, x, w, seeds, output))
+        .collect();
+    let lx: Vec<f64> = widths.iter().map(|&w| (w as f64).ln()).collect();
+    let ly: Vec<f64> = errs.iter().map(|e| e.0.ln()).collect();
+    let (slope, _, _) = least_squares(&lx, &ly);
+    let shown: Vec<String> = errs
+        .iter()
+        .map(|e| format!("{:.3e}/{:.3e}", e.0, e.1))
+        .collect();
+    let name = output.name();
+    println!(
+        "[{ar}] {name}: rms/mean-of-{seeds} errors {shown:?} at m = {widths:?}, log-log slope \
+         {slope:.3}"
+    );
+    assert!(
+        (-0.8..=slope_max).contains(&slope),
+        "[{ar}] {name}: slope {slope} of the error in m (errors {shown:?})"
+    );
+    let (rms, mean) = errs[widths.len() - 1];
+    assert!(
+        rms < rms_max && mean < 2.0 * rms / (seeds as f64).sqrt(),
+        "[{ar}] {name}: at the widest width rms error {rms}, error of the mean {mean}"
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod cli_hostile;
 mod complexity;
 mod compose;
 mod compose_finite;
+mod compose_finite_rnn;
 mod compose_rnn;
 mod data_labeling;
 mod data_labels;

@@ -16,7 +16,10 @@
 //!   Σ = ΠᵢΣᵢ, Θ = Σᵢ Θᵢ Π_{j≠i} Σⱼ;
 //! - recurrent layer (the first layer; X^t = Σ⁰(x_t, x'_t) the step-t input
 //!   covariance, K the state's covariance, K^0 = 0 for h_0 = 0 and
-//!   E[step(M_0)²] for every pair otherwise, Θ_h^0 = 0):
+//!   E[step(M_0)²] for every pair otherwise, Θ_h^0 = 0 for h_0 = 0 and
+//!   otherwise the step's map of (Σ = h0², Θ = 0): the NTK terms of the step's
+//!   own trained dense layers, through which h_0 = step(M_0) depends on the
+//!   parameters; 0 for a step of activations only):
 //!   C^t = w²K^{t−1} + a²X^t + b² (seed 004 eq. 25's pre-activation covariance),
 //!   Θ_g^t = w²Θ_h^{t−1} + [W trained]·w²K^{t−1} + [A trained]·a²X^t + [β trained]·b²,
 //!   (K^t, Θ_h^t) = the step's maps of (C^t, Θ_g^t); the output is (K^L, Θ_h^L).
@@ -104,6 +107,9 @@ struct RnnProg {
     train_b: bool,
     /// K^0 (the same for every pair).
     k0: f64,
+    /// Θ_h^0: h_0 = step(M_0) depends on the step's own trained dense layers
+    /// (their NTK terms at covariance h0²); 0 for a step without any, or h_0 = 0.
+    th0: f64,
     /// h0² (0: h_0 = 0).
     h0v: f64,
     /// readout=all: every state is an output.
@@ -644,9 +650,10 @@ impl RnnProg {
             max_depth: c.max_depth,
         };
         // h_0 = step(M_0), the same vector for every input: K^0 = E[step(u)²], u ~ N(0, h0²)
-        let k0 = if r.h0_std > 0.0 {
+        // and Θ_h^0 the step's map of Θ_g = 0 (M_0 is not trained)
+        let (k0, th0) = if r.h0_std > 0.0 {
             let v = r.h0_std * r.h0_std;
-            step.eval(
+            let h = step.eval(
                 St {
                     q1: v,
                     q2: v,
@@ -654,10 +661,10 @@ impl RnnProg {
                     t: 0.0,
                 },
                 true,
-            )
-            .s
+            );
+            (h.s, h.t)
         } else {
-            0.0
+            (0.0, 0.0)
         };
         Ok((
             RnnProg {
@@ -670,6 +677,7 @@ impl RnnProg {
                 train_a: r.train_a,
                 train_b: r.train_b,
                 k0,
+                th0,
                 h0v: r.h0_std * r.h0_std,
                 all: r.readout == Readout::All,
             },
@@ -723,7 +731,7 @@ impl RnnProg {
         for t in 0..l {
             for u in 0..l {
                 let (kk, th) = match (t, u) {
-                    (0, 0) => (self.k0, 0.0),
+                    (0, 0) => (self.k0, self.th0),
                     (0, _) => (self.k0_cross(c2[u - 1]), 0.0),
                     (_, 0) => (self.k0_cross(c1[t - 1]), 0.0),
                     _ => {
@@ -759,7 +767,7 @@ impl RnnProg {
             q1: self.k0,
             q2: self.k0,
             s: self.k0,
-            t: 0.0,
+            t: self.th0,
         };
         let (w2, a2, b2) = (self.w2, self.a2, self.b2);
         for t in 0..self.len {
