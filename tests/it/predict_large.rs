@@ -375,6 +375,39 @@ fn bad_input_names_the_argument() {
     let mut r = request(arrays(), &y, &d, Some(PathChoice::Krylov));
     r.mode = Mode::Ensemble;
     assert_eq!(err(r), "nngp_train", "the ensemble without its NNGP");
+    // the large-n ensemble and GP check their NNGP blocks, naming them
+    let bad_nngp = KernelBlocks {
+        train: h_inf(&x).unwrap(),
+        test_train: h_inf_cross(&sphere(m + 1, 3, 66), &x).unwrap(),
+        test_test: Some(Matrix::from_fn(1, m + 1, |_, _| 1.0)),
+    };
+    let mut r = request(
+        KernelInput::Arrays {
+            kernel: &blocks,
+            nngp: Some(&bad_nngp),
+        },
+        &y,
+        &d,
+        Some(PathChoice::Krylov),
+    );
+    r.mode = Mode::Ensemble;
+    assert!(err(r).contains("nngp_test_train"));
+    let gp_blocks = KernelBlocks {
+        train: h_inf(&x).unwrap(),
+        test_train: h_inf_cross(&xt, &x).unwrap(),
+        test_test: Some(Matrix::from_fn(1, m + 2, |_, _| 1.0)),
+    };
+    let mut r = request(
+        KernelInput::Arrays {
+            kernel: &gp_blocks,
+            nngp: None,
+        },
+        &y,
+        &d,
+        Some(PathChoice::Krylov),
+    );
+    (r.mode, r.noise) = (Mode::Gp, 0.1);
+    assert!(err(r).contains("k_test_test"));
     let mut r = request(arrays(), &y, &d, Some(PathChoice::Krylov));
     r.tol = 0.0;
     assert_eq!(err(r), "tol");
