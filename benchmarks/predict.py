@@ -71,7 +71,8 @@ def nt_setup():
 
 def nt_accuracy(data, n, n_test, rec):
     """neural-tangents' test accuracy at t = inf on the first n MNIST training images with
-    its own fc ReLU NTK of depth 3 (stax), next to widenet's fc_ntk on the same subset."""
+    its own fc ReLU NTK of depth 3 (stax), next to widenet's fc_ntk on the same subset.
+    neural-tangents' batching needs n and n_test divisible by its batch size (500)."""
     jax, nt = nt_setup()
     from neural_tangents import stax
     x, y, xt, yt = load(data, n, n_test)
