@@ -577,6 +577,27 @@ impl Cholesky {
         Ok((0..self.n).map(|i| rhs[(i, 0)]).collect())
     }
 
+    /// Solves H Z = B for every column of B (n × c) at once.
+    pub fn solve_matrix(&self, b: &Matrix<f64>) -> Result<Matrix<f64>> {
+        if b.rows != self.n {
+            return Err(Error::Shape(format!(
+                "right-hand sides with {} rows for a {}x{} system",
+                b.rows, self.n, self.n
+            )));
+        }
+        let mut rhs = Mat::from_fn(self.n, b.cols, |i, j| b.get(i, j));
+        faer::linalg::cholesky::llt::solve::solve_in_place_with_conj(
+            self.l.as_ref(),
+            faer::Conj::No,
+            rhs.as_mut(),
+            faer::Par::Seq,
+            faer::dyn_stack::MemStack::new(&mut faer::dyn_stack::MemBuffer::new(
+                faer::dyn_stack::StackReq::EMPTY,
+            )),
+        );
+        Ok(Matrix::from_fn(self.n, b.cols, |i, j| rhs[(i, j)]))
+    }
+
     /// yᵀ H⁻¹ y, computed as ‖L⁻¹y‖² so it is non-negative by construction.
     pub fn quad_inv(&self, y: &[f64]) -> Result<f64> {
         let z = self.solve(y)?;

@@ -42,7 +42,8 @@ fn test_test(a: &Option<Arr<'_>>, name: &str) -> PyResult<Option<Matrix<f64>>> {
 /// `k_test_train`, ...) or a kernel by name (`kernel` with `x_train`, `x_test`); returns a
 /// dict with `times`, `train` (T × n × c), `test_mean` (T × n* × c), `test_cov`
 /// (T × n* × n* or T × n*, or None), the curves, `accuracy` (1 − test 0–1 error), `path`
-/// and `achieved_rel_error` (T × c on the large-n paths, else None).
+/// `achieved_rel_error` (T × c on the large-n paths, else None) and `cov_rel_error` (T,
+/// the covariance's estimated error relative to the prior scale on the large-n paths).
 #[pyfunction]
 #[pyo3(signature = (k_train, y_train, k_test_train, *, mode="gd", k_test_test=None,
     nngp_train=None, nngp_test_train=None, nngp_test_test=None, f0_train=None, f0_test=None,
@@ -177,6 +178,7 @@ pub fn predict<'py>(
     let (train, test, cov, curves, times) = (p.train, p.test, p.cov, p.curves, p.dynamics.times);
     let (path_name, acc) = (p.path, p.achieved_rel_error);
     let d = PyDict::new(py);
+    d.set_item("cov_rel_error", p.cov_rel_error.map(|v| out1(py, v)))?;
     d.set_item("path", path_name)?;
     d.set_item(
         "achieved_rel_error",

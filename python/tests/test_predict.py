@@ -157,3 +157,36 @@ def test_kernel_by_name_bad_arguments_name_the_keyword():
         widenet.predict("relu_ntk", y, x_train=x, x_test=xt, times=[-2.0])
     with pytest.raises(ValueError, match="y_train"):
         widenet.predict("relu_ntk", y[:5], x_train=x, x_test=xt)
+
+
+def test_ensemble_and_gp_on_the_krylov_path_match_numpy():
+    # n = 400 (top 50 eigenpairs deflated) against numpy's eigh, within the reported accuracy
+    rng = np.random.default_rng(8)
+    n, m = 400, 6
+    x, xt = _sphere(n, 5, rng), _sphere(m, 5, rng)
+    y = np.eye(2)[rng.integers(0, 2, n)]
+    ntk, ntk_t = widenet.fc_ntk(x, depth=3), widenet.fc_ntk(xt, x, depth=3)
+    nngp, nngp_t, nngp_tt = (widenet.fc_nngp(x, depth=3), widenet.fc_nngp(xt, x, depth=3),
+                             widenet.fc_nngp(xt, depth=3))
+    times, ridge = [0.0, 1e3, np.inf], 1.0
+    kr = widenet.predict("fc_ntk", y, x_train=x, x_test=xt, mode="ensemble", times=times,
+                         ridge=ridge, path="krylov", tol=1e-9)
+    assert kr.path == "krylov" and kr.test_cov.shape == (3, m)
+    lam, v = np.linalg.eigh(ntk + ridge * np.eye(n))
+    s = np.diag(nngp_tt)
+    for i, t in enumerate(times):
+        g = 1.0 / lam if np.isinf(t) else -np.expm1(-lam * t / y.size) / lam
+        mm = ntk_t @ v @ np.diag(g) @ v.T
+        mean = mm @ y
+        var = np.diag(nngp_tt - mm @ nngp_t.T - nngp_t @ mm.T + mm @ nngp @ mm.T)
+        err = np.abs(kr.test_mean[i] - mean).max() / max(np.abs(mean).max(), 1e-300)
+        assert err <= 10 * max(kr.achieved_rel_error[i].max(), 1e-11)
+        assert np.all(np.abs(kr.test_cov[i] - var) / s <= 10 * max(kr.cov_rel_error[i], 1e-11))
+    # the NNGP posterior, matrix-free (t = inf by Krylov), variances
+    gp = widenet.predict("fc_ntk", y, x_train=x, x_test=xt, mode="gp", noise=0.3,
+                         path="matrix-free", tol=1e-9)
+    a = np.linalg.solve(nngp + 0.3 * np.eye(n), np.c_[y, nngp_t.T])
+    mean, var = nngp_t @ a[:, :2], s - np.einsum("ij,ji->i", nngp_t, a[:, 2:])
+    assert np.abs(gp.test_mean[0] - mean).max() <= 10 * max(gp.achieved_rel_error.max(),
+                                                             1e-11) * np.abs(mean).max()
+    assert np.all(np.abs(gp.test_cov[0] - var) / s <= 10 * max(gp.cov_rel_error[0], 1e-11))

@@ -973,6 +973,9 @@ class Prediction(_Result):
     #: Large-n paths: the estimated relative error of every prediction, T x c (time,
     #: output); None on the dense path.
     achieved_rel_error: Optional[np.ndarray]
+    #: Large-n paths with a covariance: its estimated error per time (T), relative to the
+    #: prior scale sqrt(K**_ii K**_jj), the largest over the entries; else None.
+    cov_rel_error: Optional[np.ndarray]
     #: "gd", "ensemble" or "gp".
     mode: str
 
@@ -1019,11 +1022,13 @@ def predict(k_train: Any = None, y_train: Optional[ArrayLike] = None,
     the first argument is taken as ``kernel``. For the ensemble and gp the NNGP of the
     named kernel is used (``full_cov``: the full test covariance, else the variances).
 
-    ``path`` "dense": one eigendecomposition of K' serves every time. "krylov" (mode gd,
-    the kernel stored) and "matrix-free" (mode gd, a kernel by name recomputed by tiles):
+    ``path`` "dense": one eigendecomposition of K' serves every time. "krylov" (the
+    kernel stored) and "matrix-free" (a kernel by name recomputed by tiles), every mode:
     no eigendecomposition; the top ``top_k`` eigenpairs are deflated and the rest
     evaluated by block Lanczos to relative accuracy ``tol`` (t = inf on a stored kernel by
-    Cholesky), reported per time and output in ``achieved_rel_error``. By default the
+    Cholesky), reported per time and output in ``achieved_rel_error``; a covariance
+    solves for every test point (32 at a time; the variances need nothing n_test x
+    n_test) and reports its accuracy in ``cov_rel_error``. By default the
     path follows n and the memory budget. With ``y_test`` the test curves (and
     ``accuracy``) are computed too. Shapes: ``k_train`` n x n, ``y_train`` n or n x c,
     ``k_test_train`` n_test x n. A kernel that is not symmetric positive semidefinite

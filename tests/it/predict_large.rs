@@ -1,7 +1,8 @@
 //! The large-n prediction paths (src/theory/predict/krylov.rs: top-k deflation plus block
 //! Lanczos on the large-n `LinearOperator`, Cholesky at t = ∞ on a stored kernel) against
 //! the dense path's eigendecomposition, to their reported accuracy; predictions from a
-//! kernel by name against the array form on independently computed kernels; bit-identical
+//! kernel by name against the array form on independently computed kernels; the ensemble's
+//! covariance and the NNGP posterior on the large-n path against the dense path; bit-identical
 //! results at 1 and 2 threads; bad input named.
 
 use super::predict::{invalid_name, normal, one_hot, rel};
@@ -15,8 +16,15 @@ use widenet::theory::predict::cli::{
     predict, KernelBlocks, KernelInput, Mode, NamedKernel, PathChoice, PredictOutputs,
     PredictRequest,
 };
-use widenet::theory::predict::krylov::{gradient_descent_mse_krylov, KrylovConfig, TestKernel};
-use widenet::theory::predict::{gradient_descent_mse, Dynamics, LossNorm, Schedule};
+use widenet::theory::predict::dense::NngpKernels;
+use widenet::theory::predict::krylov::{
+    gp_inference_krylov, gradient_descent_mse_ensemble_krylov, gradient_descent_mse_krylov,
+    KrylovConfig, NngpOperators, TestKernel,
+};
+use widenet::theory::predict::{
+    gp_inference, gradient_descent_mse, gradient_descent_mse_ensemble, Cov, Dynamics, LossNorm,
+    Schedule, TestTest,
+};
 
 fn sphere(n: usize, d: usize, seed: u64) -> Matrix<f64> {
     let mut g = rng::stream(seed, "predict-large inputs");
@@ -158,6 +166,7 @@ fn krylov_path_equals_dense_path_to_its_reported_accuracy() {
                 achieved_rel_error: Some(kr.achieved_rel_error.clone()),
                 krylov_basis: Some(kr.basis),
                 top_k: Some(kr.top_k),
+                cov_rel_error: None,
             };
             assert_within_reported(&out, dense.test.as_ref().unwrap(), &f0t);
             for (i, t) in d.times.iter().enumerate() {
@@ -300,7 +309,8 @@ fn kernel_by_name_equals_the_array_form() {
 }
 
 /// Bad input names the argument: mismatched shapes, negative times and ridge, unknown
-/// kernels, a kernel with no NNGP, matrix-free on arrays, the large-n paths off mode gd.
+/// kernels, a kernel with no NNGP, matrix-free on arrays, the large-n ensemble without
+/// its NNGP.
 #[test]
 fn bad_input_names_the_argument() {
     let (n, m) = (20, 4);
@@ -364,7 +374,40 @@ fn bad_input_names_the_argument() {
     );
     let mut r = request(arrays(), &y, &d, Some(PathChoice::Krylov));
     r.mode = Mode::Ensemble;
-    assert_eq!(err(r), "path");
+    assert_eq!(err(r), "nngp_train", "the ensemble without its NNGP");
+    // the large-n ensemble and GP check their NNGP blocks, naming them
+    let bad_nngp = KernelBlocks {
+        train: h_inf(&x).unwrap(),
+        test_train: h_inf_cross(&sphere(m + 1, 3, 66), &x).unwrap(),
+        test_test: Some(Matrix::from_fn(1, m + 1, |_, _| 1.0)),
+    };
+    let mut r = request(
+        KernelInput::Arrays {
+            kernel: &blocks,
+            nngp: Some(&bad_nngp),
+        },
+        &y,
+        &d,
+        Some(PathChoice::Krylov),
+    );
+    r.mode = Mode::Ensemble;
+    assert!(err(r).contains("nngp_test_train"));
+    let gp_blocks = KernelBlocks {
+        train: h_inf(&x).unwrap(),
+        test_train: h_inf_cross(&xt, &x).unwrap(),
+        test_test: Some(Matrix::from_fn(1, m + 2, |_, _| 1.0)),
+    };
+    let mut r = request(
+        KernelInput::Arrays {
+            kernel: &gp_blocks,
+            nngp: None,
+        },
+        &y,
+        &d,
+        Some(PathChoice::Krylov),
+    );
+    (r.mode, r.noise) = (Mode::Gp, 0.1);
+    assert!(err(r).contains("k_test_test"));
     let mut r = request(arrays(), &y, &d, Some(PathChoice::Krylov));
     r.tol = 0.0;
     assert_eq!(err(r), "tol");
@@ -439,4 +482,202 @@ fn large_n_paths_are_bit_identical_at_1_and_2_threads() {
         assert!(json["achieved_rel_error"].is_array());
     }
     run("2", "dense", &["--arch", "dense, relu, dense"], "arch");
+    // the ensemble's mean and variances on the stored-kernel path
+    let ens = ["--kernel", "fc_ntk", "--mode", "ensemble"];
+    let one = run("1", "krylov", &ens, "ens1");
+    let two = run("2", "krylov", &ens, "ens2");
+    assert!(
+        one == two,
+        "ensemble: the means differ between 1 and 2 threads"
+    );
+    let var = |out: &str| std::fs::read(p(out).join("test_var.npy")).unwrap();
+    assert!(
+        var("ens1") == var("ens2"),
+        "ensemble: the variances differ between 1 and 2 threads"
+    );
+}
+
+/// fc NTK and NNGP blocks (the closed forms of seed 003 §3) on n training and m test
+/// points: (Θ, Θ*, 𝒦, 𝒦*, 𝒦**).
+fn fc_blocks(n: usize, m: usize, seed: u64) -> [Matrix<f64>; 5] {
+    let x = sphere(n, 10, seed);
+    let xt = sphere(m, 10, seed + 1);
+    [
+        fc_ntk_gram(&x, 3, FcTrained::All).unwrap(),
+        fc_ntk(&xt, &x, 3, FcTrained::All).unwrap(),
+        fc_nngp_gram(&x, 3).unwrap(),
+        fc_nngp(&xt, &x, 3).unwrap(),
+        fc_nngp(&xt, &xt, 3).unwrap(),
+    ]
+}
+
+/// Every entry of a large-n covariance within 10x its reported accuracy of the dense
+/// one, relative to the prior scale √(𝒦**_ii 𝒦**_jj).
+fn assert_cov_within(large: &Cov, dense: &Cov, kss: &Matrix<f64>, reported: f64, what: &str) {
+    let s = |i: usize| kss.get(i, i).sqrt();
+    let tol = 10.0 * reported.max(1e-11);
+    match (large, dense) {
+        (Cov::Full(a), Cov::Full(b)) => {
+            for i in 0..a.rows() {
+                for j in 0..a.cols() {
+                    let e = (a.get(i, j) - b.get(i, j)).abs() / (s(i) * s(j));
+                    assert!(
+                        e <= tol,
+                        "{what}: entry ({i}, {j}) off by {e:e}, reported {reported:e}"
+                    );
+                }
+            }
+        }
+        (a, b) => {
+            for (i, (u, v)) in a.diag().iter().zip(b.diag()).enumerate() {
+                let e = (u - v).abs() / (s(i) * s(i));
+                assert!(
+                    e <= tol,
+                    "{what}: variance {i} off by {e:e}, reported {reported:e}"
+                );
+            }
+        }
+    }
+}
+
+/// The ensemble over initializations on the large-n path (top 30 of Θ deflated, block
+/// Lanczos per block of test points; t = ∞ by Krylov, or by Cholesky on the stored
+/// kernel) against the dense eigendecomposition at n = 1,000: the mean within 10x its
+/// reported accuracy, the covariance (full, and the variances alone) within 10x its
+/// reported accuracy relative to the prior scale, and at t = 0 the prior 𝒦** itself.
+#[test]
+fn ensemble_on_the_large_n_path_equals_dense_to_its_reported_accuracy() {
+    let (n, m, c) = (1000, 8, 2);
+    let [ntk, ntk_t, nngp, nngp_t, nngp_tt] = fc_blocks(n, m, 81);
+    let y = one_hot(n, c, 83);
+    let d = Dynamics {
+        times: vec![0.0, 1e3, 1e6, f64::INFINITY],
+        ridge: 1.0,
+        ..Dynamics::default()
+    };
+    let dense = gradient_descent_mse_ensemble(
+        &ntk,
+        &ntk_t,
+        &y,
+        Some(NngpKernels {
+            train: &nngp,
+            test_train: &nngp_t,
+            test_test: TestTest::Full(&nngp_tt),
+        }),
+        &d,
+    )
+    .unwrap();
+    let dense_cov = dense.cov.unwrap();
+    let diag: Vec<f64> = (0..m).map(|j| nngp_tt.get(j, j)).collect();
+    let cfg = KrylovConfig {
+        tol: 1e-7,
+        top_k: 30,
+        ..Default::default()
+    };
+    for (stored, tt) in [
+        (None, TestTest::Full(&nngp_tt)),
+        (Some(&ntk), TestTest::Diag(&diag)),
+    ] {
+        let e = gradient_descent_mse_ensemble_krylov(
+            &DenseF64(&ntk),
+            stored,
+            &TestKernel::Dense(&ntk_t),
+            &y,
+            Some(NngpOperators {
+                train: &DenseF64(&nngp),
+                test_train: TestKernel::Dense(&nngp_t),
+                test_test: tt,
+            }),
+            &d,
+            &cfg,
+        )
+        .unwrap();
+        let what = if stored.is_some() {
+            "cholesky"
+        } else {
+            "krylov"
+        };
+        assert!(e.mean.converged, "{what}: {:?}", e.mean.achieved_rel_error);
+        assert_eq!(e.mean.top_k, 38, "k' = k + 8 Ritz pairs deflated");
+        assert!(e.mean.basis < n / 3, "basis {} of n = {n}", e.mean.basis);
+        let est = reported(&e.mean.achieved_rel_error);
+        let mean = e.mean.prediction.test.as_ref().unwrap();
+        for (i, t) in d.times.iter().enumerate() {
+            let err = if i == 0 {
+                mean[0]
+                    .as_slice()
+                    .iter()
+                    .fold(0.0f64, |a, v| a.max(v.abs()))
+            } else {
+                rel(&mean[i], &dense.mean[i])
+            };
+            assert!(
+                err <= 10.0 * est[i].max(1e-11),
+                "{what} mean, t = {t}: {err:e} vs {:e}",
+                est[i]
+            );
+        }
+        let cov = e.cov.unwrap();
+        for (i, t) in d.times.iter().enumerate() {
+            let r = cov.achieved_rel_error[i];
+            assert!(r < 1e-4, "{what}, t = {t}: reported {r:e}");
+            assert_cov_within(
+                &cov.cov[i],
+                &dense_cov[i],
+                &nngp_tt,
+                r,
+                &format!("{what}, t = {t}"),
+            );
+        }
+        // t = 0: the prior, exactly
+        assert_eq!(cov.cov[0].diag(), diag, "{what}: t = 0 is the NNGP prior");
+    }
+}
+
+/// The NNGP posterior on the large-n path (t = ∞ by Krylov, or by Cholesky on the stored
+/// kernel) against the dense eigendecomposition at n = 1,000: the test mean within 10x
+/// its reported accuracy, the variances and the full covariance within 10x theirs, and
+/// the train mean against the dense posterior mean evaluated at the training points (1e-8).
+#[test]
+fn gp_posterior_on_the_large_n_path_equals_dense_to_its_reported_accuracy() {
+    let (n, m, c) = (1000, 8, 2);
+    let [_, _, nngp, nngp_t, nngp_tt] = fc_blocks(n, m, 91);
+    let y = one_hot(n, c, 93);
+    let noise = 0.3;
+    let dense = gp_inference(&nngp, &y, &nngp_t, TestTest::Full(&nngp_tt), noise).unwrap();
+    let dense_train = gp_inference(&nngp, &y, &nngp, TestTest::None, noise).unwrap();
+    let diag: Vec<f64> = (0..m).map(|j| nngp_tt.get(j, j)).collect();
+    let cfg = KrylovConfig {
+        tol: 1e-9,
+        top_k: 30,
+        ..Default::default()
+    };
+    for (stored, tt) in [
+        (None, TestTest::Diag(&diag)),
+        (Some(&nngp), TestTest::Full(&nngp_tt)),
+    ] {
+        let g = gp_inference_krylov(
+            &DenseF64(&nngp),
+            stored,
+            &TestKernel::Dense(&nngp_t),
+            &y,
+            tt,
+            noise,
+            &cfg,
+        )
+        .unwrap();
+        let what = g.infinite_time.clone();
+        let est = g.achieved_rel_error.iter().fold(0.0f64, |a, v| a.max(*v));
+        assert!(est < 1e-7, "{what}: reported {est:e}");
+        let err = rel(&g.mean, &dense.mean);
+        assert!(
+            err <= 10.0 * est.max(1e-11),
+            "{what} mean: {err:e} vs {est:e}"
+        );
+        let err = rel(&g.train, &dense_train.mean);
+        assert!(err < 1e-8, "{what} train mean: {err:e}");
+        let cov = g.cov.unwrap();
+        let r = cov.achieved_rel_error[0];
+        assert_cov_within(&cov.cov[0], dense.cov.as_ref().unwrap(), &nngp_tt, r, &what);
+    }
 }

@@ -92,9 +92,10 @@ pub struct PredictCli {
     /// Full test covariance (kernel by name) instead of the variances only.
     #[arg(long)]
     full_cov: bool,
-    /// dense (one eigendecomposition), krylov (gd: the kernel stored, top-k deflation and
-    /// block Lanczos, Cholesky at t = inf) or matrix-free (gd, a kernel by name: tiles
-    /// recomputed at every product); accuracy reported per time and output. Default:
+    /// dense (one eigendecomposition), krylov (the kernel stored, top-k deflation and
+    /// block Lanczos, Cholesky at t = inf) or matrix-free (a kernel by name: tiles
+    /// recomputed at every product), every mode; accuracy reported per time and output
+    /// (a covariance's in cov_rel_error). Default:
     /// dense when 3n^2 + n_test*n f64 fit the memory budget, else krylov when the kernel
     /// and its Cholesky factor do, else matrix-free.
     #[arg(long)]

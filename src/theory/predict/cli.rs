@@ -6,13 +6,20 @@ use super::dense::{
     gp_inference_with, gradient_descent_mse_ensemble_with, gradient_descent_mse_with, NngpKernels,
     Spectrum,
 };
+use super::krylov::{
+    gp_inference_krylov, gradient_descent_mse_ensemble_krylov, gradient_descent_mse_krylov,
+    KrylovCov, NngpOperators, TestKernel,
+};
 pub use super::named::NamedKernel;
 use super::{Cov, Curves, Dynamics, TestTest};
 use crate::artifacts::files::{write_csv, write_json};
 use crate::artifacts::plot::{save_figure, Figure, Series};
 use crate::data::npy::{read_array, read_matrix, write_array};
 use crate::error::{Error, Result};
+use crate::kernels::tile::{dense_with_progress, TileKernel};
 use crate::linalg::Matrix;
+use crate::theory::large_n::operator::{DenseF64, F32Products, KernelOp};
+use crate::theory::large_n::LinearOperator;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -120,6 +127,10 @@ pub struct PredictReport {
     /// Large-n paths: eigenpairs deflated.
     #[serde(default)]
     pub top_k: Option<usize>,
+    /// Large-n paths with a covariance: its estimated error per time, relative to the
+    /// prior scale √(k**_ii k**_jj) (the largest over the entries).
+    #[serde(default)]
+    pub cov_rel_error: Option<Vec<f64>>,
     /// Wall-clock seconds of the computation (reading and writing files excluded).
     #[serde(default)]
     pub seconds: f64,
@@ -215,6 +226,20 @@ pub struct PredictOutputs {
     pub krylov_basis: Option<usize>,
     /// Large-n paths: eigenpairs deflated.
     pub top_k: Option<usize>,
+    /// Large-n paths with a covariance: its estimated error per time, relative to the
+    /// prior scale √(k**_ii k**_jj) (the largest over the entries).
+    pub cov_rel_error: Option<Vec<f64>>,
+}
+
+/// Initial outputs are for mode gd only.
+fn check_no_f0(req: &PredictRequest<'_>) -> Result<()> {
+    if req.mode != Mode::Gd && (req.f0_train.is_some() || req.f0_test.is_some()) {
+        return Err(Error::invalid(
+            "f0_train",
+            "initial outputs are for mode gd (the ensemble averages over them)",
+        ));
+    }
+    Ok(())
 }
 
 /// One dense prediction of any mode from the kernel blocks `kernel` (the NTK for gd and
@@ -235,12 +260,7 @@ pub fn predict_blocks(
     } else {
         dynamics.validate()?;
     }
-    if mode != Mode::Gd && (inp.f0_train.is_some() || inp.f0_test.is_some()) {
-        return Err(Error::invalid(
-            "f0_train",
-            "initial outputs are for mode gd (the ensemble averages over them)",
-        ));
-    }
+    check_no_f0(inp)?;
     let main = kernel;
     let ridge = if mode == Mode::Gp {
         inp.noise
@@ -308,6 +328,7 @@ pub fn predict_blocks(
         achieved_rel_error: None,
         krylov_basis: None,
         top_k: None,
+        cov_rel_error: None,
     })
 }
 
@@ -317,9 +338,9 @@ pub enum PathChoice {
     /// One eigendecomposition of the stored kernel, reused for every time (every mode).
     Dense,
     /// The kernel stored in f64, no eigendecomposition: top-k deflation plus block
-    /// Lanczos for finite times, a Cholesky solve at t = ∞ (mode gd).
+    /// Lanczos for finite times, a Cholesky solve at t = ∞ (every mode).
     Krylov,
-    /// The kernel recomputed tile by tile at every product (a kernel by name; mode gd).
+    /// The kernel recomputed tile by tile at every product (a kernel by name; every mode).
     MatrixFree,
 }
 
@@ -446,70 +467,141 @@ pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
             crate::runtime::memory_budget(),
         )
     });
-    if path != PathChoice::Dense && mode != Mode::Gd {
-        return Err(Error::invalid(
-            "path",
-            format!(
-                "the {} path computes mode gd (the ensemble's mean is gd from f0 = 0); \
-                 the ensemble's covariance and the GP posterior take the dense path",
-                path.name()
-            ),
-        ));
-    }
-    let finish = |train: Vec<Matrix<f64>>,
+    // the outputs of a large-n path
+    let finish = |dynamics: Dynamics,
+                  train: Vec<Matrix<f64>>,
                   test: Vec<Matrix<f64>>,
-                  kp: super::krylov::KrylovPrediction|
+                  info: (Vec<Vec<f64>>, usize, usize, (f64, f64)),
+                  cov: Option<KrylovCov>|
      -> Result<PredictOutputs> {
         let curves = Curves::new(
-            &req.dynamics.times,
+            &dynamics.times,
             &train,
             req.y_train,
             req.y_test.map(|yt| (test.as_slice(), yt)),
         )?;
+        let (achieved, basis, top_k, eig_range) = info;
+        let (cov, cov_rel_error) = match cov {
+            Some(c) => (Some(c.cov), Some(c.achieved_rel_error)),
+            None => (None, None),
+        };
         Ok(PredictOutputs {
-            dynamics: req.dynamics.clone(),
+            dynamics,
             train,
             test,
-            cov: None,
+            cov,
             curves,
-            eig_range: kp.prediction.eig_range,
+            eig_range,
             n_test,
             path: path.name().into(),
-            achieved_rel_error: Some(kp.achieved_rel_error),
-            krylov_basis: Some(kp.basis),
-            top_k: Some(kp.top_k),
+            achieved_rel_error: Some(achieved),
+            krylov_basis: Some(basis),
+            top_k: Some(top_k),
+            cov_rel_error,
         })
     };
+    check_no_f0(req)?;
     let dense =
         |kernel: &KernelBlocks, nngp: Option<&KernelBlocks>| predict_blocks(kernel, nngp, req);
-    let krylov = |op: &(dyn crate::theory::large_n::LinearOperator + Sync),
-                  stored: Option<&Matrix<f64>>,
-                  test: &super::krylov::TestKernel<'_>| {
-        let kp = super::krylov::gradient_descent_mse_krylov(
-            op,
-            stored,
-            req.y_train,
-            Some(test),
-            req.f0_train,
-            req.f0_test,
-            req.dynamics,
-            &kcfg,
-        )?;
-        let (train, test) = (
-            kp.prediction.train.clone(),
-            kp.prediction.test.clone().unwrap_or_default(),
-        );
-        finish(train, test, kp)
+    // a large-n path of any mode: `op`, `stored`, `test` are the NTK (gd, ensemble) or the
+    // NNGP (gp, with its test–test block `tt`); `nngp` the ensemble's NNGP operators
+    let large = |op: &(dyn LinearOperator + Sync),
+                 stored: Option<&Matrix<f64>>,
+                 test: &TestKernel<'_>,
+                 nngp: Option<NngpOperators<'_>>,
+                 tt: TestTest<'_>|
+     -> Result<PredictOutputs> {
+        let y = req.y_train;
+        match mode {
+            Mode::Gd => {
+                let kp = gradient_descent_mse_krylov(
+                    op,
+                    stored,
+                    y,
+                    Some(test),
+                    req.f0_train,
+                    req.f0_test,
+                    req.dynamics,
+                    &kcfg,
+                )?;
+                let info = (
+                    kp.achieved_rel_error,
+                    kp.basis,
+                    kp.top_k,
+                    kp.prediction.eig_range,
+                );
+                let test = kp.prediction.test.unwrap_or_default();
+                finish(req.dynamics.clone(), kp.prediction.train, test, info, None)
+            }
+            Mode::Ensemble => {
+                if nngp.is_none() {
+                    return Err(Error::invalid(
+                        "nngp_train",
+                        "the ensemble needs the NNGP kernels",
+                    ));
+                }
+                let e = gradient_descent_mse_ensemble_krylov(
+                    op,
+                    stored,
+                    test,
+                    y,
+                    nngp,
+                    req.dynamics,
+                    &kcfg,
+                )?;
+                let kp = e.mean;
+                let info = (
+                    kp.achieved_rel_error,
+                    kp.basis,
+                    kp.top_k,
+                    kp.prediction.eig_range,
+                );
+                let test = kp.prediction.test.unwrap_or_default();
+                finish(req.dynamics.clone(), kp.prediction.train, test, info, e.cov)
+            }
+            Mode::Gp => {
+                let g = gp_inference_krylov(op, stored, test, y, tt, req.noise, &kcfg)?;
+                let dynamics = Dynamics {
+                    times: vec![f64::INFINITY],
+                    ..req.dynamics.clone()
+                };
+                let info = (
+                    vec![g.achieved_rel_error],
+                    g.basis,
+                    g.top_k,
+                    (f64::NAN, f64::NAN),
+                );
+                finish(dynamics, vec![g.train], vec![g.mean], info, g.cov)
+            }
+        }
     };
-    use crate::theory::large_n::operator::{DenseF64, F32Products, KernelOp};
     match (&req.input, path) {
         (KernelInput::Arrays { kernel, nngp }, PathChoice::Dense) => dense(kernel, *nngp),
-        (KernelInput::Arrays { kernel, .. }, PathChoice::Krylov) => {
+        (KernelInput::Arrays { kernel, nngp }, PathChoice::Krylov) => {
             super::check_train_kernel("k_train", &kernel.train)?;
-            krylov(
+            super::check_finite("k_test_train", &kernel.test_train)?;
+            let nngp_op = match nngp {
+                Some(b) if mode == Mode::Ensemble => {
+                    super::check_train_kernel("nngp_train", &b.train)?;
+                    super::check_finite("nngp_test_train", &b.test_train)?;
+                    Some(DenseF64(&b.train))
+                }
+                _ => None,
+            };
+            let nn = match (nngp, &nngp_op) {
+                (Some(b), Some(o)) => Some(NngpOperators {
+                    train: o,
+                    test_train: TestKernel::Dense(&b.test_train),
+                    test_test: b.test_test(),
+                }),
+                _ => None,
+            };
+            large(
                 &DenseF64(&kernel.train),
                 Some(&kernel.train),
-                &super::krylov::TestKernel::Dense(&kernel.test_train),
+                &TestKernel::Dense(&kernel.test_train),
+                nn,
+                kernel.test_test(),
             )
         }
         (KernelInput::Arrays { .. }, PathChoice::MatrixFree) => Err(Error::invalid(
@@ -543,29 +635,88 @@ pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
                 kernel,
                 x_train,
                 x_test,
-                ..
+                full_cov,
             },
             _,
         ) => {
+            let show = req.show_progress;
             let stacked = super::named::stack(x_train, x_test)?;
-            let k = kernel.tile_kernel(&stacked, false)?;
+            // the NTK (gd, ensemble) or the NNGP (gp) on [X; X*], and the ensemble's NNGP
+            let k = kernel.tile_kernel(&stacked, mode == Mode::Gp)?;
+            let k2 = match mode {
+                Mode::Ensemble => Some(kernel.tile_kernel(&stacked, true)?),
+                _ => None,
+            };
+            let cov_kernel: Option<&dyn TileKernel> = match mode {
+                Mode::Gd => None,
+                Mode::Gp => Some(&*k),
+                Mode::Ensemble => k2.as_deref(),
+            };
+            let all = n + n_test;
+            let tt_store = match cov_kernel {
+                None => None,
+                Some(ck) if *full_cov => Some(super::named::region(ck, n..all, n..all, show)?),
+                Some(ck) => Some(Matrix::from_vec(1, n_test, ck.diag()?[n..].to_vec())?),
+            };
+            let tt = match &tt_store {
+                None => TestTest::None,
+                Some(m) if *full_cov => TestTest::Full(m),
+                Some(m) => TestTest::Diag(m.as_slice()),
+            };
             let lead = super::named::Leading { k: &*k, n };
-            let test = super::krylov::TestKernel::Tiles {
+            let test = TestKernel::Tiles {
                 kernel: &*k,
                 n_train: n,
             };
+            let lead2 = k2.as_deref().map(|k2| super::named::Leading { k: k2, n });
+            let test2 = k2.as_deref().map(|k2| TestKernel::Tiles {
+                kernel: k2,
+                n_train: n,
+            });
             if path == PathChoice::Krylov {
-                let stored =
-                    crate::kernels::tile::dense_with_progress::<f64, _>(&lead, req.show_progress)?;
-                krylov(&DenseF64(&stored), Some(&stored), &test)
+                let stored = dense_with_progress::<f64, _>(&lead, show)?;
+                let stored2 = lead2
+                    .as_ref()
+                    .map(|l| dense_with_progress::<f64, _>(l, show))
+                    .transpose()?;
+                let op2 = stored2.as_ref().map(DenseF64);
+                let op2d = op2.as_ref().map(|o| o as &(dyn LinearOperator + Sync));
+                large(
+                    &DenseF64(&stored),
+                    Some(&stored),
+                    &test,
+                    nngp_ops(op2d, test2, tt),
+                    tt,
+                )
             } else {
                 let op = KernelOp {
                     kernel: &lead,
                     f32: F32Products::F64,
                 };
-                krylov(&op, None, &test)
+                let op2 = lead2.as_ref().map(|l| KernelOp {
+                    kernel: l,
+                    f32: F32Products::F64,
+                });
+                let op2d = op2.as_ref().map(|o| o as &(dyn LinearOperator + Sync));
+                large(&op, None, &test, nngp_ops(op2d, test2, tt), tt)
             }
         }
+    }
+}
+
+/// The ensemble's NNGP operators when both its products are there.
+fn nngp_ops<'a>(
+    train: Option<&'a (dyn LinearOperator + Sync)>,
+    test_train: Option<TestKernel<'a>>,
+    test_test: TestTest<'a>,
+) -> Option<NngpOperators<'a>> {
+    match (train, test_train) {
+        (Some(train), Some(test_train)) => Some(NngpOperators {
+            train,
+            test_train,
+            test_test,
+        }),
+        _ => None,
     }
 }
 
@@ -669,6 +820,7 @@ pub fn run(args: &PredictArgs) -> Result<PredictReport> {
         achieved_rel_error: p.achieved_rel_error,
         krylov_basis: p.krylov_basis,
         top_k: p.top_k,
+        cov_rel_error: p.cov_rel_error,
         seconds,
         n_train: y.rows(),
         n_test,

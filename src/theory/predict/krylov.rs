@@ -35,7 +35,7 @@
 //! θ_min the smallest Ritz value). The iteration stops when every estimate is below
 //! `tol`. The Cholesky solve reports the change one step of iterative refinement makes.
 
-use super::{check_shape, Dynamics, GdPrediction};
+use super::{check_shape, Cov, Dynamics, GdPrediction, TestTest};
 use crate::error::{Error, Result};
 use crate::kernels::tile::{TileElem, TileKernel, TILE};
 use crate::linalg::{gemm_into, matmul, norm2, sym_eigen, Cholesky, Matrix};
@@ -106,6 +106,26 @@ impl TestKernel<'_> {
         match self {
             TestKernel::Dense(m) => m.cols(),
             TestKernel::Tiles { n_train, .. } => *n_train,
+        }
+    }
+
+    /// K(X*, X)ᵀ restricted to the test points `rows`: n × |rows| (the kernels of those
+    /// test points against every training point, as columns).
+    pub fn rows_t(&self, rows: std::ops::Range<usize>) -> Result<Matrix<f64>> {
+        let n = self.cols();
+        let b = rows.len();
+        match self {
+            TestKernel::Dense(m) => Ok(Matrix::from_fn(n, b, |i, j| m.get(rows.start + j, i))),
+            TestKernel::Tiles { kernel, n_train } => {
+                let mut buf = vec![0.0; b * n];
+                f64::tile(
+                    *kernel,
+                    (n_train + rows.start)..(n_train + rows.end),
+                    0..n,
+                    &mut buf,
+                )?;
+                Ok(Matrix::from_fn(n, b, |i, j| buf[j * n + i]))
+            }
         }
     }
 
@@ -184,6 +204,54 @@ pub fn gradient_descent_mse_krylov(
     cfg: &KrylovConfig,
 ) -> Result<KrylovPrediction> {
     dynamics.validate()?;
+    let n = check_inputs(op, stored, y_train, test, cfg)?;
+    let c = y_train.cols();
+    if let Some(f) = f0_train {
+        check_shape(
+            "f0_train",
+            f,
+            Some((n, "training points")),
+            Some((c, "outputs")),
+        )?;
+    }
+    match (test, f0_test) {
+        (Some(k), Some(f)) => check_shape(
+            "f0_test",
+            f,
+            Some((k.rows(), "test points")),
+            Some((c, "outputs")),
+        )?,
+        (None, Some(_)) => {
+            return Err(Error::invalid(
+                "f0_test",
+                "initial test outputs need the test-train kernel k_test_train",
+            ))
+        }
+        _ => {}
+    }
+    // R = Y − f₀(X)
+    let mut r = y_train.clone();
+    if let Some(f) = f0_train {
+        for (a, b) in r.as_mut_slice().iter_mut().zip(f.as_slice()) {
+            *a -= b;
+        }
+    }
+    let norm = dynamics.loss_norm.value(n, c);
+    fixed_pool()?.install(|| {
+        let solver = Solver::new(op, stored, &r, dynamics, norm, cfg)?;
+        let solved = solver.solve(&r)?;
+        gd_outputs(&solver, solved, y_train, test, f0_test)
+    })
+}
+
+/// Shapes and settings shared by the large-n entry points; returns n.
+fn check_inputs(
+    op: &(dyn LinearOperator + Sync),
+    stored: Option<&Matrix<f64>>,
+    y_train: &Matrix<f64>,
+    test: Option<&TestKernel<'_>>,
+    cfg: &KrylovConfig,
+) -> Result<usize> {
     if !(cfg.tol > 0.0 && cfg.tol < 1.0) {
         return Err(Error::invalid(
             "tol",
@@ -198,94 +266,41 @@ pub fn gradient_descent_mse_krylov(
         check_shape("k_train", s, Some((n, "training points")), None)?;
     }
     check_shape("y_train", y_train, Some((n, "training points")), None)?;
-    let c = y_train.cols();
-    if let Some(f) = f0_train {
-        check_shape(
-            "f0_train",
-            f,
-            Some((n, "training points")),
-            Some((c, "outputs")),
-        )?;
-    }
-    match test {
-        Some(k) => {
-            if k.cols() != n {
-                return Err(Error::Shape(format!(
-                    "k_test_train has {} columns, expected {n} (training points)",
-                    k.cols()
-                )));
-            }
-            if let Some(f) = f0_test {
-                check_shape(
-                    "f0_test",
-                    f,
-                    Some((k.rows(), "test points")),
-                    Some((c, "outputs")),
-                )?;
-            }
+    if let Some(k) = test {
+        if k.cols() != n {
+            return Err(Error::Shape(format!(
+                "k_test_train has {} columns, expected {n} (training points)",
+                k.cols()
+            )));
         }
-        None if f0_test.is_some() => {
-            return Err(Error::invalid(
-                "f0_test",
-                "initial test outputs need the test-train kernel k_test_train",
-            ))
-        }
-        None => {}
     }
-    let norm = dynamics.loss_norm.value(n, c);
-    let ridge = dynamics.ridge;
-    let times = &dynamics.times;
+    Ok(n)
+}
+
+/// A pool of [`KRYLOV_THREADS`]: the GEMMs and QR factorizations of the subspace split
+/// their work by the pool's size, so a fixed size makes the bits independent of
+/// RAYON_NUM_THREADS (the tile products are deterministic at any size).
+fn fixed_pool() -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(KRYLOV_THREADS)
+        .build()
+        .map_err(|e| Error::Numerical(format!("the Krylov thread pool: {e}")))
+}
+
+/// Train outputs f_t(X) = Y − e_t(K')R and test outputs f_t(X*) = f₀(X*) + K(X*, X)
+/// g_t(K')R (one product for every time) from the solves of R.
+fn gd_outputs(
+    solver: &Solver<'_>,
+    solved: Solved,
+    y_train: &Matrix<f64>,
+    test: Option<&TestKernel<'_>>,
+    f0_test: Option<&Matrix<f64>>,
+) -> Result<KrylovPrediction> {
+    let times = &solver.dynamics.times;
+    let (n, c) = y_train.shape();
     let nt = times.len();
-
-    // R = Y − f₀(X)
-    let mut r = y_train.clone();
-    if let Some(f) = f0_train {
-        for (a, b) in r.as_mut_slice().iter_mut().zip(f.as_slice()) {
-            *a -= b;
-        }
-    }
-    // which times the subspace serves, and t = ∞ by Cholesky
-    let by_chol = |t: f64| t.is_infinite() && stored.is_some();
-    let krylov_times: Vec<usize> = (0..nt).filter(|&i| !by_chol(times[i])).collect();
-    let any_inf = times.iter().any(|t| t.is_infinite());
-
-    let mut z_all = vec![Matrix::zeros(n, c); nt]; // g_t(K')R
-    let mut e_all = vec![Matrix::zeros(n, c); nt]; // e_t(K')R
-    let mut achieved = vec![vec![0.0; c]; nt];
-    let mut converged = true;
-    let (mut kp, mut basis_cols) = (0, 0);
-    let mut range = (f64::NAN, f64::NAN);
-    let r_zero = r.as_slice().iter().all(|v| *v == 0.0);
-
-    if !krylov_times.is_empty() && !r_zero {
-        // A fixed pool: the GEMMs and QR factorizations of the subspace split their
-        // work by the pool's size, so a fixed size makes the bits independent of
-        // RAYON_NUM_THREADS (the tile products are deterministic at any size).
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(KRYLOV_THREADS)
-            .build()
-            .map_err(|e| Error::Numerical(format!("the Krylov thread pool: {e}")))?;
-        let kd = pool.install(|| Krylov::run(op, &r, dynamics, &krylov_times, norm, cfg))?;
-        for (&ti, (z, e)) in krylov_times.iter().zip(kd.z.into_iter().zip(kd.e)) {
-            z_all[ti] = z;
-            e_all[ti] = e;
-        }
-        for (&ti, a) in krylov_times.iter().zip(kd.achieved) {
-            achieved[ti] = a;
-        }
-        (kp, basis_cols, converged, range) = (kd.top_k, kd.basis, kd.converged, kd.range);
-    }
-    if let (Some(k), true) = (stored, any_inf && !r_zero) {
-        let (z, acc) = cholesky_solve(k, ridge, &r)?;
-        for ti in (0..nt).filter(|&i| times[i].is_infinite()) {
-            z_all[ti] = z.clone();
-            achieved[ti] = acc.clone();
-            converged &= acc.iter().all(|e| *e <= cfg.tol);
-        }
-    }
-
-    // train outputs f_t(X) = Y − e_t(K')R
-    let train: Vec<Matrix<f64>> = e_all
+    let train: Vec<Matrix<f64>> = solved
+        .e
         .iter()
         .map(|e| {
             let mut f = y_train.clone();
@@ -295,12 +310,12 @@ pub fn gradient_descent_mse_krylov(
             f
         })
         .collect();
-    // test outputs f_t(X*) = f₀(X*) + K(X*, X) g_t(K')R, one product for every time
     let test_out = match test {
         None => None,
         Some(k) => {
-            let zs = Matrix::from_fn(n, nt * c, |i, j| z_all[j / c].get(i, j % c));
-            let kz = k.apply(&zs, cfg.show_progress)?;
+            let z = &solved.z;
+            let zs = Matrix::from_fn(n, nt * c, |i, j| z[j / c].get(i, j % c));
+            let kz = k.apply(&zs, solver.cfg.show_progress)?;
             let m = k.rows();
             Some(
                 (0..nt)
@@ -318,56 +333,537 @@ pub fn gradient_descent_mse_krylov(
             times: times.clone(),
             train,
             test: test_out,
-            eig_range: range,
+            eig_range: solved.range,
         },
-        achieved_rel_error: achieved,
-        top_k: kp,
-        basis: basis_cols,
-        infinite_time: match (any_inf, stored.is_some()) {
-            (false, _) => String::new(),
-            (true, true) => "cholesky".into(),
-            (true, false) => "krylov".into(),
-        },
-        converged,
+        achieved_rel_error: solved.achieved,
+        top_k: solved.top_k,
+        basis: solved.basis,
+        infinite_time: solver.infinite_time(),
+        converged: solved.converged,
     })
 }
 
-/// Z = K'⁻¹R by an f64 Cholesky factorization of K' = K + ridge·I, with the relative
-/// change per column of one step of iterative refinement as its accuracy.
-fn cholesky_solve(k: &Matrix<f64>, ridge: f64, r: &Matrix<f64>) -> Result<(Matrix<f64>, Vec<f64>)> {
-    let what = "k_train + ridge*I (needed at t = inf)";
-    let shifted;
-    let kr = if ridge != 0.0 {
-        let mut m = k.clone();
-        for i in 0..m.rows() {
-            m.set(i, i, m.get(i, i) + ridge);
+/// The NNGP side of the ensemble's covariance on the large-n path.
+#[derive(Clone, Copy)]
+pub struct NngpOperators<'a> {
+    /// 𝒦(X, X), n × n.
+    pub train: &'a (dyn LinearOperator + Sync),
+    /// 𝒦(X*, X), n* × n.
+    pub test_train: TestKernel<'a>,
+    /// 𝒦(X*, X*): its diagonal (the variances are computed) or the full matrix.
+    pub test_test: TestTest<'a>,
+}
+
+/// A covariance of test outputs from the large-n path, with its estimated accuracy.
+#[derive(Clone, Debug)]
+pub struct KrylovCov {
+    /// One per time: the variances or the full n* × n* covariance.
+    pub cov: Vec<Cov>,
+    /// Per time: the estimated error of every entry Σ_ij relative to the prior scale
+    /// √(𝒦**_ii 𝒦**_jj), the largest over the entries (see [`covariance_krylov`]).
+    pub achieved_rel_error: Vec<f64>,
+}
+
+/// The ensemble on the large-n path: the mean (gradient descent from f₀ = 0, with its
+/// accuracy) and the covariance when NNGP operators with a test–test block are given.
+#[derive(Clone, Debug)]
+pub struct EnsembleKrylov {
+    /// The mean of f_t(X*) (`prediction.test`) and f_t(X) (`prediction.train`).
+    pub mean: KrylovPrediction,
+    /// The covariance of f_t(X*) (shared by the outputs).
+    pub cov: Option<KrylovCov>,
+}
+
+/// The ensemble over initializations (as [`super::gradient_descent_mse_ensemble`],
+/// Lee et al. 2019 eq. 16) on the large-n path: `ntk` the NTK operator Θ (without the
+/// ridge; `stored` when held in f64), `ntk_test` Θ(X*, X), and the NNGP operators for
+/// the covariance Σ_t = 𝒦** − 𝒦_*B_t − B_tᵀ𝒦_*ᵀ + B_tᵀ𝒦B_t with B_t = g_t(Θ')Θ_*ᵀ.
+/// One top-k deflation of Θ serves the mean and every test point's solves.
+#[allow(clippy::too_many_arguments)]
+pub fn gradient_descent_mse_ensemble_krylov(
+    ntk: &(dyn LinearOperator + Sync),
+    stored: Option<&Matrix<f64>>,
+    ntk_test: &TestKernel<'_>,
+    y_train: &Matrix<f64>,
+    nngp: Option<NngpOperators<'_>>,
+    dynamics: &Dynamics,
+    cfg: &KrylovConfig,
+) -> Result<EnsembleKrylov> {
+    dynamics.validate()?;
+    let n = check_inputs(ntk, stored, y_train, Some(ntk_test), cfg)?;
+    let n_test = ntk_test.rows();
+    if let Some(k) = &nngp {
+        if k.train.size() != n {
+            return Err(Error::Shape(format!(
+                "nngp_train is {0}x{0}, expected {n}x{n} (training points)",
+                k.train.size()
+            )));
         }
-        shifted = m;
-        &shifted
-    } else {
-        k
+        if k.test_train.rows() != n_test || k.test_train.cols() != n {
+            return Err(Error::Shape(format!(
+                "nngp_test_train is {}x{}, expected {n_test}x{n} (test x training points)",
+                k.test_train.rows(),
+                k.test_train.cols()
+            )));
+        }
+        super::check_test_test("nngp_test_test", &k.test_test, n_test)?;
+    }
+    let norm = dynamics.loss_norm.value(n, y_train.cols());
+    fixed_pool()?.install(|| {
+        let solver = Solver::new(ntk, stored, y_train, dynamics, norm, cfg)?;
+        let solved = solver.solve(y_train)?;
+        let mean = gd_outputs(&solver, solved, y_train, Some(ntk_test), None)?;
+        let cov = match nngp {
+            Some(k) if !matches!(k.test_test, TestTest::None) => Some(covariance_krylov(
+                &solver,
+                ntk_test,
+                Some((k.train, &k.test_train)),
+                &k.test_test,
+            )?),
+            _ => None,
+        };
+        Ok(EnsembleKrylov { mean, cov })
+    })
+}
+
+/// The NNGP posterior on the large-n path.
+#[derive(Clone, Debug)]
+pub struct GpKrylov {
+    /// The posterior mean on the training points, 𝒦(𝒦 + σ²I)⁻¹Y = Y − σ²Z.
+    pub train: Matrix<f64>,
+    /// The posterior mean on the test points, 𝒦_*Z, n* × c.
+    pub mean: Matrix<f64>,
+    /// The estimated relative error of Z = (𝒦 + σ²I)⁻¹Y per output.
+    pub achieved_rel_error: Vec<f64>,
+    /// The posterior covariance, when a test–test block was given (one entry).
+    pub cov: Option<KrylovCov>,
+    /// Top eigenpairs deflated (0 when a Cholesky factorization solved everything).
+    pub top_k: usize,
+    /// Columns of the Krylov basis beyond them (of the mean's solve).
+    pub basis: usize,
+    /// "cholesky" (stored kernel) or "krylov".
+    pub infinite_time: String,
+}
+
+/// The NNGP posterior (as [`super::gp_inference`]) on the large-n path: `op` is 𝒦(X, X)
+/// (`stored` when held in f64: then a Cholesky factorization of 𝒦 + σ²I solves
+/// everything), `test` 𝒦(X*, X), `test_test` 𝒦(X*, X*) (diagonal, full or none);
+/// mean 𝒦_*(𝒦 + σ²I)⁻¹Y, covariance 𝒦** − 𝒦_*B with B = (𝒦 + σ²I)⁻¹𝒦_*ᵀ.
+pub fn gp_inference_krylov(
+    op: &(dyn LinearOperator + Sync),
+    stored: Option<&Matrix<f64>>,
+    test: &TestKernel<'_>,
+    y_train: &Matrix<f64>,
+    test_test: TestTest<'_>,
+    noise: f64,
+    cfg: &KrylovConfig,
+) -> Result<GpKrylov> {
+    super::check_ridge("noise", noise)?;
+    check_inputs(op, stored, y_train, Some(test), cfg)?;
+    super::check_test_test("k_test_test", &test_test, test.rows())?;
+    let dynamics = Dynamics {
+        ridge: noise,
+        ..Dynamics::default()
     };
-    let ch = Cholesky::new(kr, what)?;
-    let (n, c) = r.shape();
-    let mut z = Matrix::zeros(n, c);
-    for j in 0..c {
-        check_interrupt()?;
-        let col: Vec<f64> = (0..n).map(|i| r.get(i, j)).collect();
-        for (i, v) in ch.solve(&col)?.into_iter().enumerate() {
-            z.set(i, j, v);
+    fixed_pool()?.install(|| {
+        let solver = Solver::new(op, stored, y_train, &dynamics, 1.0, cfg)?;
+        let mut solved = solver.solve(y_train)?;
+        let z = solved.z.pop().expect("one time, t = inf");
+        let mut train = y_train.clone();
+        for (a, b) in train.as_mut_slice().iter_mut().zip(z.as_slice()) {
+            *a -= noise * b;
+        }
+        let mean = test.apply(&z, cfg.show_progress)?;
+        let cov = match test_test {
+            TestTest::None => None,
+            tt => Some(covariance_krylov(&solver, test, None, &tt)?),
+        };
+        Ok(GpKrylov {
+            train,
+            mean,
+            achieved_rel_error: solved.achieved.pop().expect("one time"),
+            cov,
+            top_k: solved.top_k,
+            basis: solved.basis,
+            infinite_time: solver.infinite_time(),
+        })
+    })
+}
+
+/// Test points per block of right-hand sides in [`covariance_krylov`].
+pub const COV_BLOCK: usize = 32;
+
+/// The covariance of the test outputs from the solves B_t = f_t(K')Θ_*ᵀ (K' the
+/// solver's kernel + ridge, Θ_* = `test`), [`COV_BLOCK`] test points at a time:
+///
+/// - the ensemble (`nngp` = (𝒦, 𝒦_*)): Σ_t = 𝒦** − 𝒦_*B_t − B_tᵀ𝒦_*ᵀ + B_tᵀ𝒦B_t;
+/// - the GP posterior (`nngp` = `None`, K = 𝒦, f = 1/λ): Σ = 𝒦** − 𝒦_*B.
+///
+/// Accuracy: a relative error ε_j of the solve b_j (the solver's estimate) changes
+/// Σ_ij by at most a_i c_j + a_j c_i (ensemble; half that for the GP) to first order,
+/// with a_j = ε_j‖b_j‖ and c_j = ‖𝒦_*ᵀe_j‖ + ‖𝒦b_j‖ (GP: ‖𝒦_*ᵀe_j‖). The reported
+/// error is that bound relative to s_i s_j, s_j = √𝒦**_jj, the largest over the entries
+/// computed: 2a_jc_j/s_j² for the variances, 2 max(a/s)·max(c/s) for the full matrix.
+/// With the diagonal only nothing n* × n* is formed, and the solves of one block are
+/// dropped before the next.
+fn covariance_krylov(
+    solver: &Solver<'_>,
+    test: &TestKernel<'_>,
+    nngp: Option<(&(dyn LinearOperator + Sync), &TestKernel<'_>)>,
+    test_test: &TestTest<'_>,
+) -> Result<KrylovCov> {
+    let n = test.cols();
+    let ns = test.rows();
+    let nt = solver.dynamics.times.len();
+    let show = solver.cfg.show_progress;
+    let full = matches!(test_test, TestTest::Full(_));
+    let kss = |j: usize| match test_test {
+        TestTest::Diag(d) => d[j],
+        TestTest::Full(m) => m.get(j, j),
+        TestTest::None => unreachable!("a covariance needs the test-test kernel"),
+    };
+    let scale = |j: usize| kss(j).abs().sqrt().max(f64::MIN_POSITIVE);
+    let factor = if nngp.is_some() { 2.0 } else { 1.0 };
+    // per time: a_j/s_j and c_j/s_j, and the variances (diagonal form)
+    let mut a_s = vec![vec![0.0; ns]; nt];
+    let mut c_s = vec![vec![0.0; ns]; nt];
+    let mut var = vec![vec![0.0; ns]; nt];
+    // full form: B_t and 𝒦B_t for every test point
+    let mut b_all: Vec<Matrix<f64>> = Vec::new();
+    let mut kb_all: Vec<Matrix<f64>> = Vec::new();
+    if full {
+        crate::runtime::check_alloc(
+            "the solves of the full covariance",
+            (2 * nt * n * ns) as u128,
+            8,
+        )?;
+        b_all = vec![Matrix::zeros(n, ns); nt];
+        if nngp.is_some() {
+            kb_all = vec![Matrix::zeros(n, ns); nt];
         }
     }
-    // one refinement step: d = K'⁻¹(R − K'Z); its size relative to Z is the error
-    let mut res = r.clone();
-    gemm_into(&mut res, kr.view(), z.view(), -1.0, true)?;
-    let mut acc = vec![0.0; c];
-    for (j, a) in acc.iter_mut().enumerate() {
-        let col: Vec<f64> = (0..n).map(|i| res.get(i, j)).collect();
-        let d = ch.solve(&col)?;
-        let zn = norm2(&(0..n).map(|i| z.get(i, j)).collect::<Vec<_>>());
-        *a = if zn > 0.0 { norm2(&d) / zn } else { norm2(&d) };
+    let blocks = ns.div_ceil(COV_BLOCK);
+    let bar = progress_bar(blocks as u64, "covariance (test points)", show);
+    let col_norm = |m: &Matrix<f64>, j: usize| {
+        (0..m.rows())
+            .map(|i| m.get(i, j).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let dot = |a: &Matrix<f64>, b: &Matrix<f64>, j: usize| {
+        (0..a.rows())
+            .map(|i| a.get(i, j) * b.get(i, j))
+            .sum::<f64>()
+    };
+    for bi in 0..blocks {
+        check_interrupt()?;
+        let (j0, j1) = (bi * COV_BLOCK, ((bi + 1) * COV_BLOCK).min(ns));
+        let th = test.rows_t(j0..j1)?;
+        let ks = match nngp {
+            Some((_, kst)) => kst.rows_t(j0..j1)?,
+            None => th.clone(),
+        };
+        let solved = solver.solve(&th)?;
+        for (ti, b) in solved.z.iter().enumerate() {
+            let kb = match nngp {
+                Some((k, _)) => Some(k.apply_f64(b, false)?),
+                None => None,
+            };
+            for jj in 0..(j1 - j0) {
+                let j = j0 + jj;
+                let s = scale(j);
+                let mut cj = col_norm(&ks, jj);
+                if let Some(kb) = &kb {
+                    cj += col_norm(kb, jj);
+                }
+                a_s[ti][j] = solved.achieved[ti][jj] * col_norm(b, jj) / s;
+                c_s[ti][j] = cj / s;
+                if !full {
+                    let cross = dot(&ks, b, jj);
+                    var[ti][j] = match &kb {
+                        Some(kb) => kss(j) - 2.0 * cross + dot(b, kb, jj),
+                        None => kss(j) - cross,
+                    };
+                }
+            }
+            if full {
+                for i in 0..n {
+                    for jj in 0..(j1 - j0) {
+                        b_all[ti].set(i, j0 + jj, b.get(i, jj));
+                        if let Some(kb) = &kb {
+                            kb_all[ti].set(i, j0 + jj, kb.get(i, jj));
+                        }
+                    }
+                }
+            }
+        }
+        bar.inc(1);
     }
-    Ok((z, acc))
+    bar.finish_and_clear();
+    let achieved = (0..nt)
+        .map(|ti| {
+            if full {
+                let am = a_s[ti].iter().fold(0.0f64, |m, v| m.max(*v));
+                let cm = c_s[ti].iter().fold(0.0f64, |m, v| m.max(*v));
+                factor * am * cm
+            } else {
+                (0..ns)
+                    .map(|j| factor * a_s[ti][j] * c_s[ti][j])
+                    .fold(0.0f64, f64::max)
+            }
+        })
+        .collect();
+    let cov = if let TestTest::Full(k) = test_test {
+        let ks_test = nngp.map_or(test, |(_, kst)| kst);
+        (0..nt)
+            .map(|ti| {
+                check_interrupt()?;
+                // X = 𝒦_* B (n* × n*); ensemble: + Bᵀ𝒦B − Xᵀ, GP: symmetrized
+                let x = ks_test.apply(&b_all[ti], show)?;
+                let quad = match nngp {
+                    Some(_) => Some(matmul(b_all[ti].t(), kb_all[ti].view())?),
+                    None => None,
+                };
+                Ok(Cov::Full(Matrix::from_fn(ns, ns, |i, j| match &quad {
+                    Some(q) => {
+                        k.get(i, j) - x.get(i, j) - x.get(j, i) + 0.5 * (q.get(i, j) + q.get(j, i))
+                    }
+                    None => k.get(i, j) - 0.5 * (x.get(i, j) + x.get(j, i)),
+                })))
+            })
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        var.into_iter().map(Cov::Diag).collect()
+    };
+    Ok(KrylovCov {
+        cov,
+        achieved_rel_error: achieved,
+    })
+}
+
+/// f64 Cholesky solves of K' = K + ridge·I on a stored kernel, factored once.
+struct CholSolve<'a> {
+    k: &'a Matrix<f64>,
+    shifted: Option<Matrix<f64>>,
+    ch: Cholesky,
+}
+
+impl<'a> CholSolve<'a> {
+    fn new(k: &'a Matrix<f64>, ridge: f64) -> Result<Self> {
+        let what = "k_train + ridge*I (needed at t = inf)";
+        let shifted = (ridge != 0.0).then(|| {
+            let mut m = k.clone();
+            for i in 0..m.rows() {
+                m.set(i, i, m.get(i, i) + ridge);
+            }
+            m
+        });
+        let ch = Cholesky::new(shifted.as_ref().unwrap_or(k), what)?;
+        Ok(CholSolve { k, shifted, ch })
+    }
+
+    /// Z = K'⁻¹R, with the relative change per column of one step of iterative
+    /// refinement as its accuracy.
+    fn solve(&self, r: &Matrix<f64>) -> Result<(Matrix<f64>, Vec<f64>)> {
+        check_interrupt()?;
+        let kr = self.shifted.as_ref().unwrap_or(self.k);
+        let z = self.ch.solve_matrix(r)?;
+        // one refinement step: d = K'⁻¹(R − K'Z); its size relative to Z is the error
+        let mut res = r.clone();
+        gemm_into(&mut res, kr.view(), z.view(), -1.0, true)?;
+        let d = self.ch.solve_matrix(&res)?;
+        let (n, c) = r.shape();
+        let acc = (0..c)
+            .map(|j| {
+                let dn = norm2(&(0..n).map(|i| d.get(i, j)).collect::<Vec<_>>());
+                let zn = norm2(&(0..n).map(|i| z.get(i, j)).collect::<Vec<_>>());
+                if zn > 0.0 {
+                    dn / zn
+                } else {
+                    dn
+                }
+            })
+            .collect();
+        Ok((z, acc))
+    }
+}
+
+/// The top k' Ritz pairs of K (the large-n block Lanczos), deflated by every solve of
+/// one prediction.
+struct Deflation {
+    vals: Vec<f64>,
+    vecs: Matrix<f64>,
+}
+
+impl Deflation {
+    /// From the block Lanczos started from `r` (none below n = 100, at most n/4).
+    fn compute(
+        op: &(dyn LinearOperator + Sync),
+        r: &Matrix<f64>,
+        cfg: &KrylovConfig,
+    ) -> Result<Self> {
+        let (n, c) = r.shape();
+        let k = if n >= 100 { cfg.top_k.min(n / 4) } else { 0 };
+        if k == 0 {
+            return Ok(Deflation {
+                vals: vec![],
+                vecs: Matrix::zeros(n, 0),
+            });
+        }
+        let kp = (k + (k / 10).max(8)).min(n);
+        let b = (kp / 4).clamp(8, 64).max(c + 4).min(n);
+        let m_cap = (4 * kp).max(kp + 6 * b).min(n);
+        let s = block_lanczos(
+            op,
+            Precision::F64,
+            n,
+            r,
+            k,
+            kp,
+            b,
+            m_cap,
+            // the Ritz residual of V bounds what the subspace can reach (V enters
+            // W exactly, but K'V − VΘ does not), so V is made as accurate as asked
+            cfg.tol.clamp(1e-10, 1e-3),
+            cfg.seed,
+            cfg.show_progress,
+        )?;
+        Ok(Deflation {
+            vals: s.vals,
+            vecs: s.vecs,
+        })
+    }
+}
+
+/// The solves of one prediction: e_t(K')R and g_t(K')R for every time, for any
+/// right-hand sides R — finite times (and t = ∞ without a stored kernel) in one
+/// deflated Krylov subspace per R, t = ∞ on a stored kernel by Cholesky.
+struct Solver<'a> {
+    op: &'a (dyn LinearOperator + Sync),
+    chol: Option<CholSolve<'a>>,
+    defl: Deflation,
+    dynamics: &'a Dynamics,
+    norm: f64,
+    cfg: &'a KrylovConfig,
+    krylov_times: Vec<usize>,
+}
+
+/// What [`Solver::solve`] returns, per time in the order of the dynamics.
+struct Solved {
+    z: Vec<Matrix<f64>>,
+    e: Vec<Matrix<f64>>,
+    achieved: Vec<Vec<f64>>,
+    top_k: usize,
+    basis: usize,
+    converged: bool,
+    range: (f64, f64),
+}
+
+impl<'a> Solver<'a> {
+    /// The deflation from `start` (the labels) and, with a stored kernel and t = ∞, the
+    /// Cholesky factor.
+    fn new(
+        op: &'a (dyn LinearOperator + Sync),
+        stored: Option<&'a Matrix<f64>>,
+        start: &Matrix<f64>,
+        dynamics: &'a Dynamics,
+        norm: f64,
+        cfg: &'a KrylovConfig,
+    ) -> Result<Self> {
+        let times = &dynamics.times;
+        let any_inf = times.iter().any(|t| t.is_infinite());
+        let chol = match stored {
+            Some(k) if any_inf => Some(CholSolve::new(k, dynamics.ridge)?),
+            _ => None,
+        };
+        let krylov_times: Vec<usize> = (0..times.len())
+            .filter(|&i| !(times[i].is_infinite() && chol.is_some()))
+            .collect();
+        let start_zero = start.as_slice().iter().all(|v| *v == 0.0);
+        let defl = if krylov_times.is_empty() || start_zero {
+            Deflation::compute(
+                op,
+                start,
+                &KrylovConfig {
+                    top_k: 0,
+                    ..cfg.clone()
+                },
+            )?
+        } else {
+            Deflation::compute(op, start, cfg)?
+        };
+        Ok(Solver {
+            op,
+            chol,
+            defl,
+            dynamics,
+            norm,
+            cfg,
+            krylov_times,
+        })
+    }
+
+    /// How t = ∞ is computed: "cholesky", "krylov", or "" (no t = ∞).
+    fn infinite_time(&self) -> String {
+        match (
+            self.dynamics.times.iter().any(|t| t.is_infinite()),
+            self.chol.is_some(),
+        ) {
+            (false, _) => String::new(),
+            (true, true) => "cholesky".into(),
+            (true, false) => "krylov".into(),
+        }
+    }
+
+    fn solve(&self, r: &Matrix<f64>) -> Result<Solved> {
+        let (n, c) = r.shape();
+        let times = &self.dynamics.times;
+        let nt = times.len();
+        let mut out = Solved {
+            z: vec![Matrix::zeros(n, c); nt],
+            e: vec![Matrix::zeros(n, c); nt],
+            achieved: vec![vec![0.0; c]; nt],
+            top_k: 0,
+            basis: 0,
+            converged: true,
+            range: (f64::NAN, f64::NAN),
+        };
+        if r.as_slice().iter().all(|v| *v == 0.0) {
+            return Ok(out);
+        }
+        if !self.krylov_times.is_empty() {
+            let kd = Krylov::run(
+                self.op,
+                r,
+                &self.defl,
+                self.dynamics,
+                &self.krylov_times,
+                self.norm,
+                self.cfg,
+            )?;
+            for (k, (&ti, (z, e))) in self
+                .krylov_times
+                .iter()
+                .zip(kd.z.into_iter().zip(kd.e))
+                .enumerate()
+            {
+                out.z[ti] = z;
+                out.e[ti] = e;
+                out.achieved[ti] = kd.achieved[k].clone();
+            }
+            (out.top_k, out.basis, out.converged, out.range) =
+                (kd.top_k, kd.basis, kd.converged, kd.range);
+        }
+        if let Some(ch) = &self.chol {
+            let (z, acc) = ch.solve(r)?;
+            for ti in (0..nt).filter(|&i| times[i].is_infinite()) {
+                out.z[ti] = z.clone();
+                out.converged &= acc.iter().all(|e| *e <= self.cfg.tol);
+                out.achieved[ti] = acc.clone();
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// What the subspace phase returns, for the times it serves (in their order).
@@ -394,6 +890,7 @@ impl Krylov {
     fn run(
         op: &(dyn LinearOperator + Sync),
         r: &Matrix<f64>,
+        defl: &Deflation,
         dynamics: &Dynamics,
         served: &[usize],
         norm: f64,
@@ -404,42 +901,18 @@ impl Krylov {
         let times: Vec<f64> = served.iter().map(|&i| dynamics.times[i]).collect();
         let show = cfg.show_progress;
         let mut rng = crate::rng::stream(cfg.seed, "predict krylov basis");
-        // 1. the top k' Ritz pairs of K (block Lanczos of the large-n solvers)
-        let k = if n >= 100 { cfg.top_k.min(n / 4) } else { 0 };
-        let (vals, vecs) = if k > 0 {
-            let kp = (k + (k / 10).max(8)).min(n);
-            let b = (kp / 4).clamp(8, 64).max(c + 4).min(n);
-            let m_cap = (4 * kp).max(kp + 6 * b).min(n);
-            let s = block_lanczos(
-                op,
-                Precision::F64,
-                n,
-                r,
-                k,
-                kp,
-                b,
-                m_cap,
-                // the Ritz residual of V bounds what the subspace can reach (V enters
-                // W exactly, but K'V − VΘ does not), so V is made as accurate as asked
-                cfg.tol.clamp(1e-10, 1e-3),
-                cfg.seed,
-                show,
-            )?;
-            (s.vals, s.vecs)
-        } else {
-            (vec![], Matrix::zeros(n, 0))
-        };
+        // 1. the top k' Ritz pairs of K, computed once per prediction
+        let (vals, vecs) = (&defl.vals, &defl.vecs);
         let kp = vals.len();
         let cap = (kp + cfg.max_basis).min(n);
         let mut basis = Basis::new(n, cap);
         let mut t = Matrix::zeros(cap, cap);
         if kp > 0 {
-            basis.push(&vecs);
+            basis.push(vecs);
             for (i, v) in vals.iter().enumerate() {
                 t.set(i, i, v + ridge);
             }
         }
-        drop(vecs);
         // 2. the first block: R with V projected out
         let scale_r = norm2(r.as_slice()).max(f64::MIN_POSITIVE);
         let mut z0 = r.clone();
