@@ -67,8 +67,8 @@ def nt_kernel_fn(hidden):
     from neural_tangents import stax as nts
     layers = []
     for _ in range(hidden):
-        layers += [nts.Dense(1.0), nts.Relu()]
-    layers.append(nts.Dense(1.0))
+        layers += [nts.Dense(512, W_std=1.0), nts.Relu()]
+    layers.append(nts.Dense(1, W_std=1.0))
     _, _, kernel_fn = nts.serial(*layers)
     return kernel_fn
 
