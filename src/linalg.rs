@@ -564,17 +564,8 @@ impl Cholesky {
                 self.n
             )));
         }
-        let mut rhs = Mat::from_fn(self.n, 1, |i, _| y[i]);
-        faer::linalg::cholesky::llt::solve::solve_in_place_with_conj(
-            self.l.as_ref(),
-            faer::Conj::No,
-            rhs.as_mut(),
-            faer::Par::Seq,
-            faer::dyn_stack::MemStack::new(&mut faer::dyn_stack::MemBuffer::new(
-                faer::dyn_stack::StackReq::EMPTY,
-            )),
-        );
-        Ok((0..self.n).map(|i| rhs[(i, 0)]).collect())
+        let z = self.solve_matrix(&Matrix::from_fn(self.n, 1, |i, _| y[i]))?;
+        Ok((0..self.n).map(|i| z.get(i, 0)).collect())
     }
 
     /// Solves H Z = B for every column of B (n × c) at once.

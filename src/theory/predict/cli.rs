@@ -8,7 +8,7 @@ use super::dense::{
 };
 use super::krylov::{
     gp_inference_krylov, gradient_descent_mse_ensemble_krylov, gradient_descent_mse_krylov,
-    KrylovCov, NngpOperators, TestKernel,
+    KrylovCov, KrylovPrediction, NngpOperators, TestKernel,
 };
 pub use super::named::NamedKernel;
 use super::{Cov, Curves, Dynamics, TestTest};
@@ -500,6 +500,17 @@ pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
             cov_rel_error,
         })
     };
+    // the outputs of gradient descent's large-n prediction (gd's, or the ensemble's mean)
+    let finish_gd = |kp: KrylovPrediction, cov: Option<KrylovCov>| {
+        let info = (
+            kp.achieved_rel_error,
+            kp.basis,
+            kp.top_k,
+            kp.prediction.eig_range,
+        );
+        let test = kp.prediction.test.unwrap_or_default();
+        finish(req.dynamics.clone(), kp.prediction.train, test, info, cov)
+    };
     check_no_f0(req)?;
     let dense =
         |kernel: &KernelBlocks, nngp: Option<&KernelBlocks>| predict_blocks(kernel, nngp, req);
@@ -524,14 +535,7 @@ pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
                     req.dynamics,
                     &kcfg,
                 )?;
-                let info = (
-                    kp.achieved_rel_error,
-                    kp.basis,
-                    kp.top_k,
-                    kp.prediction.eig_range,
-                );
-                let test = kp.prediction.test.unwrap_or_default();
-                finish(req.dynamics.clone(), kp.prediction.train, test, info, None)
+                finish_gd(kp, None)
             }
             Mode::Ensemble => {
                 if nngp.is_none() {
@@ -549,15 +553,7 @@ pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
                     req.dynamics,
                     &kcfg,
                 )?;
-                let kp = e.mean;
-                let info = (
-                    kp.achieved_rel_error,
-                    kp.basis,
-                    kp.top_k,
-                    kp.prediction.eig_range,
-                );
-                let test = kp.prediction.test.unwrap_or_default();
-                finish(req.dynamics.clone(), kp.prediction.train, test, info, e.cov)
+                finish_gd(e.mean, e.cov)
             }
             Mode::Gp => {
                 let g = gp_inference_krylov(op, stored, test, y, tt, req.noise, &kcfg)?;

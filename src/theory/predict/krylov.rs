@@ -291,7 +291,7 @@ fn fixed_pool() -> Result<rayon::ThreadPool> {
 /// g_t(K')R (one product for every time) from the solves of R.
 fn gd_outputs(
     solver: &Solver<'_>,
-    solved: Solved,
+    solved: Krylov,
     y_train: &Matrix<f64>,
     test: Option<&TestKernel<'_>>,
     f0_test: Option<&Matrix<f64>>,
@@ -748,17 +748,6 @@ struct Solver<'a> {
     krylov_times: Vec<usize>,
 }
 
-/// What [`Solver::solve`] returns, per time in the order of the dynamics.
-struct Solved {
-    z: Vec<Matrix<f64>>,
-    e: Vec<Matrix<f64>>,
-    achieved: Vec<Vec<f64>>,
-    top_k: usize,
-    basis: usize,
-    converged: bool,
-    range: (f64, f64),
-}
-
 impl<'a> Solver<'a> {
     /// The deflation from `start` (the labels) and, with a stored kernel and t = ∞, the
     /// Cholesky factor.
@@ -815,11 +804,11 @@ impl<'a> Solver<'a> {
         }
     }
 
-    fn solve(&self, r: &Matrix<f64>) -> Result<Solved> {
+    fn solve(&self, r: &Matrix<f64>) -> Result<Krylov> {
         let (n, c) = r.shape();
         let times = &self.dynamics.times;
         let nt = times.len();
-        let mut out = Solved {
+        let mut out = Krylov {
             z: vec![Matrix::zeros(n, c); nt],
             e: vec![Matrix::zeros(n, c); nt],
             achieved: vec![vec![0.0; c]; nt],
@@ -866,7 +855,8 @@ impl<'a> Solver<'a> {
     }
 }
 
-/// What the subspace phase returns, for the times it serves (in their order).
+/// Per-time solutions: what the subspace phase returns for the times it serves, and what
+/// [`Solver::solve`] returns for every time of the dynamics (in their order).
 struct Krylov {
     z: Vec<Matrix<f64>>,
     e: Vec<Matrix<f64>>,
