@@ -29,7 +29,27 @@ trap 'kill $venv 2>/dev/null || true' EXIT
 # `pip install .` below links this build of it instead of compiling it again (the binding
 # crate has no Rust tests of its own; python/tests tests it)
 CARGO_TEST=(cargo test --release --workspace --features widenet-python/extension-module --tests)
-"${CARGO_TEST[@]}" --no-run
+"${CARGO_TEST[@]}" --no-run 2>&1 | tee target/rust-build.log
+# The Rust test binaries run from here on, while the Python environment is finished and
+# maturin compiles the binding (pyo3 and the binding crate, about one core for half a
+# minute) and then beside pytest (issue 24: CI time). They run as cargo test runs them (from
+# the package root; every CARGO_* value they read is compiled in), but without cargo, so
+# that maturin's cargo build does not wait on cargo test's lock of target/.
+mapfile -t TEST_BINS < <(sed -n 's/^ *Executable .*(\(.*\))$/\1/p' target/rust-build.log)
+if [ "${#TEST_BINS[@]}" -eq 0 ]; then
+  echo "no Rust test binaries found in cargo's output (target/rust-build.log)" >&2
+  exit 1
+fi
+(
+  rc=0
+  for bin in "${TEST_BINS[@]}"; do
+    echo "     Running $bin"
+    "$bin" || rc=1
+  done
+  exit $rc
+) >target/rust-tests.log 2>&1 &
+rust=$!
+trap 'kill $venv $rust 2>/dev/null || true' EXIT
 
 if ! wait "$venv"; then
   cat target/pyenv-setup.log
@@ -40,12 +60,7 @@ fi
 PATH="$VENV/bin:$PATH" "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   --no-build-isolation --no-deps --force-reinstall .
 
-# The Rust tests (built above) run while pytest runs: most Python tests wait on a Dask
-# cluster's round trips, so the two share 2 cores well (issue 24: CI time). The Rust
-# tests' output follows pytest's.
-"${CARGO_TEST[@]}" >target/rust-tests.log 2>&1 &
-rust=$!
-trap 'kill $rust 2>/dev/null || true' EXIT
+# (the Rust tests started above run beside; their output follows pytest's)
 # the CLI that `cargo test` built, for the bit-for-bit comparisons
 py=0
 WIDENET_CLI="$PWD/target/release/widenet" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \

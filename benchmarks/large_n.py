@@ -113,7 +113,7 @@ def timed(cmd, env=None):
 
 def widenet_cmd(a, X_p, y_p, out, k, precond):
     """The widenet analyze command line of this benchmark."""
-    cmd = [a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3", "--iters", "10",
+    cmd = [a.widenet, "analyze", "--x", X_p, "--y", y_p, "--eta", "1e-3", "--steps", "10",
            "--out", out, "--path", a.path, "--top-k", str(k), "--tol", "1e-6",
            "--memory-budget", a.memory_budget]
     if precond:

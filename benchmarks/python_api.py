@@ -67,10 +67,10 @@ def bench_gd(m, n, d, repeats, rng):
     y = np.sign(rng.standard_normal(n))
     k = 5
     kw = dict(width=m, kappa=1e-2, eta=1e-4, seed=0, precision="f32")
-    t0 = best(lambda: widenet.train_two_layer(x, y, iters=0, **kw), repeats)
-    tk = best(lambda: widenet.train_two_layer(x, y, iters=k, **kw), repeats)
+    t0 = best(lambda: widenet.train_two_layer(x, y, steps=0, **kw), repeats)
+    tk = best(lambda: widenet.train_two_layer(x, y, steps=k, **kw), repeats)
     t_iter = max(tk - t0, 1e-9) / k
-    r = widenet.train_two_layer(x, y, iters=0, **kw)
+    r = widenet.train_two_layer(x, y, steps=0, **kw)
     w, a = r.w0.copy(), r.a.astype(np.float32)
     x32, y32 = x.astype(np.float32), y.astype(np.float32)
     s = np.float32(1 / np.sqrt(m))
@@ -92,7 +92,7 @@ def bench_complexity(n, d, rng):
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     y = np.sign(rng.standard_normal(n))
     t0 = time.perf_counter()
-    a = widenet.analyze(x, y, eta=1e-3, iters=1)
+    a = widenet.analyze(x, y, eta=1e-3, steps=1)
     t_w = time.perf_counter() - t0
     t0 = time.perf_counter()
     h = h_inf_numpy(x)

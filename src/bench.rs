@@ -280,7 +280,7 @@ fn classic_gemm_gd(sizes: &BenchSizes, push: &mut dyn FnMut(BenchRecord)) -> Res
     let time_iters = |k: usize| -> Result<f64> {
         let cfg = GdConfig {
             eta: 1e-4,
-            max_iters: k,
+            max_steps: k,
             loss_tol: 0.0,
             eval_every: 1,
             progress: false,
@@ -367,7 +367,7 @@ fn large_n_records(sizes: &BenchSizes) -> Result<Vec<BenchRecord>> {
             path: Some(path),
             top_k: k,
             tol: 1e-6,
-            iters: 10,
+            steps: 10,
             ..Default::default()
         };
         let mut res = None;

@@ -74,15 +74,15 @@ pub fn analyze(
     x_path: &Path,
     y_path: &Path,
     eta: f64,
-    iters: usize,
+    steps: usize,
     out: &Path,
 ) -> Result<AnalyzeReport> {
     validate::positive("--eta", eta)?;
-    validate::count("--iters", iters, 0, validate::MAX_ITERS)?;
+    validate::count("--steps", steps, 0, validate::MAX_STEPS)?;
     check_writable(out)?;
     let (x, y) = read_xy(x_path, y_path)?;
     let start = std::time::Instant::now();
-    let a = analyze_arrays(&x, &y, eta, iters)?;
+    let a = analyze_arrays(&x, &y, eta, steps)?;
     let timings = vec![("analysis".to_string(), start.elapsed().as_secs_f64())];
     let rep = AnalyzeReport::from_exact(a, &y, crate::runtime::memory_budget(), timings);
     write_json(out, &rep)?;
@@ -96,10 +96,10 @@ pub fn analyze_arrays(
     x: &Matrix<f64>,
     y: &[f64],
     eta: f64,
-    iters: usize,
+    steps: usize,
 ) -> Result<crate::theory::spectrum::Analysis> {
     check_labels(y, x.rows(), "inputs")?;
-    analyze_gram(&h_inf(x)?, y, eta, iters)
+    analyze_gram(&h_inf(x)?, y, eta, steps)
 }
 
 /// `y` has one finite label for each of the `n` `what` (inputs, kernel rows).
@@ -118,13 +118,13 @@ pub fn analyze_kernel_arrays(
     k: Matrix<f64>,
     y: &[f64],
     eta: f64,
-    iters: usize,
+    steps: usize,
 ) -> Result<crate::theory::spectrum::Analysis> {
     check_labels(y, k.rows(), "kernel rows")?;
     // validated as a stored kernel is: square, finite, symmetric
     let k =
         crate::kernels::tile::dense_f64(&crate::kernels::stored::StoredKernel::from_matrix(k)?)?;
-    analyze_gram(&k, y, eta, iters)
+    analyze_gram(&k, y, eta, steps)
 }
 
 /// The exact analysis of the kernel matrix `h` (H^∞ or a caller's) for labels `y`.
@@ -132,10 +132,10 @@ fn analyze_gram(
     h: &Matrix<f64>,
     y: &[f64],
     eta: f64,
-    iters: usize,
+    steps: usize,
 ) -> Result<crate::theory::spectrum::Analysis> {
     let ka = KernelAnalysis::new(h)?;
-    let a = ka.analyze(y, eta, iters)?;
+    let a = ka.analyze(y, eta, steps)?;
     if let Err(e) = finite_output("the predicted loss curve", &a.predicted_loss) {
         // blame eta only when it is the cause: above 2/lambda_max eq. 8's factors
         // (1 - eta lambda)^2 exceed 1 and the curve grows geometrically
@@ -173,7 +173,7 @@ pub struct TrainArgs {
     /// η.
     pub eta: f64,
     /// Iterations T.
-    pub iters: usize,
+    pub steps: usize,
     /// Stop early when Φ ≤ this.
     pub loss_tol: f64,
     /// Seed.
@@ -190,14 +190,14 @@ pub struct TrainArgs {
 /// metrics.json, w0.npy, a.npy and w.npy.
 pub fn train_two_layer_cmd(args: &TrainArgs) -> Result<serde_json::Value> {
     validate::count("--width", args.width, 1, validate::MAX_WIDTH)?;
-    validate::count("--iters", args.iters, 0, validate::MAX_ITERS)?;
+    validate::count("--steps", args.steps, 0, validate::MAX_STEPS)?;
     validate::positive("--eta", args.eta)?;
     validate::positive("--kappa", args.kappa)?;
     validate::non_negative("--loss-tol", args.loss_tol)?;
-    // the loss and two weight distances are kept for each of the iters + 1 steps
+    // the loss and two weight distances are kept for each of the steps + 1 steps
     crate::runtime::check_alloc(
-        "the per-iteration metrics of --iters + 1 steps",
-        3 * (args.iters as u128 + 1),
+        "the per-iteration metrics of --steps + 1 steps",
+        3 * (args.steps as u128 + 1),
         8,
     )?;
     check_writable(&args.out.join("metrics.json"))?;
@@ -236,7 +236,7 @@ fn train_and_save<T: Real>(
 ) -> Result<serde_json::Value> {
     let cfg = GdConfig {
         eta: args.eta,
-        max_iters: args.iters,
+        max_steps: args.steps,
         loss_tol: args.loss_tol,
         eval_every: 1,
         progress: args.progress,
@@ -259,7 +259,7 @@ fn train_and_save<T: Real>(
     let metrics = json!({
         "settings": {
             "x": args.x, "y": args.y, "x_test": args.x_test, "y_test": args.y_test,
-            "width": args.width, "kappa": args.kappa, "eta": args.eta, "iters": args.iters,
+            "width": args.width, "kappa": args.kappa, "eta": args.eta, "steps": args.steps,
             "loss_tol": args.loss_tol, "seed": args.seed, "precision": T::NAME,
             "n": x.rows(), "d": x.cols(),
         },
@@ -625,7 +625,7 @@ pub struct AnalyzeLargeArgs {
     /// η of eq. 8.
     pub eta: f64,
     /// Iterations of the predicted loss.
-    pub iters: usize,
+    pub steps: usize,
     /// Output JSON.
     pub out: PathBuf,
     /// `--path` (dense, f32, matrix-free).
@@ -671,7 +671,7 @@ pub fn analyze_large_n(a: &AnalyzeLargeArgs) -> Result<Option<AnalyzeReport>> {
         path,
         tol: a.tol,
         eta: a.eta,
-        iters: a.iters,
+        steps: a.steps,
         seed: a.seed,
         show_progress: true,
         precond: a.precond.unwrap_or_default(),
@@ -692,7 +692,7 @@ pub fn analyze_cmd(a: &AnalyzeLargeArgs) -> Result<AnalyzeReport> {
             let x =
                 a.x.as_deref()
                     .ok_or_else(|| Error::invalid("--x", "is required"))?;
-            analyze(x, &a.y, a.eta, a.iters, &a.out)
+            analyze(x, &a.y, a.eta, a.steps, &a.out)
         }
     }
 }
@@ -715,7 +715,7 @@ pub fn analyze_mnist(
         tol,
         seed,
         eta: 1e-3,
-        iters: 1000,
+        steps: 1000,
     };
     run(dir, &cfg, out, true)
 }
@@ -916,7 +916,7 @@ pub struct ComposedRun {
 pub fn train_composed_cmd(a: &TrainComposedArgs) -> Result<ComposedRun> {
     use crate::models::composed::ComposedNet;
     validate::count("--width", a.width, 1, validate::MAX_WIDTH)?;
-    validate::count("--steps", a.steps, 0, validate::MAX_ITERS)?;
+    validate::count("--steps", a.steps, 0, validate::MAX_STEPS)?;
     validate::positive("--eta", a.eta)?;
     let arch = crate::kernels::compose::Arch::parse(&a.arch)?;
     check_writable(&a.out.join("metrics.json"))?;

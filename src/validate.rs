@@ -11,8 +11,8 @@ use std::path::Path;
 /// separately against the budget ([`crate::runtime::check_alloc`]).
 pub const MAX_WIDTH: usize = 10_000_000;
 /// The largest iteration or epoch count accepted from a flag: 10^9 iterations
-/// are days of work at any size, and `iters + 1` stays far from overflow.
-pub const MAX_ITERS: usize = 1_000_000_000;
+/// are days of work at any size, and `steps + 1` stays far from overflow.
+pub const MAX_STEPS: usize = 1_000_000_000;
 /// The largest number of training points accepted from a flag.
 pub const MAX_POINTS: usize = 100_000_000;
 /// The largest depth D of a fully connected NTK (`kernel fc-ntk --depth`).

@@ -10,13 +10,13 @@ use widenet::Error;
 /// Spectrum, projections, yᵀ(H^∞)⁻¹y, complexity measure, predicted loss (eq. 8) and
 /// Theorem 5.1's explicit term, as a dict.
 #[pyfunction]
-#[pyo3(signature = (x, y, eta, iters, kernel=None))]
+#[pyo3(signature = (x, y, eta, steps, kernel=None))]
 pub(crate) fn analyze<'py>(
     py: Python<'py>,
     x: Option<Arr<'py>>,
     y: Arr<'py>,
     eta: f64,
-    iters: usize,
+    steps: usize,
     kernel: Option<Arr<'py>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let yv = vector(&y, "y")?;
@@ -27,9 +27,9 @@ pub(crate) fn analyze<'py>(
     };
     let a = run(py, move || {
         if is_kernel {
-            widenet::commands::analyze_kernel_arrays(m, &yv, eta, iters)
+            widenet::commands::analyze_kernel_arrays(m, &yv, eta, steps)
         } else {
-            widenet::commands::analyze_arrays(&m, &yv, eta, iters)
+            widenet::commands::analyze_arrays(&m, &yv, eta, steps)
         }
     })?;
     let t = widenet::theory::bounds::theorem_5_1(a.y_hinv_y, a.n);
@@ -58,7 +58,7 @@ pub(crate) fn analyze<'py>(
 /// is H^∞ of `x` or the user's symmetric `kernel`. `precond` ("auto", "cholesky",
 /// "spectral-cg") picks the f32 path's preconditioner. Returns the report as JSON text.
 #[pyfunction]
-#[pyo3(signature = (y, x=None, kernel=None, eta=1e-3, iters=1000, top_k=None, path=None,
+#[pyo3(signature = (y, x=None, kernel=None, eta=1e-3, steps=1000, top_k=None, path=None,
     tol=1e-6, seed=0, precond=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn analyze_large<'py>(
@@ -67,7 +67,7 @@ pub(crate) fn analyze_large<'py>(
     x: Option<Arr<'py>>,
     kernel: Option<Arr<'py>>,
     eta: f64,
-    iters: usize,
+    steps: usize,
     top_k: Option<usize>,
     path: Option<String>,
     tol: f64,
@@ -97,7 +97,7 @@ pub(crate) fn analyze_large<'py>(
             path,
             tol,
             eta,
-            iters,
+            steps,
             seed,
             show_progress: false,
             precond,
@@ -109,12 +109,12 @@ pub(crate) fn analyze_large<'py>(
 }
 
 /// Seed 001 eq. 8 as the large-n path evaluates it (`theory::large_n::loss_curves`):
-/// Φ(t) = ½ Σ (1 − ηλ)^{2t} w for t = 0..=iters from the top pairs `top` (k × 2 rows
+/// Φ(t) = ½ Σ (1 − ηλ)^{2t} w for t = 0..=steps from the top pairs `top` (k × 2 rows
 /// [λ_i, (v_iᵀy)²]) exactly and the rest (mass `rest`) by the Gauss nodes `tail` (m × 2
 /// rows [node, weight], weights rescaled to `rest`), with the rigorous range over
 /// λ ∈ [0, `lam_k`]. Returns (predicted, lower, upper). Used by `widenet.dask`.
 #[pyfunction]
-#[pyo3(signature = (top, tail, rest, lam_k, eta, iters))]
+#[pyo3(signature = (top, tail, rest, lam_k, eta, steps))]
 pub(crate) fn loss_curves<'py>(
     py: Python<'py>,
     top: Arr<'py>,
@@ -122,7 +122,7 @@ pub(crate) fn loss_curves<'py>(
     rest: f64,
     lam_k: f64,
     eta: f64,
-    iters: usize,
+    steps: usize,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
     fn pairs(a: &Arr<'_>, name: &str) -> PyResult<Vec<(f64, f64)>> {
         let shape = a.shape();
@@ -141,10 +141,10 @@ pub(crate) fn loss_curves<'py>(
             return Err(invalid(name, format!("must be finite, got {x}")));
         }
     }
-    widenet::runtime::check_alloc("predicted loss curves", 3 * (iters as u128 + 1), 8)
+    widenet::runtime::check_alloc("predicted loss curves", 3 * (steps as u128 + 1), 8)
         .map_err(py_err)?;
     let (mid, lo, hi) =
-        py.detach(|| widenet::theory::large_n::loss_curves(&top, &tail, rest, lam_k, eta, iters));
+        py.detach(|| widenet::theory::large_n::loss_curves(&top, &tail, rest, lam_k, eta, steps));
     Ok((out1(py, mid), out1(py, lo), out1(py, hi)))
 }
 

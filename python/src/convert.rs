@@ -194,6 +194,24 @@ pub(crate) fn test_pair<'py, T>(
     }
 }
 
+/// Whether every given input array is float32: the kernels computed in float64 then
+/// return float32, so every kernel keeps its inputs' dtype alike (issue 24).
+pub(crate) fn all_f32(x: &Arr<'_>, x2: Option<&Arr<'_>>) -> bool {
+    x.is_f32() && x2.is_none_or(|a| a.is_f32())
+}
+
+/// A float64 kernel as numpy, rounded once to float32 when `f32` (the inputs' dtype,
+/// [`all_f32`]).
+pub(crate) fn out2_as(py: Python<'_>, m: Matrix<f64>, f32: bool) -> Bound<'_, PyAny> {
+    if f32 {
+        let (r, c) = m.shape();
+        let v: Vec<f32> = m.into_vec().into_iter().map(|e| e as f32).collect();
+        out2(py, Matrix::from_vec(r, c, v).expect("the same shape"))
+    } else {
+        out2(py, m)
+    }
+}
+
 pub(crate) fn out2<T: numpy::Element + Real>(py: Python<'_>, m: Matrix<T>) -> Bound<'_, PyAny> {
     let (r, c) = m.shape();
     Array2::from_shape_vec((r, c), m.into_vec())

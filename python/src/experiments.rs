@@ -28,7 +28,7 @@ pub(crate) fn complexity(
 /// Runs one experiment like `widenet reproduce NAME` (writing OUT/NAME/result.json, the
 /// figures and OUT/NAME/report.html); returns (result.json path, report path, claims table).
 /// `settings` are (key, value text) pairs, exactly as `--set key=value` (the old flag
-/// names n_train, width, iters, eta, kappa, precision, data are aliases where the
+/// names n_train, width, steps, eta, kappa, precision, data are aliases where the
 /// experiment has that setting); unknown keys raise ValueError listing the valid ones.
 /// With `show_only`, nothing runs: the first element is the resolved settings as JSON.
 #[pyfunction]

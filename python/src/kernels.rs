@@ -122,7 +122,7 @@ pub(crate) fn fc_kernel<'py>(
         (None, true) => fc::fc_nngp_gram(&a, depth),
         (Some(b), true) => fc::fc_nngp(&a, b, depth),
     })?;
-    Ok(out2(py, h))
+    Ok(out2_as(py, h, all_f32(&x, x2.as_ref())))
 }
 
 /// Gaussian kernel exp(−‖x − y‖²/h).
@@ -142,7 +142,7 @@ pub(crate) fn gaussian<'py>(
         None => classic::gaussian_gram(&a, bandwidth),
         Some(b) => classic::gaussian(&a, b, bandwidth),
     })?;
-    Ok(out2(py, h))
+    Ok(out2_as(py, h, all_f32(&x, x2.as_ref())))
 }
 
 /// Arc-sine kernel arcsin(⟨x, y⟩/(‖x‖‖y‖)).
@@ -161,7 +161,7 @@ pub(crate) fn arcsin<'py>(
         None => classic::arcsin_gram(&a),
         Some(b) => classic::arcsin(&a, b),
     })?;
-    Ok(out2(py, h))
+    Ok(out2_as(py, h, all_f32(&x, x2.as_ref())))
 }
 
 /// The empirical Gram H(W) of a two-layer net with hidden weights `w` (seed 001 eq. 5).
@@ -177,7 +177,7 @@ pub(crate) fn empirical_gram<'py>(
     let m = w.shape().first().copied().unwrap_or(0);
     check_kernel("the empirical Gram matrix", n, n2, 8)?;
     check_kernel("the activation patterns (m x n)", m, n.max(n2), 8)?;
-    let f32s = w.is_f32() && x.is_f32() && x2.as_ref().is_none_or(|a| a.is_f32());
+    let f32s = w.is_f32() && all_f32(&x, x2.as_ref());
     if f32s {
         let (w, x) = (matrix::<f32>(&w, "w")?, matrix::<f32>(&x, "x")?);
         let x2 = x2.map(|a| matrix::<f32>(&a, "x2")).transpose()?;
@@ -238,7 +238,7 @@ pub(crate) fn rnn_ntk<'py>(
             .expect("a parameter's buffer matches its shape");
         d.set_item(p.name, a.into_pyarray(py))?;
     }
-    Ok((out2(py, h), d))
+    Ok((out2_as(py, h, all_f32(&x, x2.as_ref())), d))
 }
 
 /// Block (I, J) of one of widenet's kernels from the rows of the two blocks, bit for bit

@@ -138,7 +138,7 @@ impl LinearOperator for PyOperator {
 /// stops the analysis and propagates.
 #[pyfunction]
 #[pyo3(signature = (y, n, matmul, matmul32=None, f32_error_rms=0.0, top_k=100, eta=1e-3,
-    iters=1000, tol=1e-6, seed=0, precond=None, block=None, max_cg_iters=300, path=None,
+    steps=1000, tol=1e-6, seed=0, precond=None, block=None, max_cg_iters=300, path=None,
     preconditioner=None, preconditioner_name="external", deflated=false, eig_rtol=None,
     max_basis=None))]
 #[allow(clippy::too_many_arguments)]
@@ -151,7 +151,7 @@ pub(crate) fn analyze_operator(
     f32_error_rms: f64,
     top_k: usize,
     eta: f64,
-    iters: usize,
+    steps: usize,
     tol: f64,
     seed: u64,
     precond: Option<String>,
@@ -222,7 +222,7 @@ pub(crate) fn analyze_operator(
         top_k,
         tol,
         eta,
-        iters,
+        steps,
         seed,
         block,
         max_cg_iters,

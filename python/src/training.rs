@@ -11,7 +11,7 @@ use widenet::{Matrix, Real};
 /// The two-layer net of seed 001 §3.1 trained by full-batch GD (eq. 6).
 #[pyfunction]
 #[pyo3(signature = (x, y, x_test=None, y_test=None, width=10000, kappa=0.01, eta=1e-4,
-    iters=2000, loss_tol=0.0, seed=0, precision="f32"))]
+    steps=2000, loss_tol=0.0, seed=0, precision="f32"))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn train_two_layer<'py>(
     py: Python<'py>,
@@ -22,7 +22,7 @@ pub(crate) fn train_two_layer<'py>(
     width: usize,
     kappa: f64,
     eta: f64,
-    iters: usize,
+    steps: usize,
     loss_tol: f64,
     seed: u64,
     precision: &str,
@@ -43,7 +43,7 @@ pub(crate) fn train_two_layer<'py>(
     })?;
     let cfg = widenet::train::GdConfig {
         eta,
-        max_iters: iters,
+        max_steps: steps,
         loss_tol,
         eval_every: 1,
         progress: false,

@@ -18,8 +18,8 @@ def _data(rng, n=30, d=6):
 
 def test_analyze_matches_numpy_eigh(rng):
     x, y = _data(rng)
-    eta, iters = 0.1, 50
-    a = widenet.analyze(x, y, eta=eta, iters=iters)
+    eta, steps = 0.1, 50
+    a = widenet.analyze(x, y, eta=eta, steps=steps)
     h = h_inf_numpy(x)
     lam, v = np.linalg.eigh(h)
     lam, v = lam[::-1], v[:, ::-1]
@@ -29,7 +29,7 @@ def test_analyze_matches_numpy_eigh(rng):
     assert a.y_hinv_y == pytest.approx(q, rel=1e-8)
     assert a.complexity_measure == pytest.approx(np.sqrt(2 * q / len(y)), rel=1e-8)
     assert a.theorem_5_1_explicit == pytest.approx(a.complexity_measure, rel=1e-14)
-    k = np.arange(iters + 1)[:, None]
+    k = np.arange(steps + 1)[:, None]
     pred = 0.5 * (((1 - eta * lam) ** (2 * k)) * (v.T @ y) ** 2).sum(1)
     np.testing.assert_allclose(a.predicted_loss, pred, rtol=1e-8)
     assert a.max_stable_eta == pytest.approx(2 / lam[0], rel=1e-10)
@@ -42,9 +42,9 @@ def test_analyze_bit_identical_to_cli(cli, rng, tmp_path):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
     cli("analyze", "--x", tmp_path / "x.npy", "--y", tmp_path / "y.npy", "--eta", 0.05,
-        "--iters", 20, "--out", tmp_path / "a.json")
+        "--steps", 20, "--out", tmp_path / "a.json")
     want = read_json(tmp_path / "a.json")
-    a = widenet.analyze(x, y, eta=0.05, iters=20)
+    a = widenet.analyze(x, y, eta=0.05, steps=20)
     for k in ("eigenvalues", "projections", "predicted_loss"):
         assert np.array_equal(getattr(a, k), np.array(want[k])), k
     assert a.y_hinv_y == want["y_hinv_y"]
@@ -54,7 +54,7 @@ def test_analyze_bit_identical_to_cli(cli, rng, tmp_path):
     assert set(want) == set(widenet.LargeAnalysis.__dataclass_fields__)
     assert want["path"] == "exact" and want["tol"] is None
     cli("analyze", "--x", tmp_path / "x.npy", "--y", tmp_path / "y.npy", "--eta", 0.05,
-        "--iters", 20, "--path", "dense", "--top-k", 5, "--out", tmp_path / "l.json")
+        "--steps", 20, "--path", "dense", "--top-k", 5, "--out", tmp_path / "l.json")
     large = read_json(tmp_path / "l.json")
     assert set(large) == set(want) and large["path"] == "dense"
     np.testing.assert_allclose(large["y_hinv_y"], want["y_hinv_y"], rtol=1e-8)
@@ -74,29 +74,29 @@ def test_analyze_large_warns_like_analyze(rng):
 
 def test_analyze_large_takes_analyze_argument_order(rng):
     x, y = _data(rng, n=30)
-    a = widenet.analyze(x, y, eta=0.1, iters=10)
-    b = widenet.analyze_large(x, y, path="dense", top_k=30, eta=0.1, iters=10)
+    a = widenet.analyze(x, y, eta=0.1, steps=10)
+    b = widenet.analyze_large(x, y, path="dense", top_k=30, eta=0.1, steps=10)
     np.testing.assert_allclose(b.eigenvalues, a.eigenvalues, rtol=1e-10)
     np.testing.assert_allclose(b.y_hinv_y, a.y_hinv_y, rtol=1e-9)
     # the old order still answers the same, with a FutureWarning that names the new one
     with pytest.warns(FutureWarning, match=r"analyze_large\(x, y\)"):
-        c = widenet.analyze_large(y, x, path="dense", top_k=30, eta=0.1, iters=10)
+        c = widenet.analyze_large(y, x, path="dense", top_k=30, eta=0.1, steps=10)
     assert np.array_equal(c.eigenvalues, b.eigenvalues)
     with pytest.raises(ValueError, match="y"):
         widenet.analyze_large(x)
 
 
-def _gd_numpy(x, y, w0, a, eta, iters):
+def _gd_numpy(x, y, w0, a, eta, steps):
     """Seed 001 eq. 6 replayed in numpy: f = a.relu(W x)/sqrt(m), Phi = 1/2 ||u - y||^2,
     dPhi/dw_r = (1/sqrt m) a_r sum_i (u_i - y_i) 1{w_r.x_i >= 0} x_i."""
     w = w0.copy()
     m = w.shape[0]
     losses = []
-    for k in range(iters + 1):
+    for k in range(steps + 1):
         p = w @ x.T
         u = a @ np.maximum(p, 0) / np.sqrt(m)
         losses.append(0.5 * ((u - y) ** 2).sum())
-        if k == iters:
+        if k == steps:
             break
         s = (a[:, None] * (p >= 0)) * (u - y)[None, :] / np.sqrt(m)
         w = w - eta * s @ x
@@ -107,7 +107,7 @@ def test_train_two_layer_replayed_in_numpy(rng):
     x, y = _data(rng, n=20, d=5)
     xt, yt = _data(rng, n=10, d=5)
     r = widenet.train_two_layer(x, y, x_test=xt, y_test=yt, width=64, kappa=1.0, eta=0.05,
-                                iters=40, seed=7, precision="f64")
+                                steps=40, seed=7, precision="f64")
     assert r.iterations == 40 and r.stop == "iteration_limit"
     assert r.w0.shape == (64, 5) and r.w.shape == (64, 5) and r.a.shape == (64,)
     assert set(np.unique(r.a)) <= {-1.0, 1.0}
@@ -128,9 +128,9 @@ def test_train_two_layer_bit_identical_to_cli(cli, rng, tmp_path):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
     cli("train", "two-layer", "--x", tmp_path / "x.npy", "--y", tmp_path / "y.npy",
-        "--width", 100, "--kappa", 0.5, "--eta", 0.02, "--iters", 25, "--seed", 4,
+        "--width", 100, "--kappa", 0.5, "--eta", 0.02, "--steps", 25, "--seed", 4,
         "--out", tmp_path / "run")
-    r = widenet.train_two_layer(x, y, width=100, kappa=0.5, eta=0.02, iters=25, seed=4)
+    r = widenet.train_two_layer(x, y, width=100, kappa=0.5, eta=0.02, steps=25, seed=4)
     m = read_json(tmp_path / "run" / "metrics.json")
     assert r.w0.dtype == np.float32              # the CLI's default precision
     assert np.array_equal(r.w0, np.load(tmp_path / "run" / "w0.npy"))
@@ -433,6 +433,28 @@ def test_poly_target_and_corollary_6_2(rng):
     np.testing.assert_allclose(y, x @ b1 + 0.5 * (x @ b2) ** 2, rtol=1e-12, atol=1e-14)
     assert bound == pytest.approx(3 * (1 * 1.0 + 2 * 0.5))
     # the bound holds for the measured y^T (H^inf)^-1 y (seed 001 Corollary 6.2)
-    a = widenet.analyze(x, y, eta=1e-3, iters=1)
+    a = widenet.analyze(x, y, eta=1e-3, steps=1)
     assert np.sqrt(a.y_hinv_y) <= bound
     assert widenet.poly_target(x, [(1.0, 3)])[2] is None    # odd p > 1: no bound
+
+
+def test_iters_is_the_deprecated_name_of_steps(rng):
+    # issue 24: one name (steps) for a count of gradient steps in every function;
+    # iters= still works, with a DeprecationWarning, and gives the same result
+    x = rng.standard_normal((12, 3))
+    y = np.sign(rng.standard_normal(12))
+    a = widenet.analyze(x, y, eta=0.1, steps=7)
+    with pytest.warns(DeprecationWarning, match="steps="):
+        b = widenet.analyze(x, y, eta=0.1, iters=7)
+    assert np.array_equal(a.predicted_loss, b.predicted_loss) and len(a.predicted_loss) == 8
+    with pytest.warns(DeprecationWarning):
+        c = widenet.analyze_large(x, y, eta=0.1, iters=7, path="dense", top_k=4)
+    assert len(c.predicted_loss) == 8
+    r = widenet.train_two_layer(x, y, eta=0.01, steps=3, width=20, seed=1)
+    with pytest.warns(DeprecationWarning):
+        r2 = widenet.train_two_layer(x, y, eta=0.01, iters=3, width=20, seed=1)
+    assert np.array_equal(r.loss, r2.loss) and len(r.loss) == 4
+    with pytest.raises(TypeError, match="steps= only"):
+        widenet.analyze(x, y, eta=0.1, steps=7, iters=7)
+    with pytest.raises(TypeError, match="steps"):
+        widenet.analyze(x, y, eta=0.1)

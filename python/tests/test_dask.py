@@ -132,8 +132,8 @@ def test_distributed_analysis_matches_the_single_machine_paths(client, rng):
     h = widenet.relu_ntk(x)
     lam = np.linalg.eigvalsh(h)[::-1]
     eta = 1.0 / lam[0]
-    ref = widenet.analyze_large(x, y, top_k=k, tol=1e-11, eta=eta, iters=40)
-    got = wd.analyze(x, y, client=client, top_k=k, tol=1e-11, eta=eta, iters=40, chunk=256,
+    ref = widenet.analyze_large(x, y, top_k=k, tol=1e-11, eta=eta, steps=40)
+    got = wd.analyze(x, y, client=client, top_k=k, tol=1e-11, eta=eta, steps=40, chunk=256,
                      timeout=T)
     np.testing.assert_allclose(got.eigenvalues, ref.eigenvalues, rtol=1e-8)
     np.testing.assert_allclose(got.eigenvalues, lam[:k], rtol=1e-10)
@@ -146,9 +146,9 @@ def test_distributed_analysis_matches_the_single_machine_paths(client, rng):
     assert np.all(ref.predicted_loss <= got.predicted_loss_upper * (1 + 1e-9))
     # with the Krylov space grown to all of R^n the quadrature is exact: eq. 8, y^T H^-1 y
     # and the spectrum equal seed 001's full analysis (widenet.analyze) to 1e-8
-    full = widenet.analyze(x, y, eta=eta, iters=40)
+    full = widenet.analyze(x, y, eta=eta, steps=40)
     ex = wd.analyze(x, y, client=client, top_k=k, tol=1e-11, eig_rtol=1e-300, eta=eta,
-                    iters=40, chunk=256, block=32, max_basis=n, mode="persist", timeout=T)
+                    steps=40, chunk=256, block=32, max_basis=n, mode="persist", timeout=T)
     assert ex.krylov_basis == n
     np.testing.assert_allclose(ex.predicted_loss, full.predicted_loss, rtol=1e-8)
     np.testing.assert_allclose(ex.y_hinv_y, full.y_hinv_y, rtol=1e-8)
@@ -189,7 +189,7 @@ def test_each_route_is_the_single_machine_analysis_to_1e12(client, rng, mode, pr
     n, k, eta = 600, 5, 0.01
     x = _sphere(rng, n, 10)
     y = np.sign(x[:, 0] - 0.1)
-    kw = dict(top_k=k, tol=1e-9, eta=eta, iters=30)
+    kw = dict(top_k=k, tol=1e-9, eta=eta, steps=30)
     ref = widenet.analyze_large(x, y, path="dense", precond=precond, **kw)
     got = wd.analyze(x, y, client=client, chunk=256, mode=mode, preconditioner=pre,
                      factor_precision=fp, timeout=T, **kw)
@@ -304,9 +304,9 @@ def test_the_eq8_and_lanczos_helpers_are_the_rust_functions(rng):
     # written out with numpy as the independent reference
     top = np.array([[3.0, 0.5], [1.0, 0.25]])
     tail = np.array([[0.3, 0.1], [0.05, 0.3]])
-    rest, lam_k, eta, iters = 0.2, 1.0, 0.4, 30
-    mid, lo, hi = widenet._widenet.loss_curves(top, tail, rest, lam_k, eta, iters)
-    t = np.arange(iters + 1)[:, None]
+    rest, lam_k, eta, steps = 0.2, 1.0, 0.4, 30
+    mid, lo, hi = widenet._widenet.loss_curves(top, tail, rest, lam_k, eta, steps)
+    t = np.arange(steps + 1)[:, None]
     g = lambda lam: (1 - eta * lam) ** (2 * t)  # noqa: E731
     tw = tail[:, 1] * rest / tail[:, 1].sum()
     topp = (g(top[:, 0]) * top[:, 1]).sum(1)
@@ -315,7 +315,7 @@ def test_the_eq8_and_lanczos_helpers_are_the_rust_functions(rng):
     np.testing.assert_allclose(lo, 0.5 * (topp + rest * gk), rtol=1e-12)
     np.testing.assert_allclose(hi, 0.5 * (topp + rest * np.maximum(gk, 1)), rtol=1e-12)
     with pytest.raises(ValueError, match="top"):
-        widenet._widenet.loss_curves(top[:, :1], tail, rest, lam_k, eta, iters)
+        widenet._widenet.loss_curves(top[:, :1], tail, rest, lam_k, eta, steps)
     # CG's coefficients of an SPD system: its Lanczos matrix's smallest eigenvalue
     a = rng.standard_normal((40, 40))
     a = a @ a.T + 0.5 * np.eye(40)

@@ -27,17 +27,17 @@ def test_wrong_shapes_and_bad_values_raise_value_error_naming_the_argument(rng):
     with pytest.raises(ValueError, match="invalid precision"):
         widenet.relu_ntk(x, precision="f16")
     with pytest.raises(ValueError, match="labels for 10 inputs"):
-        widenet.analyze(x, np.ones(9), eta=0.1, iters=3)
+        widenet.analyze(x, np.ones(9), eta=0.1, steps=3)
     with pytest.raises(ValueError, match="invalid y: expected a 1-D array"):
-        widenet.analyze(x, np.ones((10, 1)), eta=0.1, iters=3)
+        widenet.analyze(x, np.ones((10, 1)), eta=0.1, steps=3)
     with pytest.raises(ValueError, match="invalid eta"):
-        widenet.analyze(x, np.ones(10), eta=-1.0, iters=3)
+        widenet.analyze(x, np.ones(10), eta=-1.0, steps=3)
     with pytest.raises(ValueError, match="invalid width"):
-        widenet.train_two_layer(x, np.ones(10), width=-1, eta=0.1, iters=2)
+        widenet.train_two_layer(x, np.ones(10), width=-1, eta=0.1, steps=2)
     with pytest.raises(ValueError, match="invalid y: 9 labels"):
-        widenet.train_two_layer(x, np.ones(9), width=4, eta=0.1, iters=2)
+        widenet.train_two_layer(x, np.ones(9), width=4, eta=0.1, steps=2)
     with pytest.raises(ValueError, match="x_test/y_test"):
-        widenet.train_two_layer(x, np.ones(10), x_test=x, width=4, eta=0.1, iters=2)
+        widenet.train_two_layer(x, np.ones(10), x_test=x, width=4, eta=0.1, steps=2)
     with pytest.raises(ValueError, match="invalid depth"):
         widenet.fc_ntk(x, depth=0)
     with pytest.raises(ValueError, match="bandwidth"):
@@ -77,11 +77,11 @@ def test_numerical_failures_raise_widenet_error(rng):
     x = rng.standard_normal((6, 3))
     x[3] = x[1]                                   # duplicate input: H^inf is singular
     with pytest.raises(widenet.WidenetError, match="not positive definite"):
-        widenet.analyze(x, np.ones(6), eta=0.1, iters=2)
+        widenet.analyze(x, np.ones(6), eta=0.1, steps=2)
     assert issubclass(widenet.WidenetError, RuntimeError)
     x = rng.standard_normal((8, 3))
     with pytest.raises(widenet.WidenetError, match="diverged"):
-        widenet.train_two_layer(x, np.ones(8), width=16, kappa=1.0, eta=1e3, iters=50,
+        widenet.train_two_layer(x, np.ones(8), width=16, kappa=1.0, eta=1e3, steps=50,
                                 precision="f64")
     k = -np.eye(4)
     with pytest.raises(widenet.WidenetError, match="not positive definite"):
@@ -118,21 +118,21 @@ def _counter():
 def test_the_gil_is_released_during_a_long_call(rng):
     x = rng.standard_normal((200, 30))
     y = np.sign(rng.standard_normal(200))
-    iters = 50
+    steps = 50
     while True:
         state, t = _counter()
         t.start()
         time.sleep(0.02)
         start_n = state["n"]
         t0 = time.perf_counter()
-        widenet.train_two_layer(x, y, width=2000, kappa=0.01, eta=1e-4, iters=iters)
+        widenet.train_two_layer(x, y, width=2000, kappa=0.01, eta=1e-4, steps=steps)
         elapsed = time.perf_counter() - t0
         ticks = state["n"] - start_n
         state["stop"] = True
         t.join()
-        if elapsed >= 0.5 or iters >= 50 * 2**8:
+        if elapsed >= 0.5 or steps >= 50 * 2**8:
             break
-        iters *= 4
+        steps *= 4
     # a call holding the GIL throughout would let the ticker run at most once (the
     # 5 ms switch interval only preempts Python code); released, it ticks every ~1 ms
     # (fewer on a loaded machine, but far more than a handful in half a second)
@@ -148,12 +148,12 @@ def test_keyboard_interrupt_stops_a_long_call_and_the_next_call_works(rng):
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         # about 10^7 iterations: hours, unless interrupted
-        widenet.train_two_layer(x, y, width=2000, eta=1e-6, iters=10**7)
+        widenet.train_two_layer(x, y, width=2000, eta=1e-6, steps=10**7)
     stopped = time.perf_counter() - t0
     timer.join()
     assert stopped < 5.0, stopped
     # the interrupt flag was cleared: the next call runs to completion
-    r = widenet.train_two_layer(x, y, width=50, eta=1e-3, iters=3)
+    r = widenet.train_two_layer(x, y, width=50, eta=1e-3, steps=3)
     assert r.iterations == 3
     # and a kernel call can be interrupted too
     timer = threading.Timer(0.3, _thread.interrupt_main)

@@ -145,3 +145,32 @@ def test_rnn_ntk_bit_identical_to_cli_with_params(cli, rng, tmp_path):
         assert np.array_equal(hinf, np.load(tmp_path / "hinf.npy"))
         np.testing.assert_allclose(hinf, hinf.T)
         assert np.linalg.eigvalsh(hinf).min() > 0
+
+
+def test_every_kernel_keeps_float32_inputs_float32(rng):
+    # issue 24: relu_ntk and empirical_gram kept float32 while fc_ntk, fc_nngp, gaussian,
+    # arcsin and rnn_ntk returned float64. They compute in float64 and round once, so the
+    # float32 result is numpy's rounding of the float64 kernel of the same (float32) values.
+    x32 = rng.standard_normal((12, 5)).astype(np.float32)
+    t32 = rng.standard_normal((7, 5)).astype(np.float32)
+    s32 = rng.standard_normal((6, 3, 2)).astype(np.float32)
+    s2_32 = rng.standard_normal((4, 3, 2)).astype(np.float32)
+    cases = [
+        (lambda a, b=None: widenet.fc_ntk(a, b, depth=3), x32, t32),
+        (lambda a, b=None: widenet.fc_ntk(a, b, depth=2, trained="hidden"), x32, t32),
+        (lambda a, b=None: widenet.fc_nngp(a, b, depth=3), x32, t32),
+        (lambda a, b=None: widenet.gaussian(a, b, bandwidth=2.0), x32, t32),
+        (lambda a, b=None: widenet.arcsin(a, b), x32, t32),
+        (lambda a, b=None: widenet.rnn_ntk(a, b, preset="elman"), s32, s2_32),
+        (lambda a, b=None: widenet.rnn_ntk(a, b, preset="wang", width=16, seed=3), s32, s2_32),
+    ]
+    for f, a, b in cases:
+        for args in ((a,), (a, b)):
+            got = f(*args)
+            want = f(*(v.astype(np.float64) for v in args))
+            assert got.dtype == np.float32 and want.dtype == np.float64
+            assert np.array_equal(got, want.astype(np.float32))
+        # one float64 input: float64, the same values
+        mixed = f(a, b.astype(np.float64))
+        assert mixed.dtype == np.float64
+        assert np.array_equal(mixed, f(a.astype(np.float64), b.astype(np.float64)))

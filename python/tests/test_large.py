@@ -22,7 +22,7 @@ def test_large_n_paths_match_numpy(rng, path):
     lam, vec = lam[::-1], vec[:, ::-1]
     q = y @ np.linalg.solve(h, y)
     eta = 1.0 / lam[0]  # a stable step: eq. 8 decays
-    a = widenet.analyze_large(x, y, top_k=k, path=path, tol=1e-9, eta=eta, iters=50)
+    a = widenet.analyze_large(x, y, top_k=k, path=path, tol=1e-9, eta=eta, steps=50)
     assert a.path == path and a.n == n and a.top_k == k
     np.testing.assert_allclose(a.eigenvalues, lam[:k], rtol=1e-10)
     np.testing.assert_allclose(a.y_hinv_y, q, rtol=1e-8)
@@ -78,7 +78,7 @@ def test_f32_preconditioners_match_numpy(rng, precond):
     y = np.sign(x[:, 0] + 0.1)
     h = h_inf_numpy(x)
     q = y @ np.linalg.solve(h, y)
-    a = widenet.analyze_large(x, y, top_k=k, path="f32", tol=1e-10, iters=5, precond=precond)
+    a = widenet.analyze_large(x, y, top_k=k, path="f32", tol=1e-10, steps=5, precond=precond)
     assert a.preconditioner == ("spectral-cg" if precond == "spectral-cg" else "cholesky-f32")
     np.testing.assert_allclose(a.y_hinv_y, q, rtol=1e-8)
     np.testing.assert_allclose(a.eigenvalues, np.linalg.eigvalsh(h)[::-1][:k], rtol=1e-10)

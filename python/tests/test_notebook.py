@@ -26,4 +26,4 @@ def test_fig1_notebook_runs(tmp_path, monkeypatch):
         exec(compile("".join(c["source"]), f"fig1.ipynb cell {i}", "exec"), ns)
     # the notebook's own assertion held; check what it computed
     assert ns["runs"]["true"].loss[-1] < ns["runs"]["true"].loss[0]
-    assert len(ns["predicted"]["true"]) == ns["iters"] + 1
+    assert len(ns["predicted"]["true"]) == ns["steps"] + 1

@@ -46,7 +46,7 @@ def test_a_python_operator_is_analysed_to_the_stated_accuracy(rng):
     op = _Dense(h)
     d = json.loads(_widenet.analyze_operator(ys, n, op.matmul, op.matmul32,
                                              f32_error_rms=op.rms(), top_k=k, tol=1e-10,
-                                             eta=1.0 / lam[0], iters=20))
+                                             eta=1.0 / lam[0], steps=20))
     assert d["path"] == "matrix-free" and d["n"] == n and len(d["labels"]) == 2
     # the Krylov phase ran on the f32 products, the refinement and CG on the f64 ones
     assert op.cols["f32"] >= d["krylov_basis"] and op.cols["f64"] > 0
@@ -136,7 +136,7 @@ def test_an_external_preconditioner_gives_the_dense_path_analysis(rng):
         calls.append(r.shape[1])
         return np.linalg.solve(lo.T, np.linalg.solve(lo, r))
 
-    kw = dict(top_k=k, tol=1e-10, eta=0.05, iters=30)
+    kw = dict(top_k=k, tol=1e-10, eta=0.05, steps=30)
     d = json.loads(_widenet.analyze_operator(y, n, lambda v: h @ v, path="dense",
                                              preconditioner=chol,
                                              preconditioner_name="cholesky-f64", **kw))

@@ -17,7 +17,7 @@ def _data(n=12, d=4, seed=0):
 def test_errors_name_keywords_not_flags():
     x, y = _data()
     with pytest.raises(widenet.WidenetError) as e:
-        widenet.train_two_layer(x, y, eta=1e9, iters=5)
+        widenet.train_two_layer(x, y, eta=1e9, steps=5)
     msg = str(e.value)
     assert "--" not in msg and "eta=" in msg, msg
 
@@ -26,15 +26,15 @@ def test_analyze_warns_beyond_the_stable_step_and_on_zero_one_labels():
     x, y = _data()
     lmax = np.linalg.eigvalsh(widenet.h_inf(x))[-1]
     with pytest.warns(UserWarning, match="2/lambda_max"):
-        a = widenet.analyze(x, y, eta=2.05 / lmax, iters=10)
+        a = widenet.analyze(x, y, eta=2.05 / lmax, steps=10)
     assert a.max_stable_eta == pytest.approx(2 / lmax, rel=1e-10)
     with pytest.warns(UserWarning, match=r"\{0, 1\}"):
-        widenet.analyze(x, (y + 1) / 2, eta=1.0 / lmax, iters=10)
+        widenet.analyze(x, (y + 1) / 2, eta=1.0 / lmax, steps=10)
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        a = widenet.analyze(x, y, eta=1.0 / lmax, iters=10)
+        a = widenet.analyze(x, y, eta=1.0 / lmax, steps=10)
     assert a.warnings == []
 
 
@@ -137,18 +137,18 @@ def test_analyze_takes_a_users_kernel_like_analyze_large():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((12, 4))
     y = np.where(rng.standard_normal(12) > 0, 1.0, -1.0)
-    a = widenet.analyze(x, y, eta=0.1, iters=5)
-    b = widenet.analyze(y=y, kernel=widenet.relu_ntk(x), eta=0.1, iters=5)
+    a = widenet.analyze(x, y, eta=0.1, steps=5)
+    b = widenet.analyze(y=y, kernel=widenet.relu_ntk(x), eta=0.1, steps=5)
     np.testing.assert_array_equal(a.eigenvalues, b.eigenvalues)
     assert a.y_hinv_y == b.y_hinv_y
     k = widenet.gaussian(x, bandwidth=4.0)
-    c = widenet.analyze(y=y, kernel=k, eta=0.1, iters=5)
+    c = widenet.analyze(y=y, kernel=k, eta=0.1, steps=5)
     np.testing.assert_allclose(c.eigenvalues, np.linalg.eigvalsh(k)[::-1], rtol=1e-10)
     np.testing.assert_allclose(c.y_hinv_y, y @ np.linalg.solve(k, y), rtol=1e-9)
     with pytest.raises(ValueError, match="x/kernel"):
-        widenet.analyze(x, y, kernel=k, eta=0.1, iters=5)
+        widenet.analyze(x, y, kernel=k, eta=0.1, steps=5)
     with pytest.raises(ValueError, match="invalid y"):
-        widenet.analyze(x, eta=0.1, iters=5)
+        widenet.analyze(x, eta=0.1, steps=5)
 
 
 def test_complexity_errors_name_the_python_keywords():

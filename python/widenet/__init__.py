@@ -123,6 +123,22 @@ def _int(v: Any, name: str, lo: int = 0, none_ok: bool = False) -> Optional[int]
     return int(v)
 
 
+def _steps(steps: Optional[int], iters: Optional[int], default: Optional[int] = None) -> int:
+    """``steps``, or ``iters``, its old name (issue 24: one name for a count of gradient
+    steps), still read with a DeprecationWarning."""
+    if iters is not None:
+        if steps is not None:
+            raise TypeError("give steps= only (iters= is its old name)")
+        warnings.warn("iters= is now called steps=; iters= will be removed",
+                      DeprecationWarning, stacklevel=3)
+        steps = iters
+    if steps is None:
+        if default is None:
+            raise TypeError("missing keyword argument: steps")
+        steps = default
+    return _int(steps, "steps")
+
+
 def _opt(x: Optional[ArrayLike], name: str, ndim: int) -> Optional[np.ndarray]:
     return None if x is None else _arr(x, name, ndim)
 
@@ -157,7 +173,7 @@ def fc_ntk(x: ArrayLike, x2: Optional[ArrayLike] = None, *, depth: int,
            trained: str = "all") -> np.ndarray:
     """Infinite-width NTK Theta^D of a fully connected ReLU net with ``depth`` weight
     layers (NTK parameterization, no biases; seed 003's "NTK" baseline, recursion of its
-    reference [18]), float64.
+    reference [18]).
 
     Sigma^1 = x^T y / d; Sigma^h = E[relu(u) relu(v)] under Sigma^{h-1} (W_std = 1,
     neural-tangents' convention: no factor 2, so Sigma^h(x, x) = |x|^2 / (d 2^(h-1)));
@@ -167,24 +183,36 @@ def fc_ntk(x: ArrayLike, x2: Optional[ArrayLike] = None, *, depth: int,
     ``dense, relu, dense(w=1.4142135623730951), ..., relu, dense(w=1.4142135623730951)``
     (docs/compose.md); at depth D both its Sigma^D and Theta^D are 2^(D-1) times these.
     ``trained="hidden"`` drops the last layer's own term.
+
+    dtype: float32 when ``x`` (and ``x2``) are float32 (computed in float64, rounded
+    once), else float64, as every widenet kernel keeps its inputs' dtype.
     """
     return _widenet.fc_kernel(_arr(x, "x", 2), _opt(x2, "x2", 2), _int(depth, "depth", 1),
                               trained, False)
 
 
 def fc_nngp(x: ArrayLike, x2: Optional[ArrayLike] = None, *, depth: int) -> np.ndarray:
-    """The conjugate kernel (NNGP) Sigma^D of the same fully connected ReLU net, float64."""
+    """The conjugate kernel (NNGP) Sigma^D of the same fully connected ReLU net.
+
+    dtype: float32 when ``x`` (and ``x2``) are float32 (computed in float64, rounded
+    once), else float64, as every widenet kernel keeps its inputs' dtype."""
     return _widenet.fc_kernel(_arr(x, "x", 2), _opt(x2, "x2", 2), _int(depth, "depth", 1),
                               "all", True)
 
 
 def gaussian(x: ArrayLike, x2: Optional[ArrayLike] = None, *, bandwidth: float) -> np.ndarray:
-    """Gaussian kernel exp(-||x - y||^2 / h) with bandwidth h (seed 003 §3), float64."""
+    """Gaussian kernel exp(-||x - y||^2 / h) with bandwidth h (seed 003 §3).
+
+    dtype: float32 when ``x`` (and ``x2``) are float32 (computed in float64, rounded
+    once), else float64, as every widenet kernel keeps its inputs' dtype."""
     return _widenet.gaussian(_arr(x, "x", 2), _opt(x2, "x2", 2), float(bandwidth))
 
 
 def arcsin(x: ArrayLike, x2: Optional[ArrayLike] = None) -> np.ndarray:
-    """Arc-sine kernel arcsin(<x, y> / (||x|| ||y||)) (seed 003 §3), float64."""
+    """Arc-sine kernel arcsin(<x, y> / (||x|| ||y||)) (seed 003 §3).
+
+    dtype: float32 when ``x`` (and ``x2``) are float32 (computed in float64, rounded
+    once), else float64, as every widenet kernel keeps its inputs' dtype."""
     return _widenet.arcsin(_arr(x, "x", 2), _opt(x2, "x2", 2))
 
 
@@ -215,7 +243,11 @@ def rnn_ntk(x: ArrayLike, x2: Optional[ArrayLike] = None, *, preset: str, width:
             of the first output); anything but 1 is an error for wang (a scalar output) and
             for the infinite-width kernel (the same for every output).
         return_params: also return the parameters drawn (w: m x m, a: m x d_in,
-            b: d_out x m or m, and for wang m0: m); an empty dict for infinite width.
+            b: d_out x m or m, and for wang m0: m, float64); an empty dict for infinite
+            width.
+
+    The kernel is float32 when ``x`` (and ``x2``) are float32 (computed in float64,
+    rounded once), else float64, as every widenet kernel keeps its inputs' dtype.
     """
     h, params = _widenet.rnn_ntk(_arr(x, "x", 3), preset, _int(width, "width", 1, True),
                                  _int(d_out, "d_out", 1), _int(seed, "seed"),
@@ -266,7 +298,7 @@ class Analysis(_Result):
     complexity_measure: float
     #: The eta of the predicted curve.
     eta: float
-    #: Phi(k) = 1/2 sum_i (1 - eta lambda_i)^{2k} (v_i^T y)^2, k = 0..iters (eq. 8).
+    #: Phi(k) = 1/2 sum_i (1 - eta lambda_i)^{2k} (v_i^T y)^2, k = 0..steps (eq. 8).
     predicted_loss: np.ndarray
     #: 2 / lambda_max: the largest step for which the linear dynamics of eq. 7 contract.
     max_stable_eta: float
@@ -282,18 +314,21 @@ class Analysis(_Result):
 
 
 def analyze(x: Optional[ArrayLike] = None, y: Optional[ArrayLike] = None, *,
-            kernel: Optional[ArrayLike] = None, eta: float, iters: int) -> Analysis:
+            kernel: Optional[ArrayLike] = None, eta: float, steps: Optional[int] = None,
+            iters: Optional[int] = None) -> Analysis:
     """Spectrum, label projections, predicted loss (eq. 8), y^T (H^inf)^-1 y, the
     complexity measure (eq. 10) and Theorem 5.1's bound, for inputs ``x`` (n x d) and
     labels ``y`` (n), under H^inf of seed 001 eq. 3 (float64); or, as
     :func:`analyze_large` takes it, under any symmetric PSD ``kernel`` matrix you bring
     (``analyze(y=y, kernel=K)``; the fields keep their names, ``y_hinv_y`` is then
-    y^T K^-1 y)."""
+    y^T K^-1 y). ``steps``: the number of GD steps of the predicted loss (``iters`` is its
+    old name)."""
+    steps = _steps(steps, iters)
     if y is None:
         raise ValueError("invalid y: the labels are required (analyze(x, y) or "
                          "analyze(y=y, kernel=K))")
     d = _widenet.analyze(None if x is None else _arr(x, "x", 2), _arr(y, "y", 1),
-                         float(eta), _int(iters, "iters"),
+                         float(eta), steps,
                          None if kernel is None else _arr(kernel, "kernel", 2))
     a = Analysis(**d)
     for w in a.warnings:
@@ -374,10 +409,11 @@ def _x_then_y(fn: str, x: Any, y: Any) -> Tuple[Any, Any]:
 
 
 def analyze_large(x: Optional[ArrayLike] = None, y: Optional[ArrayLike] = None, *,
-                  kernel: Optional[ArrayLike] = None, eta: float = 1e-3, iters: int = 1000,
-                  top_k: Optional[int] = None, path: Optional[str] = None,
-                  tol: float = 1e-6, seed: int = 0,
-                  precond: Optional[str] = None) -> LargeAnalysis:
+                  kernel: Optional[ArrayLike] = None, eta: float = 1e-3,
+                  steps: Optional[int] = None, top_k: Optional[int] = None,
+                  path: Optional[str] = None, tol: float = 1e-6, seed: int = 0,
+                  precond: Optional[str] = None,
+                  iters: Optional[int] = None) -> LargeAnalysis:
     """Seed 001's analysis at whole-dataset scale: the top-k eigenpairs of the kernel and
     the projections |v_i^T y| on them (block Lanczos), y^T K^-1 y and the complexity
     measure sqrt(2 y^T K^-1 y / n) (eq. 10) to relative accuracy ``tol`` with the accuracy
@@ -389,7 +425,9 @@ def analyze_large(x: Optional[ArrayLike] = None, y: Optional[ArrayLike] = None, 
     condition number. ``precond`` ("auto", "cholesky", "spectral-cg") picks the f32
     path's preconditioner (default: measured); "spectral" takes the top-k' spectral
     deflation alone on any path (no factorization: one f64 product per CG iteration). Arguments in :func:`analyze`'s order:
-    ``analyze_large(x, y)``, or ``analyze_large(y=y, kernel=K)``."""
+    ``analyze_large(x, y)``, or ``analyze_large(y=y, kernel=K)``. ``steps`` (default 1000;
+    ``iters`` is its old name): the GD steps of the predicted loss."""
+    steps = _steps(steps, iters, 1000)
     x, y = _x_then_y("analyze_large", x, y)
     if y is None:
         raise ValueError("y: the labels are required (analyze_large(x, y) or "
@@ -398,7 +436,7 @@ def analyze_large(x: Optional[ArrayLike] = None, y: Optional[ArrayLike] = None, 
         _arr(y, "y", 1),
         None if x is None else _arr(x, "x", 2),
         None if kernel is None else _arr(kernel, "kernel", 2),
-        float(eta), _int(iters, "iters"),
+        float(eta), steps,
         None if top_k is None else _int(top_k, "top_k", 1),
         path, float(tol), _int(seed, "seed"), precond))
     for k in ("eigenvalues", "projections", "predicted_loss", "predicted_loss_lower",
@@ -447,22 +485,25 @@ class TwoLayerResult(_Result):
     w: np.ndarray
 
 
-def train_two_layer(x: ArrayLike, y: ArrayLike, *, eta: float, iters: int,
+def train_two_layer(x: ArrayLike, y: ArrayLike, *, eta: float, steps: Optional[int] = None,
                     x_test: Optional[ArrayLike] = None, y_test: Optional[ArrayLike] = None,
                     width: int = 10_000, kappa: float = 1e-2, loss_tol: float = 0.0,
-                    seed: int = 0, precision: str = "f32") -> TwoLayerResult:
+                    seed: int = 0, precision: str = "f32",
+                    iters: Optional[int] = None) -> TwoLayerResult:
     """Trains the two-layer ReLU net of seed 001 §3.1 by full-batch gradient descent.
 
     f_{W,a}(x) = (1/sqrt(m)) sum_r a_r relu(w_r^T x), w_r(0) ~ N(0, kappa^2 I),
     a_r ~ unif{-1, 1} fixed; W(k+1) = W(k) - eta dPhi/dW (eq. 6) on
-    Phi(W) = 1/2 sum_i (y_i - f(x_i))^2 for ``iters`` iterations (or until
-    Phi <= ``loss_tol``). Keywords and defaults are those of ``widenet train two-layer``;
-    the initialization is drawn from ``seed`` exactly as the CLI draws it.
+    Phi(W) = 1/2 sum_i (y_i - f(x_i))^2 for ``steps`` steps (or until
+    Phi <= ``loss_tol``; ``iters`` is the old name of ``steps``). Keywords and defaults are
+    those of ``widenet train two-layer``; the initialization is drawn from ``seed`` exactly
+    as the CLI draws it.
     """
+    steps = _steps(steps, iters)
     d = _widenet.train_two_layer(
         _arr(x, "x", 2), _arr(y, "y", 1), _opt(x_test, "x_test", 2),
         _opt(y_test, "y_test", 1), _int(width, "width", 1), float(kappa), float(eta),
-        _int(iters, "iters"), float(loss_tol), _int(seed, "seed"), precision)
+        steps, float(loss_tol), _int(seed, "seed"), precision)
     return TwoLayerResult(**d)
 
 
@@ -725,7 +766,7 @@ def reproduce(name: str, scale: str = "quick", seed: int = 0,
             setting (built-in data otherwise).
         **settings: any setting of the experiment by name, as ``--set key=value``
             (lists as Python lists, None clears an optional setting); the old names
-            n_train, width, iters, eta, kappa, precision are aliases where the
+            n_train, width, steps, eta, kappa, precision are aliases where the
             experiment has that setting. :func:`experiment_settings` lists them;
             an unknown key raises ValueError listing the valid ones.
     """

@@ -27,23 +27,23 @@ def empirical_gram(w: np.ndarray, x: np.ndarray,
 def rnn_ntk(x: np.ndarray, preset: str, width: Optional[int] = None, d_out: int = 1,
             seed: int = 0, x2: Optional[np.ndarray] = None
             ) -> Tuple[np.ndarray, Dict[str, np.ndarray]]: ...
-def analyze(x: Optional[np.ndarray], y: np.ndarray, eta: float, iters: int,
+def analyze(x: Optional[np.ndarray], y: np.ndarray, eta: float, steps: int,
             kernel: Optional[np.ndarray] = None) -> Dict[str, object]: ...
 def analyze_large(y: np.ndarray, x: Optional[np.ndarray] = None,
-                  kernel: Optional[np.ndarray] = None, eta: float = 1e-3, iters: int = 1000,
+                  kernel: Optional[np.ndarray] = None, eta: float = 1e-3, steps: int = 1000,
                   top_k: Optional[int] = None, path: Optional[str] = None, tol: float = 1e-6,
                   seed: int = 0, precond: Optional[str] = None) -> str: ...
 def kernel_block(kind: str, xa: np.ndarray, xb: Optional[np.ndarray] = None,
                  precision: str = "f64", depth: int = 3, trained: str = "all",
                  bandwidth: float = 1.0, preset: Optional[str] = None) -> np.ndarray: ...
 def loss_curves(top: np.ndarray, tail: np.ndarray, rest: float, lam_k: float, eta: float,
-                iters: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+                steps: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 def tridiag_min(alpha: Sequence[float], beta: Sequence[float]) -> float: ...
 def lanczos_largest(n: int, steps: int, seed: int,
                     apply: Callable[[np.ndarray], np.ndarray]) -> float: ...
 def train_two_layer(x: np.ndarray, y: np.ndarray, x_test: Optional[np.ndarray] = None,
                     y_test: Optional[np.ndarray] = None, width: int = 10000,
-                    kappa: float = 0.01, eta: float = 1e-4, iters: int = 2000,
+                    kappa: float = 0.01, eta: float = 1e-4, steps: int = 2000,
                     loss_tol: float = 0.0, seed: int = 0,
                     precision: str = "f32") -> Dict[str, object]: ...
 def krr(k_train: np.ndarray, y_train: np.ndarray, lam: float,
@@ -85,7 +85,7 @@ def poly_target(x: np.ndarray, terms: List[Tuple[float, int]],
 def analyze_operator(y: np.ndarray, n: int, matmul: Callable[[np.ndarray], np.ndarray],
                      matmul32: Optional[Callable[[np.ndarray], np.ndarray]] = None,
                      f32_error_rms: float = 0.0, top_k: int = 100, eta: float = 1e-3,
-                     iters: int = 1000, tol: float = 1e-6, seed: int = 0,
+                     steps: int = 1000, tol: float = 1e-6, seed: int = 0,
                      precond: Optional[str] = None, block: Optional[int] = None,
                      max_cg_iters: int = 300, path: Optional[str] = None,
                      preconditioner: Optional[Callable[[np.ndarray], np.ndarray]] = None,

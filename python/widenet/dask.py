@@ -65,7 +65,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import LargeAnalysis, _widenet, _arr, _int
+from . import LargeAnalysis, _widenet, _arr, _int, _steps
 
 
 
@@ -990,19 +990,21 @@ class DaskAnalysis(LargeAnalysis):
 
 
 def analyze(x: Any = None, y: Any = None, *, client: Any, kernel: Any = None,
-            kind: str = "relu_ntk", top_k: int = 10, eta: float = 1e-3, iters: int = 1000,
+            kind: str = "relu_ntk", top_k: int = 10, eta: float = 1e-3,
+            steps: Optional[int] = None,
             tol: float = 1e-6, eig_rtol: Optional[float] = None, chunk: int = 2048,
             mode: Optional[str] = None, memory_budget: Optional[int] = None,
             block: Optional[int] = None, max_basis: Optional[int] = None,
             max_cg_iters: int = 300, seed: int = 0, progress: Any = False,
             preconditioner: Optional[str] = None, factor_precision: str = "f64",
-            timeout: Optional[float] = None, **kernel_params: Any) -> DaskAnalysis:
+            timeout: Optional[float] = None, iters: Optional[int] = None,
+            **kernel_params: Any) -> DaskAnalysis:
     """Seed 001's analysis on a Dask cluster (``client``, a ``distributed.Client``): the
     top-k eigenvalues and the projections |v_i^T y| (block Krylov, products on the
     workers, max relative residual reported), y^T K^-1 y and the complexity measure
     sqrt(2 y^T K^-1 y / n) (eq. 10) to relative accuracy ``tol`` (preconditioned CG,
-    accuracy reached reported), and eq. 8's predicted loss with rigorous bounds. The
-    kernel is ``kind`` (relu_ntk = H^inf of eq. 3, fc_ntk, fc_nngp, gaussian, arcsin,
+    accuracy reached reported), and eq. 8's predicted loss with rigorous bounds (``steps``
+    GD steps, default 1000; ``iters`` is its old name). The kernel is ``kind`` (relu_ntk = H^inf of eq. 3, fc_ntk, fc_nngp, gaussian, arcsin,
     rnn_ntk; ``kernel_params`` such as depth=, bandwidth=, preset=) of the rows of ``x``
     (numpy or dask), or a user ``kernel`` stored as a dask array (zarr, .npy tiles),
     checked tile-wise on the workers. ``mode`` "persist"/"mixed"/"matrix-free" (default:
@@ -1047,7 +1049,7 @@ def analyze(x: Any = None, y: Any = None, *, client: Any, kernel: Any = None,
         raise ValueError(f"invalid tol: must lie in (0, 1), got {tol}")
     if not (eta > 0 and math.isfinite(eta)):
         raise ValueError(f"invalid eta: must be positive, got {eta}")
-    iters = _int(iters, "iters")
+    steps = _steps(steps, iters, 1000)
     if kernel is not None:
         op = DistributedKernel.from_array(client, kernel if isinstance(kernel, da.Array)
                                           else da.from_array(np.asarray(kernel),
@@ -1089,7 +1091,7 @@ def analyze(x: Any = None, y: Any = None, *, client: Any, kernel: Any = None,
         try:
             return _analyze_library(
                 op, yv, route=route, factor=factor, top_k=_int(top_k, "top_k", 1),
-                eta=float(eta), iters=iters, tol=float(tol), eig_rtol=eig_rtol, block=block,
+                eta=float(eta), steps=steps, tol=float(tol), eig_rtol=eig_rtol, block=block,
                 max_basis=max_basis, max_cg_iters=_int(max_cg_iters, "max_cg_iters", 1),
                 seed=_int(seed, "seed"), progress=progress, lap=lap, timings=timings)
         finally:
@@ -1098,7 +1100,7 @@ def analyze(x: Any = None, y: Any = None, *, client: Any, kernel: Any = None,
 
 
 def _analyze_library(op: DistributedKernel, yv: np.ndarray, *, route: str,
-                     factor: Optional[CholeskyFactor], top_k: int, eta: float, iters: int,
+                     factor: Optional[CholeskyFactor], top_k: int, eta: float, steps: int,
                      tol: float, eig_rtol: Optional[float], block: Optional[int],
                      max_basis: Optional[int], max_cg_iters: int, seed: int, progress: Any,
                      lap: Callable[[str], None],
@@ -1162,7 +1164,7 @@ def _analyze_library(op: DistributedKernel, yv: np.ndarray, *, route: str,
     d = json.loads(_widenet.analyze_operator(
         yv, n, functools.partial(product, "f64"),
         functools.partial(product, "f32") if mixed else None, f32_error_rms=rms,
-        top_k=top_k, eta=eta, iters=iters, tol=tol, seed=seed,
+        top_k=top_k, eta=eta, steps=steps, tol=tol, seed=seed,
         precond="auto" if mixed else "spectral" if route == "spectral" else None,
         block=block, max_cg_iters=max_cg_iters, path=None if mixed else "dense",
         eig_rtol=None if eig_rtol is None else float(eig_rtol),

@@ -61,7 +61,8 @@ pub struct BoundsSettings {
     /// η; none = 1/λ_max(H^∞) (the largest step on which eq. 7 contracts monotonically).
     pub eta: Option<f64>,
     /// GD iteration limit.
-    pub iters: usize,
+    #[serde(alias = "iters")]
+    pub steps: usize,
     /// Stop once Φ(W(k))/n ≤ this.
     pub loss_tol_per_sample: f64,
     /// Precision of training.
@@ -195,7 +196,7 @@ impl Experiment for AroraBounds {
             width: if quick { 2_000 } else { 10_000 },
             kappa: 1e-2,
             eta: None,
-            iters: if quick { 3_000 } else { 20_000 },
+            steps: if quick { 3_000 } else { 20_000 },
             loss_tol_per_sample: 1e-4,
             precision: Precision::F32,
             delta: 0.1,
@@ -212,12 +213,12 @@ impl Experiment for AroraBounds {
         }
     }
     fn validate(&self, s: &BoundsSettings) -> Result<()> {
-        use crate::validate::{count, MAX_ITERS, MAX_POINTS, MAX_WIDTH};
+        use crate::validate::{count, MAX_POINTS, MAX_STEPS, MAX_WIDTH};
         count("--set n_train", s.n_train, 4, MAX_POINTS)?;
         count("--set n_test", s.n_test, 1, MAX_POINTS)?;
         count("--set d", s.d, 1, 1_000_000)?;
         count("--set width", s.width, 1, MAX_WIDTH)?;
-        count("--set iters", s.iters, 1, MAX_ITERS)?;
+        count("--set steps", s.steps, 1, MAX_STEPS)?;
         count("--set null_draws", s.null_draws, 20, 1_000_000)?;
         for &m in &s.sweep_widths {
             count("--set sweep_widths", m, 1, MAX_WIDTH)?;
@@ -275,9 +276,9 @@ impl Experiment for AroraBounds {
         let eta = s.eta.unwrap_or(1.0 / lmax);
         let cfg = GdConfig {
             eta,
-            max_iters: s.iters,
+            max_steps: s.steps,
             loss_tol: s.loss_tol_per_sample * n as f64,
-            eval_every: s.iters,
+            eval_every: s.steps,
             progress: ctx.progress,
         };
         let t0 = Instant::now();
@@ -331,13 +332,13 @@ impl Experiment for AroraBounds {
         let true_uniformity = projection_uniformity(&p_true, s.null_draws, s.seed)?;
         let random_uniformity = projection_uniformity(&p_rand, s.null_draws, s.seed)?;
 
-        let iters: Vec<f64> = (0..metrics.w_dist_fro.len()).map(|k| k as f64).collect();
+        let steps: Vec<f64> = (0..metrics.w_dist_fro.len()).map(|k| k as f64).collect();
         let csv = dir.join("movement.csv");
         write_csv(
             &csv,
             &["iteration", "w_dist_fro", "w_dist_max", "loss"],
             &[
-                iters.clone(),
+                steps.clone(),
                 metrics.w_dist_fro.clone(),
                 metrics.w_dist_max.clone(),
                 metrics.loss.clone(),
@@ -352,7 +353,7 @@ impl Experiment for AroraBounds {
         )?;
         let mut lead = Series::new(
             "sqrt(y^T (H^inf)^-1 y) (Lemma 5.3's leading term)",
-            vec![0.0, *iters.last().unwrap_or(&0.0)],
+            vec![0.0, *steps.last().unwrap_or(&0.0)],
             vec![q.sqrt(); 2],
             Style::Dashed,
         );
@@ -366,7 +367,7 @@ impl Experiment for AroraBounds {
             series: vec![
                 Series::new(
                     "||W(k) - W(0)||_F (GD, true labels)",
-                    iters,
+                    steps,
                     metrics.w_dist_fro.clone(),
                     Style::Line,
                 ),

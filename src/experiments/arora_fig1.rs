@@ -46,7 +46,8 @@ pub struct Fig1Config {
     /// capped at 1/λ_max(H^∞)).
     pub eta: Option<f64>,
     /// GD iterations (quick 1,000 / paper 5,000).
-    pub iters: usize,
+    #[serde(alias = "iters")]
+    pub steps: usize,
     /// Training precision.
     pub precision: Precision,
     /// Network initializations (seeds seed, seed + 1, ...) over which Theorem 4.1's ε is
@@ -66,7 +67,7 @@ impl Fig1Config {
             width: if quick { 8_000 } else { 10_000 },
             kappa: if quick { QUICK_KAPPA } else { 1e-2 },
             eta: None,
-            iters: if quick { 1_000 } else { 5_000 },
+            steps: if quick { 1_000 } else { 5_000 },
             precision: Precision::F32,
             eps_seeds: 3,
         }
@@ -89,10 +90,10 @@ impl Experiment for Fig1 {
         Fig1Config::new(scale, seed)
     }
     fn validate(&self, s: &Fig1Config) -> Result<()> {
-        use crate::validate::{count, positive, positive_opt, MAX_ITERS, MAX_POINTS, MAX_WIDTH};
+        use crate::validate::{count, positive, positive_opt, MAX_POINTS, MAX_STEPS, MAX_WIDTH};
         count("--set n_train", s.n_train, 2, MAX_POINTS)?;
         count("--set width", s.width, 4, MAX_WIDTH)?;
-        count("--set iters", s.iters, 1, MAX_ITERS)?;
+        count("--set steps", s.steps, 1, MAX_STEPS)?;
         positive("--set kappa", s.kappa)?;
         positive_opt("--set eta", s.eta)?;
         count("--set eps_seeds", s.eps_seeds, 1, 100)?;
@@ -129,7 +130,8 @@ pub struct Fig1Settings {
     /// Why η has that value.
     pub eta_note: String,
     /// Iterations.
-    pub iters: usize,
+    #[serde(alias = "iters")]
+    pub steps: usize,
     /// Precision.
     pub precision: Precision,
 }
@@ -273,7 +275,7 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
         kappa: cfg.kappa,
         eta,
         eta_note,
-        iters: cfg.iters,
+        steps: cfg.steps,
         precision: cfg.precision,
     };
     // the network's own initial NTK H(0) (§3.4), rebuilt from the seed: GD in the lazy
@@ -303,7 +305,7 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
     let cache = RunCache::new(dir).verbose(progress);
     let gd = GdConfig {
         eta,
-        max_iters: settings.iters,
+        max_steps: settings.steps,
         loss_tol: 0.0,
         eval_every: 1,
         progress,
@@ -314,7 +316,7 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
         ("random", y_random.clone()),
         ("worst-case", y_worst),
     ] {
-        let analysis = ka.analyze(&y, eta, settings.iters)?;
+        let analysis = ka.analyze(&y, eta, settings.steps)?;
         let (rec, _cached): (TwoLayerRecord, bool) = cache.get_or_run(label, &settings, || {
             train_two_layer_record(
                 settings.precision,
@@ -336,8 +338,8 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
         let phi0 = actual[0].max(f64::MIN_POSITIVE);
         let r0: Vec<f64> = y.iter().zip(&rec.u0).map(|(a, b)| a - b).collect();
         let proj_r0 = ka.eigen.project(&r0)?;
-        let from_u0 = predicted_loss(&ka.eigen.values, &proj_r0, eta, settings.iters)?;
-        let from_h0 = predicted_loss(&eig0.values, &eig0.project(&r0)?, eta, settings.iters)?;
+        let from_u0 = predicted_loss(&ka.eigen.values, &proj_r0, eta, settings.steps)?;
+        let from_h0 = predicted_loss(&eig0.values, &eig0.project(&r0)?, eta, settings.steps)?;
         let max_dev = residual_deviation(&actual, &from_u0);
         let max_dev_h0 = residual_deviation(&actual, &from_h0);
         let signed: Vec<f64> = ka.eigen.project(&y)?;
@@ -396,7 +398,7 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
         &ka.eigen.values,
         &ka.eigen.project(&r0)?,
         eta,
-        settings.iters,
+        settings.steps,
     )?;
     let narrow_epsilon = (narrow.width, residual_deviation(&rec.metrics.loss, &pred));
     let full_random = runs
@@ -431,7 +433,7 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
                 &ka.eigen.values,
                 &ka.eigen.project(&r0)?,
                 eta,
-                settings.iters,
+                settings.steps,
             )?;
             pair[slot] = residual_deviation(&rec.metrics.loss, &pred);
         }
@@ -450,7 +452,7 @@ fn compute(cfg: &Fig1Config, dir: &Path, progress: bool) -> Result<(Fig1Result, 
         "{}. Two-layer ReLU net (m = {}, kappa = {}), full-batch GD with eta = {:.3e} for {} \
          iterations on true, random (unif{{-1,1}}) and worst-case labels (eigenvector of \
          lambda_min(H^inf) scaled to ||y||); dashed lines are eq. 8's prediction.",
-        data.description, settings.width, settings.kappa, eta, settings.iters
+        data.description, settings.width, settings.kappa, eta, settings.steps
     );
     Ok((
         result,
@@ -652,12 +654,12 @@ fn claims(r: &Fig1Result) -> Vec<Claim> {
 }
 
 fn write_files(r: &Fig1Result, dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
-    let iters: Vec<f64> = (0..r.runs[0].actual_loss.len()).map(|k| k as f64).collect();
+    let steps: Vec<f64> = (0..r.runs[0].actual_loss.len()).map(|k| k as f64).collect();
     let mut series = Vec::new();
     for (ci, run) in r.runs.iter().enumerate() {
         let mut s = Series::new(
             format!("{} labels (GD)", run.labels),
-            iters.clone(),
+            steps.clone(),
             run.actual_loss.clone(),
             Style::Line,
         );
@@ -747,7 +749,7 @@ fn write_files(r: &Fig1Result, dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>
     }
     let loss_csv = dir.join("loss_curves.csv");
     let mut headers = vec!["iteration".to_string()];
-    let mut cols = vec![iters];
+    let mut cols = vec![steps];
     for run in &r.runs {
         headers.push(format!("actual_{}", run.labels));
         cols.push(run.actual_loss.clone());

@@ -42,7 +42,8 @@ pub struct Fig2Config {
     /// η (none: see [`choose_eta`]).
     pub eta: Option<f64>,
     /// Iteration cap (quick 8,000 / paper 20,000).
-    pub iters: usize,
+    #[serde(alias = "iters")]
+    pub steps: usize,
     /// Stop when Φ/n falls below this ("until the ℓ2 loss converges").
     pub loss_tol_per_sample: f64,
     /// Portions p of randomized labels.
@@ -64,7 +65,7 @@ impl Fig2Config {
             width: if quick { 2_000 } else { 10_000 },
             kappa: 1e-2,
             eta: None,
-            iters: if quick { 8_000 } else { 20_000 },
+            steps: if quick { 8_000 } else { 20_000 },
             loss_tol_per_sample: 1e-3,
             portions: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
             precision: Precision::F32,
@@ -89,12 +90,12 @@ impl Experiment for Fig2 {
     }
     fn validate(&self, s: &Fig2Config) -> Result<()> {
         use crate::validate::{
-            count, non_negative, positive, positive_opt, MAX_ITERS, MAX_POINTS, MAX_WIDTH,
+            count, non_negative, positive, positive_opt, MAX_POINTS, MAX_STEPS, MAX_WIDTH,
         };
         count("--set n_train", s.n_train, 2, MAX_POINTS)?;
         count("--set n_test", s.n_test, 1, MAX_POINTS)?;
         count("--set width", s.width, 1, MAX_WIDTH)?;
-        count("--set iters", s.iters, 1, MAX_ITERS)?;
+        count("--set steps", s.steps, 1, MAX_STEPS)?;
         positive("--set kappa", s.kappa)?;
         positive_opt("--set eta", s.eta)?;
         non_negative("--set loss_tol_per_sample", s.loss_tol_per_sample)?;
@@ -142,7 +143,8 @@ pub struct Fig2Settings {
     /// Why η has that value.
     pub eta_note: String,
     /// Iteration cap.
-    pub iters: usize,
+    #[serde(alias = "iters")]
+    pub steps: usize,
     /// Loss tolerance per sample.
     pub loss_tol_per_sample: f64,
     /// Precision.
@@ -220,13 +222,13 @@ fn compute(cfg: &Fig2Config, dir: &Path, progress: bool) -> Result<(Fig2Result, 
         kappa: cfg.kappa,
         eta,
         eta_note,
-        iters: cfg.iters,
+        steps: cfg.steps,
         loss_tol_per_sample: cfg.loss_tol_per_sample,
         precision: cfg.precision,
     };
     let gd = GdConfig {
         eta,
-        max_iters: settings.iters,
+        max_steps: settings.steps,
         loss_tol: cfg.loss_tol_per_sample * n as f64,
         eval_every: 50,
         progress,
@@ -336,7 +338,7 @@ fn compute(cfg: &Fig2Config, dir: &Path, progress: bool) -> Result<(Fig2Result, 
         settings.kappa,
         eta,
         settings.loss_tol_per_sample,
-        settings.iters
+        settings.steps
     );
     Ok((
         result,

@@ -74,7 +74,7 @@ pub trait Experiment: Sync + Send + 'static {
     fn validate(&self, _settings: &Self::Settings) -> Result<()> {
         Ok(())
     }
-    /// The old flags (`--iters`, ...) that mean a differently named setting here:
+    /// The old flags (`--width`, ...) that mean a differently named setting here:
     /// (flag without dashes, setting key). A flag whose name is a key needs no alias.
     fn flag_aliases(&self) -> &'static [(&'static str, &'static str)] {
         &[]
@@ -102,7 +102,8 @@ pub trait Registered: Sync + Send {
     fn resolve(&self, scale: Scale, seed: u64, overrides: &[(String, String)]) -> Result<Value>;
     /// The `--set` keys and the old flags this experiment accepts.
     fn keys(&self) -> Vec<String>;
-    /// The setting key an old flag (`width`, `iters`, ...) maps to here, if any.
+    /// The setting key an old flag (`width`, `steps`, or `iters`, the old name of
+    /// `steps`) maps to here, if any.
     fn flag_key(&self, flag: &str) -> Option<String>;
     /// Runs with resolved `settings`, judges the claims, writes `out/NAME/result.json`.
     fn run_json(&self, settings: &Value, ctx: &Context) -> Result<ExperimentOutput>;
@@ -160,6 +161,9 @@ impl<E: Experiment> Registered for E {
         if let Some((_, k)) = self.flag_aliases().iter().find(|(f, _)| *f == flag) {
             return Some(k.to_string());
         }
+        // `iters` is the old name of every experiment's `steps` (issue 24: one name for
+        // a count of gradient steps, full-batch or stochastic)
+        let flag = if flag == "iters" { "steps" } else { flag };
         let key = flag.replace('-', "_");
         self.keys().into_iter().find(|k| *k == key)
     }

@@ -29,7 +29,7 @@ pub struct MnistLargeNConfig {
     /// η and iterations of eq. 8's predicted loss.
     pub eta: f64,
     /// Iterations of the predicted loss.
-    pub iters: usize,
+    pub steps: usize,
 }
 
 /// The result: settings, the labelings' names and the analysis.
@@ -100,7 +100,7 @@ pub fn run(dir: &Path, cfg: &MnistLargeNConfig, out: &Path, show: bool) -> Resul
         top_k: cfg.top_k.min(n),
         tol: cfg.tol,
         eta: cfg.eta,
-        iters: cfg.iters,
+        steps: cfg.steps,
         seed: cfg.seed,
         show_progress: show,
         ..Default::default()

@@ -996,9 +996,6 @@ impl Experiment for Elman {
     fn validate(&self, s: &ElmanSettings) -> Result<()> {
         s.validate()
     }
-    fn flag_aliases(&self) -> &'static [(&'static str, &'static str)] {
-        &[("iters", "steps")]
-    }
     fn run(&self, s: &ElmanSettings, ctx: &Context) -> Result<(ElmanResult, Artifacts)> {
         compute_run(s, &ctx.dir("rnn-elman"), ctx.progress)
     }

@@ -24,7 +24,7 @@ pub struct ReproduceOptions {
     /// Overrides: width.
     pub width: Option<usize>,
     /// Overrides: iterations.
-    pub iters: Option<usize>,
+    pub steps: Option<usize>,
     /// Overrides: η.
     pub eta: Option<f64>,
     /// Overrides: κ.
@@ -42,10 +42,10 @@ impl ReproduceOptions {
     /// [`crate::validate`]'s ranges (at least 2 training points: a kernel
     /// spectrum needs a λ_max and a λ_min), finite positive η and κ.
     pub fn validate(&self) -> Result<()> {
-        use crate::validate::{count_opt, positive_opt, MAX_ITERS, MAX_POINTS, MAX_WIDTH};
+        use crate::validate::{count_opt, positive_opt, MAX_POINTS, MAX_STEPS, MAX_WIDTH};
         count_opt("--n-train", self.n_train, 2, MAX_POINTS)?;
         count_opt("--width", self.width, 1, MAX_WIDTH)?;
-        count_opt("--iters", self.iters, 1, MAX_ITERS)?;
+        count_opt("--steps", self.steps, 1, MAX_STEPS)?;
         positive_opt("--eta", self.eta)?;
         positive_opt("--kappa", self.kappa)?;
         Ok(())
@@ -60,7 +60,7 @@ impl ReproduceOptions {
             out: out.into(),
             n_train: None,
             width: None,
-            iters: None,
+            steps: None,
             eta: None,
             kappa: None,
             precision: None,
@@ -69,7 +69,7 @@ impl ReproduceOptions {
         }
     }
 
-    /// The overrides for `exp`: the old flags (`--width`, `--iters`, `--eta`,
+    /// The overrides for `exp`: the old flags (`--width`, `--steps`, `--eta`,
     /// `--n-train`, `--kappa`, `--precision`, `--data`) as aliases of the settings
     /// they name there, then every `--set`. A flag the experiment has no setting for
     /// is refused, naming the experiment and the flag.
@@ -82,7 +82,7 @@ impl ReproduceOptions {
             ("data", self.data.as_ref().map(|p| p.display().to_string())),
             ("n-train", self.n_train.map(|v| v.to_string())),
             ("width", self.width.map(|v| v.to_string())),
-            ("iters", self.iters.map(|v| v.to_string())),
+            ("steps", self.steps.map(|v| v.to_string())),
             ("eta", self.eta.map(|v| format!("{v:e}"))),
             ("kappa", self.kappa.map(|v| format!("{v:e}"))),
             ("precision", precision),
@@ -104,7 +104,7 @@ impl ReproduceOptions {
             };
             out.push((key, value));
         }
-        // a --set key that is an old flag's name (e.g. iters for a setting called
+        // a --set key that is an old flag's name (e.g. steps for a setting called
         // steps) means that setting; unknown keys are refused by the resolver
         let keys = exp.keys();
         for (k, v) in &self.set {

@@ -43,7 +43,7 @@ pub struct AnalyzeReport {
     pub tol: Option<f64>,
     /// η.
     pub eta: f64,
-    /// Φ̃(t), t = 0..=iters (seed 001, eq. 8; on the large-n paths top-k exact, the
+    /// Φ̃(t), t = 0..=steps (seed 001, eq. 8; on the large-n paths top-k exact, the
     /// rest by Krylov quadrature).
     pub predicted_loss: Vec<f64>,
     /// Rigorous lower bound of Φ̃(t) (equal to it on the exact path).

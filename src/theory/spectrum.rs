@@ -9,14 +9,14 @@ use crate::error::{Error, Result};
 use crate::linalg::{sym_eigen, Cholesky, Matrix, SymEigen};
 use serde::{Deserialize, Serialize};
 
-/// Predicted training loss Φ̃(k) = ½ Σ_i (1 − ηλ_i)^{2k} (v_iᵀy)² for k = 0..=iters (eq. 8).
+/// Predicted training loss Φ̃(k) = ½ Σ_i (1 − ηλ_i)^{2k} (v_iᵀy)² for k = 0..=steps (eq. 8).
 ///
 /// `eigenvalues` and `projections` are paired (any order).
 pub fn predicted_loss(
     eigenvalues: &[f64],
     projections: &[f64],
     eta: f64,
-    iters: usize,
+    steps: usize,
 ) -> Result<Vec<f64>> {
     if eigenvalues.len() != projections.len() {
         return Err(Error::Shape(format!(
@@ -36,10 +36,10 @@ pub fn predicted_loss(
         .map(|&l| (1.0 - eta * l) * (1.0 - eta * l))
         .collect();
     let mut term: Vec<f64> = projections.iter().map(|p| p * p).collect();
-    // iters + 1 points: checked (no overflow at iters = usize::MAX) against the budget
-    let len = crate::runtime::check_alloc("the predicted loss curve", iters as u128 + 1, 8)?;
+    // steps + 1 points: checked (no overflow at steps = usize::MAX) against the budget
+    let len = crate::runtime::check_alloc("the predicted loss curve", steps as u128 + 1, 8)?;
     let mut out = Vec::with_capacity(len);
-    for k in 0..=iters {
+    for k in 0..=steps {
         if k > 0 {
             term.iter_mut().zip(&ratio).for_each(|(t, r)| *t *= r);
         }
@@ -76,7 +76,7 @@ pub struct Analysis {
     pub complexity_measure: f64,
     /// Step size used for the prediction.
     pub eta: f64,
-    /// Φ̃(k) = ½‖y − ũ(k)‖², k = 0..=iters (eq. 8).
+    /// Φ̃(k) = ½‖y − ũ(k)‖², k = 0..=steps (eq. 8).
     pub predicted_loss: Vec<f64>,
     /// 2/λ_max: GD with η above this diverges.
     pub max_stable_eta: f64,
@@ -130,10 +130,10 @@ impl KernelAnalysis {
         self.chol.quad_inv(y)
     }
 
-    /// The analysis of label vector `y` at step size `eta` for `iters` iterations.
-    pub fn analyze(&self, y: &[f64], eta: f64, iters: usize) -> Result<Analysis> {
+    /// The analysis of label vector `y` at step size `eta` for `steps` iterations.
+    pub fn analyze(&self, y: &[f64], eta: f64, steps: usize) -> Result<Analysis> {
         let proj = self.eigen.project(y)?;
-        let predicted = predicted_loss(&self.eigen.values, &proj, eta, iters)?;
+        let predicted = predicted_loss(&self.eigen.values, &proj, eta, steps)?;
         let q = self.y_hinv_y(y)?;
         let n = y.len();
         Ok(Analysis {

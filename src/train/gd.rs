@@ -19,7 +19,7 @@ pub struct GdConfig {
     /// Learning rate η of eq. 6.
     pub eta: f64,
     /// Iteration limit T (the loss is recorded for k = 0..=T).
-    pub max_iters: usize,
+    pub max_steps: usize,
     /// Stop once Φ(W(k)) ≤ this.
     pub loss_tol: f64,
     /// Evaluate the test set every this many iterations (and at the last).
@@ -32,7 +32,7 @@ impl Default for GdConfig {
     fn default() -> Self {
         GdConfig {
             eta: 1e-3,
-            max_iters: 1000,
+            max_steps: 1000,
             loss_tol: 0.0,
             eval_every: 1,
             progress: false,
@@ -197,7 +197,7 @@ pub fn train_gd<T: Real>(
     let mut reference: Option<Patterns> = None;
     let mut u0: Vec<f64> = Vec::new();
     let bar = if cfg.progress {
-        let b = ProgressBar::new(cfg.max_iters as u64);
+        let b = ProgressBar::new(cfg.max_steps as u64);
         b.set_style(
             ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
                 .expect("static template")
@@ -206,7 +206,7 @@ pub fn train_gd<T: Real>(
         b.set_prefix("GD");
         b
     } else {
-        ProgressBar::with_draw_target(Some(cfg.max_iters as u64), ProgressDrawTarget::hidden())
+        ProgressBar::with_draw_target(Some(cfg.max_steps as u64), ProgressDrawTarget::hidden())
     };
     let eval_every = cfg.eval_every.max(1);
     let mut k = 0usize;
@@ -225,7 +225,7 @@ pub fn train_gd<T: Real>(
         metrics.loss.push(loss);
         metrics.w_dist_fro.push(dfro);
         metrics.w_dist_max.push(dmax);
-        let last = k == cfg.max_iters || loss <= cfg.loss_tol;
+        let last = k == cfg.max_steps || loss <= cfg.loss_tol;
         if let Some(t) = &test {
             if k.is_multiple_of(eval_every) || last {
                 let ut = net.forward_into(t.x, &mut p_test)?;
@@ -273,7 +273,7 @@ pub fn train_gd<T: Real>(
         metrics.pattern_changed.push(frac(flips));
         net.apply_update(&p, x, cfg.eta)?;
         k += 1;
-        if k.is_multiple_of(16) || k == cfg.max_iters {
+        if k.is_multiple_of(16) || k == cfg.max_steps {
             bar.set_position(k as u64);
             bar.set_message(format!("loss {loss:.4e}"));
         }

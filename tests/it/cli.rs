@@ -86,7 +86,7 @@ fn analyze_reports_spectrum_projections_and_prediction() {
         s(&yp),
         "--eta",
         "0.05",
-        "--iters",
+        "--steps",
         "40",
         "--out",
         s(&out),
@@ -143,6 +143,28 @@ fn analyze_reports_spectrum_projections_and_prediction() {
     let q = a["y_hinv_y"].as_f64().unwrap();
     let cm = a["complexity_measure"].as_f64().unwrap();
     assert!((cm - (2.0 * q / 25.0).sqrt()).abs() < 1e-12);
+    // --iters, the old name of --steps (issue 24), writes the same file
+    let old = dir.path().join("a-iters.json");
+    ok(&[
+        "analyze",
+        "--x",
+        s(&xp),
+        "--y",
+        s(&yp),
+        "--eta",
+        "0.05",
+        "--iters",
+        "40",
+        "--out",
+        s(&old),
+    ]);
+    // (the same JSON but the wall-clock phase times)
+    let mut b: serde_json::Value = serde_json::from_slice(&std::fs::read(&old).unwrap()).unwrap();
+    let mut a = a;
+    for v in [&mut a, &mut b] {
+        v.as_object_mut().unwrap().remove("timings");
+    }
+    assert_eq!(a, b);
 }
 
 #[test]
@@ -169,7 +191,7 @@ fn train_two_layer_writes_weights_and_metrics() {
         "0.1",
         "--eta",
         "0.1",
-        "--iters",
+        "--steps",
         "25",
         "--seed",
         "9",
@@ -303,7 +325,7 @@ fn bad_inputs_give_clear_errors() {
         s(&yp),
         "--eta",
         "0.1",
-        "--iters",
+        "--steps",
         "3",
         "--out",
         s(&dir.path().join("a.json")),
@@ -323,7 +345,7 @@ fn bad_inputs_give_clear_errors() {
         s(&yp),
         "--eta",
         "0.1",
-        "--iters",
+        "--steps",
         "3",
         "--out",
         s(&dir.path().join("a.json")),
@@ -345,7 +367,7 @@ fn bad_inputs_give_clear_errors() {
         "50",
         "--eta",
         "100",
-        "--iters",
+        "--steps",
         "50",
         "--out",
         s(&dir.path().join("t")),
@@ -591,7 +613,7 @@ fn widenet_profile_reports_the_recorded_phases() {
         yp.to_str().unwrap(),
         "--eta",
         "0.1",
-        "--iters",
+        "--steps",
         "3",
         "--out",
         out.to_str().unwrap(),

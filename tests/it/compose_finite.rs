@@ -211,7 +211,7 @@ fn gd_of_the_composed_two_layer_net_equals_seed_001_network() {
     }
     let cfg = GdConfig {
         eta,
-        max_iters: steps,
+        max_steps: steps,
         loss_tol: 0.0,
         eval_every: 1,
         progress: false,

@@ -14,7 +14,7 @@ fn fig1_records_are_consistent_with_the_theory() {
     let mut c = Fig1Config::new(Scale::Quick, 3);
     c.n_train = 40;
     c.width = 3000;
-    c.iters = 150;
+    c.steps = 150;
     let (out, r) = arora_fig1::run(&c, dir.path()).unwrap();
     assert_eq!(r.settings.seed, 3);
     assert_eq!(r.runs.len(), 3);
@@ -63,7 +63,7 @@ fn tiny_fig2(data: Option<std::path::PathBuf>, width: usize) -> Fig2Config {
     c.n_train = 40;
     c.n_test = 40;
     c.width = width;
-    c.iters = 300;
+    c.steps = 300;
     c.portions = vec![0.0, 0.5, 1.0];
     c
 }

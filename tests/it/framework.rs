@@ -188,7 +188,7 @@ fn old_flags_are_aliases_or_errors_naming_experiment_and_flag() {
     let flags: [Flag; 7] = [
         ("n-train", |o| o.n_train = Some(30)),
         ("width", |o| o.width = Some(40)),
-        ("iters", |o| o.iters = Some(7)),
+        ("steps", |o| o.steps = Some(7)),
         ("eta", |o| o.eta = Some(0.25)),
         ("kappa", |o| o.kappa = Some(0.5)),
         ("precision", |o| {
@@ -211,7 +211,7 @@ fn old_flags_are_aliases_or_errors_naming_experiment_and_flag() {
                     let expect = match *flag {
                         "n-train" => [json!(30), json!([30])],
                         "width" => [json!(40), json!(40)],
-                        "iters" => [json!(7), json!(7)],
+                        "steps" => [json!(7), json!(7)],
                         "eta" => [json!(0.25), json!(0.25)],
                         "kappa" => [json!(0.5), json!(0.5)],
                         "precision" => [json!("f64"), json!("f64")],
@@ -233,19 +233,19 @@ fn old_flags_are_aliases_or_errors_naming_experiment_and_flag() {
             }
         }
     }
-    // fig1, fig2: all but --data; elman: width, iters (steps), eta, precision; ...
+    // fig1, fig2: all but --data; elman: width, steps (steps), eta, precision; ...
     assert!(mapped >= 16, "{mapped} flag mappings");
 }
 
 /// Tiny settings of every experiment (seconds each in the test profile).
 fn tiny(name: &str) -> Vec<(&'static str, &'static str)> {
     match name {
-        "arora-fig1" => vec![("n_train", "20"), ("width", "60"), ("iters", "5")],
+        "arora-fig1" => vec![("n_train", "20"), ("width", "60"), ("steps", "5")],
         "arora-fig2" => vec![
             ("n_train", "20"),
             ("n_test", "20"),
             ("width", "30"),
-            ("iters", "20"),
+            ("steps", "20"),
             ("portions", "0,1"),
         ],
         "arora-sec6" => vec![("sizes", "20,40"), ("d", "3")],
@@ -332,7 +332,7 @@ fn tiny(name: &str) -> Vec<(&'static str, &'static str)> {
             ("d", "5"),
             ("width", "40"),
             ("sweep_widths", "20,80"),
-            ("iters", "7"),
+            ("steps", "7"),
             ("null_draws", "20"),
         ],
         "resnet-fg-dynamics" => vec![
@@ -623,4 +623,44 @@ fn a_diverged_elman_run_is_inconclusive_and_names_why() {
     // at Theorem 1's eta and eps_x = 0.5 the assumptions checked hold
     let out = suite::reproduce("rnn-elman", &elman(&[("eta", "none"), ("eps_x", "0.5")])).unwrap();
     assert_eq!(out.claims[2].inside_assumptions(), Some(true));
+}
+
+/// Issue 24: `steps` is the one name of a count of gradient steps; `iters`, its old name,
+/// still means `steps` as a `--set` key (and `--iters` as a flag, tests/it/cli.rs) in every
+/// experiment that has the setting, and a saved run that wrote `iters` still parses.
+#[test]
+fn iters_is_the_old_name_of_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut with_steps = 0;
+    for exp in registry() {
+        if !exp.keys().iter().any(|k| k == "steps") {
+            assert_eq!(exp.flag_key("iters"), None, "{}", exp.name());
+            continue;
+        }
+        with_steps += 1;
+        assert_eq!(
+            exp.flag_key("iters").as_deref(),
+            Some("steps"),
+            "{}",
+            exp.name()
+        );
+        let mut o = ReproduceOptions::quick(dir.path(), 0);
+        o.set = vec![("iters".into(), "7".into())];
+        let v = suite::resolve(exp.name(), &o).unwrap();
+        assert_eq!(v["steps"], json!(7), "{}", exp.name());
+    }
+    // arora-fig1, arora-fig2, arora-bounds, rnn-elman at least
+    assert!(with_steps >= 4, "{with_steps} experiments with steps");
+    // a result.json from before the rename: settings with "iters" parse as steps
+    let fig1 = registry()
+        .iter()
+        .find(|e| e.name() == "arora-fig1")
+        .unwrap();
+    let mut s = fig1.resolve(Scale::Quick, 0, &[]).unwrap();
+    let steps = s["steps"].clone();
+    let obj = s.as_object_mut().unwrap();
+    obj.remove("steps");
+    obj.insert("iters".into(), steps.clone());
+    let typed: widenet::experiments::arora_fig1::Fig1Config = serde_json::from_value(s).unwrap();
+    assert_eq!(json!(typed.steps), steps);
 }

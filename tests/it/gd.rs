@@ -74,11 +74,11 @@ fn wide_net_follows_eq_8_and_moves_sqrt_y_hinv_y() {
     let h = h_inf(&x).unwrap();
     let ka = KernelAnalysis::new(&h).unwrap();
     let eta = 1.0 / ka.eigen.values[0];
-    let iters = 300;
-    let a = ka.analyze(&y, eta, iters).unwrap();
+    let steps = 300;
+    let a = ka.analyze(&y, eta, steps).unwrap();
     let cfg = GdConfig {
         eta,
-        max_iters: iters,
+        max_steps: steps,
         loss_tol: 0.0,
         eval_every: 1,
         progress: false,
@@ -123,7 +123,7 @@ fn recorded_distances_and_pattern_changes_match_a_recount() {
     let y = signs(n, 9);
     let cfg = GdConfig {
         eta: 0.05,
-        max_iters: 50,
+        max_steps: 50,
         loss_tol: 0.0,
         eval_every: 1,
         progress: false,
@@ -165,7 +165,7 @@ fn f32_and_f64_training_agree() {
     let y = signs(n, 12);
     let cfg = GdConfig {
         eta: 0.05,
-        max_iters: 100,
+        max_steps: 100,
         loss_tol: 0.0,
         eval_every: 1,
         progress: false,
@@ -186,7 +186,7 @@ fn loss_tolerance_stops_early_and_test_metrics_are_recorded() {
     let yt = signs(10, 17);
     let cfg = GdConfig {
         eta: 0.2,
-        max_iters: 100_000,
+        max_steps: 100_000,
         loss_tol: 1e-3,
         eval_every: 10,
         progress: false,
@@ -218,7 +218,7 @@ fn divergence_is_detected_with_a_suggestion() {
     let net = TwoLayerNet::<f64>::init(100, 5, 0.1, 21).unwrap();
     let cfg = GdConfig {
         eta: 10.0,
-        max_iters: 500,
+        max_steps: 500,
         loss_tol: 0.0,
         eval_every: 1,
         progress: false,

@@ -234,7 +234,7 @@ fn matrix_sizes_from_input_are_checked() {
     assert!(m.as_slice().iter().all(|&v| v == 0.0));
     // from_vec with a product that overflows is a shape error, not a wrap-around
     assert!(Matrix::from_vec(usize::MAX, 2, vec![0.0f64; 2]).is_err());
-    // an iteration count of usize::MAX: the curve's iters + 1 no longer wraps
+    // an iteration count of usize::MAX: the curve's steps + 1 no longer wraps
     let e = widenet::theory::spectrum::predicted_loss(&[1.0], &[1.0], 0.1, usize::MAX)
         .unwrap_err()
         .to_string();
@@ -267,7 +267,7 @@ fn reproduce_overrides_are_validated_naming_the_flag() {
         ("--n-train", Box::new(|o| o.n_train = Some(1))),
         ("--width", Box::new(|o| o.width = Some(0))),
         ("--width", Box::new(|o| o.width = Some(1_000_000_000))),
-        ("--iters", Box::new(|o| o.iters = Some(usize::MAX))),
+        ("--steps", Box::new(|o| o.steps = Some(usize::MAX))),
         ("--eta", Box::new(|o| o.eta = Some(f64::NAN))),
         ("--eta", Box::new(|o| o.eta = Some(-1.0))),
         ("--kappa", Box::new(|o| o.kappa = Some(f64::INFINITY))),
@@ -290,7 +290,7 @@ fn training_refuses_nan_inputs_and_does_not_blame_eta_for_inf() {
     let y = vec![1.0, -1.0, 1.0, -1.0, 1.0, -1.0];
     let cfg = GdConfig {
         eta: 0.1,
-        max_iters: 5,
+        max_steps: 5,
         loss_tol: 0.0,
         eval_every: 1,
         progress: false,
@@ -541,7 +541,7 @@ fn arora_fig1_is_bit_identical_across_thread_counts() {
         // n = 450: past the size where the threaded eigensolver's results differed
         o.n_train = Some(450);
         o.width = Some(200);
-        o.iters = Some(20);
+        o.steps = Some(20);
         in_pool(threads, || {
             widenet::experiments::suite::reproduce("arora-fig1", &o).unwrap()
         });

@@ -70,7 +70,7 @@ fn an_operator_with_the_kernels_products_gives_the_matrix_free_result_bit_for_bi
             top_k: 10,
             tol: 1e-9,
             eta: 1e-2,
-            iters: 15,
+            steps: 15,
             precond,
             ..Default::default()
         };
@@ -203,7 +203,7 @@ fn a_spectrum_known_in_closed_form_is_found_to_the_stated_accuracy() {
         top_k: 8,
         tol: 1e-10,
         eta: 0.05,
-        iters: 10,
+        steps: 10,
         precond: PrecondChoice::SpectralCg,
         ..Default::default()
     };
@@ -302,7 +302,7 @@ fn an_operator_with_f64_products_gives_the_dense_path_result() {
         top_k: 6,
         tol: 1e-10,
         eta: 1e-2,
-        iters: 20,
+        steps: 20,
         ..Default::default()
     };
     let spectral = LargeNConfig {

@@ -136,7 +136,7 @@ fn cli_option_flags_name_the_flag_and_exit_with_status_1() {
     let cases: Vec<(Vec<&str>, &str, &[&str])> = vec![
         (
             vec![
-                "analyze", "--y", "y.npy", "--eta", "1", "--iters", "1", "--path", "bogus",
+                "analyze", "--y", "y.npy", "--eta", "1", "--steps", "1", "--path", "bogus",
             ],
             "--path",
             &["dense", "f32", "matrix-free"],
@@ -148,7 +148,7 @@ fn cli_option_flags_name_the_flag_and_exit_with_status_1() {
                 "y.npy",
                 "--eta",
                 "1",
-                "--iters",
+                "--steps",
                 "1",
                 "--precond",
                 "bogus",

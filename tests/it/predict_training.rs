@@ -25,7 +25,7 @@ fn trained_network_approaches_the_predicted_mean_as_width_grows() {
     let kt = h_inf_cross(&xt, &x).unwrap();
     let cfg = GdConfig {
         eta,
-        max_iters: steps,
+        max_steps: steps,
         ..GdConfig::default()
     };
     let dynamics = Dynamics {

@@ -29,7 +29,7 @@ fn all_calls() -> Vec<(&'static str, Result<(), Error>)> {
     let xs: Vec<Matrix<f64>> = (0..3).map(|l| gauss(40, 2, 10 + l)).collect();
     let gd = GdConfig {
         eta: 1e-3,
-        max_iters: 5,
+        max_steps: 5,
         loss_tol: 0.0,
         eval_every: 1,
         progress: false,

@@ -42,7 +42,7 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
         top_k: k,
         tol: 1e-10,
         eta: 0.5 / ka.eigen.values[0],
-        iters: 300,
+        steps: 300,
         ..Default::default()
     };
     let a = analyze_kernel(&kern, &ys, &cfg).unwrap();
@@ -68,7 +68,7 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
         assert!(r.achieved_rel_error <= 1e-10, "{}", r.achieved_rel_error);
         // the reported error bound covers the actual error
         assert!(rel(r.y_hinv_y, q) <= r.achieved_rel_error.max(1e-13) * 10.0);
-        let full = ka.analyze(y, cfg.eta, cfg.iters).unwrap();
+        let full = ka.analyze(y, cfg.eta, cfg.steps).unwrap();
         // projections up to sign, where the eigenvalue is not degenerate
         for i in 0..k {
             let gap = (0..n)
@@ -106,7 +106,7 @@ fn check_path(path: SolverPath, n: usize, d: usize, k: usize) {
         );
         // predicted loss: inside the rigorous bounds, and the bounds hold for the
         // exact curve too
-        for t in 0..=cfg.iters {
+        for t in 0..=cfg.steps {
             let ex = full.predicted_loss[t];
             assert!(
                 r.predicted_loss_lower[t] <= ex * (1.0 + 1e-9) + 1e-12,
@@ -155,7 +155,7 @@ fn predicted_loss_exact_when_top_k_captures_labels() {
             top_k: 8,
             tol: 1e-8,
             eta,
-            iters: 500,
+            steps: 500,
             ..Default::default()
         };
         let a = analyze_kernel(
@@ -189,7 +189,7 @@ fn tiny_budget_chooses_the_f32_then_the_matrix_free_path() {
         top_k: 10,
         tol: 1e-9,
         eta: 1e-2,
-        iters: 50,
+        steps: 50,
         ..Default::default()
     };
     let mut results = Vec::new();
@@ -246,7 +246,7 @@ fn matrix_free_path_is_the_same_whatever_part_of_the_tiles_is_held() {
         top_k: 12,
         tol: 1e-10,
         eta: 1e-2,
-        iters: 20,
+        steps: 20,
         precond: PrecondChoice::SpectralCg,
         ..Default::default()
     };
@@ -380,7 +380,7 @@ fn analyze_command_large_n_path_and_kernel_file() {
         kernel: None,
         y: yp.clone(),
         eta: 1e-2,
-        iters: 20,
+        steps: 20,
         out: dir.path().join("l.json"),
         path: None,
         top_k: None,
@@ -459,7 +459,7 @@ fn check_precond(
         precond,
         top_k: k,
         tol,
-        iters: 10,
+        steps: 10,
         ..Default::default()
     };
     let a = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg)?;
@@ -604,7 +604,7 @@ fn small_n_where_the_basis_reaches_n_matches_the_full_analysis() {
                 top_k: 5,
                 tol: 1e-8,
                 eta,
-                iters: 40,
+                steps: 40,
                 ..Default::default()
             };
             let a = analyze_kernel(&HInfKernel::owned(x.clone()).unwrap(), &ys, &cfg).unwrap();

@@ -20,9 +20,9 @@ pub struct AnalyzeArgs {
     /// Learning rate eta of the predicted dynamics (eq. 8).
     #[arg(long)]
     eta: f64,
-    /// Number of iterations of the predicted loss curve.
-    #[arg(long)]
-    iters: usize,
+    /// Number of GD steps of the predicted loss curve (formerly --iters).
+    #[arg(long, alias = "iters")]
+    steps: usize,
     /// Output JSON file.
     #[arg(long)]
     out: PathBuf,
@@ -51,7 +51,7 @@ pub fn run(a: AnalyzeArgs) -> Result<()> {
         kernel: a.kernel,
         y: a.y,
         eta: a.eta,
-        iters: a.iters,
+        steps: a.steps,
         out: a.out.clone(),
         path: a.path.as_deref().map(|p| parse("--path", p)).transpose()?,
         top_k: a.top_k,

@@ -30,9 +30,9 @@ pub struct ReproduceArgs {
     /// Override the width m.
     #[arg(long)]
     width: Option<usize>,
-    /// Override the iteration count.
-    #[arg(long)]
-    iters: Option<usize>,
+    /// Override the number of GD/SGD steps (formerly --iters).
+    #[arg(long, alias = "iters")]
+    steps: Option<usize>,
     /// Override the learning rate.
     #[arg(long)]
     eta: Option<f64>,
@@ -61,7 +61,7 @@ pub fn run(a: ReproduceArgs) -> Result<()> {
         out: a.out,
         n_train: a.n_train,
         width: a.width,
-        iters: a.iters,
+        steps: a.steps,
         eta: a.eta,
         kappa: a.kappa,
         precision: a.precision,

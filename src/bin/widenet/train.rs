@@ -35,9 +35,9 @@ pub struct TwoLayerArgs {
     /// Learning rate eta.
     #[arg(long)]
     eta: f64,
-    /// Iterations T.
-    #[arg(long)]
-    iters: usize,
+    /// GD steps T (formerly --iters).
+    #[arg(long, alias = "iters")]
+    steps: usize,
     /// Stop once the training loss Phi falls to this.
     #[arg(long, default_value_t = 0.0)]
     loss_tol: f64,
@@ -86,7 +86,7 @@ pub fn run(model: TrainCmd) -> Result<()> {
                 width: a.width,
                 kappa: a.kappa,
                 eta: a.eta,
-                iters: a.iters,
+                steps: a.steps,
                 loss_tol: a.loss_tol,
                 seed: a.seed,
                 precision: a.precision,

@@ -59,7 +59,7 @@ pub struct LargeNConfig {
     /// Step size of the predicted loss (eq. 8).
     pub eta: f64,
     /// Iterations of the predicted loss curve.
-    pub iters: usize,
+    pub steps: usize,
     /// Block size of block Lanczos (`None`: chosen from k and the path).
     pub block: Option<usize>,
     /// Most conjugate-gradient iterations before giving up.
@@ -87,7 +87,7 @@ impl Default for LargeNConfig {
             top_k: 100,
             tol: 1e-6,
             eta: 1e-3,
-            iters: 1000,
+            steps: 1000,
             block: None,
             max_cg_iters: 300,
             seed: 0,
@@ -114,7 +114,7 @@ pub struct LabelResult {
     pub achieved_rel_error: f64,
     /// Conjugate-gradient iterations (each one f64 product with K).
     pub cg_iterations: usize,
-    /// Φ̃(t), t = 0..=iters: exact top-k part plus the quadrature of the rest (eq. 8).
+    /// Φ̃(t), t = 0..=steps: exact top-k part plus the quadrature of the rest (eq. 8).
     pub predicted_loss: Vec<f64>,
     /// Rigorous lower bound of Φ̃(t) (rest at its smallest over [0, λ_k]).
     pub predicted_loss_lower: Vec<f64>,

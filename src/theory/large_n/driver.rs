@@ -549,7 +549,7 @@ fn analyze<L: AsRef<[f64]>>(
                 .zip(&spec.tail_weights[l])
                 .map(|(a, b)| (*a, *b * y2)),
         );
-        let (mid, lo, hi) = loss_curves(&top, &tail, rest, lam_k, cfg.eta, cfg.iters);
+        let (mid, lo, hi) = loss_curves(&top, &tail, rest, lam_k, cfg.eta, cfg.steps);
         let c = &cg[l];
         out.push(LabelResult {
             projections: proj[..kk].iter().map(|p| p.abs()).collect(),

@@ -51,7 +51,7 @@ pub fn loss_curves(
     rest: f64,
     lam_k: f64,
     eta: f64,
-    iters: usize,
+    steps: usize,
 ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let tail_sum: f64 = tail.iter().map(|t| t.1).sum();
     let scale = if tail_sum > 0.0 { rest / tail_sum } else { 0.0 };
@@ -62,7 +62,7 @@ pub fn loss_curves(
     let rk = (1.0 - eta * lam_k).powi(2);
     let mut gk = 1.0; // (1 − ηλ_k)^{2t}
     let (mut mid, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
-    for t in 0..=iters {
+    for t in 0..=steps {
         if t > 0 {
             top_t.iter_mut().zip(&top_r).for_each(|(a, r)| *a *= r);
             tail_t.iter_mut().zip(&tail_r).for_each(|(a, r)| *a *= r);

@@ -174,7 +174,7 @@ fn a_tiny_run_measures_what_the_library_computes() {
     s.d = 10;
     s.width = 500;
     s.sweep_widths = vec![1_000, 250];
-    s.iters = 300;
+    s.steps = 300;
     s.null_draws = 50;
     s.precision = Precision::F64;
     let tmp = std::env::temp_dir().join(format!("widenet-arora-bounds-{}", std::process::id()));

@@ -74,7 +74,7 @@ fn gd_stays_within_lemma_c1_and_near_lemma_5_3() {
     let net = TwoLayerNet::<f64>::init(20_000, 5, 1.0, 11).unwrap();
     let cfg = GdConfig {
         eta: 0.2,
-        max_iters: 6000,
+        max_steps: 6000,
         loss_tol: 1e-8,
         ..Default::default()
     };

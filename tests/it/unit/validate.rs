@@ -10,7 +10,7 @@ fn ranges_and_reals_name_the_flag() {
     assert_eq!(count("--width", 5, 1, 10).unwrap(), 5);
     let e = count("--width", 0, 1, 10).unwrap_err().to_string();
     assert!(e.contains("--width") && e.contains("1..=10"), "{e}");
-    assert!(count("--iters", usize::MAX, 1, MAX_ITERS).is_err());
+    assert!(count("--steps", usize::MAX, 1, MAX_STEPS).is_err());
     for bad in [f64::NAN, f64::INFINITY, 0.0, -1.0] {
         let e = positive("--eta", bad).unwrap_err().to_string();
         assert!(e.contains("--eta"), "{e}");
