@@ -77,21 +77,14 @@ fn analyze_reports_spectrum_projections_and_prediction() {
     let x = unit(25, 8, 2);
     let y = crate::support::random_signs(25, 3, "y");
     let (xp, yp) = crate::support::write_xy(dir.path(), &x, &y);
-    let out = dir.path().join("a.json");
-    ok(&[
-        "analyze",
-        "--x",
-        s(&xp),
-        "--y",
-        s(&yp),
-        "--eta",
-        "0.05",
-        "--steps",
-        "40",
-        "--out",
-        s(&out),
-    ]);
-    let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    // --iters is the old name of --steps (issue 24): the same analysis
+    let analyze = |steps_flag: &str, name: &str| -> serde_json::Value {
+        let out = dir.path().join(name);
+        let args = ["--eta", "0.05", steps_flag, "40", "--out", s(&out)];
+        ok(&[&["analyze", "--x", s(&xp), "--y", s(&yp)][..], &args[..]].concat());
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+    };
+    let a = analyze("--steps", "a.json");
     let ev: Vec<f64> = a["eigenvalues"]
         .as_array()
         .unwrap()
@@ -143,23 +136,8 @@ fn analyze_reports_spectrum_projections_and_prediction() {
     let q = a["y_hinv_y"].as_f64().unwrap();
     let cm = a["complexity_measure"].as_f64().unwrap();
     assert!((cm - (2.0 * q / 25.0).sqrt()).abs() < 1e-12);
-    // --iters, the old name of --steps (issue 24), writes the same file
-    let old = dir.path().join("a-iters.json");
-    ok(&[
-        "analyze",
-        "--x",
-        s(&xp),
-        "--y",
-        s(&yp),
-        "--eta",
-        "0.05",
-        "--iters",
-        "40",
-        "--out",
-        s(&old),
-    ]);
+    let mut b = analyze("--iters", "a-iters.json");
     // (the same JSON but the wall-clock phase times)
-    let mut b: serde_json::Value = serde_json::from_slice(&std::fs::read(&old).unwrap()).unwrap();
     let mut a = a;
     for v in [&mut a, &mut b] {
         v.as_object_mut().unwrap().remove("timings");
