@@ -44,7 +44,7 @@ pub enum InitChoice {
 /// A freshly initialized 3resnet (or another learner of Figure 2 when `learner` is not
 /// "3resnet"; `init`/`lr_v_ratio` apply to 3resnet only).
 #[allow(clippy::too_many_arguments)]
-fn build(
+pub(super) fn build(
     learner: &str,
     d: usize,
     m: usize,
@@ -81,7 +81,7 @@ fn data(
     ])
 }
 
-fn check_pos(key: &str, v: f64) -> Result<()> {
+pub(super) fn check_pos(key: &str, v: f64) -> Result<()> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
