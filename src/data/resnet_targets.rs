@@ -290,12 +290,18 @@ impl Thm2Target {
         }))
     }
 
+    /// G(F) = (Π_j F_j)_{i∈[k]} (n × k): every output is the product of F's k coordinates.
+    pub fn composite(&self, f: &Matrix<f64>) -> Matrix<f64> {
+        let prods: Vec<f64> = (0..f.rows()).map(|r| f.row(r).iter().product()).collect();
+        Matrix::from_fn(f.rows(), f.cols(), |r, _| prods[r])
+    }
+
     /// H(x) = βF(x) + α(Π_j F_j(x)) in every output (n × k).
     pub fn eval(&self, x: &Matrix<f64>) -> Result<Matrix<f64>> {
         let f = self.features(x)?;
-        let prods: Vec<f64> = (0..f.rows()).map(|r| f.row(r).iter().product()).collect();
+        let g = self.composite(&f);
         Ok(Matrix::from_fn(f.rows(), self.k(), |r, j| {
-            self.beta * f.get(r, j) + self.alpha * prods[r]
+            self.beta * f.get(r, j) + self.alpha * g.get(r, j)
         }))
     }
 

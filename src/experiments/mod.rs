@@ -15,6 +15,7 @@ pub mod resnet_fig3;
 pub mod resnet_fig3b;
 pub mod resnet_hierarchy;
 pub mod resnet_kernel_bound;
+pub mod resnet_separation;
 pub mod rnn_complexity;
 pub mod rnn_elman;
 pub mod rnn_kernel;

@@ -106,6 +106,11 @@ quotes! {
     /// Seed 003 §6, Fig. 2(c).
     R003_FIG2C = ("003", "§6, Fig. 2(c)",
         "The plot shows that for our specific target function, one can tolerate α/β ≤ 1.");
+    /// Seed 003 §7, the example after Corollary 7.1 (Theorem 2 against Corollary 7.1).
+    R003_COR_7_1_EXAMPLE = ("003", "§7, Thm 2 / Cor. 7.1 (the example after it)",
+        "As an example, when k ≥ 4 and α = d^{-0.01}, ResNet achieves regression error α^4 in \
+         N = O~(d^{1.08}) samples; kernel methods cannot achieve α^2 error even with \
+         N = Θ~(d^{k/2}) = Ω~(d^2) samples.");
     /// Seed 004 Remark 2.2, small N.
     W004_REMARK_2_2 = ("004", "Remark 2.2",
         "Especially when N is small (e.g. N=2), even if l_0 = L - 1, functions with the form \

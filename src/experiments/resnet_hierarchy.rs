@@ -81,7 +81,7 @@ fn data(
     ])
 }
 
-fn check_pos(key: &str, v: f64) -> Result<()> {
+pub(super) fn check_pos(key: &str, v: f64) -> Result<()> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
@@ -89,6 +89,70 @@ fn check_pos(key: &str, v: f64) -> Result<()> {
             format!("--set {key}"),
             format!("must be finite and > 0, got {v}"),
         ))
+    }
+}
+
+/// How one learner of seed 003 is built and trained by App. A's SGD (momentum 0.9, E epochs
+/// at η then E at η/10), shared by `resnet-fg-dynamics` and `resnet-thm2-separation`;
+/// flattened into their settings, so its keys (`width`, `lr`, …) are theirs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SgdRun {
+    /// Width m.
+    pub width: usize,
+    /// Learning rate η (η_w).
+    pub lr: f64,
+    /// Weight decay.
+    pub weight_decay: f64,
+    /// E: epochs per phase (2E in all, the second at η/10).
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch: usize,
+    /// Initialization.
+    pub init: InitChoice,
+    /// σ_v of Table 1 (used by `init = table1`).
+    pub sigma_v: f64,
+    /// η_v/η_w.
+    pub lr_v_ratio: f64,
+}
+
+impl SgdRun {
+    /// Checks every field, naming its `--set` key.
+    pub fn validate(&self) -> Result<()> {
+        use crate::validate::{count, MAX_POINTS, MAX_WIDTH};
+        count("--set width", self.width, 1, MAX_WIDTH)?;
+        count("--set epochs", self.epochs, 1, 1_000_000)?;
+        count("--set batch", self.batch, 1, MAX_POINTS)?;
+        check_pos("lr", self.lr)?;
+        check_pos("sigma_v", self.sigma_v)?;
+        check_pos("lr_v_ratio", self.lr_v_ratio)?;
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(Error::invalid(
+                "--set weight_decay",
+                "must be finite and >= 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A freshly initialized `learner` (d inputs, k outputs) drawn from `seed`.
+    pub fn build(&self, learner: &str, d: usize, k: usize, seed: u64) -> Result<Box<dyn Learner>> {
+        build(
+            learner,
+            d,
+            self.width,
+            k,
+            self.init,
+            self.sigma_v,
+            self.lr_v_ratio,
+            seed,
+        )
+    }
+
+    /// App. A's SGD with these η, weight decay, E and batch, shuffling from `seed`.
+    pub fn config(&self, seed: u64) -> SgdConfig {
+        let mut cfg = SgdConfig::paper(self.lr, self.weight_decay, self.epochs, seed);
+        cfg.batch = self.batch;
+        cfg
     }
 }
 
@@ -107,22 +171,9 @@ pub struct FgSettings {
     pub n_train: usize,
     /// Test points (the split is measured on them).
     pub n_test: usize,
-    /// Width m.
-    pub width: usize,
-    /// Learning rate η (η_w).
-    pub lr: f64,
-    /// Weight decay.
-    pub weight_decay: f64,
-    /// E: epochs per phase (2E in all, the second at η/10).
-    pub epochs: usize,
-    /// Mini-batch size.
-    pub batch: usize,
-    /// Initialization.
-    pub init: InitChoice,
-    /// σ_v of Table 1 (used by `init = table1`).
-    pub sigma_v: f64,
-    /// η_v/η_w.
-    pub lr_v_ratio: f64,
+    /// The learner's width, initialization and SGD (keys `width`, `lr`, … at the top level).
+    #[serde(flatten)]
+    pub train: SgdRun,
     /// A part counts as learned once it is at most this fraction of its level at
     /// initialization (the F part's at epoch 0; kα² for the αG part).
     pub learned_fraction: f64,
@@ -179,36 +230,27 @@ impl Experiment for FgDynamics {
             learner: "3resnet".into(),
             n_train: 2000,
             n_test: if quick { 2000 } else { 5000 },
-            width: if quick { 128 } else { 1000 },
-            lr: if quick { 0.1 } else { 0.05 },
-            weight_decay: 0.0,
-            epochs: if quick { 100 } else { 400 },
-            batch: 50,
-            init: InitChoice::Experiment,
-            sigma_v: 1.0,
-            lr_v_ratio: 1.0,
+            train: SgdRun {
+                width: if quick { 128 } else { 1000 },
+                lr: if quick { 0.1 } else { 0.05 },
+                weight_decay: 0.0,
+                epochs: if quick { 100 } else { 400 },
+                batch: 50,
+                init: InitChoice::Experiment,
+                sigma_v: 1.0,
+                lr_v_ratio: 1.0,
+            },
             learned_fraction: 0.5,
         }
     }
     fn validate(&self, s: &FgSettings) -> Result<()> {
-        use crate::validate::{count, MAX_POINTS, MAX_WIDTH};
+        use crate::validate::{count, MAX_POINTS};
         s.learner
             .parse::<LearnerKind>()
             .map_err(|e| Error::invalid("--set learner", e.to_string()))?;
         count("--set n_train", s.n_train, 1, MAX_POINTS)?;
         count("--set n_test", s.n_test, 1, MAX_POINTS)?;
-        count("--set width", s.width, 1, MAX_WIDTH)?;
-        count("--set epochs", s.epochs, 1, 1_000_000)?;
-        count("--set batch", s.batch, 1, MAX_POINTS)?;
-        check_pos("lr", s.lr)?;
-        check_pos("sigma_v", s.sigma_v)?;
-        check_pos("lr_v_ratio", s.lr_v_ratio)?;
-        if !(s.weight_decay.is_finite() && s.weight_decay >= 0.0) {
-            return Err(Error::invalid(
-                "--set weight_decay",
-                "must be finite and >= 0",
-            ));
-        }
+        s.train.validate()?;
         if !(s.learned_fraction > 0.0 && s.learned_fraction < 1.0) {
             return Err(Error::invalid(
                 "--set learned_fraction",
@@ -223,27 +265,14 @@ impl Experiment for FgDynamics {
         let t = Fig2Target::default();
         let [(x, y), _, (xt, _)] = data(&t, s.seed, s.n_train, 1, s.n_test)?;
         let init_seed: u64 = rng::stream(s.seed, "resnet-fg-dynamics/init").random();
-        let mut learner = build(
-            &s.learner,
-            t.d,
-            s.width,
-            t.k(),
-            s.init,
-            s.sigma_v,
-            s.lr_v_ratio,
-            init_seed,
-        )?;
+        let mut learner = s.train.build(&s.learner, t.d, t.k(), init_seed)?;
         let mut epochs = vec![FgEpoch {
             epoch: 0,
             split: fg_split(&t, &xt, &learner.forward(&xt)?)?,
         }];
-        let mut cfg = SgdConfig::paper(
-            s.lr,
-            s.weight_decay,
-            s.epochs,
-            rng::stream(s.seed, "resnet-fg-dynamics/sgd").random(),
-        );
-        cfg.batch = s.batch;
+        let cfg = s
+            .train
+            .config(rng::stream(s.seed, "resnet-fg-dynamics/sgd").random());
         let t0 = Instant::now();
         let hist = train_observed(learner.as_mut(), &x, &y, None, &cfg, &mut |e, l| {
             epochs.push(FgEpoch {
@@ -309,14 +338,14 @@ impl Experiment for FgDynamics {
             s.learner,
             s.n_train,
             s.n_test,
-            s.width,
-            s.batch,
-            s.lr,
-            s.weight_decay,
-            s.epochs,
-            s.epochs,
-            s.init,
-            s.lr_v_ratio
+            s.train.width,
+            s.train.batch,
+            s.train.lr,
+            s.train.weight_decay,
+            s.train.epochs,
+            s.train.epochs,
+            s.train.init,
+            s.train.lr_v_ratio
         );
         Ok((
             results,

@@ -17,6 +17,7 @@ use crate::artifacts::files::write_csv;
 use crate::artifacts::plot::{save_figure, Figure, Series, Style};
 use crate::data::resnet_targets::Thm2Target;
 use crate::error::{Error, Result};
+use crate::linalg::Matrix;
 use crate::models::krr::{krr_grid, KernelKind};
 use crate::rng;
 use crate::theory::hierarchical::thm2_complexity;
@@ -123,6 +124,98 @@ pub struct KernelBoundResult {
     pub target_complexity: serde_json::Value,
 }
 
+/// Theorem 2's instance as `resnet-kernel-bound` draws it from `seed`: W*'s coordinates
+/// ([`Thm2Target::random`]), `n_train` training points (smaller training sets are its
+/// prefixes) and `n_test` fresh test points, each from its own stream of `seed`, so that
+/// every experiment on this instance (`resnet-thm2-separation`'s kernel and ResNet sides)
+/// sees the same W*, H and samples at the same (d, k, α, seed).
+pub struct Thm2Draw {
+    /// The instance.
+    pub target: Thm2Target,
+    /// Seed of the training sample.
+    pub train_seed: u64,
+    /// Seed of the test sample.
+    pub test_seed: u64,
+    /// Training inputs (n_train × d) and targets (n_train × k).
+    pub train: (Matrix<f64>, Matrix<f64>),
+    /// Test inputs and targets.
+    pub test: (Matrix<f64>, Matrix<f64>),
+}
+
+impl Thm2Draw {
+    /// Draws the instance and both samples.
+    pub fn new(
+        d: usize,
+        k: usize,
+        alpha: f64,
+        seed: u64,
+        n_train: usize,
+        n_test: usize,
+    ) -> Result<Self> {
+        let target = Thm2Target::random(d, k, alpha, seed)?;
+        let train_seed = rng::stream(seed, "resnet-kernel-bound/train").random::<u64>();
+        let test_seed = rng::stream(seed, "resnet-kernel-bound/test").random::<u64>();
+        let train = target.sample(n_train, train_seed)?;
+        let test = target.sample(n_test, test_seed)?;
+        Ok(Thm2Draw {
+            target,
+            train_seed,
+            test_seed,
+            train,
+            test,
+        })
+    }
+}
+
+/// Kernel ridge regression (eq. 3.1) with every kernel at every training-set size (prefixes
+/// of `draw`'s training sample) over the λ grid; each point keeps the lowest population
+/// error estimated on the test sample (the most favourable λ for the kernel).
+pub fn kernel_points(
+    kernels: &[KernelKind],
+    sizes: &[usize],
+    draw: &Thm2Draw,
+    bandwidth: f64,
+    depth: usize,
+    lambdas: &[f64],
+) -> Result<Vec<BoundPoint>> {
+    let ((xall, yall), (xt, yt)) = (&draw.train, &draw.test);
+    let mut points = Vec::new();
+    for &kernel in kernels {
+        for &n in sizes {
+            if n > xall.rows() {
+                return Err(Error::invalid(
+                    "sizes",
+                    format!("N = {n} exceeds the {} points drawn", xall.rows()),
+                ));
+            }
+            let idx: Vec<usize> = (0..n).collect();
+            let (x, y) = (xall.select_rows(&idx), yall.select_rows(&idx));
+            let k_train = kernel.gram(&x, bandwidth, depth)?;
+            let k_test = kernel.cross(xt, &x, bandwidth, depth)?;
+            let grid: Vec<HyperPoint> = krr_grid(&k_train, &y, &k_test, yt, &k_test, yt, lambdas)?
+                .into_iter()
+                .map(HyperPoint::from)
+                .collect();
+            let best = grid
+                .iter()
+                .filter_map(|p| {
+                    p.test_error
+                        .filter(|e| e.is_finite())
+                        .map(|e| (p.lambda, e))
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            points.push(BoundPoint {
+                kernel: kernel.name().to_string(),
+                n,
+                population_error: best.map(|b| b.1),
+                best_lambda: best.and_then(|b| b.0),
+                grid,
+            });
+        }
+    }
+    Ok(points)
+}
+
 /// Runs the experiment and writes `out/resnet-kernel-bound/`.
 pub fn run(
     settings: &KernelBoundSettings,
@@ -150,42 +243,22 @@ fn compute_run(
             "need test points, a kernel and a λ grid",
         ));
     }
-    let target = Thm2Target::random(s.d, s.k, s.alpha, s.seed)?;
-    let complexity = thm2_complexity(&target)?;
-    let train_seed = rng::stream(s.seed, "resnet-kernel-bound/train").random::<u64>();
-    let test_seed = rng::stream(s.seed, "resnet-kernel-bound/test").random::<u64>();
-    let (xall, yall) = target.sample(n_max, train_seed)?;
-    let (xt, yt) = target.sample(s.n_test, test_seed)?;
-    let mut points = Vec::new();
-    for &kernel in &s.kernels {
-        for &n in &s.sizes {
-            let idx: Vec<usize> = (0..n).collect();
-            let (x, y) = (xall.select_rows(&idx), yall.select_rows(&idx));
-            let (h, dep) = (s.gaussian_bandwidth, s.ntk_depth);
-            let k_train = kernel.gram(&x, h, dep)?;
-            let k_test = kernel.cross(&xt, &x, h, dep)?;
-            let grid: Vec<HyperPoint> =
-                krr_grid(&k_train, &y, &k_test, &yt, &k_test, &yt, &s.lambdas)?
-                    .into_iter()
-                    .map(HyperPoint::from)
-                    .collect();
-            let best = grid
-                .iter()
-                .filter_map(|p| {
-                    p.test_error
-                        .filter(|e| e.is_finite())
-                        .map(|e| (p.lambda, e))
-                })
-                .min_by(|a, b| a.1.total_cmp(&b.1));
-            points.push(BoundPoint {
-                kernel: kernel.name().to_string(),
-                n,
-                population_error: best.map(|b| b.1),
-                best_lambda: best.and_then(|b| b.0),
-                grid,
-            });
-        }
-    }
+    let draw = Thm2Draw::new(s.d, s.k, s.alpha, s.seed, n_max, s.n_test)?;
+    let complexity = thm2_complexity(&draw.target)?;
+    let points = kernel_points(
+        &s.kernels,
+        &s.sizes,
+        &draw,
+        s.gaussian_bandwidth,
+        s.ntk_depth,
+        &s.lambdas,
+    )?;
+    let Thm2Draw {
+        target,
+        train_seed,
+        test_seed,
+        ..
+    } = draw;
     let threshold = s.threshold();
     let result = KernelBoundResult {
         settings: s.clone(),

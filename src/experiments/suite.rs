@@ -139,6 +139,7 @@ static REGISTRY: &[&dyn Registered] = &[
     &super::resnet_fig3::Fig3,
     &super::resnet_fig3b::Fig3b,
     &super::resnet_kernel_bound::KernelBound,
+    &super::resnet_separation::Separation,
 ];
 
 /// The names `widenet reproduce` accepts, in the default run's order.

@@ -38,16 +38,30 @@ pub struct FgSplit {
 pub fn fg_split(target: &Fig2Target, x: &Matrix<f64>, out: &Matrix<f64>) -> Result<FgSplit> {
     let f = target.features(x)?;
     let g = target.composite(&f)?;
-    let k = target.k();
-    if out.rows() != x.rows() || out.cols() != k {
+    split_parts(&f, &g, target.alpha, target.beta, out)
+}
+
+/// The split of `out` (n × k) against H = βF + αG given F's and G(F)'s values `f` and `g`
+/// (n × k each) at the sample's inputs, whose columns are distinct Walsh monomials: seed 003
+/// Figure 2's target ([`fg_split`]) or Theorem 2's instance, where F_j = √d x_{i_j} and every
+/// output of G(F) is the degree-k parity Π_j F_j.
+pub fn split_parts(
+    f: &Matrix<f64>,
+    g: &Matrix<f64>,
+    alpha: f64,
+    beta: f64,
+    out: &Matrix<f64>,
+) -> Result<FgSplit> {
+    let (n, k) = (f.rows(), f.cols());
+    if out.rows() != n || out.cols() != k || g.rows() != n || g.cols() != k {
         return Err(Error::Shape(format!(
-            "predictions {}x{} for {} inputs and {k} outputs",
+            "predictions {}x{} for F {n}x{k} and G {}x{}",
             out.rows(),
             out.cols(),
-            x.rows()
+            g.rows(),
+            g.cols()
         )));
     }
-    let n = x.rows();
     if n == 0 {
         return Err(Error::invalid("x", "no test inputs"));
     }
@@ -62,11 +76,11 @@ pub fn fg_split(target: &Fig2Target, x: &Matrix<f64>, out: &Matrix<f64>) -> Resu
             let o = out.get(i, j);
             cf += o * f.get(i, j);
             cg += o * g.get(i, j);
-            let h = target.beta * f.get(i, j) + target.alpha * g.get(i, j);
+            let h = beta * f.get(i, j) + alpha * g.get(i, j);
             tot += (o - h) * (o - h);
         }
-        fp += (target.beta - cf / nf).powi(2);
-        gp += (target.alpha - cg / nf).powi(2);
+        fp += (beta - cf / nf).powi(2);
+        gp += (alpha - cg / nf).powi(2);
     }
     let total = tot / nf;
     Ok(FgSplit {
@@ -74,6 +88,6 @@ pub fn fg_split(target: &Fig2Target, x: &Matrix<f64>, out: &Matrix<f64>) -> Resu
         g_part: gp,
         total,
         rest: total - fp - gp,
-        g_unlearned: k as f64 * target.alpha * target.alpha,
+        g_unlearned: k as f64 * alpha * alpha,
     })
 }

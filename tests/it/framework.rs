@@ -326,6 +326,15 @@ fn tiny(name: &str) -> Vec<(&'static str, &'static str)> {
             ("n_test", "50"),
             ("lambdas", "0.01,1"),
         ],
+        "resnet-thm2-separation" => vec![
+            ("d", "8"),
+            ("k", "2"),
+            ("n_train", "6"),
+            ("n_test", "50"),
+            ("lambdas", "0.01,1"),
+            ("width", "8"),
+            ("epochs", "1"),
+        ],
         "arora-bounds" => vec![
             ("n_train", "20"),
             ("n_test", "20"),
@@ -412,6 +421,11 @@ fn check_results_follow_settings(name: &str, r: &Value) {
         "resnet-fig2c" => assert_eq!(len(&r["records"]), 3),
         "resnet-fig3" => assert_eq!(r["settings"]["n_train"], 40),
         "resnet-kernel-bound" => assert_eq!(len(&r["points"]), 2 * 3),
+        "resnet-thm2-separation" => {
+            assert_eq!(len(&r["kernels"]), 3);
+            assert_eq!(r["kernels"][0]["n"], 6);
+            assert_eq!(len(&r["resnet"]["test_curve"]), 2);
+        }
         "arora-bounds" => {
             assert_eq!(r["n"], 20);
             assert_eq!(r["d"], 5);

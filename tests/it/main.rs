@@ -33,6 +33,7 @@ mod predict_training;
 mod report;
 mod resnet;
 mod resnet_experiments;
+mod resnet_separation;
 mod rnn;
 mod rnn_experiments;
 mod rnn_infinite;

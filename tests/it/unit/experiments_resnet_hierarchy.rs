@@ -50,8 +50,8 @@ fn a_tiny_fg_run_splits_its_own_test_error() {
     let mut s = e.settings(Scale::Quick, 2);
     s.n_train = 100;
     s.n_test = 200;
-    s.width = 16;
-    s.epochs = 2;
+    s.train.width = 16;
+    s.train.epochs = 2;
     let tmp = std::env::temp_dir().join(format!("widenet-fg-{}", std::process::id()));
     let (_, r) = widenet::experiments::framework::run_typed(&e, &s, &Context::new(&tmp)).unwrap();
     assert_eq!(r.epochs.len(), 5);
