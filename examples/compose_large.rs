@@ -9,8 +9,9 @@
 //! matrix-free paths recompute), and the two analyses' largest eigenvalue and
 //! complexity measure (which must agree).
 //!
-//! `cargo run --release --example compose_large -- DIR [n] [top_k]` (DIR holds
-//! MNIST's idx files; defaults 10000 and 100).
+//! `cargo run --release --example compose_large -- DIR [n] [top_k] [path]` (DIR
+//! holds MNIST's idx files; defaults 10000, 100 and the path chosen from n and the
+//! memory budget; path: dense, f32 or matrix-free).
 
 use std::time::Instant;
 use widenet::experiments::large_n_mnist::load_all;
@@ -30,6 +31,7 @@ fn main() -> widenet::Result<()> {
     let dir = std::path::PathBuf::from(a.first().expect("the MNIST directory"));
     let n: usize = a.get(1).map_or(10_000, |s| s.parse().expect("n"));
     let top_k: usize = a.get(2).map_or(100, |s| s.parse().expect("top_k"));
+    let path = a.get(3).map(|s| s.parse()).transpose()?;
     let (x, digits, _) = load_all(&dir, Some(n))?;
     let y: Vec<f64> = digits
         .iter()
@@ -49,6 +51,7 @@ fn main() -> widenet::Result<()> {
     for (k, (name, kern)) in kernels.iter().enumerate() {
         let cfg = LargeNConfig {
             top_k,
+            path,
             ..Default::default()
         };
         let (ta, r) = secs(|| analyze_kernel(*kern, &[&y], &cfg));
