@@ -3,7 +3,8 @@
 //! the hand-written `FcKernel`, and the inputs' Gram alone (the composition
 //! `dense`, which is the GEMM plus a copy, through the same tile driver), all
 //! dense f64 at n × d, and the raw GEMM X·Xᵀ of the same shape (`gemm_into`, the
-//! full n × n product, all threads). Prints best-of-`reps` seconds and the ratios
+//! full n × n product, all threads), and the f32 tiles (an f32 GEMM, the maps in
+//! f64) of the Gram and of the depth-3 net. Prints best-of-`reps` seconds and the ratios
 //! to the Gram and to the raw GEMM, all measured in the same run.
 //!
 //! `cargo run --release --example compose_bench -- [n] [d] [reps]` (defaults
@@ -12,18 +13,22 @@
 use std::time::Instant;
 use widenet::kernels::compose::{Arch, ComposedKernel, Output};
 use widenet::kernels::fc::{FcKernel, FcTrained};
-use widenet::kernels::tile::{dense_f64, TileKernel};
+use widenet::kernels::tile::{dense_f32, dense_f64, TileKernel};
 use widenet::linalg::{gemm_into, Matrix};
 
-fn best(reps: usize, k: &dyn TileKernel) -> f64 {
+/// Best of `reps` seconds of `f`.
+fn best_of<R>(reps: usize, f: impl Fn() -> R) -> f64 {
     (0..reps)
         .map(|_| {
             let t = Instant::now();
-            let m = dense_f64(k).expect("kernel");
-            std::hint::black_box(m.get(0, 0));
+            std::hint::black_box(f());
             t.elapsed().as_secs_f64()
         })
         .fold(f64::INFINITY, f64::min)
+}
+
+fn best(reps: usize, k: &dyn TileKernel) -> f64 {
+    best_of(reps, || dense_f64(k).expect("kernel"))
 }
 
 fn main() -> widenet::Result<()> {
@@ -58,6 +63,16 @@ fn main() -> widenet::Result<()> {
     let t_gram = best(reps, &gram);
     let t_comp = best(reps, &comp);
     let t_hand = best(reps, &hand);
+    let x32 = x.cast::<f32>();
+    let comp32 = ComposedKernel::from_f32(
+        &Arch::parse("dense, relu, dense, relu, dense")?,
+        &x32,
+        Output::Ntk,
+    )?;
+    let gram32 = ComposedKernel::from_f32(&Arch::parse("dense")?, &x32, Output::Ntk)?;
+    let best32 = |k: &dyn TileKernel| best_of(reps, || dense_f32(k).expect("kernel"));
+    let t_gram32 = best32(&gram32);
+    let t_comp32 = best32(&comp32);
     println!(
         "n = {n}, d = {d}, {} threads, best of {reps}",
         rayon::current_num_threads()
@@ -74,5 +89,7 @@ fn main() -> widenet::Result<()> {
     row("Gram (composition 'dense')", t_gram);
     row("composed depth-3 ReLU NTK", t_comp);
     row("hand-written FcKernel depth-3 NTK", t_hand);
+    row("Gram in f32 (f32 tiles of 'dense')", t_gram32);
+    row("composed depth-3 ReLU NTK, f32 tiles", t_comp32);
     Ok(())
 }

@@ -8,6 +8,7 @@ use widenet::kernels::compose::{
     composed_cross, composed_gram, sequence_input, Arch, ComposedKernel, Gram, Output,
 };
 use widenet::kernels::rnn_infinite::Preset;
+use widenet::kernels::tile::dense_f32;
 use widenet::Matrix;
 
 /// Parses `spec`; returns (canonical spec, the net as one layer's spec, "mean" or
@@ -53,7 +54,8 @@ pub(crate) fn inputs(arch: &Arch, a: &Arr<'_>, name: &str) -> PyResult<Matrix<f6
 }
 
 /// The `output` ("ntk" or "nngp") kernel of the architecture `spec` on the rows of
-/// `x`, or between the rows of `x` and `x2`.
+/// `x`, or between the rows of `x` and `x2`: float64, or float32 when every input
+/// is float32 (the f32 tiles of [`ComposedKernel`]: an f32 GEMM, the maps in f64).
 #[pyfunction]
 #[pyo3(signature = (spec, x, x2=None, output="ntk"))]
 pub fn compose_kernel<'py>(
@@ -65,14 +67,24 @@ pub fn compose_kernel<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let arch = Arch::parse(spec).map_err(py_err)?;
     let out: Output = option("output", output)?;
+    // float32 inputs (all of them): the f32 path, a float32 kernel
+    let f32 = x.is_f32() && x2.as_ref().is_none_or(|b| b.is_f32());
     let xm = inputs(&arch, &x, "x")?;
     let x2m = x2.as_ref().map(|a| inputs(&arch, a, "x2")).transpose()?;
     check_kernel(
         "the composed kernel",
         xm.rows(),
         x2m.as_ref().map_or(xm.rows(), |m| m.rows()),
-        8,
+        if f32 { 4 } else { 8 },
     )?;
+    if f32 {
+        let k = run(py, || match &x2m {
+            None => dense_f32(&ComposedKernel::from_f32(&arch, &xm.cast::<f32>(), out)?),
+            // the cross kernel of the (exactly widened) inputs in f64, rounded
+            Some(b) => Ok(composed_cross(&arch, &xm, b, out)?.cast::<f32>()),
+        })?;
+        return Ok(out2(py, k));
+    }
     let k = run(py, || match &x2m {
         None => composed_gram(&arch, &xm, out),
         Some(b) => composed_cross(&arch, &xm, b, out),

@@ -150,6 +150,26 @@ def test_cross_kernels():
     assert np.max(np.abs(c - full[:6, 6:])) <= 1e-14 * np.max(np.abs(full))
 
 
+def test_float32_inputs_take_the_f32_path():
+    # float32 inputs: a float32 kernel (an f32 GEMM, the maps in float64), within
+    # the f32 inner products' rounding of the float64 kernel of the same values
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 20)).astype(np.float32)
+    x2 = rng.normal(size=(7, 20)).astype(np.float32)
+    net = stax.serial(stax.Dense(1.0, 0.1), stax.Relu(), stax.Dense(1.0), stax.Relu(),
+                      stax.Dense(1.0))
+    k32, k64 = net.ntk(x), net.ntk(x.astype(np.float64))
+    assert k32.dtype == np.float32 and k64.dtype == np.float64
+    assert np.array_equal(k32, k32.T)
+    assert _max_rel(k32.astype(np.float64), k64) < 2e-6
+    c32 = net.ntk(x, x2)
+    assert c32.dtype == np.float32
+    assert np.array_equal(c32, net.ntk(x.astype(np.float64), x2.astype(np.float64))
+                          .astype(np.float32))
+    # a float64 partner keeps the float64 kernel
+    assert net.ntk(x, x2.astype(np.float64)).dtype == np.float64
+
+
 @pytest.mark.parametrize("preset", ["elman", "wang"])
 def test_recurrent_presets_equal_rnn_ntk(preset):
     rng = np.random.default_rng(3)

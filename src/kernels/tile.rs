@@ -259,55 +259,57 @@ struct SyncPtr<T>(*mut T);
 unsafe impl<T: Send> Sync for SyncPtr<T> {}
 
 /// Fills the n × n row-major `out` with the kernel: the lower block triangle
-/// tile by tile (tile rows in parallel, each tile once), then the strict lower
-/// triangle mirrored into the upper one, so the result is exactly symmetric and
-/// the same at any thread count.
+/// tile by tile (tile rows in parallel, each tile once), each tile written to
+/// its place and, transposed, to its mirror above the diagonal while it is in
+/// cache (a diagonal tile's strict lower triangle onto its upper one), so the
+/// result is exactly symmetric and the same at any thread count.
 fn fill_symmetric<T: TileElem, K: TileKernel + ?Sized>(
     k: &K,
     out: &mut [T],
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
     let n = k.n();
-    debug_assert_eq!(out.len(), n * n);
+    assert_eq!(out.len(), n * n, "fill_symmetric: an n x n output");
     if n == 0 {
         return Ok(());
     }
-    // Pass 1: each tile row bi computes its tiles (bi, bj ≤ bi) into its own rows.
-    out.par_chunks_mut(TILE * n).enumerate().try_for_each_init(
-        Vec::<T>::new,
-        |buf, (bi, rows)| -> Result<()> {
+    let ptr = SyncPtr(out.as_mut_ptr());
+    let ptr = &ptr;
+    // tile row bi computes its tiles (bi, bj ≤ bi); it alone writes them and their
+    // mirrors (bj, bi), disjoint from every other tile row's
+    (0..n_blocks(n))
+        .into_par_iter()
+        .try_for_each_init(Vec::<T>::new, |buf, bi| -> Result<()> {
             check_interrupt()?;
             let r = block(bi, n);
             for bj in 0..=bi {
                 let c = block(bj, n);
-                buf.resize(r.len() * c.len(), T::zero());
+                let w = c.len();
+                buf.resize(r.len() * w, T::zero());
                 T::tile(k, r.clone(), c.clone(), buf)?;
-                for (ii, src) in buf.chunks_exact(c.len()).enumerate() {
-                    rows[ii * n + c.start..ii * n + c.end].copy_from_slice(src);
+                for (ii, src) in buf.chunks_exact(w).enumerate() {
+                    // SAFETY: row r.start + ii, columns c lie in tile (bi, bj),
+                    // written by this task only, inside the n × n buffer
+                    unsafe {
+                        let dst = ptr.0.add((r.start + ii) * n + c.start);
+                        std::ptr::copy_nonoverlapping(src.as_ptr(), dst, w)
+                    };
+                }
+                // the mirror: row j ∈ c, columns i ∈ r with i > j (the whole tile
+                // off the diagonal; the strict lower triangle of a diagonal tile)
+                for (jj, j) in c.clone().enumerate() {
+                    for i in r.start.max(j + 1)..r.end {
+                        // SAFETY: (j, i) with i > j lies above the diagonal in tile
+                        // (bj, bi), written by this task only, inside the buffer
+                        unsafe { *ptr.0.add(j * n + i) = buf[(i - r.start) * w + jj] };
+                    }
                 }
             }
             bar.inc(1);
             Ok(())
-        },
-    )?;
+        })?;
     // an interrupt that landed after the last tile row's own check
-    check_interrupt()?;
-    mirror_lower(out, n);
-    Ok(())
-}
-
-/// Copies the strict lower triangle of the n × n row-major `a` into the upper one.
-fn mirror_lower<T: Real>(a: &mut [T], n: usize) {
-    let ptr = SyncPtr(a.as_mut_ptr());
-    (0..n).into_par_iter().for_each(|i| {
-        let p = &ptr;
-        for j in i + 1..n {
-            // SAFETY: (j, i) with j > i lies strictly below the diagonal and is only
-            // read; (i, j) lies strictly above and is written by row i's task only;
-            // both indices are < n² and the buffer outlives the loop.
-            unsafe { *p.0.add(i * n + j) = *p.0.add(j * n + i) };
-        }
-    });
+    check_interrupt()
 }
 
 fn dense<T: TileElem, K: TileKernel + ?Sized>(k: &K, show: bool) -> Result<Matrix<T>> {

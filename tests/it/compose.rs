@@ -644,3 +644,54 @@ fn he_scaling_is_two_to_the_depth_minus_one_times_fc() {
         assert!(e < 1e-14, "depth {depth} NNGP: {e:e}");
     }
 }
+
+#[test]
+fn f32_tiles_map_the_f32_gram_in_f64_at_any_thread_count() {
+    // the f32 path (ComposedKernel::from_f32): an f32 GEMM, the maps in f64, one
+    // rounding to f32 per entry; against the f64 kernel of the same (exactly
+    // widened) inputs, and bit for bit at 1, 2 and 3 threads
+    use widenet::kernels::tile::dense_f32;
+    let (n, d) = (300, 24); // two tile rows
+    let x64 = normal_matrix(n, d, 41);
+    let x32 = x64.cast::<f32>();
+    let xw = x32.cast::<f64>();
+    for spec in [
+        "dense, relu, dense, relu, dense",
+        "dense(b=0.1), erf, dense(1.3), relu, dense(b=0.2)",
+        "gram=dot; dense, relu, dense",
+    ] {
+        let arch = Arch::parse(spec).unwrap();
+        for out in [Output::Ntk, Output::Nngp] {
+            let k = ComposedKernel::from_f32(&arch, &x32, out).unwrap();
+            let runs: Vec<Matrix<f32>> = [1, 2, 3]
+                .iter()
+                .map(|&t| crate::support::on_threads(t, || dense_f32(&k).unwrap()))
+                .collect();
+            for r in &runs[1..] {
+                assert!(
+                    r.as_slice()
+                        .iter()
+                        .zip(runs[0].as_slice())
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{spec}: f32 kernel differs across thread counts"
+                );
+            }
+            let want = composed_gram(&arch, &xw, out).unwrap();
+            let got = runs[0].cast::<f64>();
+            // the f32 inner products are off by ~d·2⁻²⁴ relative; nothing near parallel here
+            let err = max_rel(&got, &want);
+            assert!(err < 2e-6, "{spec} {}: f32 vs f64 {err:e}", out.name());
+            for i in 0..n {
+                // the diagonal comes from the f64 norms: the f64 entry rounded once
+                assert_eq!(
+                    got.get(i, i),
+                    want.get(i, i) as f32 as f64,
+                    "{spec} ({i}, {i})"
+                );
+            }
+            // the f64 tiles of an f32-built kernel are the f64 kernel of its values
+            let k64 = dense_f64(&k).unwrap();
+            assert_eq!(k64.as_slice(), want.as_slice(), "{spec}");
+        }
+    }
+}

@@ -59,6 +59,17 @@ pub fn npy_bytes(major: u8, dict: &str, data: &[u8]) -> Vec<u8> {
     b
 }
 
+/// `f` run on a rayon pool of its own with `threads` threads (bit-for-bit checks
+/// across thread counts without touching the global pool).
+#[allow(dead_code)] // tests/process includes this file too
+pub fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+        .install(f)
+}
+
 /// An n × d matrix of independent N(0, 1) entries from the seeded stream "test".
 pub fn normal_matrix(n: usize, d: usize, seed: u64) -> Matrix<f64> {
     let mut g = rng::stream(seed, "test");

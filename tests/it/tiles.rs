@@ -372,13 +372,7 @@ fn matvec_equals_dense_product_and_is_bit_identical_across_thread_counts() {
         }
         let runs: Vec<Matrix<f64>> = [1, 3, 2]
             .iter()
-            .map(|&t| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(t)
-                    .build()
-                    .unwrap()
-                    .install(|| matvec(k.as_ref(), &v).unwrap())
-            })
+            .map(|&t| crate::support::on_threads(t, || matvec(k.as_ref(), &v).unwrap()))
             .collect();
         bits_equal(&runs[0], &runs[1], "1 vs 3 threads");
         bits_equal(&runs[0], &runs[2], "1 vs 2 threads");

@@ -34,7 +34,9 @@ use super::maps::{ActMap, Cov};
 use crate::error::{Error, Result};
 use crate::kernels::tile::{check_tile, gemm_tile, inner_tile, TileKernel};
 use crate::linalg::{gemm_into, Matrix};
+use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// Deepest nesting of parallel branches the stack machine holds.
 const MAX_STACK: usize = 32;
@@ -604,20 +606,15 @@ impl Program {
     }
 }
 
-/// An activation's maps on lanes (off the diagonal): ReLU in one vectorized loop,
+/// An activation's maps on lanes (off the diagonal): ReLU vectorized
+/// ([`crate::kernels::arccos::relu_lanes`]),
 /// the others pair by pair through [`ActMap::pair`] — the operations of
 /// [`Program::run`] either way.
 #[inline(always)]
 fn act_lanes(m: &ActMap, q1: &mut [f64], q2: &mut [f64], s: &mut [f64], t: &mut [f64]) {
     use super::arch::Act;
     if let ActMap::Closed(Act::Relu) = m {
-        for (((a, b), c), d) in q1.iter_mut().zip(q2.iter_mut()).zip(s.iter_mut()).zip(t) {
-            let (s2, dot) = crate::kernels::arccos::relu_pair(*a, *b, *c);
-            *a *= 0.5;
-            *b *= 0.5;
-            *c = s2;
-            *d *= dot;
-        }
+        crate::kernels::arccos::relu_lanes(q1, q2, s, t);
         return;
     }
     for (((a, b), c), d) in q1.iter_mut().zip(q2.iter_mut()).zip(s.iter_mut()).zip(t) {
@@ -882,8 +879,16 @@ fn pick(o: Output, (nngp, ntk): (f64, f64)) -> f64 {
 /// For a recurrent net (an `rnn` first layer of length L) each row of X holds
 /// the L steps one after the other (n × (L·d)); a tile is then one GEMM per
 /// step (strided, no copy) and [`Program::entry_seq`] per entry.
+///
+/// The f32 tiles ([`TileKernel::tile_f32`], the fast path, as H^∞'s) of a
+/// feed-forward net multiply the inputs rounded to f32 (one f32 GEMM, twice the
+/// f64 one's speed), widen the inner products to f64 and apply the maps in f64,
+/// rounding each entry to f32 once; a recurrent net's f32 tiles round its f64
+/// tiles.
 pub struct ComposedKernel<'a> {
-    x: &'a Matrix<f64>,
+    x: Cow<'a, Matrix<f64>>,
+    /// The inputs in f32 for the f32 tiles (given, or `x` rounded on first use).
+    x32: OnceLock<Matrix<f32>>,
     arch: Arch,
     prog: Program,
     output: Output,
@@ -900,15 +905,38 @@ impl<'a> ComposedKernel<'a> {
     /// The `output` kernel of `arch` on the rows of `x` (n × d, or n × (L·d) for
     /// a recurrent net).
     pub fn new(arch: &Arch, x: &'a Matrix<f64>, output: Output) -> Result<Self> {
-        check_x(x, "x")?;
-        let d = step_dim(arch, x, "x")?;
+        Self::build(arch, Cow::Borrowed(x), None, output)
+    }
+
+    /// The kernel of f32 inputs: the f32 tiles multiply `x` as given, the f64
+    /// tiles its exact widening (the same kernel in f64).
+    pub fn from_f32(
+        arch: &Arch,
+        x: &Matrix<f32>,
+        output: Output,
+    ) -> Result<ComposedKernel<'static>> {
+        ComposedKernel::build(arch, Cow::Owned(x.cast::<f64>()), Some(x.clone()), output)
+    }
+
+    fn build(
+        arch: &Arch,
+        x: Cow<'a, Matrix<f64>>,
+        x32: Option<Matrix<f32>>,
+        output: Output,
+    ) -> Result<Self> {
+        check_x(&x, "x")?;
+        let d = step_dim(arch, &x, "x")?;
         let prog = Program::new(arch, d)?;
         let scale = prog.gram_scale(d);
         let div = prog.gram_div(d);
         let nrm = match prog.seq_len() {
-            None => sq_norms(x, div),
-            Some(len) => step_norms(x, len, d, div),
+            None => sq_norms(&x, div),
+            Some(len) => step_norms(&x, len, d, div),
         };
+        let lock = OnceLock::new();
+        if let Some(v) = x32 {
+            let _ = lock.set(v);
+        }
         let diag = if prog.readout_all() {
             prog.diag_all(&nrm, x.rows())
         } else {
@@ -916,6 +944,7 @@ impl<'a> ComposedKernel<'a> {
         };
         Ok(ComposedKernel {
             x,
+            x32: lock,
             arch: arch.clone(),
             nrm,
             prog,
@@ -993,6 +1022,43 @@ impl<'a> ComposedKernel<'a> {
         }
     }
 
+    /// The lane buffer of [`Self::map_row`] for tile rows of `w` columns.
+    fn lane_buf(&self, w: usize) -> Vec<f64> {
+        vec![0.0; 4 * w * (self.prog.max_depth + 1)]
+    }
+
+    /// A feed-forward tile row i (a row at a time, layer by layer over the row:
+    /// [`Program::run_lanes`]): `fill` writes the row's Σ⁰(x_i, x_j), j ∈ `cols`;
+    /// returns the row's kernel values, the diagonal (correlation exactly 1)
+    /// evaluated pair by pair.
+    fn map_row<'b>(
+        &self,
+        i: usize,
+        cols: &Range<usize>,
+        buf: &'b mut [f64],
+        fill: impl FnOnce(&mut [f64]),
+    ) -> &'b [f64] {
+        let w = cols.len();
+        let ni = self.nrm[i];
+        {
+            let [q1, q2, s, t] = entry4(buf, 0, w);
+            q1.fill(ni);
+            q2.copy_from_slice(&self.nrm[cols.clone()]);
+            fill(s);
+            t.fill(0.0);
+        }
+        self.prog.run_lanes(buf, w);
+        let k = match self.output {
+            Output::Nngp => 2,
+            Output::Ntk => 3,
+        };
+        let res = &mut buf[k * w..(k + 1) * w];
+        if cols.contains(&i) {
+            res[i - cols.start] = pick(self.output, self.prog.entry(ni, ni, ni, true));
+        }
+        res
+    }
+
     /// The architecture this kernel is built from.
     pub fn arch(&self) -> &Arch {
         &self.arch
@@ -1011,7 +1077,7 @@ impl<'a> ComposedKernel<'a> {
             net: double_nodes(&self.arch.net),
         };
         let r = rows.min(self.n());
-        let k2 = ComposedKernel::new(&fine, self.x, self.output)?;
+        let k2 = ComposedKernel::new(&fine, &self.x, self.output)?;
         let mut a = vec![0.0; r * r];
         let mut b = vec![0.0; r * r];
         self.tile_f64(0..r, 0..r, &mut a)?;
@@ -1086,29 +1152,41 @@ impl TileKernel for ComposedKernel<'_> {
         if w == 0 {
             return Ok(());
         }
-        // a tile row at a time, layer by layer over the row (Program::run_lanes);
-        // the diagonal (correlation exactly 1) pair by pair
-        let mut buf = vec![0.0; 4 * w * (self.prog.max_depth + 1)];
-        let nj = &self.nrm[cols.clone()];
+        let mut buf = self.lane_buf(w);
         for (ii, row) in out.chunks_exact_mut(w).enumerate() {
-            let i = rows.start + ii;
-            let ni = self.nrm[i];
-            {
-                let [q1, q2, s, t] = entry4(&mut buf, 0, w);
-                q1.fill(ni);
-                q2.copy_from_slice(nj);
-                s.copy_from_slice(row);
-                t.fill(0.0);
-            }
-            self.prog.run_lanes(&mut buf, w);
-            let res = match self.output {
-                Output::Nngp => &buf[2 * w..3 * w],
-                Output::Ntk => &buf[3 * w..4 * w],
-            };
+            let res = self.map_row(rows.start + ii, &cols, &mut buf, |s| s.copy_from_slice(row));
             row.copy_from_slice(res);
-            if cols.contains(&i) {
-                row[i - cols.start] = pick(self.output, self.prog.entry(ni, ni, ni, true));
-            }
+        }
+        Ok(())
+    }
+    fn tile_f32(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f32]) -> Result<()> {
+        check_tile(self.n(), &rows, &cols, out.len())?;
+        let w = cols.len();
+        if self.prog.seq_len().is_some() || w == 0 || rows.is_empty() {
+            let mut buf = vec![0.0f64; out.len()];
+            self.tile_f64(rows, cols, &mut buf)?;
+            out.iter_mut().zip(&buf).for_each(|(o, v)| *o = *v as f32);
+            return Ok(());
+        }
+        // the raw f32 inner products, widened and scaled in f64
+        let x32 = self.x32.get_or_init(|| self.x.cast::<f32>());
+        inner_tile(
+            x32.as_slice(),
+            x32.cols(),
+            rows.clone(),
+            cols.clone(),
+            1.0,
+            out,
+        );
+        let mut buf = self.lane_buf(w);
+        let scale = self.scale;
+        for (ii, row) in out.chunks_exact_mut(w).enumerate() {
+            let res = self.map_row(rows.start + ii, &cols, &mut buf, |s| {
+                s.iter_mut()
+                    .zip(row.iter())
+                    .for_each(|(a, b)| *a = *b as f64 * scale)
+            });
+            row.iter_mut().zip(res).for_each(|(o, v)| *o = *v as f32);
         }
         Ok(())
     }

@@ -50,3 +50,52 @@ fn j_functions_are_the_gaussian_expectations() {
     assert_eq!(relu_j_of(1.0), (PI, 1.0 * PI));
     assert_eq!(relu_j_of(2.0), relu_j_of(1.0));
 }
+
+/// relu_lanes (four lanes at a time under AVX2, the scalar loop for the rest) has
+/// exactly the bits of relu_pair on every branch of it and of acos_select: |ρ| < ½,
+/// ρ ≤ −½, ρ ≥ ½, ρ = ±1, a covariance past √(q₁q₂) (clamped), zero variances, NaN.
+#[test]
+fn relu_lanes_equal_relu_pair_bit_for_bit() {
+    let mut g = widenet::rng::stream(5, "test/relu_lanes");
+    let mut cases: Vec<(f64, f64, f64)> = vec![
+        (1.0, 1.0, 1.0),
+        (1.0, 1.0, -1.0),
+        (2.0, 0.5, 1.0 + 1e-15),
+        (2.0, 0.5, -1.0 - 1e-15),
+        (0.0, 3.0, 0.0),
+        (0.0, 0.0, 0.0),
+        (1.0, 1.0, 0.5),
+        (1.0, 1.0, -0.5),
+        (1.0, 1.0, 0.0),
+        (1.0, 1.0, -0.0),
+        (f64::NAN, 1.0, 0.3),
+        (1.0, 1.0, f64::NAN),
+        (4.0, 9.0, 6.0 * (1.0 - 1e-12)),
+    ];
+    for _ in 0..997 {
+        let (a, b) = (
+            widenet::rng::normal(&mut g).exp(),
+            widenet::rng::normal(&mut g).exp(),
+        );
+        let r = widenet::rng::normal(&mut g).tanh();
+        cases.push((a, b, r * (a * b).sqrt()));
+    }
+    let w = cases.len(); // not a multiple of 4: the scalar tail too
+    let (mut q1, mut q2, mut s, mut t): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = (
+        cases.iter().map(|c| c.0).collect(),
+        cases.iter().map(|c| c.1).collect(),
+        cases.iter().map(|c| c.2).collect(),
+        (0..w).map(|k| 0.25 + k as f64).collect(),
+    );
+    relu_lanes(&mut q1, &mut q2, &mut s, &mut t);
+    for (k, &(a, b, c)) in cases.iter().enumerate() {
+        let (s2, dot) = relu_pair(a, b, c);
+        let want = [a * 0.5, b * 0.5, s2, (0.25 + k as f64) * dot];
+        for (got, want) in [q1[k], q2[k], s[k], t[k]].iter().zip(want) {
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "lane {k} ({a}, {b}, {c}): {got:e} vs {want:e}"
+            );
+        }
+    }
+}
