@@ -307,6 +307,31 @@ impl<'a, T> View<'a, T> {
     pub fn cols(&self) -> usize {
         self.cols
     }
+    /// The block of `rows` × `cols` starting at (`r0`, `c0`) (no copy).
+    pub fn block(self, r0: usize, rows: usize, c0: usize, cols: usize) -> Result<Self> {
+        if r0 + rows > self.rows || c0 + cols > self.cols {
+            return Err(Error::Shape(format!(
+                "block {rows}x{cols} at ({r0}, {c0}) of a {}x{} matrix",
+                self.rows, self.cols
+            )));
+        }
+        if rows == 0 || cols == 0 {
+            return Ok(View {
+                data: &self.data[..0],
+                rows,
+                cols,
+                ..self
+            });
+        }
+        // strides are never negative: views come from row-major matrices and transposes
+        let start = r0 * self.rs as usize + c0 * self.cs as usize;
+        Ok(View {
+            data: &self.data[start..],
+            rows,
+            cols,
+            ..self
+        })
+    }
 }
 
 fn gemm_parallelism(flops: f64) -> gemm::Parallelism {
@@ -399,6 +424,78 @@ pub fn matmul<T: Real>(a: View<'_, T>, b: View<'_, T>) -> Result<Matrix<T>> {
     Ok(dst)
 }
 
+/// Rows (or columns) per block of [`matmul_symmetric`] and [`matmul_lower`]: wide enough
+/// for the GEMM kernels' full speed, narrow enough that the skipped triangle is most of
+/// the half.
+const TRI_BLOCK: usize = 192;
+
+/// `a * b` for a product known to be symmetric in exact arithmetic (XᵀKX with K
+/// symmetric, W Wᵀ): only the blocks on and below the diagonal are computed, row block by
+/// row block (about half the flops of [`matmul`], as BLAS's syrk), and the upper
+/// triangle is the mirror of the lower, so the result is exactly symmetric.
+pub fn matmul_symmetric<T: Real>(a: View<'_, T>, b: View<'_, T>) -> Result<Matrix<T>> {
+    let m = a.rows;
+    if b.cols != m || a.cols != b.rows {
+        return Err(Error::Shape(format!(
+            "symmetric product ({}x{}) * ({}x{}) is not square",
+            a.rows, a.cols, b.rows, b.cols
+        )));
+    }
+    let mut c = Matrix::zeros(m, m);
+    for r0 in (0..m).step_by(TRI_BLOCK) {
+        let rb = TRI_BLOCK.min(m - r0);
+        let end = r0 + rb;
+        let mut blk = Matrix::zeros(rb, end);
+        gemm_into(
+            &mut blk,
+            a.block(r0, rb, 0, a.cols)?,
+            b.block(0, b.rows, 0, end)?,
+            T::one(),
+            false,
+        )?;
+        for i in 0..rb {
+            c.row_mut(r0 + i)[..=r0 + i].copy_from_slice(&blk.row(i)[..=r0 + i]);
+        }
+    }
+    for i in 0..m {
+        for j in 0..i {
+            let v = c.get(i, j);
+            c.set(j, i, v);
+        }
+    }
+    Ok(c)
+}
+
+/// `a * l` for a lower-triangular `l` (zeros above its diagonal): column block J of the
+/// product is a[:, J..] l[J.., J], so about half the flops of [`matmul`] (as BLAS's
+/// trmm).
+pub fn matmul_lower<T: Real>(a: View<'_, T>, l: &Matrix<T>) -> Result<Matrix<T>> {
+    let n = l.rows;
+    if l.cols != n || a.cols != n {
+        return Err(Error::Shape(format!(
+            "triangular product ({}x{}) * ({}x{})",
+            a.rows, a.cols, l.rows, l.cols
+        )));
+    }
+    let m = a.rows;
+    let mut c = Matrix::zeros(m, n);
+    for c0 in (0..n).step_by(TRI_BLOCK) {
+        let cb = TRI_BLOCK.min(n - c0);
+        let mut blk = Matrix::zeros(m, cb);
+        gemm_into(
+            &mut blk,
+            a.block(0, m, c0, n - c0)?,
+            l.view().block(c0, n - c0, c0, cb)?,
+            T::one(),
+            false,
+        )?;
+        for i in 0..m {
+            c.row_mut(i)[c0..c0 + cb].copy_from_slice(blk.row(i));
+        }
+    }
+    Ok(c)
+}
+
 /// `x * xᵀ` for a row-major sample matrix x (n × d): the Gram matrix of the rows.
 pub fn gram<T: Real>(x: &Matrix<T>) -> Matrix<T> {
     matmul(x.view(), x.t()).expect("shapes of x and its transpose always agree")
@@ -441,50 +538,77 @@ fn check_square(h: &Matrix<f64>, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// faer's self-adjoint eigendecomposition of the lower triangle of `h`, run
-/// sequentially (`Par::Seq`): with rayon parallelism faer splits the
-/// tridiagonalization and the divide-and-conquer by the thread count, and the
-/// results then differ in the last bits between thread counts (issue 13: 1e-15
-/// in `reproduce arora-fig1`); every run must be bit-identical at any thread
-/// count. Returns the ascending eigenvalues and, when `vectors`, U.
-fn seq_evd(h: &Matrix<f64>, vectors: bool) -> Result<(Vec<f64>, Option<Mat<f64>>)> {
+/// faer's self-adjoint eigendecomposition of the lower triangle of `h`, run on a fixed
+/// number of `threads`: sequentially (`Par::Seq`) for 1, otherwise `Par::rayon(threads)`
+/// inside a pool of its own of that size. faer splits the tridiagonalization and the
+/// divide-and-conquer by its thread count, so the results differ in the last bits
+/// between counts (issue 13: 1e-15 in `reproduce arora-fig1`); a count fixed by the
+/// caller, never the caller's pool size (RAYON_NUM_THREADS), keeps every run
+/// bit-identical at any thread count. Returns the ascending eigenvalues and, when
+/// `vectors`, U.
+fn fixed_evd(
+    h: &Matrix<f64>,
+    vectors: bool,
+    threads: usize,
+) -> Result<(Vec<f64>, Option<Mat<f64>>)> {
     use faer::dyn_stack::{MemBuffer, MemStack};
     use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
     let n = h.rows;
-    let par = faer::Par::Seq;
+    let par = if threads <= 1 {
+        faer::Par::Seq
+    } else {
+        faer::Par::rayon(threads)
+    };
     let compute = if vectors {
         ComputeEigenvectors::Yes
     } else {
         ComputeEigenvectors::No
     };
-    let mut s = faer::diag::Diag::<f64>::zeros(n);
-    let mut u = vectors.then(|| Mat::<f64>::zeros(n, n));
-    let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
-        n,
-        compute,
-        par,
-        Default::default(),
-    ));
-    self_adjoint_evd(
-        h.as_faer(),
-        s.as_mut(),
-        u.as_mut().map(|u| u.as_mut()),
-        par,
-        MemStack::new(&mut mem),
-        Default::default(),
-    )
-    .map_err(|e| Error::Numerical(format!("eigendecomposition did not converge: {e:?}")))?;
-    let values = (0..n).map(|i| s[i]).collect();
-    Ok((values, u))
+    let run = || {
+        let mut s = faer::diag::Diag::<f64>::zeros(n);
+        let mut u = vectors.then(|| Mat::<f64>::zeros(n, n));
+        let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+            n,
+            compute,
+            par,
+            Default::default(),
+        ));
+        self_adjoint_evd(
+            h.as_faer(),
+            s.as_mut(),
+            u.as_mut().map(|u| u.as_mut()),
+            par,
+            MemStack::new(&mut mem),
+            Default::default(),
+        )
+        .map_err(|e| Error::Numerical(format!("eigendecomposition did not converge: {e:?}")))?;
+        let values = (0..n).map(|i| s[i]).collect();
+        Ok((values, u))
+    };
+    if threads <= 1 {
+        return run();
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Numerical(format!("the eigensolver's thread pool: {e}")))?
+        .install(run)
 }
 
 /// Full eigendecomposition of a symmetric matrix (faer's divide-and-conquer,
 /// sequential so that results are bit-identical at any thread count),
 /// eigenvalues in descending order.
 pub fn sym_eigen(h: &Matrix<f64>) -> Result<SymEigen> {
+    sym_eigen_threads(h, 1)
+}
+
+/// [`sym_eigen`] on a fixed number of `threads` (its own pool; 1: sequential): the bits
+/// depend on `threads` and on nothing else, so a caller that always passes the same
+/// count stays bit-identical at any RAYON_NUM_THREADS.
+pub fn sym_eigen_threads(h: &Matrix<f64>, threads: usize) -> Result<SymEigen> {
     check_square(h, "matrix for eigendecomposition")?;
     let n = h.rows;
-    let (s, u) = seq_evd(h, true)?;
+    let (s, u) = fixed_evd(h, true, threads)?;
     let u = u.expect("eigenvectors were requested");
     let values: Vec<f64> = s.into_iter().rev().collect();
     let vectors = Matrix::from_fn(n, n, |i, j| u[(i, n - 1 - j)]);
@@ -495,7 +619,7 @@ pub fn sym_eigen(h: &Matrix<f64>) -> Result<SymEigen> {
 /// sequential, like it).
 pub fn sym_eigenvalues(h: &Matrix<f64>) -> Result<Vec<f64>> {
     check_square(h, "matrix for eigenvalues")?;
-    let (mut v, _) = seq_evd(h, false)?;
+    let (mut v, _) = fixed_evd(h, false, 1)?;
     v.reverse();
     Ok(v)
 }
@@ -534,13 +658,8 @@ impl Cholesky {
     /// eigenvalue, computed on the spot, and names `what`.
     pub fn new(h: &Matrix<f64>, what: &str) -> Result<Self> {
         check_square(h, what)?;
-        // A factorization whose smallest pivot is at rounding level is a numerically
-        // singular matrix (e.g. duplicate inputs): reported, not silently used.
-        let max_diag = (0..h.rows).map(|i| h.get(i, i).abs()).fold(0.0, f64::max);
-        let tiny = 1e-13 * max_diag.max(f64::MIN_POSITIVE);
-        let factored = seq_llt(h).filter(|l| (0..h.rows).all(|i| l[(i, i)] * l[(i, i)] > tiny));
-        match factored {
-            Some(l) => Ok(Cholesky { l, n: h.rows }),
+        match Self::try_new(h) {
+            Some(c) => Ok(c),
             None => {
                 let min_eig = sym_eigenvalues(h)
                     .ok()
@@ -552,6 +671,35 @@ impl Cholesky {
                 })
             }
         }
+    }
+
+    /// Factors `h` (square and finite), or `None` when it is not numerically positive
+    /// definite: a factorization whose smallest pivot is at rounding level is a
+    /// numerically singular matrix (e.g. duplicate inputs), reported, not silently used.
+    pub fn try_new(h: &Matrix<f64>) -> Option<Self> {
+        if h.rows != h.cols || !h.all_finite() {
+            return None;
+        }
+        let max_diag = (0..h.rows).map(|i| h.get(i, i).abs()).fold(0.0, f64::max);
+        let tiny = 1e-13 * max_diag.max(f64::MIN_POSITIVE);
+        seq_llt(h)
+            .filter(|l| (0..h.rows).all(|i| l[(i, i)] * l[(i, i)] > tiny))
+            .map(|l| Cholesky { l, n: h.rows })
+    }
+
+    /// The lower factor L of H = L Lᵀ (zeros above the diagonal).
+    pub fn lower(&self) -> Matrix<f64> {
+        Matrix::from_fn(
+            self.n,
+            self.n,
+            |i, j| {
+                if j <= i {
+                    self.l[(i, j)]
+                } else {
+                    0.0
+                }
+            },
+        )
     }
 
     /// Solves H z = y.

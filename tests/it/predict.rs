@@ -367,6 +367,133 @@ fn ensemble_limits() {
     assert!(rel(cinf, gc) < 1e-8, "{:e}", rel(cinf, gc));
 }
 
+/// Train, test–train and test–test blocks of Φ Φᵀ / p + diag·I (Φ (n + m) × p normal):
+/// rank p when diag = 0.
+fn gram_kernels(n: usize, m: usize, p: usize, diag: f64, seed: u64) -> [Matrix<f64>; 3] {
+    let mut g = rng::stream(seed, "predict-gram");
+    let phi = Matrix::from_fn(n + m, p, |_, _| rng::normal(&mut g) / (p as f64).sqrt());
+    let k = widenet::linalg::gram(&phi);
+    let at = |i: usize, j: usize| k.get(i, j) + if i == j { diag } else { 0.0 };
+    [
+        Matrix::from_fn(n, n, at),
+        Matrix::from_fn(m, n, |i, j| at(n + i, j)),
+        Matrix::from_fn(m, m, |i, j| at(n + i, n + j)),
+    ]
+}
+
+/// The dense ensemble's covariance (its quadratic term through the Cholesky factor of
+/// S = Vᵀ𝒦V, or S itself when 𝒦 is singular) against the formula in the original basis,
+/// Σ_t = 𝒦** − M𝒦*ᵀ − 𝒦*Mᵀ + M𝒦Mᵀ with M = Θ*A_t: at t = ∞ A = (Θ + rI)⁻¹ by a Cholesky
+/// solve, at a finite t A = V g(t) Vᵀ; full and diagonal, sizes across the product blocks.
+#[test]
+fn ensemble_covariance_equals_the_original_basis_formula() {
+    use widenet::linalg::{matmul, sym_eigen, Cholesky};
+    let (n, m, c, r) = (300, 200, 3, 0.05);
+    let [ntk, ntk_t, _] = gram_kernels(n, m, 2 * (n + m), 0.1, 21);
+    let y = one_hot(n, c, 22);
+    let t = 40.0 * (n * c) as f64;
+    let d = Dynamics {
+        times: vec![t, f64::INFINITY],
+        ridge: r,
+        ..Dynamics::default()
+    };
+    let shifted = Matrix::from_fn(n, n, |i, j| ntk.get(i, j) + if i == j { r } else { 0.0 });
+    let e = sym_eigen(&shifted).unwrap();
+    let g: Vec<f64> = e
+        .values
+        .iter()
+        .map(|l| (1.0 - (-t * l / (n * c) as f64).exp()) / l)
+        .collect();
+    let a_t = Matrix::from_fn(n, n, |i, j| {
+        (0..n)
+            .map(|k| e.vectors.get(i, k) * g[k] * e.vectors.get(j, k))
+            .sum()
+    });
+    let m_t = matmul(ntk_t.view(), a_t.view()).unwrap();
+    let b_inf = Cholesky::new(&shifted, "ntk")
+        .unwrap()
+        .solve_matrix(&ntk_t.transpose())
+        .unwrap();
+    let m_inf = b_inf.transpose();
+    // a full-rank NNGP (Cholesky of S) and one of rank 40 < n (S singular: the plain form)
+    for (rank, diag) in [(2 * (n + m), 0.1), (40, 0.0)] {
+        let [k, k_t, k_tt] = gram_kernels(n, m, rank, diag, 23);
+        let want = |mm: &Matrix<f64>| {
+            let mk = matmul(mm.view(), k_t.t()).unwrap();
+            let mkm = matmul(matmul(mm.view(), k.view()).unwrap().view(), mm.t()).unwrap();
+            Matrix::from_fn(m, m, |i, j| {
+                k_tt.get(i, j) - mk.get(i, j) - mk.get(j, i) + mkm.get(i, j)
+            })
+        };
+        let wants = [want(&m_t), want(&m_inf)];
+        let diag_tt: Vec<f64> = (0..m).map(|i| k_tt.get(i, i)).collect();
+        for tt in [TestTest::Full(&k_tt), TestTest::Diag(&diag_tt)] {
+            let nngp = NngpKernels {
+                train: &k,
+                test_train: &k_t,
+                test_test: tt,
+            };
+            let got = gradient_descent_mse_ensemble(&ntk, &ntk_t, &y, Some(nngp), &d).unwrap();
+            for (cov, want) in got.cov.unwrap().iter().zip(&wants) {
+                let err = match cov {
+                    Cov::Full(c) => rel(c, want),
+                    Cov::Diag(v) => {
+                        let w: Vec<f64> = (0..m).map(|i| want.get(i, i)).collect();
+                        rel(
+                            &Matrix::from_vec(m, 1, v.clone()).unwrap(),
+                            &Matrix::from_vec(m, 1, w).unwrap(),
+                        )
+                    }
+                };
+                assert!(err < 1e-10, "NNGP of rank {rank}: {err:e}");
+            }
+        }
+    }
+}
+
+/// `PathChoice::choose` counts every training kernel the mode stores: a budget that holds
+/// gd's one kernel on a path but not the ensemble's two picks the next path for the
+/// ensemble (the byte counts by hand, n = 1,000, n* = 100, basis 100, no ridge).
+#[test]
+fn path_choice_counts_the_ensembles_second_kernel() {
+    use widenet::theory::predict::cli::PathChoice;
+    let (n, nt, basis) = (1000u64, 100u64, 100u64);
+    // dense: gd 3n² + n*n, the ensemble 5n² + 2n*n (the NNGP and S's factor beside it)
+    let dense_gd = 8 * (3 * n * n + nt * n);
+    let dense_ens = 8 * (5 * n * n + 2 * nt * n);
+    // krylov: gd the kernel and its Cholesky factor, the ensemble the NNGP too
+    let krylov_gd = 8 * (2 * n * n + n * basis);
+    let krylov_ens = 8 * (3 * n * n + n * basis);
+    assert_eq!(
+        (dense_gd, dense_ens, krylov_gd, krylov_ens),
+        (24_800_000, 41_600_000, 16_800_000, 24_800_000)
+    );
+    let pick = |kernels: usize, budget: u64| {
+        PathChoice::choose(
+            n as usize,
+            nt as usize,
+            false,
+            basis as usize,
+            true,
+            kernels,
+            budget,
+        )
+    };
+    assert_eq!(pick(1, dense_gd), PathChoice::Dense);
+    assert_eq!(pick(2, dense_gd), PathChoice::Krylov);
+    assert_eq!(pick(2, dense_ens - 1), PathChoice::Krylov);
+    assert_eq!(pick(2, dense_ens), PathChoice::Dense);
+    assert_eq!(pick(1, krylov_ens - 8), PathChoice::Krylov);
+    assert_eq!(pick(2, krylov_ens - 8), PathChoice::MatrixFree);
+    assert_eq!(pick(2, krylov_ens), PathChoice::Krylov);
+    assert_eq!(pick(1, krylov_gd - 1), PathChoice::MatrixFree);
+    // a ridge adds the shifted copy
+    let ridged = 8 * (4 * n * n + n * basis);
+    let pick_r = |budget| PathChoice::choose(1000, 100, true, 100, true, 2, budget);
+    assert_eq!(pick_r(ridged - 1), PathChoice::MatrixFree);
+    assert_eq!(pick_r(ridged), PathChoice::Krylov);
+}
+
 #[test]
 fn curves_count_errors_and_squared_errors() {
     let y = Matrix::from_vec(3, 2, vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0]).unwrap();

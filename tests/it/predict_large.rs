@@ -160,7 +160,7 @@ fn krylov_path_equals_dense_path_to_its_reported_accuracy() {
                     None,
                 )
                 .unwrap(),
-                eig_range: kr.prediction.eig_range,
+                eig_range: Some(kr.prediction.eig_range),
                 n_test: m,
                 path: "krylov".into(),
                 achieved_rel_error: Some(kr.achieved_rel_error.clone()),
@@ -495,6 +495,37 @@ fn large_n_paths_are_bit_identical_at_1_and_2_threads() {
         var("ens1") == var("ens2"),
         "ensemble: the variances differ between 1 and 2 threads"
     );
+    // the dense path's eigendecomposition runs on a fixed thread count (n = 700: faer
+    // splits its tridiagonalization), so its bits too are those at 1 thread
+    let one = run("1", "dense", &ens, "dens1");
+    let two = run("2", "dense", &ens, "dens2");
+    assert!(
+        one == two,
+        "dense ensemble: the means differ between 1 and 2 threads"
+    );
+    assert!(
+        var("dens1") == var("dens2"),
+        "dense ensemble: the variances differ between 1 and 2 threads"
+    );
+    // eig_range: the dense path's; absent (not NaN) when a Cholesky solve did all of gp's
+    // work on the large-n path
+    let json = |out: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p(out).join("predict.json")).unwrap())
+            .unwrap()
+    };
+    let r = &json("dens2")["eig_range"];
+    assert!(r[0].as_f64().unwrap() > 0.0 && r[1].as_f64().unwrap() >= r[0].as_f64().unwrap());
+    run(
+        "2",
+        "krylov",
+        &["--kernel", "fc_ntk", "--mode", "gp", "--noise", "0.1"],
+        "gp",
+    );
+    let gp = json("gp");
+    assert!(gp.get("eig_range").is_none(), "{}", gp["eig_range"]);
+    assert!(!std::fs::read_to_string(p("gp").join("predict.json"))
+        .unwrap()
+        .contains("NaN"));
 }
 
 /// fc NTK and NNGP blocks (the closed forms of seed 003 §3) on n training and m test

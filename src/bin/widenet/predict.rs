@@ -96,8 +96,9 @@ pub struct PredictCli {
     /// block Lanczos, Cholesky at t = inf) or matrix-free (a kernel by name: tiles
     /// recomputed at every product), every mode; accuracy reported per time and output
     /// (a covariance's in cov_rel_error). Default:
-    /// dense when 3n^2 + n_test*n f64 fit the memory budget, else krylov when the kernel
-    /// and its Cholesky factor do, else matrix-free.
+    /// dense when 3n^2 + n_test*n f64 fit the memory budget (the ensemble: 5n^2 +
+    /// 2 n_test*n, its NNGP counted), else krylov when every kernel stored and the
+    /// Cholesky factor do, else matrix-free.
     #[arg(long)]
     path: Option<String>,
     /// Top eigenpairs deflated on the krylov and matrix-free paths.

@@ -144,8 +144,13 @@ pub struct PredictReport {
     pub dynamics: Dynamics,
     /// Observation noise (gp).
     pub noise: f64,
-    /// Smallest and largest eigenvalue of the kernel + ridge (or noise).
-    pub eig_range: (f64, f64),
+    /// Smallest and largest eigenvalue of the kernel + ridge (or noise): exact on the
+    /// dense path, the Ritz values' on the large-n paths. Absent when no eigenvalue was
+    /// computed: on the large-n paths a Cholesky factorization of the stored kernel does
+    /// all the work of gp and of t = ∞ alone, and needs none (see
+    /// [`PredictOutputs::eig_range`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eig_range: Option<(f64, f64)>,
     /// Loss and 0–1 error curves against time.
     pub curves: Curves,
     /// Files written, relative to the output directory.
@@ -214,8 +219,12 @@ pub struct PredictOutputs {
     pub cov: Option<Vec<Cov>>,
     /// Curves against time.
     pub curves: Curves,
-    /// Smallest and largest eigenvalue of the kernel + ridge (or noise).
-    pub eig_range: (f64, f64),
+    /// Smallest and largest eigenvalue of the kernel + ridge (or noise): exact on the
+    /// dense path, the extreme Ritz values of the subspace phase on the large-n paths;
+    /// `None` when the large-n path computed no eigenvalue (gp, or gd and the ensemble
+    /// with t = ∞ as their only time, on a stored kernel: the Cholesky solve needs none,
+    /// and an estimate would cost a Lanczos run of its own).
+    pub eig_range: Option<(f64, f64)>,
     /// Number of test points.
     pub n_test: usize,
     /// "dense", "krylov" or "matrix-free".
@@ -270,7 +279,7 @@ pub fn predict_blocks(
     let spec = Spectrum::new(&main.train, ridge, "k_train")?;
     let y = inp.y_train;
     let (train, test, cov) = match mode {
-        Mode::Gd | Mode::Ensemble => {
+        Mode::Gd => {
             let gd = gradient_descent_mse_with(
                 &spec,
                 y,
@@ -279,30 +288,26 @@ pub fn predict_blocks(
                 inp.f0_test,
                 &dynamics,
             )?;
-            let cov = match (nngp, mode) {
-                (None, Mode::Ensemble) => {
-                    return Err(Error::invalid(
-                        "nngp_train",
-                        "the ensemble needs the NNGP kernels",
-                    ))
-                }
-                (Some(k), Mode::Ensemble) if !matches!(k.test_test(), TestTest::None) => {
-                    gradient_descent_mse_ensemble_with(
-                        &spec,
-                        &main.test_train,
-                        y,
-                        Some(NngpKernels {
-                            train: &k.train,
-                            test_train: &k.test_train,
-                            test_test: k.test_test(),
-                        }),
-                        &dynamics,
-                    )?
-                    .cov
-                }
-                _ => None,
-            };
-            (gd.train, gd.test.unwrap_or_default(), cov)
+            (gd.train, gd.test.unwrap_or_default(), None)
+        }
+        Mode::Ensemble => {
+            let k = nngp.ok_or_else(|| {
+                Error::invalid("nngp_train", "the ensemble needs the NNGP kernels")
+            })?;
+            // the test mean (f₀ = 0: gd's test outputs) and covariance; gd the train outputs
+            let e = gradient_descent_mse_ensemble_with(
+                &spec,
+                &main.test_train,
+                y,
+                Some(NngpKernels {
+                    train: &k.train,
+                    test_train: &k.test_train,
+                    test_test: k.test_test(),
+                }),
+                &dynamics,
+            )?;
+            let gd = gradient_descent_mse_with(&spec, y, None, None, None, &dynamics)?;
+            (gd.train, e.mean, e.cov)
         }
         Mode::Gp => {
             let g = gp_inference_with(&spec, y, &main.test_train, main.test_test(), ridge)?;
@@ -310,6 +315,7 @@ pub fn predict_blocks(
             (vec![on_train.mean], vec![g.mean], g.cov.map(|c| vec![c]))
         }
     };
+    crate::runtime::profile::print_profile();
     let curves = Curves::new(
         &dynamics.times,
         &train,
@@ -322,7 +328,7 @@ pub fn predict_blocks(
         test,
         cov,
         curves,
-        eig_range: spec.range(),
+        eig_range: Some(spec.range()),
         n_test: main.test_train.rows(),
         path: "dense".into(),
         achieved_rel_error: None,
@@ -351,23 +357,32 @@ crate::options::option_enum!(PathChoice, "path", {
 });
 
 impl PathChoice {
-    /// The path within `budget` bytes for n training and n* test points: dense when the
-    /// kernel, its eigenvectors, a copy and the test–train block fit (3n² + n*n f64),
-    /// krylov when the kernel and its Cholesky factor (plus a shifted copy with a ridge)
-    /// and a Krylov basis of `basis` columns do, matrix-free otherwise (arrays are
-    /// stored already: never matrix-free).
+    /// The path within `budget` bytes for n training and n* test points when the mode
+    /// stores `kernels` training kernels (the ensemble 2: the NTK and the NNGP; gd and gp
+    /// 1), counted in f64:
+    /// - dense when 3n² + 2(kernels − 1)n² + kernels·n*n fit: the kernel, its
+    ///   eigenvectors and the eigensolver's copy; per further kernel (the ensemble's NNGP)
+    ///   the kernel and its projection S = Vᵀ𝒦V (or S's Cholesky factor); the test–train
+    ///   blocks;
+    /// - krylov when (kernels + 1 + ridge)n² + n·basis fit: every kernel stored, the
+    ///   Cholesky factor of the one the dynamics run on (plus a shifted copy with a
+    ///   ridge) and a Krylov basis of `basis` columns;
+    /// - matrix-free otherwise (arrays are stored already: never matrix-free).
     pub fn choose(
         n: usize,
         n_test: usize,
         ridge: bool,
         basis: usize,
         named: bool,
+        kernels: usize,
         budget: u64,
     ) -> Self {
-        let (n, nt, b) = (n as u128, n_test as u128, budget as u128);
-        if 8 * (3 * n * n + nt * n) <= b {
+        let (n, nt, b, k) = (n as u128, n_test as u128, budget as u128, kernels as u128);
+        let dense = 8 * ((3 + 2 * k.saturating_sub(1)) * n * n + k * nt * n);
+        let krylov = 8 * ((k + 1 + ridge as u128) * n * n + n * basis as u128);
+        if dense <= b {
             PathChoice::Dense
-        } else if 8 * ((2 + ridge as u128) * n * n + n * basis as u128) <= b || !named {
+        } else if krylov <= b || !named {
             PathChoice::Krylov
         } else {
             PathChoice::MatrixFree
@@ -464,6 +479,7 @@ pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
             req.dynamics.ridge != 0.0,
             kcfg.top_k + kcfg.max_basis,
             named,
+            if mode == Mode::Ensemble { 2 } else { 1 },
             crate::runtime::memory_budget(),
         )
     });
@@ -480,7 +496,9 @@ pub fn predict(req: &PredictRequest<'_>) -> Result<PredictOutputs> {
             req.y_train,
             req.y_test.map(|yt| (test.as_slice(), yt)),
         )?;
-        let (achieved, basis, top_k, eig_range) = info;
+        let (achieved, basis, top_k, range) = info;
+        // NaN: no Ritz value was computed (see `PredictOutputs::eig_range`)
+        let eig_range = (range.0.is_finite() && range.1.is_finite()).then_some(range);
         let (cov, cov_rel_error) = match cov {
             Some(c) => (Some(c.cov), Some(c.achieved_rel_error)),
             None => (None, None),

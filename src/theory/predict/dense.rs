@@ -1,14 +1,31 @@
-//! The dense path: one symmetric eigendecomposition of K + ridge·I (faer, sequential,
-//! so bit-identical at any thread count), reused for every time t. The formulas are in
-//! the parent module's docs.
+//! The dense path: one symmetric eigendecomposition of K + ridge·I (faer, on a fixed
+//! number of threads, [`EVD_THREADS`], so bit-identical at any thread count), reused for
+//! every time t. The formulas are in the parent module's docs.
+//!
+//! The ensemble's covariance at each time t, Σ_t = 𝒦** − A_tQᵀ − QA_tᵀ + A_t S A_tᵀ
+//! (A_t = Θ(X*, X)V diag(g(t)), Q = 𝒦(X*, X)V, S = Vᵀ𝒦(X, X)V), takes its quadratic
+//! term through the Cholesky factor S = LLᵀ, computed once: A_t S A_tᵀ = (A_tL)(A_tL)ᵀ,
+//! a triangular product and a symmetric one (half the flops each of the GEMMs
+//! X = A_tS/2 − Q, XA_tᵀ of the plain form, which is kept for an S that is not
+//! numerically positive definite).
 
 use super::{
     check_ridge, check_shape, check_test_test, check_train_kernel, Cov, Dynamics,
     EnsemblePrediction, GdPrediction, GpPosterior, TestTest, PSD_TOL,
 };
 use crate::error::{Error, Result};
-use crate::linalg::{gemm_into, matmul, sym_eigen, Matrix};
+use crate::linalg::{
+    gemm_into, matmul, matmul_lower, matmul_symmetric, sym_eigen_threads, Cholesky, Matrix,
+};
 use crate::runtime::check_interrupt;
+use crate::runtime::profile::prof;
+
+/// Threads of the dense path's eigendecomposition, fixed (not the caller's pool size) so
+/// that its bits are the same at any RAYON_NUM_THREADS (see [`sym_eigen_threads`]). Two:
+/// on the shared 2-core machine of benchmarks/README.md, 8 threads (as the Krylov pool)
+/// made faer's parallel eigensolver slower than sequential at n = 2,000 (its threads
+/// wait on each other) and 2 ran as fast as 1 under load.
+pub const EVD_THREADS: usize = 2;
 
 /// The eigendecomposition K + ridge·I = V diag(λ) Vᵀ of a training kernel.
 #[derive(Clone, Debug)]
@@ -33,7 +50,9 @@ impl Spectrum {
         for i in 0..n {
             a.set(i, i, a.get(i, i) + ridge);
         }
-        let e = sym_eigen(&a)?;
+        let e = prof("dense: eigendecomposition", || {
+            sym_eigen_threads(&a, EVD_THREADS)
+        })?;
         let max = e.values[0];
         let min = e.values[n - 1];
         if min < -PSD_TOL * max.abs().max(f64::MIN_POSITIVE) {
@@ -219,11 +238,14 @@ pub fn gradient_descent_mse_with(
             *r -= v;
         }
     }
-    let r = spec.to_eigenbasis(&resid)?;
-    let p = match k_test_train {
-        Some(k) => Some(spec.times_vectors(k)?),
-        None => None,
-    };
+    let (r, p) = prof("dense: eigenbasis", || {
+        let p = match k_test_train {
+            Some(k) => Some(spec.times_vectors(k)?),
+            None => None,
+        };
+        Ok::<_, Error>((spec.to_eigenbasis(&resid)?, p))
+    })?;
+    let _timer = crate::runtime::profile::ProfTimer::new("dense: gd outputs (all times)");
     let mut train = Vec::with_capacity(dynamics.times.len());
     let mut test = p.as_ref().map(|_| Vec::with_capacity(dynamics.times.len()));
     for &t in &dynamics.times {
@@ -324,14 +346,17 @@ pub fn gradient_descent_mse_ensemble_with(
     let norm = dynamics.loss_norm.value(n, c);
     spec.check_steps(dynamics, norm)?;
 
-    let ry = spec.to_eigenbasis(y_train)?;
-    let p = spec.times_vectors(ntk_test_train)?;
-    // Q = 𝒦(X*, X) V and S = Vᵀ 𝒦(X, X) V for the covariance
+    let (ry, p) = prof("dense: eigenbasis", || {
+        Ok::<_, Error>((
+            spec.to_eigenbasis(y_train)?,
+            spec.times_vectors(ntk_test_train)?,
+        ))
+    })?;
     let cov_parts = match &nngp {
         Some(k) if !matches!(k.test_test, TestTest::None) => {
-            let q = spec.times_vectors(k.test_train)?;
-            let s = spec.to_eigenbasis(&spec.times_vectors(k.train)?)?;
-            Some((q, s, k.test_test))
+            Some(prof("dense: covariance setup (Q, S, L)", || {
+                CovParts::new(spec, k)
+            })?)
         }
         _ => None,
     };
@@ -340,17 +365,12 @@ pub fn gradient_descent_mse_ensemble_with(
     for &t in &dynamics.times {
         check_interrupt()?;
         let (_, g) = spec.factors(dynamics, t, norm);
-        mean.push(matmul(p.view(), scale_rows(&g, &ry).view())?);
-        if let (Some((q, s, tt)), Some(covs)) = (&cov_parts, covs.as_mut()) {
-            // A = P diag(g); Σ = 𝒦** − A Qᵀ − Q Aᵀ + A S Aᵀ = 𝒦** + X Aᵀ + (X Aᵀ)ᵀ,
-            // X = A S / 2 − Q
+        mean.push(prof("dense: mean per time", || {
+            matmul(p.view(), scale_rows(&g, &ry).view())
+        })?);
+        if let (Some(parts), Some(covs)) = (&cov_parts, covs.as_mut()) {
             let a = scale_cols(&p, &g);
-            let mut x = q.clone();
-            gemm_into(&mut x, a.view(), s.view(), 0.5, false)?;
-            for (xv, qv) in x.as_mut_slice().iter_mut().zip(q.as_slice()) {
-                *xv -= qv;
-            }
-            covs.push(covariance(tt, &x, &a)?);
+            covs.push(prof("dense: covariance per time", || parts.at(&a))?);
         }
     }
     Ok(EnsemblePrediction {
@@ -358,6 +378,78 @@ pub fn gradient_descent_mse_ensemble_with(
         mean,
         cov: covs,
     })
+}
+
+/// What the ensemble's covariance shares between times: Q = 𝒦(X*, X)V, the test–test
+/// kernel and S = Vᵀ𝒦(X, X)V, held as its Cholesky factor when it has one.
+struct CovParts<'a> {
+    q: Matrix<f64>,
+    s: Quadratic,
+    test_test: TestTest<'a>,
+}
+
+/// S = Vᵀ𝒦(X, X)V as the covariance's quadratic term uses it.
+enum Quadratic {
+    /// L with S = LLᵀ.
+    Factor(Matrix<f64>),
+    /// S itself (not numerically positive definite: 𝒦 singular or nearly).
+    Plain(Matrix<f64>),
+}
+
+impl<'a> CovParts<'a> {
+    fn new(spec: &Spectrum, k: &NngpKernels<'a>) -> Result<Self> {
+        let q = spec.times_vectors(k.test_train)?;
+        // S = Vᵀ(𝒦V), symmetric: its lower half only
+        let s = matmul_symmetric(spec.vectors.t(), spec.times_vectors(k.train)?.view())?;
+        let s = match Cholesky::try_new(&s) {
+            Some(c) => Quadratic::Factor(c.lower()),
+            None => Quadratic::Plain(s),
+        };
+        Ok(CovParts {
+            q,
+            s,
+            test_test: k.test_test,
+        })
+    }
+
+    /// Σ_t from A_t = Θ(X*, X)V diag(g(t)).
+    fn at(&self, a: &Matrix<f64>) -> Result<Cov> {
+        let l = match &self.s {
+            Quadratic::Plain(s) => {
+                // Σ = 𝒦** − A Qᵀ − Q Aᵀ + A S Aᵀ = 𝒦** + X Aᵀ + (X Aᵀ)ᵀ, X = A S / 2 − Q
+                let q = &self.q;
+                let mut x = q.clone();
+                gemm_into(&mut x, a.view(), s.view(), 0.5, false)?;
+                for (xv, qv) in x.as_mut_slice().iter_mut().zip(q.as_slice()) {
+                    *xv -= qv;
+                }
+                return covariance(&self.test_test, &x, a);
+            }
+            Quadratic::Factor(l) => l,
+        };
+        // Σ = 𝒦** − A Qᵀ − Q Aᵀ + W Wᵀ, W = A L
+        let w = matmul_lower(a.view(), l)?;
+        let dot = |u: &[f64], v: &[f64]| -> f64 { u.iter().zip(v).map(|(x, y)| x * y).sum() };
+        match self.test_test {
+            TestTest::None => unreachable!("no covariance is asked for without a test-test kernel"),
+            TestTest::Diag(d) => Ok(Cov::Diag(
+                d.iter()
+                    .enumerate()
+                    .map(|(j, &kjj)| {
+                        kjj - 2.0 * dot(a.row(j), self.q.row(j)) + dot(w.row(j), w.row(j))
+                    })
+                    .collect(),
+            )),
+            TestTest::Full(k) => {
+                let aq = matmul(a.view(), self.q.t())?;
+                let ww = matmul_symmetric(w.view(), w.t())?;
+                let m = k.rows();
+                Ok(Cov::Full(Matrix::from_fn(m, m, |i, j| {
+                    k.get(i, j) - aq.get(i, j) - aq.get(j, i) + ww.get(i, j)
+                })))
+            }
+        }
+    }
 }
 
 /// 𝒦** + X Aᵀ + (X Aᵀ)ᵀ, full or its diagonal only.

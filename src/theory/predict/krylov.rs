@@ -173,7 +173,8 @@ impl TestKernel<'_> {
 /// Predictions of the large-n path with their estimated accuracy.
 #[derive(Clone, Debug)]
 pub struct KrylovPrediction {
-    /// The predictions (`eig_range`: the smallest and largest Ritz values of K').
+    /// The predictions (`eig_range`: the smallest and largest Ritz values of K'; NaN
+    /// when the subspace phase did not run: t = ∞ alone, solved by Cholesky).
     pub prediction: GdPrediction,
     /// Estimated relative error of g(K')R (the test outputs' change) per time (rows)
     /// and output (columns).

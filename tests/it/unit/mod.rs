@@ -26,6 +26,7 @@ mod kernels_relu_ntk;
 mod kernels_rnn_infinite;
 mod kernels_tile;
 mod kernels_tile_cache;
+mod linalg;
 mod lock;
 mod models_a1net;
 mod models_krr;
