@@ -9,9 +9,12 @@
 //! matrix-free paths recompute), and the two analyses' largest eigenvalue and
 //! complexity measure (which must agree).
 //!
-//! `cargo run --release --example compose_large -- DIR [n] [top_k] [path]` (DIR
-//! holds MNIST's idx files; defaults 10000, 100 and the path chosen from n and the
-//! memory budget; path: dense, f32 or matrix-free).
+//! `cargo run --release --example compose_large -- DIR [n] [top_k] [path] [budget]`
+//! (DIR holds MNIST's idx files, or is `sphere`: n points drawn uniformly on the unit
+//! sphere of dimension 784, seed 0, labels the sign of the first coordinate, the inputs
+//! of the n = 60,000 benchmark; defaults 10000, 100 and the path chosen from n and the
+//! memory budget; path: dense, f32 or matrix-free; budget in GB, default the
+//! machine's). The dense matrices are timed only when the f64 one fits half the budget.
 
 use std::time::Instant;
 use widenet::experiments::large_n_mnist::load_all;
@@ -32,11 +35,27 @@ fn main() -> widenet::Result<()> {
     let n: usize = a.get(1).map_or(10_000, |s| s.parse().expect("n"));
     let top_k: usize = a.get(2).map_or(100, |s| s.parse().expect("top_k"));
     let path = a.get(3).map(|s| s.parse()).transpose()?;
-    let (x, digits, _) = load_all(&dir, Some(n))?;
-    let y: Vec<f64> = digits
-        .iter()
-        .map(|&d| if d % 2 == 0 { 1.0 } else { -1.0 })
-        .collect();
+    if let Some(gb) = a.get(4) {
+        let gb: f64 = gb.parse().expect("budget in GB");
+        widenet::runtime::set_memory_budget((gb * 1e9) as u64);
+    }
+    let (x, y) = if dir.as_os_str() == "sphere" {
+        let mut rng = widenet::rng::stream(0, "compose_large sphere");
+        let x = widenet::data::synthetic::unit_sphere(n, 784, &mut rng);
+        let y: Vec<f64> = (0..n)
+            .map(|i| if x.get(i, 0) >= 0.0 { 1.0 } else { -1.0 })
+            .collect();
+        (x, y)
+    } else {
+        let (x, digits, _) = load_all(&dir, Some(n))?;
+        let y: Vec<f64> = digits
+            .iter()
+            .map(|&d| if d % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        (x, y)
+    };
+    let dense_fits =
+        (x.rows() as f64).powi(2) * 8.0 <= widenet::runtime::memory_budget() as f64 / 2.0;
     let hinf = HInfKernel::new(&x)?;
     let arch = Arch::parse("gram=dot; dense, relu, dense(trainable=false)")?;
     let comp = ComposedKernel::new(&arch, &x, Output::Ntk)?;
@@ -56,10 +75,15 @@ fn main() -> widenet::Result<()> {
         };
         let (ta, r) = secs(|| analyze_kernel(*kern, &[&y], &cfg));
         let r = r?;
-        let (t32, m) = secs(|| dense_f32(*kern));
-        drop(m?);
-        let (t64, m) = secs(|| dense_f64(*kern));
-        drop(m?);
+        let (mut t32, mut t64) = (f64::NAN, f64::NAN);
+        if dense_fits {
+            let (t, m) = secs(|| dense_f32(*kern));
+            drop(m?);
+            t32 = t;
+            let (t, m) = secs(|| dense_f64(*kern));
+            drop(m?);
+            t64 = t;
+        }
         t[k] = [ta, t32, t64];
         println!(
             "{name:<9} analysis {ta:7.2} s (path {}, lambda_1 {:.10e}, complexity {:.10e}); \

@@ -26,9 +26,9 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::arccos::relu_pair;
-use crate::kernels::tile::{check_tile, dense_f64, inner_tile, TileKernel};
-use crate::linalg::{gemm_into, Matrix};
-use rayon::prelude::*;
+use crate::kernels::compose::{composed_cross, Arch, ComposedKernel, Output};
+use crate::kernels::tile::{dense_f64, TileKernel};
+use crate::linalg::Matrix;
 use std::ops::Range;
 
 /// Which weights the NTK differentiates with respect to.
@@ -132,46 +132,34 @@ fn check_inputs(
     Ok(())
 }
 
-fn sq_norms_over_d(x: &Matrix<f64>) -> Vec<f64> {
-    let d = x.cols() as f64;
-    (0..x.rows())
-        .map(|i| x.row(i).iter().map(|v| v * v).sum::<f64>() / d)
-        .collect()
+/// The fc net as a composition (`kernels::compose`, docs/compose.md): D dense
+/// layers with ReLU between them, the last one not trained for
+/// [`FcTrained::Hidden`]; its NTK and NNGP are this module's recursion, bit for bit
+/// (the composition's maps perform [`fc_entry`]'s operations in the same order).
+/// The kernels below are computed by it: a tile is one GEMM and a row-wise,
+/// vectorized pass per layer, faster than [`fc_entry`] per entry
+/// (`examples/compose_bench.rs`), so [`fc_entry`] stays as the scalar recursion
+/// only (and the tests' reference).
+pub fn fc_arch(depth: usize, trained: FcTrained) -> Arch {
+    let mut layers = vec!["dense"; 2 * depth.max(1) - 1];
+    for l in layers.iter_mut().skip(1).step_by(2) {
+        *l = "relu";
+    }
+    if trained == FcTrained::Hidden {
+        *layers.last_mut().expect("depth >= 1") = "dense(trainable=false)";
+    }
+    Arch::parse(&layers.join(", ")).expect("the fc composition parses")
 }
 
-/// Σ¹ = X₁X₂ᵀ/d through one GEMM.
-fn first_layer(x1: &Matrix<f64>, x2: &Matrix<f64>) -> Result<Matrix<f64>> {
-    let mut g = Matrix::try_zeros(x1.rows(), x2.rows(), "the fc kernel matrix")?;
-    gemm_into(&mut g, x1.view(), x2.t(), 1.0 / x1.cols() as f64, false)?;
-    Ok(g)
-}
-
-/// Applies `pick` ∘ recursion to every entry of Σ¹ (rows in parallel).
 fn cross(
     x1: &Matrix<f64>,
     x2: &Matrix<f64>,
     depth: usize,
     trained: FcTrained,
-    pick: fn(FcEntry) -> f64,
+    output: Output,
 ) -> Result<Matrix<f64>> {
     check_inputs(x1, x2, depth, trained)?;
-    let mut g = first_layer(x1, x2)?;
-    let (n1, n2) = (sq_norms_over_d(x1), sq_norms_over_d(x2));
-    let c = x2.rows();
-    g.as_mut_slice()
-        .par_chunks_mut(c.max(1))
-        .enumerate()
-        .for_each(|(i, row)| {
-            // a requested interrupt skips the remaining rows; checked after the pass
-            if crate::runtime::interrupted() {
-                return;
-            }
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = pick(fc_entry(*v, n1[i], n2[j], depth, trained, false));
-            }
-        });
-    crate::runtime::check_interrupt()?;
-    Ok(g)
+    composed_cross(&fc_arch(depth, trained), x1, x2, output)
 }
 
 /// Which output of the recursion a [`FcKernel`] gives.
@@ -183,16 +171,15 @@ pub enum FcOutput {
     Nngp,
 }
 
-/// The fully connected ReLU NTK or NNGP of the rows of X as a [`TileKernel`]: a
-/// tile is one GEMM for Σ¹ = XᵢXⱼᵀ/d, then [`fc_entry`] per entry (θ = 0 exactly
-/// on the diagonal).
+/// The fully connected ReLU NTK or NNGP of the rows of X as a [`TileKernel`]: its
+/// composition ([`fc_arch`]), whose tile is one GEMM for Σ¹ = XᵢXⱼᵀ/d and then the
+/// layers' maps (θ = 0 exactly on the diagonal). Its f32 tiles are the f64 tiles
+/// rounded once.
 pub struct FcKernel<'a> {
-    x: &'a Matrix<f64>,
+    inner: ComposedKernel<'a>,
     depth: usize,
     trained: FcTrained,
     output: FcOutput,
-    /// Σ¹(x_i, x_i) = ‖x_i‖²/d.
-    nrm: Vec<f64>,
 }
 
 impl<'a> FcKernel<'a> {
@@ -208,27 +195,22 @@ impl<'a> FcKernel<'a> {
 
     fn new(x: &'a Matrix<f64>, depth: usize, trained: FcTrained, output: FcOutput) -> Result<Self> {
         check_inputs(x, x, depth, trained)?;
+        let out = match output {
+            FcOutput::Ntk => Output::Ntk,
+            FcOutput::Nngp => Output::Nngp,
+        };
         Ok(FcKernel {
-            x,
+            inner: ComposedKernel::new(&fc_arch(depth, trained), x, out)?,
             depth,
             trained,
             output,
-            nrm: sq_norms_over_d(x),
         })
-    }
-
-    #[inline(always)]
-    fn pick(&self, e: FcEntry) -> f64 {
-        match self.output {
-            FcOutput::Ntk => e.ntk,
-            FcOutput::Nngp => e.nngp,
-        }
     }
 }
 
 impl TileKernel for FcKernel<'_> {
     fn n(&self) -> usize {
-        self.x.rows()
+        self.inner.n()
     }
     fn name(&self) -> String {
         match self.output {
@@ -237,37 +219,10 @@ impl TileKernel for FcKernel<'_> {
         }
     }
     fn tile_f64(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) -> Result<()> {
-        check_tile(self.n(), &rows, &cols, out.len())?;
-        let d = self.x.cols();
-        inner_tile(
-            self.x.as_slice(),
-            d,
-            rows.clone(),
-            cols.clone(),
-            1.0 / d as f64,
-            out,
-        );
-        let w = cols.len();
-        if w == 0 {
-            return Ok(());
-        }
-        let (depth, trained) = (self.depth, self.trained);
-        for (ii, row) in out.chunks_exact_mut(w).enumerate() {
-            let i = rows.start + ii;
-            let ni = self.nrm[i];
-            for (jj, v) in row.iter_mut().enumerate() {
-                let j = cols.start + jj;
-                *v = if i == j {
-                    self.pick(fc_entry(ni, ni, ni, depth, trained, true))
-                } else {
-                    self.pick(fc_entry(*v, ni, self.nrm[j], depth, trained, false))
-                };
-            }
-        }
-        Ok(())
+        self.inner.tile_f64(rows, cols, out)
     }
     fn cost_per_entry(&self) -> f64 {
-        2.0 * self.x.cols() as f64 + 30.0 * self.depth as f64
+        self.inner.cost_per_entry()
     }
 }
 
@@ -279,7 +234,7 @@ pub fn fc_ntk(
     depth: usize,
     trained: FcTrained,
 ) -> Result<Matrix<f64>> {
-    cross(x1, x2, depth, trained, |e| e.ntk)
+    cross(x1, x2, depth, trained, Output::Ntk)
 }
 
 /// The NTK Gram matrix Θ^D(x_i, x_j) of the rows of `x` (exactly symmetric,
@@ -290,7 +245,7 @@ pub fn fc_ntk_gram(x: &Matrix<f64>, depth: usize, trained: FcTrained) -> Result<
 
 /// The conjugate kernel (NNGP of the output) Σ^D(x1_i, x2_j).
 pub fn fc_nngp(x1: &Matrix<f64>, x2: &Matrix<f64>, depth: usize) -> Result<Matrix<f64>> {
-    cross(x1, x2, depth, FcTrained::All, |e| e.nngp)
+    cross(x1, x2, depth, FcTrained::All, Output::Nngp)
 }
 
 /// The conjugate-kernel Gram matrix Σ^D(x_i, x_j) of the rows of `x`.

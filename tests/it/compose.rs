@@ -400,40 +400,72 @@ fn seed_inputs() -> Matrix<f64> {
     x
 }
 
+/// The fc kernels (`kernels::fc`, computed by their composition `fc_arch`) against the
+/// scalar recursion `fc_entry` (seed 003 §3 / its reference [18]) applied to the first
+/// layer's covariance Σ¹ of the same GEMM (the depth-1 kernel, whose diagonal is
+/// ‖x‖²/d): bit for bit, Gram and cross, NTK (all and hidden layers trained) and NNGP —
+/// the layer maps perform the recursion's operations in the same order.
 #[test]
-fn fc_kernels_are_compositions_bit_for_bit() {
-    use widenet::kernels::fc::{fc_nngp, fc_nngp_gram, fc_ntk, fc_ntk_gram, FcTrained};
+fn fc_kernels_equal_the_scalar_recursion_bit_for_bit() {
+    use widenet::kernels::fc::{
+        fc_arch, fc_entry, fc_nngp, fc_nngp_gram, fc_ntk, fc_ntk_gram, FcEntry, FcTrained,
+    };
     let x = seed_inputs();
     let x2 = normal_matrix(4, 6, 12);
+    let first = Arch::parse("dense").unwrap();
+    let s1 = composed_gram(&first, &x, Output::Ntk).unwrap();
+    let s1x = composed_cross(&first, &x, &x2, Output::Ntk).unwrap();
+    let n2 = composed_gram(&first, &x2, Output::Ntk).unwrap();
+    let recursion = |depth: usize, trained: FcTrained, pick: fn(FcEntry) -> f64, cross: bool| {
+        let (g, nb) = if cross { (&s1x, &n2) } else { (&s1, &s1) };
+        Matrix::from_fn(g.rows(), g.cols(), |i, j| {
+            let same = !cross && i == j;
+            pick(fc_entry(
+                g.get(i, j),
+                s1.get(i, i),
+                nb.get(j, j),
+                depth,
+                trained,
+                same,
+            ))
+        })
+    };
+    type Pick = fn(FcEntry) -> f64;
+    let (ntk, nngp): (Pick, Pick) = (|e| e.ntk, |e| e.nngp);
     for depth in 1..=5 {
-        let mut layers = vec!["dense"; 2 * depth - 1];
-        for l in layers.iter_mut().skip(1).step_by(2) {
-            *l = "relu";
-        }
-        let all = Arch::parse(&layers.join(", ")).unwrap();
+        let all = FcTrained::All;
         assert_eq!(
-            bits(&composed_gram(&all, &x, Output::Ntk).unwrap()),
-            bits(&fc_ntk_gram(&x, depth, FcTrained::All).unwrap())
+            bits(&fc_ntk_gram(&x, depth, all).unwrap()),
+            bits(&recursion(depth, all, ntk, false))
         );
         assert_eq!(
-            bits(&composed_gram(&all, &x, Output::Nngp).unwrap()),
-            bits(&fc_nngp_gram(&x, depth).unwrap())
+            bits(&fc_nngp_gram(&x, depth).unwrap()),
+            bits(&recursion(depth, all, nngp, false))
         );
         assert_eq!(
-            bits(&composed_cross(&all, &x, &x2, Output::Ntk).unwrap()),
-            bits(&fc_ntk(&x, &x2, depth, FcTrained::All).unwrap())
+            bits(&fc_ntk(&x, &x2, depth, all).unwrap()),
+            bits(&recursion(depth, all, ntk, true))
         );
         assert_eq!(
-            bits(&composed_cross(&all, &x, &x2, Output::Nngp).unwrap()),
-            bits(&fc_nngp(&x, &x2, depth).unwrap())
+            bits(&fc_nngp(&x, &x2, depth).unwrap()),
+            bits(&recursion(depth, all, nngp, true))
         );
+        // the composition the fc kernels are computed by is the spec a user writes
+        let spec = fc_arch(depth, all).to_string();
+        assert_eq!(spec.matches("dense").count(), depth, "{spec}");
         if depth >= 2 {
             // seed 003 App. A, "we only train hidden weights": the last layer frozen
-            *layers.last_mut().unwrap() = "dense(trainable=false)";
-            let hidden = Arch::parse(&layers.join(", ")).unwrap();
+            let hidden = FcTrained::Hidden;
+            assert!(fc_arch(depth, hidden)
+                .to_string()
+                .ends_with("dense(trainable=false)"));
             assert_eq!(
-                bits(&composed_gram(&hidden, &x, Output::Ntk).unwrap()),
-                bits(&fc_ntk_gram(&x, depth, FcTrained::Hidden).unwrap())
+                bits(&fc_ntk_gram(&x, depth, hidden).unwrap()),
+                bits(&recursion(depth, hidden, ntk, false))
+            );
+            assert_eq!(
+                bits(&fc_ntk(&x, &x2, depth, hidden).unwrap()),
+                bits(&recursion(depth, hidden, ntk, true))
             );
         }
     }

@@ -367,6 +367,56 @@ fn ensemble_limits() {
     assert!(rel(cinf, gc) < 1e-8, "{:e}", rel(cinf, gc));
 }
 
+/// A time whose factors g(t) are the same bits as an earlier time's reuses its outputs:
+/// a repeated time, and a finite time long enough that every e^{−ηλt} is below the
+/// rounding of 1 (g = 1/λ, as at t = ∞), give the outputs each time computed alone gives,
+/// bit for bit; a time that is not converged (t = 5) is not taken for t = ∞.
+#[test]
+fn converged_and_repeated_times_reuse_the_same_bits() {
+    let (n, m) = (14, 6);
+    let (k, kt, ktt) = random_kernels(n, m, 13);
+    let y = one_hot(n, 3, 14);
+    let run = |times: Vec<f64>| {
+        let nngp = NngpKernels {
+            train: &k,
+            test_train: &kt,
+            test_test: TestTest::Full(&ktt),
+        };
+        let d = Dynamics {
+            times,
+            ..Dynamics::default()
+        };
+        gradient_descent_mse_ensemble(&k, &kt, &y, Some(nngp), &d).unwrap()
+    };
+    let all = run(vec![5.0, f64::INFINITY, 5.0, 1e300]);
+    let alone: Vec<_> = [5.0, f64::INFINITY, 1e300]
+        .iter()
+        .map(|&t| run(vec![t]))
+        .collect();
+    let bits = |a: &Matrix<f64>| a.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let cov_bits = |c: &Cov| match c {
+        Cov::Full(c) => bits(c),
+        Cov::Diag(v) => v.iter().map(|x| x.to_bits()).collect(),
+    };
+    let covs = all.cov.as_ref().unwrap();
+    for (i, j) in [(0, 0), (1, 1), (2, 0), (3, 2)] {
+        assert_eq!(
+            bits(&all.mean[i]),
+            bits(&alone[j].mean[0]),
+            "mean at time {i}"
+        );
+        let c1 = alone[j].cov.as_ref().unwrap();
+        assert_eq!(
+            cov_bits(&covs[i]),
+            cov_bits(&c1[0]),
+            "covariance at time {i}"
+        );
+    }
+    // t = 1e300 is t = ∞ in floating point; t = 5 is not
+    assert_eq!(bits(&alone[2].mean[0]), bits(&alone[1].mean[0]));
+    assert!(rel(&all.mean[0], &all.mean[1]) > 1e-6);
+}
+
 /// Train, test–train and test–test blocks of Φ Φᵀ / p + diag·I (Φ (n + m) × p normal):
 /// rank p when diag = 0.
 fn gram_kernels(n: usize, m: usize, p: usize, diag: f64, seed: u64) -> [Matrix<f64>; 3] {

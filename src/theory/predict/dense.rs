@@ -360,11 +360,25 @@ pub fn gradient_descent_mse_ensemble_with(
         }
         _ => None,
     };
-    let mut mean = Vec::with_capacity(dynamics.times.len());
-    let mut covs = cov_parts.as_ref().map(|_| Vec::new());
+    let mut mean: Vec<Matrix<f64>> = Vec::with_capacity(dynamics.times.len());
+    let mut covs: Option<Vec<Cov>> = cov_parts.as_ref().map(|_| Vec::new());
+    // the factors g(t) of each time computed so far: a time whose factors are the same
+    // bits as an earlier time's (every e^{-ηλt} below the rounding of 1, as at t = ∞,
+    // or a repeated time) has the same outputs, bit for bit, and reuses them
+    let mut seen: Vec<Vec<u64>> = Vec::new();
     for &t in &dynamics.times {
         check_interrupt()?;
         let (_, g) = spec.factors(dynamics, t, norm);
+        let bits: Vec<u64> = g.iter().map(|v| v.to_bits()).collect();
+        if let Some(k) = seen.iter().position(|b| *b == bits) {
+            mean.push(mean[k].clone());
+            if let Some(covs) = covs.as_mut() {
+                covs.push(covs[k].clone());
+            }
+            seen.push(bits);
+            continue;
+        }
+        seen.push(bits);
         mean.push(prof("dense: mean per time", || {
             matmul(p.view(), scale_rows(&g, &ry).view())
         })?);
