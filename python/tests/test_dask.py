@@ -222,6 +222,34 @@ def test_each_route_is_the_single_machine_analysis_to_1e12(client, rng, mode, pr
         assert got.triangular_solves == 0
 
 
+def test_the_cholesky_factor_applies_the_inverse_of_the_kernel(client, rng):
+    # M^-1 R by the blocked triangular solves on the workers against numpy's solve on
+    # the same kernel: n = 700 at chunk 256 (three block rows, the last one padded),
+    # f64 (M = K) and f32 (M = K + s I in float32, to its rounding)
+    n = 700
+    x = _sphere(rng, n, 12)
+    r = rng.standard_normal((n, 3))
+    k = h_inf_numpy(x)
+    want = np.linalg.solve(k, r)
+    with wd.DistributedKernel.from_inputs(client, x, chunk=256, mode="persist",
+                                          timeout=T) as op:
+        for precision, rtol in (("f64", 1e-9), ("f32", 1e-2)):
+            f = op.cholesky(precision)
+            try:
+                got = f.apply(r)
+                assert got.dtype == np.float64 and got.shape == (n, 3)
+                shifted = np.linalg.solve(k + f.shift * np.eye(n), r)
+                np.testing.assert_allclose(got, shifted, rtol=0,
+                                           atol=rtol * np.abs(shifted).max())
+                if precision == "f64":
+                    assert f.shift == 0.0
+                    np.testing.assert_allclose(got, want, rtol=0,
+                                               atol=1e-9 * np.abs(want).max())
+                assert f.solves == 1
+            finally:
+                f.close()
+
+
 def test_the_cg_route_follows_the_memory_budget(client, rng):
     n = 600
     x = _sphere(rng, n, 6)

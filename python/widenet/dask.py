@@ -814,12 +814,28 @@ def _tile_diag_max(tiles: Sequence[np.ndarray], k: int) -> float:
     return float(np.max(np.diag(np.asarray(tiles[k]))))
 
 
+def _block_product(u: np.ndarray, v: np.ndarray, transpose: bool) -> np.ndarray:
+    """U v, or U^T v (a block of L = U^T), in the factor's precision."""
+    return (u.T if transpose else u) @ v
+
+
+def _block_solve(u: np.ndarray, rhs: np.ndarray, parts: Sequence[np.ndarray],
+                 lower: bool) -> np.ndarray:
+    """(U_ii^T or U_ii)^-1 (rhs - sum parts): one diagonal block of a blocked forward
+    (``lower``: L_ii = U_ii^T) or back substitution."""
+    from scipy.linalg import solve_triangular
+    s = np.array(rhs, copy=True)
+    for p in parts:
+        s -= p
+    return solve_triangular(u.T if lower else u, s, lower=lower)
+
+
 class CholeskyFactor:
     """The blocked Cholesky factor L (K = L L^T) of a persisted :class:`DistributedKernel`,
     computed on the workers by ``dask.array.linalg.cholesky``'s graph from the persisted
     tiles (no tile moves to the client; the panel blocks move between workers) and held
-    there as its lower blocks. :meth:`apply` is M^-1 R = L^-T L^-1 R by
-    ``dask.array.linalg.solve_triangular`` on the workers (only R, the partial solutions
+    there as its lower blocks. :meth:`apply` is M^-1 R = L^-T L^-1 R by blocked
+    triangular solves on the workers, one task per block (only R, the partial solutions
     and the block products of size chunk x b move). ``precision`` "f64" factors K itself
     (a non-positive pivot raises WidenetError); "f32" factors K + s I in float32 with
     s = 4 eps_32 sqrt(n) max K_ii, the single-machine f32 path's shift (half the memory
@@ -880,19 +896,8 @@ class CholeskyFactor:
         except BaseException:
             self.close()
             raise
-        ut = dict(zip(keys, self._futs))
-        ln, un = "widenet-chol-l-" + tok, "widenet-chol-u-" + tok
-        dl: Dict[Any, Any] = {}
-        du: Dict[Any, Any] = {}
-        zero = functools.partial(np.zeros, (c, c), self.dtype)
-        for i in range(nb):
-            for j in range(nb):
-                dl[(ln, i, j)] = (np.transpose, ut[j, i]) if j <= i else (zero,)
-                du[(un, i, j)] = ut[i, j] if j >= i else (zero,)
-        self.lower = da.Array(HighLevelGraph.from_collections(ln, dl, dependencies=[]), ln,
-                              chunks, dtype=self.dtype)
-        self.upper = da.Array(HighLevelGraph.from_collections(un, du, dependencies=[]), un,
-                              chunks, dtype=self.dtype)
+        # U_ji = L_ij^T for j <= i, held on the workers
+        self._ut = dict(zip(keys, self._futs))
         self.solves = 0
 
     @property
@@ -902,24 +907,37 @@ class CholeskyFactor:
 
     def apply(self, r: np.ndarray) -> np.ndarray:
         """L^-T L^-1 R for R n x b (float64 in and out; columns scaled to unit norm for an
-        f32 factor and scaled back), by two distributed triangular solves."""
-        from dask.array.linalg import solve_triangular
+        f32 factor and scaled back), by two blocked triangular solves on the workers:
+        each off-diagonal block product a task beside its factor block, each diagonal
+        solve a task beside its diagonal block (only R, the partial solutions and the
+        chunk x b products move; the factor blocks stay where they are). The tasks are
+        submitted directly, one per block, instead of a dask.array graph per call: a
+        solve's latency is then a few scheduler round trips (issue 24: CI time)."""
         r = np.asarray(r, dtype=np.float64)
         b = r.shape[1]
         scale = np.linalg.norm(r, axis=0)
         scale[scale == 0] = 1.0
         rp = np.zeros((self.nb * self.c, b), dtype=self.dtype)
         rp[:self.n] = r / scale
-        rd = da.from_array(rp, chunks=((self.c,) * self.nb, (b,)))
-        z = solve_triangular(self.upper, solve_triangular(self.lower, rd, lower=True),
-                             lower=False)
-        fut = self.client.compute(z)
+        c, nb, ut, sub = self.c, self.nb, self._ut, self.client.submit
+        # L z = r: z_i = L_ii^-1 (r_i - sum_{j<i} L_ij z_j), L_ij = U_ji^T
+        z: List[Any] = []
+        for i in range(nb):
+            parts = [sub(_block_product, ut[j, i], z[j], True, pure=False) for j in range(i)]
+            z.append(sub(_block_solve, ut[i, i], rp[i * c:(i + 1) * c], parts, True,
+                         pure=False))
+        # U x = z: x_i = U_ii^-1 (z_i - sum_{j>i} U_ij x_j)
+        x: List[Any] = [None] * nb
+        for i in reversed(range(nb)):
+            parts = [sub(_block_product, ut[i, j], x[j], False, pure=False)
+                     for j in range(i + 1, nb)]
+            x[i] = sub(_block_solve, ut[i, i], z[i], parts, False, pure=False)
         try:
-            out = _wait(self.client, [fut], "Cholesky triangular solves", self.timeout)[0]
+            out = _wait(self.client, x, "Cholesky triangular solves", self.timeout)
         finally:
-            del fut
+            del z, x
         self.solves += 1
-        return out[:self.n].astype(np.float64) * scale
+        return np.concatenate(out)[:self.n].astype(np.float64) * scale
 
     def close(self) -> None:
         """Releases the factor on the cluster."""
