@@ -162,15 +162,6 @@ fn cross(
     composed_cross(&fc_arch(depth, trained), x1, x2, output)
 }
 
-/// Which output of the recursion a [`FcKernel`] gives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FcOutput {
-    /// The NTK Θ^D (or its hidden-layer part).
-    Ntk,
-    /// The conjugate kernel (NNGP) Σ^D.
-    Nngp,
-}
-
 /// The fully connected ReLU NTK or NNGP of the rows of X as a [`TileKernel`]: its
 /// composition ([`fc_arch`]), whose tile is one GEMM for Σ¹ = XᵢXⱼᵀ/d and then the
 /// layers' maps (θ = 0 exactly on the diagonal). Its f32 tiles are the f64 tiles
@@ -179,28 +170,24 @@ pub struct FcKernel<'a> {
     inner: ComposedKernel<'a>,
     depth: usize,
     trained: FcTrained,
-    output: FcOutput,
+    output: Output,
 }
 
 impl<'a> FcKernel<'a> {
     /// The NTK Θ^D (`trained` layers) of the rows of `x`.
     pub fn ntk(x: &'a Matrix<f64>, depth: usize, trained: FcTrained) -> Result<Self> {
-        Self::new(x, depth, trained, FcOutput::Ntk)
+        Self::new(x, depth, trained, Output::Ntk)
     }
 
     /// The conjugate kernel Σ^D of the rows of `x`.
     pub fn nngp(x: &'a Matrix<f64>, depth: usize) -> Result<Self> {
-        Self::new(x, depth, FcTrained::All, FcOutput::Nngp)
+        Self::new(x, depth, FcTrained::All, Output::Nngp)
     }
 
-    fn new(x: &'a Matrix<f64>, depth: usize, trained: FcTrained, output: FcOutput) -> Result<Self> {
+    fn new(x: &'a Matrix<f64>, depth: usize, trained: FcTrained, output: Output) -> Result<Self> {
         check_inputs(x, x, depth, trained)?;
-        let out = match output {
-            FcOutput::Ntk => Output::Ntk,
-            FcOutput::Nngp => Output::Nngp,
-        };
         Ok(FcKernel {
-            inner: ComposedKernel::new(&fc_arch(depth, trained), x, out)?,
+            inner: ComposedKernel::new(&fc_arch(depth, trained), x, output)?,
             depth,
             trained,
             output,
@@ -214,8 +201,8 @@ impl TileKernel for FcKernel<'_> {
     }
     fn name(&self) -> String {
         match self.output {
-            FcOutput::Ntk => format!("fc-ntk depth {} ({})", self.depth, self.trained.name()),
-            FcOutput::Nngp => format!("fc-nngp depth {}", self.depth),
+            Output::Ntk => format!("fc-ntk depth {} ({})", self.depth, self.trained.name()),
+            Output::Nngp => format!("fc-nngp depth {}", self.depth),
         }
     }
     fn tile_f64(&self, rows: Range<usize>, cols: Range<usize>, out: &mut [f64]) -> Result<()> {

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::linalg::{
-    gemm_into, matmul, matmul_lower, matmul_symmetric, sym_eigen_threads, Cholesky, Matrix,
+    dot, gemm_into, matmul, matmul_lower, matmul_symmetric, sym_eigen_threads, Cholesky, Matrix,
 };
 use crate::runtime::check_interrupt;
 use crate::runtime::profile::prof;
@@ -370,15 +370,15 @@ pub fn gradient_descent_mse_ensemble_with(
         check_interrupt()?;
         let (_, g) = spec.factors(dynamics, t, norm);
         let bits: Vec<u64> = g.iter().map(|v| v.to_bits()).collect();
-        if let Some(k) = seen.iter().position(|b| *b == bits) {
+        let earlier = seen.iter().position(|b| *b == bits);
+        seen.push(bits);
+        if let Some(k) = earlier {
             mean.push(mean[k].clone());
             if let Some(covs) = covs.as_mut() {
                 covs.push(covs[k].clone());
             }
-            seen.push(bits);
             continue;
         }
-        seen.push(bits);
         mean.push(prof("dense: mean per time", || {
             matmul(p.view(), scale_rows(&g, &ry).view())
         })?);
@@ -443,7 +443,6 @@ impl<'a> CovParts<'a> {
         };
         // Σ = 𝒦** − A Qᵀ − Q Aᵀ + W Wᵀ, W = A L
         let w = matmul_lower(a.view(), l)?;
-        let dot = |u: &[f64], v: &[f64]| -> f64 { u.iter().zip(v).map(|(x, y)| x * y).sum() };
         match self.test_test {
             TestTest::None => unreachable!("no covariance is asked for without a test-test kernel"),
             TestTest::Diag(d) => Ok(Cov::Diag(
@@ -473,10 +472,7 @@ fn covariance(k_tt: &TestTest<'_>, x: &Matrix<f64>, a: &Matrix<f64>) -> Result<C
         TestTest::Diag(d) => Ok(Cov::Diag(
             d.iter()
                 .enumerate()
-                .map(|(j, &kjj)| {
-                    let s: f64 = x.row(j).iter().zip(a.row(j)).map(|(u, v)| u * v).sum();
-                    kjj + 2.0 * s
-                })
+                .map(|(j, &kjj)| kjj + 2.0 * dot(x.row(j), a.row(j)))
                 .collect(),
         )),
         TestTest::Full(k) => {
