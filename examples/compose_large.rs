@@ -13,8 +13,8 @@
 //! (DIR holds MNIST's idx files, or is `sphere`: n points drawn uniformly on the unit
 //! sphere of dimension 784, seed 0, labels the sign of the first coordinate, the inputs
 //! of the n = 60,000 benchmark; defaults 10000, 100 and the path chosen from n and the
-//! memory budget; path: dense, f32 or matrix-free; budget in GB, default the
-//! machine's). The dense matrices are timed only when the f64 one fits half the budget.
+//! memory budget; path: dense, f32 or matrix-free; budget as `--memory-budget` takes
+//! it, e.g. 20G, default the machine's). The dense matrices are timed only when the f64 one fits half the budget.
 
 use std::time::Instant;
 use widenet::experiments::large_n_mnist::load_all;
@@ -35,9 +35,8 @@ fn main() -> widenet::Result<()> {
     let n: usize = a.get(1).map_or(10_000, |s| s.parse().expect("n"));
     let top_k: usize = a.get(2).map_or(100, |s| s.parse().expect("top_k"));
     let path = a.get(3).map(|s| s.parse()).transpose()?;
-    if let Some(gb) = a.get(4) {
-        let gb: f64 = gb.parse().expect("budget in GB");
-        widenet::runtime::set_memory_budget((gb * 1e9) as u64);
+    if let Some(b) = a.get(4) {
+        widenet::runtime::set_memory_budget(widenet::runtime::parse_bytes("budget", b)?);
     }
     let (x, y) = if dir.as_os_str() == "sphere" {
         let mut rng = widenet::rng::stream(0, "compose_large sphere");
